@@ -1,0 +1,1 @@
+"""Parsers: pure functions from one Android output format's text to typed records."""

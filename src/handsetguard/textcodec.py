@@ -1,0 +1,38 @@
+"""Decoding of raw device output: UTF-8 first, UTF-16 when a BOM says so, Latin-1 as the fallback.
+
+Dumps mix text with binary (ABX keystores inside ``dumpsys adb``), so a few undecodable bytes in
+otherwise UTF-8 text are replaced rather than turning the whole slice into Latin-1 mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+__all__ = ["decode_slice", "normalise_bytes"]
+
+# More than this share of undecodable bytes means the slice is not UTF-8 at all.
+_MAX_BAD_UTF8_RATIO = 0.01
+
+
+def normalise_bytes(data: bytes) -> bytes:
+    """Return ``data`` as UTF-8-or-compatible bytes: UTF-16 with a BOM is transcoded, a UTF-8 BOM
+    dropped; CRLF is left alone (every parser and the section index accept ``\\r\\n``)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace").encode("utf-8")
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :]
+    return data
+
+
+def decode_slice(data: bytes, start: int, end: int) -> str:
+    """Decode ``data[start:end]`` as text; line endings are normalised to ``\\n``."""
+    chunk = data[start:end]
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        text = chunk.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(16, len(text) * _MAX_BAD_UTF8_RATIO):
+            text = chunk.decode("latin-1")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return text
