@@ -1,0 +1,134 @@
+"""Time `handsetguard check --format json` against `mvt-android check-bugreport` on the corpus
+bugreports: wall clock and peak RSS of each whole command, side by side, in one run.
+
+Usage: python benchmarks/bench_check.py [--runs 3] [--corpus ../shared/corpus] [--no-mvt]
+
+MVT is installed in a throwaway venv (/tmp/handsetguard-bench-mvt) from PyPI the first time.
+MVT needs a main_entry.txt in the zip; for zips without one (the Pixel 1 report) the script
+builds a copy with it added, and gives MVT that copy (HandsetGuard reads the original).
+Also prints a linearity probe: HandsetGuard on the ATV dumpstate repeated 1x, 2x and 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MVT_VERSION = "2026.10.26"
+MVT_VENV = Path("/tmp/handsetguard-bench-mvt")
+BUGREPORTS = (
+    "device/emulator-atv64-android14-bugreport",
+    "device/google-pixel1-sailfish-aosp10-bugreport",
+)
+
+
+def measure(cmd: list[str]) -> tuple[float, float, int]:
+    """Run ``cmd``; return (wall seconds, peak RSS MiB, exit code) of that process tree's
+    largest process, read from wait4's rusage."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def ensure_mvt() -> Path | None:
+    exe = MVT_VENV / "bin" / "mvt-android"
+    if exe.exists():
+        return exe
+    print(f"installing mvt=={MVT_VERSION} into {MVT_VENV} …", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(MVT_VENV)], check=True)
+    result = subprocess.run([str(MVT_VENV / "bin" / "pip"), "install", "-q",
+                             f"mvt=={MVT_VERSION}"], check=False)
+    return exe if result.returncode == 0 and exe.exists() else None
+
+
+def mvt_ready_zip(path: Path, workdir: Path) -> Path:
+    """The zip itself if it has main_entry.txt, else a copy with one naming its .txt."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if "main_entry.txt" in names:
+            return path
+        text = max((n for n in names if n.endswith(".txt")),
+                   key=lambda n: archive.getinfo(n).file_size)
+        copy = workdir / path.name
+        shutil.copy(path, copy)
+    with zipfile.ZipFile(copy, "a") as archive:
+        archive.writestr("main_entry.txt", text)
+    return copy
+
+
+def best_of(cmd: list[str], runs: int) -> tuple[float, float]:
+    walls, rss = [], []
+    for _ in range(runs):
+        wall, peak, code = measure(cmd)
+        if code not in (0, 3):
+            raise SystemExit(f"command failed with exit code {code}: {' '.join(cmd)}")
+        walls.append(wall)
+        rss.append(peak)
+    return statistics.median(walls), max(rss)
+
+
+def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
+    with zipfile.ZipFile(zip_path) as archive:
+        name = max(archive.namelist(), key=lambda n: archive.getinfo(n).file_size)
+        data = archive.read(name)
+    print("\nlinearity probe (HandsetGuard on the ATV dumpstate repeated):")
+    for factor in (1, 2, 4):
+        path = workdir / f"repeat{factor}.txt"
+        path.write_bytes(data * factor)
+        wall, peak = best_of([*hg, str(path)], 3)
+        size = len(data) * factor / 1e6
+        print(f"  {factor}x  {size:6.1f} MB  {wall:6.2f} s  {peak:6.0f} MiB  "
+              f"{1000 * wall / size:5.1f} ms/MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--no-mvt", action="store_true")
+    args = parser.parse_args()
+    hg_exe = Path(sys.executable).with_name("handsetguard")
+    hg = [str(hg_exe), "check", "--format", "json", "-o", os.devnull]
+    mvt = None if args.no_mvt else ensure_mvt()
+    print(f"{'input':46} {'tool':12} {'wall s':>7} {'RSS MiB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for folder in BUGREPORTS:
+            zips = sorted((args.corpus / folder).glob("*.zip"))
+            if not zips:
+                print(f"{folder}: not in corpus, skipped")
+                continue
+            zip_path = zips[0]
+            label = folder.split("/")[-1][:46]
+            hg_wall, hg_rss = best_of([*hg, str(zip_path)], args.runs)
+            print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
+            if mvt is None:
+                continue
+            out = workdir / "mvt-out"
+            shutil.rmtree(out, ignore_errors=True)
+            mvt_zip = mvt_ready_zip(zip_path, workdir)
+            mvt_cmd = [str(mvt), "--disable-update-check", "--disable-indicator-update-check",
+                       "check-bugreport", "-o", str(out), str(mvt_zip)]
+            mvt_wall, mvt_rss = best_of(mvt_cmd, args.runs)
+            print(f"{'':46} {'mvt':12} {mvt_wall:7.2f} {mvt_rss:8.0f}")
+            print(f"{'':46} {'ratio':12} {mvt_wall / hg_wall:6.1f}x faster, "
+                  f"{hg_rss / mvt_rss:.2f} of MVT's RSS", flush=True)
+        atv = sorted((args.corpus / BUGREPORTS[0]).glob("*.zip"))
+        if atv:
+            linearity(atv[0], workdir, hg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Small helpers shared by check modules: property evidence, not-assessed findings, registration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handsetguard.checks.model import (
+    Check,
+    CheckContext,
+    CheckId,
+    EvidenceItem,
+    Finding,
+    Severity,
+    Status,
+)
+from handsetguard.device import DeviceState, Unavailable
+from handsetguard.parsers.settings import Setting
+
+__all__ = ["Registry", "not_assessed", "prop_evidence", "setting_evidence", "unavailable"]
+
+Assess = Callable[[DeviceState, CheckContext], Finding]
+
+
+class Registry:
+    """Collects a module's checks in definition order."""
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+
+    def check(self, check_id: str, title: str, severity: Severity, remediation: str,
+              references: tuple[str, ...] = ()) -> Callable[[Assess], Assess]:
+        def register(assess: Assess) -> Assess:
+            self.checks.append(Check(CheckId(check_id), title, severity, remediation,
+                                     references, assess))
+            return assess
+        return register
+
+
+def not_assessed(reason: str) -> Finding:
+    return Finding(Status.NOT_ASSESSED, reason)
+
+
+def unavailable(facet: Unavailable, what: str) -> Finding:
+    """A not-assessed finding naming the missing facet and why it is missing."""
+    return Finding(Status.NOT_ASSESSED, f"cannot assess {what}: {facet.reason}")
+
+
+def prop_evidence(state: DeviceState, *names: str) -> tuple[EvidenceItem, ...]:
+    """Evidence items ``name=value`` for each property that is present."""
+    items = []
+    for name in names:
+        value = state.prop(name)
+        if value is not None:
+            items.append(EvidenceItem(f"{name}={value}", state.prop_origin(name)))
+    return tuple(items)
+
+
+def setting_evidence(state: DeviceState, setting: Setting) -> EvidenceItem:
+    """Evidence item ``secure name=value`` (user N when not the owner) with its location."""
+    user = f" (user {setting.user})" if setting.user else ""
+    return EvidenceItem(f"{setting.namespace.value} {setting.name}={setting.value}{user}",
+                        state.setting_origin(setting))

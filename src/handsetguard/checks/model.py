@@ -1,0 +1,117 @@
+"""The check contract: a pure function of DeviceState returning a CheckResult with evidence."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NewType
+
+from handsetguard.device import DeviceState, TimeBasis
+from handsetguard.evidence import Provenance
+
+__all__ = [
+    "Check",
+    "CheckContext",
+    "CheckId",
+    "CheckResult",
+    "EvidenceItem",
+    "Finding",
+    "Severity",
+    "Status",
+]
+
+CheckId = NewType("CheckId", str)
+
+
+class Status(enum.Enum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    NOT_ASSESSED = "not_assessed"
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """One fact a result rests on, e.g. ``ro.boot.flash.locked=0``, and where it was read."""
+
+    fact: str
+    location: Provenance | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may depend on besides the device: the evaluation time and profile params."""
+
+    as_of: datetime
+    time_basis: TimeBasis
+    params: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+    def param(self, check: str, name: str, default: object) -> object:
+        return self.params.get(check, {}).get(name, default)
+
+    def int_param(self, check: str, name: str, default: int) -> int:
+        value = self.param(check, name, default)
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+    def str_list_param(self, check: str, name: str) -> tuple[str, ...]:
+        value = self.param(check, name, ())
+        if isinstance(value, list | tuple):
+            return tuple(str(item) for item in value)
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a check function returns; the registry adds id, title, severity and references."""
+
+    status: Status
+    detail: str
+    evidence: tuple[EvidenceItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    id: CheckId
+    status: Status
+    severity: Severity
+    title: str
+    detail: str
+    evidence: tuple[EvidenceItem, ...]
+    remediation: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A registered check: metadata plus the pure function that assesses it."""
+
+    id: CheckId
+    title: str
+    severity: Severity
+    remediation: str
+    references: tuple[str, ...]
+    assess: Callable[[DeviceState, CheckContext], Finding]
+
+    def run(self, state: DeviceState, context: CheckContext,
+            severity: Severity | None = None) -> CheckResult:
+        finding = self.assess(state, context)
+        return CheckResult(
+            id=self.id,
+            status=finding.status,
+            severity=severity or self.severity,
+            title=self.title,
+            detail=finding.detail,
+            evidence=finding.evidence,
+            remediation=self.remediation,
+            references=self.references,
+        )

@@ -1,0 +1,155 @@
+"""DeviceState: the typed model of one handset that the parsers fill and the checks read.
+
+Every facet is either its parsed records or an :class:`Unavailable` saying why it is not there
+(section missing from the input, or the parser refused it), so a check can never mistake
+"no data" for "no problem".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from handsetguard.evidence import CoverageEntry, Provenance, SourceKind
+from handsetguard.parsers.accessibility import AccessibilityState
+from handsetguard.parsers.adb import AdbState
+from handsetguard.parsers.appops import AppOps
+from handsetguard.parsers.device_policy import DevicePolicyState
+from handsetguard.parsers.dumpsys_package import PackageDump
+from handsetguard.parsers.getprop import Properties
+from handsetguard.parsers.lock_settings import KeyguardState, LockSettingsState
+from handsetguard.parsers.mounts import Mounts
+from handsetguard.parsers.settings import Namespace, Setting, Settings
+
+T = TypeVar("T")
+
+__all__ = [
+    "BootInfo",
+    "DeviceIdentity",
+    "DeviceState",
+    "Located",
+    "SelinuxMode",
+    "SelinuxStatus",
+    "TimeBasis",
+    "Unavailable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A facet that could not be read, and why (names the section and the input)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    """Parsed records together with the provenance of the section they came from."""
+
+    value: T
+    origin: Provenance
+
+
+class SelinuxMode(enum.Enum):
+    ENFORCING = "enforcing"
+    PERMISSIVE = "permissive"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class SelinuxStatus:
+    mode: SelinuxMode
+    evidence: str
+    origin: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    """``androidboot.*`` parameters from the dumpstate header's kernel command line/bootconfig."""
+
+    params: dict[str, str]
+    origin: Provenance
+
+
+class TimeBasis(enum.Enum):
+    """Which clock time-dependent checks use, and why."""
+
+    ACQUISITION = "acquisition"  # recorded in the input
+    NOW = "now"  # nothing recorded: the time of evaluation
+    OVERRIDE = "override"  # --as-of given by the user
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """The identity fields the report shows; ``None`` where the input does not say."""
+
+    manufacturer: str | None = None
+    brand: str | None = None
+    model: str | None = None
+    device: str | None = None
+    android_version: str | None = None
+    sdk: int | None = None
+    security_patch: str | None = None
+    vendor_security_patch: str | None = None
+    build_fingerprint: str | None = None
+    build_type: str | None = None
+    build_tags: str | None = None
+    serial: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """Everything known about one handset at one moment."""
+
+    source_kind: SourceKind
+    source_path: str
+    acquired_at: datetime | None
+    acquired_at_origin: str | None
+    timezone: str | None
+    identity: DeviceIdentity
+    properties: Located[Properties] | Unavailable
+    settings: Located[Settings] | Unavailable
+    packages: Located[PackageDump] | Unavailable
+    appops: Located[AppOps] | Unavailable
+    accessibility: Located[AccessibilityState] | Unavailable
+    device_policy: Located[DevicePolicyState] | Unavailable
+    lock_settings: Located[LockSettingsState] | Unavailable
+    keyguard: Located[KeyguardState] | Unavailable
+    adb: Located[AdbState] | Unavailable
+    mounts: Located[Mounts] | Unavailable
+    selinux: SelinuxStatus | Unavailable
+    root_binaries: Located[tuple[str, ...]] | Unavailable
+    processes: Located[tuple[str, ...]] | Unavailable
+    boot: BootInfo | Unavailable
+    coverage: tuple[CoverageEntry, ...] = field(default=())
+    settings_origins: Mapping[Namespace, Provenance] = field(default_factory=dict)
+
+    def prop(self, name: str) -> str | None:
+        """A system property's value, or ``None`` when absent or properties are unavailable."""
+        if isinstance(self.properties, Unavailable):
+            return None
+        return self.properties.value.get(name)
+
+    def setting(self, namespace: Namespace, name: str, user: int = 0) -> Setting | None:
+        """A setting's record, or ``None`` when absent or settings are unavailable."""
+        if isinstance(self.settings, Unavailable):
+            return None
+        return self.settings.value.get(namespace, name, user)
+
+    def setting_origin(self, setting: Setting) -> Provenance | None:
+        """Where a setting was read: its file (per namespace for settings lists) and line."""
+        if isinstance(self.settings, Unavailable):
+            return None
+        base = self.settings_origins.get(setting.namespace, self.settings.origin)
+        return base.at(setting.line)
+
+    def prop_origin(self, name: str) -> Provenance | None:
+        if isinstance(self.properties, Unavailable):
+            return None
+        record = self.properties.value.entries.get(name)
+        if record is None:
+            return self.properties.origin
+        return self.properties.origin.at(record.line)

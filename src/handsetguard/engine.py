@@ -1,0 +1,71 @@
+"""The check pipeline in one call: source → evidence → device state → checks → rating → report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from handsetguard import __version__
+from handsetguard.checks.model import CheckContext, Status
+from handsetguard.checks.registry import ALL_CHECKS, run_checks
+from handsetguard.device import DeviceState, TimeBasis, Unavailable
+from handsetguard.evidence import Evidence
+from handsetguard.privacy import app_privacy
+from handsetguard.profiles.profile import Profile, load_profile
+from handsetguard.profiles.rating import rate
+from handsetguard.report.model import Report
+from handsetguard.sources import open_source
+from handsetguard.state import build_state
+
+__all__ = ["KNOWN_CHECKS", "evaluate", "evaluation_time", "run_check"]
+
+KNOWN_CHECKS = frozenset(check.id for check in ALL_CHECKS)
+
+_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.NOT_ASSESSED: 2, Status.PASS: 3}
+
+
+def evaluation_time(state: DeviceState, as_of: datetime | None,
+                    now: datetime | None = None) -> tuple[datetime, TimeBasis]:
+    """The time checks evaluate at: ``as_of`` when given, else the acquisition time, else now."""
+    if as_of is not None:
+        return as_of, TimeBasis.OVERRIDE
+    if state.acquired_at is not None:
+        return state.acquired_at, TimeBasis.ACQUISITION
+    return (now or datetime.now(UTC)), TimeBasis.NOW
+
+
+def evaluate(state: DeviceState, profile: Profile, *, as_of: datetime | None = None,
+             now: datetime | None = None) -> Report:
+    """Run every check of ``profile`` on ``state`` and assemble the report."""
+    when, basis = evaluation_time(state, as_of, now)
+    context = CheckContext(when, basis, profile.params)
+    enabled = KNOWN_CHECKS - profile.disabled
+    results = run_checks(state, context, frozenset(enabled), profile.severities)
+    ordered = tuple(sorted(results, key=lambda r: _ORDER[r.status]))
+    apps = app_privacy(state)
+    return Report(
+        tool_version=__version__,
+        source_kind=state.source_kind,
+        source_path=state.source_path,
+        acquired_at=state.acquired_at,
+        acquired_at_origin=state.acquired_at_origin,
+        evaluated_as_of=when,
+        time_basis=basis,
+        timezone=state.timezone,
+        device=state.identity,
+        profile=profile.name,
+        rating=rate(results, profile),
+        checks=ordered,
+        apps=() if isinstance(apps, Unavailable) else apps,
+        apps_unavailable=apps.reason if isinstance(apps, Unavailable) else None,
+        coverage=state.coverage,
+    )
+
+
+def run_check(source: str | Path | Evidence, profile: str | Profile = "consumer", *,
+              as_of: datetime | None = None, now: datetime | None = None) -> Report:
+    """Check one input (a path or already-acquired evidence) under a profile name or object."""
+    evidence = source if isinstance(source, Evidence) else open_source(source)
+    if isinstance(profile, str):
+        profile = load_profile(profile, KNOWN_CHECKS)
+    return evaluate(build_state(evidence), profile, as_of=as_of, now=now)

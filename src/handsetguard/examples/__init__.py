@@ -1,0 +1,1 @@
+"""The bundled example device (a dumpstate text designed for the demo)."""

@@ -1,0 +1,149 @@
+"""App privacy: for every app, which sensitive categories it accessed (camera, microphone,
+location, …), how often, when last, in the foreground or background, and rejected attempts.
+
+Counts are app-op events as ``dumpsys appops`` records them: Android keeps the last access per
+op, uid state and flag combination (plus discrete history on 12+), not every use, so a count
+is the number of distinct recorded accesses, a lower bound on real use.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from handsetguard.device import DeviceState, Unavailable
+from handsetguard.parsers.appops import OpEntry
+
+__all__ = [
+    "CATEGORY_OPS",
+    "DANGEROUS_PERMISSIONS",
+    "AppPrivacy",
+    "Category",
+    "CategoryAccess",
+    "app_privacy",
+]
+
+
+class Category(enum.Enum):
+    CAMERA = "camera"
+    MICROPHONE = "microphone"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    SMS = "sms"
+    CALL_LOG = "call_log"
+    CALENDAR = "calendar"
+    MEDIA = "media"
+    BODY_SENSORS = "body_sensors"
+    CLIPBOARD = "clipboard"
+
+
+# App-op names per category (AOSP frameworks/base/core/java/android/app/AppOpsManager.java).
+CATEGORY_OPS: dict[Category, frozenset[str]] = {
+    Category.CAMERA: frozenset({"CAMERA", "PHONE_CALL_CAMERA"}),
+    Category.MICROPHONE: frozenset({"RECORD_AUDIO", "PHONE_CALL_MICROPHONE",
+                                    "RECORD_AUDIO_HOTWORD", "RECEIVE_AMBIENT_TRIGGER_AUDIO",
+                                    "RECORD_AUDIO_SANDBOXED"}),
+    Category.LOCATION: frozenset({"COARSE_LOCATION", "FINE_LOCATION", "GPS",
+                                  "MONITOR_LOCATION", "MONITOR_HIGH_POWER_LOCATION"}),
+    Category.CONTACTS: frozenset({"READ_CONTACTS", "WRITE_CONTACTS"}),
+    Category.SMS: frozenset({"READ_SMS", "WRITE_SMS", "RECEIVE_SMS", "SEND_SMS", "RECEIVE_MMS",
+                             "RECEIVE_WAP_PUSH", "READ_ICC_SMS", "WRITE_ICC_SMS",
+                             "RECEIVE_EMERGECY_SMS", "READ_CELL_BROADCASTS"}),
+    Category.CALL_LOG: frozenset({"READ_CALL_LOG", "WRITE_CALL_LOG", "PROCESS_OUTGOING_CALLS"}),
+    Category.CALENDAR: frozenset({"READ_CALENDAR", "WRITE_CALENDAR"}),
+    Category.MEDIA: frozenset({"READ_EXTERNAL_STORAGE", "WRITE_EXTERNAL_STORAGE",
+                               "READ_MEDIA_AUDIO", "READ_MEDIA_VIDEO", "READ_MEDIA_IMAGES",
+                               "READ_MEDIA_VISUAL_USER_SELECTED", "ACCESS_MEDIA_LOCATION",
+                               "MANAGE_EXTERNAL_STORAGE", "WRITE_MEDIA_AUDIO",
+                               "WRITE_MEDIA_VIDEO", "WRITE_MEDIA_IMAGES"}),
+    Category.BODY_SENSORS: frozenset({"BODY_SENSORS", "ACTIVITY_RECOGNITION",
+                                      "ACTIVITY_RECOGNITION_SOURCE"}),
+    Category.CLIPBOARD: frozenset({"READ_CLIPBOARD", "WRITE_CLIPBOARD"}),
+}
+
+_OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in ops}
+
+# Runtime ("dangerous") permissions (AOSP core/res/AndroidManifest.xml, protectionLevel
+# dangerous), the ones the app privacy view lists as granted.
+DANGEROUS_PERMISSIONS = frozenset({
+    "android.permission." + name for name in (
+        "READ_CALENDAR", "WRITE_CALENDAR", "CAMERA", "READ_CONTACTS", "WRITE_CONTACTS",
+        "GET_ACCOUNTS", "ACCESS_FINE_LOCATION", "ACCESS_COARSE_LOCATION",
+        "ACCESS_BACKGROUND_LOCATION", "RECORD_AUDIO", "READ_PHONE_STATE", "READ_PHONE_NUMBERS",
+        "CALL_PHONE", "ANSWER_PHONE_CALLS", "READ_CALL_LOG", "WRITE_CALL_LOG",
+        "ADD_VOICEMAIL", "USE_SIP", "PROCESS_OUTGOING_CALLS", "BODY_SENSORS",
+        "BODY_SENSORS_BACKGROUND", "SEND_SMS", "RECEIVE_SMS", "READ_SMS", "RECEIVE_WAP_PUSH",
+        "RECEIVE_MMS", "READ_EXTERNAL_STORAGE", "WRITE_EXTERNAL_STORAGE",
+        "ACCESS_MEDIA_LOCATION", "ACTIVITY_RECOGNITION", "READ_MEDIA_AUDIO",
+        "READ_MEDIA_VIDEO", "READ_MEDIA_IMAGES", "READ_MEDIA_VISUAL_USER_SELECTED",
+        "POST_NOTIFICATIONS", "NEARBY_WIFI_DEVICES", "BLUETOOTH_SCAN", "BLUETOOTH_CONNECT",
+        "BLUETOOTH_ADVERTISE", "UWB_RANGING", "ACCEPT_HANDOVER",
+    )
+})
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAccess:
+    count: int
+    last: datetime | None
+    foreground: int
+    background: int
+    rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppPrivacy:
+    package: str
+    installer: str | None
+    system: bool | None
+    granted_dangerous: tuple[str, ...]
+    access: dict[Category, CategoryAccess]
+
+
+def _merge(entries: list[OpEntry]) -> CategoryAccess:
+    count = foreground = background = rejected = 0
+    last: datetime | None = None
+    for entry in entries:
+        for event in entry.events:
+            if event.kind.value == "reject":
+                rejected += 1
+                continue
+            count += 1
+            if event.foreground is True:
+                foreground += 1
+            elif event.foreground is False:
+                background += 1
+            if event.time is not None and (last is None or event.time > last):
+                last = event.time
+    return CategoryAccess(count, last, foreground, background, rejected)
+
+
+def app_privacy(state: DeviceState) -> tuple[AppPrivacy, ...] | Unavailable:
+    """One record per app with app-op history in a category, plus every non-system app
+    (installed apps with no recorded access show empty ``access``); sorted by package."""
+    if isinstance(state.appops, Unavailable):
+        return state.appops
+    grouped: dict[str, dict[Category, list[OpEntry]]] = {}
+    for entry in state.appops.value.entries:
+        category = _OP_CATEGORY.get(entry.op)
+        if category is None or not entry.package or not entry.events:
+            continue
+        grouped.setdefault(entry.package, {}).setdefault(category, []).append(entry)
+    packages = {} if isinstance(state.packages, Unavailable) else {
+        pkg.name: pkg for pkg in state.packages.value.packages}
+    names = set(grouped) | {name for name, pkg in packages.items() if not pkg.is_system}
+    apps = []
+    for name in sorted(names):
+        pkg = packages.get(name)
+        granted = () if pkg is None else tuple(sorted(
+            DANGEROUS_PERMISSIONS & pkg.granted_permissions(0)))
+        apps.append(AppPrivacy(
+            package=name,
+            installer=None if pkg is None else pkg.installer,
+            system=None if pkg is None else pkg.is_system,
+            granted_dangerous=granted,
+            access={category: _merge(entries) for category, entries in
+                    sorted(grouped.get(name, {}).items(), key=lambda item: item[0].value)},
+        ))
+    return tuple(apps)

@@ -1,0 +1,125 @@
+"""Loading and validating policy profiles: TOML files shipped in this package or the user's own."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from handsetguard.checks.model import Severity
+from handsetguard.errors import PolicyError
+
+__all__ = ["BUILTIN_PROFILES", "Profile", "load_profile"]
+
+BUILTIN_PROFILES = ("consumer", "enterprise")
+
+_LEVEL_NAMES = ("excellent", "good", "fair", "poor")
+_MAX_PROFILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    source: str
+    weights: dict[Severity, int]
+    levels: dict[str, int]
+    caps: dict[Severity, str]
+    severities: dict[str, Severity] = field(default_factory=dict)
+    disabled: frozenset[str] = frozenset()
+    params: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def _table(data: dict[str, object], key: str, where: str) -> dict[str, object]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise PolicyError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _severity(value: object, where: str) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        names = ", ".join(s.value for s in Severity)
+        raise PolicyError(f"{where}: unknown severity {value!r} (use {names})") from None
+
+
+def _weights(data: dict[str, object], where: str) -> dict[Severity, int]:
+    weights = {s: w for s, w in zip(Severity, (10, 6, 3, 1, 0), strict=True)}
+    for key, value in _table(data, "weights", where).items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise PolicyError(f"{where}: weights.{key} must be a non-negative integer")
+        weights[_severity(key, f"{where}: weights")] = value
+    return weights
+
+
+def _levels(data: dict[str, object], where: str) -> dict[str, int]:
+    levels = {"excellent": 90, "good": 75, "fair": 50}
+    for key, value in _table(data, "levels", where).items():
+        if key not in levels:
+            raise PolicyError(f"{where}: levels.{key} is not one of excellent, good, fair")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise PolicyError(f"{where}: levels.{key} must be an integer 0-100")
+        levels[key] = value
+    if not levels["excellent"] >= levels["good"] >= levels["fair"]:
+        raise PolicyError(f"{where}: levels must satisfy excellent >= good >= fair")
+    return levels
+
+
+def _caps(data: dict[str, object], where: str) -> dict[Severity, str]:
+    caps: dict[Severity, str] = {}
+    for key, value in _table(data, "caps", where).items():
+        if value not in _LEVEL_NAMES:
+            raise PolicyError(f"{where}: caps.{key} must be one of {', '.join(_LEVEL_NAMES)}")
+        caps[_severity(key, f"{where}: caps")] = str(value)
+    return caps
+
+
+def _parse(data: dict[str, object], where: str, known_checks: frozenset[str]) -> Profile:
+    severities: dict[str, Severity] = {}
+    disabled: set[str] = set()
+    params: dict[str, dict[str, object]] = {}
+    for check_id, table in _table(data, "checks", where).items():
+        if check_id not in known_checks:
+            raise PolicyError(f"{where}: [checks.{check_id}] names no known check")
+        if not isinstance(table, dict):
+            raise PolicyError(f"{where}: [checks.{check_id}] must be a table")
+        table = dict(table)
+        if "severity" in table:
+            severities[check_id] = _severity(table.pop("severity"), f"{where}: {check_id}")
+        if table.pop("enabled", True) is False:
+            disabled.add(check_id)
+        params[check_id] = table
+    name = data.get("name", Path(where).stem)
+    description = data.get("description", "")
+    return Profile(str(name), str(description), where, _weights(data, where),
+                   _levels(data, where), _caps(data, where), severities,
+                   frozenset(disabled), params)
+
+
+def load_profile(name_or_path: str, known_checks: frozenset[str]) -> Profile:
+    """Load a built-in profile by name, or a TOML file by path."""
+    if name_or_path in BUILTIN_PROFILES:
+        where = f"built-in profile {name_or_path}"
+        raw = resources.files("handsetguard.profiles").joinpath(f"{name_or_path}.toml")
+        text = raw.read_text(encoding="utf-8")
+    else:
+        path = Path(name_or_path)
+        where = str(path)
+        if not path.is_file():
+            raise PolicyError(f"{path}: no such profile (built-in: {', '.join(BUILTIN_PROFILES)})")
+        try:
+            with path.open("rb") as handle:
+                blob = handle.read(_MAX_PROFILE_BYTES + 1)
+        except OSError as exc:
+            raise PolicyError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        if len(blob) > _MAX_PROFILE_BYTES:
+            raise PolicyError(f"{path}: larger than 1 MiB; not a profile")
+        text = blob.decode("utf-8", errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{where}: not valid TOML ({exc})") from exc
+    return _parse(data, where, known_checks)

@@ -1,0 +1,86 @@
+"""The JSON report: a versioned, documented structure (JSON Schema in report.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from handsetguard.checks.model import CheckResult
+from handsetguard.evidence import CoverageStatus
+from handsetguard.privacy import AppPrivacy
+from handsetguard.report.model import SCHEMA_VERSION, Report
+
+__all__ = ["render_json", "to_dict"]
+
+JsonValue = object
+
+_DEVICE_FIELDS = ("manufacturer", "brand", "model", "device", "android_version", "sdk",
+                  "security_patch", "vendor_security_patch", "build_fingerprint", "build_type",
+                  "build_tags")
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _check(result: CheckResult) -> dict[str, JsonValue]:
+    return {
+        "id": result.id,
+        "status": result.status.value,
+        "severity": result.severity.value,
+        "title": result.title,
+        "detail": result.detail,
+        "evidence": [{"fact": item.fact,
+                      "location": None if item.location is None else str(item.location)}
+                     for item in result.evidence],
+        "remediation": result.remediation,
+        "references": list(result.references),
+    }
+
+
+def _app(app: AppPrivacy) -> dict[str, JsonValue]:
+    return {
+        "package": app.package,
+        "installer": app.installer,
+        "system": app.system,
+        "granted_permissions": list(app.granted_dangerous),
+        "access": {category.value: {"count": access.count, "last": _time(access.last),
+                                    "foreground": access.foreground,
+                                    "background": access.background,
+                                    "rejected": access.rejected}
+                   for category, access in app.access.items()},
+    }
+
+
+def to_dict(report: Report) -> dict[str, JsonValue]:
+    """The report as plain JSON-ready data, keys in schema order."""
+    sections = [{"name": entry.section, "status": entry.status.value,
+                 "location": None if entry.provenance is None else str(entry.provenance)}
+                for entry in report.coverage if entry.status is not CoverageStatus.ERROR]
+    errors = [{"section": entry.section, "detail": entry.detail,
+               "location": None if entry.provenance is None else str(entry.provenance)}
+              for entry in report.coverage if entry.status is CoverageStatus.ERROR]
+    return {
+        "schema": SCHEMA_VERSION,
+        "tool": {"name": "handsetguard", "version": report.tool_version},
+        "source": {"kind": report.source_kind.value, "path": report.source_path},
+        "acquired_at": _time(report.acquired_at),
+        "acquired_at_origin": report.acquired_at_origin,
+        "evaluated_as_of": _time(report.evaluated_as_of),
+        "time_basis": report.time_basis.value,
+        "device": {name: getattr(report.device, name) for name in _DEVICE_FIELDS}
+        | {"timezone": report.timezone},
+        "profile": report.profile,
+        "rating": {"level": report.rating.level.value, "score": report.rating.score,
+                   "capped_by": list(report.rating.capped_by),
+                   "assessed_checks": report.rating.assessed,
+                   "formula": report.rating.formula},
+        "checks": [_check(result) for result in report.checks],
+        "apps": [_app(app) for app in report.apps],
+        "apps_unavailable": report.apps_unavailable,
+        "coverage": {"sections": sections, "errors": errors},
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"

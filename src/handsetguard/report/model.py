@@ -1,0 +1,35 @@
+"""The report: everything a renderer shows, computed once; renderers only format it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from handsetguard.checks.model import CheckResult
+from handsetguard.device import DeviceIdentity, TimeBasis
+from handsetguard.evidence import CoverageEntry, SourceKind
+from handsetguard.privacy import AppPrivacy
+from handsetguard.profiles.rating import Rating
+
+__all__ = ["SCHEMA_VERSION", "Report"]
+
+SCHEMA_VERSION = "handsetguard.report/1"
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    source_kind: SourceKind
+    source_path: str
+    acquired_at: datetime | None
+    acquired_at_origin: str | None
+    evaluated_as_of: datetime
+    time_basis: TimeBasis
+    timezone: str | None
+    device: DeviceIdentity
+    profile: str
+    rating: Rating
+    checks: tuple[CheckResult, ...]
+    apps: tuple[AppPrivacy, ...]
+    apps_unavailable: str | None
+    coverage: tuple[CoverageEntry, ...]

@@ -1,0 +1,138 @@
+"""AndroidQF collections (folder or zip): getprop, settings, dumpsys, packages, processes,
+root binaries, SELinux status, the acquisition record and a nested bugreport.
+
+File names follow androidqf's modules (github.com/mvt-project/androidqf, ``modules/*.go``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import PurePosixPath
+
+from handsetguard.errors import SourceError
+from handsetguard.evidence import (
+    AcquiredAt,
+    CoverageEntry,
+    CoverageStatus,
+    Evidence,
+    Provenance,
+    Section,
+    SourceKind,
+)
+from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
+from handsetguard.sources.dumpstate import index_dumpstate
+from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, open_zip, read_member
+from handsetguard.sources.tree import FileTree
+from handsetguard.textcodec import normalise_bytes
+
+__all__ = ["MARKER_FILES", "androidqf_from_tree", "find_collection_root"]
+
+MARKER_FILES = frozenset({
+    "acquisition.json", "getprop.txt", "dumpsys.txt", "packages.json",
+    "settings_global.txt", "settings_secure.txt", "settings_system.txt",
+})
+
+# Whole-file sections: file name -> section name.
+_PLAIN = {
+    "getprop.txt": "getprop",
+    "settings_global.txt": "settings:global",
+    "settings_secure.txt": "settings:secure",
+    "settings_system.txt": "settings:system",
+    "packages.json": "androidqf:packages",
+    "processes.txt": "processes",
+    "ps.txt": "processes",
+    "root_binaries.json": "androidqf:root_binaries",
+    "selinux.txt": "selinux",
+    "mounts.json": "androidqf:mounts",
+    "mounts.txt": "mounts",
+    "acquisition.json": "androidqf:acquisition",
+}
+
+
+def find_collection_root(names: list[str]) -> str | None:
+    """The folder prefix ('' or 'dir/') that holds AndroidQF marker files, if any."""
+    best: str | None = None
+    for name in names:
+        pure = PurePosixPath(name)
+        if pure.name in MARKER_FILES and len(pure.parts) <= 2:
+            prefix = "" if len(pure.parts) == 1 else pure.parts[0] + "/"
+            if best is None or len(prefix) < len(best):
+                best = prefix
+    return best
+
+
+def _acquired_at(data: bytes, file: str) -> AcquiredAt | None:
+    try:
+        record = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    for key in ("completed", "started"):
+        value = record.get(key)
+        if isinstance(value, str):
+            when = _parse_iso(value)
+            if when is not None:
+                return AcquiredAt(when, f"'{key}' in {file}")
+    return None
+
+
+_FRACTION = re.compile(r"(\.\d+)")
+
+
+def _parse_iso(value: str) -> datetime | None:
+    # Go prints nanoseconds; Python's fromisoformat accepts at most microseconds.
+    text = _FRACTION.sub(lambda m: m.group(1)[:7], value.strip().replace("Z", "+00:00"))
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def androidqf_from_tree(tree: FileTree, kind: SourceKind, path: str) -> Evidence:
+    """Read an AndroidQF collection whose files are at the top of ``tree``."""
+    evidence = Evidence(kind, path)
+    names = set(tree.names())
+    for file, section in _PLAIN.items():
+        if file not in names:
+            continue
+        display = tree.display(file)
+        try:
+            data = normalise_bytes(tree.read(file, MAX_SMALL_FILE_BYTES))
+        except SourceError as exc:
+            evidence.problems.append(CoverageEntry(section, CoverageStatus.ERROR, exc.message,
+                                                   Provenance(display)))
+            continue
+        evidence.add(Section(section, Provenance(display, 1), data))
+        if file == "acquisition.json":
+            evidence.acquired_at = _acquired_at(data, display)
+    if "dumpsys.txt" in names:
+        display = tree.display("dumpsys.txt")
+        for section in index_dumpstate(normalise_bytes(tree.read("dumpsys.txt")), display):
+            if section.name.startswith("dumpsys:"):
+                evidence.add(section)
+    if "bugreport.zip" in names:
+        _add_nested_bugreport(evidence, tree)
+    return evidence
+
+
+def _add_nested_bugreport(evidence: Evidence, tree: FileTree) -> None:
+    display = tree.display("bugreport.zip")
+    try:
+        archive = open_zip(tree.read("bugreport.zip"), display)
+        with archive:
+            info = find_main_entry(archive, display)
+            if info is None:
+                raise SourceError(f"{display}: holds no bugreport text")
+            data = read_member(archive, info, display)
+    except SourceError as exc:
+        evidence.problems.append(CoverageEntry("bugreport.zip", CoverageStatus.ERROR,
+                                               exc.message, Provenance(display)))
+        return
+    before = evidence.acquired_at
+    add_dumpstate(evidence, data, f"{display}!{info.filename}")
+    if before is not None:
+        evidence.acquired_at = before

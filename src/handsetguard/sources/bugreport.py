@@ -1,0 +1,109 @@
+"""Bugreports: the modern zip (``main_entry.txt``), zips holding only the text, unzipped
+bugreport directories and plain ``adb bugreport > file.txt`` dumpstate texts."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from handsetguard.errors import SourceError
+from handsetguard.evidence import AcquiredAt, Evidence, SourceKind
+from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate, looks_like_dumpstate
+from handsetguard.sources.limits import read_file, read_member
+from handsetguard.textcodec import normalise_bytes
+
+__all__ = [
+    "add_dumpstate",
+    "sniff_text",
+    "bugreport_from_dir",
+    "bugreport_from_text",
+    "bugreport_from_zip",
+    "find_main_entry",
+]
+
+_SNIFF_BYTES = 64 * 1024
+
+
+def _is_dumpstate_name(name: str) -> bool:
+    base = PurePosixPath(name).name
+    return base.endswith(".txt") and (base.startswith(("bugreport", "dumpstate-"))
+                                      or base == "dumpstate.txt")
+
+
+def find_main_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
+    """The dumpstate text inside a bugreport zip: the one ``main_entry.txt`` names, else the
+    largest ``bugreport-*.txt``/``dumpstate*.txt`` entry; ``None`` when there is none."""
+    infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+    main = infos.get("main_entry.txt")
+    if main is not None:
+        target = read_member(archive, main, name, limit=4096).decode("utf-8", "replace").strip()
+        if target in infos:
+            return infos[target]
+    candidates = [info for info in infos.values() if _is_dumpstate_name(info.filename)
+                  and not PurePosixPath(info.filename).name.startswith("dumpstate_")]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda info: info.file_size)
+
+
+def add_dumpstate(evidence: Evidence, data: bytes, file: str) -> None:
+    """Index a dumpstate text into ``evidence`` and record its acquisition time."""
+    data = normalise_bytes(data)
+    for section in index_dumpstate(data, file):
+        evidence.add(section)
+    when = dumpstate_time(data)
+    if when is not None and evidence.acquired_at is None and when.year >= 2000:
+        evidence.acquired_at = AcquiredAt(when, f"dumpstate header of {file}")
+
+
+def bugreport_from_zip(path: Path, archive: zipfile.ZipFile,
+                       kind: SourceKind = SourceKind.BUGREPORT_ZIP) -> Evidence:
+    info = find_main_entry(archive, str(path))
+    if info is None:
+        raise SourceError(f"{path}: zip holds no bugreport text (no main_entry.txt, "
+                          "bugreport-*.txt or dumpstate*.txt entry)")
+    data = read_member(archive, info, str(path))
+    evidence = Evidence(kind, str(path))
+    add_dumpstate(evidence, data, f"{path.name}!{info.filename}")
+    _require_sections(evidence, f"{path.name}!{info.filename}")
+    return evidence
+
+
+def bugreport_from_dir(path: Path) -> Evidence:
+    main = path / "main_entry.txt"
+    target: Path | None = None
+    if main.is_file():
+        name = read_file(main, 4096).decode("utf-8", "replace").strip()
+        candidate = (path / name).resolve()
+        if candidate.is_file() and candidate.is_relative_to(path.resolve()):
+            target = candidate
+    if target is None:
+        candidates = sorted((p for p in path.iterdir() if _is_dumpstate_name(p.name)
+                             and not p.name.startswith("dumpstate_")),
+                            key=lambda p: p.stat().st_size, reverse=True)
+        if not candidates:
+            raise SourceError(f"{path}: directory holds no bugreport text (no main_entry.txt, "
+                              "bugreport-*.txt or dumpstate*.txt)")
+        target = candidates[0]
+    evidence = Evidence(SourceKind.BUGREPORT_DIR, str(path))
+    add_dumpstate(evidence, read_file(target), target.name)
+    _require_sections(evidence, str(target))
+    return evidence
+
+
+def bugreport_from_text(path: Path, data: bytes | None = None) -> Evidence:
+    if data is None:
+        data = read_file(path)
+    evidence = Evidence(SourceKind.DUMPSTATE_TXT, str(path))
+    add_dumpstate(evidence, data, path.name)
+    _require_sections(evidence, str(path))
+    return evidence
+
+
+def _require_sections(evidence: Evidence, file: str) -> None:
+    if not any(name != "header" for name in evidence.sections):
+        raise SourceError(f"{file}: no dumpstate sections found; not a bugreport text")
+
+
+def sniff_text(data: bytes) -> bool:
+    return looks_like_dumpstate(normalise_bytes(data[:_SNIFF_BYTES]))

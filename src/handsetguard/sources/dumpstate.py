@@ -1,0 +1,130 @@
+"""One pass over a dumpstate text that indexes its sections by name, with file and line.
+
+The index works on bytes (no decoding of the 20–150 MB text); each parser later decodes only
+its own slice. Layout, from AOSP ``frameworks/native/cmds/dumpstate``: a header, then
+``------ TITLE (command) ------`` sections, each closed by ``------ 0.01s was the duration of
+'TITLE' ------``; the dumpsys sections hold ``DUMP OF SERVICE [PRIORITY ]name:`` blocks closed by
+``--------- 0.001s was the duration of dumpsys name, ending at: …`` and a line of 79 dashes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+from handsetguard.evidence import Provenance, Section
+
+__all__ = ["dumpstate_time", "index_dumpstate", "looks_like_dumpstate"]
+
+# Top-level section titles we index under a stable name (first word match, case-sensitive).
+_TITLE_NAMES: dict[bytes, str] = {
+    b"SYSTEM PROPERTIES": "getprop",
+    b"PROCESSES AND THREADS": "processes",
+    b"PROCESSES": "processes",
+    b"FILESYSTEMS & FREE SPACE": "df",
+    b"MOUNTS": "mounts",
+    b"SELINUX": "selinux",
+}
+
+_MARKER = re.compile(
+    rb"^(?:"
+    rb"------ (?P<title>.*?) ------"
+    rb"|DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?(?P<service>[^\s:]+):"
+    rb"|(?P<end>--------- .{0,40}was the duration of dumpsys .*|-{79})"
+    rb")\r?$",
+    re.MULTILINE,
+)
+_TITLE_SPLIT = re.compile(rb"^(?P<name>.*?)(?: \((?P<cmd>.*)\))?$")
+_HEADER_TIME = re.compile(rb"^== dumpstate: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\r?$", re.MULTILINE)
+_SNIFF = re.compile(rb"^== dumpstate: |^DUMP OF SERVICE |^------ .* ------\r?$", re.MULTILINE)
+
+
+def looks_like_dumpstate(head: bytes) -> bool:
+    """Whether the first bytes of a file look like a dumpstate/bugreport or dumpsys text."""
+    return _SNIFF.search(head) is not None
+
+
+def dumpstate_time(data: bytes) -> datetime | None:
+    """The device-local wall-clock time in the ``== dumpstate: …`` header line, if any."""
+    match = _HEADER_TIME.search(data, 0, 4096)
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1).decode("ascii"), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _title_name(title: bytes) -> str | None:
+    match = _TITLE_SPLIT.match(title)
+    name = match.group("name") if match else title
+    if b"was the duration of" in name:
+        return None
+    mapped = _TITLE_NAMES.get(name)
+    return mapped if mapped is not None else "section:" + name.decode("latin-1")
+
+
+class _Cursor:
+    """Counts newlines incrementally so line numbers cost one pass in total."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+        self.line = 1
+
+    def line_of(self, offset: int) -> int:
+        self.line += self.data.count(b"\n", self.pos, offset)
+        self.pos = offset
+        return self.line
+
+
+def _body_start(data: bytes, marker_end: int) -> int:
+    newline = data.find(b"\n", marker_end)
+    return len(data) if newline < 0 else newline + 1
+
+
+def index_dumpstate(data: bytes, file: str) -> Iterator[Section]:
+    """Yield the sections of a dumpstate (or of a plain multi-service ``dumpsys`` output).
+
+    Yields ``header`` (text before the first section), ``getprop`` and other mapped top-level
+    sections, ``section:<TITLE>`` for the rest, and ``dumpsys:<service>`` for each service.
+    """
+    cursor = _Cursor(data)
+    top: tuple[str, int, int] | None = None  # (name, body start offset, body start line)
+    service: tuple[str, int, int] | None = None
+    first = True
+    for match in _MARKER.finditer(data):
+        start = match.start()
+        if first:
+            first = False
+            if start > 0:
+                yield Section("header", Provenance(file, 1), data, 0, start)
+        if service is not None and (match.group("end") or match.group("service")
+                                    or match.group("title") is not None):
+            name, body, line = service
+            yield Section(name, Provenance(file, line), data, body, start)
+            service = None
+        if match.group("service"):
+            body = _body_start(data, match.end())
+            service = ("dumpsys:" + match.group("service").decode("latin-1"), body,
+                       cursor.line_of(start) + 1)
+            continue
+        title = match.group("title")
+        if title is None:
+            continue
+        if top is not None:
+            name, body, line = top
+            yield Section(name, Provenance(file, line), data, body, start)
+            top = None
+        mapped = _title_name(title)
+        if mapped is not None:
+            top = (mapped, _body_start(data, match.end()), cursor.line_of(start) + 1)
+    if first and data:
+        return
+    if service is not None:
+        name, body, line = service
+        yield Section(name, Provenance(file, line), data, body, len(data))
+    if top is not None:
+        name, body, line = top
+        yield Section(name, Provenance(file, line), data, body, len(data))

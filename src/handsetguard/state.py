@@ -1,0 +1,218 @@
+"""Build a DeviceState from Evidence: run each parser on its section, record what was covered.
+
+This is the only place that knows which section feeds which facet. A parser's ``ParseError``
+becomes a coverage entry and an :class:`Unavailable` facet; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handsetguard.device import (
+    BootInfo,
+    DeviceIdentity,
+    DeviceState,
+    Located,
+    SelinuxMode,
+    SelinuxStatus,
+    Unavailable,
+)
+from handsetguard.errors import ParseError
+from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
+from handsetguard.parsers.accessibility import parse_accessibility
+from handsetguard.parsers.adb import parse_dumpsys_adb
+from handsetguard.parsers.appops import parse_appops
+from handsetguard.parsers.device_policy import parse_device_policy
+from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
+from handsetguard.parsers.dumpsys_package import parse_dumpsys_package, parse_packages_json
+from handsetguard.parsers.getprop import Properties, parse_getprop
+from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
+from handsetguard.parsers.mounts import parse_mounts
+from handsetguard.parsers.processes import parse_processes
+from handsetguard.parsers.settings import (
+    Namespace,
+    Settings,
+    parse_dumpsys_settings,
+    parse_settings_list,
+)
+
+__all__ = ["build_state"]
+
+T = TypeVar("T")
+
+
+class _Builder:
+    def __init__(self, evidence: Evidence) -> None:
+        self.evidence = evidence
+        self.coverage: list[CoverageEntry] = list(evidence.problems)
+
+    def missing(self, names: tuple[str, ...]) -> Unavailable:
+        wanted = " or ".join(names)
+        self.coverage.append(CoverageEntry(names[0], CoverageStatus.MISSING,
+                                           f"no {wanted} section in {self.evidence.path}"))
+        return Unavailable(f"the input has no {wanted} section")
+
+    def run(self, section: Section, parse: Callable[[str], T]) -> Located[T] | Unavailable:
+        try:
+            value = parse(section.text)
+        except ParseError as exc:
+            self.coverage.append(CoverageEntry(section.name, CoverageStatus.ERROR, exc.message,
+                                               section.provenance))
+            return Unavailable(f"{section.name} at {section.provenance} could not be parsed: "
+                               f"{exc.message}")
+        self.coverage.append(CoverageEntry(section.name, CoverageStatus.PARSED, "",
+                                           section.provenance))
+        return Located(value, section.provenance)
+
+    def facet(self, names: tuple[str, ...], parse: Callable[[str], T]) -> Located[T] | Unavailable:
+        """Parse the first present of ``names`` (in order of preference)."""
+        for name in names:
+            section = self.evidence.get(name)
+            if section is not None:
+                return self.run(section, parse)
+        return self.missing(names)
+
+
+def _timezone(props: Properties | None) -> tuple[tzinfo, str | None]:
+    name = props.get("persist.sys.timezone") if props is not None else None
+    if name:
+        try:
+            return ZoneInfo(name), name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC, None
+
+
+def _identity(props: Properties | None) -> DeviceIdentity:
+    if props is None:
+        return DeviceIdentity()
+    get = props.get
+    sdk_text = get("ro.build.version.sdk")
+    return DeviceIdentity(
+        manufacturer=get("ro.product.manufacturer") or get("ro.product.system.manufacturer"),
+        brand=get("ro.product.brand") or get("ro.product.system.brand"),
+        model=get("ro.product.model") or get("ro.product.system.model"),
+        device=get("ro.product.device") or get("ro.product.system.device"),
+        android_version=get("ro.build.version.release"),
+        sdk=int(sdk_text) if sdk_text and sdk_text.isdigit() else None,
+        security_patch=get("ro.build.version.security_patch"),
+        vendor_security_patch=get("ro.vendor.build.security_patch"),
+        build_fingerprint=get("ro.build.fingerprint"),
+        build_type=get("ro.build.type"),
+        build_tags=get("ro.build.tags"),
+        serial=get("ro.serialno") or get("ro.boot.serialno"),
+    )
+
+
+def _settings(builder: _Builder
+              ) -> tuple[Located[Settings] | Unavailable, dict[Namespace, Provenance]]:
+    """Settings from ``dumpsys settings``, else merged from per-namespace ``settings list``
+    files (whose records keep their own file as origin)."""
+    dumped = builder.evidence.get("dumpsys:settings")
+    if dumped is not None:
+        return builder.run(dumped, parse_dumpsys_settings), {}
+    merged: Located[Settings] | None = None
+    origins: dict[Namespace, Provenance] = {}
+    for namespace in Namespace:
+        section = builder.evidence.get(f"settings:{namespace.value}")
+        if section is None:
+            continue
+        result = builder.run(section, lambda text, ns=namespace: parse_settings_list(text, ns))
+        if isinstance(result, Unavailable):
+            continue
+        origins[namespace] = result.origin
+        merged = result if merged is None else Located(merged.value.merge(result.value),
+                                                       merged.origin)
+    if merged is None:
+        return builder.missing(("dumpsys:settings", "settings:global")), origins
+    return merged, origins
+
+
+def _selinux(builder: _Builder) -> SelinuxStatus | Unavailable:
+    section = builder.evidence.get("selinux")
+    if section is None:
+        return Unavailable("the input records no runtime SELinux mode (getenforce)")
+    word = section.text.strip().split("\n", 1)[0].strip().lower()
+    for mode in SelinuxMode:
+        if word == mode.value:
+            builder.coverage.append(CoverageEntry("selinux", CoverageStatus.PARSED, "",
+                                                  section.provenance))
+            return SelinuxStatus(mode, f"getenforce: {word.capitalize()}", section.provenance)
+    builder.coverage.append(CoverageEntry("selinux", CoverageStatus.ERROR,
+                                          f"unexpected getenforce output {word[:40]!r}",
+                                          section.provenance))
+    return Unavailable(f"getenforce output at {section.provenance} is not a SELinux mode")
+
+
+def _boot(builder: _Builder) -> BootInfo | Unavailable:
+    section = builder.evidence.get("header")
+    if section is None:
+        return Unavailable("the input has no dumpstate header (kernel command line)")
+    header = parse_dumpstate_header(section.text)
+    if header.boot_params_line is None:
+        return Unavailable(f"the dumpstate header at {section.provenance} has no kernel "
+                           "command line")
+    return BootInfo(header.boot_params, section.provenance.at(header.boot_params_line))
+
+
+def _json_strings(text: str) -> tuple[str, ...]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"root_binaries.json: not JSON ({exc})") from exc
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ParseError("root_binaries.json: expected a JSON list of paths")
+    return tuple(value)
+
+
+def build_state(evidence: Evidence) -> DeviceState:
+    """Parse every section the checks need; nothing here raises on bad section content."""
+    builder = _Builder(evidence)
+    properties = builder.facet(("getprop",), parse_getprop)
+    props = None if isinstance(properties, Unavailable) else properties.value
+    tz, tz_name = _timezone(props)
+    acquired: datetime | None = None
+    origin: str | None = None
+    if evidence.acquired_at is not None:
+        acquired = evidence.acquired_at.when
+        if acquired.tzinfo is None:
+            acquired = acquired.replace(tzinfo=tz)
+        origin = evidence.acquired_at.origin
+    packages = (builder.facet(("dumpsys:package",), parse_dumpsys_package)
+                if evidence.get("dumpsys:package") is not None
+                else builder.facet(("androidqf:packages",), parse_packages_json))
+    root_binaries = (builder.facet(("androidqf:root_binaries",), _json_strings)
+                     if evidence.get("androidqf:root_binaries") is not None
+                     else Unavailable("the input has no root-binary probe (AndroidQF "
+                                      "root_binaries.json)"))
+    processes = builder.facet(("processes",), lambda text: parse_processes(text).names)
+    settings, settings_origins = _settings(builder)
+    return DeviceState(
+        source_kind=evidence.kind,
+        source_path=evidence.path,
+        acquired_at=acquired,
+        acquired_at_origin=origin,
+        timezone=tz_name,
+        identity=_identity(props),
+        properties=properties,
+        settings=settings,
+        packages=packages,
+        appops=builder.facet(("dumpsys:appops",),
+                             lambda text: parse_appops(text, tz=tz, reference=acquired)),
+        accessibility=builder.facet(("dumpsys:accessibility",), parse_accessibility),
+        device_policy=builder.facet(("dumpsys:device_policy",), parse_device_policy),
+        lock_settings=builder.facet(("dumpsys:lock_settings",), parse_lock_settings),
+        keyguard=builder.facet(("dumpsys:window",), parse_window_keyguard),
+        adb=builder.facet(("dumpsys:adb",), parse_dumpsys_adb),
+        mounts=builder.facet(("mounts",), parse_mounts),
+        selinux=_selinux(builder),
+        root_binaries=root_binaries,
+        processes=processes,
+        boot=_boot(builder),
+        coverage=tuple(builder.coverage),
+        settings_origins=settings_origins,
+    )
