@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from handsetguard import __version__
 from handsetguard.checks.model import Status
@@ -72,9 +73,9 @@ def _guard(verbose: bool) -> Iterator[None]:
         console = _stderr()
         if verbose:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         if exc.remediation:
-            console.print(f"  hint: {exc.remediation}", soft_wrap=True)
+            console.print(f"  hint: {exc.remediation}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -190,7 +191,7 @@ def check(
     reached = _threshold_reached(report, fail_on)
     if reached:
         _stderr().print(f"--fail-on {fail_on.value if fail_on else ''}: "
-                        + ", ".join(reached), soft_wrap=True)
+                        + ", ".join(reached), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_THRESHOLD)
 
 
@@ -228,7 +229,7 @@ def apps(
         report = run_check(_acquire(source, example))
         selected = [a for a in report.apps if package is None or a.package == package]
         if report.apps_unavailable:
-            _stderr().print(f"note: {report.apps_unavailable}", soft_wrap=True)
+            _stderr().print(f"note: {report.apps_unavailable}", markup=False, soft_wrap=True)
         if fmt is OutputFormat.JSON:
             import json
 

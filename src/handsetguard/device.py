@@ -149,7 +149,7 @@ class DeviceState:
     def prop_origin(self, name: str) -> Provenance | None:
         if isinstance(self.properties, Unavailable):
             return None
-        record = self.properties.value.entries.get(name)
+        record = self.properties.value.by_name.get(name)
         if record is None:
             return self.properties.origin
         return self.properties.origin.at(record.line)

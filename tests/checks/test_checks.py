@@ -1,0 +1,168 @@
+"""Each check on the bundled example device and on single-fact variations of it.
+
+The example is a realistic Android 14 dump; each variation edits one line, so a test fails if
+the check reads the wrong fact, ignores it, or guesses when the fact is absent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from handsetguard.checks.model import CheckResult, Status
+from handsetguard.engine import run_check
+
+EXAMPLE = resources.files("handsetguard.examples").joinpath("example-bugreport.txt").read_text()
+
+
+def results(tmp_path: Path, text: str = EXAMPLE, profile: str = "consumer",
+            as_of: datetime | None = None) -> dict[str, CheckResult]:
+    path = tmp_path / "dump.txt"
+    path.write_text(text)
+    report = run_check(path, profile, as_of=as_of)
+    return {result.id: result for result in report.checks}
+
+
+def edit(old: str, new: str) -> str:
+    assert EXAMPLE.count(old) == 1, old
+    return EXAMPLE.replace(old, new)
+
+
+def test_example_statuses(tmp_path: Path) -> None:
+    got = {check_id: result.status.value for check_id, result in results(tmp_path).items()}
+    assert got == {
+        "os_patch_level": "warn", "os_version": "pass", "encryption": "pass",
+        "verified_boot": "pass", "bootloader_locked": "pass", "selinux_enforcing": "pass",
+        "production_build": "pass", "auto_time": "pass", "screen_lock": "pass",
+        "developer_options": "warn", "usb_debugging": "fail",
+        "lockscreen_notifications": "warn", "unknown_sources": "warn", "verify_apps": "fail",
+        "root_indicators": "pass", "sideloaded_apps": "warn", "accessibility_services": "warn",
+        "notification_listeners": "warn", "device_admins": "warn",
+    }
+
+
+def test_evidence_points_at_the_line(tmp_path: Path) -> None:
+    result = results(tmp_path)["usb_debugging"]
+    fact = result.evidence[0]
+    assert fact.fact == "global adb_enabled=1"
+    assert fact.location is not None and fact.location.line is not None
+    assert EXAMPLE.split("\n")[fact.location.line - 1].split()[1] == "name:adb_enabled"
+    patch = results(tmp_path)["os_patch_level"].evidence[0]
+    assert patch.location is not None and patch.location.line is not None
+    assert EXAMPLE.split("\n")[patch.location.line - 1] == (
+        "[ro.build.version.security_patch]: [2025-06-05]")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status"),
+    [("2025-07-01", Status.PASS), ("2025-09-03", Status.PASS), ("2025-09-04", Status.WARN),
+     ("2025-12-02", Status.WARN), ("2025-12-03", Status.FAIL)],
+)
+def test_patch_age_boundaries(tmp_path: Path, as_of: str, status: Status) -> None:
+    when = datetime.fromisoformat(as_of).replace(tzinfo=UTC)
+    assert results(tmp_path, as_of=when)["os_patch_level"].status is status
+
+
+def test_patch_age_uses_acquisition_time_not_now(tmp_path: Path) -> None:
+    detail = results(tmp_path)["os_patch_level"].detail
+    assert "168 days old as of 2025-11-20 (acquisition)" in detail
+
+
+def test_patch_age_falls_back_to_now_without_a_recorded_time(tmp_path: Path) -> None:
+    text = edit("== dumpstate: 2025-11-20 14:02:11\n", "")
+    result = results(tmp_path, text)["os_patch_level"]
+    assert "(now)" in result.detail
+    assert result.status is Status.FAIL  # June 2025 is long past by any "now" of this code
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "check", "status"),
+    [
+        ("[ro.boot.verifiedbootstate]: [green]", "[ro.boot.verifiedbootstate]: [orange]",
+         "verified_boot", Status.FAIL),
+        ("[ro.boot.verifiedbootstate]: [green]", "[ro.boot.verifiedbootstate]: [yellow]",
+         "verified_boot", Status.WARN),
+        ("[ro.boot.flash.locked]: [1]", "[ro.boot.flash.locked]: [0]", "bootloader_locked",
+         Status.FAIL),
+        ("[ro.crypto.state]: [encrypted]", "[ro.crypto.state]: [unencrypted]", "encryption",
+         Status.FAIL),
+        ("[ro.crypto.state]: [encrypted]\n", "", "encryption", Status.NOT_ASSESSED),
+        ("[ro.build.type]: [user]", "[ro.build.type]: [userdebug]", "production_build",
+         Status.FAIL),
+        ("[ro.build.tags]: [release-keys]", "[ro.build.tags]: [test-keys]", "production_build",
+         Status.FAIL),
+        ("[ro.debuggable]: [0]", "[ro.debuggable]: [1]", "production_build", Status.FAIL),
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [31]", "os_version",
+         Status.WARN),
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [29]", "os_version",
+         Status.FAIL),
+        ("CredentialType: PIN", "CredentialType: NONE", "screen_lock", Status.FAIL),
+        ("name:adb_enabled pkg:android value:1 default:1",
+         "name:adb_enabled pkg:android value:0 default:0", "usb_debugging", Status.PASS),
+        ("name:adb_wifi_enabled pkg:android value:0 default:0",
+         "name:adb_wifi_enabled pkg:android value:1 default:0", "usb_debugging", Status.FAIL),
+        ("name:development_settings_enabled pkg:android value:1 default:1",
+         "name:development_settings_enabled pkg:android value:0 default:0",
+         "developer_options", Status.PASS),
+        ("name:verifier_verify_adb_installs pkg:android value:0 default:0",
+         "name:verifier_verify_adb_installs pkg:android value:1 default:1", "verify_apps",
+         Status.PASS),
+        ("name:auto_time pkg:android value:1 default:1", "name:auto_time pkg:android value:0 "
+         "default:0", "auto_time", Status.WARN),
+        ("name:lock_screen_allow_private_notifications pkg:android value:1 default:1",
+         "name:lock_screen_allow_private_notifications pkg:android value:0 default:0",
+         "lockscreen_notifications", Status.PASS),
+        ("installerPackageName=com.google.android.packageinstaller",
+         "installerPackageName=com.android.vending", "sideloaded_apps", Status.PASS),
+        ("Package [net.quickshare.files]", "Package [com.topjohnwu.magisk]", "root_indicators",
+         Status.FAIL),
+        ("    com.tracker.familylocator/.AdminReceiver:\n", "", "device_admins", Status.PASS),
+    ],
+)
+def test_single_fact_variations(tmp_path: Path, old: str, new: str, check: str,
+                                status: Status) -> None:
+    assert results(tmp_path, edit(old, new))[check].status is status
+
+
+def test_selinux_permissive_boot_flag_fails(tmp_path: Path) -> None:
+    text = edit('androidboot.veritymode = "enforcing"\n',
+                'androidboot.veritymode = "enforcing"\nandroidboot.selinux = "permissive"\n')
+    result = results(tmp_path, text)["selinux_enforcing"]
+    assert result.status is Status.FAIL
+    assert "androidboot.selinux=permissive" in result.evidence[0].fact
+
+
+def test_selinux_not_assessed_on_userdebug_without_runtime_reading(tmp_path: Path) -> None:
+    text = edit("[ro.build.type]: [user]", "[ro.build.type]: [userdebug]")
+    assert results(tmp_path, text)["selinux_enforcing"].status is Status.NOT_ASSESSED
+
+
+def test_boot_state_read_from_kernel_command_line_when_getprop_lacks_it(tmp_path: Path) -> None:
+    text = edit("[ro.boot.verifiedbootstate]: [green]\n", "")
+    result = results(tmp_path, text)["verified_boot"]
+    assert result.status is Status.PASS
+    assert "kernel command line" in result.evidence[0].fact
+
+
+def test_missing_sections_are_not_assessed_with_reason(tmp_path: Path) -> None:
+    start = EXAMPLE.index("DUMP OF SERVICE settings:")
+    end = EXAMPLE.index("Historical operations")
+    text = EXAMPLE[:start] + "DUMP OF SERVICE nothing:\n" + EXAMPLE[end:]
+    got = results(tmp_path, text)
+    for check in ("developer_options", "auto_time", "verify_apps",
+                  "lockscreen_notifications", "notification_listeners"):
+        assert got[check].status is Status.NOT_ASSESSED, check
+    assert "no dumpsys:settings" in got["developer_options"].detail
+    # Without settings, the USB configuration property still shows adb is on.
+    assert got["usb_debugging"].status is Status.FAIL
+    assert got["usb_debugging"].evidence[0].fact == "persist.sys.usb.config=mtp,adb"
+
+
+def test_enterprise_profile_is_stricter(tmp_path: Path) -> None:
+    consumer = results(tmp_path)
+    enterprise = results(tmp_path, profile="enterprise")
+    assert consumer["usb_debugging"].severity.value == "high"
+    assert enterprise["usb_debugging"].severity.value == "critical"

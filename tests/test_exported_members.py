@@ -1,0 +1,38 @@
+"""The public names of each module are pinned: changing them is a deliberate API change."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+EXPECTED = {
+    "handsetguard": ["__version__"],
+    "handsetguard.errors": ["HandsetGuardError", "ParseError", "PolicyError", "SourceError",
+                            "UsageError"],
+    "handsetguard.sources": ["open_source"],
+    "handsetguard.engine": ["KNOWN_CHECKS", "evaluate", "evaluation_time", "run_check"],
+    "handsetguard.profiles": ["BUILTIN_PROFILES", "Level", "Profile", "Rating", "load_profile",
+                              "rate"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED))
+def test_all_is_pinned(module: str) -> None:
+    imported = importlib.import_module(module)
+    assert sorted(imported.__all__) == sorted(EXPECTED[module])
+    for name in imported.__all__:
+        assert hasattr(imported, name), name
+
+
+def test_import_is_light() -> None:
+    """`import handsetguard.engine` must not pull in the server or adb stacks."""
+    import subprocess
+    import sys
+
+    code = ("import sys, handsetguard.engine; "
+            "bad = [m for m in ('fastapi', 'sqlalchemy', 'adbutils', 'playwright') "
+            "if m in sys.modules]; print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""
