@@ -1,0 +1,649 @@
+"""Installed packages from ``dumpsys package`` (its ``Packages:`` block) and from AndroidQF's
+``packages.json``: identity, installer, flags, versions, permissions and per-user state.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from handsetguard.errors import ParseError
+
+__all__ = [
+    "EnabledState",
+    "Package",
+    "PackageDump",
+    "PackageFile",
+    "PackageUser",
+    "parse_dumpsys_package",
+    "parse_packages_json",
+]
+
+
+_SYSTEM_PARTITIONS = ("/system/", "/vendor/", "/product/", "/system_ext/", "/odm/", "/apex/")
+
+
+def _no_permissions() -> Mapping[str, bool]:
+    return MappingProxyType({})
+
+
+class EnabledState(enum.Enum):
+    """``PackageManager.COMPONENT_ENABLED_STATE_*``, printed as ``enabled=N`` per user."""
+
+    DEFAULT = 0
+    ENABLED = 1
+    DISABLED = 2
+    DISABLED_USER = 3
+    DISABLED_UNTIL_USED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PackageUser:
+    """A package's state for one user (``User N: ceDataInode=… installed=true …``).
+
+    Booleans are ``None`` when the dump does not print them. ``first_install_time`` is per user
+    from Android 13 on. ``runtime_permissions`` maps permission name to granted.
+    """
+
+    user_id: int
+    line: int
+    installed: bool | None = None
+    hidden: bool | None = None
+    suspended: bool | None = None
+    stopped: bool | None = None
+    not_launched: bool | None = None
+    enabled: EnabledState | None = None
+    first_install_time: datetime | None = None
+    runtime_permissions: Mapping[str, bool] = field(default_factory=_no_permissions, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFile:
+    """An APK file of a package with its hashes (AndroidQF ``packages.json`` only)."""
+
+    path: str
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    sha512: str | None = None
+    certificate_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """One installed package. Times are naive device-local ``datetime``s.
+
+    ``signatures`` are the short hex ids ``dumpsys`` prints in ``signatures:[…]`` (hash codes of
+    the signing certificates, enough to compare packages within one dump, not digests).
+    ``updated_system_app``: a system app whose factory version is hidden behind an update.
+    """
+
+    name: str
+    line: int
+    uid: int | None = None
+    shared_user: str | None = None
+    version_code: int | None = None
+    version_name: str | None = None
+    min_sdk: int | None = None
+    target_sdk: int | None = None
+    installer: str | None = None
+    initiating_package: str | None = None
+    code_path: str | None = None
+    flags: frozenset[str] = frozenset()
+    private_flags: frozenset[str] = frozenset()
+    first_install_time: datetime | None = None
+    last_update_time: datetime | None = None
+    requested_permissions: tuple[str, ...] = ()
+    install_permissions: Mapping[str, bool] = field(default_factory=_no_permissions, hash=False)
+    users: tuple[PackageUser, ...] = ()
+    signatures: tuple[str, ...] = ()
+    updated_system_app: bool = False
+    files: tuple[PackageFile, ...] = ()
+
+    @property
+    def is_system(self) -> bool:
+        """SYSTEM in the flags; dumps without a flags line (Android 2.x–4.x) fall back to the
+        code path being on a read-only system partition."""
+        if self.flags:
+            return "SYSTEM" in self.flags
+        return self.code_path is not None and self.code_path.startswith(_SYSTEM_PARTITIONS)
+
+    def user(self, user_id: int = 0) -> PackageUser | None:
+        return next((u for u in self.users if u.user_id == user_id), None)
+
+    def granted_permissions(self, user: int = 0) -> frozenset[str]:
+        """Install-time permissions granted plus runtime permissions granted for ``user``."""
+        granted = {name for name, ok in self.install_permissions.items() if ok}
+        state = self.user(user)
+        if state is not None:
+            granted.update(name for name, ok in state.runtime_permissions.items() if ok)
+        return frozenset(granted)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageDump:
+    """All packages of one dump, in dump order; ``skipped`` counts unreadable lines/entries."""
+
+    packages: tuple[Package, ...] = ()
+    skipped: int = 0
+
+    def get(self, name: str) -> Package | None:
+        return next((p for p in self.packages if p.name == name), None)
+
+    def __iter__(self) -> Iterator[Package]:
+        return iter(self.packages)
+
+    def __len__(self) -> int:
+        return len(self.packages)
+
+
+# ---------------------------------------------------------------------------------------------
+# dumpsys package
+#
+# Layout (Settings.dumpPackageLPr, Android 5–15):
+#   Packages:
+#     Package [com.android.vending] (f2c9d2d):
+#       appId=10084                       (userId= before Android 13)
+#       versionCode=84880718 minSdk=31 targetSdk=35
+#       flags=[ SYSTEM HAS_CODE … ]
+#       install permissions:
+#         android.permission.INTERNET: granted=true
+#       User 0: ceDataInode=311715 installed=true hidden=false … enabled=0 …
+#         firstInstallTime=2024-05-10 14:04:30        (Android 13+)
+#         runtime permissions:
+#           android.permission.CAMERA: granted=false, flags=[ … ]
+#   Hidden system packages:
+#     Package [com.android.vending] (132fc32):      <- factory version of an updated app
+# https://cs.android.com/android/platform/superproject/+/main:frameworks/base/services/core/java/com/android/server/pm/Settings.java
+
+_ENTRY = re.compile(r"( *)Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
+_USER = re.compile(r"User (-?[0-9]{1,9}):(.*)")
+_GRANT = re.compile(r"([^\s:,]+): granted=(true|false)\b")
+_PERMISSION_NAME = re.compile(r"[^\s:,]+")
+_INT_FIELD = {
+    key: re.compile(rf"\b{key}=(-?[0-9]{{1,19}})\b")
+    for key in ("versionCode", "minSdk", "targetSdk")
+}
+_LEADING_INT = re.compile(r"-?[0-9]{1,19}")
+_SHARED_USER = re.compile(r"\{\S+ ([^/{}\s]+)/")
+_SIGNATURES = re.compile(r"(?<!past )signatures:\[([^\]]*)\]")
+_BRACKETED = re.compile(r"\[([^\]]*)\]")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+_MAIN_BLOCK = "Packages:"
+_HIDDEN_BLOCK = "Hidden system packages:"
+
+
+@dataclass
+class _UserBuilder:
+    user_id: int
+    line: int
+    states: dict[str, str]
+    first_install_time: datetime | None = None
+    runtime_permissions: dict[str, bool] = field(default_factory=dict)
+
+    def build(self) -> PackageUser:
+        return PackageUser(
+            user_id=self.user_id,
+            line=self.line,
+            installed=_bool(self.states.get("installed")),
+            hidden=_bool(self.states.get("hidden")),
+            suspended=_bool(self.states.get("suspended")),
+            stopped=_bool(self.states.get("stopped")),
+            not_launched=_bool(self.states.get("notLaunched")),
+            enabled=_enabled(self.states.get("enabled")),
+            first_install_time=self.first_install_time,
+            runtime_permissions=MappingProxyType(self.runtime_permissions),
+        )
+
+
+@dataclass
+class _Builder:
+    """Mutable twin of :class:`Package` while its lines are read."""
+
+    name: str
+    line: int
+    uid: int | None = None
+    shared_user: str | None = None
+    version_code: int | None = None
+    version_name: str | None = None
+    min_sdk: int | None = None
+    target_sdk: int | None = None
+    installer: str | None = None
+    initiating_package: str | None = None
+    code_path: str | None = None
+    flags: frozenset[str] | None = None
+    pkg_flags: frozenset[str] | None = None
+    private_flags: frozenset[str] | None = None
+    private_pkg_flags: frozenset[str] | None = None
+    first_install_time: datetime | None = None
+    last_update_time: datetime | None = None
+    requested_permissions: list[str] = field(default_factory=list)
+    install_permissions: dict[str, bool] = field(default_factory=dict)
+    users: list[_UserBuilder] = field(default_factory=list)
+    signatures: tuple[str, ...] = ()
+    skipped: int = 0
+
+    def build(self, updated_system_app: bool) -> Package:
+        flags = self.flags if self.flags is not None else self.pkg_flags or frozenset()
+        private = self.private_flags if self.private_flags is not None else self.private_pkg_flags
+        users = tuple(u.build() for u in self.users)
+        first_install = self.first_install_time
+        if first_install is None:
+            per_user = [u.first_install_time for u in users if u.first_install_time is not None]
+            first_install = min(per_user, default=None)
+        return Package(
+            name=self.name,
+            line=self.line,
+            uid=self.uid,
+            shared_user=self.shared_user,
+            version_code=self.version_code,
+            version_name=self.version_name,
+            min_sdk=self.min_sdk,
+            target_sdk=self.target_sdk,
+            installer=self.installer,
+            initiating_package=self.initiating_package,
+            code_path=self.code_path,
+            flags=flags,
+            private_flags=private or frozenset(),
+            first_install_time=first_install,
+            last_update_time=self.last_update_time,
+            requested_permissions=tuple(self.requested_permissions),
+            install_permissions=MappingProxyType(self.install_permissions),
+            users=users,
+            signatures=self.signatures,
+            updated_system_app=updated_system_app or "UPDATED_SYSTEM_APP" in flags,
+        )
+
+
+def parse_dumpsys_package(text: str) -> PackageDump:
+    """Parse the ``DUMP OF SERVICE package`` section (or ``adb shell dumpsys package`` output).
+
+    Only the ``Packages:`` and ``Hidden system packages:`` blocks are read (the resolver tables
+    and shared users are not package entries). A text without a ``Packages:`` line is read as
+    a bare list of ``Package [name]`` entries. A package that is also a hidden system package
+    keeps its main entry's data and gets ``updated_system_app``. Blank text gives no packages;
+    other text without any ``Package [name]`` entry raises :class:`ParseError`.
+    """
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    has_block = _MAIN_BLOCK in lines
+    main, hidden, skipped = _read_entries(lines, has_block)
+    if not main and not hidden and not has_block and text.strip():
+        raise ParseError("dumpsys package: no 'Packages:' block or 'Package [name]' entries")
+    hidden_names = {b.name for b in hidden}
+    seen: set[str] = set()
+    packages: list[Package] = []
+    for is_hidden, builders in ((False, main), (True, hidden)):
+        for builder in builders:
+            skipped += builder.skipped
+            if builder.name not in seen:
+                seen.add(builder.name)
+                packages.append(builder.build(is_hidden or builder.name in hidden_names))
+    return PackageDump(tuple(packages), skipped)
+
+
+@dataclass
+class _Entries:
+    """Collects the entries of one block: each runs from its header to the next header."""
+
+    builders: list[_Builder] = field(default_factory=list)
+    header: re.Match[str] | None = None
+    start: int = -1
+
+    def close(self, lines: list[str], end: int) -> None:
+        if self.header is not None:
+            self.builders.append(_read_package(lines, self.start, end, self.header))
+        self.header = None
+
+    def open(self, lines: list[str], start: int, header: re.Match[str] | None) -> None:
+        """Start an entry at ``start``; a ``None`` header (a garbled one) only ends the
+        current entry, so that the garbled entry's lines are not read into its predecessor."""
+        self.close(lines, start)
+        self.header, self.start = header, start
+
+
+def _read_entries(lines: list[str], has_block: bool) -> tuple[list[_Builder], list[_Builder], int]:
+    """The package entries of the main and hidden blocks, and the count of broken headers."""
+    main, hidden = _Entries(), _Entries()
+    target: _Entries | None = None if has_block else main
+    skipped = 0
+    for index, line in enumerate(lines):
+        if line[:1] not in (" ", ""):
+            if target is not None:
+                target.close(lines, index)
+            if line == _MAIN_BLOCK:
+                target = main
+            elif line == _HIDDEN_BLOCK:
+                target = hidden
+            elif has_block:
+                target = None
+            continue
+        if target is None or "Package [" not in line:
+            continue
+        header = _ENTRY.fullmatch(line)
+        if header is not None or line.lstrip().startswith("Package ["):
+            target.open(lines, index, header)
+            skipped += header is None  # a truncated or garbled entry header
+    if target is not None:
+        target.close(lines, len(lines))
+    return main.builders, hidden.builders, skipped
+
+
+def _read_package(lines: list[str], start: int, end: int, header: re.Match[str]) -> _Builder:
+    base = len(header.group(1))
+    builder = _Builder(header.group(2), start)
+    block: str | None = None
+    user: _UserBuilder | None = None
+    for index in range(start + 1, end):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped:
+            continue
+        depth = len(line) - len(line.lstrip(" ")) - base
+        if depth <= 2:
+            block, user = _read_attribute(builder, stripped, index)
+        elif user is not None:
+            block = _read_user_line(user, builder, stripped, depth, block)
+        elif block is not None:
+            builder.skipped += not _read_block_line(builder, block, stripped)
+    return builder
+
+
+def _read_attribute(
+    builder: _Builder, stripped: str, index: int
+) -> tuple[str | None, _UserBuilder | None]:
+    """Read one line at attribute depth; return the block it opens and the user it starts."""
+    if stripped.startswith("User "):
+        match = _USER.fullmatch(stripped)
+        if match is None:
+            builder.skipped += 1
+            return None, None
+        states = {k: v for k, _, v in (t.partition("=") for t in match.group(2).split())}
+        user = _UserBuilder(int(match.group(1)), index, states)
+        builder.users.append(user)
+        return None, user
+    key, sep, value = stripped.partition("=")
+    if not sep:
+        return (stripped if stripped.endswith(":") else None), None
+    reader = _ATTRIBUTES.get(key)
+    if reader is not None and not reader(builder, value, stripped):
+        builder.skipped += 1
+    return None, None
+
+
+def _read_user_line(
+    user: _UserBuilder, builder: _Builder, stripped: str, depth: int, block: str | None
+) -> str | None:
+    """Read a line under ``User N:``; return the sub-block it is in."""
+    if depth <= 4:
+        if stripped.startswith("firstInstallTime="):
+            user.first_install_time = _time(stripped.partition("=")[2])
+        return stripped if stripped.endswith(":") and "=" not in stripped else None
+    if block == "runtime permissions:":
+        match = _GRANT.match(stripped)
+        if match is None:
+            builder.skipped += 1
+        else:
+            user.runtime_permissions[match.group(1)] = match.group(2) == "true"
+    return block
+
+
+def _read_block_line(builder: _Builder, block: str, stripped: str) -> bool:
+    """Read a line of a package-level block; ``False`` if it is unreadable."""
+    if block == "requested permissions:":
+        match = _PERMISSION_NAME.match(stripped)
+        if match is not None:
+            builder.requested_permissions.append(match.group())
+        return match is not None
+    if block == "install permissions:":
+        grant = _GRANT.match(stripped)
+        if grant is not None:
+            builder.install_permissions[grant.group(1)] = grant.group(2) == "true"
+        return grant is not None
+    if block == "grantedPermissions:":  # Android 5 and older: the list of granted names
+        name = _PERMISSION_NAME.match(stripped)
+        if name is not None:
+            builder.install_permissions[name.group()] = True
+        return name is not None
+    return True
+
+
+def _set_uid(builder: _Builder, value: str, _line: str) -> bool:
+    builder.uid = _leading_int(value)
+    return builder.uid is not None
+
+
+def _set_shared_user(builder: _Builder, value: str, _line: str) -> bool:
+    match = _SHARED_USER.search(value)
+    builder.shared_user = None if match is None else match.group(1)
+    return match is not None
+
+
+def _set_versions(builder: _Builder, _value: str, line: str) -> bool:
+    numbers = {key: _search_int(pattern, line) for key, pattern in _INT_FIELD.items()}
+    builder.version_code = numbers["versionCode"]
+    builder.min_sdk = numbers["minSdk"]
+    builder.target_sdk = numbers["targetSdk"]
+    return builder.version_code is not None
+
+
+def _set_version_name(builder: _Builder, value: str, _line: str) -> bool:
+    builder.version_name = _nullable(value)
+    return True
+
+
+def _set_code_path(builder: _Builder, value: str, _line: str) -> bool:
+    builder.code_path = _nullable(value)
+    return True
+
+
+def _set_installer(builder: _Builder, value: str, _line: str) -> bool:
+    builder.installer = _nullable(value)
+    return True
+
+
+def _set_initiating(builder: _Builder, value: str, _line: str) -> bool:
+    builder.initiating_package = _nullable(value)
+    return True
+
+
+def _flag_setter(attribute: str) -> Callable[[_Builder, str, str], bool]:
+    def setter(builder: _Builder, value: str, _line: str) -> bool:
+        match = _BRACKETED.match(value)
+        if match is None:
+            return False
+        setattr(builder, attribute, frozenset(match.group(1).split()))
+        return True
+
+    return setter
+
+
+def _time_setter(attribute: str) -> Callable[[_Builder, str, str], bool]:
+    def setter(builder: _Builder, value: str, _line: str) -> bool:
+        setattr(builder, attribute, _time(value))
+        return True
+
+    return setter
+
+
+def _set_signatures(builder: _Builder, value: str, _line: str) -> bool:
+    # Android 9+: PackageSignatures{b5c4981 version:1, signatures:[d7f1f224], past signatures:[]}
+    # Android 8 and older: PackageSignatures{4f3d7bd [a21a2de9]}
+    match = _SIGNATURES.search(value) or _BRACKETED.search(value)
+    if match is None:
+        return False
+    builder.signatures = tuple(s.strip() for s in match.group(1).split(",") if s.strip())
+    return True
+
+
+_ATTRIBUTES: dict[str, Callable[[_Builder, str, str], bool]] = {
+    "userId": _set_uid,
+    "appId": _set_uid,
+    "sharedUser": _set_shared_user,
+    "versionCode": _set_versions,
+    "versionName": _set_version_name,
+    "codePath": _set_code_path,
+    "installerPackageName": _set_installer,
+    "initiatingPackageName": _set_initiating,
+    "flags": _flag_setter("flags"),
+    "pkgFlags": _flag_setter("pkg_flags"),
+    "privateFlags": _flag_setter("private_flags"),
+    "privatePkgFlags": _flag_setter("private_pkg_flags"),
+    "firstInstallTime": _time_setter("first_install_time"),
+    "lastUpdateTime": _time_setter("last_update_time"),
+    "signatures": _set_signatures,
+}
+
+
+def _nullable(value: str) -> str | None:
+    return None if value in ("", "null") else value
+
+
+def _leading_int(value: str) -> int | None:
+    match = _LEADING_INT.match(value)
+    return None if match is None else int(match.group())
+
+
+def _search_int(pattern: re.Pattern[str], line: str) -> int | None:
+    match = pattern.search(line)
+    return None if match is None else int(match.group(1))
+
+
+def _bool(value: str | None) -> bool | None:
+    return {"true": True, "false": False}.get(value or "")
+
+
+def _enabled(value: str | None) -> EnabledState | None:
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 2:
+        return None
+    try:
+        return EnabledState(int(value))
+    except ValueError:
+        return None
+
+
+def _time(value: str) -> datetime | None:
+    """``2019-12-11 12:24:01`` as a naive datetime; anything else (``0``, garbage) is None."""
+    if _TIMESTAMP.fullmatch(value) is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# AndroidQF packages.json: a list of {name, uid, installer, system, disabled, files: [...]}.
+
+
+def parse_packages_json(text: str) -> PackageDump:
+    """Parse AndroidQF's ``packages.json``. ``system`` becomes the ``SYSTEM`` flag, ``disabled``
+    a user-0 state, ``files`` :class:`PackageFile` records; what it lacks stays ``None``/empty.
+    ``line`` is the 0-based line of the object's opening ``{``. Objects without a string
+    ``name`` are skipped; invalid JSON or a non-list top level raises :class:`ParseError`.
+    """
+    packages: list[Package] = []
+    skipped = 0
+    for item, line in _json_items(text):
+        package = _package_from_json(item, line)
+        if package is None:
+            skipped += 1
+        else:
+            packages.append(package)
+    return PackageDump(tuple(packages), skipped)
+
+
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _json_items(text: str) -> Iterator[tuple[object, int]]:
+    """The top-level list's items with the 0-based line each starts on."""
+    decoder = json.JSONDecoder()
+    pos = _skip(text, 1 if text.startswith("\ufeff") else 0)
+    if not text.startswith("[", pos):
+        if pos == len(text):
+            raise ParseError("packages.json: empty document")
+        raise ParseError("packages.json: top level is not a list")
+    pos = _skip(text, pos + 1)
+    line = text.count("\n", 0, pos)
+    expect_item = not text.startswith("]", pos)
+    while expect_item:
+        try:
+            item, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise ParseError(
+                f"packages.json: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from exc
+        except (RecursionError, ValueError) as exc:
+            raise ParseError(f"packages.json: unreadable JSON value at offset {pos}") from exc
+        yield item, line
+        after = _skip(text, end)
+        line += text.count("\n", pos, after)
+        if text.startswith(",", after):
+            pos = _skip(text, after + 1)
+            line += text.count("\n", after, pos)
+        elif text.startswith("]", after):
+            pos, expect_item = after, False
+        else:
+            raise ParseError(f"packages.json: expected ',' or ']' at offset {after}")
+    if _skip(text, pos + 1) != len(text):
+        raise ParseError(f"packages.json: data after the list at offset {_skip(text, pos + 1)}")
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _WHITESPACE.match(text, pos)
+    return pos if match is None else match.end()
+
+
+def _package_from_json(item: object, line: int) -> Package | None:
+    if not isinstance(item, dict):
+        return None
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    uid = item.get("uid")
+    disabled = item.get("disabled")
+    users: tuple[PackageUser, ...] = ()
+    if isinstance(disabled, bool):
+        state = EnabledState.DISABLED if disabled else None
+        users = (PackageUser(user_id=0, line=line, installed=True, enabled=state),)
+    files = item.get("files")
+    apks = (
+        [_file_from_json(f) for f in files if isinstance(f, dict)]
+        if isinstance(files, list)
+        else []
+    )
+    return Package(
+        name=name,
+        line=line,
+        uid=uid if isinstance(uid, int) and not isinstance(uid, bool) else None,
+        installer=_json_str(item.get("installer")),
+        flags=frozenset({"SYSTEM"}) if item.get("system") is True else frozenset(),
+        users=users,
+        files=tuple(f for f in apks if f is not None),
+    )
+
+
+def _file_from_json(item: dict[str, object]) -> PackageFile | None:
+    path = _json_str(item.get("path"))
+    if path is None:
+        return None
+    cert = item.get("certificate")
+    return PackageFile(
+        path=path,
+        md5=_json_str(item.get("md5")),
+        sha1=_json_str(item.get("sha1")),
+        sha256=_json_str(item.get("sha256")),
+        sha512=_json_str(item.get("sha512")),
+        certificate_sha256=_json_str(cert.get("Sha256")) if isinstance(cert, dict) else None,
+    )
+
+
+def _json_str(value: object) -> str | None:
+    """A non-empty string other than AndroidQF's ``"null"``, else ``None``."""
+    return value if isinstance(value, str) and value not in ("", "null") else None
