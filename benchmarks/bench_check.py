@@ -48,8 +48,9 @@ def ensure_mvt() -> Path | None:
         return exe
     print(f"installing mvt=={MVT_VERSION} into {MVT_VENV} …", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(MVT_VENV)], check=True)
-    result = subprocess.run([str(MVT_VENV / "bin" / "pip"), "install", "-q",
-                             f"mvt=={MVT_VERSION}"], check=False)
+    result = subprocess.run(
+        [str(MVT_VENV / "bin" / "pip"), "install", "-q", f"mvt=={MVT_VERSION}"], check=False
+    )
     return exe if result.returncode == 0 and exe.exists() else None
 
 
@@ -59,8 +60,9 @@ def mvt_ready_zip(path: Path, workdir: Path) -> Path:
         names = archive.namelist()
         if "main_entry.txt" in names:
             return path
-        text = max((n for n in names if n.endswith(".txt")),
-                   key=lambda n: archive.getinfo(n).file_size)
+        text = max(
+            (n for n in names if n.endswith(".txt")), key=lambda n: archive.getinfo(n).file_size
+        )
         copy = workdir / path.name
         shutil.copy(path, copy)
     with zipfile.ZipFile(copy, "a") as archive:
@@ -89,8 +91,10 @@ def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
         path.write_bytes(data * factor)
         wall, peak = best_of([*hg, str(path)], 3)
         size = len(data) * factor / 1e6
-        print(f"  {factor}x  {size:6.1f} MB  {wall:6.2f} s  {peak:6.0f} MiB  "
-              f"{1000 * wall / size:5.1f} ms/MB")
+        print(
+            f"  {factor}x  {size:6.1f} MB  {wall:6.2f} s  {peak:6.0f} MiB  "
+            f"{1000 * wall / size:5.1f} ms/MB"
+        )
 
 
 def main() -> None:
@@ -119,12 +123,22 @@ def main() -> None:
             out = workdir / "mvt-out"
             shutil.rmtree(out, ignore_errors=True)
             mvt_zip = mvt_ready_zip(zip_path, workdir)
-            mvt_cmd = [str(mvt), "--disable-update-check", "--disable-indicator-update-check",
-                       "check-bugreport", "-o", str(out), str(mvt_zip)]
+            mvt_cmd = [
+                str(mvt),
+                "--disable-update-check",
+                "--disable-indicator-update-check",
+                "check-bugreport",
+                "-o",
+                str(out),
+                str(mvt_zip),
+            ]
             mvt_wall, mvt_rss = best_of(mvt_cmd, args.runs)
             print(f"{'':46} {'mvt':12} {mvt_wall:7.2f} {mvt_rss:8.0f}")
-            print(f"{'':46} {'ratio':12} {mvt_wall / hg_wall:6.1f}x faster, "
-                  f"{hg_rss / mvt_rss:.2f} of MVT's RSS", flush=True)
+            print(
+                f"{'':46} {'ratio':12} {mvt_wall / hg_wall:6.1f}x faster, "
+                f"{hg_rss / mvt_rss:.2f} of MVT's RSS",
+                flush=True,
+            )
         atv = sorted((args.corpus / BUGREPORTS[0]).glob("*.zip"))
         if atv:
             linearity(atv[0], workdir, hg)

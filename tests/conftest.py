@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(os.environ.get("HANDSETGUARD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(
+    os.environ.get("HANDSETGUARD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-ATV_BUGREPORT = "device/emulator-atv64-android14-bugreport/bugreport-sdk_google_atv64_arm64-UTT1.240131.001.F1-2025-11-23-10-44-46.zip"
-PIXEL1_BUGREPORT = "device/google-pixel1-sailfish-aosp10-bugreport/bugreport-sailfish-QP1A.191005.007.A3-2020-01-08-15-30-07.zip"
+ATV_BUGREPORT = (
+    "device/emulator-atv64-android14-bugreport/"
+    "bugreport-sdk_google_atv64_arm64-UTT1.240131.001.F1-2025-11-23-10-44-46.zip"
+)
+PIXEL1_BUGREPORT = (
+    "device/google-pixel1-sailfish-aosp10-bugreport/"
+    "bugreport-sailfish-QP1A.191005.007.A3-2020-01-08-15-30-07.zip"
+)
 LEGACY_BUGREPORT = "device/htc-nexusone-miui-android2.3-bugreport-legacy/bugreport_aidldeadlock.txt"
 
 

@@ -38,12 +38,15 @@ def test_fail_on_exit_code_and_verdict_line() -> None:
 
 
 def test_fail_on_not_reached(tmp_path: Path) -> None:
-    text = (Path(__file__).resolve().parents[1] / "src/handsetguard/examples/"
-            "example-bugreport.txt").read_text()
-    text = text.replace("name:adb_enabled pkg:android value:1", "name:adb_enabled pkg:android "
-                        "value:0").replace("name:verifier_verify_adb_installs pkg:android "
-                                           "value:0", "name:verifier_verify_adb_installs "
-                                           "pkg:android value:1")
+    text = (
+        Path(__file__).resolve().parents[1] / "src/handsetguard/examples/example-bugreport.txt"
+    ).read_text()
+    text = text.replace(
+        "name:adb_enabled pkg:android value:1", "name:adb_enabled pkg:android value:0"
+    ).replace(
+        "name:verifier_verify_adb_installs pkg:android value:0",
+        "name:verifier_verify_adb_installs pkg:android value:1",
+    )
     text = text.replace("[persist.sys.usb.config]: [mtp,adb]", "[persist.sys.usb.config]: [mtp]")
     path = tmp_path / "clean.txt"
     path.write_text(text)
@@ -86,8 +89,10 @@ def test_bad_profile_file(tmp_path: Path) -> None:
 
 def test_custom_profile_changes_rating(tmp_path: Path) -> None:
     profile = tmp_path / "lenient.toml"
-    profile.write_text('name = "lenient"\n[caps]\n[checks.usb_debugging]\nenabled = false\n'
-                       "[checks.verify_apps]\nenabled = false\n")
+    profile.write_text(
+        'name = "lenient"\n[caps]\n[checks.usb_debugging]\nenabled = false\n'
+        "[checks.verify_apps]\nenabled = false\n"
+    )
     code, out, _ = invoke("check", "--example", "--format", "json", "--profile", str(profile))
     assert code == 0
     data = json.loads(out)
@@ -107,8 +112,14 @@ def test_output_file_written_whole(tmp_path: Path, fmt: str) -> None:
 
 
 def test_output_to_unwritable_place(tmp_path: Path) -> None:
-    code, _, err = invoke("check", "--example", "--format", "json", "-o",
-                          str(tmp_path / "no" / "such" / "dir" / "r.json"))
+    code, _, err = invoke(
+        "check",
+        "--example",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "no" / "such" / "dir" / "r.json"),
+    )
     assert code == 2 and "cannot write report" in err
 
 
@@ -144,13 +155,14 @@ def test_apps_text_table() -> None:
     assert "com.whatsapp" in out
 
 
-def test_console_script_runs_example(tmp_path: Path) -> None:
+def test_console_script_runs_example() -> None:
     """The installed entry point (README Quickstart) works end to end."""
     exe = Path(sys.executable).with_name("handsetguard")
     if not exe.exists():
         pytest.skip("handsetguard console script not installed in this environment")
-    done = subprocess.run([str(exe), "check", "--example"], capture_output=True, text=True,
-                          check=False, timeout=60)
+    done = subprocess.run(
+        [str(exe), "check", "--example"], capture_output=True, text=True, check=False, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "KS-60 Secure" in done.stdout
 

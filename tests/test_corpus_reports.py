@@ -12,8 +12,9 @@ from handsetguard.engine import run_check
 from handsetguard.report.json_report import to_dict
 from tests.conftest import ATV_BUGREPORT, LEGACY_BUGREPORT, PIXEL1_BUGREPORT, corpus_path
 
-SCHEMA = json.loads(resources.files("handsetguard.report").joinpath(
-    "report.schema.json").read_text())
+SCHEMA = json.loads(
+    resources.files("handsetguard.report").joinpath("report.schema.json").read_text()
+)
 
 
 def statuses(relative: str) -> dict[str, str]:
@@ -77,10 +78,17 @@ def test_androidqf_root_binaries_fail_root_check() -> None:
     assert got["root_indicators"] == "fail"
 
 
-@pytest.mark.parametrize("relative", [ATV_BUGREPORT, PIXEL1_BUGREPORT, LEGACY_BUGREPORT,
-                                      "device/mvt-tests/androidqf",
-                                      "device/mvt-tests/androidqf.zip",
-                                      "device/mvt-tests/android_data/bugreport"])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        ATV_BUGREPORT,
+        PIXEL1_BUGREPORT,
+        LEGACY_BUGREPORT,
+        "device/mvt-tests/androidqf",
+        "device/mvt-tests/androidqf.zip",
+        "device/mvt-tests/android_data/bugreport",
+    ],
+)
 def test_every_corpus_dump_gives_a_schema_valid_report(relative: str) -> None:
     data = to_dict(run_check(corpus_path(relative)))
     jsonschema.validate(data, SCHEMA)

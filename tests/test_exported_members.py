@@ -8,12 +8,23 @@ import pytest
 
 EXPECTED = {
     "handsetguard": ["__version__"],
-    "handsetguard.errors": ["HandsetGuardError", "ParseError", "PolicyError", "SourceError",
-                            "UsageError"],
+    "handsetguard.errors": [
+        "HandsetGuardError",
+        "ParseError",
+        "PolicyError",
+        "SourceError",
+        "UsageError",
+    ],
     "handsetguard.sources": ["open_source"],
     "handsetguard.engine": ["KNOWN_CHECKS", "evaluate", "evaluation_time", "run_check"],
-    "handsetguard.profiles": ["BUILTIN_PROFILES", "Level", "Profile", "Rating", "load_profile",
-                              "rate"],
+    "handsetguard.profiles": [
+        "BUILTIN_PROFILES",
+        "Level",
+        "Profile",
+        "Rating",
+        "load_profile",
+        "rate",
+    ],
 }
 
 
@@ -30,9 +41,12 @@ def test_import_is_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, handsetguard.engine; "
-            "bad = [m for m in ('fastapi', 'sqlalchemy', 'adbutils', 'playwright') "
-            "if m in sys.modules]; print(','.join(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    code = (
+        "import sys, handsetguard.engine; "
+        "bad = [m for m in ('fastapi', 'sqlalchemy', 'adbutils', 'playwright') "
+        "if m in sys.modules]; print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

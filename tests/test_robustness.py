@@ -12,11 +12,21 @@ from handsetguard.engine import run_check
 from handsetguard.errors import HandsetGuardError
 
 _MARKERS = [
-    b"== dumpstate: 2025-01-01 00:00:00\n", b"------ SYSTEM PROPERTIES (getprop) ------\n",
-    b"DUMP OF SERVICE appops:\n", b"DUMP OF SERVICE package:\n", b"DUMP OF SERVICE settings:\n",
-    b"DUMP OF SERVICE adb:\n", b"DUMP OF SERVICE lock_settings:\n", b"-" * 79 + b"\n",
-    b"[ro.build.type]: [user]\n", b"  Package [a.b] (1):\n", b"    Access: [top-s] 2025-01-01 ",
-    b"_id:1 name:adb_enabled pkg:android value:1\n", b"Uid u0a1:\n", b"\xff\xfe", b"\x00",
+    b"== dumpstate: 2025-01-01 00:00:00\n",
+    b"------ SYSTEM PROPERTIES (getprop) ------\n",
+    b"DUMP OF SERVICE appops:\n",
+    b"DUMP OF SERVICE package:\n",
+    b"DUMP OF SERVICE settings:\n",
+    b"DUMP OF SERVICE adb:\n",
+    b"DUMP OF SERVICE lock_settings:\n",
+    b"-" * 79 + b"\n",
+    b"[ro.build.type]: [user]\n",
+    b"  Package [a.b] (1):\n",
+    b"    Access: [top-s] 2025-01-01 ",
+    b"_id:1 name:adb_enabled pkg:android value:1\n",
+    b"Uid u0a1:\n",
+    b"\xff\xfe",
+    b"\x00",
 ]
 
 

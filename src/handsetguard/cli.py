@@ -12,11 +12,9 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from handsetguard import __version__
 from handsetguard.checks.model import Status
@@ -28,10 +26,13 @@ from handsetguard.profiles.profile import load_profile
 from handsetguard.report.model import Report
 from handsetguard.sources import open_source
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 app = typer.Typer(
     name="handsetguard",
     help="HandsetGuard: grade an Android phone's security posture and show which apps used "
-         "its camera, microphone, location, contacts and SMS.",
+    "its camera, microphone, location, contacts and SMS.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -61,6 +62,9 @@ class AppSort(enum.Enum):
 
 
 def _stderr() -> Console:
+    # rich is imported only when something is printed for people: JSON runs stay lean.
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -70,6 +74,8 @@ def _guard(verbose: bool) -> Iterator[None]:
     try:
         yield
     except HandsetGuardError as exc:
+        from rich.markup import escape
+
         console = _stderr()
         if verbose:
             console.print_exception()
@@ -91,8 +97,9 @@ def parse_as_of(value: str | None) -> datetime | None:
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise UsageError(f"--as-of {value!r}: expected 'now', YYYY-MM-DD or an ISO "
-                         "date-time") from None
+        raise UsageError(
+            f"--as-of {value!r}: expected 'now', YYYY-MM-DD or an ISO date-time"
+        ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
@@ -107,8 +114,10 @@ def _acquire(source: str | None, example: bool) -> Evidence:
         evidence.path = f"(bundled example) {EXAMPLE_NAME}"
         return evidence
     if source is None:
-        raise UsageError("missing SOURCE (a bugreport .zip/.txt/folder or an AndroidQF "
-                         "collection), or pass --example")
+        raise UsageError(
+            "missing SOURCE (a bugreport .zip/.txt/folder or an AndroidQF "
+            "collection), or pass --example"
+        )
     return open_source(source)
 
 
@@ -116,10 +125,16 @@ def _render(report: Report, fmt: OutputFormat, output: Path | None, verbose: boo
     if fmt is OutputFormat.TEXT:
         handle = output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)
         with handle as stream:
+            from rich.console import Console
+
             from handsetguard.report.terminal import render_terminal
 
-            console = Console(file=stream, width=110 if output else None,
-                              color_system=None if output else "auto", highlight=False)
+            console = Console(
+                file=stream,
+                width=110 if output else None,
+                color_system=None if output else "auto",
+                highlight=False,
+            )
             render_terminal(report, console, verbose=verbose)
         return
     if fmt is OutputFormat.JSON:
@@ -158,28 +173,40 @@ def _threshold_reached(report: Report, fail_on: FailOn | None) -> list[str]:
     return [r.id for r in report.checks if r.status in statuses]
 
 
-SourceArg = Annotated[str | None, typer.Argument(
-    help="Bugreport (.zip, folder or dumpstate .txt) or AndroidQF collection (folder or .zip).",
-    show_default=False)]
+SourceArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Bugreport (.zip, folder or dumpstate .txt) or AndroidQF collection (folder or .zip).",
+        show_default=False,
+    ),
+]
 ExampleOpt = Annotated[bool, typer.Option("--example", help="Use the bundled example device.")]
-VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose",
-                                          help="Show all evidence; tracebacks on errors.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("-v", "--verbose", help="Show all evidence; tracebacks on errors.")
+]
 
 
 @app.command()
 def check(
     source: SourceArg = None,
     example: ExampleOpt = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] =
-        OutputFormat.TEXT,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.TEXT,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
-    profile: Annotated[str, typer.Option(help="Policy profile: consumer, enterprise or a "
-                                              "TOML file.")] = "consumer",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluate time-dependent checks "
-                                              "as of DATE or 'now' (default: acquisition "
-                                              "time).")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 3 when a check "
-                                                   "reaches this status.")] = None,
+    profile: Annotated[
+        str, typer.Option(help="Policy profile: consumer, enterprise or a TOML file.")
+    ] = "consumer",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Evaluate time-dependent checks as of DATE or 'now' (default: acquisition time).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None, typer.Option("--fail-on", help="Exit 3 when a check reaches this status.")
+    ] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Grade a phone's security posture: rating, every check with evidence and a fix."""
@@ -190,8 +217,11 @@ def check(
         _render(report, fmt, output, verbose)
     reached = _threshold_reached(report, fail_on)
     if reached:
-        _stderr().print(f"--fail-on {fail_on.value if fail_on else ''}: "
-                        + ", ".join(reached), markup=False, soft_wrap=True)
+        _stderr().print(
+            f"--fail-on {fail_on.value if fail_on else ''}: " + ", ".join(reached),
+            markup=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_THRESHOLD)
 
 
@@ -212,13 +242,20 @@ def _categories(value: str | None) -> list[Category] | None:
 def apps(
     source: SourceArg = None,
     example: ExampleOpt = False,
-    category: Annotated[str | None, typer.Option(
-        "--category", "-c", help="Only these categories, comma-separated (camera, microphone, "
-        "location, contacts, sms, call_log, calendar, media, body_sensors, clipboard).")] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            "-c",
+            help="Only these categories, comma-separated (camera, microphone, "
+            "location, contacts, sms, call_log, calendar, media, body_sensors, clipboard).",
+        ),
+    ] = None,
     package: Annotated[str | None, typer.Option("--app", help="Only this package.")] = None,
     sort: Annotated[AppSort, typer.Option(help="Sort order.")] = AppSort.LAST,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f",
-                                              help="text or json.")] = OutputFormat.TEXT,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = OutputFormat.TEXT,
     verbose: VerboseOpt = False,
 ) -> None:
     """Which apps used the camera, microphone, location, contacts, SMS… and when."""
@@ -241,10 +278,11 @@ def apps(
             rows = [row for row in everything if row["package"] in names]
             sys.stdout.write(json.dumps(rows, indent=2) + "\n")
             return
+        from rich.console import Console
+
         from handsetguard.report.terminal import render_apps_table
 
-        render_apps_table(selected, Console(highlight=False), categories=chosen,
-                          sort=sort.value)
+        render_apps_table(selected, Console(highlight=False), categories=chosen, sort=sort.value)
 
 
 @app.command()

@@ -24,8 +24,9 @@ KNOWN_CHECKS = frozenset(check.id for check in ALL_CHECKS)
 _ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.NOT_ASSESSED: 2, Status.PASS: 3}
 
 
-def evaluation_time(state: DeviceState, as_of: datetime | None,
-                    now: datetime | None = None) -> tuple[datetime, TimeBasis]:
+def evaluation_time(
+    state: DeviceState, as_of: datetime | None, now: datetime | None = None
+) -> tuple[datetime, TimeBasis]:
     """The time checks evaluate at: ``as_of`` when given, else the acquisition time, else now."""
     if as_of is not None:
         return as_of, TimeBasis.OVERRIDE
@@ -34,8 +35,13 @@ def evaluation_time(state: DeviceState, as_of: datetime | None,
     return (now or datetime.now(UTC)), TimeBasis.NOW
 
 
-def evaluate(state: DeviceState, profile: Profile, *, as_of: datetime | None = None,
-             now: datetime | None = None) -> Report:
+def evaluate(
+    state: DeviceState,
+    profile: Profile,
+    *,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+) -> Report:
     """Run every check of ``profile`` on ``state`` and assemble the report."""
     when, basis = evaluation_time(state, as_of, now)
     context = CheckContext(when, basis, profile.params)
@@ -62,8 +68,13 @@ def evaluate(state: DeviceState, profile: Profile, *, as_of: datetime | None = N
     )
 
 
-def run_check(source: str | Path | Evidence, profile: str | Profile = "consumer", *,
-              as_of: datetime | None = None, now: datetime | None = None) -> Report:
+def run_check(
+    source: str | Path | Evidence,
+    profile: str | Profile = "consumer",
+    *,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+) -> Report:
     """Check one input (a path or already-acquired evidence) under a profile name or object."""
     evidence = source if isinstance(source, Evidence) else open_source(source)
     if isinstance(profile, str):

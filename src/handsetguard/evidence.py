@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from handsetguard.textcodec import decode_slice
+from handsetguard.textcodec import Blob, decode_slice
 
 __all__ = [
     "AcquiredAt",
@@ -62,7 +62,7 @@ class Section:
 
     name: str
     provenance: Provenance
-    data: bytes
+    data: Blob
     start: int = 0
     end: int | None = None
 
@@ -115,7 +115,7 @@ class Evidence:
         return self.sections.get(name)
 
     def add(self, section: Section) -> None:
-        """Add a section; when a name repeats (e.g. a CRITICAL and a normal dump), keep the larger."""
+        """Add a section; when a name repeats (a CRITICAL and a normal dump), keep the larger."""
         old = self.sections.get(section.name)
         if old is None or section.size > old.size:
             self.sections[section.name] = section

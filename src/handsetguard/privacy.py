@@ -41,24 +41,59 @@ class Category(enum.Enum):
 # App-op names per category (AOSP frameworks/base/core/java/android/app/AppOpsManager.java).
 CATEGORY_OPS: dict[Category, frozenset[str]] = {
     Category.CAMERA: frozenset({"CAMERA", "PHONE_CALL_CAMERA"}),
-    Category.MICROPHONE: frozenset({"RECORD_AUDIO", "PHONE_CALL_MICROPHONE",
-                                    "RECORD_AUDIO_HOTWORD", "RECEIVE_AMBIENT_TRIGGER_AUDIO",
-                                    "RECORD_AUDIO_SANDBOXED"}),
-    Category.LOCATION: frozenset({"COARSE_LOCATION", "FINE_LOCATION", "GPS",
-                                  "MONITOR_LOCATION", "MONITOR_HIGH_POWER_LOCATION"}),
+    Category.MICROPHONE: frozenset(
+        {
+            "RECORD_AUDIO",
+            "PHONE_CALL_MICROPHONE",
+            "RECORD_AUDIO_HOTWORD",
+            "RECEIVE_AMBIENT_TRIGGER_AUDIO",
+            "RECORD_AUDIO_SANDBOXED",
+        }
+    ),
+    Category.LOCATION: frozenset(
+        {
+            "COARSE_LOCATION",
+            "FINE_LOCATION",
+            "GPS",
+            "MONITOR_LOCATION",
+            "MONITOR_HIGH_POWER_LOCATION",
+        }
+    ),
     Category.CONTACTS: frozenset({"READ_CONTACTS", "WRITE_CONTACTS"}),
-    Category.SMS: frozenset({"READ_SMS", "WRITE_SMS", "RECEIVE_SMS", "SEND_SMS", "RECEIVE_MMS",
-                             "RECEIVE_WAP_PUSH", "READ_ICC_SMS", "WRITE_ICC_SMS",
-                             "RECEIVE_EMERGECY_SMS", "READ_CELL_BROADCASTS"}),
+    Category.SMS: frozenset(
+        {
+            "READ_SMS",
+            "WRITE_SMS",
+            "RECEIVE_SMS",
+            "SEND_SMS",
+            "RECEIVE_MMS",
+            "RECEIVE_WAP_PUSH",
+            "READ_ICC_SMS",
+            "WRITE_ICC_SMS",
+            "RECEIVE_EMERGECY_SMS",
+            "READ_CELL_BROADCASTS",
+        }
+    ),
     Category.CALL_LOG: frozenset({"READ_CALL_LOG", "WRITE_CALL_LOG", "PROCESS_OUTGOING_CALLS"}),
     Category.CALENDAR: frozenset({"READ_CALENDAR", "WRITE_CALENDAR"}),
-    Category.MEDIA: frozenset({"READ_EXTERNAL_STORAGE", "WRITE_EXTERNAL_STORAGE",
-                               "READ_MEDIA_AUDIO", "READ_MEDIA_VIDEO", "READ_MEDIA_IMAGES",
-                               "READ_MEDIA_VISUAL_USER_SELECTED", "ACCESS_MEDIA_LOCATION",
-                               "MANAGE_EXTERNAL_STORAGE", "WRITE_MEDIA_AUDIO",
-                               "WRITE_MEDIA_VIDEO", "WRITE_MEDIA_IMAGES"}),
-    Category.BODY_SENSORS: frozenset({"BODY_SENSORS", "ACTIVITY_RECOGNITION",
-                                      "ACTIVITY_RECOGNITION_SOURCE"}),
+    Category.MEDIA: frozenset(
+        {
+            "READ_EXTERNAL_STORAGE",
+            "WRITE_EXTERNAL_STORAGE",
+            "READ_MEDIA_AUDIO",
+            "READ_MEDIA_VIDEO",
+            "READ_MEDIA_IMAGES",
+            "READ_MEDIA_VISUAL_USER_SELECTED",
+            "ACCESS_MEDIA_LOCATION",
+            "MANAGE_EXTERNAL_STORAGE",
+            "WRITE_MEDIA_AUDIO",
+            "WRITE_MEDIA_VIDEO",
+            "WRITE_MEDIA_IMAGES",
+        }
+    ),
+    Category.BODY_SENSORS: frozenset(
+        {"BODY_SENSORS", "ACTIVITY_RECOGNITION", "ACTIVITY_RECOGNITION_SOURCE"}
+    ),
     Category.CLIPBOARD: frozenset({"READ_CLIPBOARD", "WRITE_CLIPBOARD"}),
 }
 
@@ -66,21 +101,54 @@ _OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in
 
 # Runtime ("dangerous") permissions (AOSP core/res/AndroidManifest.xml, protectionLevel
 # dangerous), the ones the app privacy view lists as granted.
-DANGEROUS_PERMISSIONS = frozenset({
-    "android.permission." + name for name in (
-        "READ_CALENDAR", "WRITE_CALENDAR", "CAMERA", "READ_CONTACTS", "WRITE_CONTACTS",
-        "GET_ACCOUNTS", "ACCESS_FINE_LOCATION", "ACCESS_COARSE_LOCATION",
-        "ACCESS_BACKGROUND_LOCATION", "RECORD_AUDIO", "READ_PHONE_STATE", "READ_PHONE_NUMBERS",
-        "CALL_PHONE", "ANSWER_PHONE_CALLS", "READ_CALL_LOG", "WRITE_CALL_LOG",
-        "ADD_VOICEMAIL", "USE_SIP", "PROCESS_OUTGOING_CALLS", "BODY_SENSORS",
-        "BODY_SENSORS_BACKGROUND", "SEND_SMS", "RECEIVE_SMS", "READ_SMS", "RECEIVE_WAP_PUSH",
-        "RECEIVE_MMS", "READ_EXTERNAL_STORAGE", "WRITE_EXTERNAL_STORAGE",
-        "ACCESS_MEDIA_LOCATION", "ACTIVITY_RECOGNITION", "READ_MEDIA_AUDIO",
-        "READ_MEDIA_VIDEO", "READ_MEDIA_IMAGES", "READ_MEDIA_VISUAL_USER_SELECTED",
-        "POST_NOTIFICATIONS", "NEARBY_WIFI_DEVICES", "BLUETOOTH_SCAN", "BLUETOOTH_CONNECT",
-        "BLUETOOTH_ADVERTISE", "UWB_RANGING", "ACCEPT_HANDOVER",
-    )
-})
+DANGEROUS_PERMISSIONS = frozenset(
+    {
+        "android.permission." + name
+        for name in (
+            "READ_CALENDAR",
+            "WRITE_CALENDAR",
+            "CAMERA",
+            "READ_CONTACTS",
+            "WRITE_CONTACTS",
+            "GET_ACCOUNTS",
+            "ACCESS_FINE_LOCATION",
+            "ACCESS_COARSE_LOCATION",
+            "ACCESS_BACKGROUND_LOCATION",
+            "RECORD_AUDIO",
+            "READ_PHONE_STATE",
+            "READ_PHONE_NUMBERS",
+            "CALL_PHONE",
+            "ANSWER_PHONE_CALLS",
+            "READ_CALL_LOG",
+            "WRITE_CALL_LOG",
+            "ADD_VOICEMAIL",
+            "USE_SIP",
+            "PROCESS_OUTGOING_CALLS",
+            "BODY_SENSORS",
+            "BODY_SENSORS_BACKGROUND",
+            "SEND_SMS",
+            "RECEIVE_SMS",
+            "READ_SMS",
+            "RECEIVE_WAP_PUSH",
+            "RECEIVE_MMS",
+            "READ_EXTERNAL_STORAGE",
+            "WRITE_EXTERNAL_STORAGE",
+            "ACCESS_MEDIA_LOCATION",
+            "ACTIVITY_RECOGNITION",
+            "READ_MEDIA_AUDIO",
+            "READ_MEDIA_VIDEO",
+            "READ_MEDIA_IMAGES",
+            "READ_MEDIA_VISUAL_USER_SELECTED",
+            "POST_NOTIFICATIONS",
+            "NEARBY_WIFI_DEVICES",
+            "BLUETOOTH_SCAN",
+            "BLUETOOTH_CONNECT",
+            "BLUETOOTH_ADVERTISE",
+            "UWB_RANGING",
+            "ACCEPT_HANDOVER",
+        )
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,20 +198,30 @@ def app_privacy(state: DeviceState) -> tuple[AppPrivacy, ...] | Unavailable:
         if category is None or not entry.package or not entry.events:
             continue
         grouped.setdefault(entry.package, {}).setdefault(category, []).append(entry)
-    packages = {} if isinstance(state.packages, Unavailable) else {
-        pkg.name: pkg for pkg in state.packages.value.packages}
+    packages = (
+        {}
+        if isinstance(state.packages, Unavailable)
+        else {pkg.name: pkg for pkg in state.packages.value.packages}
+    )
     names = set(grouped) | {name for name, pkg in packages.items() if not pkg.is_system}
     apps = []
     for name in sorted(names):
         pkg = packages.get(name)
-        granted = () if pkg is None else tuple(sorted(
-            DANGEROUS_PERMISSIONS & pkg.granted_permissions(0)))
-        apps.append(AppPrivacy(
-            package=name,
-            installer=None if pkg is None else pkg.installer,
-            system=None if pkg is None else pkg.is_system,
-            granted_dangerous=granted,
-            access={category: _merge(entries) for category, entries in
-                    sorted(grouped.get(name, {}).items(), key=lambda item: item[0].value)},
-        ))
+        granted = (
+            () if pkg is None else tuple(sorted(DANGEROUS_PERMISSIONS & pkg.granted_permissions(0)))
+        )
+        apps.append(
+            AppPrivacy(
+                package=name,
+                installer=None if pkg is None else pkg.installer,
+                system=None if pkg is None else pkg.is_system,
+                granted_dangerous=granted,
+                access={
+                    category: _merge(entries)
+                    for category, entries in sorted(
+                        grouped.get(name, {}).items(), key=lambda item: item[0].value
+                    )
+                },
+            )
+        )
     return tuple(apps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,20 +53,26 @@ class _Builder:
 
     def missing(self, names: tuple[str, ...]) -> Unavailable:
         wanted = " or ".join(names)
-        self.coverage.append(CoverageEntry(names[0], CoverageStatus.MISSING,
-                                           f"no {wanted} section in {self.evidence.path}"))
+        self.coverage.append(
+            CoverageEntry(
+                names[0], CoverageStatus.MISSING, f"no {wanted} section in {self.evidence.path}"
+            )
+        )
         return Unavailable(f"the input has no {wanted} section")
 
     def run(self, section: Section, parse: Callable[[str], T]) -> Located[T] | Unavailable:
         try:
             value = parse(section.text)
         except ParseError as exc:
-            self.coverage.append(CoverageEntry(section.name, CoverageStatus.ERROR, exc.message,
-                                               section.provenance))
-            return Unavailable(f"{section.name} at {section.provenance} could not be parsed: "
-                               f"{exc.message}")
-        self.coverage.append(CoverageEntry(section.name, CoverageStatus.PARSED, "",
-                                           section.provenance))
+            self.coverage.append(
+                CoverageEntry(section.name, CoverageStatus.ERROR, exc.message, section.provenance)
+            )
+            return Unavailable(
+                f"{section.name} at {section.provenance} could not be parsed: {exc.message}"
+            )
+        self.coverage.append(
+            CoverageEntry(section.name, CoverageStatus.PARSED, "", section.provenance)
+        )
         return Located(value, section.provenance)
 
     def facet(self, names: tuple[str, ...], parse: Callable[[str], T]) -> Located[T] | Unavailable:
@@ -108,8 +115,13 @@ def _identity(props: Properties | None) -> DeviceIdentity:
     )
 
 
-def _settings(builder: _Builder
-              ) -> tuple[Located[Settings] | Unavailable, dict[Namespace, Provenance]]:
+def _settings_list(text: str, namespace: Namespace) -> Settings:
+    return parse_settings_list(text, namespace)
+
+
+def _settings(
+    builder: _Builder,
+) -> tuple[Located[Settings] | Unavailable, dict[Namespace, Provenance]]:
     """Settings from ``dumpsys settings``, else merged from per-namespace ``settings list``
     files (whose records keep their own file as origin)."""
     dumped = builder.evidence.get("dumpsys:settings")
@@ -121,12 +133,13 @@ def _settings(builder: _Builder
         section = builder.evidence.get(f"settings:{namespace.value}")
         if section is None:
             continue
-        result = builder.run(section, lambda text, ns=namespace: parse_settings_list(text, ns))
+        result = builder.run(section, partial(_settings_list, namespace=namespace))
         if isinstance(result, Unavailable):
             continue
         origins[namespace] = result.origin
-        merged = result if merged is None else Located(merged.value.merge(result.value),
-                                                       merged.origin)
+        merged = (
+            result if merged is None else Located(merged.value.merge(result.value), merged.origin)
+        )
     if merged is None:
         return builder.missing(("dumpsys:settings", "settings:global")), origins
     return merged, origins
@@ -139,12 +152,18 @@ def _selinux(builder: _Builder) -> SelinuxStatus | Unavailable:
     word = section.text.strip().split("\n", 1)[0].strip().lower()
     for mode in SelinuxMode:
         if word == mode.value:
-            builder.coverage.append(CoverageEntry("selinux", CoverageStatus.PARSED, "",
-                                                  section.provenance))
+            builder.coverage.append(
+                CoverageEntry("selinux", CoverageStatus.PARSED, "", section.provenance)
+            )
             return SelinuxStatus(mode, f"getenforce: {word.capitalize()}", section.provenance)
-    builder.coverage.append(CoverageEntry("selinux", CoverageStatus.ERROR,
-                                          f"unexpected getenforce output {word[:40]!r}",
-                                          section.provenance))
+    builder.coverage.append(
+        CoverageEntry(
+            "selinux",
+            CoverageStatus.ERROR,
+            f"unexpected getenforce output {word[:40]!r}",
+            section.provenance,
+        )
+    )
     return Unavailable(f"getenforce output at {section.provenance} is not a SELinux mode")
 
 
@@ -154,8 +173,9 @@ def _boot(builder: _Builder) -> BootInfo | Unavailable:
         return Unavailable("the input has no dumpstate header (kernel command line)")
     header = parse_dumpstate_header(section.text)
     if header.boot_params_line is None:
-        return Unavailable(f"the dumpstate header at {section.provenance} has no kernel "
-                           "command line")
+        return Unavailable(
+            f"the dumpstate header at {section.provenance} has no kernel command line"
+        )
     return BootInfo(header.boot_params, section.provenance.at(header.boot_params_line))
 
 
@@ -182,13 +202,16 @@ def build_state(evidence: Evidence) -> DeviceState:
         if acquired.tzinfo is None:
             acquired = acquired.replace(tzinfo=tz)
         origin = evidence.acquired_at.origin
-    packages = (builder.facet(("dumpsys:package",), parse_dumpsys_package)
-                if evidence.get("dumpsys:package") is not None
-                else builder.facet(("androidqf:packages",), parse_packages_json))
-    root_binaries = (builder.facet(("androidqf:root_binaries",), _json_strings)
-                     if evidence.get("androidqf:root_binaries") is not None
-                     else Unavailable("the input has no root-binary probe (AndroidQF "
-                                      "root_binaries.json)"))
+    packages = (
+        builder.facet(("dumpsys:package",), parse_dumpsys_package)
+        if evidence.get("dumpsys:package") is not None
+        else builder.facet(("androidqf:packages",), parse_packages_json)
+    )
+    root_binaries = (
+        builder.facet(("androidqf:root_binaries",), _json_strings)
+        if evidence.get("androidqf:root_binaries") is not None
+        else Unavailable("the input has no root-binary probe (AndroidQF root_binaries.json)")
+    )
     processes = builder.facet(("processes",), lambda text: parse_processes(text).names)
     settings, settings_origins = _settings(builder)
     return DeviceState(
@@ -201,8 +224,9 @@ def build_state(evidence: Evidence) -> DeviceState:
         properties=properties,
         settings=settings,
         packages=packages,
-        appops=builder.facet(("dumpsys:appops",),
-                             lambda text: parse_appops(text, tz=tz, reference=acquired)),
+        appops=builder.facet(
+            ("dumpsys:appops",), lambda text: parse_appops(text, tz=tz, reference=acquired)
+        ),
         accessibility=builder.facet(("dumpsys:accessibility",), parse_accessibility),
         device_policy=builder.facet(("dumpsys:device_policy",), parse_device_policy),
         lock_settings=builder.facet(("dumpsys:lock_settings",), parse_lock_settings),

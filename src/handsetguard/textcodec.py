@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import codecs
 
-__all__ = ["decode_slice", "normalise_bytes"]
+__all__ = ["Blob", "decode_slice", "normalise_bytes"]
+
+Blob = bytes | bytearray
+"""Raw file contents: bytes, or the bytearray a zip member is read into."""
 
 # More than this share of undecodable bytes means the slice is not UTF-8 at all.
 _MAX_BAD_UTF8_RATIO = 0.01
 
 
-def normalise_bytes(data: bytes) -> bytes:
+def normalise_bytes(data: Blob) -> Blob:
     """Return ``data`` as UTF-8-or-compatible bytes: UTF-16 with a BOM is transcoded, a UTF-8 BOM
     dropped; CRLF is left alone (every parser and the section index accept ``\\r\\n``)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -24,7 +27,7 @@ def normalise_bytes(data: bytes) -> bytes:
     return data
 
 
-def decode_slice(data: bytes, start: int, end: int) -> str:
+def decode_slice(data: Blob, start: int, end: int) -> str:
     """Decode ``data[start:end]`` as text; line endings are normalised to ``\\n``."""
     chunk = data[start:end]
     try:

@@ -18,8 +18,9 @@ from handsetguard.engine import run_check
 EXAMPLE = resources.files("handsetguard.examples").joinpath("example-bugreport.txt").read_text()
 
 
-def results(tmp_path: Path, text: str = EXAMPLE, profile: str = "consumer",
-            as_of: datetime | None = None) -> dict[str, CheckResult]:
+def results(
+    tmp_path: Path, text: str = EXAMPLE, profile: str = "consumer", as_of: datetime | None = None
+) -> dict[str, CheckResult]:
     path = tmp_path / "dump.txt"
     path.write_text(text)
     report = run_check(path, profile, as_of=as_of)
@@ -34,13 +35,25 @@ def edit(old: str, new: str) -> str:
 def test_example_statuses(tmp_path: Path) -> None:
     got = {check_id: result.status.value for check_id, result in results(tmp_path).items()}
     assert got == {
-        "os_patch_level": "warn", "os_version": "pass", "encryption": "pass",
-        "verified_boot": "pass", "bootloader_locked": "pass", "selinux_enforcing": "pass",
-        "production_build": "pass", "auto_time": "pass", "screen_lock": "pass",
-        "developer_options": "warn", "usb_debugging": "fail",
-        "lockscreen_notifications": "warn", "unknown_sources": "warn", "verify_apps": "fail",
-        "root_indicators": "pass", "sideloaded_apps": "warn", "accessibility_services": "warn",
-        "notification_listeners": "warn", "device_admins": "warn",
+        "os_patch_level": "warn",
+        "os_version": "pass",
+        "encryption": "pass",
+        "verified_boot": "pass",
+        "bootloader_locked": "pass",
+        "selinux_enforcing": "pass",
+        "production_build": "pass",
+        "auto_time": "pass",
+        "screen_lock": "pass",
+        "developer_options": "warn",
+        "usb_debugging": "fail",
+        "lockscreen_notifications": "warn",
+        "unknown_sources": "warn",
+        "verify_apps": "fail",
+        "root_indicators": "pass",
+        "sideloaded_apps": "warn",
+        "accessibility_services": "warn",
+        "notification_listeners": "warn",
+        "device_admins": "warn",
     }
 
 
@@ -53,13 +66,19 @@ def test_evidence_points_at_the_line(tmp_path: Path) -> None:
     patch = results(tmp_path)["os_patch_level"].evidence[0]
     assert patch.location is not None and patch.location.line is not None
     assert EXAMPLE.split("\n")[patch.location.line - 1] == (
-        "[ro.build.version.security_patch]: [2025-06-05]")
+        "[ro.build.version.security_patch]: [2025-06-05]"
+    )
 
 
 @pytest.mark.parametrize(
     ("as_of", "status"),
-    [("2025-07-01", Status.PASS), ("2025-09-03", Status.PASS), ("2025-09-04", Status.WARN),
-     ("2025-12-02", Status.WARN), ("2025-12-03", Status.FAIL)],
+    [
+        ("2025-07-01", Status.PASS),
+        ("2025-09-03", Status.PASS),
+        ("2025-09-04", Status.WARN),
+        ("2025-12-02", Status.WARN),
+        ("2025-12-03", Status.FAIL),
+    ],
 )
 def test_patch_age_boundaries(tmp_path: Path, as_of: str, status: Status) -> None:
     when = datetime.fromisoformat(as_of).replace(tzinfo=UTC)
@@ -81,55 +100,109 @@ def test_patch_age_falls_back_to_now_without_a_recorded_time(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("old", "new", "check", "status"),
     [
-        ("[ro.boot.verifiedbootstate]: [green]", "[ro.boot.verifiedbootstate]: [orange]",
-         "verified_boot", Status.FAIL),
-        ("[ro.boot.verifiedbootstate]: [green]", "[ro.boot.verifiedbootstate]: [yellow]",
-         "verified_boot", Status.WARN),
-        ("[ro.boot.flash.locked]: [1]", "[ro.boot.flash.locked]: [0]", "bootloader_locked",
-         Status.FAIL),
-        ("[ro.crypto.state]: [encrypted]", "[ro.crypto.state]: [unencrypted]", "encryption",
-         Status.FAIL),
+        (
+            "[ro.boot.verifiedbootstate]: [green]",
+            "[ro.boot.verifiedbootstate]: [orange]",
+            "verified_boot",
+            Status.FAIL,
+        ),
+        (
+            "[ro.boot.verifiedbootstate]: [green]",
+            "[ro.boot.verifiedbootstate]: [yellow]",
+            "verified_boot",
+            Status.WARN,
+        ),
+        (
+            "[ro.boot.flash.locked]: [1]",
+            "[ro.boot.flash.locked]: [0]",
+            "bootloader_locked",
+            Status.FAIL,
+        ),
+        (
+            "[ro.crypto.state]: [encrypted]",
+            "[ro.crypto.state]: [unencrypted]",
+            "encryption",
+            Status.FAIL,
+        ),
         ("[ro.crypto.state]: [encrypted]\n", "", "encryption", Status.NOT_ASSESSED),
-        ("[ro.build.type]: [user]", "[ro.build.type]: [userdebug]", "production_build",
-         Status.FAIL),
-        ("[ro.build.tags]: [release-keys]", "[ro.build.tags]: [test-keys]", "production_build",
-         Status.FAIL),
+        (
+            "[ro.build.type]: [user]",
+            "[ro.build.type]: [userdebug]",
+            "production_build",
+            Status.FAIL,
+        ),
+        (
+            "[ro.build.tags]: [release-keys]",
+            "[ro.build.tags]: [test-keys]",
+            "production_build",
+            Status.FAIL,
+        ),
         ("[ro.debuggable]: [0]", "[ro.debuggable]: [1]", "production_build", Status.FAIL),
-        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [31]", "os_version",
-         Status.WARN),
-        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [29]", "os_version",
-         Status.FAIL),
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [31]", "os_version", Status.WARN),
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [29]", "os_version", Status.FAIL),
         ("CredentialType: PIN", "CredentialType: NONE", "screen_lock", Status.FAIL),
-        ("name:adb_enabled pkg:android value:1 default:1",
-         "name:adb_enabled pkg:android value:0 default:0", "usb_debugging", Status.PASS),
-        ("name:adb_wifi_enabled pkg:android value:0 default:0",
-         "name:adb_wifi_enabled pkg:android value:1 default:0", "usb_debugging", Status.FAIL),
-        ("name:development_settings_enabled pkg:android value:1 default:1",
-         "name:development_settings_enabled pkg:android value:0 default:0",
-         "developer_options", Status.PASS),
-        ("name:verifier_verify_adb_installs pkg:android value:0 default:0",
-         "name:verifier_verify_adb_installs pkg:android value:1 default:1", "verify_apps",
-         Status.PASS),
-        ("name:auto_time pkg:android value:1 default:1", "name:auto_time pkg:android value:0 "
-         "default:0", "auto_time", Status.WARN),
-        ("name:lock_screen_allow_private_notifications pkg:android value:1 default:1",
-         "name:lock_screen_allow_private_notifications pkg:android value:0 default:0",
-         "lockscreen_notifications", Status.PASS),
-        ("installerPackageName=com.google.android.packageinstaller",
-         "installerPackageName=com.android.vending", "sideloaded_apps", Status.PASS),
-        ("Package [net.quickshare.files]", "Package [com.topjohnwu.magisk]", "root_indicators",
-         Status.FAIL),
+        (
+            "name:adb_enabled pkg:android value:1 default:1",
+            "name:adb_enabled pkg:android value:0 default:0",
+            "usb_debugging",
+            Status.PASS,
+        ),
+        (
+            "name:adb_wifi_enabled pkg:android value:0 default:0",
+            "name:adb_wifi_enabled pkg:android value:1 default:0",
+            "usb_debugging",
+            Status.FAIL,
+        ),
+        (
+            "name:development_settings_enabled pkg:android value:1 default:1",
+            "name:development_settings_enabled pkg:android value:0 default:0",
+            "developer_options",
+            Status.PASS,
+        ),
+        (
+            "name:verifier_verify_adb_installs pkg:android value:0 default:0",
+            "name:verifier_verify_adb_installs pkg:android value:1 default:1",
+            "verify_apps",
+            Status.PASS,
+        ),
+        (
+            "name:auto_time pkg:android value:1 default:1",
+            "name:auto_time pkg:android value:0 default:0",
+            "auto_time",
+            Status.WARN,
+        ),
+        (
+            "name:lock_screen_allow_private_notifications pkg:android value:1 default:1",
+            "name:lock_screen_allow_private_notifications pkg:android value:0 default:0",
+            "lockscreen_notifications",
+            Status.PASS,
+        ),
+        (
+            "installerPackageName=com.google.android.packageinstaller",
+            "installerPackageName=com.android.vending",
+            "sideloaded_apps",
+            Status.PASS,
+        ),
+        (
+            "Package [net.quickshare.files]",
+            "Package [com.topjohnwu.magisk]",
+            "root_indicators",
+            Status.FAIL,
+        ),
         ("    com.tracker.familylocator/.AdminReceiver:\n", "", "device_admins", Status.PASS),
     ],
 )
-def test_single_fact_variations(tmp_path: Path, old: str, new: str, check: str,
-                                status: Status) -> None:
+def test_single_fact_variations(
+    tmp_path: Path, old: str, new: str, check: str, status: Status
+) -> None:
     assert results(tmp_path, edit(old, new))[check].status is status
 
 
 def test_selinux_permissive_boot_flag_fails(tmp_path: Path) -> None:
-    text = edit('androidboot.veritymode = "enforcing"\n',
-                'androidboot.veritymode = "enforcing"\nandroidboot.selinux = "permissive"\n')
+    text = edit(
+        'androidboot.veritymode = "enforcing"\n',
+        'androidboot.veritymode = "enforcing"\nandroidboot.selinux = "permissive"\n',
+    )
     result = results(tmp_path, text)["selinux_enforcing"]
     assert result.status is Status.FAIL
     assert "androidboot.selinux=permissive" in result.evidence[0].fact
@@ -152,8 +225,13 @@ def test_missing_sections_are_not_assessed_with_reason(tmp_path: Path) -> None:
     end = EXAMPLE.index("Historical operations")
     text = EXAMPLE[:start] + "DUMP OF SERVICE nothing:\n" + EXAMPLE[end:]
     got = results(tmp_path, text)
-    for check in ("developer_options", "auto_time", "verify_apps",
-                  "lockscreen_notifications", "notification_listeners"):
+    for check in (
+        "developer_options",
+        "auto_time",
+        "verify_apps",
+        "lockscreen_notifications",
+        "notification_listeners",
+    ):
         assert got[check].status is Status.NOT_ASSESSED, check
     assert "no dumpsys:settings" in got["developer_options"].detail
     # Without settings, the USB configuration property still shows adb is on.

@@ -10,8 +10,7 @@ import pytest
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import SourceKind
-from handsetguard.sources import open_source
-from handsetguard.sources import limits
+from handsetguard.sources import limits, open_source
 from tests.conftest import ATV_BUGREPORT, LEGACY_BUGREPORT, PIXEL1_BUGREPORT, corpus_path
 
 MINI_DUMP = (
@@ -51,8 +50,13 @@ def test_plain_dumpstate_sections_and_lines(tmp_path: Path) -> None:
     path.write_text(MINI_DUMP)
     evidence = open_source(path)
     assert evidence.kind is SourceKind.DUMPSTATE_TXT
-    assert sorted(evidence.sections) == ["dumpsys:adb", "dumpsys:appops", "getprop", "header",
-                                         "section:DUMPSYS"]
+    assert sorted(evidence.sections) == [
+        "dumpsys:adb",
+        "dumpsys:appops",
+        "getprop",
+        "header",
+        "section:DUMPSYS",
+    ]
     getprop = evidence.sections["getprop"]
     assert getprop.provenance.line == 9
     assert getprop.text == "[ro.build.type]: [user]\n[persist.sys.timezone]: [Asia/Kolkata]\n"
@@ -91,17 +95,24 @@ def test_latin1_fallback(tmp_path: Path) -> None:
 
 
 def test_zip_without_main_entry_picks_bugreport_txt(tmp_path: Path) -> None:
-    path = _zip(tmp_path / "r.zip", {"bugreport-x-2026.txt": MINI_DUMP.encode(),
-                                     "dumpstate_log.txt": b"log"})
+    path = _zip(
+        tmp_path / "r.zip",
+        {"bugreport-x-2026.txt": MINI_DUMP.encode(), "dumpstate_log.txt": b"log"},
+    )
     evidence = open_source(path)
     assert evidence.kind is SourceKind.BUGREPORT_ZIP
     assert evidence.sections["getprop"].provenance.file == "r.zip!bugreport-x-2026.txt"
 
 
 def test_zip_with_main_entry(tmp_path: Path) -> None:
-    path = _zip(tmp_path / "r.zip", {"main_entry.txt": b"custom.txt",
-                                     "custom.txt": MINI_DUMP.encode(),
-                                     "bugreport-other.txt": b"not this one"})
+    path = _zip(
+        tmp_path / "r.zip",
+        {
+            "main_entry.txt": b"custom.txt",
+            "custom.txt": MINI_DUMP.encode(),
+            "bugreport-other.txt": b"not this one",
+        },
+    )
     assert "getprop" in open_source(path).sections
 
 
@@ -127,11 +138,13 @@ def test_androidqf_folder(tmp_path: Path) -> None:
     (tmp_path / "settings_secure.txt").write_text("adb_enabled=1\n")
     (tmp_path / "selinux.txt").write_text("Enforcing\n")
     (tmp_path / "acquisition.json").write_text(
-        '{"started": "2025-01-01T18:36:37.443498116Z", "completed": "2025-01-01T18:50:04.9Z"}')
+        '{"started": "2025-01-01T18:36:37.443498116Z", "completed": "2025-01-01T18:50:04.9Z"}'
+    )
     evidence = open_source(tmp_path)
     assert evidence.kind is SourceKind.ANDROIDQF_DIR
     assert {"getprop", "settings:secure", "selinux", "androidqf:acquisition"} <= set(
-        evidence.sections)
+        evidence.sections
+    )
     assert evidence.acquired_at is not None
     assert evidence.acquired_at.when.isoformat() == "2025-01-01T18:50:04.900000+00:00"
     assert "completed" in evidence.acquired_at.origin
@@ -142,12 +155,15 @@ def test_androidqf_zip_with_nested_bugreport(tmp_path: Path) -> None:
     with zipfile.ZipFile(nested, "w") as archive:
         archive.writestr("main_entry.txt", "bugreport-n.txt")
         archive.writestr("bugreport-n.txt", MINI_DUMP)
-    path = _zip(tmp_path / "aqf.zip", {"uuid/getprop.txt": b"[ro.a]: [b]\n",
-                                       "uuid/bugreport.zip": nested.getvalue()})
+    path = _zip(
+        tmp_path / "aqf.zip",
+        {"uuid/getprop.txt": b"[ro.a]: [b]\n", "uuid/bugreport.zip": nested.getvalue()},
+    )
     evidence = open_source(path)
     assert evidence.kind is SourceKind.ANDROIDQF_ZIP
     assert evidence.sections["dumpsys:appops"].provenance.file.endswith(
-        "aqf.zip!uuid/bugreport.zip!bugreport-n.txt")
+        "aqf.zip!uuid/bugreport.zip!bugreport-n.txt"
+    )
     # The collection's own getprop.txt is larger than the nested one? No: keep the larger.
     assert "getprop" in evidence.sections
 
@@ -166,7 +182,7 @@ def test_corrupt_nested_bugreport_is_a_coverage_error(tmp_path: Path) -> None:
         (b"", "not a bugreport"),
         (b"\x00\x01\x02garbage\xff\xfe" * 100, "not a bugreport"),
         (b"PK\x03\x04\x14\x00\x00\x00 truncated zip", "not a readable zip archive"),
-        ("just some text\nnothing else\n".encode(), "not a bugreport"),
+        (b"just some text\nnothing else\n", "not a bugreport"),
     ],
 )
 def test_bad_files_are_one_line_errors(tmp_path: Path, content: bytes, message: str) -> None:
@@ -197,8 +213,9 @@ def test_truncated_real_zip(tmp_path: Path) -> None:
         open_source(cut)
 
 
-def test_zip_bomb_is_refused_without_inflating(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_zip_bomb_is_refused_without_inflating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(limits, "MAX_MEMBER_BYTES", 1024 * 1024)
     path = _zip(tmp_path / "bomb.zip", {"bugreport-bomb.txt": b"\0" * (8 * 1024 * 1024)})
     with pytest.raises(SourceError, match="zip bomb"):
@@ -217,8 +234,9 @@ def test_zip_with_lying_size_header_is_bounded(tmp_path: Path) -> None:
 
 
 def test_traversal_names_are_ignored(tmp_path: Path) -> None:
-    path = _zip(tmp_path / "evil.zip", {"../../getprop.txt": b"[ro.a]: [b]\n",
-                                        "/abs/dumpsys.txt": b"x"})
+    path = _zip(
+        tmp_path / "evil.zip", {"../../getprop.txt": b"[ro.a]: [b]\n", "/abs/dumpsys.txt": b"x"}
+    )
     with pytest.raises(SourceError, match="neither a bugreport"):
         open_source(path)
 
@@ -235,9 +253,18 @@ def test_real_android14_atv_bugreport_index() -> None:
     """Android 14 TV emulator, modern zip with main_entry.txt."""
     evidence = open_source(corpus_path(ATV_BUGREPORT))
     assert evidence.kind is SourceKind.BUGREPORT_ZIP
-    for name in ("getprop", "dumpsys:package", "dumpsys:appops", "dumpsys:settings",
-                 "dumpsys:adb", "dumpsys:accessibility", "dumpsys:device_policy",
-                 "dumpsys:lock_settings", "processes", "header"):
+    for name in (
+        "getprop",
+        "dumpsys:package",
+        "dumpsys:appops",
+        "dumpsys:settings",
+        "dumpsys:adb",
+        "dumpsys:accessibility",
+        "dumpsys:device_policy",
+        "dumpsys:lock_settings",
+        "processes",
+        "header",
+    ):
         assert name in evidence.sections, name
     assert evidence.sections["getprop"].provenance.line == 147744
     assert evidence.sections["dumpsys:appops"].provenance.line == 179906
@@ -263,8 +290,14 @@ def test_real_legacy_android23_text() -> None:
 
 def test_real_androidqf_folder_and_zip() -> None:
     folder = open_source(corpus_path("device/mvt-tests/androidqf"))
-    assert {"getprop", "androidqf:packages", "androidqf:root_binaries", "processes",
-            "dumpsys:appops", "dumpsys:package"} <= set(folder.sections)
+    assert {
+        "getprop",
+        "androidqf:packages",
+        "androidqf:root_binaries",
+        "processes",
+        "dumpsys:appops",
+        "dumpsys:package",
+    } <= set(folder.sections)
     packed = open_source(corpus_path("device/mvt-tests/androidqf.zip"))
     assert packed.kind is SourceKind.ANDROIDQF_ZIP
     assert packed.sections["getprop"].provenance.file == "androidqf.zip!androidqfzip/getprop.txt"

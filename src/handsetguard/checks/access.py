@@ -33,10 +33,16 @@ def _lock_from_lock_settings(state: DeviceState) -> Finding | None:
         fact = f"lock_settings user 0: credential {user.credential_type or 'unknown'}"
         evidence = (EvidenceItem(fact, state.lock_settings.origin.at(user.line)),)
         if user.secure:
-            return Finding(Status.PASS, f"the owner has a secure lock screen "
-                           f"({user.credential_type or 'credential set'})", evidence)
-        return Finding(Status.FAIL, "the owner has no PIN, pattern or password: anyone holding "
-                       "the phone can open it", evidence)
+            return Finding(
+                Status.PASS,
+                f"the owner has a secure lock screen ({user.credential_type or 'credential set'})",
+                evidence,
+            )
+        return Finding(
+            Status.FAIL,
+            "the owner has no PIN, pattern or password: anyone holding the phone can open it",
+            evidence,
+        )
     return None
 
 
@@ -44,40 +50,61 @@ def _lock_from_keyguard(state: DeviceState) -> Finding | None:
     if isinstance(state.keyguard, Unavailable) or state.keyguard.value.secure is None:
         return None
     secure = state.keyguard.value.secure
-    evidence = (EvidenceItem(f"window keyguard secure={str(secure).lower()}",
-                             state.keyguard.origin.at(state.keyguard.value.line)),)
+    line = state.keyguard.value.line
+    evidence = (
+        EvidenceItem(
+            f"window keyguard secure={str(secure).lower()}",
+            state.keyguard.origin if line is None else state.keyguard.origin.at(line),
+        ),
+    )
     if secure:
         return Finding(Status.PASS, "the keyguard is secure (PIN, pattern or password)", evidence)
-    return Finding(Status.FAIL, "the keyguard is not secure: no PIN, pattern or password",
-                   evidence)
+    return Finding(Status.FAIL, "the keyguard is not secure: no PIN, pattern or password", evidence)
 
 
-@check("screen_lock", "A screen lock (PIN, pattern or password) is set", Severity.CRITICAL,
-       "Set a PIN, pattern or password (Settings > Security > Screen lock).",
-       (f"{_CIS}: Ensure 'Screen lock' is set to 'Enabled'", f"{_AMAPI}: passwordRequirements",
-        f"{_INTUNE}: Require a password to unlock mobile devices"))
+@check(
+    "screen_lock",
+    "A screen lock (PIN, pattern or password) is set",
+    Severity.CRITICAL,
+    "Set a PIN, pattern or password (Settings > Security > Screen lock).",
+    (
+        f"{_CIS}: Ensure 'Screen lock' is set to 'Enabled'",
+        f"{_AMAPI}: passwordRequirements",
+        f"{_INTUNE}: Require a password to unlock mobile devices",
+    ),
+)
 def screen_lock(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     finding = _lock_from_lock_settings(state) or _lock_from_keyguard(state)
     if finding is not None:
         return finding
     reasons = []
     for facet, name in ((state.lock_settings, "lock_settings"), (state.keyguard, "window")):
-        reasons.append(facet.reason if isinstance(facet, Unavailable)
-                       else f"dumpsys {name} does not say whether a credential is set")
+        reasons.append(
+            facet.reason
+            if isinstance(facet, Unavailable)
+            else f"dumpsys {name} does not say whether a credential is set"
+        )
     return not_assessed("cannot tell whether a screen lock is set: " + "; ".join(reasons))
 
 
-@check("developer_options", "Developer options are off", Severity.MEDIUM,
-       "Turn off Settings > System > Developer options.",
-       (f"{_CIS}: Ensure 'Developer options' is set to 'Disabled'",
-        f"{_AMAPI}: advancedSecurityOverrides.developerSettings"))
+@check(
+    "developer_options",
+    "Developer options are off",
+    Severity.MEDIUM,
+    "Turn off Settings > System > Developer options.",
+    (
+        f"{_CIS}: Ensure 'Developer options' is set to 'Disabled'",
+        f"{_AMAPI}: advancedSecurityOverrides.developerSettings",
+    ),
+)
 def developer_options(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "developer options")
     setting = state.setting(Namespace.GLOBAL, "development_settings_enabled")
     if setting is None:
-        return Finding(Status.PASS, "global development_settings_enabled is not set (Android's "
-                       "default is off)")
+        return Finding(
+            Status.PASS, "global development_settings_enabled is not set (Android's default is off)"
+        )
     evidence = (setting_evidence(state, setting),)
     if setting.value == "1":
         return Finding(Status.WARN, "developer options are enabled", evidence)
@@ -94,36 +121,56 @@ def _adb_keys(state: DeviceState) -> tuple[EvidenceItem, ...]:
     return (EvidenceItem(f"{len(keys)} trusted adb host key(s): {hosts}", state.adb.origin),)
 
 
-@check("usb_debugging", "USB and wireless debugging are off", Severity.HIGH,
-       "Turn off USB debugging and Wireless debugging in Developer options, and revoke "
-       "USB debugging authorisations.",
-       (f"{_CIS}: Ensure 'USB debugging' is set to 'Disabled'",
+@check(
+    "usb_debugging",
+    "USB and wireless debugging are off",
+    Severity.HIGH,
+    "Turn off USB debugging and Wireless debugging in Developer options, and revoke "
+    "USB debugging authorisations.",
+    (
+        f"{_CIS}: Ensure 'USB debugging' is set to 'Disabled'",
         f"{_AMAPI}: advancedSecurityOverrides.developerSettings / usbDataAccess",
-        f"{_INTUNE}: Block USB debugging on device"))
+        f"{_INTUNE}: Block USB debugging on device",
+    ),
+)
 def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     usb = state.setting(Namespace.GLOBAL, "adb_enabled")
     wifi = state.setting(Namespace.GLOBAL, "adb_wifi_enabled")
     evidence = tuple(setting_evidence(state, s) for s in (usb, wifi) if s is not None)
-    enabled = [name for name, s in (("USB", usb), ("wireless", wifi))
-               if s is not None and s.value == "1"]
+    enabled = [
+        name for name, s in (("USB", usb), ("wireless", wifi)) if s is not None and s.value == "1"
+    ]
     if enabled:
-        return Finding(Status.FAIL, " and ".join(enabled) + " debugging is enabled: a trusted "
-                       "computer gets a shell on the phone", evidence + _adb_keys(state))
+        return Finding(
+            Status.FAIL,
+            " and ".join(enabled) + " debugging is enabled: a trusted "
+            "computer gets a shell on the phone",
+            evidence + _adb_keys(state),
+        )
     if usb is not None:
         return Finding(Status.PASS, "adb debugging is off", evidence)
     config = state.prop("persist.sys.usb.config") or state.prop("sys.usb.config")
     if config is not None and "adb" in config.split(","):
-        return Finding(Status.FAIL, "the USB configuration includes adb",
-                       prop_evidence(state, "persist.sys.usb.config", "sys.usb.config"))
+        return Finding(
+            Status.FAIL,
+            "the USB configuration includes adb",
+            prop_evidence(state, "persist.sys.usb.config", "sys.usb.config"),
+        )
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "USB debugging")
     return not_assessed("global adb_enabled is not recorded")
 
 
-@check("lockscreen_notifications", "Lock screen hides notification content", Severity.LOW,
-       "Set Settings > Notifications > Notifications on lock screen to hide sensitive content.",
-       (f"{_CIS}: Ensure 'Lock screen notifications' hide sensitive content",
-        f"{_AMAPI}: keyguardDisabledFeatures (UNREDACTED_NOTIFICATIONS)"))
+@check(
+    "lockscreen_notifications",
+    "Lock screen hides notification content",
+    Severity.LOW,
+    "Set Settings > Notifications > Notifications on lock screen to hide sensitive content.",
+    (
+        f"{_CIS}: Ensure 'Lock screen notifications' hide sensitive content",
+        f"{_AMAPI}: keyguardDisabledFeatures (UNREDACTED_NOTIFICATIONS)",
+    ),
+)
 def lockscreen_notifications(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "lock-screen notifications")
@@ -131,17 +178,26 @@ def lockscreen_notifications(state: DeviceState, ctx: CheckContext) -> Finding: 
     private = state.setting(Namespace.SECURE, "lock_screen_allow_private_notifications")
     evidence = tuple(setting_evidence(state, s) for s in (show, private) if s is not None)
     if show is None and private is None:
-        return not_assessed("secure lock_screen_show_notifications and "
-                            "lock_screen_allow_private_notifications are not recorded")
+        return not_assessed(
+            "secure lock_screen_show_notifications and "
+            "lock_screen_allow_private_notifications are not recorded"
+        )
     if show is not None and show.value == "0":
         return Finding(Status.PASS, "no notifications on the lock screen", evidence)
     if private is not None and private.value == "0":
         return Finding(Status.PASS, "the lock screen hides notification content", evidence)
     if private is None:
-        return Finding(Status.NOT_ASSESSED, "notifications show on the lock screen; whether "
-                       "their content is hidden is not recorded", evidence)
-    return Finding(Status.WARN, "message previews and other notification content show on "
-                   "the lock screen", evidence)
+        return Finding(
+            Status.NOT_ASSESSED,
+            "notifications show on the lock screen; whether "
+            "their content is hidden is not recorded",
+            evidence,
+        )
+    return Finding(
+        Status.WARN,
+        "message previews and other notification content show on the lock screen",
+        evidence,
+    )
 
 
 CHECKS = tuple(_registry.checks)

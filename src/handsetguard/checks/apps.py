@@ -19,31 +19,62 @@ _AMAPI = "Android Management API"
 _INTUNE = "Intune Android Enterprise compliance"
 _CIS = "CIS Google Android Benchmark"
 
-KNOWN_STORES = frozenset({
-    "com.android.vending",  # Google Play
-    "com.google.android.feedback",  # Play, older installs
-    "com.amazon.venezia",  # Amazon Appstore
-    "com.sec.android.app.samsungapps",  # Galaxy Store
-    "com.huawei.appmarket",  # AppGallery
-    "com.xiaomi.market", "com.xiaomi.mipicks",  # GetApps
-    "com.oppo.market", "com.heytap.market",  # OPPO / OnePlus
-    "com.bbk.appstore", "com.vivo.appstore",  # vivo
-    "org.fdroid.fdroid", "org.fdroid.basic",  # F-Droid
-    "com.aurora.store",
-    "com.google.android.apps.work.clouddpc",  # managed Play via Android Device Policy
-})
+KNOWN_STORES = frozenset(
+    {
+        "com.android.vending",  # Google Play
+        "com.google.android.feedback",  # Play, older installs
+        "com.amazon.venezia",  # Amazon Appstore
+        "com.sec.android.app.samsungapps",  # Galaxy Store
+        "com.huawei.appmarket",  # AppGallery
+        "com.xiaomi.market",
+        "com.xiaomi.mipicks",  # GetApps
+        "com.oppo.market",
+        "com.heytap.market",  # OPPO / OnePlus
+        "com.bbk.appstore",
+        "com.vivo.appstore",  # vivo
+        "org.fdroid.fdroid",
+        "org.fdroid.basic",  # F-Droid
+        "com.aurora.store",
+        "com.google.android.apps.work.clouddpc",  # managed Play via Android Device Policy
+    }
+)
 
-ROOT_PACKAGES = frozenset({
-    "com.topjohnwu.magisk", "io.github.vvb2060.magisk", "io.github.huskydg.magisk",
-    "me.weishu.kernelsu", "me.bmax.apatch", "eu.chainfire.supersu", "com.noshufou.android.su",
-    "com.noshufou.android.su.elite", "com.koushikdutta.superuser", "com.thirdparty.superuser",
-    "com.yellowes.su", "com.kingroot.kinguser", "com.kingo.root", "com.smedialink.oneclickroot",
-    "com.zhiqupk.root.global", "com.alephzain.framaroot", "de.robv.android.xposed.installer",
-    "org.lsposed.manager",
-})
+ROOT_PACKAGES = frozenset(
+    {
+        "com.topjohnwu.magisk",
+        "io.github.vvb2060.magisk",
+        "io.github.huskydg.magisk",
+        "me.weishu.kernelsu",
+        "me.bmax.apatch",
+        "eu.chainfire.supersu",
+        "com.noshufou.android.su",
+        "com.noshufou.android.su.elite",
+        "com.koushikdutta.superuser",
+        "com.thirdparty.superuser",
+        "com.yellowes.su",
+        "com.kingroot.kinguser",
+        "com.kingo.root",
+        "com.smedialink.oneclickroot",
+        "com.zhiqupk.root.global",
+        "com.alephzain.framaroot",
+        "de.robv.android.xposed.installer",
+        "org.lsposed.manager",
+    }
+)
 
-_ROOT_PROCESSES = frozenset({"su", "magiskd", "magisk", "magisk64", "magisk32", "ksud",
-                             "daemonsu", "/system/xbin/su", "/system/bin/su"})
+_ROOT_PROCESSES = frozenset(
+    {
+        "su",
+        "magiskd",
+        "magisk",
+        "magisk64",
+        "magisk32",
+        "ksud",
+        "daemonsu",
+        "/system/xbin/su",
+        "/system/bin/su",
+    }
+)
 
 
 def _is_system(state: DeviceState, package: str) -> bool | None:
@@ -62,12 +93,17 @@ def _third_party(state: DeviceState, components: Iterable[str]) -> list[str]:
     return sorted({c for c in components if _is_system(state, _component_package(c)) is not True})
 
 
-@check("unknown_sources", "No app may install other apps (unknown sources)", Severity.MEDIUM,
-       "Revoke 'Install unknown apps' for every app listed (Settings > Apps > Special app "
-       "access).",
-       (f"{_CIS}: Ensure 'Install unknown apps' is set to 'Disabled'",
+@check(
+    "unknown_sources",
+    "No app may install other apps (unknown sources)",
+    Severity.MEDIUM,
+    "Revoke 'Install unknown apps' for every app listed (Settings > Apps > Special app access).",
+    (
+        f"{_CIS}: Ensure 'Install unknown apps' is set to 'Disabled'",
         f"{_AMAPI}: advancedSecurityOverrides.untrustedAppsPolicy",
-        f"{_INTUNE}: Block apps from unknown sources"))
+        f"{_INTUNE}: Block apps from unknown sources",
+    ),
+)
 def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     sdk = state.identity.sdk
     if sdk is not None and sdk < 26:
@@ -87,17 +123,28 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
                 allowed.append((entry.package, state.appops.origin.at(entry.line)))
     if not allowed:
         return Finding(Status.PASS, "no third-party app is allowed to install apps")
-    evidence = tuple(EvidenceItem(f"appops {pkg} REQUEST_INSTALL_PACKAGES: allow", where)
-                     for pkg, where in sorted(set(allowed), key=lambda item: item[0]))
-    return Finding(Status.WARN, f"{len(evidence)} app(s) may install other apps: "
-                   + ", ".join(item.fact.split()[1] for item in evidence), evidence)
+    unique = sorted(set(allowed), key=lambda item: item[0])
+    return Finding(
+        Status.WARN,
+        f"{len(unique)} app(s) may install other apps: " + ", ".join(pkg for pkg, _ in unique),
+        tuple(
+            EvidenceItem(f"appops {pkg} REQUEST_INSTALL_PACKAGES: allow", where)
+            for pkg, where in unique
+        ),
+    )
 
 
-@check("verify_apps", "Apps are scanned by the package verifier (Play Protect)", Severity.MEDIUM,
-       "Turn on Play Protect 'Scan apps' and 'Improve harmful app detection'.",
-       (f"{_CIS}: Ensure 'Scan device for security threats' is set to 'Enabled'",
+@check(
+    "verify_apps",
+    "Apps are scanned by the package verifier (Play Protect)",
+    Severity.MEDIUM,
+    "Turn on Play Protect 'Scan apps' and 'Improve harmful app detection'.",
+    (
+        f"{_CIS}: Ensure 'Scan device for security threats' is set to 'Enabled'",
         f"{_AMAPI}: advancedSecurityOverrides.googlePlayProtectVerifyApps",
-        f"{_INTUNE}: Require threat scan on apps"))
+        f"{_INTUNE}: Require threat scan on apps",
+    ),
+)
 def verify_apps(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "app verification")
@@ -108,10 +155,16 @@ def verify_apps(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG0
     if off:
         return Finding(Status.FAIL, "app verification is off: " + ", ".join(off), evidence)
     if not evidence:
-        return not_assessed("global package_verifier_enable and verifier_verify_adb_installs "
-                            "are not recorded")
-    return Finding(Status.PASS, "the package verifier checks installs, including adb installs"
-                   if len(evidence) == 2 else "the package verifier is on", evidence)
+        return not_assessed(
+            "global package_verifier_enable and verifier_verify_adb_installs are not recorded"
+        )
+    return Finding(
+        Status.PASS,
+        "the package verifier checks installs, including adb installs"
+        if len(evidence) == 2
+        else "the package verifier is on",
+        evidence,
+    )
 
 
 def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
@@ -119,57 +172,79 @@ def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
     looked: list[str] = []
     if not isinstance(state.root_binaries, Unavailable):
         looked.append("root binaries")
-        found += [EvidenceItem(f"root binary present: {path}", state.root_binaries.origin)
-                  for path in state.root_binaries.value]
+        found += [
+            EvidenceItem(f"root binary present: {path}", state.root_binaries.origin)
+            for path in state.root_binaries.value
+        ]
     if not isinstance(state.packages, Unavailable):
         looked.append("installed packages")
-        found += [EvidenceItem(f"root manager installed: {pkg.name}",
-                               state.packages.origin.at(pkg.line))
-                  for pkg in state.packages.value.packages if pkg.name in ROOT_PACKAGES]
+        found += [
+            EvidenceItem(f"root manager installed: {pkg.name}", state.packages.origin.at(pkg.line))
+            for pkg in state.packages.value.packages
+            if pkg.name in ROOT_PACKAGES
+        ]
     if not isinstance(state.processes, Unavailable):
         looked.append("running processes")
-        found += [EvidenceItem(f"root process running: {name}", state.processes.origin)
-                  for name in sorted(set(state.processes.value))
-                  if name in _ROOT_PROCESSES or name.split("/")[-1] in {"su", "magiskd"}]
+        found += [
+            EvidenceItem(f"root process running: {name}", state.processes.origin)
+            for name in sorted(set(state.processes.value))
+            if name in _ROOT_PROCESSES or name.split("/")[-1] in {"su", "magiskd"}
+        ]
     return found, looked
 
 
-@check("root_indicators", "No sign of root (su, Magisk, KernelSU…)", Severity.CRITICAL,
-       "Remove the root tools and restore stock firmware; a rooted phone's sandbox is void.",
-       (f"{_INTUNE}: Rooted devices: Block", f"{_AMAPI}: device integrity"))
+@check(
+    "root_indicators",
+    "No sign of root (su, Magisk, KernelSU…)",
+    Severity.CRITICAL,
+    "Remove the root tools and restore stock firmware; a rooted phone's sandbox is void.",
+    (f"{_INTUNE}: Rooted devices: Block", f"{_AMAPI}: device integrity"),
+)
 def root_indicators(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     found, looked = _root_evidence(state)
     if found:
         return Finding(Status.FAIL, f"{len(found)} root indicator(s) found", tuple(found))
     if not looked:
         return not_assessed("the input has no package list, process list or root-binary probe")
-    return Finding(Status.PASS, "no root manager or su process found in "
-                   + ", ".join(looked))
+    return Finding(Status.PASS, "no root manager or su process found in " + ", ".join(looked))
 
 
-@check("sideloaded_apps", "Apps come from a known store", Severity.MEDIUM,
-       "Review the listed apps; uninstall any you did not knowingly install.",
-       (f"{_AMAPI}: installUnknownSourcesAllowed / untrustedAppsPolicy",))
+@check(
+    "sideloaded_apps",
+    "Apps come from a known store",
+    Severity.MEDIUM,
+    "Review the listed apps; uninstall any you did not knowingly install.",
+    (f"{_AMAPI}: installUnknownSourcesAllowed / untrustedAppsPolicy",),
+)
 def sideloaded_apps(state: DeviceState, ctx: CheckContext) -> Finding:
     if isinstance(state.packages, Unavailable):
         return unavailable(state.packages, "where apps came from")
     allowed = KNOWN_STORES | set(ctx.str_list_param("sideloaded_apps", "trusted_installers"))
-    sideloaded = [pkg for pkg in state.packages.value.packages
-                  if not pkg.is_system and pkg.installer not in allowed]
+    sideloaded = [
+        pkg
+        for pkg in state.packages.value.packages
+        if not pkg.is_system and pkg.installer not in allowed
+    ]
     if not sideloaded:
         return Finding(Status.PASS, "every non-system app came from a known store")
-    evidence = tuple(EvidenceItem(f"{pkg.name} installed by {pkg.installer or 'adb/unknown'}",
-                                  state.packages.origin.at(pkg.line))
-                     for pkg in sorted(sideloaded, key=lambda p: p.name))
-    return Finding(Status.WARN, f"{len(sideloaded)} app(s) were not installed from a known "
-                   "store", evidence)
+    evidence = tuple(
+        EvidenceItem(
+            f"{pkg.name} installed by {pkg.installer or 'adb/unknown'}",
+            state.packages.origin.at(pkg.line),
+        )
+        for pkg in sorted(sideloaded, key=lambda p: p.name)
+    )
+    return Finding(
+        Status.WARN, f"{len(sideloaded)} app(s) were not installed from a known store", evidence
+    )
 
 
 def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceItem | None]:
     if not isinstance(state.accessibility, Unavailable):
         services = [s for user in state.accessibility.value.users for s in user.enabled_services]
-        return services, EvidenceItem("dumpsys accessibility enabled services",
-                                      state.accessibility.origin)
+        return services, EvidenceItem(
+            "dumpsys accessibility enabled services", state.accessibility.origin
+        )
     setting = state.setting(Namespace.SECURE, "enabled_accessibility_services")
     if setting is None or setting.value is None:
         return [], None
@@ -177,11 +252,14 @@ def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceIt
     return services, setting_evidence(state, setting)
 
 
-@check("accessibility_services", "No third-party accessibility service is enabled",
-       Severity.MEDIUM,
-       "Turn off accessibility services you do not rely on (Settings > Accessibility): "
-       "they can read the screen and act for you.",
-       (f"{_AMAPI}: permittedAccessibilityServices",))
+@check(
+    "accessibility_services",
+    "No third-party accessibility service is enabled",
+    Severity.MEDIUM,
+    "Turn off accessibility services you do not rely on (Settings > Accessibility): "
+    "they can read the screen and act for you.",
+    (f"{_AMAPI}: permittedAccessibilityServices",),
+)
 def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     services, source = _accessibility_components(state)
     if source is None:
@@ -190,16 +268,25 @@ def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  #
         return not_assessed("accessibility services are not recorded")
     third = _third_party(state, services)
     if not third:
-        return Finding(Status.PASS, f"{len(set(services))} enabled service(s), none third-party",
-                       (source,))
+        return Finding(
+            Status.PASS, f"{len(set(services))} enabled service(s), none third-party", (source,)
+        )
     evidence = tuple(EvidenceItem(f"enabled: {c}", source.location) for c in third)
-    return Finding(Status.WARN, f"{len(third)} third-party accessibility service(s) can read "
-                   "and control the screen", evidence)
+    return Finding(
+        Status.WARN,
+        f"{len(third)} third-party accessibility service(s) can read and control the screen",
+        evidence,
+    )
 
 
-@check("notification_listeners", "No third-party app reads all notifications", Severity.MEDIUM,
-       "Revoke notification access for apps you do not trust (Settings > Apps > Special app "
-       "access > Notification access).", ())
+@check(
+    "notification_listeners",
+    "No third-party app reads all notifications",
+    Severity.MEDIUM,
+    "Revoke notification access for apps you do not trust (Settings > Apps > Special app "
+    "access > Notification access).",
+    (),
+)
 def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "notification listeners")
@@ -211,13 +298,21 @@ def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  #
     evidence = (setting_evidence(state, setting),)
     if not third:
         return Finding(Status.PASS, f"{len(listeners)} listener(s), none third-party", evidence)
-    return Finding(Status.WARN, f"{len(third)} third-party app(s) read every notification: "
-                   + ", ".join(_component_package(c) for c in third), evidence)
+    return Finding(
+        Status.WARN,
+        f"{len(third)} third-party app(s) read every notification: "
+        + ", ".join(_component_package(c) for c in third),
+        evidence,
+    )
 
 
-@check("device_admins", "No unexpected device administrator or owner", Severity.MEDIUM,
-       "Remove device admin apps you do not recognise (Settings > Security > Device admin "
-       "apps).", (f"{_AMAPI}: device/profile owner is the EMM's DPC",))
+@check(
+    "device_admins",
+    "No unexpected device administrator or owner",
+    Severity.MEDIUM,
+    "Remove device admin apps you do not recognise (Settings > Security > Device admin apps).",
+    (f"{_AMAPI}: device/profile owner is the EMM's DPC",),
+)
 def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.device_policy, Unavailable):
         return unavailable(state.device_policy, "device administrators")
@@ -225,14 +320,24 @@ def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
     origin = state.device_policy.origin
     evidence: list[EvidenceItem] = []
     if policy.device_owner is not None:
-        evidence.append(EvidenceItem(f"device owner: {policy.device_owner.component}",
-                                     origin.at(policy.device_owner.line)))
+        evidence.append(
+            EvidenceItem(
+                f"device owner: {policy.device_owner.component}",
+                origin.at(policy.device_owner.line),
+            )
+        )
     third = [admin for admin in policy.admins if _is_system(state, admin.package) is not True]
-    evidence += [EvidenceItem(f"device admin (user {a.user_id}): {a.component}",
-                              origin.at(a.line)) for a in third]
+    evidence += [
+        EvidenceItem(f"device admin (user {a.user_id}): {a.component}", origin.at(a.line))
+        for a in third
+    ]
     if evidence:
-        return Finding(Status.WARN, f"{len(third)} third-party device admin(s)"
-                       + (" and a device owner" if policy.device_owner else ""), tuple(evidence))
+        return Finding(
+            Status.WARN,
+            f"{len(third)} third-party device admin(s)"
+            + (" and a device owner" if policy.device_owner else ""),
+            tuple(evidence),
+        )
     return Finding(Status.PASS, f"{len(policy.admins)} device admin(s), all system apps")
 
 

@@ -27,12 +27,20 @@ class Registry:
     def __init__(self) -> None:
         self.checks: list[Check] = []
 
-    def check(self, check_id: str, title: str, severity: Severity, remediation: str,
-              references: tuple[str, ...] = ()) -> Callable[[Assess], Assess]:
+    def check(
+        self,
+        check_id: str,
+        title: str,
+        severity: Severity,
+        remediation: str,
+        references: tuple[str, ...] = (),
+    ) -> Callable[[Assess], Assess]:
         def register(assess: Assess) -> Assess:
-            self.checks.append(Check(CheckId(check_id), title, severity, remediation,
-                                     references, assess))
+            self.checks.append(
+                Check(CheckId(check_id), title, severity, remediation, references, assess)
+            )
             return assess
+
         return register
 
 
@@ -58,5 +66,7 @@ def prop_evidence(state: DeviceState, *names: str) -> tuple[EvidenceItem, ...]:
 def setting_evidence(state: DeviceState, setting: Setting) -> EvidenceItem:
     """Evidence item ``secure name=value`` (user N when not the owner) with its location."""
     user = f" (user {setting.user})" if setting.user else ""
-    return EvidenceItem(f"{setting.namespace.value} {setting.name}={setting.value}{user}",
-                        state.setting_origin(setting))
+    return EvidenceItem(
+        f"{setting.namespace.value} {setting.name}={setting.value}{user}",
+        state.setting_origin(setting),
+    )

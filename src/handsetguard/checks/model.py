@@ -102,8 +102,9 @@ class Check:
     references: tuple[str, ...]
     assess: Callable[[DeviceState, CheckContext], Finding]
 
-    def run(self, state: DeviceState, context: CheckContext,
-            severity: Severity | None = None) -> CheckResult:
+    def run(
+        self, state: DeviceState, context: CheckContext, severity: Severity | None = None
+    ) -> CheckResult:
         finding = self.assess(state, context)
         return CheckResult(
             id=self.id,

@@ -11,10 +11,16 @@ __all__ = ["ALL_CHECKS", "run_checks"]
 ALL_CHECKS: tuple[Check, ...] = (*system.CHECKS, *access.CHECKS, *apps.CHECKS)
 
 
-def run_checks(state: DeviceState, context: CheckContext,
-               enabled: frozenset[str] | None = None,
-               severities: dict[str, Severity] | None = None) -> tuple[CheckResult, ...]:
+def run_checks(
+    state: DeviceState,
+    context: CheckContext,
+    enabled: frozenset[str] | None = None,
+    severities: dict[str, Severity] | None = None,
+) -> tuple[CheckResult, ...]:
     """Run every enabled check (all when ``enabled`` is None) with profile severity overrides."""
     severities = severities or {}
-    return tuple(check.run(state, context, severities.get(check.id))
-                 for check in ALL_CHECKS if enabled is None or check.id in enabled)
+    return tuple(
+        check.run(state, context, severities.get(check.id))
+        for check in ALL_CHECKS
+        if enabled is None or check.id in enabled
+    )

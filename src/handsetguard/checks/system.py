@@ -33,11 +33,17 @@ def _parse_patch(value: str) -> date | None:
         return None
 
 
-@check("os_patch_level", "Security patch level is recent", Severity.HIGH,
-       "Install the latest system update (Settings > System > Software update).",
-       (f"{_CIS}: Ensure device firmware is up to date",
+@check(
+    "os_patch_level",
+    "Security patch level is recent",
+    Severity.HIGH,
+    "Install the latest system update (Settings > System > Software update).",
+    (
+        f"{_CIS}: Ensure device firmware is up to date",
         f"{_AMAPI}: systemUpdate / SecurityPatchLevel compliance",
-        f"{_INTUNE}: Minimum security patch level"))
+        f"{_INTUNE}: Minimum security patch level",
+    ),
+)
 def os_patch_level(state: DeviceState, ctx: CheckContext) -> Finding:
     patch = state.prop("ro.build.version.security_patch")
     if isinstance(state.properties, Unavailable):
@@ -60,9 +66,13 @@ def os_patch_level(state: DeviceState, ctx: CheckContext) -> Finding:
     return Finding(Status.FAIL, f"{detail}; more than {warn_days} days", evidence)
 
 
-@check("os_version", "Android version still receives security updates", Severity.MEDIUM,
-       "Replace or upgrade the device: its Android version no longer gets security fixes.",
-       (f"{_AMAPI}: minimumApiLevel", f"{_INTUNE}: Minimum OS version"))
+@check(
+    "os_version",
+    "Android version still receives security updates",
+    Severity.MEDIUM,
+    "Replace or upgrade the device: its Android version no longer gets security fixes.",
+    (f"{_AMAPI}: minimumApiLevel", f"{_INTUNE}: Minimum OS version"),
+)
 def os_version(state: DeviceState, ctx: CheckContext) -> Finding:
     if isinstance(state.properties, Unavailable):
         return unavailable(state.properties, "the Android version")
@@ -76,16 +86,30 @@ def os_version(state: DeviceState, ctx: CheckContext) -> Finding:
     if sdk >= supported:
         return Finding(Status.PASS, f"Android {release} (API {sdk}) is supported", evidence)
     if sdk >= warn_from:
-        return Finding(Status.WARN, f"Android {release} (API {sdk}) is below API {supported}, "
-                       "the oldest version still in the security bulletins", evidence)
-    return Finding(Status.FAIL, f"Android {release} (API {sdk}) has been out of security "
-                   "support for years", evidence)
+        return Finding(
+            Status.WARN,
+            f"Android {release} (API {sdk}) is below API {supported}, "
+            "the oldest version still in the security bulletins",
+            evidence,
+        )
+    return Finding(
+        Status.FAIL,
+        f"Android {release} (API {sdk}) has been out of security support for years",
+        evidence,
+    )
 
 
-@check("encryption", "Storage is encrypted", Severity.CRITICAL,
-       "Encrypt the device (Settings > Security > Encryption), or replace it if it cannot.",
-       (f"{_CIS}: Ensure 'Encryption' is enabled", f"{_AMAPI}: encryptionPolicy",
-        f"{_INTUNE}: Require encryption of data storage on device"))
+@check(
+    "encryption",
+    "Storage is encrypted",
+    Severity.CRITICAL,
+    "Encrypt the device (Settings > Security > Encryption), or replace it if it cannot.",
+    (
+        f"{_CIS}: Ensure 'Encryption' is enabled",
+        f"{_AMAPI}: encryptionPolicy",
+        f"{_INTUNE}: Require encryption of data storage on device",
+    ),
+)
 def encryption(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.properties, Unavailable):
         return unavailable(state.properties, "encryption")
@@ -96,8 +120,9 @@ def encryption(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG00
     if crypto == "encrypted":
         kind = state.prop("ro.crypto.type") or "unknown"
         return Finding(Status.PASS, f"storage is encrypted ({kind}-based)", evidence)
-    return Finding(Status.FAIL, f"ro.crypto.state is {crypto!r}: user data is not encrypted",
-                   evidence)
+    return Finding(
+        Status.FAIL, f"ro.crypto.state is {crypto!r}: user data is not encrypted", evidence
+    )
 
 
 def _boot_value(state: DeviceState, prop: str) -> tuple[str | None, tuple[EvidenceItem, ...]]:
@@ -109,22 +134,31 @@ def _boot_value(state: DeviceState, prop: str) -> tuple[str | None, tuple[Eviden
         param = "androidboot." + prop.removeprefix("ro.boot.")
         boot_value = state.boot.params.get(param)
         if boot_value is not None:
-            return boot_value, (EvidenceItem(f"{param}={boot_value} (kernel command line)",
-                                             state.boot.origin),)
+            return boot_value, (
+                EvidenceItem(f"{param}={boot_value} (kernel command line)", state.boot.origin),
+            )
     return None, ()
 
 
-@check("verified_boot", "Verified boot state is green", Severity.CRITICAL,
-       "Re-lock the bootloader and flash the manufacturer's signed firmware.",
-       (f"{_AMAPI}: verifiedBootState (device integrity)",
-        f"{_INTUNE}: Play Integrity / SafetyNet device integrity"))
+@check(
+    "verified_boot",
+    "Verified boot state is green",
+    Severity.CRITICAL,
+    "Re-lock the bootloader and flash the manufacturer's signed firmware.",
+    (
+        f"{_AMAPI}: verifiedBootState (device integrity)",
+        f"{_INTUNE}: Play Integrity / SafetyNet device integrity",
+    ),
+)
 def verified_boot(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     value, evidence = _boot_value(state, "ro.boot.verifiedbootstate")
     if value is None:
         if isinstance(state.properties, Unavailable) and isinstance(state.boot, Unavailable):
             return unavailable(state.properties, "verified boot")
-        return not_assessed("neither ro.boot.verifiedbootstate nor androidboot.verifiedbootstate "
-                            "is recorded (emulators and some old devices lack it)")
+        return not_assessed(
+            "neither ro.boot.verifiedbootstate nor androidboot.verifiedbootstate "
+            "is recorded (emulators and some old devices lack it)"
+        )
     meaning = {
         "green": (Status.PASS, "boot chain verified with the manufacturer's key"),
         "yellow": (Status.WARN, "boot chain verified with a user-installed key"),
@@ -135,10 +169,16 @@ def verified_boot(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
     return Finding(status, f"verified boot state {value}: {detail}", evidence)
 
 
-@check("bootloader_locked", "Bootloader is locked", Severity.CRITICAL,
-       "Lock the bootloader (fastboot flashing lock) after restoring stock firmware.",
-       (f"{_AMAPI}: device integrity (bootloader unlocked fails)",
-        f"{_INTUNE}: Rooted devices: Block"))
+@check(
+    "bootloader_locked",
+    "Bootloader is locked",
+    Severity.CRITICAL,
+    "Lock the bootloader (fastboot flashing lock) after restoring stock firmware.",
+    (
+        f"{_AMAPI}: device integrity (bootloader unlocked fails)",
+        f"{_INTUNE}: Rooted devices: Block",
+    ),
+)
 def bootloader_locked(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     locked, evidence = _boot_value(state, "ro.boot.flash.locked")
     device_state, more = _boot_value(state, "ro.boot.vbmeta.device_state")
@@ -146,49 +186,66 @@ def bootloader_locked(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
     if locked is None and device_state is None:
         if isinstance(state.properties, Unavailable):
             return unavailable(state.properties, "the bootloader lock state")
-        return not_assessed("neither ro.boot.flash.locked nor ro.boot.vbmeta.device_state is "
-                            "recorded")
+        return not_assessed(
+            "neither ro.boot.flash.locked nor ro.boot.vbmeta.device_state is recorded"
+        )
     if locked == "0" or device_state == "unlocked":
-        return Finding(Status.FAIL, "the bootloader is unlocked: anyone with the phone can "
-                       "flash modified system images", evidence)
+        return Finding(
+            Status.FAIL,
+            "the bootloader is unlocked: anyone with the phone can flash modified system images",
+            evidence,
+        )
     if locked == "1" or device_state == "locked":
         return Finding(Status.PASS, "the bootloader is locked", evidence)
-    return Finding(Status.NOT_ASSESSED, f"unrecognised lock state {locked or device_state!r}",
-                   evidence)
+    return Finding(
+        Status.NOT_ASSESSED, f"unrecognised lock state {locked or device_state!r}", evidence
+    )
 
 
-@check("selinux_enforcing", "SELinux is enforcing", Severity.CRITICAL,
-       "Restore a stock build: SELinux must enforce (a permissive device has no app sandbox "
-       "policy).", (f"{_INTUNE}: Rooted devices: Block",))
+@check(
+    "selinux_enforcing",
+    "SELinux is enforcing",
+    Severity.CRITICAL,
+    "Restore a stock build: SELinux must enforce (a permissive device has no app sandbox policy).",
+    (f"{_INTUNE}: Rooted devices: Block",),
+)
 def selinux_enforcing(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if not isinstance(state.selinux, Unavailable):
-        evidence = (EvidenceItem(state.selinux.evidence, state.selinux.origin),)
+        reading = (EvidenceItem(state.selinux.evidence, state.selinux.origin),)
         if state.selinux.mode is SelinuxMode.ENFORCING:
-            return Finding(Status.PASS, "SELinux is enforcing", evidence)
-        return Finding(Status.FAIL, f"SELinux is {state.selinux.mode.value}", evidence)
+            return Finding(Status.PASS, "SELinux is enforcing", reading)
+        return Finding(Status.FAIL, f"SELinux is {state.selinux.mode.value}", reading)
     boot_mode, evidence = _boot_value(state, "ro.boot.selinux")
     if boot_mode is not None and boot_mode != "enforcing":
         return Finding(Status.FAIL, f"booted with SELinux {boot_mode}", evidence)
     build_type = state.prop("ro.build.type")
-    if build_type == "user" and (boot_mode is not None or not isinstance(state.boot,
-                                                                         Unavailable)):
+    if build_type == "user" and (boot_mode is not None or not isinstance(state.boot, Unavailable)):
         # init only honours androidboot.selinux=permissive on userdebug/eng builds, and a user
         # build has no way to setenforce 0 at runtime (AOSP system/core/init/selinux.cpp).
         evidence += prop_evidence(state, "ro.build.type")
-        return Finding(Status.PASS, "user build booted without a permissive SELinux flag; the "
-                       "runtime mode was not recorded (no getenforce)", evidence)
-    return not_assessed(f"the runtime SELinux mode was not recorded "
-                        f"({state.selinux.reason}), and a {build_type or 'unknown'} build can be "
-                        "switched to permissive at runtime")
+        return Finding(
+            Status.PASS,
+            "user build booted without a permissive SELinux flag; the "
+            "runtime mode was not recorded (no getenforce)",
+            evidence,
+        )
+    return not_assessed(
+        f"the runtime SELinux mode was not recorded "
+        f"({state.selinux.reason}), and a {build_type or 'unknown'} build can be "
+        "switched to permissive at runtime"
+    )
 
 
 _RELEASE_TAGS = "release-keys"
 
 
-@check("production_build", "Production build (user, release-keys, not debuggable)",
-       Severity.HIGH,
-       "Flash the manufacturer's production (user, release-keys) firmware.",
-       (f"{_AMAPI}: device integrity", f"{_INTUNE}: Play Integrity basic integrity"))
+@check(
+    "production_build",
+    "Production build (user, release-keys, not debuggable)",
+    Severity.HIGH,
+    "Flash the manufacturer's production (user, release-keys) firmware.",
+    (f"{_AMAPI}: device integrity", f"{_INTUNE}: Play Integrity basic integrity"),
+)
 def production_build(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.properties, Unavailable):
         return unavailable(state.properties, "the build type")
@@ -196,8 +253,9 @@ def production_build(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa:
     evidence = prop_evidence(state, *names)
     build_type, tags = state.prop("ro.build.type"), state.prop("ro.build.tags")
     if build_type is None or tags is None:
-        return Finding(Status.NOT_ASSESSED, "ro.build.type or ro.build.tags is not recorded",
-                       evidence)
+        return Finding(
+            Status.NOT_ASSESSED, "ro.build.type or ro.build.tags is not recorded", evidence
+        )
     problems = []
     if build_type != "user":
         problems.append(f"{build_type} build")
@@ -212,9 +270,13 @@ def production_build(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa:
     return Finding(Status.PASS, "user build signed with release keys", evidence)
 
 
-@check("auto_time", "Time is set automatically", Severity.LOW,
-       "Turn on Settings > System > Date & time > Set time automatically.",
-       (f"{_AMAPI}: autoDateAndTimeZone",))
+@check(
+    "auto_time",
+    "Time is set automatically",
+    Severity.LOW,
+    "Turn on Settings > System > Date & time > Set time automatically.",
+    (f"{_AMAPI}: autoDateAndTimeZone",),
+)
 def auto_time(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "automatic time")
@@ -224,8 +286,11 @@ def auto_time(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     evidence = (setting_evidence(state, setting),)
     if setting.value == "1":
         return Finding(Status.PASS, "network time is used", evidence)
-    return Finding(Status.WARN, "the clock is set by hand: certificate and patch-age checks "
-                   "on the device can be fooled", evidence)
+    return Finding(
+        Status.WARN,
+        "the clock is set by hand: certificate and patch-age checks on the device can be fooled",
+        evidence,
+    )
 
 
 CHECKS = tuple(_registry.checks)

@@ -47,7 +47,7 @@ def _severity(value: object, where: str) -> Severity:
 
 
 def _weights(data: dict[str, object], where: str) -> dict[Severity, int]:
-    weights = {s: w for s, w in zip(Severity, (10, 6, 3, 1, 0), strict=True)}
+    weights = dict(zip(Severity, (10, 6, 3, 1, 0), strict=True))
     for key, value in _table(data, "weights", where).items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise PolicyError(f"{where}: weights.{key} must be a non-negative integer")
@@ -94,9 +94,17 @@ def _parse(data: dict[str, object], where: str, known_checks: frozenset[str]) ->
         params[check_id] = table
     name = data.get("name", Path(where).stem)
     description = data.get("description", "")
-    return Profile(str(name), str(description), where, _weights(data, where),
-                   _levels(data, where), _caps(data, where), severities,
-                   frozenset(disabled), params)
+    return Profile(
+        str(name),
+        str(description),
+        where,
+        _weights(data, where),
+        _levels(data, where),
+        _caps(data, where),
+        severities,
+        frozenset(disabled),
+        params,
+    )
 
 
 def load_profile(name_or_path: str, known_checks: frozenset[str]) -> Profile:

@@ -16,9 +16,11 @@ from handsetguard.profiles.profile import Profile
 
 __all__ = ["FORMULA", "Level", "Rating", "rate"]
 
-FORMULA = ("score = round(100 x sum(weight x credit) / sum(weight)) over assessed checks; "
-           "credit: pass 1, warn 0.5, fail 0; not-assessed checks excluded; a failed check "
-           "whose severity has a cap limits the level")
+FORMULA = (
+    "score = round(100 x sum(weight x credit) / sum(weight)) over assessed checks; "
+    "credit: pass 1, warn 0.5, fail 0; not-assessed checks excluded; a failed check "
+    "whose severity has a cap limits the level"
+)
 
 
 class Level(enum.Enum):

@@ -14,9 +14,19 @@ __all__ = ["render_json", "to_dict"]
 
 JsonValue = object
 
-_DEVICE_FIELDS = ("manufacturer", "brand", "model", "device", "android_version", "sdk",
-                  "security_patch", "vendor_security_patch", "build_fingerprint", "build_type",
-                  "build_tags")
+_DEVICE_FIELDS = (
+    "manufacturer",
+    "brand",
+    "model",
+    "device",
+    "android_version",
+    "sdk",
+    "security_patch",
+    "vendor_security_patch",
+    "build_fingerprint",
+    "build_type",
+    "build_tags",
+)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -30,9 +40,10 @@ def _check(result: CheckResult) -> dict[str, JsonValue]:
         "severity": result.severity.value,
         "title": result.title,
         "detail": result.detail,
-        "evidence": [{"fact": item.fact,
-                      "location": None if item.location is None else str(item.location)}
-                     for item in result.evidence],
+        "evidence": [
+            {"fact": item.fact, "location": None if item.location is None else str(item.location)}
+            for item in result.evidence
+        ],
         "remediation": result.remediation,
         "references": list(result.references),
     }
@@ -44,22 +55,39 @@ def _app(app: AppPrivacy) -> dict[str, JsonValue]:
         "installer": app.installer,
         "system": app.system,
         "granted_permissions": list(app.granted_dangerous),
-        "access": {category.value: {"count": access.count, "last": _time(access.last),
-                                    "foreground": access.foreground,
-                                    "background": access.background,
-                                    "rejected": access.rejected}
-                   for category, access in app.access.items()},
+        "access": {
+            category.value: {
+                "count": access.count,
+                "last": _time(access.last),
+                "foreground": access.foreground,
+                "background": access.background,
+                "rejected": access.rejected,
+            }
+            for category, access in app.access.items()
+        },
     }
 
 
 def to_dict(report: Report) -> dict[str, JsonValue]:
     """The report as plain JSON-ready data, keys in schema order."""
-    sections = [{"name": entry.section, "status": entry.status.value,
-                 "location": None if entry.provenance is None else str(entry.provenance)}
-                for entry in report.coverage if entry.status is not CoverageStatus.ERROR]
-    errors = [{"section": entry.section, "detail": entry.detail,
-               "location": None if entry.provenance is None else str(entry.provenance)}
-              for entry in report.coverage if entry.status is CoverageStatus.ERROR]
+    sections = [
+        {
+            "name": entry.section,
+            "status": entry.status.value,
+            "location": None if entry.provenance is None else str(entry.provenance),
+        }
+        for entry in report.coverage
+        if entry.status is not CoverageStatus.ERROR
+    ]
+    errors = [
+        {
+            "section": entry.section,
+            "detail": entry.detail,
+            "location": None if entry.provenance is None else str(entry.provenance),
+        }
+        for entry in report.coverage
+        if entry.status is CoverageStatus.ERROR
+    ]
     return {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "handsetguard", "version": report.tool_version},
@@ -71,10 +99,13 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
         "device": {name: getattr(report.device, name) for name in _DEVICE_FIELDS}
         | {"timezone": report.timezone},
         "profile": report.profile,
-        "rating": {"level": report.rating.level.value, "score": report.rating.score,
-                   "capped_by": list(report.rating.capped_by),
-                   "assessed_checks": report.rating.assessed,
-                   "formula": report.rating.formula},
+        "rating": {
+            "level": report.rating.level.value,
+            "score": report.rating.score,
+            "capped_by": list(report.rating.capped_by),
+            "assessed_checks": report.rating.assessed,
+            "formula": report.rating.formula,
+        },
         "checks": [_check(result) for result in report.checks],
         "apps": [_app(app) for app in report.apps],
         "apps_unavailable": report.apps_unavailable,

@@ -25,14 +25,21 @@ from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
 from handsetguard.sources.dumpstate import index_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, open_zip, read_member
 from handsetguard.sources.tree import FileTree
-from handsetguard.textcodec import normalise_bytes
+from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = ["MARKER_FILES", "androidqf_from_tree", "find_collection_root"]
 
-MARKER_FILES = frozenset({
-    "acquisition.json", "getprop.txt", "dumpsys.txt", "packages.json",
-    "settings_global.txt", "settings_secure.txt", "settings_system.txt",
-})
+MARKER_FILES = frozenset(
+    {
+        "acquisition.json",
+        "getprop.txt",
+        "dumpsys.txt",
+        "packages.json",
+        "settings_global.txt",
+        "settings_secure.txt",
+        "settings_system.txt",
+    }
+)
 
 # Whole-file sections: file name -> section name.
 _PLAIN = {
@@ -63,7 +70,7 @@ def find_collection_root(names: list[str]) -> str | None:
     return best
 
 
-def _acquired_at(data: bytes, file: str) -> AcquiredAt | None:
+def _acquired_at(data: Blob, file: str) -> AcquiredAt | None:
     try:
         record = json.loads(data)
     except (ValueError, UnicodeDecodeError):
@@ -96,17 +103,18 @@ def androidqf_from_tree(tree: FileTree, kind: SourceKind, path: str) -> Evidence
     """Read an AndroidQF collection whose files are at the top of ``tree``."""
     evidence = Evidence(kind, path)
     names = set(tree.names())
-    for file, section in _PLAIN.items():
+    for file, name in _PLAIN.items():
         if file not in names:
             continue
         display = tree.display(file)
         try:
             data = normalise_bytes(tree.read(file, MAX_SMALL_FILE_BYTES))
         except SourceError as exc:
-            evidence.problems.append(CoverageEntry(section, CoverageStatus.ERROR, exc.message,
-                                                   Provenance(display)))
+            evidence.problems.append(
+                CoverageEntry(name, CoverageStatus.ERROR, exc.message, Provenance(display))
+            )
             continue
-        evidence.add(Section(section, Provenance(display, 1), data))
+        evidence.add(Section(name, Provenance(display, 1), data))
         if file == "acquisition.json":
             evidence.acquired_at = _acquired_at(data, display)
     if "dumpsys.txt" in names:
@@ -129,8 +137,9 @@ def _add_nested_bugreport(evidence: Evidence, tree: FileTree) -> None:
                 raise SourceError(f"{display}: holds no bugreport text")
             data = read_member(archive, info, display)
     except SourceError as exc:
-        evidence.problems.append(CoverageEntry("bugreport.zip", CoverageStatus.ERROR,
-                                               exc.message, Provenance(display)))
+        evidence.problems.append(
+            CoverageEntry("bugreport.zip", CoverageStatus.ERROR, exc.message, Provenance(display))
+        )
         return
     before = evidence.acquired_at
     add_dumpstate(evidence, data, f"{display}!{info.filename}")

@@ -10,7 +10,7 @@ from handsetguard.errors import SourceError
 from handsetguard.evidence import AcquiredAt, Evidence, SourceKind
 from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate, looks_like_dumpstate
 from handsetguard.sources.limits import read_file, read_member
-from handsetguard.textcodec import normalise_bytes
+from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = [
     "add_dumpstate",
@@ -26,8 +26,9 @@ _SNIFF_BYTES = 64 * 1024
 
 def _is_dumpstate_name(name: str) -> bool:
     base = PurePosixPath(name).name
-    return base.endswith(".txt") and (base.startswith(("bugreport", "dumpstate-"))
-                                      or base == "dumpstate.txt")
+    return base.endswith(".txt") and (
+        base.startswith(("bugreport", "dumpstate-")) or base == "dumpstate.txt"
+    )
 
 
 def find_main_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
@@ -39,14 +40,18 @@ def find_main_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | No
         target = read_member(archive, main, name, limit=4096).decode("utf-8", "replace").strip()
         if target in infos:
             return infos[target]
-    candidates = [info for info in infos.values() if _is_dumpstate_name(info.filename)
-                  and not PurePosixPath(info.filename).name.startswith("dumpstate_")]
+    candidates = [
+        info
+        for info in infos.values()
+        if _is_dumpstate_name(info.filename)
+        and not PurePosixPath(info.filename).name.startswith("dumpstate_")
+    ]
     if not candidates:
         return None
     return max(candidates, key=lambda info: info.file_size)
 
 
-def add_dumpstate(evidence: Evidence, data: bytes, file: str) -> None:
+def add_dumpstate(evidence: Evidence, data: Blob, file: str) -> None:
     """Index a dumpstate text into ``evidence`` and record its acquisition time."""
     data = normalise_bytes(data)
     for section in index_dumpstate(data, file):
@@ -56,12 +61,15 @@ def add_dumpstate(evidence: Evidence, data: bytes, file: str) -> None:
         evidence.acquired_at = AcquiredAt(when, f"dumpstate header of {file}")
 
 
-def bugreport_from_zip(path: Path, archive: zipfile.ZipFile,
-                       kind: SourceKind = SourceKind.BUGREPORT_ZIP) -> Evidence:
+def bugreport_from_zip(
+    path: Path, archive: zipfile.ZipFile, kind: SourceKind = SourceKind.BUGREPORT_ZIP
+) -> Evidence:
     info = find_main_entry(archive, str(path))
     if info is None:
-        raise SourceError(f"{path}: zip holds no bugreport text (no main_entry.txt, "
-                          "bugreport-*.txt or dumpstate*.txt entry)")
+        raise SourceError(
+            f"{path}: zip holds no bugreport text (no main_entry.txt, "
+            "bugreport-*.txt or dumpstate*.txt entry)"
+        )
     data = read_member(archive, info, str(path))
     evidence = Evidence(kind, str(path))
     add_dumpstate(evidence, data, f"{path.name}!{info.filename}")
@@ -78,12 +86,20 @@ def bugreport_from_dir(path: Path) -> Evidence:
         if candidate.is_file() and candidate.is_relative_to(path.resolve()):
             target = candidate
     if target is None:
-        candidates = sorted((p for p in path.iterdir() if _is_dumpstate_name(p.name)
-                             and not p.name.startswith("dumpstate_")),
-                            key=lambda p: p.stat().st_size, reverse=True)
+        candidates = sorted(
+            (
+                p
+                for p in path.iterdir()
+                if _is_dumpstate_name(p.name) and not p.name.startswith("dumpstate_")
+            ),
+            key=lambda p: p.stat().st_size,
+            reverse=True,
+        )
         if not candidates:
-            raise SourceError(f"{path}: directory holds no bugreport text (no main_entry.txt, "
-                              "bugreport-*.txt or dumpstate*.txt)")
+            raise SourceError(
+                f"{path}: directory holds no bugreport text (no main_entry.txt, "
+                "bugreport-*.txt or dumpstate*.txt)"
+            )
         target = candidates[0]
     evidence = Evidence(SourceKind.BUGREPORT_DIR, str(path))
     add_dumpstate(evidence, read_file(target), target.name)
@@ -91,7 +107,7 @@ def bugreport_from_dir(path: Path) -> Evidence:
     return evidence
 
 
-def bugreport_from_text(path: Path, data: bytes | None = None) -> Evidence:
+def bugreport_from_text(path: Path, data: Blob | None = None) -> Evidence:
     if data is None:
         data = read_file(path)
     evidence = Evidence(SourceKind.DUMPSTATE_TXT, str(path))
@@ -105,5 +121,5 @@ def _require_sections(evidence: Evidence, file: str) -> None:
         raise SourceError(f"{file}: no dumpstate sections found; not a bugreport text")
 
 
-def sniff_text(data: bytes) -> bool:
+def sniff_text(data: Blob) -> bool:
     return looks_like_dumpstate(normalise_bytes(data[:_SNIFF_BYTES]))

@@ -42,14 +42,16 @@ def open_source(path: str | Path) -> Evidence:
         return bugreport_from_text(path, data)
     raise SourceError(
         f"{path}: not a bugreport (zip, folder or dumpstate text) or an AndroidQF collection",
-        remediation="pass the .zip from 'adb bugreport', its unzipped folder, or an AndroidQF folder",
+        remediation="pass the .zip from 'adb bugreport', its unzipped folder, "
+        "or an AndroidQF folder",
     )
 
 
 def _open_dir(path: Path) -> Evidence:
     names = {p.name for p in path.iterdir()}
-    if "main_entry.txt" in names or any(n.startswith("bugreport") and n.endswith(".txt")
-                                        for n in names):
+    if "main_entry.txt" in names or any(
+        n.startswith("bugreport") and n.endswith(".txt") for n in names
+    ):
         return bugreport_from_dir(path)
     if names & MARKER_FILES:
         return androidqf_from_tree(DirTree(path), SourceKind.ANDROIDQF_DIR, str(path))
@@ -58,8 +60,10 @@ def _open_dir(path: Path) -> Evidence:
         return androidqf_from_tree(DirTree(subdirs[0]), SourceKind.ANDROIDQF_DIR, str(path))
     if "dumpstate.txt" in names:
         return bugreport_from_dir(path)
-    raise SourceError(f"{path}: folder is neither an unzipped bugreport (main_entry.txt, "
-                      "bugreport-*.txt) nor an AndroidQF collection (getprop.txt, dumpsys.txt, …)")
+    raise SourceError(
+        f"{path}: folder is neither an unzipped bugreport (main_entry.txt, "
+        "bugreport-*.txt) nor an AndroidQF collection (getprop.txt, dumpsys.txt, …)"
+    )
 
 
 def _open_zip(path: Path) -> Evidence:
@@ -71,5 +75,7 @@ def _open_zip(path: Path) -> Evidence:
         if root is not None:
             tree = ZipTree(archive, path.name, root)
             return androidqf_from_tree(tree, SourceKind.ANDROIDQF_ZIP, str(path))
-    raise SourceError(f"{path}: zip is neither a bugreport (main_entry.txt, bugreport-*.txt) "
-                      "nor an AndroidQF collection (getprop.txt, dumpsys.txt, …)")
+    raise SourceError(
+        f"{path}: zip is neither a bugreport (main_entry.txt, bugreport-*.txt) "
+        "nor an AndroidQF collection (getprop.txt, dumpsys.txt, …)"
+    )

@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 from handsetguard.errors import SourceError
+from handsetguard.textcodec import Blob
 
 __all__ = [
     "MAX_MEMBER_BYTES",
@@ -37,7 +38,7 @@ def _mib(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB"
 
 
-def read_file(path: Path, limit: int | None = None) -> bytes:
+def read_file(path: Path, limit: int | None = None) -> Blob:
     """Read a whole file, refusing one larger than ``limit`` (default MAX_MEMBER_BYTES)."""
     limit = MAX_MEMBER_BYTES if limit is None else limit
     try:
@@ -53,10 +54,12 @@ def read_file(path: Path, limit: int | None = None) -> bytes:
     return data
 
 
-def open_zip(source: Path | bytes, name: str) -> zipfile.ZipFile:
+def open_zip(source: Path | bytes | bytearray, name: str) -> zipfile.ZipFile:
     """Open a zip archive (a path or bytes), translating zipfile's errors."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+        archive = zipfile.ZipFile(
+            io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+        )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise SourceError(f"{name}: not a readable zip archive ({exc})") from exc
     if len(archive.infolist()) > MAX_ZIP_MEMBERS:
@@ -65,8 +68,9 @@ def open_zip(source: Path | bytes, name: str) -> zipfile.ZipFile:
     return archive
 
 
-def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
-                limit: int | None = None) -> bytes:
+def read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int | None = None
+) -> bytearray:
     """Read one zip member in chunks, stopping as soon as it exceeds ``limit``.
 
     The declared size is checked first, but not trusted: a forged header cannot make us
@@ -75,20 +79,34 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str,
     limit = MAX_MEMBER_BYTES if limit is None else limit
     where = f"{name}!{info.filename}"
     if info.file_size > limit:
-        raise SourceError(f"{where}: expands to {info.file_size} bytes, over {_mib(limit)} "
-                          "(zip bomb?); refusing to read it")
-    parts: list[bytes] = []
+        raise SourceError(
+            f"{where}: expands to {info.file_size} bytes, over {_mib(limit)} "
+            "(zip bomb?); refusing to read it"
+        )
+    # One buffer sized from the header and grown only if the header lied: peak memory is the
+    # member's size plus one chunk, not twice the size.
+    buffer = bytearray(info.file_size)
     total = 0
     try:
         with archive.open(info) as handle:
             while chunk := handle.read(_CHUNK):
-                total += len(chunk)
-                if total > limit:
-                    raise SourceError(f"{where}: expands beyond {_mib(limit)} (zip bomb?); "
-                                      "refusing to read it")
-                parts.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
-            NotImplementedError, RuntimeError) as exc:
+                end = total + len(chunk)
+                if end > limit:
+                    raise SourceError(
+                        f"{where}: expands beyond {_mib(limit)} (zip bomb?); refusing to read it"
+                    )
+                buffer[total:end] = chunk
+                total = end
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method.
         raise SourceError(f"{where}: corrupt, truncated or encrypted zip entry ({exc})") from exc
-    return b"".join(parts)
+    del buffer[total:]
+    return buffer

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from handsetguard.sources.limits import read_file, read_member
+from handsetguard.textcodec import Blob
 
 __all__ = ["DirTree", "FileTree", "ZipTree"]
 
@@ -22,7 +23,7 @@ class FileTree:
     def names(self) -> list[str]:
         raise NotImplementedError
 
-    def read(self, name: str, limit: int | None = None) -> bytes:
+    def read(self, name: str, limit: int | None = None) -> Blob:
         raise NotImplementedError
 
     def display(self, name: str) -> str:
@@ -36,10 +37,13 @@ class DirTree(FileTree):
         self.label = root.name or str(root)
 
     def names(self) -> list[str]:
-        return sorted(p.relative_to(self.root).as_posix()
-                      for p in self.root.rglob("*") if p.is_file() and not p.is_symlink())
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in self.root.rglob("*")
+            if p.is_file() and not p.is_symlink()
+        )
 
-    def read(self, name: str, limit: int | None = None) -> bytes:
+    def read(self, name: str, limit: int | None = None) -> Blob:
         return read_file(self.root / name, limit)
 
 
@@ -53,14 +57,18 @@ class ZipTree(FileTree):
         self.archive = archive
         self.label = label
         self.prefix = prefix
-        self._infos = {info.filename[len(prefix):]: info for info in archive.infolist()
-                       if not info.is_dir() and info.filename.startswith(prefix)
-                       and _safe_member_name(info.filename)}
+        self._infos = {
+            info.filename[len(prefix) :]: info
+            for info in archive.infolist()
+            if not info.is_dir()
+            and info.filename.startswith(prefix)
+            and _safe_member_name(info.filename)
+        }
 
     def names(self) -> list[str]:
         return sorted(self._infos)
 
-    def read(self, name: str, limit: int | None = None) -> bytes:
+    def read(self, name: str, limit: int | None = None) -> Blob:
         return read_member(self.archive, self._infos[name], self.label, limit)
 
     def display(self, name: str) -> str:
