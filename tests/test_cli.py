@@ -143,8 +143,9 @@ def test_apps_command_filters() -> None:
     code, out, _ = invoke("apps", "--example", "--category", "microphone", "--format", "json")
     assert code == 0
     rows = json.loads(out)
-    packages = {row["package"] for row in rows}
-    assert {"com.whatsapp", "com.tracker.familylocator"} <= packages
+    packages = [row["package"] for row in rows]
+    # Most recent microphone use first; apps that never used the microphone are left out.
+    assert packages == ["com.whatsapp", "com.tracker.familylocator"]
     code, out, _ = invoke("apps", "--example", "--app", "com.whatsapp", "--format", "json")
     assert [row["package"] for row in json.loads(out)] == ["com.whatsapp"]
 
@@ -176,3 +177,12 @@ def test_corrupt_zip_member_is_one_line(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     code, _, err = invoke("check", str(path))
     assert code == 2 and "corrupt" in err and "Traceback" not in err
+
+
+def test_apps_all_categories_and_default_table() -> None:
+    code, out, _ = invoke("apps", "--example", "--category", "all", "--format", "json")
+    assert code == 0
+    assert "net.quickshare.files" in {row["package"] for row in json.loads(out)}
+    code, out, _ = invoke("apps", "--example")
+    # The default table shows the five headline categories: the media-only app is not listed.
+    assert code == 0 and "com.whatsapp" in out and "net.quickshare.files" not in out

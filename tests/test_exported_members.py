@@ -16,6 +16,7 @@ EXPECTED = {
         "UsageError",
     ],
     "handsetguard.sources": ["open_source"],
+    "handsetguard.report": ["SCHEMA_VERSION", "Report", "app_to_dict", "render_json", "to_dict"],
     "handsetguard.engine": ["KNOWN_CHECKS", "evaluate", "evaluation_time", "run_check"],
     "handsetguard.profiles": [
         "BUILTIN_PROFILES",

@@ -228,6 +228,8 @@ def check(
 def _categories(value: str | None) -> list[Category] | None:
     if value is None:
         return None
+    if value.strip().lower() == "all":
+        return list(Category)
     chosen = []
     for name in (part.strip() for part in value.split(",") if part.strip()):
         try:
@@ -248,7 +250,8 @@ def apps(
             "--category",
             "-c",
             help="Only these categories, comma-separated (camera, microphone, "
-            "location, contacts, sms, call_log, calendar, media, body_sensors, clipboard).",
+            "location, contacts, sms, call_log, calendar, media, body_sensors, clipboard), "
+            "or 'all'. The table defaults to camera, microphone, location, contacts, sms.",
         ),
     ] = None,
     package: Annotated[str | None, typer.Option("--app", help="Only this package.")] = None,
@@ -265,24 +268,32 @@ def apps(
             raise UsageError("apps supports --format text or json")
         report = run_check(_acquire(source, example))
         selected = [a for a in report.apps if package is None or a.package == package]
+        if chosen is not None:
+            from handsetguard.report.present import select_apps
+
+            selected = select_apps(selected, chosen, sort=sort.value)
         if report.apps_unavailable:
             _stderr().print(f"note: {report.apps_unavailable}", markup=False, soft_wrap=True)
         if fmt is OutputFormat.JSON:
             import json
 
-            from handsetguard.report.json_report import to_dict
+            from handsetguard.report.json_report import app_to_dict
 
-            everything = to_dict(report)["apps"]
-            assert isinstance(everything, list)
-            names = {a.package for a in selected}
-            rows = [row for row in everything if row["package"] in names]
-            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            rows = [app_to_dict(app) for app in selected]
+            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
             return
         from rich.console import Console
 
+        from handsetguard.report.present import HEADLINE_CATEGORIES
         from handsetguard.report.terminal import render_apps_table
 
-        render_apps_table(selected, Console(highlight=False), categories=chosen, sort=sort.value)
+        render_apps_table(
+            selected,
+            Console(highlight=False),
+            # The table shows DTEK's five headline categories unless asked for others.
+            categories=chosen if chosen is not None else list(HEADLINE_CATEGORIES),
+            sort=sort.value,
+        )
 
 
 @app.command()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from handsetguard import __version__
-from handsetguard.checks.model import CheckContext, Status
+from handsetguard.checks.model import STATUS_ORDER, CheckContext
 from handsetguard.checks.registry import ALL_CHECKS, run_checks
 from handsetguard.device import DeviceState, TimeBasis, Unavailable
 from handsetguard.evidence import Evidence
@@ -20,8 +20,6 @@ from handsetguard.state import build_state
 __all__ = ["KNOWN_CHECKS", "evaluate", "evaluation_time", "run_check"]
 
 KNOWN_CHECKS = frozenset(check.id for check in ALL_CHECKS)
-
-_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.NOT_ASSESSED: 2, Status.PASS: 3}
 
 
 def evaluation_time(
@@ -47,7 +45,7 @@ def evaluate(
     context = CheckContext(when, basis, profile.params)
     enabled = KNOWN_CHECKS - profile.disabled
     results = run_checks(state, context, frozenset(enabled), profile.severities)
-    ordered = tuple(sorted(results, key=lambda r: _ORDER[r.status]))
+    ordered = tuple(sorted(results, key=lambda r: STATUS_ORDER[r.status]))
     apps = app_privacy(state)
     return Report(
         tool_version=__version__,

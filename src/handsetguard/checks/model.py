@@ -16,6 +16,7 @@ __all__ = [
     "CheckContext",
     "CheckId",
     "CheckResult",
+    "STATUS_ORDER",
     "EvidenceItem",
     "Finding",
     "Severity",
@@ -30,6 +31,10 @@ class Status(enum.Enum):
     WARN = "warn"
     FAIL = "fail"
     NOT_ASSESSED = "not_assessed"
+
+
+STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.NOT_ASSESSED: 2, Status.PASS: 3}
+"""Report order: what needs attention first."""
 
 
 class Severity(enum.Enum):

@@ -10,7 +10,7 @@ from handsetguard.evidence import CoverageStatus
 from handsetguard.privacy import AppPrivacy
 from handsetguard.report.model import SCHEMA_VERSION, Report
 
-__all__ = ["render_json", "to_dict"]
+__all__ = ["app_to_dict", "render_json", "to_dict"]
 
 JsonValue = object
 
@@ -49,7 +49,7 @@ def _check(result: CheckResult) -> dict[str, JsonValue]:
     }
 
 
-def _app(app: AppPrivacy) -> dict[str, JsonValue]:
+def app_to_dict(app: AppPrivacy) -> dict[str, JsonValue]:
     return {
         "package": app.package,
         "installer": app.installer,
@@ -107,7 +107,7 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
             "formula": report.rating.formula,
         },
         "checks": [_check(result) for result in report.checks],
-        "apps": [_app(app) for app in report.apps],
+        "apps": [app_to_dict(app) for app in report.apps],
         "apps_unavailable": report.apps_unavailable,
         "coverage": {"sections": sections, "errors": errors},
     }

@@ -1,0 +1,278 @@
+"""The terminal report: a rich rendering of a Report (header, rating, checks, apps, coverage)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from handsetguard.checks.model import CheckResult, Status
+from handsetguard.evidence import CoverageEntry, CoverageStatus, Provenance
+from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
+from handsetguard.profiles.rating import Level, Rating
+from handsetguard.report.model import Report
+from handsetguard.report.present import (
+    HEADLINE_CATEGORIES,
+    STATUS_SYMBOL,
+    UNKNOWN,
+    access_notes,
+    acquired_text,
+    basis_text,
+    coverage_problems,
+    device_text,
+    format_time,
+    level_text,
+    ordered_checks,
+    patch_text,
+    plural,
+    select_apps,
+    status_text,
+    version_text,
+)
+
+__all__ = ["render_apps_table", "render_terminal"]
+
+_STATUS_STYLE = {
+    Status.FAIL: "bold red",
+    Status.WARN: "yellow",
+    Status.NOT_ASSESSED: "dim",
+    Status.PASS: "green",
+}
+_LEVEL_STYLE = {
+    Level.EXCELLENT: "bold green",
+    Level.GOOD: "green",
+    Level.FAIR: "bold yellow",
+    Level.POOR: "bold red",
+    Level.NOT_RATED: "dim",
+}
+_BAR_WIDTH = 40
+_TOP_APPS = 10
+_ROOMY_COLUMNS = 3
+
+
+# --- terminal rendering ---------------------------------------------------------------------
+
+
+def _access_cell(access: CategoryAccess) -> Text:
+    """The access cell of :func:`access_text`, with background use highlighted."""
+    text = Text(str(access.count))
+    notes = [
+        Text(note, style="bold magenta" if note.endswith(" bg") else "")
+        for note in access_notes(access)
+    ]
+    if notes:
+        text.append(" (")
+        text.append(Text(", ").join(notes))
+        text.append(")")
+    if access.last is not None:
+        text.append(f" · {format_time(access.last, minutes=True)}")
+    return text
+
+
+def _header(report: Report) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    device = report.device
+    rows = (
+        ("Device", device_text(device)),
+        ("Android", version_text(device)),
+        ("Security patch", patch_text(device)),
+        ("Build", device.build_fingerprint or UNKNOWN),
+        ("Source", f"{report.source_kind.value} · {report.source_path}"),
+        ("Acquired", acquired_text(report)),
+        (
+            "Evaluated as of",
+            f"{format_time(report.evaluated_as_of)} ({basis_text(report.time_basis)})",
+        ),
+        ("Timezone", report.timezone or UNKNOWN),
+    )
+    for key, value in rows:
+        grid.add_row(key, Text(value))
+    return Panel(grid, title="HandsetGuard device report", title_align="left")
+
+
+def _gauge(rating: Rating, profile: str) -> Group:
+    style = _LEVEL_STYLE[rating.level]
+    line = Text("Rating ", style="bold")
+    line.append(level_text(rating.level), style=style)
+    if rating.score is None:
+        line.append("  –/100  ")
+        line.append("░" * _BAR_WIDTH, style="dim")
+    else:
+        filled = round(rating.score * _BAR_WIDTH / 100)
+        line.append(f"  {rating.score}/100  ")
+        line.append("█" * filled, style=style)
+        line.append("░" * (_BAR_WIDTH - filled), style="dim")
+    lines = [line]
+    if rating.capped_by:
+        lines.append(Text(f"capped by: {', '.join(rating.capped_by)}", style="yellow"))
+    lines.append(
+        Text(f"profile {profile} · {plural(rating.assessed, 'check')} assessed", style="dim")
+    )
+    return Group(*lines)
+
+
+def _where(location: Provenance, archive: str) -> str:
+    """A location without the archive's name, which the header already shows as the source:
+    ``bugreport.txt:148386`` rather than ``bugreport-….zip!bugreport.txt:148386``."""
+    text = str(location)
+    return text.removeprefix(f"{archive}!") if archive else text
+
+
+def _check_detail(result: CheckResult, verbose: bool, archive: str) -> Group:
+    text = Text(result.detail)
+    problem = result.status in (Status.FAIL, Status.WARN)
+    if problem and result.remediation:
+        text.append("\nFix: ", style="bold")
+        text.append(result.remediation)
+    # A grid keeps each bullet beside its (often long, unbreakable) fact when it wraps.
+    facts = Table.grid(padding=(0, 1))
+    facts.add_column(no_wrap=True)
+    facts.add_column(overflow="fold")
+    if problem or verbose:
+        for item in result.evidence:
+            fact = Text(item.fact, style="dim")
+            if item.location is not None:
+                fact.append(f"  ({_where(item.location, archive)})", style="dim italic")
+            facts.add_row("•", fact)
+    if verbose:
+        for reference in result.references:
+            facts.add_row("↗", Text(reference, style="dim"))
+    return Group(text, facts) if facts.row_count else Group(text)
+
+
+def _checks_table(checks: Sequence[CheckResult], verbose: bool, archive: str) -> Table:
+    table = Table(title="Checks", title_justify="left", show_lines=True, expand=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Check", ratio=3, min_width=20)
+    table.add_column("Detail", ratio=5, overflow="fold")
+    for result in ordered_checks(checks):
+        status = Text(
+            f"{STATUS_SYMBOL[result.status]} {status_text(result.status)}",
+            style=_STATUS_STYLE[result.status],
+        )
+        check = Text(result.title)
+        check.append(f"\n{result.id}", style="dim")
+        table.add_row(status, result.severity.value, check, _check_detail(result, verbose, archive))
+    return table
+
+
+def _apps_summary(report: Report) -> Table | Text:
+    if report.apps_unavailable is not None:
+        return Text(f"App access not available: {report.apps_unavailable}", style="yellow")
+    apps = select_apps(report.apps, HEADLINE_CATEGORIES, sort="count")
+    names = ", ".join(c.value for c in HEADLINE_CATEGORIES)
+    if not apps:
+        return Text(f"No app has recorded access to {names}.")
+    caption = (
+        f"{plural(len(apps), 'app')} accessed {names}; counts are recorded app-op "
+        "accesses (a lower bound), bg = in the background, rej = refused"
+    )
+    table = Table(
+        title="Apps using sensitive data",
+        title_justify="left",
+        expand=True,
+        caption=caption,
+        caption_justify="left",
+    )
+    table.add_column("Package", ratio=1, overflow="fold")
+    table.add_column("Access: count (background, rejected) · last", ratio=1)
+    for app in apps[:_TOP_APPS]:
+        cell = Text()
+        for category in HEADLINE_CATEGORIES:
+            if category in app.access:
+                if cell:
+                    cell.append("\n")
+                cell.append(f"{category.value:<11}", style="bold")
+                cell.append(_access_cell(app.access[category]))
+        table.add_row(Text(app.package), cell)
+    if len(apps) > _TOP_APPS:
+        table.add_row(Text(f"… {len(apps) - _TOP_APPS} more (handsetguard apps)", style="dim"), "")
+    return table
+
+
+def _coverage(coverage: Sequence[CoverageEntry], archive: str) -> Group:
+    parsed = sum(1 for entry in coverage if entry.status is CoverageStatus.PARSED)
+    problems = coverage_problems(coverage)
+    lines = [
+        Text("Coverage", style="bold"),
+        Text(f"{plural(parsed, 'section')} parsed, {len(problems)} missing or unreadable"),
+    ]
+    for entry in problems:
+        line = Text(
+            f"{entry.status.value:<8} ",
+            style="yellow" if entry.status is CoverageStatus.MISSING else "red",
+        )
+        line.append(entry.section, style="bold")
+        if entry.detail:
+            line.append(f" — {entry.detail}")
+        if entry.provenance is not None:
+            line.append(f" ({_where(entry.provenance, archive)})", style="dim")
+        lines.append(line)
+    return Group(*lines)
+
+
+def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
+    """Print the whole report; ``verbose`` adds evidence for every check and references."""
+    console.print(_header(report))
+    console.print(_gauge(report.rating, report.profile))
+    console.print()
+    archive = PurePath(report.source_path).name
+    console.print(_checks_table(report.checks, verbose, archive))
+    console.print()
+    console.print(_apps_summary(report))
+    console.print()
+    console.print(_coverage(report.coverage, archive))
+
+
+def render_apps_table(
+    apps: Sequence[AppPrivacy],
+    console: Console,
+    *,
+    categories: Sequence[Category] | None,
+    sort: str = "last",
+) -> None:
+    """One row per app, a column per category (all categories any app used when ``None``);
+    apps with no access in the given categories are left out."""
+    shown = (
+        list(categories)
+        if categories is not None
+        else [c for c in Category if any(c in app.access for app in apps)]
+    )
+    rows = select_apps(apps, shown, sort=sort, only_with_access=categories is not None)
+    if not rows:
+        names = ", ".join(c.value for c in shown) or "any category"
+        console.print(Text(f"No app has recorded access to {names}."))
+        return
+    table = Table(
+        title=plural(len(rows), "app"),
+        title_justify="left",
+        caption="count (bg = background, rej = refused) · last access, device time",
+        caption_justify="left",
+    )
+    # Package names are what people search for: keep them on one line when there is room
+    # (a few category columns; with many, rich must be free to fold every column to fit).
+    longest = max(len(app.package) for app in rows)
+    table.add_column(
+        "Package",
+        overflow="fold",
+        min_width=min(40, longest) if len(shown) <= _ROOMY_COLUMNS else None,
+    )
+    for category in shown:
+        table.add_column(category.value)
+    table.add_column("Installer", overflow="fold")
+    table.add_column("System", no_wrap=True)
+    for app in rows:
+        cells = [
+            _access_cell(app.access[c]) if c in app.access else Text("–", style="dim")
+            for c in shown
+        ]
+        system = "unknown" if app.system is None else ("yes" if app.system else "no")
+        table.add_row(Text(app.package), *cells, Text(app.installer or "–"), system)
+    console.print(table)

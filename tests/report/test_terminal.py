@@ -1,0 +1,212 @@
+"""The terminal renderer on a fixed-width colourless console: golden snapshots and key properties.
+
+Regenerate the goldens after an intended change with ``UPDATE_GOLDEN=1 pytest tests/report``
+and review the diff of ``tests/report/golden/``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from rich.console import Console
+
+from handsetguard.device import TimeBasis
+from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
+from handsetguard.profiles.rating import Level, Rating
+from handsetguard.report.model import Report
+from handsetguard.report.present import access_text
+from handsetguard.report.terminal import render_apps_table, render_terminal
+
+Golden = Callable[[str, str], None]
+MakeReport = Callable[..., Report]
+
+
+def _console(width: int = 100) -> Console:
+    return Console(
+        width=width, color_system=None, record=True, file=io.StringIO(), force_terminal=False
+    )
+
+
+def _render(report: Report, *, verbose: bool = False) -> str:
+    console = _console()
+    render_terminal(report, console, verbose=verbose)
+    return console.export_text()
+
+
+def _apps(
+    apps: tuple[AppPrivacy, ...], categories: list[Category] | None, sort: str, width: int = 100
+) -> str:
+    console = _console(width)
+    render_apps_table(apps, console, categories=categories, sort=sort)
+    return console.export_text()
+
+
+def _line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines()):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in output:\n{text}")
+
+
+def test_report_matches_golden(report: Report, golden: Golden) -> None:
+    golden("terminal_report.txt", _render(report))
+
+
+def test_verbose_report_matches_golden(report: Report, golden: Golden) -> None:
+    golden("terminal_report_verbose.txt", _render(report, verbose=True))
+
+
+def test_apps_table_matches_golden(report: Report, golden: Golden) -> None:
+    golden(
+        "terminal_apps_camera_location.txt",
+        _apps(report.apps, [Category.CAMERA, Category.LOCATION], "last"),
+    )
+    golden("terminal_apps_all.txt", _apps(report.apps, None, "package"))
+
+
+def test_checks_are_ordered_fail_warn_not_assessed_pass(report: Report) -> None:
+    text = _render(report)
+    lines = [
+        _line_of(text, title)
+        for title in (
+            "Bootloader is",
+            "USB debugging",
+            "Security patch level",
+            "A secure screen",
+            "Storage is",
+            "SELinux is",
+            "Time is set",
+        )
+    ]
+    assert lines == sorted(lines)
+    assert _line_of(text, "✗ fail") < _line_of(text, "! warn") < _line_of(text, "? not assessed")
+    assert _line_of(text, "? not assessed") < _line_of(text, "✓ pass")
+
+
+def test_remediation_and_evidence_shown_for_problems_only(report: Report) -> None:
+    text = _render(report)
+    assert "Fix: Re-lock the bootloader" in text
+    assert "Fix: Turn off Settings > System >" in text
+    assert "• ro.boot.flash.locked=0" in text
+    # A passing check's remediation and evidence stay out of the default view ...
+    assert "Encrypt the phone" not in text
+    assert "ro.crypto.type=file" not in text
+    # ... and the verbose view adds its evidence and the references.
+    verbose = _render(report, verbose=True)
+    assert "ro.crypto.type=file" in verbose
+    assert "↗ https://source.android.com/" in verbose
+    assert "Encrypt the phone" not in verbose
+
+
+def test_header_and_rating(report: Report) -> None:
+    text = _render(report)
+    assert "Google Pixel 7 (panther)" in text
+    assert "Android 14 (API 34)" in text
+    assert "2025-06-05 (vendor 2025-05-05)" in text
+    assert "Rating POOR  49/100  " + "█" * 20 + "░" * 20 in text
+    assert "capped by: bootloader_locked, usb_debugging" in text
+    assert "profile consumer · 6 checks assessed" in text
+    assert "2025-11-23 10:44:46 +05:30 (acquisition time recorded in the input)" in text
+
+
+@pytest.mark.parametrize(
+    ("basis", "acquired", "wording"),
+    [
+        (TimeBasis.NOW, None, "(no acquisition time recorded: evaluated as of now)"),
+        (TimeBasis.OVERRIDE, datetime(2025, 11, 23, 5, 0, tzinfo=UTC), "(--as-of override)"),
+    ],
+)
+def test_time_basis_is_explained(
+    make_report: MakeReport, basis: TimeBasis, acquired: datetime | None, wording: str
+) -> None:
+    report = make_report(
+        time_basis=basis,
+        acquired_at=acquired,
+        acquired_at_origin=None if acquired is None else "x",
+        evaluated_as_of=datetime(2025, 12, 1, 8, 30, tzinfo=UTC),
+    )
+    text = _render(report)
+    assert f"2025-12-01 08:30:00 UTC {wording}" in text
+    if acquired is None:
+        assert "Acquired         not recorded in the input" in text
+
+
+def test_not_rated_and_uncapped(make_report: MakeReport) -> None:
+    text = _render(make_report(rating=Rating(Level.NOT_RATED, None, (), 0)))
+    assert "Rating NOT RATED  –/100" in text
+    assert "capped by" not in text
+
+
+def test_apps_unavailable_and_coverage(make_report: MakeReport) -> None:
+    text = _render(make_report(apps=(), apps_unavailable="dumpsys appops missing from x.zip"))
+    assert "App access not available: dumpsys appops missing from x.zip" in text
+    assert "missing  dumpsys:lock_settings — no DUMP OF SERVICE lock_settings section" in text
+    assert "error    dumpsys:device_policy — unexpected line 'Device Owner: {'" in text
+    assert _line_of(text, "missing  dumpsys") < _line_of(text, "error    dumpsys")
+
+
+def test_data_is_not_interpreted_as_rich_markup(make_report: MakeReport) -> None:
+    app = AppPrivacy(
+        "[bold]com.evil[/bold]", None, None, (), {Category.CAMERA: CategoryAccess(1, None, 1, 0, 0)}
+    )
+    text = _render(make_report(apps=(app,)))
+    assert "[bold]com.evil[/bold]" in text
+
+
+def test_access_text() -> None:
+    last = datetime(2025, 11, 23, 10, 40, tzinfo=UTC)
+    assert access_text(CategoryAccess(3, last, 0, 1, 2)) == "3 (1 bg, 2 rej) · 2025-11-23 10:40"
+    assert access_text(CategoryAccess(4, None, 4, 0, 0)) == "4"
+    assert access_text(CategoryAccess(0, None, 0, 0, 2)) == "0 (2 rej)"
+
+
+def _packages(text: str) -> list[str]:
+    return [
+        name
+        for name in ("com.example.quiet", "com.example.snapcam", "com.whatsapp")
+        if name in text
+    ]
+
+
+@pytest.mark.parametrize(
+    ("categories", "sort", "expected"),
+    [
+        # snapcam's camera use (10:40) is later than whatsapp's location use (09:12)
+        ([Category.CAMERA, Category.LOCATION], "last", ["com.example.snapcam", "com.whatsapp"]),
+        # whatsapp: 5 location accesses, snapcam: 3 camera accesses
+        ([Category.CAMERA, Category.LOCATION], "count", ["com.whatsapp", "com.example.snapcam"]),
+        ([Category.LOCATION, Category.CAMERA], "package", ["com.example.snapcam", "com.whatsapp"]),
+        ([Category.MICROPHONE], "last", ["com.example.snapcam"]),
+        (None, "package", ["com.example.quiet", "com.example.snapcam", "com.whatsapp"]),
+    ],
+)
+def test_apps_table_rows(
+    report: Report, categories: list[Category] | None, sort: str, expected: list[str]
+) -> None:
+    # Wide enough that no package name folds, even with a column for every category.
+    text = _apps(report.apps, categories, sort, width=160)
+    rows = sorted(expected, key=lambda name: _line_of(text, name))
+    assert rows == expected
+    assert _packages(text) == sorted(expected)
+
+
+def test_apps_table_columns_and_cells(report: Report) -> None:
+    text = _apps(report.apps, [Category.MICROPHONE], "last")
+    header = text.splitlines()[_line_of(text, "Package")]
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        "Package",
+        "microphone",
+        "Installer",
+        "System",
+    ]
+    assert "2 (1 rej) · 2025-11-22 18:05" in text
+    assert "com.android.vending" in text
+
+
+def test_apps_table_without_matches_and_bad_sort(report: Report) -> None:
+    assert "No app has recorded access to sms." in _apps(report.apps, [Category.SMS], "last")
+    with pytest.raises(ValueError, match="unknown app sort 'newest'"):
+        _apps(report.apps, [Category.CAMERA], "newest")
