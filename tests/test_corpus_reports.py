@@ -33,6 +33,9 @@ def test_pixel1_android10_userdebug_unlocked() -> None:
     assert "test-keys" in got["production_build"].detail
     assert got["usb_debugging"].status.value == "fail"
     assert got["encryption"].status.value == "pass"
+    # Android 10's lock_settings does not name the credential; the keyguard says it is not secure.
+    assert got["screen_lock"].status.value == "fail"
+    assert got["screen_lock"].evidence[0].fact == "window keyguard secure=false"
     # Patch 2019-10-06 was 94 days old when the dump was taken (2020-01-08).
     assert got["os_patch_level"].status.value == "warn"
     assert "94 days old as of 2020-01-08 (acquisition)" in got["os_patch_level"].detail

@@ -307,3 +307,41 @@ def test_real_mvt_minimal_bugreport_folder() -> None:
     evidence = open_source(corpus_path("device/mvt-tests/android_data/bugreport"))
     assert evidence.kind is SourceKind.BUGREPORT_DIR
     assert "dumpsys:appops" in evidence.sections
+
+
+def test_service_output_with_its_own_dash_lines_is_kept_whole(tmp_path: Path) -> None:
+    """`dumpsys window` prints 79-dash separators inside its output (Android 10 and 14)."""
+    dash = "-" * 79
+    text = MINI_DUMP.replace(
+        "DUMP OF SERVICE adb:\nADB MANAGER STATE (dumpsys adb):\n",
+        f"DUMP OF SERVICE window:\nWINDOW MANAGER POLICY STATE\n{dash}\nKeyguardServiceDelegate\n"
+        "    secure=true\n",
+    )
+    path = tmp_path / "dump.txt"
+    path.write_text(text)
+    body = open_source(path).sections["dumpsys:window"].text
+    assert (
+        body == f"WINDOW MANAGER POLICY STATE\n{dash}\nKeyguardServiceDelegate\n    secure=true\n"
+    )
+
+
+def test_legacy_dumps_without_duration_lines_end_services_at_dashes(tmp_path: Path) -> None:
+    dash = "-" * 79
+    text = (
+        f"== dumpstate: 2012-01-01 00:00:00\n------ DUMPSYS (dumpsys) ------\n"
+        f"DUMP OF SERVICE a:\nalpha\n{dash}\nDUMP OF SERVICE b:\nbeta\n{dash}\n"
+        "------ NEXT (x) ------\n"
+    )
+    path = tmp_path / "old.txt"
+    path.write_text(text)
+    evidence = open_source(path)
+    assert evidence.sections["dumpsys:a"].text == "alpha\n"
+    assert evidence.sections["dumpsys:b"].text == "beta\n"
+
+
+def test_first_line_marker_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "dumpsys.txt"
+    path.write_text("DUMP OF SERVICE adb:\nADB MANAGER STATE\n")
+    evidence = open_source(path)
+    assert evidence.sections["dumpsys:adb"].text == "ADB MANAGER STATE\n"
+    assert evidence.sections["dumpsys:adb"].provenance.line == 2

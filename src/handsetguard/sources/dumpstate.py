@@ -35,11 +35,13 @@ _MARKER_BODY = (
     rb"(?:"
     rb"------ (?P<title>[^\n]*?) ------"
     rb"|DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?(?P<service>[^\s:]+):"
-    rb"|(?P<end>--------- [^\n]{0,40}was the duration of dumpsys [^\n]*|-{79})"
+    rb"|(?P<end>--------- [^\n]{0,40}was the duration of dumpsys [^\n]*)"
+    rb"|(?P<dashes>-{79})"
     rb")\r?(?=\n|\Z)"
 )
 _MARKER = re.compile(rb"\n(?=[-D])" + _MARKER_BODY)
 _FIRST = re.compile(_MARKER_BODY)
+_DURATION = b"was the duration of dumpsys"
 _TITLE_SPLIT = re.compile(rb"^(?P<name>.*?)(?: \((?P<cmd>.*)\))?$")
 _HEADER_TIME = re.compile(rb"^== dumpstate: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\r?$", re.MULTILINE)
 _SNIFF = re.compile(rb"^== dumpstate: |^DUMP OF SERVICE |^------ .* ------\r?$", re.MULTILINE)
@@ -96,6 +98,9 @@ def index_dumpstate(data: Blob, file: str) -> Iterator[Section]:
     sections, ``section:<TITLE>`` for the rest, and ``dumpsys:<service>`` for each service.
     """
     cursor = _Cursor(data)
+    # Services such as `window` print the 79-dash separator inside their own output; when the
+    # dump has "was the duration of dumpsys" lines (Android 7+), only those end a service.
+    dashes_end_service = data.find(_DURATION) < 0
     top: tuple[str, int, int] | None = None  # (name, body start offset, body start line)
     service: tuple[str, int, int] | None = None
     first = True
@@ -108,9 +113,13 @@ def index_dumpstate(data: Blob, file: str) -> Iterator[Section]:
             first = False
             if start > 0:
                 yield Section("header", Provenance(file, 1), data, 0, start)
-        if service is not None and (
-            match.group("end") or match.group("service") or match.group("title") is not None
-        ):
+        ends_service = (
+            match.group("end")
+            or match.group("service")
+            or match.group("title") is not None
+            or (dashes_end_service and match.group("dashes"))
+        )
+        if service is not None and ends_service:
             name, body, line = service
             yield Section(name, Provenance(file, line), data, body, start)
             service = None

@@ -1,0 +1,251 @@
+"""Accessibility services from ``dumpsys accessibility``: per user, which services are enabled,
+bound and installed, and whether touch exploration is on.
+
+Layouts read: AOSP ≤ 11 (``User state[attributes:{id=0, currentUser=true, …}`` then
+``Bound services:{…}`` / ``Enabled services:{{pkg/cls}, …}`` lines); AOSP 12+ (``User state[``
+with ``attributes:{…}`` on the next line); Samsung One UI (``attributes:{id=0, …`` broken over
+``mIsX = y`` lines, then ``installed services: {`` / ``enabled services: {`` lists of
+``N : pkg/cls`` lines). Components are kept as printed (``pkg/.Cls`` stays short);
+:func:`expand_component` gives the full form. AOSP prints bound services only as
+``Service[label=…]``, so ``bound_services`` holds labels there and components on Samsung.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from handsetguard.errors import ParseError
+
+__all__ = [
+    "AccessibilityState",
+    "AccessibilityUser",
+    "expand_component",
+    "parse_accessibility",
+    "service_package",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessibilityUser:
+    """One ``User state[`` block; ``line`` is its 0-based line in the given text."""
+
+    user_id: int | None
+    enabled_services: tuple[str, ...]
+    bound_services: tuple[str, ...]
+    installed_services: tuple[str, ...]
+    installed_service_count: int | None
+    touch_exploration: bool | None
+    crashed_services: tuple[str, ...]
+    line: int
+
+    @property
+    def enabled_packages(self) -> frozenset[str]:
+        return frozenset(service_package(c) for c in self.enabled_services)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessibilityState:
+    """All user blocks of one dump; ``skipped`` counts service entries that are not components."""
+
+    users: tuple[AccessibilityUser, ...] = ()
+    current_user_id: int | None = None
+    skipped: int = 0
+
+    def user(self, user_id: int) -> AccessibilityUser | None:
+        return next((u for u in self.users if u.user_id == user_id), None)
+
+    def service_packages(self) -> frozenset[str]:
+        """Packages of the services enabled for any user."""
+        return frozenset(p for u in self.users for p in u.enabled_packages)
+
+
+def service_package(component: str) -> str:
+    """The package of a ``pkg/cls`` component string."""
+    return component.split("/", 1)[0]
+
+
+def expand_component(component: str) -> str:
+    """``pkg/.Cls`` → ``pkg/pkg.Cls`` (ComponentName.unflattenFromString); others unchanged."""
+    package, sep, cls = component.partition("/")
+    if sep and cls.startswith("."):
+        return f"{package}/{package}{cls}"
+    return component
+
+
+# A component as ComponentName prints it: package / class (short form allowed).
+_COMPONENT = re.compile(r"[A-Za-z0-9_]{1,100}(?:\.[A-Za-z0-9_]{1,100}){0,30}/[A-Za-z0-9_.$]{1,300}")
+_BRACED = re.compile(r"\{([^{}]{0,700})\}")
+_ATTRIBUTE = re.compile(r"(\w{1,60})=([^,{}]{0,100})")
+_SAMSUNG_FLAG = re.compile(r"(mIs\w{1,60}) = (true|false)")
+_LABEL = re.compile(r"Service\[label=([^,\]]{0,200})")
+_LIST_ITEM = re.compile(r"(?:\d{1,4} : )?\{?([^{}]{1,400}?)\}?,?")
+# Inline ``Name:{…}`` lists, as AOSP prints them (one line; bound services may wrap).
+_INLINE_LISTS = ("Enabled services:{", "Bound services:{", "Crashed services:{")
+# Samsung's block lists: a ``name: {`` line, one item per line, a ``}`` line.
+_BLOCK_LISTS = {
+    "installed services:": "installed",
+    "enabled services:": "enabled",
+    "bound services:": "bound",
+    "binding services:": "binding",
+    "crashed services:": "crashed",
+}
+
+
+@dataclass
+class _UserBuilder:
+    line: int
+    attributes: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    block: str | None = None
+    inline: str | None = None
+    skipped: int = 0
+
+    @property
+    def current_user(self) -> bool:
+        return self.attributes.get("currentUser", "").strip() == "true"
+
+    def add(self, name: str, items: list[str]) -> None:
+        self.lists.setdefault(name, []).extend(items)
+
+    def build(self) -> AccessibilityUser:
+        attrs = self.attributes
+        installed = tuple(self.lists.get("installed", ()))
+        count = _int(attrs.get("installedServiceCount"))
+        if count is None and "installed" in self.lists:
+            count = len(installed)
+        touch = attrs.get("touchExplorationEnabled", attrs.get("mIsTouchExplorationEnabled"))
+        return AccessibilityUser(
+            user_id=_int(attrs.get("id")),
+            enabled_services=tuple(self.lists.get("enabled", ())),
+            bound_services=tuple(self.lists.get("bound", ())),
+            installed_services=installed,
+            installed_service_count=count,
+            touch_exploration=_bool(touch),
+            crashed_services=tuple(self.lists.get("crashed", ())),
+            line=self.line,
+        )
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    digits = value[1:] if value.startswith("-") else value
+    return int(value) if digits.isascii() and digits.isdigit() and len(digits) <= 10 else None
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return {"true": True, "false": False}.get(value.strip())
+
+
+def _components(text: str, user: _UserBuilder) -> list[str]:
+    """The components of a list as ComponentName.toShortString prints them (``{a/b}, {c/d}``)
+    or of one bare list item; items that are not components count as skipped."""
+    items = _BRACED.findall(text) if "{" in text else [text]
+    tail = text[text.rfind("}") + 1 :] if "{" in text else ""
+    if tail.strip(" ,]{}"):
+        items.append(tail)  # an unclosed (truncated) last item
+    found: list[str] = []
+    for item in items:
+        item = item.strip(" ,]{}")
+        if _COMPONENT.fullmatch(item):
+            found.append(item)
+        elif item:
+            user.skipped += 1
+    return found
+
+
+def _inline_list(user: _UserBuilder, name: str, content: str) -> None:
+    """Read (part of) ``Enabled services:{…}`` / ``Bound services:{…}`` / ``Crashed …``."""
+    if name == "Bound services:{":
+        labels = [m.group(1).strip() for m in _LABEL.finditer(content)]
+        user.add("bound", labels or _components(content, user))
+    elif name == "Enabled services:{":
+        user.add("enabled", _components(content, user))
+    else:
+        user.add("crashed", _components(content, user))
+
+
+def _user_line(user: _UserBuilder, body: str) -> None:
+    """One line inside a ``User state[`` block."""
+    if user.inline is not None:
+        if body.startswith(("Service[", "{")) or _COMPONENT.match(body):
+            # A list continued on the next line (AOSP joins bound services with ``, \n`` + pad).
+            _inline_list(user, user.inline, body)
+            if body.rstrip("]").endswith("}"):
+                user.inline = None
+            return
+        user.inline = None  # truncated list: read this line normally
+    if user.block is not None:
+        if body.startswith("}"):
+            user.block = None
+            return
+        item = _LIST_ITEM.fullmatch(body)
+        if item is not None:
+            found = _components(item.group(1), user) if user.block != "bound" else [item.group(1)]
+            user.add(user.block, found)
+        return
+    for name in _INLINE_LISTS:
+        if body.startswith(name):
+            content = body[len(name) :]
+            _inline_list(user, name, content)
+            if not content.rstrip("]").endswith("}"):
+                user.inline = name
+            return
+    lowered = body.lower()
+    for prefix, block in _BLOCK_LISTS.items():
+        if lowered.startswith(prefix) and body.rstrip().endswith("{"):
+            user.block = block
+            return
+    _attributes(user, body)
+
+
+def _attributes(user: _UserBuilder, body: str) -> None:
+    if "attributes:{" in body:
+        body = body.split("attributes:{", 1)[1]
+        for pair in _ATTRIBUTE.finditer(body):
+            user.attributes.setdefault(pair.group(1), pair.group(2))
+        return
+    flag = _SAMSUNG_FLAG.fullmatch(body)
+    if flag is not None:
+        user.attributes.setdefault(flag.group(1), flag.group(2))
+
+
+def parse_accessibility(text: str) -> AccessibilityState:
+    """Parse the body of ``dumpsys accessibility``.
+
+    Blank text gives no users; text with neither the ``ACCESSIBILITY MANAGER`` header nor a
+    ``User state[`` block raises :class:`ParseError`.
+    """
+    users: list[_UserBuilder] = []
+    open_user: _UserBuilder | None = None
+    current: int | None = None
+    seen_header = False
+    for index, raw in enumerate(text.split("\n")):
+        body = raw.strip()
+        if not body:
+            continue
+        if body.startswith("User state["):
+            open_user = _UserBuilder(index)
+            users.append(open_user)
+            _attributes(open_user, body)
+        elif open_user is not None:
+            _user_line(open_user, body)
+        elif body.startswith("ACCESSIBILITY MANAGER"):
+            seen_header = True
+        elif body.startswith("currentUserId="):
+            current = _int(body[len("currentUserId=") :])
+        # ``…}]`` closes the ``User state[`` block (after Binding services, or the client list).
+        if open_user is not None and body.endswith("}]") and open_user.inline is None:
+            open_user = None
+    if not seen_header and not users and text.strip():
+        first = text.strip().split("\n", 1)[0][:80]
+        raise ParseError(f"dumpsys accessibility: no accessibility state (starts with {first!r})")
+    built = tuple(u.build() for u in users)
+    if current is None:
+        flagged = [u for u, b in zip(built, users, strict=True) if b.current_user]
+        current = flagged[0].user_id if flagged else None
+    return AccessibilityState(built, current, sum(u.skipped for u in users))

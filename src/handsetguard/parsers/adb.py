@@ -1,0 +1,226 @@
+"""ADB authorisation from ``dumpsys adb``: whether a host is connected, which host keys the device
+trusts (``user_keys``, ``system_keys`` and the ``keystore`` with last-connection times), and
+wireless-debugging state.
+
+The keystore is plain XML up to Android 11 (``<adbKey key="…" lastConnection="ms" />``) and ABX
+binary XML from Android 12, dumped raw: its length prefixes and the 8-byte ``lastConnection``
+arrive mangled into U+FFFD, so from ABX only the base64 keys (adb RSA keys start ``QAAAA``) and
+their ``user@host`` comments are recovered; ``last_connection`` is then ``None``. The same key
+seen in several places is one :class:`AdbKey` (merged; a truncated copy merges into the full one).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import unescape  # xml.sax.saxutils pulls in urllib and ssl: 15 ms of start-up
+
+from handsetguard.errors import ParseError
+
+__all__ = ["AdbKey", "AdbState", "parse_dumpsys_adb"]
+
+
+@dataclass(frozen=True, slots=True)
+class AdbKey:
+    """One trusted adb host key; ``sources`` lists where it was seen (``user_keys``,
+    ``system_keys``, ``keystore``); ``line`` is the 0-based line of its first sighting."""
+
+    key_b64: str
+    comment: str | None
+    last_connection: datetime | None
+    sources: tuple[str, ...]
+    line: int
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The MD5 fingerprint adb shows (``AA:BB:…``), or ``None`` for an undecodable key."""
+        try:
+            blob = base64.b64decode(self.key_b64, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if not blob:
+            return None
+        return ":".join(f"{byte:02X}" for byte in hashlib.md5(blob, usedforsecurity=False).digest())
+
+
+@dataclass(frozen=True, slots=True)
+class AdbState:
+    """``connected`` is ``connected_to_adb``; ``skipped`` counts unreadable key lines."""
+
+    connected: bool | None = None
+    last_key_fingerprint: str | None = None
+    trusted_keys: tuple[AdbKey, ...] = ()
+    wifi_enabled: bool | None = None
+    wifi_connected: bool | None = None
+    wifi_tls_port: int | None = None
+    skipped: int = 0
+
+
+_BOOLS = {"true": True, "false": False}
+_KEY_LINE = re.compile(r"([A-Za-z0-9+/]{16,4000}={0,2})(?:[ \t]+(\S.{0,300}))?")
+_XML_TAG = re.compile(r"<adbKey\b([^<>]{0,8000})")
+_XML_KEY = re.compile(r"\bkey=\"([^\"]{1,6000})\"")
+_XML_LAST = re.compile(r"\blastConnection=\"(-?\d{1,19})\"")
+# An adb RSA public key blob starts with its modulus size in words (64, little-endian):
+# base64 "QAAAA". In ABX the comment ends where the next (binary, non-printable) token begins.
+_ABX_KEY = re.compile(
+    r"(QAAAA[A-Za-z0-9+/]{16,4000}={0,2})(?: ([^\s\x00-\x1f\x7f-\x9f\ufffd]{1,255}))?"
+)
+_FIELD = re.compile(r"([a-z_]{1,40})=(.*)")
+_MIN_MERGE_PREFIX = 64
+
+
+@dataclass
+class _Key:
+    key: str
+    comment: str | None
+    last: datetime | None
+    sources: list[str]
+    line: int
+
+    def build(self) -> AdbKey:
+        return AdbKey(self.key, self.comment, self.last, tuple(self.sources), self.line)
+
+
+def _millis(value: str) -> datetime | None:
+    """A ``System.currentTimeMillis()`` value as an aware UTC datetime; 0/epoch means unknown."""
+    try:
+        when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
+    except (OverflowError, ValueError):
+        return None
+    return when if when.year > 1970 else None
+
+
+@dataclass
+class _Parser:
+    keys: list[_Key] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    wifi: dict[str, str] = field(default_factory=dict)
+    mode: str | None = None  # user_keys | system_keys | keystore | abx | adb_wifi
+    skipped: int = 0
+    seen_marker: bool = False
+
+    def add_key(self, key: str, comment: str | None, last: datetime | None, source: str,
+                line: int) -> None:  # fmt: skip
+        for known in self.keys:
+            if _same_key(known.key, key):
+                if len(key) > len(known.key):
+                    known.key = key
+                known.comment = known.comment or comment
+                known.last = known.last or last
+                if source not in known.sources:
+                    known.sources.append(source)
+                return
+        self.keys.append(_Key(key, comment, last, [source], line))
+
+    def feed(self, index: int, raw: str) -> None:
+        body = raw.strip()
+        if self.mode is not None and self._in_block(index, body):
+            return
+        self._field_line(index, body)
+
+    def _in_block(self, index: int, body: str) -> bool:
+        """Read a line inside a multi-line value; False when the block ended before it."""
+        mode = self.mode
+        if mode == "adb_wifi":
+            if body.startswith("}"):
+                self.mode = None
+                return True
+            name, sep, value = body.partition("=")
+            if sep:
+                self.wifi.setdefault(name.strip(), value.strip())
+            return True
+        if not body or body.startswith("}") or _FIELD.fullmatch(body):
+            # A blank line ends a key list; a closing brace or the next field ends any block.
+            self.mode = None
+            return not body
+        self._block_value(index, body)
+        return True
+
+    def _block_value(self, index: int, body: str) -> None:
+        if self.mode == "abx":
+            for match in _ABX_KEY.finditer(body):
+                self.add_key(match.group(1), match.group(2), None, "keystore", index)
+        elif self.mode == "keystore":
+            self._xml_keys(index, body)
+        elif self.mode is not None:
+            line = _KEY_LINE.fullmatch(body)
+            if line is None:
+                self.skipped += 1
+                return
+            comment = (line.group(2) or "").strip() or None
+            self.add_key(line.group(1), comment, None, self.mode, index)
+
+    def _xml_keys(self, index: int, body: str) -> None:
+        for tag in _XML_TAG.finditer(body):
+            key_attr = _XML_KEY.search(tag.group(1))
+            if key_attr is None:
+                self.skipped += 1
+                continue
+            last = _XML_LAST.search(tag.group(1))
+            key, _, comment = unescape(key_attr.group(1)).partition(" ")
+            when = _millis(last.group(1)) if last else None
+            self.add_key(key, comment.strip() or None, when, "keystore", index)
+
+    def _field_line(self, index: int, body: str) -> None:
+        if body.startswith(("ADB MANAGER STATE", "debugging_manager=")):
+            self.seen_marker = True
+        match = _FIELD.fullmatch(body)
+        if match is None:
+            return
+        name, value = match.group(1), match.group(2)
+        if name in ("connected_to_adb", "user_keys", "keystore", "last_key_received"):
+            self.seen_marker = True
+        self.fields.setdefault(name, value.strip())
+        if name in ("user_keys", "system_keys"):
+            self.mode = name
+        elif name == "keystore":
+            self.mode = "abx" if value.startswith("ABX") else "keystore"
+        elif name == "adb_wifi" and value.strip() == "{":
+            self.mode = "adb_wifi"
+            return
+        else:
+            return
+        if value.strip():
+            self._block_value(index, value.strip())
+
+    def result(self) -> AdbState:
+        wifi = self.wifi
+        port = wifi.get("tls_port", "")
+        tls_port = int(port) if port.isascii() and port.isdigit() and len(port) < 7 else None
+        return AdbState(
+            connected=_BOOLS.get(self.fields.get("connected_to_adb", "")),
+            last_key_fingerprint=self.fields.get("last_key_received") or None,
+            trusted_keys=tuple(k.build() for k in self.keys),
+            wifi_enabled=_BOOLS.get(wifi.get("enabled", "")),
+            wifi_connected=_BOOLS.get(wifi.get("connected", "")),
+            wifi_tls_port=tls_port,
+            skipped=self.skipped,
+        )
+
+
+def _same_key(a: str, b: str) -> bool:
+    """Equal, or one a truncated copy of the other (dumps cut long lines)."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) >= _MIN_MERGE_PREFIX and long_.startswith(short)
+
+
+def parse_dumpsys_adb(text: str) -> AdbState:
+    """Parse the body of ``dumpsys adb``.
+
+    Blank text gives an empty state; text with no ``ADB MANAGER STATE`` / ``debugging_manager``
+    content raises :class:`ParseError`.
+    """
+    parser = _Parser()
+    for index, raw in enumerate(text.split("\n")):
+        parser.feed(index, raw.rstrip("\r"))
+    if not parser.seen_marker and text.strip():
+        first = text.strip().split("\n", 1)[0][:80]
+        raise ParseError(f"dumpsys adb: no adb manager state (starts with {first!r})")
+    return parser.result()

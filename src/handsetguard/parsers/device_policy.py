@@ -1,0 +1,263 @@
+"""Device administration from ``dumpsys device_policy``: active device admins per user, the device
+owner and profile owners, password-quality and encryption status.
+
+Layout (AOSP DevicePolicyManagerService.dump and OwnersData.dump, Android 5–14): ``Device
+Owner:`` and ``Profile Owner (User N):`` blocks of ``admin=ComponentInfo{…}``, ``name=``,
+``package=``, ``User ID: N`` lines; ``Enabled Device Admins (User N, provisioningState: P):``
+blocks listing each admin as ``pkg/.Receiver:`` (or ``ComponentInfo{…}:``) followed by its
+indented ``uid=``/``policies:`` details; ``Encryption Status: …`` and, in the policy cache,
+``Password quality: {0=0, 11=0}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from handsetguard.errors import ParseError
+
+__all__ = ["DeviceAdmin", "DevicePolicyState", "OwnerInfo", "parse_device_policy"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAdmin:
+    """One active device admin of one user; ``component`` as printed (``pkg/.Receiver``)."""
+
+    component: str
+    package: str
+    user_id: int | None
+    uid: int | None
+    test_only: bool | None
+    policies: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerInfo:
+    """The device owner, or one user's profile owner; ``component`` is ``pkg/cls``."""
+
+    component: str | None
+    package: str | None
+    name: str | None
+    user_id: int | None
+    organization_owned: bool | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePolicyState:
+    """Everything read from one dump; ``skipped`` counts unreadable lines in the blocks read."""
+
+    admins: tuple[DeviceAdmin, ...] = ()
+    device_owner: OwnerInfo | None = None
+    profile_owners: tuple[OwnerInfo, ...] = ()
+    password_quality: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    encryption_status: str | None = None
+    skipped: int = 0
+
+    def admin_packages(self) -> frozenset[str]:
+        return frozenset(a.package for a in self.admins)
+
+
+_ADMINS_HEADER = re.compile(r"Enabled Device Admins \(User (-?\d{1,9})(?:,[^)]{0,60})?\):")
+_PROFILE_OWNER = re.compile(r"Profile Owner \(User (-?\d{1,9})\):")
+_COMPONENT_INFO = re.compile(r"ComponentInfo\{([^{}/\s]{1,300}/[^{}\s]{1,300})\}")
+_BARE_COMPONENT = re.compile(r"([A-Za-z0-9_.]{1,300}/[A-Za-z0-9_.$]{1,300})")
+_ADMIN_LINE = re.compile(r"(?:ComponentInfo\{)?([A-Za-z0-9_.]{1,300}/[A-Za-z0-9_.$]{1,300})\}?:")
+_QUALITY_PAIR = re.compile(r"(-?\d{1,9})=(-?\d{1,12})")
+_MARKERS = ("Device Policy Manager", "Enabled Device Admins", "Device Owner", "Profile Owner")
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" "))
+
+
+@dataclass
+class _Admin:
+    component: str
+    user_id: int | None
+    line: int
+    indent: int
+    uid: int | None = None
+    test_only: bool | None = None
+    policies: list[str] = field(default_factory=list)
+    in_policies: int | None = None  # indentation of the ``policies:`` line while inside it
+    in_parent: int | None = None  # indentation of ``parentAdmin:`` (its own nested dump)
+
+    def build(self) -> DeviceAdmin:
+        package = self.component.split("/", 1)[0]
+        return DeviceAdmin(
+            self.component, package, self.user_id, self.uid, self.test_only,
+            tuple(self.policies), self.line,
+        )  # fmt: skip
+
+    def detail(self, raw: str, body: str) -> None:
+        """A line indented under this admin."""
+        indent = _indent(raw)
+        if self.in_parent is not None:
+            if indent > self.in_parent:
+                return
+            self.in_parent = None
+        if self.in_policies is not None:
+            if indent > self.in_policies and "=" not in body:
+                self.policies.append(body)
+                return
+            self.in_policies = None
+        if body == "policies:":
+            self.in_policies = indent
+        elif body == "parentAdmin:":
+            self.in_parent = indent
+        elif body.startswith("uid=") and self.uid is None:
+            self.uid = _int(body[len("uid=") :])
+        elif body.startswith("testOnlyAdmin=") and self.test_only is None:
+            self.test_only = _bool(body[len("testOnlyAdmin=") :])
+
+
+@dataclass
+class _Owner:
+    user_id: int | None
+    line: int
+    indent: int
+    values: dict[str, str] = field(default_factory=dict)
+
+    def detail(self, body: str) -> None:
+        if body.startswith("User ID:"):
+            self.values.setdefault("user", body[len("User ID:") :].strip())
+            return
+        key, sep, value = body.partition("=")
+        if sep:
+            self.values.setdefault(key.strip(), value.strip())
+
+    @property
+    def unreadable(self) -> bool:
+        return "admin" in self.values and self.component is None
+
+    @property
+    def component(self) -> str | None:
+        """``pkg/cls`` from ``admin=ComponentInfo{pkg/cls}``; None if absent or unreadable."""
+        admin = self.values.get("admin", "")
+        match = _COMPONENT_INFO.fullmatch(admin) or _BARE_COMPONENT.fullmatch(admin)
+        return match.group(1) if match else None
+
+    def build(self) -> OwnerInfo:
+        component = self.component
+        package = self.values.get("package") or (component.split("/", 1)[0] if component else None)
+        user = self.user_id if self.user_id is not None else _int(self.values.get("user"))
+        return OwnerInfo(
+            component=component,
+            package=package,
+            name=self.values.get("name"),
+            user_id=user,
+            organization_owned=_bool(self.values.get("isOrganizationOwnedDevice")),
+            line=self.line,
+        )
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    digits = value[1:] if value.startswith("-") else value
+    return int(value) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return {"true": True, "false": False}.get(value.strip())
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.admins: list[_Admin] = []
+        self.owners: list[tuple[bool, _Owner]] = []  # (is device owner, owner)
+        self.admin_block: tuple[int | None, int] | None = None  # (user id, header indent)
+        self.admin: _Admin | None = None
+        self.owner: _Owner | None = None
+        self.quality: dict[int, int] = {}
+        self.encryption: str | None = None
+        self.skipped = 0
+        self.seen_marker = False
+
+    def feed(self, index: int, raw: str) -> None:
+        body = raw.strip()
+        if not body:
+            return
+        indent = _indent(raw)
+        if self.owner is not None:
+            if indent > self.owner.indent:
+                self.owner.detail(body)
+                return
+            self.owner = None
+        if self.admin_block is not None:
+            if indent > self.admin_block[1]:
+                self._admin_line(index, raw, body, indent)
+                return
+            self.admin_block = self.admin = None
+        self._top_line(index, body, indent)
+
+    def _top_line(self, index: int, body: str, indent: int) -> None:
+        if body.startswith(_MARKERS):
+            self.seen_marker = True
+        if body.startswith("Enabled Device Admins"):
+            match = _ADMINS_HEADER.fullmatch(body)
+            user = int(match.group(1)) if match else None
+            if match is None:
+                self.skipped += 1
+            self.admin_block = (user, indent)
+        elif body == "Device Owner:":
+            self.owner = _Owner(None, index, indent)
+            self.owners.append((True, self.owner))
+        elif body.startswith("Profile Owner"):
+            match = _PROFILE_OWNER.fullmatch(body)
+            self.owner = _Owner(int(match.group(1)) if match else None, index, indent)
+            self.owners.append((False, self.owner))
+        elif body.startswith("Encryption Status:"):
+            self.encryption = body[len("Encryption Status:") :].strip() or None
+        elif body.startswith("Password quality:"):
+            pairs = _QUALITY_PAIR.findall(body)
+            self.quality.update((int(user), int(quality)) for user, quality in pairs)
+
+    def _admin_line(self, index: int, raw: str, body: str, indent: int) -> None:
+        admin = self.admin
+        if admin is not None and indent > admin.indent:
+            admin.detail(raw, body)
+            return
+        self.admin = None
+        if body.endswith(":") and "/" in body:
+            match = _ADMIN_LINE.fullmatch(body)
+            if match is None:
+                self.skipped += 1
+                return
+            assert self.admin_block is not None
+            self.admin = _Admin(match.group(1), self.admin_block[0], index, indent)
+            self.admins.append(self.admin)
+
+    def result(self) -> DevicePolicyState:
+        device_owner = next((o.build() for is_do, o in self.owners if is_do), None)
+        profile_owners = tuple(o.build() for is_do, o in self.owners if not is_do)
+        return DevicePolicyState(
+            admins=tuple(a.build() for a in self.admins),
+            device_owner=device_owner,
+            profile_owners=profile_owners,
+            password_quality=MappingProxyType(dict(self.quality)),
+            encryption_status=self.encryption,
+            skipped=self.skipped + sum(1 for _, o in self.owners if o.unreadable),
+        )
+
+
+def parse_device_policy(text: str) -> DevicePolicyState:
+    """Parse the body of ``dumpsys device_policy``.
+
+    Blank text gives an empty state; text with none of the Device Policy Manager headings
+    raises :class:`ParseError`.
+    """
+    parser = _Parser()
+    for index, raw in enumerate(text.split("\n")):
+        parser.feed(index, raw.rstrip("\r"))
+    if not parser.seen_marker and text.strip():
+        first = text.strip().split("\n", 1)[0][:80]
+        raise ParseError(f"dumpsys device_policy: no device policy state (starts with {first!r})")
+    return parser.result()
