@@ -4,6 +4,9 @@ notifications."""
 from __future__ import annotations
 
 from handsetguard.checks.common import (
+    AMAPI,
+    CIS,
+    INTUNE,
     Registry,
     not_assessed,
     prop_evidence,
@@ -18,10 +21,6 @@ __all__ = ["CHECKS"]
 
 _registry = Registry()
 check = _registry.check
-
-_AMAPI = "Android Management API"
-_INTUNE = "Intune Android Enterprise compliance"
-_CIS = "CIS Google Android Benchmark"
 
 
 def _lock_from_lock_settings(state: DeviceState) -> Finding | None:
@@ -68,9 +67,9 @@ def _lock_from_keyguard(state: DeviceState) -> Finding | None:
     Severity.CRITICAL,
     "Set a PIN, pattern or password (Settings > Security > Screen lock).",
     (
-        f"{_CIS}: Ensure 'Screen lock' is set to 'Enabled'",
-        f"{_AMAPI}: passwordRequirements",
-        f"{_INTUNE}: Require a password to unlock mobile devices",
+        f"{CIS}: Ensure 'Screen lock' is set to 'Enabled'",
+        f"{AMAPI}: passwordRequirements",
+        f"{INTUNE}: Require a password to unlock mobile devices",
     ),
 )
 def screen_lock(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -93,8 +92,8 @@ def screen_lock(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG0
     Severity.MEDIUM,
     "Turn off Settings > System > Developer options.",
     (
-        f"{_CIS}: Ensure 'Developer options' is set to 'Disabled'",
-        f"{_AMAPI}: advancedSecurityOverrides.developerSettings",
+        f"{CIS}: Ensure 'Developer options' is set to 'Disabled'",
+        f"{AMAPI}: advancedSecurityOverrides.developerSettings",
     ),
 )
 def developer_options(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -128,9 +127,9 @@ def _adb_keys(state: DeviceState) -> tuple[EvidenceItem, ...]:
     "Turn off USB debugging and Wireless debugging in Developer options, and revoke "
     "USB debugging authorisations.",
     (
-        f"{_CIS}: Ensure 'USB debugging' is set to 'Disabled'",
-        f"{_AMAPI}: advancedSecurityOverrides.developerSettings / usbDataAccess",
-        f"{_INTUNE}: Block USB debugging on device",
+        f"{CIS}: Ensure 'USB debugging' is set to 'Disabled'",
+        f"{AMAPI}: advancedSecurityOverrides.developerSettings / usbDataAccess",
+        f"{INTUNE}: Block USB debugging on device",
     ),
 )
 def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -167,8 +166,8 @@ def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
     Severity.LOW,
     "Set Settings > Notifications > Notifications on lock screen to hide sensitive content.",
     (
-        f"{_CIS}: Ensure 'Lock screen notifications' hide sensitive content",
-        f"{_AMAPI}: keyguardDisabledFeatures (UNREDACTED_NOTIFICATIONS)",
+        f"{CIS}: Ensure 'Lock screen notifications' hide sensitive content",
+        f"{AMAPI}: keyguardDisabledFeatures (UNREDACTED_NOTIFICATIONS)",
     ),
 )
 def lockscreen_notifications(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handsetguard.checks.common import Registry, not_assessed, setting_evidence, unavailable
+from handsetguard.checks.common import (
+    AMAPI,
+    CIS,
+    INTUNE,
+    Registry,
+    not_assessed,
+    setting_evidence,
+    unavailable,
+)
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.settings import Namespace
@@ -14,10 +22,6 @@ __all__ = ["CHECKS", "KNOWN_STORES", "ROOT_PACKAGES"]
 
 _registry = Registry()
 check = _registry.check
-
-_AMAPI = "Android Management API"
-_INTUNE = "Intune Android Enterprise compliance"
-_CIS = "CIS Google Android Benchmark"
 
 KNOWN_STORES = frozenset(
     {
@@ -99,9 +103,9 @@ def _third_party(state: DeviceState, components: Iterable[str]) -> list[str]:
     Severity.MEDIUM,
     "Revoke 'Install unknown apps' for every app listed (Settings > Apps > Special app access).",
     (
-        f"{_CIS}: Ensure 'Install unknown apps' is set to 'Disabled'",
-        f"{_AMAPI}: advancedSecurityOverrides.untrustedAppsPolicy",
-        f"{_INTUNE}: Block apps from unknown sources",
+        f"{CIS}: Ensure 'Install unknown apps' is set to 'Disabled'",
+        f"{AMAPI}: advancedSecurityOverrides.untrustedAppsPolicy",
+        f"{INTUNE}: Block apps from unknown sources",
     ),
 )
 def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -140,9 +144,9 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
     Severity.MEDIUM,
     "Turn on Play Protect 'Scan apps' and 'Improve harmful app detection'.",
     (
-        f"{_CIS}: Ensure 'Scan device for security threats' is set to 'Enabled'",
-        f"{_AMAPI}: advancedSecurityOverrides.googlePlayProtectVerifyApps",
-        f"{_INTUNE}: Require threat scan on apps",
+        f"{CIS}: Ensure 'Scan device for security threats' is set to 'Enabled'",
+        f"{AMAPI}: advancedSecurityOverrides.googlePlayProtectVerifyApps",
+        f"{INTUNE}: Require threat scan on apps",
     ),
 )
 def verify_apps(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -198,7 +202,7 @@ def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
     "No sign of root (su, Magisk, KernelSU…)",
     Severity.CRITICAL,
     "Remove the root tools and restore stock firmware; a rooted phone's sandbox is void.",
-    (f"{_INTUNE}: Rooted devices: Block", f"{_AMAPI}: device integrity"),
+    (f"{INTUNE}: Rooted devices: Block", f"{AMAPI}: device integrity"),
 )
 def root_indicators(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     found, looked = _root_evidence(state)
@@ -214,7 +218,7 @@ def root_indicators(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
     "Apps come from a known store",
     Severity.MEDIUM,
     "Review the listed apps; uninstall any you did not knowingly install.",
-    (f"{_AMAPI}: installUnknownSourcesAllowed / untrustedAppsPolicy",),
+    (f"{AMAPI}: installUnknownSourcesAllowed / untrustedAppsPolicy",),
 )
 def sideloaded_apps(state: DeviceState, ctx: CheckContext) -> Finding:
     if isinstance(state.packages, Unavailable):
@@ -258,7 +262,7 @@ def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceIt
     Severity.MEDIUM,
     "Turn off accessibility services you do not rely on (Settings > Accessibility): "
     "they can read the screen and act for you.",
-    (f"{_AMAPI}: permittedAccessibilityServices",),
+    (f"{AMAPI}: permittedAccessibilityServices",),
 )
 def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     services, source = _accessibility_components(state)
@@ -311,7 +315,7 @@ def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  #
     "No unexpected device administrator or owner",
     Severity.MEDIUM,
     "Remove device admin apps you do not recognise (Settings > Security > Device admin apps).",
-    (f"{_AMAPI}: device/profile owner is the EMM's DPC",),
+    (f"{AMAPI}: device/profile owner is the EMM's DPC",),
 )
 def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.device_policy, Unavailable):

@@ -16,7 +16,21 @@ from handsetguard.checks.model import (
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.settings import Setting
 
-__all__ = ["Registry", "not_assessed", "prop_evidence", "setting_evidence", "unavailable"]
+__all__ = [
+    "AMAPI",
+    "CIS",
+    "INTUNE",
+    "Registry",
+    "not_assessed",
+    "prop_evidence",
+    "setting_evidence",
+    "unavailable",
+]
+
+# Prefixes of the references a check cites (rows of these benchmarks and policy catalogues).
+AMAPI = "Android Management API"
+INTUNE = "Intune Android Enterprise compliance"
+CIS = "CIS Google Android Benchmark"
 
 Assess = Callable[[DeviceState, CheckContext], Finding]
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from handsetguard.checks.common import (
+    AMAPI,
+    CIS,
+    INTUNE,
     Registry,
     not_assessed,
     prop_evidence,
@@ -21,10 +24,6 @@ __all__ = ["CHECKS"]
 _registry = Registry()
 check = _registry.check
 
-_AMAPI = "Android Management API"
-_INTUNE = "Intune Android Enterprise compliance"
-_CIS = "CIS Google Android Benchmark"
-
 
 def _parse_patch(value: str) -> date | None:
     try:
@@ -39,9 +38,9 @@ def _parse_patch(value: str) -> date | None:
     Severity.HIGH,
     "Install the latest system update (Settings > System > Software update).",
     (
-        f"{_CIS}: Ensure device firmware is up to date",
-        f"{_AMAPI}: systemUpdate / SecurityPatchLevel compliance",
-        f"{_INTUNE}: Minimum security patch level",
+        f"{CIS}: Ensure device firmware is up to date",
+        f"{AMAPI}: systemUpdate / SecurityPatchLevel compliance",
+        f"{INTUNE}: Minimum security patch level",
     ),
 )
 def os_patch_level(state: DeviceState, ctx: CheckContext) -> Finding:
@@ -71,7 +70,7 @@ def os_patch_level(state: DeviceState, ctx: CheckContext) -> Finding:
     "Android version still receives security updates",
     Severity.MEDIUM,
     "Replace or upgrade the device: its Android version no longer gets security fixes.",
-    (f"{_AMAPI}: minimumApiLevel", f"{_INTUNE}: Minimum OS version"),
+    (f"{AMAPI}: minimumApiLevel", f"{INTUNE}: Minimum OS version"),
 )
 def os_version(state: DeviceState, ctx: CheckContext) -> Finding:
     if isinstance(state.properties, Unavailable):
@@ -105,9 +104,9 @@ def os_version(state: DeviceState, ctx: CheckContext) -> Finding:
     Severity.CRITICAL,
     "Encrypt the device (Settings > Security > Encryption), or replace it if it cannot.",
     (
-        f"{_CIS}: Ensure 'Encryption' is enabled",
-        f"{_AMAPI}: encryptionPolicy",
-        f"{_INTUNE}: Require encryption of data storage on device",
+        f"{CIS}: Ensure 'Encryption' is enabled",
+        f"{AMAPI}: encryptionPolicy",
+        f"{INTUNE}: Require encryption of data storage on device",
     ),
 )
 def encryption(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -146,8 +145,8 @@ def _boot_value(state: DeviceState, prop: str) -> tuple[str | None, tuple[Eviden
     Severity.CRITICAL,
     "Re-lock the bootloader and flash the manufacturer's signed firmware.",
     (
-        f"{_AMAPI}: verifiedBootState (device integrity)",
-        f"{_INTUNE}: Play Integrity / SafetyNet device integrity",
+        f"{AMAPI}: verifiedBootState (device integrity)",
+        f"{INTUNE}: Play Integrity / SafetyNet device integrity",
     ),
 )
 def verified_boot(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -175,8 +174,8 @@ def verified_boot(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
     Severity.CRITICAL,
     "Lock the bootloader (fastboot flashing lock) after restoring stock firmware.",
     (
-        f"{_AMAPI}: device integrity (bootloader unlocked fails)",
-        f"{_INTUNE}: Rooted devices: Block",
+        f"{AMAPI}: device integrity (bootloader unlocked fails)",
+        f"{INTUNE}: Rooted devices: Block",
     ),
 )
 def bootloader_locked(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
@@ -207,7 +206,7 @@ def bootloader_locked(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
     "SELinux is enforcing",
     Severity.CRITICAL,
     "Restore a stock build: SELinux must enforce (a permissive device has no app sandbox policy).",
-    (f"{_INTUNE}: Rooted devices: Block",),
+    (f"{INTUNE}: Rooted devices: Block",),
 )
 def selinux_enforcing(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if not isinstance(state.selinux, Unavailable):
@@ -244,7 +243,7 @@ _RELEASE_TAGS = "release-keys"
     "Production build (user, release-keys, not debuggable)",
     Severity.HIGH,
     "Flash the manufacturer's production (user, release-keys) firmware.",
-    (f"{_AMAPI}: device integrity", f"{_INTUNE}: Play Integrity basic integrity"),
+    (f"{AMAPI}: device integrity", f"{INTUNE}: Play Integrity basic integrity"),
 )
 def production_build(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.properties, Unavailable):
@@ -275,7 +274,7 @@ def production_build(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa:
     "Time is set automatically",
     Severity.LOW,
     "Turn on Settings > System > Date & time > Set time automatically.",
-    (f"{_AMAPI}: autoDateAndTimeZone",),
+    (f"{AMAPI}: autoDateAndTimeZone",),
 )
 def auto_time(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):

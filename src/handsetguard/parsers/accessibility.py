@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.values import parse_bool, parse_int
 
 __all__ = [
     "AccessibilityState",
@@ -111,34 +112,20 @@ class _UserBuilder:
     def build(self) -> AccessibilityUser:
         attrs = self.attributes
         installed = tuple(self.lists.get("installed", ()))
-        count = _int(attrs.get("installedServiceCount"))
+        count = parse_int(attrs.get("installedServiceCount"))
         if count is None and "installed" in self.lists:
             count = len(installed)
         touch = attrs.get("touchExplorationEnabled", attrs.get("mIsTouchExplorationEnabled"))
         return AccessibilityUser(
-            user_id=_int(attrs.get("id")),
+            user_id=parse_int(attrs.get("id")),
             enabled_services=tuple(self.lists.get("enabled", ())),
             bound_services=tuple(self.lists.get("bound", ())),
             installed_services=installed,
             installed_service_count=count,
-            touch_exploration=_bool(touch),
+            touch_exploration=parse_bool(touch),
             crashed_services=tuple(self.lists.get("crashed", ())),
             line=self.line,
         )
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    value = value.strip()
-    digits = value[1:] if value.startswith("-") else value
-    return int(value) if digits.isascii() and digits.isdigit() and len(digits) <= 10 else None
-
-
-def _bool(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    return {"true": True, "false": False}.get(value.strip())
 
 
 def _components(text: str, user: _UserBuilder) -> list[str]:
@@ -237,7 +224,7 @@ def parse_accessibility(text: str) -> AccessibilityState:
         elif body.startswith("ACCESSIBILITY MANAGER"):
             seen_header = True
         elif body.startswith("currentUserId="):
-            current = _int(body[len("currentUserId=") :])
+            current = parse_int(body[len("currentUserId=") :])
         # ``…}]`` closes the ``User state[`` block (after Binding services, or the client list).
         if open_user is not None and body.endswith("}]") and open_user.inline is None:
             open_user = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.values import parse_bool, parse_int
 
 __all__ = ["DeviceAdmin", "DevicePolicyState", "OwnerInfo", "parse_device_policy"]
 
@@ -110,9 +111,9 @@ class _Admin:
         elif body == "parentAdmin:":
             self.in_parent = indent
         elif body.startswith("uid=") and self.uid is None:
-            self.uid = _int(body[len("uid=") :])
+            self.uid = parse_int(body[len("uid=") :])
         elif body.startswith("testOnlyAdmin=") and self.test_only is None:
-            self.test_only = _bool(body[len("testOnlyAdmin=") :])
+            self.test_only = parse_bool(body[len("testOnlyAdmin=") :])
 
 
 @dataclass
@@ -144,29 +145,15 @@ class _Owner:
     def build(self) -> OwnerInfo:
         component = self.component
         package = self.values.get("package") or (component.split("/", 1)[0] if component else None)
-        user = self.user_id if self.user_id is not None else _int(self.values.get("user"))
+        user = self.user_id if self.user_id is not None else parse_int(self.values.get("user"))
         return OwnerInfo(
             component=component,
             package=package,
             name=self.values.get("name"),
             user_id=user,
-            organization_owned=_bool(self.values.get("isOrganizationOwnedDevice")),
+            organization_owned=parse_bool(self.values.get("isOrganizationOwnedDevice")),
             line=self.line,
         )
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    value = value.strip()
-    digits = value[1:] if value.startswith("-") else value
-    return int(value) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
-
-
-def _bool(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    return {"true": True, "false": False}.get(value.strip())
 
 
 class _Parser:

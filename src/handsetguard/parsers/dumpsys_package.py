@@ -13,6 +13,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.values import parse_bool
 
 __all__ = [
     "EnabledState",
@@ -191,11 +192,11 @@ class _UserBuilder:
         return PackageUser(
             user_id=self.user_id,
             line=self.line,
-            installed=_bool(self.states.get("installed")),
-            hidden=_bool(self.states.get("hidden")),
-            suspended=_bool(self.states.get("suspended")),
-            stopped=_bool(self.states.get("stopped")),
-            not_launched=_bool(self.states.get("notLaunched")),
+            installed=parse_bool(self.states.get("installed")),
+            hidden=parse_bool(self.states.get("hidden")),
+            suspended=parse_bool(self.states.get("suspended")),
+            stopped=parse_bool(self.states.get("stopped")),
+            not_launched=parse_bool(self.states.get("notLaunched")),
             enabled=_enabled(self.states.get("enabled")),
             first_install_time=self.first_install_time,
             runtime_permissions=MappingProxyType(self.runtime_permissions),
@@ -512,10 +513,6 @@ def _leading_int(value: str) -> int | None:
 def _search_int(pattern: re.Pattern[str], line: str) -> int | None:
     match = pattern.search(line)
     return None if match is None else int(match.group(1))
-
-
-def _bool(value: str | None) -> bool | None:
-    return {"true": True, "false": False}.get(value or "")
 
 
 def _enabled(value: str | None) -> EnabledState | None:

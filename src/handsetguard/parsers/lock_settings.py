@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.values import parse_int
 
 __all__ = [
     "KeyguardState",
@@ -83,13 +84,6 @@ _FIELD = re.compile(r"([A-Za-z][A-Za-z -]{0,60}?)\s*(?:=|:)\s*(.{0,200})")
 _BOOLS = {"true": True, "false": False}
 
 
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    digits = value[1:] if value.startswith("-") else value
-    return int(value) if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
-
-
 def _credential_type(value: str | None) -> str | None:
     if value is None or not value:
         return None
@@ -115,7 +109,7 @@ class _User:
             user_id=self.user_id,
             secure=_secure(credential),
             credential_type=credential,
-            quality=_int(get("Quality")),
+            quality=parse_int(get("Quality")),
             separate_challenge=_BOOLS.get(get("SeparateChallenge", "")),
             sid=get("SID"),
             sp_handle=get("SP Handle") or get("LSKF-based SP protector ID"),
@@ -200,7 +194,7 @@ def parse_window_keyguard(text: str) -> KeyguardState:
         device_has_keyguard=_flag(values, "deviceHasKeyguard"),
         trusted=_flag(values, "mTrusted"),
         sim_secure=_flag(values, "mSimSecure"),
-        current_user=_int(values.get("mCurrentUserId")),
+        current_user=parse_int(values.get("mCurrentUserId")),
         line=start,
     )
 
