@@ -244,3 +244,27 @@ def test_enterprise_profile_is_stricter(tmp_path: Path) -> None:
     enterprise = results(tmp_path, profile="enterprise")
     assert consumer["usb_debugging"].severity.value == "high"
     assert enterprise["usb_debugging"].severity.value == "critical"
+
+
+def _zip_with_mounts(tmp_path: Path, mounts: str) -> Path:
+    import zipfile
+
+    path = tmp_path / "bugreport.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("main_entry.txt", "bugreport-ks60.txt")
+        archive.writestr("bugreport-ks60.txt", EXAMPLE)
+        archive.writestr("FS/proc/mounts", mounts)
+    return path
+
+
+def test_root_tool_mount_in_the_bugreport_fs_tree(tmp_path: Path) -> None:
+    stock = "/dev/block/dm-0 / ext4 ro,seclabel,relatime 0 0\ntmpfs /dev tmpfs rw 0 0\n"
+    report = run_check(_zip_with_mounts(tmp_path, stock))
+    root = next(r for r in report.checks if r.id == "root_indicators")
+    assert root.status is Status.PASS and "mounts" in root.detail
+    rooted = stock + "magisk /sbin/.magisk tmpfs rw,relatime 0 0\n"
+    report = run_check(_zip_with_mounts(tmp_path, rooted))
+    root = next(r for r in report.checks if r.id == "root_indicators")
+    assert root.status is Status.FAIL
+    assert root.evidence[0].fact == "root tool mount: magisk on /sbin/.magisk (tmpfs)"
+    assert str(root.evidence[0].location) == "bugreport.zip!FS/proc/mounts:3"

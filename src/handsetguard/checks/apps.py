@@ -3,6 +3,7 @@ tools, sideloaded apps, accessibility services, notification listeners, device a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from handsetguard.checks.common import (
@@ -65,6 +66,10 @@ ROOT_PACKAGES = frozenset(
         "org.lsposed.manager",
     }
 )
+
+# Magisk mounts tmpfs/overlays whose source is "magisk" (under /sbin/.magisk on older
+# versions); KernelSU and APatch mount overlays whose source is "KSU"/"APatch".
+_ROOT_MOUNT = re.compile(r"(?i)\bmagisk\b|/sbin/\.magisk|^KSU\b|^APatch\b")
 
 _ROOT_PROCESSES = frozenset(
     {
@@ -186,6 +191,16 @@ def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
             EvidenceItem(f"root manager installed: {pkg.name}", state.packages.origin.at(pkg.line))
             for pkg in state.packages.value.packages
             if pkg.name in ROOT_PACKAGES
+        ]
+    if not isinstance(state.mounts, Unavailable):
+        looked.append("mounts")
+        found += [
+            EvidenceItem(
+                f"root tool mount: {m.device} on {m.mount_point} ({m.fs_type})",
+                state.mounts.origin.at(m.line),
+            )
+            for m in state.mounts.value
+            if _ROOT_MOUNT.search(f"{m.device} {m.mount_point}")
         ]
     if not isinstance(state.processes, Unavailable):
         looked.append("running processes")

@@ -7,9 +7,17 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from handsetguard.errors import SourceError
-from handsetguard.evidence import AcquiredAt, Evidence, SourceKind
+from handsetguard.evidence import (
+    AcquiredAt,
+    CoverageEntry,
+    CoverageStatus,
+    Evidence,
+    Provenance,
+    Section,
+    SourceKind,
+)
 from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate, looks_like_dumpstate
-from handsetguard.sources.limits import read_file, read_member
+from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file, read_member
 from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = [
@@ -74,7 +82,33 @@ def bugreport_from_zip(
     evidence = Evidence(kind, str(path))
     add_dumpstate(evidence, data, f"{path.name}!{info.filename}")
     _require_sections(evidence, f"{path.name}!{info.filename}")
+    _add_mounts(evidence, archive, path.name)
     return evidence
+
+
+# Mount tables dumpstate copies into the zip's FS/ tree (init's view first).
+_MOUNT_MEMBERS = ("FS/proc/mounts", "FS/proc/self/mounts", "FS/proc/1/mountinfo")
+
+
+def _add_mounts(evidence: Evidence, archive: zipfile.ZipFile, name: str) -> None:
+    """Add the first mount table found in the zip as the ``mounts`` section; a corrupt one
+    becomes a coverage problem, not a failure of the whole input."""
+    members = {info.filename: info for info in archive.infolist()}
+    for member in _MOUNT_MEMBERS:
+        info = members.get(member)
+        if info is None:
+            continue
+        try:
+            data = read_member(archive, info, name, limit=MAX_SMALL_FILE_BYTES)
+        except SourceError as exc:
+            evidence.problems.append(
+                CoverageEntry(
+                    "mounts", CoverageStatus.ERROR, exc.message, Provenance(f"{name}!{member}")
+                )
+            )
+            return
+        evidence.add(Section("mounts", Provenance(f"{name}!{member}", 1), data))
+        return
 
 
 def bugreport_from_dir(path: Path) -> Evidence:
