@@ -268,3 +268,15 @@ def test_root_tool_mount_in_the_bugreport_fs_tree(tmp_path: Path) -> None:
     assert root.status is Status.FAIL
     assert root.evidence[0].fact == "root tool mount: magisk on /sbin/.magisk (tmpfs)"
     assert str(root.evidence[0].location) == "bugreport.zip!FS/proc/mounts:3"
+
+
+def test_screen_lock_falls_back_to_the_keyguard(tmp_path: Path) -> None:
+    """Android 10-style lock_settings (no credential type): the window keyguard decides."""
+    text = edit("    CredentialType: PIN\n", "")
+    result = results(tmp_path, text)["screen_lock"]
+    assert result.status is Status.PASS
+    assert result.evidence[0].fact == "window keyguard secure=true"
+    text = text.replace("      secure=true\n", "      secure=false\n")
+    assert results(tmp_path, text)["screen_lock"].status is Status.FAIL
+    text = text.replace("      secure=false\n", "")
+    assert results(tmp_path, text)["screen_lock"].status is Status.NOT_ASSESSED
