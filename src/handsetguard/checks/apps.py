@@ -93,6 +93,13 @@ def _is_system(state: DeviceState, package: str) -> bool | None:
     return None if record is None else record.is_system
 
 
+def _names(names: Iterable[str], most: int = 5) -> str:
+    """``a, b, c`` — sorted, de-duplicated, with ``and N more`` past ``most``."""
+    unique = sorted(set(names))
+    shown = ", ".join(unique[:most])
+    return shown if len(unique) <= most else f"{shown} and {len(unique) - most} more"
+
+
 def _component_package(component: str) -> str:
     return component.split("/", 1)[0].strip("{} ")
 
@@ -135,7 +142,7 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
     unique = sorted(set(allowed), key=lambda item: item[0])
     return Finding(
         Status.WARN,
-        f"{len(unique)} app(s) may install other apps: " + ", ".join(pkg for pkg, _ in unique),
+        f"{len(unique)} app(s) may install other apps: " + _names(pkg for pkg, _ in unique),
         tuple(
             EvidenceItem(f"appops {pkg} REQUEST_INSTALL_PACKAGES: allow", where)
             for pkg, where in unique
@@ -254,7 +261,10 @@ def sideloaded_apps(state: DeviceState, ctx: CheckContext) -> Finding:
         for pkg in sorted(sideloaded, key=lambda p: p.name)
     )
     return Finding(
-        Status.WARN, f"{len(sideloaded)} app(s) were not installed from a known store", evidence
+        Status.WARN,
+        f"{len(sideloaded)} app(s) were not installed from a known store: "
+        + _names(pkg.name for pkg in sideloaded),
+        evidence,
     )
 
 
@@ -320,7 +330,7 @@ def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  #
     return Finding(
         Status.WARN,
         f"{len(third)} third-party app(s) read every notification: "
-        + ", ".join(_component_package(c) for c in third),
+        + _names(_component_package(c) for c in third),
         evidence,
     )
 
@@ -354,7 +364,8 @@ def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
         return Finding(
             Status.WARN,
             f"{len(third)} third-party device admin(s)"
-            + (" and a device owner" if policy.device_owner else ""),
+            + (" and a device owner" if policy.device_owner else "")
+            + (": " + _names(a.package for a in third) if third else ""),
             tuple(evidence),
         )
     return Finding(Status.PASS, f"{len(policy.admins)} device admin(s), all system apps")
