@@ -33,6 +33,8 @@ def test_pixel1_android10_userdebug_unlocked() -> None:
     assert "test-keys" in got["production_build"].detail
     assert got["usb_debugging"].status.value == "fail"
     assert got["encryption"].status.value == "pass"
+    # Android 10 was still in the security bulletins when this dump was taken (2020-01-08).
+    assert got["os_version"].status.value == "pass"
     # Android 10's lock_settings does not name the credential; the keyguard says it is not secure.
     assert got["screen_lock"].status.value == "fail"
     assert got["screen_lock"].evidence[0].fact == "window keyguard secure=false"

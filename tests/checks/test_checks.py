@@ -138,7 +138,11 @@ def test_patch_age_falls_back_to_now_without_a_recorded_time(tmp_path: Path) -> 
             Status.FAIL,
         ),
         ("[ro.debuggable]: [0]", "[ro.debuggable]: [1]", "production_build", Status.FAIL),
-        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [31]", "os_version", Status.WARN),
+        # As of the example's acquisition (2025-11-20): Android 13's last bulletin is expected
+        # 2026-03-01 (within 180 days), Android 12's was 2025-03-01, Android 16's is years away.
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [33]", "os_version", Status.WARN),
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [31]", "os_version", Status.FAIL),
+        ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [40]", "os_version", Status.PASS),
         ("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [29]", "os_version", Status.FAIL),
         ("CredentialType: PIN", "CredentialType: NONE", "screen_lock", Status.FAIL),
         (
@@ -280,3 +284,17 @@ def test_screen_lock_falls_back_to_the_keyguard(tmp_path: Path) -> None:
     assert results(tmp_path, text)["screen_lock"].status is Status.FAIL
     text = text.replace("      secure=false\n", "")
     assert results(tmp_path, text)["screen_lock"].status is Status.NOT_ASSESSED
+
+
+def test_os_version_support_is_judged_at_evaluation_time(tmp_path: Path) -> None:
+    text = edit("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [29]")
+    early = datetime(2021, 6, 1, tzinfo=UTC)
+    assert results(tmp_path, text, as_of=early)["os_version"].status is Status.PASS
+    detail = results(tmp_path, text)["os_version"].detail
+    assert "last bulletin was 2023-02-01" in detail
+
+
+def test_enterprise_minimum_api_floor(tmp_path: Path) -> None:
+    text = edit("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [32]")
+    result = results(tmp_path, text, profile="enterprise")["os_version"]
+    assert result.status is Status.FAIL and "minimum API 33" in result.detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from handsetguard.checks.android_support import support_window
 from handsetguard.checks.common import (
     AMAPI,
     CIS,
@@ -79,23 +80,37 @@ def os_version(state: DeviceState, ctx: CheckContext) -> Finding:
     if sdk is None:
         return not_assessed("ro.build.version.sdk is missing or not a number")
     evidence = prop_evidence(state, "ro.build.version.release", "ro.build.version.sdk")
-    supported = ctx.int_param("os_version", "min_supported_sdk", 33)
-    warn_from = ctx.int_param("os_version", "min_warn_sdk", 31)
-    release = state.identity.android_version or "?"
-    if sdk >= supported:
-        return Finding(Status.PASS, f"Android {release} (API {sdk}) is supported", evidence)
-    if sdk >= warn_from:
+    name = f"Android {state.identity.android_version or '?'} (API {sdk})"
+    floor = ctx.int_param("os_version", "min_sdk", 0)
+    if sdk < floor:
+        return Finding(Status.FAIL, f"{name} is below this profile's minimum API {floor}", evidence)
+    window = support_window(sdk)
+    if window is None:
         return Finding(
-            Status.WARN,
-            f"Android {release} (API {sdk}) is below API {supported}, "
-            "the oldest version still in the security bulletins",
+            Status.PASS,
+            f"{name} is newer than every version with a known end of security support",
             evidence,
         )
-    return Finding(
-        Status.FAIL,
-        f"Android {release} (API {sdk}) has been out of security support for years",
-        evidence,
-    )
+    end = window.last_bulletin
+    when = f"{'expected ' if window.estimated else ''}{end.isoformat()}"
+    days_left = (end - ctx.as_of.date()).days
+    warn_days = ctx.int_param("os_version", "warn_days", 180)
+    basis = f"as of {ctx.as_of.date().isoformat()} ({ctx.time_basis.value})"
+    if days_left < 0:
+        return Finding(
+            Status.FAIL,
+            f"{name} gets no security fixes: its last bulletin was "
+            f"{when}, {-days_left} days before {basis}",
+            evidence,
+        )
+    if days_left <= warn_days:
+        return Finding(
+            Status.WARN,
+            f"{name} loses security support soon: last bulletin "
+            f"{when}, {days_left} days after {basis}",
+            evidence,
+        )
+    return Finding(Status.PASS, f"{name} is supported until {when} {basis}", evidence)
 
 
 @check(
