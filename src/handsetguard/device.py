@@ -125,7 +125,8 @@ class DeviceState:
     processes: Located[tuple[str, ...]] | Unavailable
     boot: BootInfo | Unavailable
     coverage: tuple[CoverageEntry, ...] = field(default=())
-    settings_origins: Mapping[Namespace, Provenance] = field(default_factory=dict)
+    collector_key: str | None = None  # our own adb key, for a live snapshot
+    settings_origins: Mapping[tuple[Namespace, int], Provenance] = field(default_factory=dict)
 
     def prop(self, name: str) -> str | None:
         """A system property's value, or ``None`` when absent or properties are unavailable."""
@@ -143,7 +144,7 @@ class DeviceState:
         """Where a setting was read: its file (per namespace for settings lists) and line."""
         if isinstance(self.settings, Unavailable):
             return None
-        base = self.settings_origins.get(setting.namespace, self.settings.origin)
+        base = self.settings_origins.get((setting.namespace, setting.user), self.settings.origin)
         return base.at(setting.line)
 
     def prop_origin(self, name: str) -> Provenance | None:

@@ -110,6 +110,8 @@ class Evidence:
     sections: dict[str, Section] = field(default_factory=dict)
     acquired_at: AcquiredAt | None = None
     problems: list[CoverageEntry] = field(default_factory=list)
+    collector_key: str | None = None
+    """Fingerprint of the adb key of the computer that collected a live snapshot."""
 
     def get(self, name: str) -> Section | None:
         return self.sections.get(name)

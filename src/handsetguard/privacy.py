@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.device import DeviceState, Unavailable
+from handsetguard.evidence import SourceKind
 from handsetguard.parsers.appops import OpEntry
 
 __all__ = [
@@ -96,6 +97,8 @@ CATEGORY_OPS: dict[Category, frozenset[str]] = {
     ),
     Category.CLIPBOARD: frozenset({"READ_CLIPBOARD", "WRITE_CLIPBOARD"}),
 }
+
+_OWN_ARTIFACTS = frozenset({"com.android.shell"})
 
 _OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in ops}
 
@@ -193,9 +196,12 @@ def app_privacy(state: DeviceState) -> tuple[AppPrivacy, ...] | Unavailable:
     if isinstance(state.appops, Unavailable):
         return state.appops
     grouped: dict[str, dict[Category, list[OpEntry]]] = {}
+    # On a live snapshot our own shell commands (dumpsys, settings) are noted against the
+    # shell package: an artifact of the acquisition, not an app's behaviour.
+    ignored = _OWN_ARTIFACTS if state.source_kind is SourceKind.SNAPSHOT else frozenset()
     for entry in state.appops.value.entries:
         category = _OP_CATEGORY.get(entry.op)
-        if category is None or not entry.package or not entry.events:
+        if category is None or not entry.package or not entry.events or entry.package in ignored:
             continue
         grouped.setdefault(entry.package, {}).setdefault(category, []).append(entry)
     packages = (

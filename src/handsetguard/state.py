@@ -115,28 +115,42 @@ def _identity(props: Properties | None) -> DeviceIdentity:
     )
 
 
-def _settings_list(text: str, namespace: Namespace) -> Settings:
-    return parse_settings_list(text, namespace)
+def _settings_list(text: str, namespace: Namespace, user: int) -> Settings:
+    return parse_settings_list(text, namespace, user)
+
+
+def _settings_sections(builder: _Builder) -> list[tuple[Section, Namespace, int]]:
+    """``settings:<namespace>`` (user 0) and ``settings:<namespace>:<user>`` sections."""
+    found = []
+    for name, section in sorted(builder.evidence.sections.items()):
+        parts = name.split(":")
+        if parts[0] != "settings" or len(parts) not in (2, 3):
+            continue
+        try:
+            namespace = Namespace(parts[1])
+        except ValueError:
+            continue
+        user = parts[2] if len(parts) == 3 else "0"
+        if user.isdigit():
+            found.append((section, namespace, int(user)))
+    return found
 
 
 def _settings(
     builder: _Builder,
-) -> tuple[Located[Settings] | Unavailable, dict[Namespace, Provenance]]:
-    """Settings from ``dumpsys settings``, else merged from per-namespace ``settings list``
-    files (whose records keep their own file as origin)."""
+) -> tuple[Located[Settings] | Unavailable, dict[tuple[Namespace, int], Provenance]]:
+    """Settings from ``dumpsys settings``, else merged from per-namespace, per-user
+    ``settings list`` outputs (whose records keep their own file as origin)."""
     dumped = builder.evidence.get("dumpsys:settings")
     if dumped is not None:
         return builder.run(dumped, parse_dumpsys_settings), {}
     merged: Located[Settings] | None = None
-    origins: dict[Namespace, Provenance] = {}
-    for namespace in Namespace:
-        section = builder.evidence.get(f"settings:{namespace.value}")
-        if section is None:
-            continue
-        result = builder.run(section, partial(_settings_list, namespace=namespace))
+    origins: dict[tuple[Namespace, int], Provenance] = {}
+    for section, namespace, user in _settings_sections(builder):
+        result = builder.run(section, partial(_settings_list, namespace=namespace, user=user))
         if isinstance(result, Unavailable):
             continue
-        origins[namespace] = result.origin
+        origins[(namespace, user)] = result.origin
         merged = (
             result if merged is None else Located(merged.value.merge(result.value), merged.origin)
         )
@@ -179,6 +193,11 @@ def _boot(builder: _Builder) -> BootInfo | Unavailable:
     return BootInfo(header.boot_params, section.provenance.at(header.boot_params_line))
 
 
+def _path_lines(text: str) -> tuple[str, ...]:
+    """The live collector's root probe prints one existing path per line."""
+    return tuple(line.strip() for line in text.split("\n") if line.strip().startswith("/"))
+
+
 def _json_strings(text: str) -> tuple[str, ...]:
     try:
         value = json.loads(text)
@@ -210,7 +229,11 @@ def build_state(evidence: Evidence) -> DeviceState:
     root_binaries = (
         builder.facet(("androidqf:root_binaries",), _json_strings)
         if evidence.get("androidqf:root_binaries") is not None
-        else Unavailable("the input has no root-binary probe (AndroidQF root_binaries.json)")
+        else builder.facet(("root_binaries",), _path_lines)
+        if evidence.get("root_binaries") is not None
+        else Unavailable(
+            "the input has no root-binary probe (AndroidQF root_binaries.json or a live collection)"
+        )
     )
     processes = builder.facet(("processes",), lambda text: parse_processes(text).names)
     settings, settings_origins = _settings(builder)
@@ -239,4 +262,5 @@ def build_state(evidence: Evidence) -> DeviceState:
         boot=_boot(builder),
         coverage=tuple(builder.coverage),
         settings_origins=settings_origins,
+        collector_key=evidence.collector_key,
     )

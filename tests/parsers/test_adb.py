@@ -37,7 +37,7 @@ def fixture_text(name: str) -> str:
 
 
 def test_exported_members() -> None:
-    assert adb.__all__ == ["AdbKey", "AdbState", "parse_dumpsys_adb"]
+    assert adb.__all__ == ["AdbKey", "AdbState", "key_fingerprint", "parse_dumpsys_adb"]
 
 
 XML_STATE = AdbState(

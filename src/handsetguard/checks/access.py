@@ -111,13 +111,23 @@ def developer_options(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
 
 
 def _adb_keys(state: DeviceState) -> tuple[EvidenceItem, ...]:
+    """The computers the phone trusts for adb, leaving out the one that collected this
+    snapshot (its key is an artifact of our own acquisition)."""
     if isinstance(state.adb, Unavailable):
         return ()
-    keys = state.adb.value.trusted_keys
+    keys = [
+        k
+        for k in state.adb.value.trusted_keys
+        if state.collector_key is None or k.fingerprint != state.collector_key
+    ]
+    ours = len(state.adb.value.trusted_keys) - len(keys)
     if not keys:
         return ()
     hosts = ", ".join(sorted({key.comment or "unnamed" for key in keys}))
-    return (EvidenceItem(f"{len(keys)} trusted adb host key(s): {hosts}", state.adb.origin),)
+    besides = " besides this computer" if ours else ""
+    return (
+        EvidenceItem(f"{len(keys)} trusted adb host key(s){besides}: {hosts}", state.adb.origin),
+    )
 
 
 @check(

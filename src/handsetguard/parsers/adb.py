@@ -21,7 +21,12 @@ from html import unescape  # xml.sax.saxutils pulls in urllib and ssl: 15 ms of 
 
 from handsetguard.errors import ParseError
 
-__all__ = ["AdbKey", "AdbState", "parse_dumpsys_adb"]
+__all__ = [
+    "AdbKey",
+    "AdbState",
+    "key_fingerprint",
+    "parse_dumpsys_adb",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +43,19 @@ class AdbKey:
     @property
     def fingerprint(self) -> str | None:
         """The MD5 fingerprint adb shows (``AA:BB:…``), or ``None`` for an undecodable key."""
-        try:
-            blob = base64.b64decode(self.key_b64, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        if not blob:
-            return None
-        return ":".join(f"{byte:02X}" for byte in hashlib.md5(blob, usedforsecurity=False).digest())
+        return key_fingerprint(self.key_b64)
+
+
+def key_fingerprint(key_b64: str) -> str | None:
+    """The MD5 fingerprint adb shows for a base64 public key (``AA:BB:…``); ``None`` when the
+    text is not base64."""
+    try:
+        blob = base64.b64decode(key_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not blob:
+        return None
+    return ":".join(f"{byte:02X}" for byte in hashlib.md5(blob, usedforsecurity=False).digest())
 
 
 @dataclass(frozen=True, slots=True)

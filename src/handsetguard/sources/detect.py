@@ -16,6 +16,7 @@ from handsetguard.sources.bugreport import (
     sniff_text,
 )
 from handsetguard.sources.limits import open_zip, read_file
+from handsetguard.sources.snapshot import MANIFEST_NAME, snapshot_evidence
 from handsetguard.sources.tree import DirTree, ZipTree
 
 __all__ = ["open_source"]
@@ -49,6 +50,8 @@ def open_source(path: str | Path) -> Evidence:
 
 def _open_dir(path: Path) -> Evidence:
     names = {p.name for p in path.iterdir()}
+    if MANIFEST_NAME in names:
+        return snapshot_evidence(path)
     if "main_entry.txt" in names or any(
         n.startswith("bugreport") and n.endswith(".txt") for n in names
     ):

@@ -1,0 +1,175 @@
+"""Collect what the checks need from a live phone, concurrently, into a snapshot directory.
+
+Each command runs on its own shell stream with its own deadline; a command the device refuses
+or lacks (older Android, OEM differences, a non-root shell) is recorded with its exit status
+and stderr and becomes a coverage entry, not a failure of the run. A transport failure
+(timeout, unplugged cable) is recorded as an error and makes the snapshot incomplete.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from handsetguard import __version__
+from handsetguard.adb.transport import Phone, ShellResult
+from handsetguard.errors import ParseError, SourceError
+from handsetguard.parsers.getprop import parse_getprop
+from handsetguard.sources.snapshot import CommandRecord, Manifest, write_manifest
+
+__all__ = ["BASE_PLAN", "Command", "Progress", "collect", "settings_commands"]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # also the output file's stem
+    command: str
+    section: str  # the evidence section the output feeds
+    timeout: float = 30.0
+
+
+# Paths where su and root managers' binaries live (root-checker apps and AndroidQF look in the
+# same places); `command -v su` adds whatever the shell's PATH finds.
+_SU_PATHS = (
+    "/system/bin/su /system/xbin/su /sbin/su /su/bin/su /system/sbin/su /vendor/bin/su "
+    "/data/local/su /data/local/bin/su /data/local/xbin/su /system/app/Superuser.apk "
+    "/system/bin/magisk /sbin/magisk /data/adb/magisk /data/adb/ksu /data/adb/ap"
+)
+_ROOT_PROBE = (
+    f'for p in {_SU_PATHS} $(command -v su 2>/dev/null); do [ -e "$p" ] && echo "$p"; done; true'
+)
+
+BASE_PLAN: tuple[Command, ...] = (
+    Command("getprop", "getprop", "getprop"),
+    Command("date", "date +%Y-%m-%dT%H:%M:%S%z", "device:date", 10.0),
+    Command("users", "pm list users", "device:users"),
+    Command("dumpsys_package", "dumpsys package", "dumpsys:package", 120.0),
+    Command("dumpsys_appops", "dumpsys appops", "dumpsys:appops", 60.0),
+    Command("dumpsys_accessibility", "dumpsys accessibility", "dumpsys:accessibility"),
+    Command("dumpsys_device_policy", "dumpsys device_policy", "dumpsys:device_policy"),
+    Command("dumpsys_lock_settings", "dumpsys lock_settings", "dumpsys:lock_settings"),
+    Command("dumpsys_window_policy", "dumpsys window policy", "dumpsys:window"),
+    Command("dumpsys_adb", "dumpsys adb", "dumpsys:adb"),
+    Command("dumpsys_user", "dumpsys user", "dumpsys:user"),
+    Command("pm_list_packages", "pm list packages -f -i -U -u", "pm:packages", 60.0),
+    Command("getenforce", "getenforce", "selinux", 10.0),
+    Command("root_probe", _ROOT_PROBE, "root_binaries", 10.0),
+    Command("mounts", "cat /proc/mounts", "mounts", 10.0),
+    Command("processes", "ps -A", "processes"),
+)
+
+_USER_LINE = re.compile(r"UserInfo\{(\d+):")
+
+Progress = Callable[[Command, ShellResult], None]
+
+
+def settings_commands(user: int) -> tuple[Command, ...]:
+    """``settings list`` for one user; user 0's sections carry no user suffix."""
+    suffix = "" if user == 0 else f":{user}"
+    return tuple(
+        Command(
+            f"settings_{namespace}_{user}",
+            f"settings --user {user} list {namespace}",
+            f"settings:{namespace}{suffix}",
+        )
+        for namespace in ("global", "secure", "system")
+    )
+
+
+def _users(result: ShellResult | None) -> list[int]:
+    if result is None or not result.complete:
+        return [0]
+    ids = sorted({int(m) for m in _USER_LINE.findall(result.stdout.decode("utf-8", "replace"))})
+    return ids or [0]
+
+
+def _run_all(
+    phone: Phone, commands: Iterable[Command], workers: int, progress: Progress | None
+) -> dict[Command, ShellResult]:
+    def run(command: Command) -> tuple[Command, ShellResult]:
+        result = phone.shell(command.command, command.timeout)
+        if progress is not None:
+            progress(command, result)
+        return command, result
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="adb-shell") as pool:
+        return dict(pool.map(run, commands))
+
+
+def _identity(results: dict[Command, ShellResult]) -> tuple[str | None, str | None, str | None]:
+    """(model, manufacturer, timezone) from the getprop output, when it arrived whole."""
+    getprop = next((r for c, r in results.items() if c.name == "getprop"), None)
+    if getprop is None or not getprop.complete:
+        return None, None, None
+    try:
+        props = parse_getprop(getprop.stdout.decode("utf-8", "replace"))
+    except ParseError:
+        return None, None, None
+    return (
+        props.get("ro.product.model"),
+        props.get("ro.product.manufacturer"),
+        props.get("persist.sys.timezone"),
+    )
+
+
+def _save(directory: Path, command: Command, result: ShellResult) -> CommandRecord:
+    file = f"{command.name}.txt"
+    try:
+        (directory / file).write_bytes(result.stdout)
+    except OSError as exc:
+        raise SourceError(f"{directory / file}: cannot write ({exc.strerror or exc})") from exc
+    return CommandRecord(
+        name=command.name,
+        command=command.command,
+        section=command.section,
+        file=file,
+        exit_status=result.exit_code,
+        duration_s=round(result.duration, 3),
+        error=result.error,
+        stderr=result.stderr.decode("utf-8", "replace")[:2000],
+    )
+
+
+def collect(
+    phone: Phone,
+    directory: Path,
+    *,
+    workers: int = 6,
+    progress: Progress | None = None,
+    host_key_fingerprint: str | None = None,
+    plan: tuple[Command, ...] = BASE_PLAN,
+) -> Manifest:
+    """Run the plan (and ``settings list`` for every user) and write the snapshot."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SourceError(f"{directory}: cannot create ({exc.strerror or exc})") from exc
+    started = datetime.now(UTC)
+    first = _run_all(phone, (*plan, *settings_commands(0)), workers, progress)
+    users = _users(next((r for c, r in first.items() if c.section == "device:users"), None))
+    extra = [c for user in users if user != 0 for c in settings_commands(user)]
+    results = first | (_run_all(phone, extra, workers, progress) if extra else {})
+    model, manufacturer, timezone = _identity(results)
+    date = next((r for c, r in results.items() if c.name == "date"), None)
+    device_time = (
+        date.stdout.decode("utf-8", "replace").strip() or None
+        if date is not None and date.complete and date.exit_code == 0
+        else None
+    )
+    manifest = Manifest(
+        tool_version=__version__,
+        serial=phone.serial,
+        model=model or phone.info.model,
+        manufacturer=manufacturer,
+        acquired_utc=started,
+        device_time=device_time,
+        device_timezone=timezone,
+        commands=tuple(_save(directory, command, result) for command, result in results.items()),
+        host_key_fingerprint=host_key_fingerprint,
+    )
+    write_manifest(directory, manifest)
+    return manifest

@@ -1,0 +1,254 @@
+"""Snapshots: every raw output of a live collection plus a ``snapshot.json`` manifest.
+
+Format ``handsetguard.snapshot/1`` (documented in the README): the manifest names the tool,
+the device, the acquisition time (host clock in UTC, device clock with its timezone), and for
+each command its text, the section it feeds, the file holding its output, exit status,
+duration and any error. ``handsetguard check DIR`` re-reads a snapshot offline and yields the
+same evidence a live check used, because a live check *is* a check of the snapshot it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from handsetguard.errors import SourceError
+from handsetguard.evidence import (
+    AcquiredAt,
+    CoverageEntry,
+    CoverageStatus,
+    Evidence,
+    Provenance,
+    Section,
+    SourceKind,
+)
+from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file
+
+__all__ = [
+    "MANIFEST_NAME",
+    "SNAPSHOT_FORMAT",
+    "CommandRecord",
+    "Manifest",
+    "read_manifest",
+    "snapshot_evidence",
+    "write_manifest",
+]
+
+SNAPSHOT_FORMAT = "handsetguard.snapshot/1"
+MANIFEST_NAME = "snapshot.json"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    name: str
+    command: str
+    section: str
+    file: str | None
+    exit_status: int | None
+    duration_s: float
+    error: str | None = None
+    stderr: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    tool_version: str
+    serial: str
+    model: str | None
+    manufacturer: str | None
+    acquired_utc: datetime
+    device_time: str | None
+    device_timezone: str | None
+    commands: tuple[CommandRecord, ...]
+    host_key_fingerprint: str | None = None
+    format: str = SNAPSHOT_FORMAT
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def complete(self) -> bool:
+        """Every command ran to its end (a refusal by the device still counts as complete)."""
+        return all(record.error is None for record in self.commands)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "format": self.format,
+            "tool": {"name": "handsetguard", "version": self.tool_version},
+            "device": {
+                "serial": self.serial,
+                "model": self.model,
+                "manufacturer": self.manufacturer,
+            },
+            "acquired_at": {
+                "utc": self.acquired_utc.isoformat(),
+                "device_local": self.device_time,
+                "timezone": self.device_timezone,
+            },
+            "host_key_fingerprint": self.host_key_fingerprint,
+            "complete": self.complete,
+            "commands": [asdict(record) for record in self.commands],
+            "notes": list(self.notes),
+        }
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> Path:
+    """Write ``snapshot.json`` atomically (temporary file, then rename)."""
+    path = directory / MANIFEST_NAME
+    tmp = directory / f".{MANIFEST_NAME}.tmp"
+    try:
+        tmp.write_text(
+            json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SourceError(
+            f"{path}: cannot write the snapshot manifest ({exc.strerror or exc})"
+        ) from exc
+    return path
+
+
+def _field(
+    data: dict[str, object], key: str, kind: type, where: str, optional: bool = False
+) -> object:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise SourceError(f"{where}: '{key}' must be {kind.__name__}")
+    return value
+
+
+def _dict(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise SourceError(f"{where}: expected a JSON object")
+    return value
+
+
+def _record(item: object, where: str) -> CommandRecord:
+    data = _dict(item, where)
+    exit_status = data.get("exit_status")
+    duration = data.get("duration_s", 0.0)
+    file = data.get("file")
+    if file is not None:
+        if not isinstance(file, str):
+            raise SourceError(f"{where}: 'file' must be a string")
+        pure = PurePosixPath(file)
+        if pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1:
+            raise SourceError(f"{where}: file {file!r} is not a plain name inside the snapshot")
+    if exit_status is not None and (
+        not isinstance(exit_status, int) or isinstance(exit_status, bool)
+    ):
+        raise SourceError(f"{where}: 'exit_status' must be an integer or null")
+    if not isinstance(duration, int | float) or isinstance(duration, bool):
+        raise SourceError(f"{where}: 'duration_s' must be a number")
+    error = data.get("error")
+    stderr = data.get("stderr", "")
+    return CommandRecord(
+        name=str(_field(data, "name", str, where)),
+        command=str(_field(data, "command", str, where)),
+        section=str(_field(data, "section", str, where)),
+        file=file,
+        exit_status=exit_status,
+        duration_s=float(duration),
+        error=error if isinstance(error, str) else None,
+        stderr=stderr if isinstance(stderr, str) else "",
+    )
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """Read and validate ``snapshot.json``; every problem is a one-line SourceError."""
+    path = directory / MANIFEST_NAME
+    where = str(path)
+    try:
+        data = _dict(json.loads(read_file(path, MAX_SMALL_FILE_BYTES)), where)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise SourceError(f"{where}: not valid JSON ({exc})") from exc
+    if data.get("format") != SNAPSHOT_FORMAT:
+        raise SourceError(
+            f"{where}: unsupported snapshot format {data.get('format')!r} "
+            f"(this version reads {SNAPSHOT_FORMAT})"
+        )
+    tool = _dict(data.get("tool", {}), f"{where}: tool")
+    device = _dict(data.get("device"), f"{where}: device")
+    acquired = _dict(data.get("acquired_at"), f"{where}: acquired_at")
+    try:
+        utc = datetime.fromisoformat(str(_field(acquired, "utc", str, where)))
+    except ValueError as exc:
+        raise SourceError(f"{where}: acquired_at.utc is not an ISO date-time") from exc
+    if utc.tzinfo is None:
+        raise SourceError(f"{where}: acquired_at.utc has no UTC offset")
+    commands = data.get("commands")
+    if not isinstance(commands, list):
+        raise SourceError(f"{where}: 'commands' must be a list")
+    host_key = data.get("host_key_fingerprint")
+    notes = data.get("notes", [])
+    return Manifest(
+        tool_version=str(tool.get("version", "?")),
+        serial=str(_field(device, "serial", str, where)),
+        model=_optional_str(device.get("model")),
+        manufacturer=_optional_str(device.get("manufacturer")),
+        acquired_utc=utc,
+        device_time=_optional_str(acquired.get("device_local")),
+        device_timezone=_optional_str(acquired.get("timezone")),
+        commands=tuple(_record(item, f"{where}: commands[{i}]") for i, item in enumerate(commands)),
+        host_key_fingerprint=_optional_str(host_key),
+        notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
+    )
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _refusal(record: CommandRecord, data: bytes) -> str | None:
+    """Why a command's output is not usable evidence, or None when it is."""
+    if record.error is not None:
+        return f"'{record.command}' {record.error}"
+    if record.exit_status not in (0, None):
+        detail = (record.stderr or data[:200].decode("utf-8", "replace")).strip()
+        return f"'{record.command}' exited {record.exit_status}" + (
+            f": {detail.splitlines()[0][:160]}" if detail else ""
+        )
+    if data.startswith(b"Can't find service"):
+        return f"'{record.command}': {data.decode('utf-8', 'replace').strip()[:160]}"
+    return None
+
+
+def snapshot_evidence(directory: Path) -> Evidence:
+    """The evidence a snapshot holds; refused or failed commands become coverage entries."""
+    manifest = read_manifest(directory)
+    evidence = Evidence(SourceKind.SNAPSHOT, str(directory))
+    evidence.acquired_at = AcquiredAt(
+        manifest.acquired_utc, f"{MANIFEST_NAME} (host clock at collection)"
+    )
+    evidence.collector_key = manifest.host_key_fingerprint
+    for record in manifest.commands:
+        data = b""
+        if record.file is not None:
+            file = directory / record.file
+            data = bytes(read_file(file)) if file.is_file() else b""
+            if not file.is_file():
+                evidence.problems.append(
+                    CoverageEntry(
+                        record.section,
+                        CoverageStatus.ERROR,
+                        f"{record.file} named in {MANIFEST_NAME} is missing",
+                        Provenance(str(file)),
+                    )
+                )
+                continue
+        problem = _refusal(record, data)
+        where = Provenance(f"{directory.name}/{record.file or MANIFEST_NAME}", 1)
+        if problem is not None:
+            # Output cut short stays in the snapshot for people to read, but is not evidence:
+            # half a package list would make checks pass that should not.
+            evidence.problems.append(
+                CoverageEntry(record.section, CoverageStatus.ERROR, problem, where)
+            )
+            continue
+        if record.file is not None:
+            evidence.add(Section(record.section, where, data))
+    return evidence
