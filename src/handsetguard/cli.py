@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from handsetguard import __version__
-from handsetguard.checks.model import Status
+from handsetguard.adb.live import is_adb_target
 from handsetguard.engine import KNOWN_CHECKS, run_check
 from handsetguard.errors import HandsetGuardError, UsageError
 from handsetguard.evidence import Evidence, SourceKind
@@ -48,6 +48,7 @@ class OutputFormat(enum.Enum):
     JSON = "json"
     HTML = "html"
     MD = "md"
+    VERDICT = "verdict"  # one line: PASS serial model / FAIL serial model check,check
 
 
 class FailOn(enum.Enum):
@@ -121,7 +122,10 @@ def _acquire(source: str | None, example: bool) -> Evidence:
     return open_source(source)
 
 
-def _render(report: Report, fmt: OutputFormat, output: Path | None, verbose: bool) -> None:
+def render(
+    report: Report, fmt: OutputFormat, output: Path | None, verbose: bool, verdict: str
+) -> None:
+    """Print or write the report in ``fmt`` (``verdict`` is the precomputed one-liner)."""
     if fmt is OutputFormat.TEXT:
         handle = output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)
         with handle as stream:
@@ -137,7 +141,9 @@ def _render(report: Report, fmt: OutputFormat, output: Path | None, verbose: boo
             )
             render_terminal(report, console, verbose=verbose)
         return
-    if fmt is OutputFormat.JSON:
+    if fmt is OutputFormat.VERDICT:
+        text = verdict + "\n"
+    elif fmt is OutputFormat.JSON:
         from handsetguard.report.json_report import render_json
 
         text = render_json(report)
@@ -166,13 +172,6 @@ def _write_atomic(path: Path, text: str) -> None:
         raise UsageError(f"{path}: cannot write report ({exc.strerror or exc})") from exc
 
 
-def _threshold_reached(report: Report, fail_on: FailOn | None) -> list[str]:
-    if fail_on is None:
-        return []
-    statuses = {Status.FAIL} if fail_on is FailOn.FAIL else {Status.FAIL, Status.WARN}
-    return [r.id for r in report.checks if r.status in statuses]
-
-
 SourceArg = Annotated[
     str | None,
     typer.Argument(
@@ -191,11 +190,12 @@ def check(
     source: SourceArg = None,
     example: ExampleOpt = False,
     fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.TEXT,
+        OutputFormat | None,
+        typer.Option("--format", "-f", help="Output format (default: the profile's, else text)."),
+    ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
     profile: Annotated[
-        str, typer.Option(help="Policy profile: consumer, enterprise or a TOML file.")
+        str, typer.Option(help="Policy profile: consumer, enterprise, factory or a TOML file.")
     ] = "consumer",
     as_of: Annotated[
         str | None,
@@ -207,20 +207,47 @@ def check(
     fail_on: Annotated[
         FailOn | None, typer.Option("--fail-on", help="Exit 3 when a check reaches this status.")
     ] = None,
+    save: Annotated[
+        Path | None, typer.Option("--save", help="With adb[:SERIAL]: keep the snapshot in DIR.")
+    ] = None,
+    all_devices: Annotated[
+        bool, typer.Option("--all", help="Check every connected device concurrently.")
+    ] = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Grade a phone's security posture: rating, every check with evidence and a fix."""
+    """Grade a phone's security posture: rating, every check with evidence and a fix.
+
+    SOURCE is a bugreport, an AndroidQF collection, a snapshot folder, or adb / adb:SERIAL for
+    a live phone."""
+    from handsetguard.gate import failing_checks, verdict_line
+
+    incomplete: str | None = None
     with _guard(verbose):
         when = parse_as_of(as_of)
         chosen = load_profile(profile, KNOWN_CHECKS)
-        report = run_check(_acquire(source, example), chosen, as_of=when)
-        _render(report, fmt, output, verbose)
-    reached = _threshold_reached(report, fail_on)
-    if reached:
+        fmt = fmt or OutputFormat(chosen.default_format or "text")
+        threshold = fail_on.value if fail_on else None
+        if all_devices:
+            from handsetguard.cli_live import check_all
+
+            raise typer.Exit(check_all(chosen, when, fmt, threshold, source))
+        if source is not None and is_adb_target(source):
+            from handsetguard.cli_live import acquire_live
+
+            evidence, serial, incomplete = acquire_live(source, save)
+        elif save is not None:
+            raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
+        else:
+            evidence, serial = _acquire(source, example), None
+        report = run_check(evidence, chosen, as_of=when)
+        failing = failing_checks(report, threshold, chosen.not_assessed_fails)
+        render(report, fmt, output, verbose, verdict_line(report, failing, serial))
+    if incomplete is not None:
+        _stderr().print(f"error: {incomplete}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
+    if fail_on is not None and failing:
         _stderr().print(
-            f"--fail-on {fail_on.value if fail_on else ''}: " + ", ".join(reached),
-            markup=False,
-            soft_wrap=True,
+            f"--fail-on {fail_on.value}: " + ", ".join(failing), markup=False, soft_wrap=True
         )
         raise typer.Exit(EXIT_THRESHOLD)
 
@@ -304,3 +331,12 @@ def version() -> None:
 
 def main() -> None:
     app()
+
+
+def _register_live() -> None:
+    from handsetguard.cli_live import register
+
+    register(app)
+
+
+_register_live()

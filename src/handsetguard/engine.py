@@ -43,8 +43,13 @@ def evaluate(
     """Run every check of ``profile`` on ``state`` and assemble the report."""
     when, basis = evaluation_time(state, as_of, now)
     context = CheckContext(when, basis, profile.params)
-    enabled = KNOWN_CHECKS - profile.disabled
-    results = run_checks(state, context, frozenset(enabled), profile.severities)
+    enabled = frozenset(
+        check.id
+        for check in ALL_CHECKS
+        if (check.default_enabled or check.id in profile.enabled)
+        and check.id not in profile.disabled
+    )
+    results = run_checks(state, context, enabled, profile.severities)
     ordered = tuple(sorted(results, key=lambda r: STATUS_ORDER[r.status]))
     apps = app_privacy(state)
     return Report(

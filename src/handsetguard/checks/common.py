@@ -36,10 +36,12 @@ Assess = Callable[[DeviceState, CheckContext], Finding]
 
 
 class Registry:
-    """Collects a module's checks in definition order."""
+    """Collects a module's checks in definition order; ``default_enabled=False`` makes them
+    run only under a profile that enables them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, default_enabled: bool = True) -> None:
         self.checks: list[Check] = []
+        self.default_enabled = default_enabled
 
     def check(
         self,
@@ -51,7 +53,15 @@ class Registry:
     ) -> Callable[[Assess], Assess]:
         def register(assess: Assess) -> Assess:
             self.checks.append(
-                Check(CheckId(check_id), title, severity, remediation, references, assess)
+                Check(
+                    CheckId(check_id),
+                    title,
+                    severity,
+                    remediation,
+                    references,
+                    assess,
+                    self.default_enabled,
+                )
             )
             return assess
 

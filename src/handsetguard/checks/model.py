@@ -106,6 +106,7 @@ class Check:
     remediation: str
     references: tuple[str, ...]
     assess: Callable[[DeviceState, CheckContext], Finding]
+    default_enabled: bool = True  # False: runs only when a profile enables it (factory checks)
 
     def run(
         self, state: DeviceState, context: CheckContext, severity: Severity | None = None

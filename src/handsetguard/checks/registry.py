@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from handsetguard.checks import access, apps, system
+from handsetguard.checks import access, apps, factory, system
 from handsetguard.checks.model import Check, CheckContext, CheckResult, Severity
 from handsetguard.device import DeviceState
 
 __all__ = ["ALL_CHECKS", "run_checks"]
 
-ALL_CHECKS: tuple[Check, ...] = (*system.CHECKS, *access.CHECKS, *apps.CHECKS)
+ALL_CHECKS: tuple[Check, ...] = (*system.CHECKS, *access.CHECKS, *apps.CHECKS, *factory.CHECKS)
 
 
 def run_checks(

@@ -12,7 +12,7 @@ from handsetguard.errors import PolicyError
 
 __all__ = ["BUILTIN_PROFILES", "Profile", "load_profile"]
 
-BUILTIN_PROFILES = ("consumer", "enterprise")
+BUILTIN_PROFILES = ("consumer", "enterprise", "factory")
 
 _LEVEL_NAMES = ("excellent", "good", "fair", "poor")
 _MAX_PROFILE_BYTES = 1024 * 1024
@@ -29,6 +29,9 @@ class Profile:
     severities: dict[str, Severity] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
     params: dict[str, dict[str, object]] = field(default_factory=dict)
+    enabled: frozenset[str] = frozenset()  # checks that are off unless a profile turns them on
+    default_format: str | None = None  # [output] format, e.g. "verdict" for the factory line
+    not_assessed_fails: bool = False  # [gate] not_assessed = "fail": unknown counts as failed
 
 
 def _table(data: dict[str, object], key: str, where: str) -> dict[str, object]:
@@ -80,6 +83,7 @@ def _caps(data: dict[str, object], where: str) -> dict[Severity, str]:
 def _parse(data: dict[str, object], where: str, known_checks: frozenset[str]) -> Profile:
     severities: dict[str, Severity] = {}
     disabled: set[str] = set()
+    enabled: set[str] = set()
     params: dict[str, dict[str, object]] = {}
     for check_id, table in _table(data, "checks", where).items():
         if check_id not in known_checks:
@@ -89,8 +93,13 @@ def _parse(data: dict[str, object], where: str, known_checks: frozenset[str]) ->
         table = dict(table)
         if "severity" in table:
             severities[check_id] = _severity(table.pop("severity"), f"{where}: {check_id}")
-        if table.pop("enabled", True) is False:
+        switch = table.pop("enabled", None)
+        if switch is False:
             disabled.add(check_id)
+        elif switch is True:
+            enabled.add(check_id)
+        elif switch is not None:
+            raise PolicyError(f"{where}: checks.{check_id}.enabled must be true or false")
         params[check_id] = table
     name = data.get("name", Path(where).stem)
     description = data.get("description", "")
@@ -104,7 +113,29 @@ def _parse(data: dict[str, object], where: str, known_checks: frozenset[str]) ->
         severities,
         frozenset(disabled),
         params,
+        frozenset(enabled),
+        _output_format(data, where),
+        _not_assessed_fails(data, where),
     )
+
+
+_FORMATS = ("text", "json", "html", "md", "verdict")
+
+
+def _output_format(data: dict[str, object], where: str) -> str | None:
+    value = _table(data, "output", where).get("format")
+    if value is None:
+        return None
+    if value not in _FORMATS:
+        raise PolicyError(f"{where}: output.format must be one of {', '.join(_FORMATS)}")
+    return str(value)
+
+
+def _not_assessed_fails(data: dict[str, object], where: str) -> bool:
+    value = _table(data, "gate", where).get("not_assessed", "ignore")
+    if value not in ("fail", "ignore"):
+        raise PolicyError(f"{where}: gate.not_assessed must be 'fail' or 'ignore'")
+    return value == "fail"
 
 
 def load_profile(name_or_path: str, known_checks: frozenset[str]) -> Profile:

@@ -1,0 +1,151 @@
+"""Production-line checks: what the OEM's factory gate adds to the posture checks before a unit
+may be activated. They run only under a profile that enables them (``factory``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+from handsetguard.checks.common import Registry, not_assessed, prop_evidence, unavailable
+from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
+from handsetguard.device import DeviceState, Unavailable
+
+__all__ = ["CHECKS", "TEST_PACKAGE_PATTERNS"]
+
+_registry = Registry(default_enabled=False)
+check = _registry.check
+
+
+# Factory-test, engineering and debug packages that must not ship (AOSP test harnesses and
+# the SoC vendors' factory/engineering modes). Profiles add their own `deny` and `allow`.
+TEST_PACKAGE_PATTERNS: tuple[str, ...] = (
+    r"com\.android\.cts\..*",
+    r"android\.test\..*",
+    r"com\.android\.development",  # Dev Tools
+    r"com\.android\.testing\..*",
+    r"com\.android\.test\..*",
+    r"com\.mediatek\.engineermode",
+    r"com\.mediatek\.factorymode",
+    r"com\.qualcomm\.qti\.qmmi",  # Qualcomm factory test (QMMI)
+    r"com\.qualcomm\.factory",
+    r"org\.codeaurora\.bluetooth\.test",
+    r"com\.sprd\.engineermode",  # Unisoc
+    r"com\.sprd\.validationtools",
+    r".*\.factorytest",
+    r".*\.factorykit",
+    r"com\.android\.emulator\..*",
+)
+
+
+@check(
+    "adb_secure",
+    "adb requires authorisation (ro.adb.secure=1)",
+    Severity.CRITICAL,
+    "Build with ro.adb.secure=1 so that adb needs the owner's approval of each computer.",
+)
+def adb_secure(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
+    if isinstance(state.properties, Unavailable):
+        return unavailable(state.properties, "adb authorisation")
+    value = state.prop("ro.adb.secure")
+    evidence = prop_evidence(state, "ro.adb.secure")
+    if value is None:
+        return not_assessed("ro.adb.secure is not recorded")
+    if value == "1":
+        return Finding(Status.PASS, "adb asks the owner to authorise each computer", evidence)
+    return Finding(Status.FAIL, "any computer gets adb without the owner's approval", evidence)
+
+
+@check(
+    "oem_unlock_disallowed",
+    "OEM unlocking is not allowed",
+    Severity.CRITICAL,
+    "Ship with 'OEM unlocking' off (sys.oem_unlock_allowed=0) so the bootloader cannot be "
+    "unlocked without the owner.",
+)
+def oem_unlock_disallowed(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
+    if isinstance(state.properties, Unavailable):
+        return unavailable(state.properties, "OEM unlocking")
+    value = state.prop("sys.oem_unlock_allowed")
+    evidence = prop_evidence(state, "sys.oem_unlock_allowed", "ro.oem_unlock_supported")
+    if value is None:
+        return not_assessed("sys.oem_unlock_allowed is not recorded")
+    if value == "0":
+        return Finding(Status.PASS, "OEM unlocking is off", evidence)
+    return Finding(
+        Status.FAIL, "OEM unlocking is allowed: the bootloader can be unlocked", evidence
+    )
+
+
+def _build_date(state: DeviceState) -> date | None:
+    seconds = state.prop("ro.build.date.utc")
+    if seconds is None or not seconds.isdigit() or len(seconds) > 12:
+        return None
+    return datetime.fromtimestamp(int(seconds), UTC).date()
+
+
+@check(
+    "patch_vs_build_date",
+    "Security patch is current for the build",
+    Severity.HIGH,
+    "Rebuild with the latest security bulletin merged before releasing this build.",
+)
+def patch_vs_build_date(state: DeviceState, ctx: CheckContext) -> Finding:
+    if isinstance(state.properties, Unavailable):
+        return unavailable(state.properties, "the patch level against the build date")
+    built = _build_date(state)
+    patch_text = state.prop("ro.build.version.security_patch")
+    evidence = prop_evidence(state, "ro.build.version.security_patch", "ro.build.date.utc")
+    if built is None or patch_text is None:
+        return not_assessed("ro.build.date.utc or ro.build.version.security_patch is missing")
+    try:
+        patch = date.fromisoformat(patch_text.strip()[:10])
+    except ValueError:
+        return Finding(
+            Status.NOT_ASSESSED, f"security patch {patch_text!r} is not a date", evidence
+        )
+    lag = (built - patch).days
+    allowed = ctx.int_param("patch_vs_build_date", "max_days", 60)
+    detail = f"built {built.isoformat()} with patch {patch.isoformat()} ({lag} days older)"
+    if lag <= allowed:
+        return Finding(Status.PASS, detail, evidence)
+    return Finding(Status.FAIL, f"{detail}; the policy allows {allowed}", evidence)
+
+
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+@check(
+    "test_packages",
+    "No factory or engineering test apps installed",
+    Severity.CRITICAL,
+    "Remove factory-test and engineering packages from the production image.",
+)
+def test_packages(state: DeviceState, ctx: CheckContext) -> Finding:
+    if isinstance(state.packages, Unavailable):
+        return unavailable(state.packages, "installed test packages")
+    deny = _compiled(TEST_PACKAGE_PATTERNS + ctx.str_list_param("test_packages", "deny"))
+    allow = _compiled(ctx.str_list_param("test_packages", "allow"))
+    found = [
+        pkg
+        for pkg in state.packages.value.packages
+        if deny is not None
+        and deny.fullmatch(pkg.name)
+        and not (allow is not None and allow.fullmatch(pkg.name))
+    ]
+    if not found:
+        return Finding(
+            Status.PASS,
+            f"none of {len(state.packages.value.packages)} packages "
+            "is a known test or engineering app",
+        )
+    evidence = tuple(
+        EvidenceItem(f"installed: {pkg.name}", state.packages.origin.at(pkg.line))
+        for pkg in sorted(found, key=lambda p: p.name)
+    )
+    return Finding(Status.FAIL, f"{len(found)} test/engineering package(s) installed", evidence)
+
+
+CHECKS = tuple(_registry.checks)

@@ -1,0 +1,303 @@
+"""The live-phone commands: ``devices``, ``collect``, ``watch``, and the adb side of ``check``
+(one device, or ``--all`` concurrently). Like cli.py: parse, call the library, print, exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+
+from handsetguard.adb.collect import BASE_PLAN, Command
+from handsetguard.adb.live import LiveResult, acquire, adb_target, is_adb_target
+from handsetguard.adb.transport import AdbServer, DeviceError, DeviceInfo, Phone, ShellResult
+from handsetguard.adb.watch import AccessNotice, AccessWatcher
+from handsetguard.errors import HandsetGuardError, ParseError, UsageError
+from handsetguard.evidence import Evidence
+from handsetguard.parsers.appops import AppOps, parse_appops
+from handsetguard.privacy import Category
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from handsetguard.cli import OutputFormat
+    from handsetguard.profiles.profile import Profile
+
+__all__ = ["acquire_live", "check_all", "register"]
+
+EXIT_USAGE = 2
+EXIT_THRESHOLD = 3
+
+
+def _target(source: str) -> str | None:
+    if not is_adb_target(source):
+        raise UsageError(f"{source!r}: expected adb or adb:SERIAL")
+    return adb_target(source)
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr (hidden when stderr is not a terminal); yields ``step(text)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=total, last="")
+        yield lambda text: bar.update(task, advance=1, last=text)
+
+
+def _incomplete(result: LiveResult) -> str | None:
+    failed = [f"'{r.command}' ({r.error})" for r in result.manifest.commands if r.error]
+    if not failed:
+        return None
+    return (
+        f"device {result.manifest.serial}: collection incomplete, the report covers what "
+        f"arrived; failed: {'; '.join(failed)}"
+    )
+
+
+def acquire_live(source: str, save: Path | None) -> tuple[Evidence, str, str | None]:
+    """Collect from the selected device: (evidence, serial, why it is incomplete or None)."""
+    server = AdbServer()
+    device = server.select(_target(source))
+    total = len(BASE_PLAN) + 3
+    with _progress(f"collecting from {device.serial}", total) as step:
+
+        def advance(command: Command, result: ShellResult) -> None:
+            step(command.name if result.complete else f"{command.name}: {result.error}")
+
+        result = acquire(device, server, save=save, progress=advance)
+    return result.evidence, device.serial, _incomplete(result)
+
+
+def _check_one(
+    device: DeviceInfo,
+    server: AdbServer,
+    profile: Profile,
+    when: datetime | None,
+    threshold: str | None,
+) -> dict[str, object]:
+    from handsetguard.engine import run_check
+    from handsetguard.gate import failing_checks, verdict_line
+    from handsetguard.report.json_report import to_dict
+
+    row: dict[str, object] = {"serial": device.serial, "model": device.model}
+    try:
+        if device.state != "device":
+            raise DeviceError(f"device {device.serial}: {device.state}")
+        result = acquire(device, server)
+        report = run_check(result.evidence, profile, as_of=when)
+    except HandsetGuardError as exc:
+        row |= {
+            "verdict": "ERROR",
+            "failing": [],
+            "error": exc.message,
+            "line": f"ERROR {device.serial} {exc.message}",
+        }
+        return row
+    failing = failing_checks(report, threshold, profile.not_assessed_fails)
+    incomplete = _incomplete(result)
+    row |= {
+        "model": report.device.model or device.model,
+        "verdict": "FAIL" if failing else "PASS",
+        "failing": failing,
+        "error": incomplete,
+        "line": verdict_line(report, failing, device.serial),
+        "report": to_dict(report),
+    }
+    return row
+
+
+def check_all(
+    profile: Profile,
+    when: datetime | None,
+    fmt: OutputFormat,
+    threshold: str | None,
+    source: str | None,
+) -> int:
+    """Check every connected device concurrently; print a table (or verdict lines, or JSON)."""
+    if source is not None and source != "adb":
+        raise UsageError("--all checks every connected device: give no SOURCE, or 'adb'")
+    server = AdbServer()
+    devices = server.devices()
+    if not devices:
+        raise DeviceError("no device connected")
+    with ThreadPoolExecutor(max_workers=min(16, len(devices))) as pool:
+        rows = sorted(
+            pool.map(lambda d: _check_one(d, server, profile, when, threshold), devices),
+            key=lambda row: str(row["serial"]),
+        )
+    _print_rows(rows, fmt.value)
+    if any(row["verdict"] == "ERROR" or row["error"] for row in rows):
+        return EXIT_USAGE
+    if threshold is not None and any(row["verdict"] == "FAIL" for row in rows):
+        return EXIT_THRESHOLD
+    return 0
+
+
+def _print_rows(rows: list[dict[str, object]], fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(
+            json.dumps(
+                [{k: v for k, v in row.items() if k != "line"} for row in rows],
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+        return
+    if fmt == "verdict":
+        sys.stdout.write("".join(f"{row['line']}\n" for row in rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} device(s)", title_justify="left")
+    for column in ("Serial", "Model", "Verdict", "Failed checks / error"):
+        table.add_column(column)
+    for row in rows:
+        failing = row["failing"]
+        detail = ", ".join(failing) if isinstance(failing, list) and failing else ""
+        table.add_row(
+            str(row["serial"]),
+            str(row["model"] or "-"),
+            str(row["verdict"]),
+            detail or str(row["error"] or ""),
+        )
+    Console(highlight=False).print(table)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+TargetArg = Annotated[str, typer.Argument(help="adb (the only device) or adb:SERIAL.")]
+
+
+def _fail(exc: HandsetGuardError) -> typer.Exit:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    console.print(f"error: {exc.message}", markup=False, soft_wrap=True)
+    if exc.remediation:
+        console.print(f"  hint: {exc.remediation}", markup=False, soft_wrap=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def devices() -> None:
+    """List connected devices with their state and model."""
+    try:
+        found = AdbServer().devices()
+    except HandsetGuardError as exc:
+        raise _fail(exc) from None
+    if not found:
+        typer.echo("no devices connected")
+        return
+    for device in found:
+        typer.echo(f"{device.serial}\t{device.state}\t{device.model or '-'}")
+
+
+def collect_command(
+    target: TargetArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot folder to write.")],
+) -> None:
+    """Save every raw output plus snapshot.json; re-check it later with `check DIR`."""
+    try:
+        if output.exists() and any(output.iterdir()):
+            raise UsageError(f"{output}: exists and is not empty; choose a new folder")
+        _, serial, incomplete = acquire_live(target, output)
+    except HandsetGuardError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"snapshot of {serial} saved to {output}")
+    if incomplete is not None:
+        typer.echo(f"error: {incomplete}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _watch_categories(value: str) -> list[Category]:
+    try:
+        return [Category(part.strip()) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise UsageError(f"--category {value!r}: {exc}") from None
+
+
+def _notice_line(notice: AccessNotice) -> str:
+    when = notice.time.strftime("%Y-%m-%d %H:%M:%S") if notice.time else "time unknown"
+    where = {True: "foreground", False: "background", None: "state unknown"}[notice.foreground]
+    duration = f", {notice.duration_ms / 1000:g} s" if notice.duration_ms else ""
+    verb = "used" if notice.kind.value == "access" else "was refused"
+    return f"{when}  {notice.package} {verb} {notice.category.value} ({where}{duration})"
+
+
+def watch(
+    target: TargetArg,
+    category: Annotated[
+        str, typer.Option("--category", "-c", help="Categories to watch, comma-separated.")
+    ] = "camera,microphone,location",
+    package: Annotated[str | None, typer.Option("--app", help="Only this package.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between polls (>= 0.2).")] = 2.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event.")] = False,
+    polls: Annotated[int | None, typer.Option(help="Stop after N polls (default: Ctrl-C).")] = None,
+) -> None:
+    """Print a line the moment an app starts using a monitored category, until Ctrl-C."""
+    try:
+        if interval < 0.2:
+            raise UsageError("--interval must be at least 0.2 seconds")
+        watcher = AccessWatcher(_watch_categories(category), package)
+        server = AdbServer()
+        phone = server.phone(server.select(_target(target)))
+        tz = _device_timezone(phone)
+        done = 0
+        while polls is None or done < polls:
+            started = time.monotonic()
+            for notice in watcher.feed(_poll(phone, tz)):
+                line = json.dumps(notice.to_json()) if as_json else _notice_line(notice)
+                typer.echo(line)
+            done += 1
+            if polls is None or done < polls:
+                time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        return
+    except HandsetGuardError as exc:
+        raise _fail(exc) from None
+
+
+def _device_timezone(phone: Phone) -> tzinfo:
+    result = phone.shell("getprop persist.sys.timezone", 10.0)
+    name = result.stdout.decode("utf-8", "replace").strip()
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _poll(phone: Phone, tz: tzinfo) -> AppOps:
+    result = phone.shell("dumpsys appops", 30.0)
+    if not result.complete:
+        raise DeviceError(f"device {phone.serial}: 'dumpsys appops' {result.error}")
+    try:
+        return parse_appops(
+            result.stdout.decode("utf-8", "replace"), tz=tz, reference=datetime.now(tz)
+        )
+    except ParseError as exc:
+        raise DeviceError(f"device {phone.serial}: 'dumpsys appops' {exc.message}") from exc
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(devices)
+    app.command("collect")(collect_command)
+    app.command()(watch)
