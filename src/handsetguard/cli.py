@@ -213,6 +213,10 @@ def check(
     all_devices: Annotated[
         bool, typer.Option("--all", help="Check every connected device concurrently.")
     ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="With adb: cap every device command at SECONDS."),
+    ] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Grade a phone's security posture: rating, every check with evidence and a fix.
@@ -230,11 +234,11 @@ def check(
         if all_devices:
             from handsetguard.cli_live import check_all
 
-            raise typer.Exit(check_all(chosen, when, fmt, threshold, source))
+            raise typer.Exit(check_all(chosen, when, fmt, threshold, source, timeout))
         if source is not None and is_adb_target(source):
             from handsetguard.cli_live import acquire_live
 
-            evidence, serial, incomplete = acquire_live(source, save)
+            evidence, serial, incomplete = acquire_live(source, save, timeout)
         elif save is not None:
             raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
         else:

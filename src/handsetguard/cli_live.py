@@ -72,7 +72,9 @@ def _incomplete(result: LiveResult) -> str | None:
     )
 
 
-def acquire_live(source: str, save: Path | None) -> tuple[Evidence, str, str | None]:
+def acquire_live(
+    source: str, save: Path | None, timeout_cap: float | None = None
+) -> tuple[Evidence, str, str | None]:
     """Collect from the selected device: (evidence, serial, why it is incomplete or None)."""
     server = AdbServer()
     device = server.select(_target(source))
@@ -82,7 +84,7 @@ def acquire_live(source: str, save: Path | None) -> tuple[Evidence, str, str | N
         def advance(command: Command, result: ShellResult) -> None:
             step(command.name if result.complete else f"{command.name}: {result.error}")
 
-        result = acquire(device, server, save=save, progress=advance)
+        result = acquire(device, server, save=save, progress=advance, timeout_cap=timeout_cap)
     return result.evidence, device.serial, _incomplete(result)
 
 
@@ -92,6 +94,7 @@ def _check_one(
     profile: Profile,
     when: datetime | None,
     threshold: str | None,
+    timeout_cap: float | None,
 ) -> dict[str, object]:
     from handsetguard.engine import run_check
     from handsetguard.gate import failing_checks, verdict_line
@@ -101,7 +104,7 @@ def _check_one(
     try:
         if device.state != "device":
             raise DeviceError(f"device {device.serial}: {device.state}")
-        result = acquire(device, server)
+        result = acquire(device, server, timeout_cap=timeout_cap)
         report = run_check(result.evidence, profile, as_of=when)
     except HandsetGuardError as exc:
         row |= {
@@ -130,6 +133,7 @@ def check_all(
     fmt: OutputFormat,
     threshold: str | None,
     source: str | None,
+    timeout_cap: float | None = None,
 ) -> int:
     """Check every connected device concurrently; print a table (or verdict lines, or JSON)."""
     if source is not None and source != "adb":
@@ -140,7 +144,9 @@ def check_all(
         raise DeviceError("no device connected")
     with ThreadPoolExecutor(max_workers=min(16, len(devices))) as pool:
         rows = sorted(
-            pool.map(lambda d: _check_one(d, server, profile, when, threshold), devices),
+            pool.map(
+                lambda d: _check_one(d, server, profile, when, threshold, timeout_cap), devices
+            ),
             key=lambda row: str(row["serial"]),
         )
     _print_rows(rows, fmt.value)
@@ -186,6 +192,14 @@ def _print_rows(rows: list[dict[str, object]], fmt: str) -> None:
 # --- commands -------------------------------------------------------------------------------
 
 TargetArg = Annotated[str, typer.Argument(help="adb (the only device) or adb:SERIAL.")]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        help="Cap every device command at SECONDS (default: 10-120 s depending on the command).",
+    ),
+]
 
 
 def _fail(exc: HandsetGuardError) -> typer.Exit:
@@ -214,12 +228,13 @@ def devices() -> None:
 def collect_command(
     target: TargetArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot folder to write.")],
+    timeout: TimeoutOpt = None,
 ) -> None:
     """Save every raw output plus snapshot.json; re-check it later with `check DIR`."""
     try:
         if output.exists() and any(output.iterdir()):
             raise UsageError(f"{output}: exists and is not empty; choose a new folder")
-        _, serial, incomplete = acquire_live(target, output)
+        _, serial, incomplete = acquire_live(target, output, timeout)
     except HandsetGuardError as exc:
         raise _fail(exc) from None
     typer.echo(f"snapshot of {serial} saved to {output}")

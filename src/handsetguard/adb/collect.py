@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from handsetguard import __version__
-from handsetguard.adb.transport import Phone, ShellResult
+from handsetguard.adb.transport import DeviceError, Phone, ShellResult
 from handsetguard.errors import ParseError, SourceError
 from handsetguard.parsers.getprop import parse_getprop
 from handsetguard.sources.snapshot import CommandRecord, Manifest, write_manifest
@@ -88,10 +88,19 @@ def _users(result: ShellResult | None) -> list[int]:
 
 
 def _run_all(
-    phone: Phone, commands: Iterable[Command], workers: int, progress: Progress | None
+    phone: Phone,
+    commands: Iterable[Command],
+    workers: int,
+    progress: Progress | None,
+    timeout_cap: float | None,
 ) -> dict[Command, ShellResult]:
     def run(command: Command) -> tuple[Command, ShellResult]:
-        result = phone.shell(command.command, command.timeout)
+        timeout = command.timeout if timeout_cap is None else min(command.timeout, timeout_cap)
+        try:
+            result = phone.shell(command.command, timeout)
+        except DeviceError as exc:
+            # The device went away mid-collection: keep what the other commands got.
+            result = ShellResult(command.command, b"", b"", None, 0.0, exc.message)
         if progress is not None:
             progress(command, result)
         return command, result
@@ -142,17 +151,22 @@ def collect(
     progress: Progress | None = None,
     host_key_fingerprint: str | None = None,
     plan: tuple[Command, ...] = BASE_PLAN,
+    timeout_cap: float | None = None,
 ) -> Manifest:
-    """Run the plan (and ``settings list`` for every user) and write the snapshot."""
+    """Run the plan (and ``settings list`` for every user) and write the snapshot.
+
+    Raises DeviceError when the device cannot be reached at all; once collection has started,
+    failures are recorded per command and the snapshot is written with what arrived."""
+    phone.check_reachable()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SourceError(f"{directory}: cannot create ({exc.strerror or exc})") from exc
     started = datetime.now(UTC)
-    first = _run_all(phone, (*plan, *settings_commands(0)), workers, progress)
+    first = _run_all(phone, (*plan, *settings_commands(0)), workers, progress, timeout_cap)
     users = _users(next((r for c, r in first.items() if c.section == "device:users"), None))
     extra = [c for user in users if user != 0 for c in settings_commands(user)]
-    results = first | (_run_all(phone, extra, workers, progress) if extra else {})
+    results = first | (_run_all(phone, extra, workers, progress, timeout_cap) if extra else {})
     model, manufacturer, timezone = _identity(results)
     date = next((r for c, r in results.items() if c.name == "date"), None)
     device_time = (

@@ -41,6 +41,7 @@ def acquire(
     *,
     save: Path | None = None,
     progress: Progress | None = None,
+    timeout_cap: float | None = None,
 ) -> LiveResult:
     """Collect from ``device`` into ``save`` (or a temporary folder, removed afterwards) and
     read the snapshot back as evidence."""
@@ -48,7 +49,11 @@ def acquire(
     directory = save if save is not None else Path(tempfile.mkdtemp(prefix="handsetguard-"))
     try:
         manifest = collect(
-            phone, directory, progress=progress, host_key_fingerprint=host_key_fingerprint()
+            phone,
+            directory,
+            progress=progress,
+            host_key_fingerprint=host_key_fingerprint(),
+            timeout_cap=timeout_cap,
         )
         evidence = snapshot_evidence(directory)
         evidence.path = f"adb:{device.serial}" + (f" (saved to {save})" if save else "")

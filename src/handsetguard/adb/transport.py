@@ -150,6 +150,10 @@ class Phone:
         self.device: Any = adbutils.AdbDevice(server.client, serial=info.serial)
         self._v2: bool | None = None
 
+    def check_reachable(self, timeout: float = 10.0) -> None:
+        """Raise DeviceError unless the device answers (reads its features once)."""
+        self._supports_v2(timeout)
+
     def _supports_v2(self, timeout: float) -> bool:
         if self._v2 is None:
             try:
