@@ -72,8 +72,46 @@ class AdbServer:
         import adbutils
 
         self.host = host or os.environ.get("ANDROID_ADB_SERVER_HOST", "127.0.0.1")
-        self.port = port or int(os.environ.get("ANDROID_ADB_SERVER_PORT", "5037"))
+        port_text = os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")
+        if port is None and not port_text.isdigit():
+            raise DeviceError(f"ANDROID_ADB_SERVER_PORT={port_text!r} is not a port number")
+        self.port = port or int(port_text)
+        self._ensure_running()
         self.client: Any = adbutils.AdbClient(host=self.host, port=self.port)
+
+    def _reachable(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=2.0):
+                return True
+        except OSError:
+            return False
+
+    def _ensure_running(self) -> None:
+        """Start a local adb server (adbutils ships the binary) when none answers; we do it
+        here rather than let adbutils retry inside every connection."""
+        if self._reachable():
+            return
+        where = f"adb server at {self.host}:{self.port}"
+        if self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise DeviceError(f"{where}: not reachable")
+        import subprocess
+
+        import adbutils
+
+        try:
+            subprocess.run(
+                [adbutils.adb_path(), "-P", str(self.port), "start-server"],
+                capture_output=True,
+                timeout=20.0,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise DeviceError(f"{where}: not running, and starting it failed ({exc})") from exc
+        if not self._reachable():
+            raise DeviceError(
+                f"{where}: not running, and 'adb start-server' did not start it",
+                remediation="run 'adb start-server' and check that the port is free",
+            )
 
     def devices(self) -> list[DeviceInfo]:
         """Every device the server knows, whatever its state."""
@@ -142,23 +180,41 @@ class Phone:
     """One selected device."""
 
     def __init__(self, server: AdbServer, info: DeviceInfo) -> None:
-        import adbutils
-
         self.server = server
         self.info = info
         self.serial = info.serial
-        self.device: Any = adbutils.AdbDevice(server.client, serial=info.serial)
         self._v2: bool | None = None
 
     def check_reachable(self, timeout: float = 10.0) -> None:
         """Raise DeviceError unless the device answers (reads its features once)."""
         self._supports_v2(timeout)
 
+    def _open(self, service: str, timeout: float) -> Any:
+        """A connection to the device's adbd with ``service`` accepted (OKAY).
+
+        Done here rather than with adbutils' ``open_transport``, which leaves the socket open
+        when the server answers FAIL and sends an untimed ``host:version`` first."""
+        conn = self.server.client.make_connection(timeout=timeout)
+        try:
+            conn.send_command(f"host:transport:{self.serial}")
+            conn.check_okay()
+            conn.send_command(service)
+            conn.check_okay()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     def _supports_v2(self, timeout: float) -> bool:
         if self._v2 is None:
             try:
-                with self.device.open_transport("features", timeout=timeout) as conn:
+                conn = self.server.client.make_connection(timeout=timeout)
+                try:
+                    conn.send_command(f"host-serial:{self.serial}:features")
+                    conn.check_okay()
                     features = conn.read_string_block()
+                finally:
+                    conn.close()
             except _adb_errors() as exc:
                 raise DeviceError(f"device {self.serial}: cannot read features ({exc})") from exc
             self._v2 = "shell_v2" in features.split(",")
@@ -170,8 +226,11 @@ class Phone:
         start = time.monotonic()
         deadline = start + timeout
         v2 = self._supports_v2(timeout)
+        service = (
+            f"shell,v2:{command}" if v2 else f"shell:{command}; echo {_V1_EXIT_MARK.decode()}$?"
+        )
         try:
-            conn = self.device.open_transport(timeout=timeout)
+            conn = self._open(service, timeout)
         except _adb_errors() as exc:
             raise DeviceError(
                 f"device {self.serial}: cannot open a shell for '{command}' ({exc})"
@@ -181,12 +240,8 @@ class Phone:
         error: str | None = None
         try:
             if v2:
-                conn.send_command(f"shell,v2:{command}")
-                conn.check_okay()
                 exit_code = _read_v2(conn.conn, deadline, stdout, stderr)
             else:
-                conn.send_command(f"shell:{command}; echo {_V1_EXIT_MARK.decode()}$?")
-                conn.check_okay()
                 exit_code = _read_v1(conn.conn, deadline, stdout)
         except TimeoutError:
             error = f"timed out after {timeout:g} s"
