@@ -26,6 +26,7 @@ _DEVICE_FIELDS = (
     "build_fingerprint",
     "build_type",
     "build_tags",
+    "serial",
 )
 
 
