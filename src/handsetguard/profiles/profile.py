@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from handsetguard.checks.model import Severity
@@ -142,7 +141,8 @@ def load_profile(name_or_path: str, known_checks: frozenset[str]) -> Profile:
     """Load a built-in profile by name, or a TOML file by path."""
     if name_or_path in BUILTIN_PROFILES:
         where = f"built-in profile {name_or_path}"
-        raw = resources.files("handsetguard.profiles").joinpath(f"{name_or_path}.toml")
+        # The built-in profiles are files next to this module (package data).
+        raw = Path(__file__).with_name(f"{name_or_path}.toml")
         text = raw.read_text(encoding="utf-8")
     else:
         path = Path(name_or_path)
