@@ -21,6 +21,7 @@ __all__ = [
     "CIS",
     "INTUNE",
     "Registry",
+    "expect_prop",
     "not_assessed",
     "prop_evidence",
     "setting_evidence",
@@ -93,4 +94,28 @@ def setting_evidence(state: DeviceState, setting: Setting) -> EvidenceItem:
     return EvidenceItem(
         f"{setting.namespace.value} {setting.name}={setting.value}{user}",
         state.setting_origin(setting),
+    )
+
+
+def expect_prop(
+    state: DeviceState,
+    name: str,
+    expected: str,
+    *,
+    passed: str,
+    failed: str,
+    also: tuple[str, ...] = (),
+) -> Finding:
+    """Pass when property ``name`` equals ``expected``, fail on any other value, not assessed
+    when it (or getprop itself) is missing; ``also`` adds context properties to the evidence."""
+    if isinstance(state.properties, Unavailable):
+        return unavailable(state.properties, name)
+    value = state.prop(name)
+    if value is None:
+        return not_assessed(f"{name} is not recorded")
+    evidence = prop_evidence(state, name, *also)
+    return Finding(
+        Status.PASS if value == expected else Status.FAIL,
+        passed if value == expected else failed,
+        evidence,
     )

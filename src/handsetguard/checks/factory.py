@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from handsetguard.checks.common import Registry, not_assessed, prop_evidence, unavailable
+from handsetguard.checks.common import (
+    Registry,
+    expect_prop,
+    not_assessed,
+    prop_evidence,
+    unavailable,
+)
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
 from handsetguard.device import DeviceState, Unavailable
 
@@ -44,15 +50,13 @@ TEST_PACKAGE_PATTERNS: tuple[str, ...] = (
     "Build with ro.adb.secure=1 so that adb needs the owner's approval of each computer.",
 )
 def adb_secure(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    if isinstance(state.properties, Unavailable):
-        return unavailable(state.properties, "adb authorisation")
-    value = state.prop("ro.adb.secure")
-    evidence = prop_evidence(state, "ro.adb.secure")
-    if value is None:
-        return not_assessed("ro.adb.secure is not recorded")
-    if value == "1":
-        return Finding(Status.PASS, "adb asks the owner to authorise each computer", evidence)
-    return Finding(Status.FAIL, "any computer gets adb without the owner's approval", evidence)
+    return expect_prop(
+        state,
+        "ro.adb.secure",
+        "1",
+        passed="adb asks the owner to authorise each computer",
+        failed="any computer gets adb without the owner's approval",
+    )
 
 
 @check(
@@ -63,16 +67,13 @@ def adb_secure(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG00
     "unlocked without the owner.",
 )
 def oem_unlock_disallowed(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    if isinstance(state.properties, Unavailable):
-        return unavailable(state.properties, "OEM unlocking")
-    value = state.prop("sys.oem_unlock_allowed")
-    evidence = prop_evidence(state, "sys.oem_unlock_allowed", "ro.oem_unlock_supported")
-    if value is None:
-        return not_assessed("sys.oem_unlock_allowed is not recorded")
-    if value == "0":
-        return Finding(Status.PASS, "OEM unlocking is off", evidence)
-    return Finding(
-        Status.FAIL, "OEM unlocking is allowed: the bootloader can be unlocked", evidence
+    return expect_prop(
+        state,
+        "sys.oem_unlock_allowed",
+        "0",
+        passed="OEM unlocking is off",
+        failed="OEM unlocking is allowed: the bootloader can be unlocked",
+        also=("ro.oem_unlock_supported",),
     )
 
 
