@@ -317,3 +317,38 @@ def test_watch_text_line_and_app_filter(fake_adb: FakeAdbServer) -> None:
     assert out.strip() == (
         "2025-11-20 14:06:00  com.tracker.familylocator used location (background, 1.11 s)"
     )
+
+
+def test_adb_server_dies_mid_collection(fake_adb: FakeAdbServer) -> None:
+    import threading
+
+    fake_adb.add(phone(**{"dumpsys package": Reply(stdout=b"Packages:\n", delay=0.6)}))
+    killer = threading.Timer(0.3, fake_adb.stop)
+    killer.start()
+    try:
+        code, _, err = invoke("check", "adb", "--format", "json")
+    finally:
+        killer.join()
+    assert code == 2
+    assert f"device {SERIAL}" in err and "dumpsys package" in err
+    assert "Traceback" not in err
+
+
+def test_watch_device_unplugged(fake_adb: FakeAdbServer) -> None:
+    appops = example_outputs()["dumpsys appops"]
+    assert isinstance(appops, bytes)
+    device = phone(**{"getprop persist.sys.timezone": b"Asia/Kolkata\n"})
+    calls = {"n": 0}
+
+    def reply() -> Reply:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            device.unplug()
+            return Reply(stdout=appops, disconnect_after=10)
+        return Reply(stdout=appops)
+
+    device.set_reply("dumpsys appops", reply)
+    fake_adb.add(device)
+    code, _, err = invoke("watch", "adb", "--polls", "5", "--interval", "0.2")
+    assert code == 2
+    assert f"device {SERIAL}" in err and "dumpsys appops" in err
