@@ -138,6 +138,8 @@ def check_all(
     """Check every connected device concurrently; print a table (or verdict lines, or JSON)."""
     if source is not None and source != "adb":
         raise UsageError("--all checks every connected device: give no SOURCE, or 'adb'")
+    if fmt.value not in ("text", "verdict", "json"):
+        raise UsageError("--all prints text, verdict or json")
     server = AdbServer()
     devices = server.devices()
     if not devices:
