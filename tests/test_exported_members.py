@@ -37,15 +37,17 @@ def test_all_is_pinned(module: str) -> None:
         assert hasattr(imported, name), name
 
 
-def test_import_is_light() -> None:
-    """`import handsetguard.engine` must not pull in the server or adb stacks."""
+@pytest.mark.parametrize("module", ["handsetguard.engine", "handsetguard.cli"])
+def test_import_is_light(module: str) -> None:
+    """Importing the check pipeline or the command line must not pull in the server, adb,
+    attestation or browser stacks: every `check` would pay for them."""
     import subprocess
     import sys
 
+    heavy = ("fastapi", "sqlalchemy", "adbutils", "playwright", "cryptography", "pyasn1", "rich")
     code = (
-        "import sys, handsetguard.engine; "
-        "bad = [m for m in ('fastapi', 'sqlalchemy', 'adbutils', 'playwright') "
-        "if m in sys.modules]; print(','.join(bad))"
+        f"import sys, {module}; "
+        f"bad = [m for m in {heavy!r} if m in sys.modules]; print(','.join(bad))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

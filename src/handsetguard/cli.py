@@ -338,10 +338,12 @@ def main() -> None:
     app()
 
 
-def _register_live() -> None:
-    from handsetguard.cli_live import register
+def _register_subcommands() -> None:
+    from handsetguard.cli_attest import register as register_attest
+    from handsetguard.cli_live import register as register_live
 
-    register(app)
+    register_live(app)
+    register_attest(app)
 
 
-_register_live()
+_register_subcommands()

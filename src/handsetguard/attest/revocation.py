@@ -1,0 +1,248 @@
+"""Google's attestation status list: load it, refresh the cached copy, check a chain against it.
+
+Format (https://developer.android.com/privacy-and-security/security-key-attestation#certificate_status):
+``{"entries": {"<serial, lowercase hex>": {"status": "REVOKED"|"SUSPENDED", "reason": …,
+"comment": …, "expires": …}}}``. Every certificate of the chain except the trust anchor is looked
+up by its serial number in hex, as Google's own verifier does.
+
+Decision: with no list (or one older than ``max_age``) the default is **fail closed** — the
+verdict fails with ``revocation.unavailable``/``revocation.stale``. Failing open must be asked for
+by name (:attr:`MissingListPolicy.UNSAFE_FAIL_OPEN`) and the verdict then carries a notice.
+``SUSPENDED`` entries are reported as a notice by default, or fail with ``SuspendedPolicy.FAIL``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from handsetguard.attest.errors import StatusListError, StatusListFetchError
+from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
+
+__all__ = [
+    "MAX_STATUS_BYTES",
+    "STATUS_URL",
+    "MissingListPolicy",
+    "RevocationPolicy",
+    "RevocationResult",
+    "StatusEntry",
+    "StatusList",
+    "SuspendedPolicy",
+    "check_revocation",
+    "default_cache_path",
+    "load_status_list",
+    "parse_status_list",
+    "refresh_status_list",
+]
+
+STATUS_URL = "https://android.googleapis.com/attestation/status"
+MAX_STATUS_BYTES = 16 << 20
+REVOKED = "REVOKED"
+SUSPENDED = "SUSPENDED"
+
+
+class MissingListPolicy(enum.Enum):
+    FAIL_CLOSED = "fail-closed"
+    UNSAFE_FAIL_OPEN = "unsafe-fail-open"
+
+
+class SuspendedPolicy(enum.Enum):
+    REPORT = "report"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationPolicy:
+    when_missing: MissingListPolicy = MissingListPolicy.FAIL_CLOSED
+    suspended: SuspendedPolicy = SuspendedPolicy.REPORT
+    max_age: timedelta | None = None
+    """A list older than this (at the verification time) counts as missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEntry:
+    serial: str
+    status: str
+    reason: str | None = None
+    comment: str | None = None
+    expires: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusList:
+    entries: Mapping[str, StatusEntry]
+    source: str
+    fetched_at: datetime | None
+    """When this copy was obtained (the file's modification time unless given)."""
+
+    def lookup(self, serial: int) -> StatusEntry | None:
+        return self.entries.get(format(serial, "x"))
+
+    def age(self, at: datetime) -> timedelta | None:
+        return None if self.fetched_at is None else at - self.fetched_at
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationResult:
+    """What the status list said about the chain. ``hits`` pairs chain indexes with entries."""
+
+    checked: bool
+    source: str | None
+    fetched_at: datetime | None
+    age: timedelta | None
+    hits: tuple[tuple[int, StatusEntry], ...] = ()
+
+
+def _normalise(serial: str) -> str:
+    return serial.strip().lower().lstrip("0") or "0"
+
+
+def _optional_str(entry: Mapping[str, object], key: str) -> str | None:
+    value = entry.get(key)
+    return value if isinstance(value, str) else None
+
+
+def parse_status_list(data: bytes, source: str, fetched_at: datetime | None) -> StatusList:
+    """Parse a status list document; structure errors raise :class:`StatusListError`."""
+    if len(data) > MAX_STATUS_BYTES:
+        raise StatusListError(f"{source}: status list over {MAX_STATUS_BYTES} bytes")
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        raise StatusListError(f"{source}: status list is not valid JSON") from None
+    raw_entries = document.get("entries") if isinstance(document, dict) else None
+    if not isinstance(raw_entries, dict):
+        raise StatusListError(f"{source}: expected an object with an 'entries' object")
+    entries: dict[str, StatusEntry] = {}
+    for serial, entry in raw_entries.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("status"), str):
+            raise StatusListError(f"{source}: entry {serial!r} has no 'status' string")
+        key = _normalise(serial)
+        entries[key] = StatusEntry(
+            serial=key,
+            status=entry["status"],
+            reason=_optional_str(entry, "reason"),
+            comment=_optional_str(entry, "comment"),
+            expires=_optional_str(entry, "expires"),
+        )
+    return StatusList(entries, source, fetched_at)
+
+
+def load_status_list(path: str | Path, fetched_at: datetime | None = None) -> StatusList:
+    """Read a status list file; its age is counted from ``fetched_at`` or the file's mtime."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_STATUS_BYTES + 1)
+            if fetched_at is None:
+                fetched_at = datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, UTC)
+    except OSError as exc:
+        raise StatusListError(f"{path}: cannot read status list ({exc.strerror or exc})") from None
+    return parse_status_list(data, str(path), fetched_at)
+
+
+def default_cache_path() -> Path:
+    """Where ``refresh`` keeps the list: ``$HANDSETGUARD_CACHE_DIR`` or the XDG cache dir."""
+    base = os.environ.get("HANDSETGUARD_CACHE_DIR")
+    if base:
+        return Path(base) / "attestation-status.json"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "handsetguard" / "attestation-status.json"
+
+
+def refresh_status_list(
+    destination: str | Path, *, url: str = STATUS_URL, timeout: float = 15.0
+) -> StatusList:
+    """Download the status list, validate it, and replace ``destination`` atomically.
+
+    A network or HTTP failure raises :class:`StatusListFetchError` and leaves the old copy.
+    """
+    import urllib.error  # only the refresh needs the HTTP stack
+    import urllib.request
+
+    destination = Path(destination)
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            data = response.read(MAX_STATUS_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        raise StatusListFetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise StatusListFetchError(
+            f"{url}: cannot download the status list ({reason})",
+            remediation="check the network, or pass a saved copy with --status-list FILE",
+        ) from None
+    fetched_at = datetime.now(UTC)
+    status = parse_status_list(data, url, fetched_at)
+    _write_atomic(destination, data)
+    return StatusList(status.entries, str(destination), fetched_at)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StatusListError(f"{path}: cannot write status list ({exc.strerror or exc})") from None
+
+
+def check_revocation(
+    serials: Sequence[int],
+    status: StatusList | None,
+    policy: RevocationPolicy,
+    at: datetime,
+) -> tuple[RevocationResult, list[Failure], list[Notice]]:
+    """Look every serial (chain order, anchor excluded) up in ``status``."""
+    failures: list[Failure] = []
+    notices: list[Notice] = []
+    age = status.age(at) if status is not None else None
+    too_old = policy.max_age is not None and (age is None or age > policy.max_age)
+    if status is None or too_old:
+        stale = status is not None
+        code = FailureCode.STATUS_STALE if stale else FailureCode.STATUS_UNAVAILABLE
+        why = (
+            f"status list {status.source} is older than {policy.max_age}"
+            if status is not None
+            else "no attestation status list was given"
+        )
+        if policy.when_missing is MissingListPolicy.UNSAFE_FAIL_OPEN:
+            notices.append(Notice(NoticeCode.UNSAFE_NO_STATUS_LIST, f"unsafe: {why}; not checked"))
+        else:
+            failures.append(Failure(code, f"{why}: revocation cannot be checked (fail-closed)"))
+        result = RevocationResult(False, None, None, None)
+        if status is not None:
+            result = RevocationResult(False, status.source, status.fetched_at, status.age(at))
+        return result, failures, notices
+    hits = tuple(
+        (index, entry)
+        for index, serial in enumerate(serials)
+        if (entry := status.lookup(serial)) is not None
+    )
+    for index, entry in hits:
+        detail = f"serial {entry.serial} is {entry.status}" + (
+            f" ({entry.reason})" if entry.reason else ""
+        )
+        if entry.status == REVOKED:
+            failures.append(Failure(FailureCode.REVOKED, detail, index))
+        elif entry.status != SUSPENDED:
+            notices.append(Notice(NoticeCode.LISTED, detail, index))
+        elif policy.suspended is SuspendedPolicy.FAIL:
+            failures.append(Failure(FailureCode.SUSPENDED, detail, index))
+        else:
+            notices.append(Notice(NoticeCode.SUSPENDED, detail, index))
+    result = RevocationResult(True, status.source, status.fetched_at, status.age(at), hits)
+    return result, failures, notices
