@@ -123,4 +123,3 @@ def test_pixel1_userdebug_unit_is_refused(corpus: Path) -> None:
         "oem_unlock_disallowed",
     ):
         assert check in failing
-
