@@ -18,10 +18,10 @@ from handsetguard.parsers.accessibility import AccessibilityState
 from handsetguard.parsers.adb import AdbState
 from handsetguard.parsers.appops import AppOps
 from handsetguard.parsers.device_policy import DevicePolicyState
-from handsetguard.parsers.dumpsys_package import PackageDump
 from handsetguard.parsers.getprop import Properties
 from handsetguard.parsers.lock_settings import KeyguardState, LockSettingsState
 from handsetguard.parsers.mounts import Mounts
+from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
 
 T = TypeVar("T")

@@ -29,10 +29,11 @@ from handsetguard.parsers.adb import parse_dumpsys_adb
 from handsetguard.parsers.appops import parse_appops
 from handsetguard.parsers.device_policy import parse_device_policy
 from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
-from handsetguard.parsers.dumpsys_package import parse_dumpsys_package, parse_packages_json
+from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
 from handsetguard.parsers.getprop import Properties, parse_getprop
 from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
 from handsetguard.parsers.mounts import parse_mounts
+from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
 from handsetguard.parsers.settings import (
     Namespace,

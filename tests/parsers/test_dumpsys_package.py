@@ -12,16 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handsetguard.errors import ParseError
-from handsetguard.parsers import dumpsys_package
-from handsetguard.parsers.dumpsys_package import (
+from handsetguard.parsers import dumpsys_package, packages, packages_json
+from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
+from handsetguard.parsers.packages import (
     EnabledState,
     Package,
     PackageDump,
     PackageFile,
     PackageUser,
-    parse_dumpsys_package,
-    parse_packages_json,
 )
+from handsetguard.parsers.packages_json import parse_packages_json
 from tests.conftest import ATV_BUGREPORT, FIXTURES, PIXEL1_BUGREPORT, corpus_path
 
 DEFAULT, ENABLED, DISABLED = EnabledState.DEFAULT, EnabledState.ENABLED, EnabledState.DISABLED
@@ -74,14 +74,14 @@ def _user(
 
 
 def test_exported_names() -> None:
-    assert dumpsys_package.__all__ == [
+    assert dumpsys_package.__all__ == ["parse_dumpsys_package"]
+    assert packages_json.__all__ == ["parse_packages_json"]
+    assert packages.__all__ == [
         "EnabledState",
         "Package",
         "PackageDump",
         "PackageFile",
         "PackageUser",
-        "parse_dumpsys_package",
-        "parse_packages_json",
     ]
 
 

@@ -1,166 +1,26 @@
-"""Installed packages from ``dumpsys package`` (its ``Packages:`` block) and from AndroidQF's
-``packages.json``: identity, installer, flags, versions, permissions and per-user state.
+"""Installed packages from ``dumpsys package`` (its ``Packages:`` block): identity, installer,
+flags, versions, permissions and per-user state, as :mod:`handsetguard.parsers.packages` records.
 """
 
 from __future__ import annotations
 
-import enum
-import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.packages import (
+    EnabledState,
+    Package,
+    PackageDump,
+    PackageUser,
+)
 from handsetguard.parsers.values import parse_bool
 
-__all__ = [
-    "EnabledState",
-    "Package",
-    "PackageDump",
-    "PackageFile",
-    "PackageUser",
-    "parse_dumpsys_package",
-    "parse_packages_json",
-]
+__all__ = ["parse_dumpsys_package"]
 
-
-_SYSTEM_PARTITIONS = ("/system/", "/vendor/", "/product/", "/system_ext/", "/odm/", "/apex/")
-
-
-def _no_permissions() -> Mapping[str, bool]:
-    return MappingProxyType({})
-
-
-class EnabledState(enum.Enum):
-    """``PackageManager.COMPONENT_ENABLED_STATE_*``, printed as ``enabled=N`` per user."""
-
-    DEFAULT = 0
-    ENABLED = 1
-    DISABLED = 2
-    DISABLED_USER = 3
-    DISABLED_UNTIL_USED = 4
-
-
-@dataclass(frozen=True, slots=True)
-class PackageUser:
-    """A package's state for one user (``User N: ceDataInode=… installed=true …``).
-
-    Booleans are ``None`` when the dump does not print them. ``first_install_time`` is per user
-    from Android 13 on. ``runtime_permissions`` maps permission name to granted.
-    """
-
-    user_id: int
-    line: int
-    installed: bool | None = None
-    hidden: bool | None = None
-    suspended: bool | None = None
-    stopped: bool | None = None
-    not_launched: bool | None = None
-    enabled: EnabledState | None = None
-    first_install_time: datetime | None = None
-    runtime_permissions: Mapping[str, bool] = field(default_factory=_no_permissions, hash=False)
-
-
-@dataclass(frozen=True, slots=True)
-class PackageFile:
-    """An APK file of a package with its hashes (AndroidQF ``packages.json`` only)."""
-
-    path: str
-    md5: str | None = None
-    sha1: str | None = None
-    sha256: str | None = None
-    sha512: str | None = None
-    certificate_sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Package:
-    """One installed package. Times are naive device-local ``datetime``s.
-
-    ``signatures`` are the short hex ids ``dumpsys`` prints in ``signatures:[…]`` (hash codes of
-    the signing certificates, enough to compare packages within one dump, not digests).
-    ``updated_system_app``: a system app whose factory version is hidden behind an update.
-    """
-
-    name: str
-    line: int
-    uid: int | None = None
-    shared_user: str | None = None
-    version_code: int | None = None
-    version_name: str | None = None
-    min_sdk: int | None = None
-    target_sdk: int | None = None
-    installer: str | None = None
-    initiating_package: str | None = None
-    code_path: str | None = None
-    flags: frozenset[str] = frozenset()
-    private_flags: frozenset[str] = frozenset()
-    first_install_time: datetime | None = None
-    last_update_time: datetime | None = None
-    requested_permissions: tuple[str, ...] = ()
-    install_permissions: Mapping[str, bool] = field(default_factory=_no_permissions, hash=False)
-    users: tuple[PackageUser, ...] = ()
-    signatures: tuple[str, ...] = ()
-    updated_system_app: bool = False
-    files: tuple[PackageFile, ...] = ()
-
-    @property
-    def is_system(self) -> bool:
-        """SYSTEM in the flags; dumps without a flags line (Android 2.x–4.x) fall back to the
-        code path being on a read-only system partition."""
-        if self.flags:
-            return "SYSTEM" in self.flags
-        return self.code_path is not None and self.code_path.startswith(_SYSTEM_PARTITIONS)
-
-    def user(self, user_id: int = 0) -> PackageUser | None:
-        return next((u for u in self.users if u.user_id == user_id), None)
-
-    def granted_permissions(self, user: int = 0) -> frozenset[str]:
-        """Install-time permissions granted plus runtime permissions granted for ``user``."""
-        granted = {name for name, ok in self.install_permissions.items() if ok}
-        state = self.user(user)
-        if state is not None:
-            granted.update(name for name, ok in state.runtime_permissions.items() if ok)
-        return frozenset(granted)
-
-
-@dataclass(frozen=True, slots=True)
-class PackageDump:
-    """All packages of one dump, in dump order; ``skipped`` counts unreadable lines/entries."""
-
-    packages: tuple[Package, ...] = ()
-    skipped: int = 0
-
-    def get(self, name: str) -> Package | None:
-        return next((p for p in self.packages if p.name == name), None)
-
-    def __iter__(self) -> Iterator[Package]:
-        return iter(self.packages)
-
-    def __len__(self) -> int:
-        return len(self.packages)
-
-
-# ---------------------------------------------------------------------------------------------
-# dumpsys package
-#
-# Layout (Settings.dumpPackageLPr, Android 5–15):
-#   Packages:
-#     Package [com.android.vending] (f2c9d2d):
-#       appId=10084                       (userId= before Android 13)
-#       versionCode=84880718 minSdk=31 targetSdk=35
-#       flags=[ SYSTEM HAS_CODE … ]
-#       install permissions:
-#         android.permission.INTERNET: granted=true
-#       User 0: ceDataInode=311715 installed=true hidden=false … enabled=0 …
-#         firstInstallTime=2024-05-10 14:04:30        (Android 13+)
-#         runtime permissions:
-#           android.permission.CAMERA: granted=false, flags=[ … ]
-#   Hidden system packages:
-#     Package [com.android.vending] (132fc32):      <- factory version of an updated app
-# https://cs.android.com/android/platform/superproject/+/main:frameworks/base/services/core/java/com/android/server/pm/Settings.java
 
 _ENTRY = re.compile(r"( *)Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
 _USER = re.compile(r"User (-?[0-9]{1,9}):(.*)")
@@ -536,111 +396,3 @@ def _time(value: str) -> datetime | None:
 
 # ---------------------------------------------------------------------------------------------
 # AndroidQF packages.json: a list of {name, uid, installer, system, disabled, files: [...]}.
-
-
-def parse_packages_json(text: str) -> PackageDump:
-    """Parse AndroidQF's ``packages.json``. ``system`` becomes the ``SYSTEM`` flag, ``disabled``
-    a user-0 state, ``files`` :class:`PackageFile` records; what it lacks stays ``None``/empty.
-    ``line`` is the 0-based line of the object's opening ``{``. Objects without a string
-    ``name`` are skipped; invalid JSON or a non-list top level raises :class:`ParseError`.
-    """
-    packages: list[Package] = []
-    skipped = 0
-    for item, line in _json_items(text):
-        package = _package_from_json(item, line)
-        if package is None:
-            skipped += 1
-        else:
-            packages.append(package)
-    return PackageDump(tuple(packages), skipped)
-
-
-_WHITESPACE = re.compile(r"[ \t\r\n]*")
-
-
-def _json_items(text: str) -> Iterator[tuple[object, int]]:
-    """The top-level list's items with the 0-based line each starts on."""
-    decoder = json.JSONDecoder()
-    pos = _skip(text, 1 if text.startswith("\ufeff") else 0)
-    if not text.startswith("[", pos):
-        if pos == len(text):
-            raise ParseError("packages.json: empty document")
-        raise ParseError("packages.json: top level is not a list")
-    pos = _skip(text, pos + 1)
-    line = text.count("\n", 0, pos)
-    expect_item = not text.startswith("]", pos)
-    while expect_item:
-        try:
-            item, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise ParseError(
-                f"packages.json: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-            ) from exc
-        except (RecursionError, ValueError) as exc:
-            raise ParseError(f"packages.json: unreadable JSON value at offset {pos}") from exc
-        yield item, line
-        after = _skip(text, end)
-        line += text.count("\n", pos, after)
-        if text.startswith(",", after):
-            pos = _skip(text, after + 1)
-            line += text.count("\n", after, pos)
-        elif text.startswith("]", after):
-            pos, expect_item = after, False
-        else:
-            raise ParseError(f"packages.json: expected ',' or ']' at offset {after}")
-    if _skip(text, pos + 1) != len(text):
-        raise ParseError(f"packages.json: data after the list at offset {_skip(text, pos + 1)}")
-
-
-def _skip(text: str, pos: int) -> int:
-    match = _WHITESPACE.match(text, pos)
-    return pos if match is None else match.end()
-
-
-def _package_from_json(item: object, line: int) -> Package | None:
-    if not isinstance(item, dict):
-        return None
-    name = item.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    uid = item.get("uid")
-    disabled = item.get("disabled")
-    users: tuple[PackageUser, ...] = ()
-    if isinstance(disabled, bool):
-        state = EnabledState.DISABLED if disabled else None
-        users = (PackageUser(user_id=0, line=line, installed=True, enabled=state),)
-    files = item.get("files")
-    apks = (
-        [_file_from_json(f) for f in files if isinstance(f, dict)]
-        if isinstance(files, list)
-        else []
-    )
-    return Package(
-        name=name,
-        line=line,
-        uid=uid if isinstance(uid, int) and not isinstance(uid, bool) else None,
-        installer=_json_str(item.get("installer")),
-        flags=frozenset({"SYSTEM"}) if item.get("system") is True else frozenset(),
-        users=users,
-        files=tuple(f for f in apks if f is not None),
-    )
-
-
-def _file_from_json(item: dict[str, object]) -> PackageFile | None:
-    path = _json_str(item.get("path"))
-    if path is None:
-        return None
-    cert = item.get("certificate")
-    return PackageFile(
-        path=path,
-        md5=_json_str(item.get("md5")),
-        sha1=_json_str(item.get("sha1")),
-        sha256=_json_str(item.get("sha256")),
-        sha512=_json_str(item.get("sha512")),
-        certificate_sha256=_json_str(cert.get("Sha256")) if isinstance(cert, dict) else None,
-    )
-
-
-def _json_str(value: object) -> str | None:
-    """A non-empty string other than AndroidQF's ``"null"``, else ``None``."""
-    return value if isinstance(value, str) and value not in ("", "null") else None
