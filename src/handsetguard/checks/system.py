@@ -243,6 +243,11 @@ def selinux_enforcing(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
             "runtime mode was not recorded (no getenforce)",
             evidence,
         )
+    if build_type == "user":
+        return not_assessed(
+            f"the runtime SELinux mode was not recorded ({state.selinux.reason}), nor the "
+            "boot flags that would show a permissive boot (no kernel command line)"
+        )
     return not_assessed(
         f"the runtime SELinux mode was not recorded "
         f"({state.selinux.reason}), and a {build_type or 'unknown'} build can be "
