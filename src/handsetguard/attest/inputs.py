@@ -19,6 +19,7 @@ from pathlib import Path
 
 from handsetguard.attest.cbor import decode_cbor
 from handsetguard.attest.errors import ChainInputError
+from handsetguard.boundedio import read_bounded
 
 __all__ = [
     "MAX_CERTIFICATES",
@@ -209,14 +210,7 @@ def _from_attestation_object(data: bytes, source: str) -> ChainInput:
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise ChainInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > limit:
-        raise ChainInputError(f"{path}: larger than the {limit}-byte input limit")
-    return data
+    return read_bounded(path, limit, ChainInputError)
 
 
 def _natural_key(path: Path) -> list[int | str]:

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handsetguard.boundedio import read_bounded
 from handsetguard.checks.model import Severity
 from handsetguard.errors import PolicyError
 
@@ -149,13 +150,7 @@ def load_profile(name_or_path: str, known_checks: frozenset[str]) -> Profile:
         where = str(path)
         if not path.is_file():
             raise PolicyError(f"{path}: no such profile (built-in: {', '.join(BUILTIN_PROFILES)})")
-        try:
-            with path.open("rb") as handle:
-                blob = handle.read(_MAX_PROFILE_BYTES + 1)
-        except OSError as exc:
-            raise PolicyError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-        if len(blob) > _MAX_PROFILE_BYTES:
-            raise PolicyError(f"{path}: larger than 1 MiB; not a profile")
+        blob = read_bounded(path, _MAX_PROFILE_BYTES, PolicyError)
         text = blob.decode("utf-8", errors="replace")
     try:
         data = tomllib.loads(text)

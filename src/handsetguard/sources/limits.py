@@ -11,6 +11,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from handsetguard.boundedio import read_bounded
 from handsetguard.errors import SourceError
 from handsetguard.textcodec import Blob
 
@@ -40,18 +41,12 @@ def _mib(n: int) -> str:
 
 def read_file(path: Path, limit: int | None = None) -> Blob:
     """Read a whole file, refusing one larger than ``limit`` (default MAX_MEMBER_BYTES)."""
-    limit = MAX_MEMBER_BYTES if limit is None else limit
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if len(data) > limit:
-        raise SourceError(
-            f"{path}: larger than {_mib(limit)}; refusing to read it",
-            remediation="check that this is a bugreport or collection file",
-        )
-    return data
+    return read_bounded(
+        path,
+        MAX_MEMBER_BYTES if limit is None else limit,
+        SourceError,
+        remediation="check that this is a bugreport or collection file",
+    )
 
 
 def open_zip(source: Path | bytes | bytearray, name: str) -> zipfile.ZipFile:
