@@ -341,9 +341,11 @@ def main() -> None:
 def _register_subcommands() -> None:
     from handsetguard.cli_attest import register as register_attest
     from handsetguard.cli_live import register as register_live
+    from handsetguard.server.cli import register as register_server
 
     register_live(app)
     register_attest(app)
+    register_server(app)
 
 
 _register_subcommands()

@@ -1,0 +1,264 @@
+"""Commands of the service: ``server init|serve|migrate|rotate-key|audit verify``,
+``activation verify`` and ``royalty statement``. Wired into the main CLI by
+:func:`register`; heavy imports happen inside the commands so the main CLI stays light.
+
+Exit codes: 0 done/valid; 1 invalid (signature, audit chain); 2 bad usage or unusable input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from handsetguard.errors import HandsetGuardError
+
+if TYPE_CHECKING:
+    from handsetguard.server.config import Settings
+
+__all__ = ["register"]
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="HANDSETGUARD_DATABASE_URL",
+        help="sqlite:///path.db (default sqlite:///handsetguard-server.db) or postgresql://…",
+        show_envvar=True,
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    try:
+        from handsetguard.server.config import Settings
+    except ImportError as exc:  # the extra is not installed
+        typer.echo(
+            f"error: the server extra is missing ({exc}); pip install 'handsetguard[server]'",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE) from exc
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def _fail(exc: HandsetGuardError) -> typer.Exit:
+    typer.echo(f"error: {exc.message}", err=True)
+    if exc.remediation:
+        typer.echo(f"hint: {exc.remediation}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def init(
+    database_url: DbUrl = None,
+    licensor: Annotated[str, typer.Option(help="the licensor's name")] = "HandsetGuard licensor",
+) -> None:
+    """Create the database, an Ed25519 signing key and the first licensor-admin token."""
+    from handsetguard.server.clock import SystemClock
+    from handsetguard.server.db import Database
+    from handsetguard.server.services.setup import initialise
+
+    settings = _settings(database_url)
+    db = Database(settings)
+    try:
+        kid, token = initialise(db, licensor, SystemClock().now())
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    typer.echo(f"signing key: {kid}")
+    typer.echo("licensor-admin token (shown once, store it now):")
+    typer.echo(token.token)
+
+
+def migrate(database_url: DbUrl = None) -> None:
+    """Upgrade the database schema to the latest migration."""
+    from handsetguard.server.db import Database
+    from handsetguard.server.migrate import current_revision, upgrade
+
+    db = Database(_settings(database_url))
+    try:
+        upgrade(db.write_engine)
+        typer.echo(f"schema at revision {current_revision(db.write_engine)}")
+    finally:
+        db.dispose()
+
+
+def serve(
+    database_url: DbUrl = None,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Run the HTTP API (uvicorn). Several workers/processes may share one database."""
+    import uvicorn
+
+    if database_url:
+        os.environ["HANDSETGUARD_DATABASE_URL"] = database_url
+    _settings(database_url)  # fail early on bad settings
+    uvicorn.run(
+        "handsetguard.server.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+    )
+
+
+def rotate_key(database_url: DbUrl = None) -> None:
+    """Make a new signing key active; the old one stays valid for verification."""
+    from handsetguard.server.clock import SystemClock
+    from handsetguard.server.db import Database
+    from handsetguard.server.services import keys
+    from handsetguard.server.services.actors import SYSTEM
+
+    db = Database(_settings(database_url))
+    try:
+        with db.write() as session:
+            kid = keys.create_key(session, SYSTEM, SystemClock().now())
+    finally:
+        db.dispose()
+    typer.echo(f"active signing key: {kid}")
+
+
+def audit_verify(database_url: DbUrl = None) -> None:
+    """Recompute the audit log's hash chain; exit 1 if it was tampered with."""
+    from handsetguard.server.db import Database
+    from handsetguard.server.services.audit import verify_chain
+
+    db = Database(_settings(database_url))
+    try:
+        with db.read() as session:
+            report = verify_chain(session)
+    finally:
+        db.dispose()
+    if report.ok:
+        typer.echo(f"audit log OK: {report.entries} entries, head {report.head_hash}")
+        return
+    typer.echo(f"audit log BROKEN at entry {report.first_bad_seq}: {report.problem}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def activation_verify(
+    file: Annotated[Path, typer.Argument(help="activation envelope, or the JSON response")],
+    public_key: Annotated[
+        Path, typer.Option("--public-key", help="PEM, raw base64url, or GET /v1/keys JSON")
+    ],
+    revocations: Annotated[
+        Path | None, typer.Option(help="GET /v1/revocations output, to check revocation")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Verify a signed activation offline."""
+    from handsetguard.server.core.envelope import EnvelopeError
+    from handsetguard.server.core.offline import load_keys, read_activation_text, verify_activation
+
+    try:
+        keys = load_keys(public_key.read_bytes())
+        text = read_activation_text(file.read_bytes())
+        listed = revocations.read_text() if revocations else None
+    except (OSError, EnvelopeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from exc
+    try:
+        verified = verify_activation(text, keys, listed)
+    except EnvelopeError as exc:
+        typer.echo(f"INVALID ({exc.code}): {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "valid": verified.revoked is None,
+                    "kid": verified.kid,
+                    "revoked": verified.revoked,
+                    "payload": verified.payload,
+                }
+            )
+        )
+    else:
+        device = verified.payload.get("device", {})
+        typer.echo(
+            f"VALID signature (key {verified.kid}): device {device.get('serial')} "
+            f"IMEI {device.get('imei1')} model {device.get('model_code')} "
+            f"territory {device.get('territory')} issued {verified.payload.get('issued_at')}"
+        )
+    if verified.revoked is not None:
+        typer.echo(f"REVOKED: {verified.revoked}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+
+
+def royalty_statement(
+    partner: Annotated[str, typer.Option(help="partner id")],
+    period: Annotated[str, typer.Option(help="YYYY-MM (UTC month)")],
+    database_url: DbUrl = None,
+    agreement: Annotated[str | None, typer.Option(help="only this agreement")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+    close: Annotated[bool, typer.Option(help="close (freeze) the period first")] = False,
+) -> None:
+    """A partner's royalty statement for one month, from the database."""
+    from handsetguard.server.clock import SystemClock
+    from handsetguard.server.db import Database
+    from handsetguard.server.services import royalties
+    from handsetguard.server.services.actors import SYSTEM
+
+    if fmt not in ("json", "csv"):
+        typer.echo("error: --format is json or csv", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    db = Database(_settings(database_url))
+    try:
+        if close:
+            with db.write() as session:
+                for s in royalties.partner_statements(session, SYSTEM, partner, period):
+                    if s["status"] == "open" and agreement in (None, s["agreement"]["id"]):
+                        royalties.close_period(
+                            session, SYSTEM, s["agreement"]["id"], period, SystemClock().now()
+                        )
+        with db.read() as session:
+            found = royalties.partner_statements(session, SYSTEM, partner, period)
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    found = [s for s in found if agreement in (None, s["agreement"]["id"])]
+    if fmt == "csv":
+        typer.echo(royalties.to_csv(found), nl=False)
+    else:
+        typer.echo(
+            json.dumps(
+                {
+                    "schema": royalties.SCHEMA,
+                    "partner_id": partner,
+                    "period": period,
+                    "statements": found,
+                },
+                indent=2,
+            )
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``server``, ``activation`` and ``royalty`` command groups to the main CLI."""
+    server = typer.Typer(help="Licensing and factory activation service.", no_args_is_help=True)
+    server.command("init")(init)
+    server.command("serve")(serve)
+    server.command("migrate")(migrate)
+    server.command("rotate-key")(rotate_key)
+    audit = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+    audit.command("verify")(audit_verify)
+    server.add_typer(audit, name="audit")
+    app.add_typer(server, name="server")
+
+    activation = typer.Typer(help="Signed factory activations.", no_args_is_help=True)
+    activation.command("verify")(activation_verify)
+    app.add_typer(activation, name="activation")
+
+    royalty = typer.Typer(help="Royalty statements.", no_args_is_help=True)
+    royalty.command("statement")(royalty_statement)
+    app.add_typer(royalty, name="royalty")

@@ -1,0 +1,73 @@
+"""Everything one app instance owns, built by the factory and handed to routes by a
+dependency: settings, database, clock, metrics, rate limiter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from handsetguard.server.clock import Clock
+from handsetguard.server.config import Settings
+from handsetguard.server.db import Database
+from handsetguard.server.services.attestation import ChainCheck
+
+__all__ = ["AppContext", "Metrics", "RateLimiter"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "handsetguard_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "handsetguard_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.activations = Counter(
+            "handsetguard_activations",
+            "Activation outcomes (created, replayed, or the refusal reason code)",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+
+class RateLimiter:
+    """Token bucket per credential, in this process. Not a correctness mechanism (quotas are
+    enforced in the database): with N processes a credential gets up to N × the rate."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        # Monotonic time, not the injected clock: this is throttling, not business time.
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1, now)
+            return True
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    clock: Clock
+    attestation: ChainCheck
+    metrics: Metrics = field(default_factory=Metrics)
+    limiter: RateLimiter | None = None

@@ -1,0 +1,1 @@
+"""Pure helpers of the service: identifiers, credential tokens, signed envelopes, code lists."""

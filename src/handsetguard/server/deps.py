@@ -1,0 +1,49 @@
+"""FastAPI dependencies: the app context and the authenticated actor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from handsetguard.server.context import AppContext
+from handsetguard.server.errors import RateLimitedError
+from handsetguard.server.services import credentials
+from handsetguard.server.services.actors import Actor
+
+__all__ = ["Ctx", "CurrentActor", "Limit", "get_ctx"]
+
+_bearer = HTTPBearer(auto_error=False, description="hgk_… token from POST /v1/credentials")
+
+
+async def get_ctx(request: Request) -> AppContext:  # async: no threadpool hop
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def current_actor(
+    ctx: Ctx,
+    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    with ctx.db.read_conn() as conn:
+        actor = credentials.authenticate(conn, auth.credentials if auth else None, ctx.clock.now())
+    if ctx.limiter is not None and not ctx.limiter.allow(actor.credential_id):
+        raise RateLimitedError("rate_limited", "too many requests for this credential")
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def _limit(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> tuple[int, str | None]:
+    return limit, cursor
+
+
+Limit = Annotated[tuple[int, str | None], Depends(_limit)]

@@ -1,0 +1,2 @@
+"""HTTP routes, one module per domain; each handler opens one transaction and calls the
+service layer."""

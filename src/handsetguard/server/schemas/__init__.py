@@ -1,0 +1,1 @@
+"""Request and response bodies (pydantic, the HTTP trust boundary)."""

@@ -1,0 +1,72 @@
+"""Bodies for activations, devices and nonces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActivationIn",
+    "ActivationOut",
+    "DeviceNoteIn",
+    "DeviceOut",
+    "DeviceRevokeIn",
+    "NonceOut",
+]
+
+
+class ActivationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    serial: str = Field(min_length=1, max_length=64)
+    imei1: str = Field(min_length=1, max_length=32)
+    imei2: str | None = Field(default=None, min_length=1, max_length=32)
+    model_code: str = Field(min_length=1, max_length=64)
+    territory: str = Field(min_length=1, max_length=8, description="ISO 3166-1 alpha-2")
+    factory_line: str | None = Field(default=None, max_length=64)
+    agreement_id: str | None = Field(default=None, max_length=36)
+    attestation_chain: list[str] | None = Field(
+        default=None, min_length=1, max_length=10, description="base64 DER, leaf first"
+    )
+    nonce: str | None = Field(default=None, max_length=128)
+
+
+class ActivationOut(BaseModel):
+    activation_id: str
+    device_id: str
+    kid: str
+    activation: str = Field(description="signed hg1 envelope, see docs/server.md")
+    replayed: bool = Field(description="true when this unit was already activated (idempotent)")
+    overage: bool
+
+
+class NonceOut(BaseModel):
+    nonce: str
+    expires_at: datetime
+
+
+class DeviceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    serial: str
+    imei1: str
+    imei2: str | None
+    model_code: str
+    territory: str
+    partner_id: str
+    agreement_id: str
+    factory_line: str | None
+    activated_at: datetime
+    status: str
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class DeviceNoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class DeviceRevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=200)
