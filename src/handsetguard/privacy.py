@@ -17,6 +17,7 @@ from handsetguard.evidence import SourceKind
 from handsetguard.parsers.appops import OpEntry
 
 __all__ = [
+    "ACQUISITION_PACKAGES",
     "CATEGORY_OPS",
     "DANGEROUS_PERMISSIONS",
     "AppPrivacy",
@@ -98,7 +99,9 @@ CATEGORY_OPS: dict[Category, frozenset[str]] = {
     Category.CLIPBOARD: frozenset({"READ_CLIPBOARD", "WRITE_CLIPBOARD"}),
 }
 
-_OWN_ARTIFACTS = frozenset({"com.android.shell"})
+# App ops our own adb shell commands (dumpsys, settings) are noted against: artifacts of a live
+# acquisition, not an app's behaviour.
+ACQUISITION_PACKAGES = frozenset({"com.android.shell"})
 
 _OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in ops}
 
@@ -198,7 +201,7 @@ def app_privacy(state: DeviceState) -> tuple[AppPrivacy, ...] | Unavailable:
     grouped: dict[str, dict[Category, list[OpEntry]]] = {}
     # On a live snapshot our own shell commands (dumpsys, settings) are noted against the
     # shell package: an artifact of the acquisition, not an app's behaviour.
-    ignored = _OWN_ARTIFACTS if state.source_kind is SourceKind.SNAPSHOT else frozenset()
+    ignored = ACQUISITION_PACKAGES if state.source_kind is SourceKind.SNAPSHOT else frozenset()
     for entry in state.appops.value.entries:
         category = _OP_CATEGORY.get(entry.op)
         if category is None or not entry.package or not entry.events or entry.package in ignored:

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.parsers.appops import AppOps, EventKind, OpEntry, OpEvent
-from handsetguard.privacy import CATEGORY_OPS, Category
+from handsetguard.privacy import ACQUISITION_PACKAGES, CATEGORY_OPS, Category
 
 __all__ = ["AccessNotice", "AccessWatcher", "NoticeKind"]
-
-# Our own polling shows up as the shell package using app ops; never report it.
-_OWN_PACKAGES = frozenset({"com.android.shell"})
 
 
 class NoticeKind(enum.Enum):
@@ -68,7 +65,7 @@ class AccessWatcher:
         return (
             entry.op in self.ops
             and bool(entry.package)
-            and entry.package not in _OWN_PACKAGES
+            and entry.package not in ACQUISITION_PACKAGES
             and (self.package is None or entry.package == self.package)
         )
 
