@@ -136,3 +136,29 @@ def test_royalty_statement_command(cli: typer.Typer, env: Env) -> None:
     assert json.loads(closed.stdout)["statements"][0]["status"] == "closed"
     bad = runner.invoke(cli, [*args[:5], "2026-13", *args[6:]])
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["server", "audit", "verify"], "no such table"),
+        (["royalty", "statement", "--partner", "p", "--period", "2026-10"], "no such table"),
+        (["server", "rotate-key"], "no such table"),
+    ],
+)
+def test_uninitialised_database_is_one_line_error(
+    cli: typer.Typer, tmp_path: Path, args: list[str], message: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(cli, [*args, "--database-url", url])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[0].startswith("error: database: ")
+    assert message in result.output and "Traceback" not in result.output
+    assert str(tmp_path) not in result.output  # the URL (it may hold a password) is not echoed
+
+
+def test_unreachable_database_is_one_line_error(cli: typer.Typer) -> None:
+    url = "sqlite:////nonexistent/folder/hg.db"
+    result = CliRunner().invoke(cli, ["server", "init", "--database-url", url])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[0] == "error: database: unable to open database file"

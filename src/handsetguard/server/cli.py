@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +20,7 @@ from handsetguard.errors import HandsetGuardError
 
 if TYPE_CHECKING:
     from handsetguard.server.config import Settings
+    from handsetguard.server.db import Database
 
 __all__ = ["register"]
 
@@ -54,23 +57,42 @@ def _fail(exc: HandsetGuardError) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
+@contextmanager
+def _database(database_url: str | None) -> Iterator[Database]:
+    """The configured database; the project's errors and the database driver's become one
+    line and exit 2 (the URL is not printed: it may hold a password), and it is disposed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from handsetguard.server.db import Database
+
+    db = Database(_settings(database_url))
+    try:
+        yield db
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        typer.echo(f"error: database: {detail}", err=True)
+        typer.echo(
+            "hint: check --database-url / HANDSETGUARD_DATABASE_URL, and run "
+            "'handsetguard server init' (or 'migrate') first",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE) from exc
+    finally:
+        db.dispose()
+
+
 def init(
     database_url: DbUrl = None,
     licensor: Annotated[str, typer.Option(help="the licensor's name")] = "HandsetGuard licensor",
 ) -> None:
     """Create the database, an Ed25519 signing key and the first licensor-admin token."""
     from handsetguard.server.clock import SystemClock
-    from handsetguard.server.db import Database
     from handsetguard.server.services.setup import initialise
 
-    settings = _settings(database_url)
-    db = Database(settings)
-    try:
+    with _database(database_url) as db:
         kid, token = initialise(db, licensor, SystemClock().now())
-    except HandsetGuardError as exc:
-        raise _fail(exc) from exc
-    finally:
-        db.dispose()
     typer.echo(f"signing key: {kid}")
     typer.echo("licensor-admin token (shown once, store it now):")
     typer.echo(token.token)
@@ -78,15 +100,11 @@ def init(
 
 def migrate(database_url: DbUrl = None) -> None:
     """Upgrade the database schema to the latest migration."""
-    from handsetguard.server.db import Database
     from handsetguard.server.migrate import current_revision, upgrade
 
-    db = Database(_settings(database_url))
-    try:
+    with _database(database_url) as db:
         upgrade(db.write_engine)
         typer.echo(f"schema at revision {current_revision(db.write_engine)}")
-    finally:
-        db.dispose()
 
 
 def serve(
@@ -114,30 +132,20 @@ def serve(
 def rotate_key(database_url: DbUrl = None) -> None:
     """Make a new signing key active; the old one stays valid for verification."""
     from handsetguard.server.clock import SystemClock
-    from handsetguard.server.db import Database
     from handsetguard.server.services import keys
     from handsetguard.server.services.actors import SYSTEM
 
-    db = Database(_settings(database_url))
-    try:
-        with db.write() as session:
-            kid = keys.create_key(session, SYSTEM, SystemClock().now())
-    finally:
-        db.dispose()
+    with _database(database_url) as db, db.write() as session:
+        kid = keys.create_key(session, SYSTEM, SystemClock().now())
     typer.echo(f"active signing key: {kid}")
 
 
 def audit_verify(database_url: DbUrl = None) -> None:
     """Recompute the audit log's hash chain; exit 1 if it was tampered with."""
-    from handsetguard.server.db import Database
     from handsetguard.server.services.audit import verify_chain
 
-    db = Database(_settings(database_url))
-    try:
-        with db.read() as session:
-            report = verify_chain(session)
-    finally:
-        db.dispose()
+    with _database(database_url) as db, db.read() as session:
+        report = verify_chain(session)
     if report.ok:
         typer.echo(f"audit log OK: {report.entries} entries, head {report.head_hash}")
         return
@@ -204,15 +212,13 @@ def royalty_statement(
 ) -> None:
     """A partner's royalty statement for one month, from the database."""
     from handsetguard.server.clock import SystemClock
-    from handsetguard.server.db import Database
     from handsetguard.server.services import royalties
     from handsetguard.server.services.actors import SYSTEM
 
     if fmt not in ("json", "csv"):
         typer.echo("error: --format is json or csv", err=True)
         raise typer.Exit(EXIT_USAGE)
-    db = Database(_settings(database_url))
-    try:
+    with _database(database_url) as db:
         if close:
             with db.write() as session:
                 for s in royalties.partner_statements(session, SYSTEM, partner, period):
@@ -222,10 +228,6 @@ def royalty_statement(
                         )
         with db.read() as session:
             found = royalties.partner_statements(session, SYSTEM, partner, period)
-    except HandsetGuardError as exc:
-        raise _fail(exc) from exc
-    finally:
-        db.dispose()
     found = [s for s in found if agreement in (None, s["agreement"]["id"])]
     if fmt == "csv":
         typer.echo(royalties.to_csv(found), nl=False)
