@@ -234,8 +234,8 @@ def collect_command(
 ) -> None:
     """Save every raw output plus snapshot.json; re-check it later with `check DIR`."""
     try:
-        if output.exists() and any(output.iterdir()):
-            raise UsageError(f"{output}: exists and is not empty; choose a new folder")
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            raise UsageError(f"{output}: exists and is not an empty folder; choose a new one")
         _, serial, incomplete = acquire_live(target, output, timeout)
     except HandsetGuardError as exc:
         raise _fail(exc) from None

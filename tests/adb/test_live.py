@@ -220,7 +220,18 @@ def test_collect_writes_a_snapshot_and_refuses_a_used_folder(
     files = {p.name for p in out.iterdir()}
     assert {"snapshot.json", "getprop.txt", "dumpsys_package.txt", "settings_secure_0.txt"} <= files
     code, _, err = invoke("collect", "adb", "-o", str(out))
-    assert code == 2 and "not empty" in err
+    assert code == 2 and "not an empty folder" in err
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    code, _, err = invoke("collect", "adb", "-o", str(a_file))
+    assert code == 2 and "not an empty folder" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "70000"])
+def test_bad_adb_server_port_variable(monkeypatch: pytest.MonkeyPatch, port: str) -> None:
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", port)
+    code, _, err = invoke("devices")
+    assert code == 2 and f"ANDROID_ADB_SERVER_PORT='{port}' is not a port number" in err
 
 
 def test_factory_line_all_devices(fake_adb: FakeAdbServer) -> None:

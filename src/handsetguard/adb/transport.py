@@ -69,14 +69,16 @@ class AdbServer:
     """The adb server adbutils talks to (``ANDROID_ADB_SERVER_HOST``/``_PORT`` or 5037)."""
 
     def __init__(self, host: str | None = None, port: int | None = None) -> None:
-        import adbutils
-
         self.host = host or os.environ.get("ANDROID_ADB_SERVER_HOST", "127.0.0.1")
         port_text = os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")
-        if port is None and not port_text.isdigit():
+        # Checked before adbutils is imported: its import builds a client from this variable
+        # and would fail with a bare ValueError.
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise DeviceError(f"ANDROID_ADB_SERVER_PORT={port_text!r} is not a port number")
         self.port = port or int(port_text)
         self._ensure_running()
+        import adbutils
+
         self.client: Any = adbutils.AdbClient(host=self.host, port=self.port)
 
     def _reachable(self) -> bool:
