@@ -3,6 +3,7 @@ caller chooses which of the project's errors a failure becomes."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from handsetguard.errors import HandsetGuardError
@@ -17,9 +18,17 @@ def _size(n: int) -> str:
 def read_bounded(
     path: Path, limit: int, error: type[HandsetGuardError], remediation: str | None = None
 ) -> bytes:
-    """The file's bytes; ``error`` naming the file when it cannot be read or exceeds ``limit``
-    (at most ``limit + 1`` bytes are ever read)."""
+    """The file's bytes; ``error`` naming the file when it cannot be read, is not a regular
+    file (a FIFO or device would block or never end) or exceeds ``limit`` (judged from its
+    size first; at most ``limit + 1`` bytes are ever read)."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: not a regular file")
+        if info.st_size > limit:
+            raise error(
+                f"{path}: larger than {_size(limit)}; refusing to read it", remediation=remediation
+            )
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as exc:

@@ -345,3 +345,31 @@ def test_first_line_marker_is_found(tmp_path: Path) -> None:
     evidence = open_source(path)
     assert evidence.sections["dumpsys:adb"].text == "ADB MANAGER STATE\n"
     assert evidence.sections["dumpsys:adb"].provenance.line == 2
+
+
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "bugreport.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(SourceError, match="not a regular file"):
+        open_source(fifo)
+
+
+def test_huge_file_is_refused_from_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sparse 600 MiB file: refused by its size, before a byte of it is read."""
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(600 * 1024 * 1024)
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self == path and "rb" in args:
+            raise AssertionError("the huge file was opened for reading")
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    with pytest.raises(SourceError, match="larger than 512 MiB"):
+        limits.read_file(path)

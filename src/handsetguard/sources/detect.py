@@ -31,6 +31,8 @@ def open_source(path: str | Path) -> Evidence:
         raise SourceError(f"{path}: no such file or directory")
     if path.is_dir():
         return _open_dir(path)
+    if not path.is_file():
+        raise SourceError(f"{path}: not a regular file or folder (a FIFO, socket or device?)")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
