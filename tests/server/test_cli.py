@@ -162,3 +162,10 @@ def test_unreachable_database_is_one_line_error(cli: typer.Typer) -> None:
     result = CliRunner().invoke(cli, ["server", "init", "--database-url", url])
     assert result.exit_code == 2
     assert result.output.splitlines()[0] == "error: database: unable to open database file"
+
+
+def test_serve_refuses_an_uninitialised_database(cli: typer.Typer, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(cli, ["server", "serve", "--database-url", url])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[0] == "error: database: not initialised"

@@ -116,9 +116,18 @@ def serve(
     """Run the HTTP API (uvicorn). Several workers/processes may share one database."""
     import uvicorn
 
-    if database_url:
+    from handsetguard.server.migrate import current_revision
+
+    # Fail here, in one line, rather than inside uvicorn's start-up: bad settings, a database
+    # that cannot be opened, or one that was never initialised.
+    with _database(database_url) as db:
+        initialised = current_revision(db.write_engine) is not None
+    if not initialised:
+        typer.echo("error: database: not initialised", err=True)
+        typer.echo("hint: run 'handsetguard server init' first", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if database_url:  # the worker processes build their settings from the environment
         os.environ["HANDSETGUARD_DATABASE_URL"] = database_url
-    _settings(database_url)  # fail early on bad settings
     uvicorn.run(
         "handsetguard.server.app:create_app_from_env",
         factory=True,
