@@ -22,6 +22,7 @@ from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = [
     "add_dumpstate",
+    "SNIFF_BYTES",
     "sniff_text",
     "bugreport_from_dir",
     "bugreport_from_text",
@@ -29,7 +30,7 @@ __all__ = [
     "find_main_entry",
 ]
 
-_SNIFF_BYTES = 64 * 1024
+SNIFF_BYTES = 64 * 1024
 
 
 def _is_dumpstate_name(name: str) -> bool:
@@ -156,4 +157,4 @@ def _require_sections(evidence: Evidence, file: str) -> None:
 
 
 def sniff_text(data: Blob) -> bool:
-    return looks_like_dumpstate(normalise_bytes(data[:_SNIFF_BYTES]))
+    return looks_like_dumpstate(normalise_bytes(data[:SNIFF_BYTES]))

@@ -9,6 +9,7 @@ from handsetguard.errors import SourceError
 from handsetguard.evidence import Evidence, SourceKind
 from handsetguard.sources.androidqf import MARKER_FILES, androidqf_from_tree, find_collection_root
 from handsetguard.sources.bugreport import (
+    SNIFF_BYTES,
     bugreport_from_dir,
     bugreport_from_text,
     bugreport_from_zip,
@@ -35,14 +36,14 @@ def open_source(path: str | Path) -> Evidence:
         raise SourceError(f"{path}: not a regular file or folder (a FIFO, socket or device?)")
     try:
         with path.open("rb") as handle:
-            head = handle.read(8)
+            head = handle.read(SNIFF_BYTES)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if head.startswith(_ZIP_MAGIC):
         return _open_zip(path)
-    data = read_file(path)
-    if sniff_text(data):
-        return bugreport_from_text(path, data)
+    # Decide from the head; the whole file is read only when it is a dumpstate text.
+    if sniff_text(head):
+        return bugreport_from_text(path, read_file(path))
     raise SourceError(
         f"{path}: not a bugreport (zip, folder or dumpstate text) or an AndroidQF collection",
         remediation="pass the .zip from 'adb bugreport', its unzipped folder, "
