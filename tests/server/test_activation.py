@@ -245,25 +245,29 @@ def test_malformed_bodies(env: Env, factory: dict[str, str]) -> None:
 def test_agreement_amended_between_plan_and_commit_is_replanned(
     env: Env, factory: dict[str, str]
 ) -> None:
+    from handsetguard.server.core.tokens import parse_token
     from handsetguard.server.schemas.devices import ActivationIn
     from handsetguard.server.schemas.licensing import AgreementTerms
     from handsetguard.server.services import activation, agreements
+    from handsetguard.server.services.activation_store import Store
     from handsetguard.server.services.actors import SYSTEM
-    from handsetguard.server.services.credentials import authenticate
+    from handsetguard.server.services.credentials import actor_from_row
 
+    store, token = Store(env.db), factory["Authorization"].split()[1]
     body = ActivationIn(**env.unit(territory="LK"))
-    with env.db.read_conn() as conn:
-        actor = authenticate(conn, factory["Authorization"].split()[1], env.clock.now())
-        plan = activation._plan(conn, actor, body, env.clock.now(), None)
-    assert isinstance(plan, activation._Plan)
-    agreement_id = plan.agreement["id"]
-    current = env.ok("GET", f"/v1/agreements/{agreement_id}", env.admin)["terms"]
+    credential_id = parse_token(token)[0]  # type: ignore[index]
+    snap = store.read(credential_id, body.serial, (body.imei1, body.imei2), None)
+    actor = actor_from_row(snap.credential, token, env.clock.now())
+    unit = activation._plan(snap, actor, body, env.clock.now(), None)  # type: ignore[arg-type]
+    current = env.ok("GET", f"/v1/agreements/{unit.agreement_id}", env.admin)["terms"]
     terms = AgreementTerms.model_validate({**current, "territories": ["IN"]})
     with env.db.write() as s:
-        agreements.amend(s, SYSTEM, agreement_id, terms, "drop LK", env.clock.now())
-    with pytest.raises(activation._Stale), env.db.write_conn() as conn:
-        activation._commit(conn, actor, body, plan, env.clock.now())
-    # Through the front door the plan is redone against version 2: LK is no longer licensed.
+        agreements.amend(s, SYSTEM, unit.agreement_id, terms, "drop LK", env.clock.now())
+    # The guard sees version 2 and writes nothing ...
+    assert store.write(unit) is None
+    assert store.agreement_state(unit.agreement_id) == ("active", 2)
+    assert _counts(env) == (0, 0, 0, 0)
+    # ... and through the front door the plan is redone: LK is no longer licensed.
     response = env.client.post("/v1/activations", json=body.model_dump(), headers=factory)
     assert _code(response) == (403, "territory_not_licensed")
     assert _counts(env) == (0, 0, 0, 0)

@@ -16,6 +16,7 @@ from handsetguard.server.cli import register
 from handsetguard.server.config import Settings
 from handsetguard.server.core.offline import load_keys
 from handsetguard.server.db import Database
+from handsetguard.server.migrate import head_revision
 from tests.server.conftest import Env
 
 
@@ -37,7 +38,7 @@ def test_init_then_audit_verify_and_second_init_refused(cli: typer.Typer, tmp_pa
     assert again.exit_code == 2 and "already initialised" in again.output
     assert token not in again.output
     migrated = runner.invoke(cli, ["server", "migrate", "--database-url", url])
-    assert "revision 0001" in migrated.output
+    assert f"revision {head_revision()}" in migrated.output
     ok = runner.invoke(cli, ["server", "audit", "verify", "--database-url", url])
     assert ok.exit_code == 0 and "2 entries" in ok.output
     db = Database(Settings(database_url=url))

@@ -17,6 +17,7 @@ EXPECTED = {
         "RateLimitedError",
         "RefusedError",
         "ServiceError",
+        "UnavailableError",
     ],
     "handsetguard.server.cli": ["register"],
 }

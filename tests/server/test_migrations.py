@@ -8,14 +8,14 @@ from sqlalchemy import inspect
 
 from handsetguard.server.config import Settings
 from handsetguard.server.db import Database
-from handsetguard.server.migrate import _config, current_revision, upgrade
+from handsetguard.server.migrate import _config, current_revision, head_revision, upgrade
 from handsetguard.server.models import Base
 
 
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     db = Database(Settings(database_url=db_url))
     try:
-        assert current_revision(db.write_engine) == "0001"
+        assert current_revision(db.write_engine) == head_revision() == "0002"
         config = _config()
         with db.write_engine.connect() as connection:
             config.attributes["connection"] = connection

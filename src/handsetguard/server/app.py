@@ -18,7 +18,7 @@ from handsetguard.server.clock import Clock, SystemClock
 from handsetguard.server.config import Settings
 from handsetguard.server.context import AppContext, RateLimiter
 from handsetguard.server.db import Database
-from handsetguard.server.errors import RateLimitedError, ServiceError
+from handsetguard.server.errors import RateLimitedError, ServiceError, UnavailableError
 from handsetguard.server.middleware import BodyLimit, RequestMetrics
 from handsetguard.server.routes import (
     activations,
@@ -60,7 +60,8 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if isinstance(exc, RateLimitedError) else {}
+        retry = isinstance(exc, RateLimitedError | UnavailableError)
+        headers = {"Retry-After": "1"} if retry else {}
         return _error(exc.status, exc.code, exc.message, exc.details, **headers)
 
     @app.exception_handler(RequestValidationError)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from handsetguard.server.clock import Clock
 from handsetguard.server.config import Settings
 from handsetguard.server.db import Database
+from handsetguard.server.services.activation_store import Store
 from handsetguard.server.services.attestation import ChainCheck
 
 __all__ = ["AppContext", "Metrics", "RateLimiter"]
@@ -71,3 +72,8 @@ class AppContext:
     attestation: ChainCheck
     metrics: Metrics = field(default_factory=Metrics)
     limiter: RateLimiter | None = None
+    store: Store = field(init=False)
+    """The activation hot path's statements for ``db``."""
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.db)

@@ -92,6 +92,20 @@ class Database:
         database = make_url(url).database if self.sqlite else None
         self._lock_path = f"{database}.writelock" if database and database != ":memory:" else None
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        # The activation hot path's own pool on PostgreSQL: autocommit, so that a statement
+        # is its own transaction (no BEGIN/COMMIT round trips), and no pre-ping (a broken
+        # connection is invalidated when it fails; see dbapi()).
+        self.autocommit_engine = (
+            None
+            if self.sqlite
+            else create_engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=settings.pool_size,
+                max_overflow=0,
+                pool_timeout=60,
+            )
+        )
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -131,11 +145,47 @@ class Database:
             yield conn
 
     @contextmanager
+    def dbapi(self, *, write: bool = False) -> Iterator[Any]:
+        """A bare DBAPI connection, for the activation hot path whose statements are written
+        per dialect (``services/activation_store.py``).
+
+        PostgreSQL: an autocommit psycopg connection (each statement is its own transaction
+        unless the caller opens one). SQLite: a transaction is open for the block — ``BEGIN
+        IMMEDIATE`` under the writer locks when ``write``, else a plain ``BEGIN`` (one
+        snapshot for the reads) — committed when the block ends, rolled back if it raises.
+        A connection that failed with the driver's OperationalError is discarded.
+        """
+        engine = self.autocommit_engine or (self.write_engine if write else self.read_engine)
+        broken = engine.dialect.loaded_dbapi.OperationalError
+        locks = (self._writer_lock, self._file_lock()) if write else (nullcontext(), nullcontext())
+        with locks[0], locks[1]:
+            fairy = engine.raw_connection()
+            try:
+                conn: Any = fairy.driver_connection
+                if self.sqlite:
+                    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                    try:
+                        yield conn
+                        conn.execute("COMMIT")
+                    finally:
+                        if conn.in_transaction:  # the block raised, or COMMIT failed
+                            conn.execute("ROLLBACK")
+                else:
+                    yield conn
+            except broken:
+                fairy.invalidate()
+                raise
+            finally:
+                fairy.close()
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
         self.write_engine.dispose()
+        if self.autocommit_engine is not None:
+            self.autocommit_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

@@ -8,11 +8,11 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from handsetguard.server.context import AppContext
-from handsetguard.server.errors import RateLimitedError
+from handsetguard.server.errors import AuthError, RateLimitedError
 from handsetguard.server.services import credentials
 from handsetguard.server.services.actors import Actor
 
-__all__ = ["Ctx", "CurrentActor", "Limit", "get_ctx"]
+__all__ = ["BearerToken", "Ctx", "CurrentActor", "Limit", "admit", "get_ctx"]
 
 _bearer = HTTPBearer(auto_error=False, description="hgk_… token from POST /v1/credentials")
 
@@ -31,12 +31,30 @@ def current_actor(
 ) -> Actor:
     with ctx.db.read_conn() as conn:
         actor = credentials.authenticate(conn, auth.credentials if auth else None, ctx.clock.now())
-    if ctx.limiter is not None and not ctx.limiter.allow(actor.credential_id):
-        raise RateLimitedError("rate_limited", "too many requests for this credential")
+    admit(ctx, actor)
     return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def bearer_token(
+    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token, for a handler that authenticates it itself (the activation hot path
+    reads the credential in the same round trip as everything else)."""
+    if auth is None or not auth.credentials:
+        raise AuthError("missing_credential", "send Authorization: Bearer <token>")
+    return auth.credentials
+
+
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+def admit(ctx: AppContext, actor: Actor) -> None:
+    """The per-credential rate limit."""
+    if ctx.limiter is not None and not ctx.limiter.allow(actor.credential_id):
+        raise RateLimitedError("rate_limited", "too many requests for this credential")
 
 
 async def _limit(

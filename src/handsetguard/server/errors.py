@@ -16,6 +16,7 @@ __all__ = [
     "RateLimitedError",
     "RefusedError",
     "ServiceError",
+    "UnavailableError",
 ]
 
 
@@ -79,3 +80,9 @@ class RefusedError(ServiceError):
 
 class RateLimitedError(ServiceError):
     status = 429
+
+
+class UnavailableError(ServiceError):
+    """The database cannot be reached or stayed locked; nothing was saved, retry."""
+
+    status = 503

@@ -7,9 +7,10 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-__all__ = ["current_revision", "upgrade"]
+__all__ = ["current_revision", "head_revision", "upgrade"]
 
 
 def _config() -> Config:
@@ -34,3 +35,10 @@ def current_revision(engine: Engine) -> str | None:
             return None
         row = connection.exec_driver_sql("SELECT version_num FROM alembic_version").first()
         return None if row is None else str(row[0])
+
+
+def head_revision() -> str:
+    """The newest bundled migration."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head

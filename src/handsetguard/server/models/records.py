@@ -31,13 +31,14 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """One row (id 1): the chain's last sequence number and hash. Appenders lock it, so the
-    chain stays linear with several API processes."""
+    """One row (id 1): the chain's last sequence number and hash, and the hash before it.
+    Appenders lock it, so the chain stays linear with several API processes."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default="0" * 64)
 
 
 class RoyaltyClosure(Base):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Response
 
-from handsetguard.server.deps import Ctx, CurrentActor
+from handsetguard.server.deps import BearerToken, Ctx, CurrentActor, admit
 from handsetguard.server.errors import ServiceError
 from handsetguard.server.schemas.common import ErrorOut
 from handsetguard.server.schemas.devices import ActivationIn, ActivationOut, NonceOut
@@ -27,13 +29,16 @@ def issue_nonce(ctx: Ctx, actor: CurrentActor) -> NonceOut:
 
 
 @router.post("", status_code=201, responses=REFUSALS)
-def activate(
-    body: ActivationIn, ctx: Ctx, actor: CurrentActor, response: Response
-) -> ActivationOut:
+def activate(body: ActivationIn, ctx: Ctx, token: BearerToken, response: Response) -> ActivationOut:
     """Activate one unit. Retrying the same unit returns the same signed activation (200)."""
     try:
         outcome = activation.activate(
-            ctx.db, actor, body, ctx.clock.now(), attestation=ctx.attestation
+            ctx.store,
+            token,
+            body,
+            ctx.clock.now(),
+            attestation=ctx.attestation,
+            admit=partial(admit, ctx),
         )
     except ServiceError as exc:
         ctx.metrics.activations.labels(exc.code).inc()

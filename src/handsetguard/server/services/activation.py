@@ -1,117 +1,71 @@
 """Factory activation: one call, one write transaction, one signed proof.
 
-Two phases, so that the serialised part is short (on SQLite in two transactions, since its
-write transaction is exclusive; on PostgreSQL in one, which saves round trips — the plan's
-reads lock nothing):
+1. *Read* (no lock; :meth:`Store.read`, one round trip on PostgreSQL): the credential, any
+   device holding the serial or an IMEI with its stored activation, the partner's
+   agreements, the active signing key, the nonce.
+2. *Plan* (Python, no database): the credential is authenticated and its scope checked;
+   the identity is validated (IMEI Luhn, serial, model, territory); idempotency — the same
+   unit already activated by the same partner returns its stored signed activation, and an
+   identifier held by any other unit is ``duplicate_device``; the nonce is checked; the
+   agreement's status, term, territory, model and TAC are checked against agreement
+   *version v*; an attestation chain is verified; the activation is signed.
+3. *Write* (:meth:`Store.write`, one statement on PostgreSQL): the nonce is consumed
+   (single use); the guarded counter ``UPDATE agreements SET used = used + 1 WHERE id = …
+   AND used < unit_limit AND status = 'active' AND version = v`` — its row lock serialises
+   concurrent activations of one agreement and its condition is re-checked on the latest
+   row, so the quota can never be oversold (a CHECK constraint backs it up); the device and
+   its IMEIs (UNIQUE serial; IMEI primary key — one namespace for IMEI 1 and 2), the
+   activation (UNIQUE per device and per counter value) and the audit entry. All of it
+   commits together, or nothing does.
 
-1. *Plan* (reads): identity checks (IMEI Luhn, serial, model, territory);
-   idempotency — the same unit already activated by the same partner returns its stored
-   signed activation, and any identifier held by another unit is ``duplicate_device``; the
-   nonce is looked up; the agreement's status, term, territory, model and TAC are checked
-   against agreement *version v*; an attestation chain is verified; the signing key is read.
-2. *Commit* (writes; ``BEGIN IMMEDIATE`` on SQLite): the nonce is consumed
-   (single use); device and IMEIs are inserted (UNIQUE serial; IMEI primary key — one
-   namespace for IMEI 1 and 2); then the guarded counter
-   ``UPDATE agreements SET used = used + 1 WHERE id = … AND used < unit_limit AND
-   status = 'active' AND version = v RETURNING used`` — its row lock serialises concurrent
-   activations of one agreement and its condition is re-checked on the latest row, so the
-   quota can never be oversold (a CHECK constraint backs it up); then the activation (UNIQUE
-   per device and per counter value) and the audit entry. All of it commits together.
-
-If the agreement changed between the phases (amended, suspended) the plan is redone; a
-UNIQUE violation (the same unit sent twice at once) rolls everything back, counter
-included, and is answered like a retry: the stored activation, or ``duplicate_device``.
+If the guard refuses because the agreement changed after the read (amended, suspended),
+the whole thing is redone; a UNIQUE violation (the same unit sent twice at once) writes
+nothing, counter included, and is answered like a retry: the stored activation, or
+``duplicate_device``.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import (
-    Connection,
-    RowMapping,
-    Table,
-    bindparam,
-    insert,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from handsetguard.server.core.envelope import ACTIVATION_TYPE, sign_envelope
-from handsetguard.server.db import Database
-from handsetguard.server.errors import ConflictError, InvalidInputError, RefusedError
-from handsetguard.server.models import Activation, Agreement, Device, DeviceImei, Nonce
+from handsetguard.server.core.tokens import parse_token
+from handsetguard.server.errors import (
+    AuthError,
+    ConflictError,
+    InvalidInputError,
+    RefusedError,
+    ServiceError,
+)
+from handsetguard.server.models import Nonce
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services import audit, keys
+from handsetguard.server.services.activation_store import (
+    Conflict,
+    NonceLost,
+    Snapshot,
+    Store,
+    Unit,
+)
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.common import new_id
+from handsetguard.server.services.credentials import actor_from_row
 from handsetguard.server.services.licence_checks import (
     check_scope,
     check_terms,
-    rate_for,
     validate_identity,
 )
 
-__all__ = ["Issued", "Outcome", "activate", "find_existing", "issue_nonce"]
+__all__ = ["Issued", "Outcome", "activate", "issue_nonce"]
 
 ATTEMPTS = 3
-
-# The hot path's statements, built once (immutable; no engine is involved): per call only
-# parameters change, so SQLAlchemy's compiled cache is hit and nothing is rebuilt.
-_devices = cast(Table, Device.__table__)
-_imeis = cast(Table, DeviceImei.__table__)
-_activations = cast(Table, Activation.__table__)
-_agreements = cast(Table, Agreement.__table__)
-_INSERT_DEVICE = insert(_devices)
-_INSERT_IMEI = insert(_imeis)
-_INSERT_ACTIVATION = insert(_activations)
-_COUNT = (
-    update(_agreements)
-    .where(
-        _agreements.c.id == bindparam("agreement_id"),
-        _agreements.c.used < _agreements.c.unit_limit,
-        _agreements.c.status == "active",
-        _agreements.c.version == bindparam("agreement_version"),
-    )
-    .values(used=_agreements.c.used + 1)
-    .returning(_agreements.c.used)
-)
-_EXISTING = select(
-    _devices.c.id,
-    _devices.c.partner_id,
-    _devices.c.serial,
-    _devices.c.imei1,
-    _devices.c.imei2,
-    _devices.c.model_code,
-    _devices.c.territory,
-    _devices.c.status,
-).where(
-    or_(
-        _devices.c.serial == bindparam("serial"),
-        _devices.c.id.in_(
-            select(_imeis.c.device_id).where(_imeis.c.imei.in_(bindparam("imeis", expanding=True)))
-        ),
-    )
-)
-_PARTNER_AGREEMENTS = select(*_agreements.c).where(
-    _agreements.c.partner_id == bindparam("partner_id")
-)
-_AGREEMENT = _PARTNER_AGREEMENTS.where(_agreements.c.id == bindparam("agreement_id"))
-_STORED = select(
-    _activations.c.id,
-    _activations.c.device_id,
-    _activations.c.kid,
-    _activations.c.token,
-    _activations.c.overage,
-).where(_activations.c.device_id == bindparam("device_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,98 +85,51 @@ class Outcome:
     replayed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    agreement: dict[str, Any]
-    kid: str
-    key: Ed25519PrivateKey
-
-
-class _Stale(Exception):
-    """The agreement changed between plan and commit."""
-
-
-def find_existing(conn: Connection, actor: Actor, body: ActivationIn) -> Outcome | None:
-    imeis = [i for i in (body.imei1, body.imei2) if i is not None]
-    held = select(DeviceImei.device_id).where(DeviceImei.imei.in_(imeis))
-    devices = conn.execute(
-        select(
-            Device.id,
-            Device.partner_id,
-            Device.serial,
-            Device.imei1,
-            Device.imei2,
-            Device.model_code,
-            Device.territory,
-            Device.status,
-        ).where(or_(Device.serial == body.serial, Device.id.in_(held)))
-    ).all()
-    if not devices:
+def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | None:
+    """The stored activation when this unit was already activated by this partner."""
+    if not snap.devices:
         return None
-    device = devices[0]
+    device = snap.devices[0]
     same = (
-        len(devices) == 1
-        and device.partner_id == actor.partner_id
-        and (device.serial, device.imei1, device.imei2) == (body.serial, body.imei1, body.imei2)
-        and (device.model_code, device.territory) == (body.model_code, body.territory)
+        len(snap.devices) == 1
+        and device["partner_id"] == actor.partner_id
+        and (device["serial"], device["imei1"], device["imei2"])
+        == (body.serial, body.imei1, body.imei2)
+        and (device["model_code"], device["territory"]) == (body.model_code, body.territory)
     )
     if not same:
         raise ConflictError(
             "duplicate_device", "the serial or an IMEI already belongs to another activated unit"
         )
-    if device.status == "revoked":
-        raise RefusedError("device_revoked", f"device {device.id} was revoked")
-    row = conn.execute(
-        select(
-            Activation.id,
-            Activation.device_id,
-            Activation.kid,
-            Activation.token,
-            Activation.overage,
-        ).where(Activation.device_id == device.id)
-    ).one()
-    return Outcome(Issued(*row), replayed=True)
+    if device["status"] == "revoked":
+        raise RefusedError("device_revoked", f"device {device['id']} was revoked")
+    # The device was read before its activation, and both commit together: it is there.
+    stored = next(s for s in snap.stored if s["device_id"] == device["id"])
+    issued = Issued(
+        stored["id"], stored["device_id"], stored["kid"], stored["token"], stored["overage"]
+    )
+    return Outcome(issued, replayed=True)
 
 
-def _check_nonce(conn: Connection, actor: Actor, nonce: str, now: datetime) -> None:
-    row = conn.execute(
-        select(Nonce.credential_id, Nonce.used_at, Nonce.expires_at).where(Nonce.value == nonce)
-    ).first()
-    if row is None or row.credential_id != actor.credential_id:
+def _check_nonce(row: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
+    if row is None or row["credential_id"] != actor.credential_id:
         raise RefusedError("nonce_unknown", "the nonce was not issued to this credential")
-    if row.used_at is not None:
+    if row["used_at"] is not None:
         raise RefusedError("nonce_replayed", "the nonce was already used")
-    if row.expires_at <= now:
+    if row["expires_at"] <= now:
         raise RefusedError("nonce_expired", "the nonce has expired; request a new one")
 
 
-def _consume_nonce(conn: Connection, actor: Actor, nonce: str, now: datetime) -> None:
-    consumed = conn.execute(
-        update(Nonce)
-        .where(
-            Nonce.value == nonce,
-            Nonce.credential_id == actor.credential_id,
-            Nonce.used_at.is_(None),
-            Nonce.expires_at > now,
-        )
-        .values(used_at=now)
-    )
-    if consumed.rowcount != 1:
-        _check_nonce(conn, actor, nonce, now)  # raises with the reason
-        raise RefusedError("nonce_replayed", "the nonce was already used")
-
-
-def _resolve_agreement(conn: Connection, actor: Actor, body: ActivationIn) -> RowMapping:
-    params = {"partner_id": actor.partner_id}
+def _resolve_agreement(snap: Snapshot, actor: Actor, body: ActivationIn) -> dict[str, Any]:
     wanted = body.agreement_id or actor.agreement_id
     if wanted is not None:
-        found = conn.execute(_AGREEMENT, {**params, "agreement_id": wanted}).mappings().first()
+        found = next((a for a in snap.agreements if a["id"] == wanted), None)
         if found is None:
             raise RefusedError("agreement_not_found", f"no agreement {wanted} for this partner")
         return found
     candidates = [
         a
-        for a in conn.execute(_PARTNER_AGREEMENTS, params).mappings()
+        for a in snap.agreements
         if any(m["model_code"] == body.model_code for m in a["device_models"])
     ]
     if not candidates:
@@ -234,17 +141,14 @@ def _resolve_agreement(conn: Connection, actor: Actor, body: ActivationIn) -> Ro
 
 
 def _plan(
-    conn: Connection, actor: Actor, body: ActivationIn, now: datetime, attestation: ChainCheck
-) -> _Plan | Outcome:
-    existing = find_existing(conn, actor, body)
-    if existing is not None:
-        return existing
+    snap: Snapshot, actor: Actor, body: ActivationIn, now: datetime, attestation: ChainCheck
+) -> Unit:
     if body.attestation_chain is not None and body.nonce is None:
         raise InvalidInputError("nonce_required", "an attestation chain needs the server nonce")
     if body.nonce is not None:
-        _check_nonce(conn, actor, body.nonce, now)
-    agreement = _resolve_agreement(conn, actor, body)
-    check_terms(agreement, body, now)
+        _check_nonce(snap.nonce, actor, now)
+    a = _resolve_agreement(snap, actor, body)
+    check_terms(a, body, now)
     if body.attestation_chain is not None and body.nonce is not None:
         attestation(
             body.attestation_chain,
@@ -253,69 +157,10 @@ def _plan(
             imeis=(body.imei1, body.imei2),
             at=now,
         )
-    kid, key = keys.active_signer(conn)
-    fields = (
-        "id",
-        "partner_id",
-        "version",
-        "quota",
-        "unit_limit",
-        "overage_policy",
-        "modules",
-        "brand_assets",
-        "royalty_tiers",
-        "currency",
-    )
-    return _Plan({f: agreement[f] for f in fields}, kid, key)
-
-
-def _count(conn: Connection, plan: _Plan) -> int:
-    a = plan.agreement
-    params = {"agreement_id": a["id"], "agreement_version": a["version"]}
-    seq = conn.execute(_COUNT, params).scalar_one_or_none()
-    if seq is not None:
-        return int(seq)
-    now_row = conn.execute(
-        select(Agreement.status, Agreement.version).where(Agreement.id == a["id"])
-    ).one()
-    if tuple(now_row) != ("active", a["version"]):
-        raise _Stale
-    raise RefusedError(
-        "quota_exhausted",
-        f"the agreement's {a['unit_limit']} units are used up "
-        f"(quota {a['quota']}, overage {a['overage_policy']})",
-    )
-
-
-def _commit(
-    conn: Connection, actor: Actor, body: ActivationIn, plan: _Plan, now: datetime
-) -> Outcome:
-    if body.nonce is not None:
-        _consume_nonce(conn, actor, body.nonce, now)
-    a = plan.agreement
+    if snap.signer is None:
+        raise ServiceError("no_signing_key", "no active signing key: run `server init`")
+    kid, key = snap.signer[0], keys.private_key(*snap.signer)
     device_id, activation_id = new_id(), new_id()
-    conn.execute(
-        _INSERT_DEVICE,
-        {
-            "id": device_id,
-            "serial": body.serial,
-            "imei1": body.imei1,
-            "imei2": body.imei2,
-            "model_code": body.model_code,
-            "territory": body.territory,
-            "partner_id": a["partner_id"],
-            "agreement_id": a["id"],
-            "factory_line": body.factory_line or actor.factory_line,
-            "activated_at": now,
-            "status": "active",
-        },
-    )
-    conn.execute(
-        _INSERT_IMEI,
-        [{"imei": i, "device_id": device_id} for i in (body.imei1, body.imei2) if i],
-    )
-    seq = _count(conn, plan)
-    overage = seq > a["quota"]
     payload = {
         "activation_id": activation_id,
         "device": {
@@ -330,79 +175,110 @@ def _commit(
         "agreement": {"id": a["id"], "version": a["version"]},
         "modules": sorted(a["modules"]),
         "brand_assets": sorted(a["brand_assets"]),
-        "overage": overage,
         "attested": body.attestation_chain is not None,
         "issued_at": now.isoformat(),
     }
-    values = {
-        "id": activation_id,
-        "device_id": device_id,
-        "partner_id": a["partner_id"],
+    # Whether this unit is overage is known once counted: sign each outcome still possible.
+    # Counters only grow under one version, so a count already at the quota means overage.
+    possible = {False, True} if a["unit_limit"] > a["quota"] else {False}
+    if a["used"] >= a["quota"]:
+        possible = {True}
+    signed = {o: sign_envelope(key, ACTIVATION_TYPE, {**payload, "overage": o}) for o in possible}
+    after = {
+        "serial": body.serial,
         "agreement_id": a["id"],
-        "agreement_version": a["version"],
-        "seq": seq,
-        "overage": overage,
-        "territory": body.territory,
-        "model_code": body.model_code,
-        "unit_rate": rate_for(a["royalty_tiers"], seq),
-        "currency": a["currency"],
-        "issued_at": now,
-        "credential_id": actor.credential_id,
-        "kid": plan.kid,
-        "token": sign_envelope(plan.key, ACTIVATION_TYPE, payload),
-        "attested": body.attestation_chain is not None,
+        "seq": audit.Hole("counter"),
+        "overage": audit.Hole("overage"),
+        "activation_id": activation_id,
     }
-    conn.execute(_INSERT_ACTIVATION, values)
-    audit.append(
-        conn,
-        actor,
-        at=now,
-        action="device.activate",
-        target=("device", device_id),
+    return Unit(
+        device_id=device_id,
+        activation_id=activation_id,
+        serial=body.serial,
+        imei1=body.imei1,
+        imei2=body.imei2,
+        model_code=body.model_code,
+        territory=body.territory,
+        factory_line=body.factory_line or actor.factory_line,
         partner_id=a["partner_id"],
-        after={
-            "serial": body.serial,
-            "agreement_id": a["id"],
-            "seq": seq,
-            "overage": overage,
-            "activation_id": activation_id,
-        },
+        agreement_id=a["id"],
+        version=a["version"],
+        quota=a["quota"],
+        unit_limit=a["unit_limit"],
+        overage_policy=a["overage_policy"],
+        tiers=a["royalty_tiers"],
+        currency=a["currency"],
+        credential_id=actor.credential_id,
+        actor_role=actor.role.value,
+        kid=kid,
+        token=signed.get(False) or signed[True],
+        token_overage=signed.get(True) or signed[False],
+        attested=body.attestation_chain is not None,
+        nonce=body.nonce,
+        now=now,
+        audit_fields=audit.entry_fields(
+            audit.Hole("entry_seq"),
+            now,
+            actor,
+            "device.activate",
+            ("device", device_id),
+            a["partner_id"],
+            None,
+            after,
+        ),
     )
-    issued = Issued(activation_id, device_id, plan.kid, values["token"], overage)
-    return Outcome(issued, replayed=False)
 
 
 def activate(
-    db: Database, actor: Actor, body: ActivationIn, now: datetime, *, attestation: ChainCheck
+    store: Store,
+    token: str,
+    body: ActivationIn,
+    now: datetime,
+    *,
+    attestation: ChainCheck,
+    admit: Callable[[Actor], None] | None = None,
 ) -> Outcome:
-    """Opens its own transactions (a read, then one write); see the module docstring."""
-    check_scope(actor, body)
-    validate_identity(body)
-    for _ in range(ATTEMPTS):
+    """Authenticate ``token`` and activate the unit; see the module docstring. ``admit``
+    (the rate limiter) sees the actor once it is authenticated."""
+    parsed = parse_token(token)
+    if parsed is None:
+        raise AuthError("invalid_credential", "unknown credential")
+    conflicted = False
+    for attempt in range(ATTEMPTS):
+        snap = store.read(parsed[0], body.serial, (body.imei1, body.imei2), body.nonce)
+        actor = actor_from_row(snap.credential, token, now)
+        if attempt == 0 and admit is not None:
+            admit(actor)
+        check_scope(actor, body)
+        validate_identity(body)
+        existing = _existing(snap, actor, body)
+        if existing is not None:
+            return existing
+        if conflicted:
+            break
+        unit = _plan(snap, actor, body, now, attestation)
         try:
-            if not db.sqlite:
-                # PostgreSQL: plan and commit in one transaction (fewer round trips); the
-                # plan's reads take no lock, so the counter row is still locked only late.
-                with db.write_conn() as conn:
-                    plan = _plan(conn, actor, body, now, attestation)
-                    if isinstance(plan, Outcome):
-                        return plan
-                    return _commit(conn, actor, body, plan, now)
-            # SQLite: the write transaction is exclusive; keep the plan out of it.
-            with db.read_conn() as conn:
-                plan = _plan(conn, actor, body, now, attestation)
-            if isinstance(plan, Outcome):
-                return plan
-            with db.write_conn() as conn:
-                return _commit(conn, actor, body, plan, now)
-        except _Stale:
+            written = store.write(unit)
+        except Conflict:
+            conflicted = True  # read again: the same unit (a retry) or another one's ids
             continue
-        except IntegrityError:
-            with db.read_conn() as conn:
-                found = find_existing(conn, actor, body)
-            if found is not None:
-                return found
-            raise ConflictError("conflict", "a concurrent change conflicted; retry") from None
+        except NonceLost:
+            continue  # read again: the nonce is now used (or gone)
+        if written is not None:
+            token_out = unit.token_overage if written.overage else unit.token
+            issued = Issued(
+                unit.activation_id, unit.device_id, unit.kid, token_out, written.overage
+            )
+            return Outcome(issued, replayed=False)
+        if store.agreement_state(unit.agreement_id) == ("active", unit.version):
+            raise RefusedError(
+                "quota_exhausted",
+                f"the agreement's {unit.unit_limit} units are used up "
+                f"(quota {unit.quota}, overage {unit.overage_policy})",
+            )
+        # The agreement changed since the read (amended, suspended): plan again.
+    if conflicted:
+        raise ConflictError("conflict", "a concurrent change conflicted; retry")
     raise ConflictError("agreement_changing", "the agreement kept changing; retry")
 
 

@@ -22,7 +22,18 @@ from handsetguard.server.core.envelope import canonical_json
 from handsetguard.server.models import AuditEntry, AuditHead
 from handsetguard.server.services.actors import Actor
 
-__all__ = ["GENESIS", "ChainReport", "append", "entry_hash", "list_entries", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "ChainReport",
+    "Hole",
+    "append",
+    "entry_fields",
+    "entry_hash",
+    "entry_template",
+    "fill_holes",
+    "list_entries",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 
@@ -32,8 +43,15 @@ _INSERT = insert(cast(Table, AuditEntry.__table__))
 _ADVANCE = (
     update(_head)
     .where(_head.c.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), prev_hash=bindparam("old_hash"))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """A value of an entry that the database fills in; see :func:`entry_template`."""
+
+    name: str
 
 
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -55,6 +73,31 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def entry_fields(
+    seq: int | Hole,
+    at: datetime,
+    actor: Actor,
+    action: str,
+    target: tuple[str, str],
+    partner_id: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The hashed fields of one entry (the columns of ``audit_log`` but the two hashes)."""
+    return {
+        "seq": seq,
+        "at": at.isoformat(),
+        "actor_id": actor.credential_id,
+        "actor_role": actor.role.value,
+        "action": action,
+        "target_type": target[0],
+        "target_id": target[1],
+        "partner_id": partner_id,
+        "before": before,
+        "after": after,
+    }
+
+
 def append(
     session: Session | Connection,
     actor: Actor,
@@ -72,22 +115,38 @@ def append(
     if isinstance(session, Session):
         session.flush()  # pending rows first: the head lock is the transaction's last lock
     seq, prev = session.execute(_HEAD).one()
-    fields = {
-        "seq": seq + 1,
-        "at": at.isoformat(),
-        "actor_id": actor.credential_id,
-        "actor_role": actor.role.value,
-        "action": action,
-        "target_type": target[0],
-        "target_id": target[1],
-        "partner_id": partner_id,
-        "before": before,
-        "after": after,
-    }
+    fields = entry_fields(seq + 1, at, actor, action, target, partner_id, before, after)
     digest = entry_hash(prev, fields)
-    session.execute(insert(AuditEntry).values(**fields, prev_hash=prev, hash=digest))
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq + 1, hash=digest))
+    session.execute(_INSERT, {**fields, "prev_hash": prev, "hash": digest})
+    session.execute(_ADVANCE, {"new_seq": seq + 1, "new_hash": digest, "old_hash": prev})
     return int(seq) + 1
+
+
+def entry_template(fields: dict[str, Any], holes: Sequence[str]) -> list[bytes]:
+    """The canonical JSON of an entry cut at its holes (:class:`Hole` values, at any depth):
+    values only the database knows, such as the entry's own sequence number or a counter, so
+    that one statement can fill them in and hash the entry. Returns the text between the
+    holes, which must occur once each and in the order given (ValueError otherwise)."""
+    stand_ins = {name: f"\x00hole:{name}\x00" for name in holes}
+    marks = [canonical_json(stand_ins[name]).decode() for name in holes]
+    rest = canonical_json(fill_holes(fields, stand_ins)).decode()
+    parts: list[bytes] = []
+    for name, mark in zip(holes, marks, strict=True):
+        before, found, rest = rest.partition(mark)
+        if not found or mark in rest or any(m in before for m in marks):
+            raise ValueError(f"audit template: hole {name!r} missing, repeated or out of order")
+        parts.append(before.encode())
+    parts.append(rest.encode())
+    return parts
+
+
+def fill_holes(value: Any, values: dict[str, Any]) -> Any:
+    """``value`` with each :class:`Hole` (at any depth) replaced by ``values[hole.name]``."""
+    if isinstance(value, dict):
+        return {k: fill_holes(v, values) for k, v in value.items()}
+    if isinstance(value, Hole):
+        return values[value.name]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +23,19 @@ from handsetguard.server.services import audit
 from handsetguard.server.services.actors import GLOBAL_ROLES, Actor, Role, require
 from handsetguard.server.services.common import page, scoped, visible
 
-__all__ = ["CredentialSpec", "authenticate", "describe", "issue", "list_credentials", "revoke"]
+__all__ = [
+    "LOOKUP_COLUMNS",
+    "CredentialSpec",
+    "actor_from_row",
+    "authenticate",
+    "describe",
+    "issue",
+    "list_credentials",
+    "revoke",
+]
 
 PARTNER_ISSUABLE = frozenset({Role.FACTORY, Role.SUPPORT})
-_LOOKUP = select(
+LOOKUP_COLUMNS = (
     Credential.id,
     Credential.role,
     Credential.partner_id,
@@ -35,7 +45,9 @@ _LOOKUP = select(
     Credential.secret_hash,
     Credential.expires_at,
     Credential.revoked_at,
-).where(Credential.id == bindparam("credential_id"))
+)
+"""What :func:`actor_from_row` needs of a credential."""
+_LOOKUP = select(*LOOKUP_COLUMNS).where(Credential.id == bindparam("credential_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,32 +136,27 @@ def authenticate(conn: Connection | Session, token: str | None, now: datetime) -
     parsed = parse_token(token)
     row = None
     if parsed is not None:
-        row = conn.execute(
-            select(
-                Credential.id,
-                Credential.role,
-                Credential.partner_id,
-                Credential.agreement_id,
-                Credential.model_code,
-                Credential.factory_line,
-                Credential.secret_hash,
-                Credential.expires_at,
-                Credential.revoked_at,
-            ).where(Credential.id == parsed[0])
-        ).first()
-    if parsed is None or row is None or not secret_matches(parsed[1], row.secret_hash):
+        row = conn.execute(_LOOKUP, {"credential_id": parsed[0]}).mappings().first()
+    return actor_from_row(row, token, now)
+
+
+def actor_from_row(row: Mapping[Any, Any] | None, token: str, now: datetime) -> Actor:
+    """The actor of ``token`` given its credential's row (the ``_LOOKUP`` columns), looked
+    up by whoever holds the connection; every refusal is a 401 with its reason."""
+    parsed = parse_token(token)
+    if parsed is None or row is None or not secret_matches(parsed[1], row["secret_hash"]):
         raise AuthError("invalid_credential", "unknown credential")
-    if row.revoked_at is not None:
-        raise AuthError("credential_revoked", f"credential {row.id} was revoked")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise AuthError("credential_expired", f"credential {row.id} has expired")
+    if row["revoked_at"] is not None:
+        raise AuthError("credential_revoked", f"credential {row['id']} was revoked")
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        raise AuthError("credential_expired", f"credential {row['id']} has expired")
     return Actor(
-        credential_id=row.id,
-        role=Role(row.role),
-        partner_id=row.partner_id,
-        agreement_id=row.agreement_id,
-        model_code=row.model_code,
-        factory_line=row.factory_line,
+        credential_id=row["id"],
+        role=Role(row["role"]),
+        partner_id=row["partner_id"],
+        agreement_id=row["agreement_id"],
+        model_code=row["model_code"],
+        factory_line=row["factory_line"],
     )
 
 

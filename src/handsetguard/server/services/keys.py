@@ -29,6 +29,7 @@ __all__ = [
     "active_signer",
     "create_key",
     "load_public_key",
+    "private_key",
     "public_keys",
     "retire_key",
 ]
@@ -117,13 +118,17 @@ def active_signer(session: Session | Connection) -> tuple[str, Ed25519PrivateKey
     row = session.execute(_ACTIVE).first()
     if row is None:
         raise ServiceError("no_signing_key", "no active signing key: run `server init`")
-    kid, encoded = row
+    return row[0], private_key(row[0], row[1])
+
+
+def private_key(kid: str, encoded: str) -> Ed25519PrivateKey:
+    """The key of a ``signing_keys`` row (base64 raw bytes), parsed once per process."""
     with _cache_lock:
         key = _cache.get(kid)
         if key is None:
             key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(encoded))
             _cache[kid] = key
-    return kid, key
+    return key
 
 
 def public_keys(session: Session, *, include_retired: bool = False) -> list[PublicKeyInfo]:

@@ -1,0 +1,465 @@
+"""The activation hot path's database statements, written per dialect and run on the bare
+DBAPI connection: the one request the service must answer hundreds of times a second.
+
+PostgreSQL, two round trips per activation:
+
+1. :meth:`Store.read` — one pipelined batch of reads (credential, devices holding the serial
+   or an IMEI and their stored activations, the partner's agreements, the active signing
+   key, the nonce), taking no lock.
+2. :meth:`Store.write` — *one* statement, run as its own transaction (autocommit). Its first
+   part is the guarded counter ``UPDATE agreements SET used = used + 1 WHERE id = … AND
+   version = v AND status = 'active' AND used < unit_limit RETURNING used``; every insert
+   (device, IMEIs, activation, audit entry) and the audit head's advance select *from* that
+   result, so when the guard refuses nothing at all is written, and when a UNIQUE
+   identifier is taken the whole statement rolls back, counter included. The audit entry is
+   hashed by the database (``sha256`` over the entry's canonical JSON, cut by
+   :func:`audit.entry_template` where the counter value and the entry's own sequence number
+   go), so the chain head is locked only while this one statement commits. With a nonce,
+   the nonce's consumption runs first in the same explicit transaction, which is rolled
+   back unless both succeed.
+
+SQLite is in-process, so round trips cost nothing: the reads run in one deferred
+transaction, the writes in one ``BEGIN IMMEDIATE`` transaction, statement by statement.
+
+Values are converted with the models' own SQLAlchemy types (result and bind processors),
+so what this module reads and writes is exactly what the ORM reads and writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import InstrumentedAttribute
+
+from handsetguard.server.core.envelope import canonical_json
+from handsetguard.server.db import Database
+from handsetguard.server.errors import InvalidInputError, UnavailableError
+from handsetguard.server.models import Activation, Agreement, Device, Nonce
+from handsetguard.server.services import audit
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.licence_checks import rate_for
+
+__all__ = ["Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
+
+_Attr = InstrumentedAttribute[Any]
+
+DEVICE_COLUMNS: tuple[_Attr, ...] = (
+    Device.id,
+    Device.partner_id,
+    Device.serial,
+    Device.imei1,
+    Device.imei2,
+    Device.model_code,
+    Device.territory,
+    Device.status,
+)
+STORED_COLUMNS: tuple[_Attr, ...] = (
+    Activation.id,
+    Activation.device_id,
+    Activation.kid,
+    Activation.token,
+    Activation.overage,
+)
+AGREEMENT_COLUMNS: tuple[_Attr, ...] = tuple(
+    getattr(Agreement, c.name) for c in Agreement.__table__.columns
+)
+NONCE_COLUMNS: tuple[_Attr, ...] = (Nonce.credential_id, Nonce.used_at, Nonce.expires_at)
+
+
+def _names(columns: Sequence[_Attr]) -> str:
+    return ", ".join(c.key for c in columns)
+
+
+_HELD = (
+    "SELECT id FROM devices WHERE serial = :serial "
+    "UNION SELECT device_id FROM device_imeis WHERE imei IN (:imei1, :imei2)"
+)
+_READS = {
+    "credential": f"SELECT {_names(LOOKUP_COLUMNS)} FROM credentials WHERE id = :credential_id",
+    "devices": f"SELECT {_names(DEVICE_COLUMNS)} FROM devices WHERE id IN ({_HELD})",
+    "stored": f"SELECT {_names(STORED_COLUMNS)} FROM activations WHERE device_id IN ({_HELD})",
+    "agreements": f"SELECT {_names(AGREEMENT_COLUMNS)} FROM agreements WHERE partner_id = "
+    "(SELECT partner_id FROM credentials WHERE id = :credential_id) ORDER BY id",
+    "signer": "SELECT kid, private_key FROM signing_keys WHERE status = 'active'",
+    "nonce": f"SELECT {_names(NONCE_COLUMNS)} FROM nonces WHERE value = :nonce",
+}
+_AGREEMENT_STATE = "SELECT status, version FROM agreements WHERE id = :agreement_id"
+_CONSUME_NONCE = (
+    "UPDATE nonces SET used_at = :now WHERE value = :nonce AND credential_id = :credential_id"
+    " AND used_at IS NULL AND expires_at > :now"
+)
+_GUARD = (
+    "UPDATE agreements SET used = used + 1 WHERE id = :agreement_id AND version = :version"
+    " AND status = 'active' AND used < unit_limit"
+)
+_DEVICE_FIELDS = (
+    "id, serial, imei1, imei2, model_code, territory, partner_id, agreement_id, factory_line,"
+    " activated_at, status"
+)
+_DEVICE_VALUES = (
+    ":device_id, :serial, :imei1, :imei2, :model_code, :territory, :partner_id,"
+    " :agreement_id, :factory_line, :now, 'active'"
+)
+_ACTIVATION_FIELDS = (
+    "id, device_id, partner_id, agreement_id, agreement_version, seq, overage, territory,"
+    " model_code, unit_rate, currency, issued_at, credential_id, kid, token, attested"
+)
+_AUDIT_FIELDS = (
+    "seq, at, actor_id, actor_role, action, target_type, target_id, partner_id, before, after,"
+    " prev_hash, hash"
+)
+
+# The audit entry's holes, in the order they occur in its canonical JSON (keys sorted:
+# "after" holds "overage" before "seq"; the entry's own "seq" comes after "after").
+AUDIT_HOLES = ("overage", "counter", "entry_seq")
+AFTER_HOLES = ("overage", "counter")
+
+_PG_WRITE = f"""
+WITH c AS (
+    {_GUARD} RETURNING used, used > quota AS overage
+), d AS (
+    INSERT INTO devices ({_DEVICE_FIELDS}) SELECT {_DEVICE_VALUES} FROM c
+), i AS (
+    INSERT INTO device_imeis (imei, device_id)
+    SELECT imei, :device_id FROM c, unnest(:imeis::text[]) AS imei
+), a AS (
+    INSERT INTO activations ({_ACTIVATION_FIELDS})
+    SELECT :activation_id, :device_id, :partner_id, :agreement_id, :version, c.used, c.overage,
+        :territory, :model_code,
+        (SELECT t.rate FROM unnest(:tier_from::int[], :tier_rate::text[])
+             WITH ORDINALITY AS t(from_units, rate, n)
+         WHERE c.used > t.from_units OR t.n = 1 ORDER BY t.n DESC LIMIT 1),
+        :currency, :now, :credential_id, :kid,
+        CASE WHEN c.overage THEN :token_overage ELSE :token END, :attested
+    FROM c
+), h AS (
+    UPDATE audit_head SET
+        seq = audit_head.seq + 1,
+        prev_hash = audit_head.hash,
+        hash = encode(sha256(
+            convert_to(audit_head.hash, 'UTF8') || :part0::bytea
+            || convert_to(c.overage::text, 'UTF8') || :part1::bytea
+            || convert_to(c.used::text, 'UTF8') || :part2::bytea
+            || convert_to((audit_head.seq + 1)::text, 'UTF8') || :part3::bytea
+        ), 'hex')
+    FROM c WHERE audit_head.id = 1
+    RETURNING audit_head.seq, audit_head.prev_hash, audit_head.hash, c.used, c.overage
+), l AS (
+    INSERT INTO audit_log ({_AUDIT_FIELDS})
+    SELECT h.seq, :at, :credential_id, :actor_role, 'device.activate', 'device', :device_id,
+        :partner_id, NULL,
+        (:after0::text || h.overage::text || :after1::text || h.used::text
+            || :after2::text)::json,
+        h.prev_hash, h.hash
+    FROM h
+)
+SELECT used, overage FROM c
+"""
+
+_SQLITE_WRITES = {
+    "count": f"{_GUARD} RETURNING used",
+    "device": f"INSERT INTO devices ({_DEVICE_FIELDS}) VALUES ({_DEVICE_VALUES})",
+    "imei": "INSERT INTO device_imeis (imei, device_id) VALUES (:imei, :device_id)",
+    "activation": f"INSERT INTO activations ({_ACTIVATION_FIELDS}) VALUES (:activation_id,"
+    " :device_id, :partner_id, :agreement_id, :version, :seq, :overage, :territory,"
+    " :model_code, :unit_rate, :currency, :now, :credential_id, :kid, :token, :attested)",
+    "head": "SELECT seq, hash FROM audit_head WHERE id = 1",
+    "audit": f"INSERT INTO audit_log ({_AUDIT_FIELDS}) VALUES (:seq, :at, :actor_id,"
+    " :actor_role, :action, :target_type, :target_id, :partner_id, :before, :after,"
+    " :prev_hash, :hash)",
+    "advance": "UPDATE audit_head SET seq = :seq, prev_hash = :prev_hash, hash = :hash"
+    " WHERE id = 1",
+}
+
+
+def _pyformat(sql: str) -> str:
+    """``:name`` placeholders to psycopg's ``%(name)s`` (``::type`` casts are left alone)."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
+class Conflict(Exception):
+    """A UNIQUE identifier was taken (the same unit sent twice at once, or another unit's
+    serial/IMEI): nothing was written."""
+
+
+class NonceLost(Exception):
+    """The nonce was consumed by another request between the read and the write."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one activation reads, before any lock is taken."""
+
+    credential: dict[str, Any] | None
+    devices: list[dict[str, Any]]
+    stored: list[dict[str, Any]]
+    agreements: list[dict[str, Any]]
+    signer: tuple[str, str] | None
+    """(kid, base64 raw private key) of the active signing key."""
+    nonce: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Everything the write needs: the new rows' ids and values, decided before it runs."""
+
+    device_id: str
+    activation_id: str
+    serial: str
+    imei1: str
+    imei2: str | None
+    model_code: str
+    territory: str
+    factory_line: str | None
+    partner_id: str
+    agreement_id: str
+    version: int
+    quota: int
+    unit_limit: int
+    overage_policy: str
+    tiers: list[dict[str, Any]]
+    currency: str
+    credential_id: str
+    actor_role: str
+    kid: str
+    token: str
+    token_overage: str
+    """The activation signed with ``overage: true`` (the database decides which is true)."""
+    attested: bool
+    nonce: str | None
+    now: datetime
+    audit_fields: dict[str, Any]
+    """:func:`audit.entry_fields` with :data:`AUDIT_HOLES` as :class:`audit.Hole` values."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    seq: int
+    overage: bool
+
+
+def _reader(
+    dialect: Dialect, columns: Sequence[_Attr]
+) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    names = [c.key for c in columns]
+    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+
+    def read(row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: value if process is None or value is None else process(value)
+            for name, process, value in zip(names, processors, row, strict=True)
+        }
+
+    return read
+
+
+class Store:
+    """The hot path's statements for one :class:`Database` (its dialect decides which)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        dialect = db.write_engine.dialect
+        self.dbapi = dialect.loaded_dbapi
+        self._read_as = {
+            "credential": _reader(dialect, LOOKUP_COLUMNS),
+            "devices": _reader(dialect, DEVICE_COLUMNS),
+            "stored": _reader(dialect, STORED_COLUMNS),
+            "agreements": _reader(dialect, AGREEMENT_COLUMNS),
+            "nonce": _reader(dialect, NONCE_COLUMNS),
+        }
+        stamp = Activation.issued_at.type
+        self._timestamp = stamp.dialect_impl(dialect).bind_processor(dialect)
+        if db.sqlite:
+            self._reads = dict(_READS)
+        else:
+            self._reads = {k: _pyformat(v) for k, v in _READS.items()}
+        self._agreement_state = _AGREEMENT_STATE if db.sqlite else _pyformat(_AGREEMENT_STATE)
+        self._consume_nonce = _CONSUME_NONCE if db.sqlite else _pyformat(_CONSUME_NONCE)
+        self._pg_write = _pyformat(_PG_WRITE)
+
+    def _ts(self, value: datetime) -> Any:
+        return value if self._timestamp is None else self._timestamp(value)
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        """Driver exceptions as the service's: a taken identifier is :class:`Conflict`, an
+        unreachable or locked database 503, a value the database cannot store 422."""
+        try:
+            yield
+        except self.dbapi.IntegrityError:
+            raise Conflict from None
+        except self.dbapi.OperationalError as exc:
+            raise UnavailableError(
+                "database_unavailable", f"the database is unavailable ({type(exc).__name__}); retry"
+            ) from None
+        except self.dbapi.DataError:
+            raise InvalidInputError(
+                "invalid_value", "a value cannot be stored (control characters?)"
+            ) from None
+
+    def read(
+        self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
+    ) -> Snapshot:
+        params = {
+            "credential_id": credential_id,
+            "serial": serial,
+            "imei1": imeis[0],
+            "imei2": imeis[1],
+            "nonce": nonce,
+        }
+        names = [n for n in self._reads if n != "nonce" or nonce is not None]
+        with self._driver_errors(), self.db.dbapi() as conn:
+            if self.db.sqlite:
+                rows = {n: conn.execute(self._reads[n], params).fetchall() for n in names}
+            else:
+                with conn.pipeline():
+                    cursors = {n: conn.execute(self._reads[n], params) for n in names}
+                rows = {n: cur.fetchall() for n, cur in cursors.items()}
+        as_dicts = {
+            n: [self._read_as[n](r) for r in found]
+            for n, found in rows.items()
+            if n in self._read_as
+        }
+        signer = rows["signer"][0] if rows["signer"] else None
+        return Snapshot(
+            credential=next(iter(as_dicts["credential"]), None),
+            devices=as_dicts["devices"],
+            stored=as_dicts["stored"],
+            agreements=as_dicts["agreements"],
+            signer=(str(signer[0]), str(signer[1])) if signer else None,
+            nonce=next(iter(as_dicts.get("nonce", [])), None),
+        )
+
+    def agreement_state(self, agreement_id: str) -> tuple[str, int] | None:
+        with self._driver_errors(), self.db.dbapi() as conn:
+            row = conn.execute(self._agreement_state, {"agreement_id": agreement_id}).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def write(self, unit: Unit) -> Written | None:
+        """Count, insert and audit one activation in one transaction; None (and nothing
+        written) when the guard refused: agreement changed, not active, or at its limit.
+        Raises :class:`Conflict` or :class:`NonceLost` with nothing written."""
+        with self._driver_errors():
+            return self._write_sqlite(unit) if self.db.sqlite else self._write_pg(unit)
+
+    def _consume(self, conn: Any, unit: Unit, now: Any) -> None:
+        params = {"now": now, "nonce": unit.nonce, "credential_id": unit.credential_id}
+        if conn.execute(self._consume_nonce, params).rowcount != 1:
+            raise NonceLost
+
+    def _write_pg(self, unit: Unit) -> Written | None:
+        parts = audit.entry_template(unit.audit_fields, AUDIT_HOLES)
+        after = audit.entry_template(unit.audit_fields["after"], AFTER_HOLES)
+        params: dict[str, Any] = {
+            **_unit_params(unit),
+            "now": self._ts(unit.now),
+            "imeis": [i for i in (unit.imei1, unit.imei2) if i is not None],
+            "tier_from": [int(t["from_units"]) for t in unit.tiers],
+            "tier_rate": [str(Decimal(t["rate"])) for t in unit.tiers],
+            "token_overage": unit.token_overage,
+            "at": unit.audit_fields["at"],
+            "actor_role": unit.actor_role,
+            **{f"part{n}": part for n, part in enumerate(parts)},
+            **{f"after{n}": part.decode() for n, part in enumerate(after)},
+        }
+        params["part0"] = b"\n" + params["part0"]
+        try:
+            with self.db.dbapi(write=True) as conn:
+                if unit.nonce is None:
+                    row = conn.execute(self._pg_write, params).fetchone()
+                else:
+                    with conn.transaction():
+                        self._consume(conn, unit, params["now"])
+                        row = conn.execute(self._pg_write, params).fetchone()
+                        if row is None:
+                            raise _Refused  # rolls the nonce's consumption back
+        except _Refused:
+            return None
+        return None if row is None else Written(int(row[0]), bool(row[1]))
+
+    def _write_sqlite(self, unit: Unit) -> Written | None:
+        sql, now = _SQLITE_WRITES, self._ts(unit.now)
+        params = {**_unit_params(unit), "now": now}
+        try:
+            with self.db.dbapi(write=True) as conn:
+                if unit.nonce is not None:
+                    self._consume(conn, unit, now)
+                row = conn.execute(sql["count"], params).fetchone()
+                if row is None:
+                    raise _Refused
+                seq = int(row[0])
+                overage = seq > unit.quota
+                conn.execute(sql["device"], params)
+                conn.executemany(
+                    sql["imei"],
+                    [
+                        {"imei": i, "device_id": unit.device_id}
+                        for i in (unit.imei1, unit.imei2)
+                        if i is not None
+                    ],
+                )
+                conn.execute(
+                    sql["activation"],
+                    {
+                        **params,
+                        "seq": seq,
+                        "overage": overage,
+                        "unit_rate": str(rate_for(unit.tiers, seq)),
+                        "token": unit.token_overage if overage else unit.token,
+                    },
+                )
+                head_seq, prev = conn.execute(sql["head"]).fetchone()
+                fields = audit.fill_holes(
+                    unit.audit_fields,
+                    {"overage": overage, "counter": seq, "entry_seq": head_seq + 1},
+                )
+                digest = audit.entry_hash(prev, fields)
+                conn.execute(
+                    sql["audit"],
+                    {
+                        **fields,
+                        "before": None,
+                        "after": canonical_json(fields["after"]).decode(),
+                        "prev_hash": prev,
+                        "hash": digest,
+                    },
+                )
+                conn.execute(
+                    sql["advance"], {"seq": head_seq + 1, "prev_hash": prev, "hash": digest}
+                )
+        except _Refused:
+            return None
+        return Written(seq, overage)
+
+
+class _Refused(Exception):
+    """The guard refused: roll the transaction back (the nonce with it)."""
+
+
+def _unit_params(unit: Unit) -> dict[str, Any]:
+    return {
+        "agreement_id": unit.agreement_id,
+        "version": unit.version,
+        "device_id": unit.device_id,
+        "activation_id": unit.activation_id,
+        "serial": unit.serial,
+        "imei1": unit.imei1,
+        "imei2": unit.imei2,
+        "model_code": unit.model_code,
+        "territory": unit.territory,
+        "factory_line": unit.factory_line,
+        "partner_id": unit.partner_id,
+        "credential_id": unit.credential_id,
+        "currency": unit.currency,
+        "kid": unit.kid,
+        "token": unit.token,
+        "attested": unit.attested,
+        "now": unit.now,
+    }
