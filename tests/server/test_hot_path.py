@@ -219,3 +219,41 @@ def test_entry_template_refuses_missing_repeated_and_reordered_holes() -> None:
         entry_template({"a": Hole("x")}, ("x", "y"))
     with pytest.raises(ValueError, match="out of order"):
         entry_template({"a": Hole("x"), "b": Hole("y")}, ("y", "x"))
+
+
+def test_unstorable_values_are_422_and_the_connection_stays_usable(env: Env) -> None:
+    partner = env.partner()
+    env.agreement(partner)
+    factory = env.credential("factory", partner_id=partner)
+    # PostgreSQL cannot store NUL in text; SQLite can (and the nonce is then simply unknown).
+    cases = [({"factory_line": "L\x001"}, 201), ({"nonce": "n\x00"}, 403)]
+    for bad, on_sqlite in cases:
+        response = env.client.post("/v1/activations", json=env.unit(**bad), headers=factory)
+        if env.db.sqlite:
+            assert response.status_code == on_sqlite, response.text
+        else:
+            assert response.status_code == 422, response.text
+            assert response.json()["error"]["code"] == "invalid_value"
+    for _ in range(3):  # every pooled connection still works
+        assert (
+            env.client.post("/v1/activations", json=env.unit(), headers=factory).status_code == 201
+        )
+
+
+def test_connections_dropped_by_the_server_are_replaced(env: Env) -> None:
+    """After PostgreSQL drops every connection (a restart, a failover), the next activation
+    reads on a fresh connection instead of failing on a stale pooled one."""
+    if env.db.sqlite:
+        pytest.skip("PostgreSQL only: SQLite has no server to drop connections")
+    partner = env.partner()
+    env.agreement(partner)
+    factory = env.credential("factory", partner_id=partner)
+    assert env.client.post("/v1/activations", json=env.unit(), headers=factory).status_code == 201
+    with env.db.write_engine.connect() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    response = env.client.post("/v1/activations", json=env.unit(), headers=factory)
+    assert response.status_code == 201, response.text
+    assert _counts(env) == (2, 2, 2)

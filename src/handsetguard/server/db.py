@@ -153,7 +153,8 @@ class Database:
         unless the caller opens one). SQLite: a transaction is open for the block — ``BEGIN
         IMMEDIATE`` under the writer locks when ``write``, else a plain ``BEGIN`` (one
         snapshot for the reads) — committed when the block ends, rolled back if it raises.
-        A connection that failed with the driver's OperationalError is discarded.
+        A psycopg connection found broken discards the whole pool (as SQLAlchemy does on a
+        disconnect), so that the next checkout connects afresh.
         """
         engine = self.autocommit_engine or (self.write_engine if write else self.read_engine)
         broken = engine.dialect.loaded_dbapi.OperationalError
@@ -173,7 +174,10 @@ class Database:
                 else:
                     yield conn
             except broken:
-                fairy.invalidate()
+                if getattr(fairy.driver_connection, "broken", False):
+                    # The server dropped it (restart, failover): so it did the pooled ones.
+                    fairy.invalidate()
+                    engine.dispose()
                 raise
             finally:
                 fairy.close()

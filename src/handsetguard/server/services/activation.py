@@ -3,12 +3,13 @@
 1. *Read* (no lock; :meth:`Store.read`, one round trip on PostgreSQL): the credential, any
    device holding the serial or an IMEI with its stored activation, the partner's
    agreements, the active signing key, the nonce.
-2. *Plan* (Python, no database): the credential is authenticated and its scope checked;
-   the identity is validated (IMEI Luhn, serial, model, territory); idempotency — the same
-   unit already activated by the same partner returns its stored signed activation, and an
-   identifier held by any other unit is ``duplicate_device``; the nonce is checked; the
-   agreement's status, term, territory, model and TAC are checked against agreement
-   *version v*; an attestation chain is verified; the activation is signed.
+2. *Plan* (Python, no database): the credential is authenticated and its scope checked
+   (the identity — IMEI Luhn, serial, model, territory — was validated before the read);
+   idempotency — the same unit already activated by the same partner returns its stored
+   signed activation, and an identifier held by any other unit is ``duplicate_device``; the
+   nonce is checked; the agreement's status, term, territory, model and TAC are checked
+   against agreement *version v*; an attestation chain is verified; the activation is
+   signed.
 3. *Write* (:meth:`Store.write`, one statement on PostgreSQL): the nonce is consumed
    (single use); the guarded counter ``UPDATE agreements SET used = used + 1 WHERE id = …
    AND used < unit_limit AND status = 'active' AND version = v`` — its row lock serialises
@@ -104,7 +105,9 @@ def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | Non
     if device["status"] == "revoked":
         raise RefusedError("device_revoked", f"device {device['id']} was revoked")
     # The device was read before its activation, and both commit together: it is there.
-    stored = next(s for s in snap.stored if s["device_id"] == device["id"])
+    stored = next((s for s in snap.stored if s["device_id"] == device["id"]), None)
+    if stored is None:
+        raise ConflictError("conflict", "the unit is being activated concurrently; retry")
     issued = Issued(
         stored["id"], stored["device_id"], stored["kid"], stored["token"], stored["overage"]
     )
@@ -243,6 +246,7 @@ def activate(
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
+    validate_identity(body)  # before the read: only well-formed identifiers reach the database
     conflicted = False
     for attempt in range(ATTEMPTS):
         snap = store.read(parsed[0], body.serial, (body.imei1, body.imei2), body.nonce)
@@ -250,7 +254,6 @@ def activate(
         if attempt == 0 and admit is not None:
             admit(actor)
         check_scope(actor, body)
-        validate_identity(body)
         existing = _existing(snap, actor, body)
         if existing is not None:
             return existing

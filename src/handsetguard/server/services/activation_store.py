@@ -315,13 +315,13 @@ class Store:
             "nonce": nonce,
         }
         names = [n for n in self._reads if n != "nonce" or nonce is not None]
-        with self._driver_errors(), self.db.dbapi() as conn:
-            if self.db.sqlite:
-                rows = {n: conn.execute(self._reads[n], params).fetchall() for n in names}
-            else:
-                with conn.pipeline():
-                    cursors = {n: conn.execute(self._reads[n], params) for n in names}
-                rows = {n: cur.fetchall() for n, cur in cursors.items()}
+        with self._driver_errors():
+            try:
+                rows = self._fetch(names, params)
+            except self.dbapi.OperationalError:
+                # A pooled connection the server dropped (restart, failover) is discarded
+                # when it fails; reads change nothing, so try once more on a fresh one.
+                rows = self._fetch(names, params)
         as_dicts = {
             n: [self._read_as[n](r) for r in found]
             for n, found in rows.items()
@@ -336,6 +336,14 @@ class Store:
             signer=(str(signer[0]), str(signer[1])) if signer else None,
             nonce=next(iter(as_dicts.get("nonce", [])), None),
         )
+
+    def _fetch(self, names: list[str], params: dict[str, Any]) -> dict[str, list[Any]]:
+        with self.db.dbapi() as conn:
+            if self.db.sqlite:
+                return {n: conn.execute(self._reads[n], params).fetchall() for n in names}
+            with conn.pipeline():
+                cursors = {n: conn.execute(self._reads[n], params) for n in names}
+            return {n: cur.fetchall() for n, cur in cursors.items()}
 
     def agreement_state(self, agreement_id: str) -> tuple[str, int] | None:
         with self._driver_errors(), self.db.dbapi() as conn:
