@@ -3,7 +3,8 @@ activations/s, p50/p99 latency and errors, for SQLite and PostgreSQL, beside the
 database's own guarded-update rate (the practical ceiling), measured the same way.
 
 Usage: python benchmarks/bench_server.py [--clients 64] [--requests 6000] [--workers 2]
-           [--threads 2] [--pg-url postgresql+psycopg://hg:hg@127.0.0.1/hg_test] [--no-sqlite]
+           [--threads 2] [--raw-threads 8] [--no-sqlite]
+           [--pg-url postgresql+psycopg://hg:hg@127.0.0.1/hg_test]
 
 The PostgreSQL run needs a URL (or HANDSETGUARD_TEST_PG_URL); it creates and drops its own
 database on that server. The server runs as `uvicorn --factory` subprocess(es); the load
