@@ -27,6 +27,7 @@ from handsetguard.server.config import Settings  # noqa: E402
 from handsetguard.server.core.identifiers import luhn_check_digit  # noqa: E402
 from handsetguard.server.db import Database, normalise_url  # noqa: E402
 from handsetguard.server.migrate import upgrade  # noqa: E402
+from handsetguard.server.services.keys import KeyVault  # noqa: E402
 from handsetguard.server.services.setup import initialise  # noqa: E402
 
 PG_ENV = "HANDSETGUARD_TEST_PG_URL"
@@ -121,6 +122,11 @@ class Env:
         db: Database = self.client.app.state.ctx.db  # type: ignore[attr-defined]
         return db
 
+    @property
+    def store(self) -> Any:
+        """The app's activation store (services/activation_store.py)."""
+        return self.client.app.state.ctx.store  # type: ignore[attr-defined]
+
     def ok(self, method: str, url: str, headers: dict[str, str], **kw: Any) -> Any:
         response = self.client.request(method, url, headers=headers, **kw)
         assert response.status_code < 300, (response.status_code, response.text)
@@ -176,7 +182,8 @@ def make_env(db_url: str, attestation: Any = None, **settings: Any) -> tuple[Env
     config = Settings(database_url=db_url, **settings)
     clock = SettableClock(START)
     db = Database(config)
-    kid, token = initialise(db, "HandsetGuard Licensing", clock.now())
+    vault = KeyVault.from_file(config.key_encryption_key_file)
+    kid, token = initialise(db, "HandsetGuard Licensing", clock.now(), vault)
     db.dispose()
     client = TestClient(create_app(config, clock=clock, attestation=attestation))
     return Env(client, clock, config, {"Authorization": f"Bearer {token.token}"}, kid), client

@@ -249,11 +249,10 @@ def test_agreement_amended_between_plan_and_commit_is_replanned(
     from handsetguard.server.schemas.devices import ActivationIn
     from handsetguard.server.schemas.licensing import AgreementTerms
     from handsetguard.server.services import activation, agreements
-    from handsetguard.server.services.activation_store import Store
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.server.services.credentials import actor_from_row
 
-    store, token = Store(env.db), factory["Authorization"].split()[1]
+    store, token = env.store, factory["Authorization"].split()[1]
     body = ActivationIn(**env.unit(territory="LK"))
     credential_id = parse_token(token)[0]  # type: ignore[index]
     snap = store.read(credential_id, body.serial, (body.imei1, body.imei2), None)

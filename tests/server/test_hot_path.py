@@ -52,7 +52,7 @@ def _counts(env: Env) -> tuple[int, int, int]:
 
 
 def _plan(env: Env, headers: dict[str, str], **unit: Any) -> tuple[Store, Unit]:
-    store, token = Store(env.db), headers["Authorization"].split()[1]
+    store, token = env.store, headers["Authorization"].split()[1]
     body = ActivationIn(**env.unit(**unit))
     credential_id = parse_token(token)[0]  # type: ignore[index]
     snap = store.read(credential_id, body.serial, (body.imei1, body.imei2), body.nonce)
@@ -69,7 +69,7 @@ def test_snapshot_reads_what_the_orm_reads(env: Env) -> None:
     nonce = env.ok("POST", "/v1/activations/nonce", factory)["nonce"]
     token = factory["Authorization"].split()[1]
     credential_id = parse_token(token)[0]  # type: ignore[index]
-    snap = Store(env.db).read(credential_id, unit["serial"], (unit["imei1"], None), nonce)
+    snap = env.store.read(credential_id, unit["serial"], (unit["imei1"], None), nonce)
     with env.db.read() as s:
         credential = s.execute(select(*LOOKUP_COLUMNS).where(Credential.id == credential_id)).one()
         agreement = s.execute(select(*AGREEMENT_COLUMNS)).one()
@@ -188,7 +188,7 @@ def test_unreachable_database_is_a_503_with_a_reason(kind: str, tmp_path: Path) 
         else "postgresql+psycopg://hg:hg@127.0.0.1:9/none?connect_timeout=2"
     )
     client = TestClient(create_app(Settings(database_url=url)))
-    unit = {"serial": "SN1", "imei1": "490154203237518", "model_code": "Z60", "territory": "IN"}
+    unit = {"serial": "SN0001", "imei1": "490154203237518", "model_code": "Z60", "territory": "IN"}
     headers = {"Authorization": "Bearer hgk_0123456789abcdef_secret"}
     response = client.post("/v1/activations", json=unit, headers=headers)
     assert response.status_code == 503

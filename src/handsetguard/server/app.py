@@ -31,6 +31,7 @@ from handsetguard.server.routes import (
     royalties,
 )
 from handsetguard.server.services.attestation import AttestChainCheck, ChainCheck
+from handsetguard.server.services.keys import KeyVault
 
 __all__ = ["API_VERSION", "create_app", "create_app_from_env"]
 
@@ -115,6 +116,7 @@ def create_app(
         clock=clock if clock is not None else SystemClock(),
         attestation=attestation,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        vault=KeyVault.from_file(settings.key_encryption_key_file),
     )
 
     @asynccontextmanager

@@ -1,4 +1,5 @@
-"""Commands of the service: ``server init|serve|migrate|rotate-key|audit verify``,
+"""Commands of the service: ``server init|serve|migrate|rotate-key|new-key-file|seal-keys|
+audit verify``,
 ``activation verify`` and ``royalty statement``. Wired into the main CLI by
 :func:`register`; heavy imports happen inside the commands so the main CLI stays light.
 
@@ -21,6 +22,7 @@ from handsetguard.errors import HandsetGuardError
 if TYPE_CHECKING:
     from handsetguard.server.config import Settings
     from handsetguard.server.db import Database
+    from handsetguard.server.services.keys import KeyVault
 
 __all__ = ["register"]
 
@@ -48,6 +50,13 @@ def _settings(database_url: str | None) -> Settings:
         )
         raise typer.Exit(EXIT_USAGE) from exc
     return Settings(database_url=database_url) if database_url else Settings()
+
+
+def _vault(database_url: str | None) -> KeyVault:
+    """The signing-key vault of the settings (its key file is read now)."""
+    from handsetguard.server.services.keys import KeyVault
+
+    return KeyVault.from_file(_settings(database_url).key_encryption_key_file)
 
 
 def _fail(exc: HandsetGuardError) -> typer.Exit:
@@ -92,7 +101,7 @@ def init(
     from handsetguard.server.services.setup import initialise
 
     with _database(database_url) as db:
-        kid, token = initialise(db, licensor, SystemClock().now())
+        kid, token = initialise(db, licensor, SystemClock().now(), _vault(database_url))
     typer.echo(f"signing key: {kid}")
     typer.echo("licensor-admin token (shown once, store it now):")
     typer.echo(token.token)
@@ -122,6 +131,7 @@ def serve(
     # that cannot be opened, or one that was never initialised.
     with _database(database_url) as db:
         initialised = current_revision(db.write_engine) is not None
+        _vault(database_url)  # a key-encryption key file that cannot be used
     if not initialised:
         typer.echo("error: database: not initialised", err=True)
         typer.echo("hint: run 'handsetguard server init' first", err=True)
@@ -145,8 +155,33 @@ def rotate_key(database_url: DbUrl = None) -> None:
     from handsetguard.server.services.actors import SYSTEM
 
     with _database(database_url) as db, db.write() as session:
-        kid = keys.create_key(session, SYSTEM, SystemClock().now())
+        kid = keys.create_key(session, SYSTEM, SystemClock().now(), _vault(database_url))
     typer.echo(f"active signing key: {kid}")
+
+
+def new_key_file(path: Annotated[Path, typer.Argument(help="where to write it")]) -> None:
+    """Write a new key-encryption key (mode 0600) for sealing signing keys at rest."""
+    from handsetguard.server.core.keywrap import new_key_file as create
+
+    try:
+        create(path)
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"wrote a key-encryption key to {path}")
+    typer.echo(f"use it: HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE={path}, then 'server seal-keys'")
+
+
+def seal_keys(database_url: DbUrl = None) -> None:
+    """Seal every signing key stored unsealed under the configured key-encryption key."""
+    from handsetguard.server.clock import SystemClock
+    from handsetguard.server.services import keys
+    from handsetguard.server.services.actors import SYSTEM
+
+    with _database(database_url) as db, db.write() as session:
+        sealed = keys.seal_keys(session, SYSTEM, SystemClock().now(), _vault(database_url))
+    typer.echo(
+        f"sealed {len(sealed)} signing key(s)" + (f": {', '.join(sealed)}" if sealed else "")
+    )
 
 
 def audit_verify(database_url: DbUrl = None) -> None:
@@ -261,6 +296,8 @@ def register(app: typer.Typer) -> None:
     server.command("serve")(serve)
     server.command("migrate")(migrate)
     server.command("rotate-key")(rotate_key)
+    server.command("new-key-file")(new_key_file)
+    server.command("seal-keys")(seal_keys)
     audit = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
     audit.command("verify")(audit_verify)
     server.add_typer(audit, name="audit")

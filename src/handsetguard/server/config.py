@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=2000, ge=1)
     nonce_ttl_seconds: int = Field(default=300, ge=10)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=100)
+    key_encryption_key_file: str | None = None
+    """Path of the key-encryption key (base64 of 32 bytes; ``server new-key-file`` writes
+    one): signing keys are then stored sealed with AES-256-GCM, and a sealed key can only be
+    used with it. Without it new keys are stored unsealed."""
     attestation_status_list: str | None = None
     """Path of Google's attestation status list (JSON) used when a chain is sent; without it
     the attestation verifier fails closed."""

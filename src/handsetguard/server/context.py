@@ -14,6 +14,7 @@ from handsetguard.server.config import Settings
 from handsetguard.server.db import Database
 from handsetguard.server.services.activation_store import Store
 from handsetguard.server.services.attestation import ChainCheck
+from handsetguard.server.services.keys import KeyVault
 
 __all__ = ["AppContext", "Metrics", "RateLimiter"]
 
@@ -72,8 +73,9 @@ class AppContext:
     attestation: ChainCheck
     metrics: Metrics = field(default_factory=Metrics)
     limiter: RateLimiter | None = None
+    vault: KeyVault = field(default_factory=KeyVault)
     store: Store = field(init=False)
     """The activation hot path's statements for ``db``."""
 
     def __post_init__(self) -> None:
-        self.store = Store(self.db)
+        self.store = Store(self.db, self.vault)

@@ -77,7 +77,7 @@ def verify_audit(ctx: Ctx, actor: CurrentActor) -> ChainOut:
 @router.post("/v1/keys/rotate", status_code=201)
 def rotate_key(ctx: Ctx, actor: CurrentActor) -> RotatedOut:
     with ctx.db.write() as session:
-        return RotatedOut(kid=keys.create_key(session, actor, ctx.clock.now()))
+        return RotatedOut(kid=keys.create_key(session, actor, ctx.clock.now(), ctx.vault))
 
 
 @router.post("/v1/keys/{kid}/retire")

@@ -78,5 +78,5 @@ def published_keys(ctx: Ctx) -> KeysOut:
 def revocation_list(ctx: Ctx) -> RevocationsOut:
     with ctx.db.read() as session:
         return RevocationsOut(
-            revocations=revocations.signed_revocation_list(session, ctx.clock.now())
+            revocations=revocations.signed_revocation_list(session, ctx.clock.now(), ctx.vault)
         )

@@ -46,7 +46,7 @@ from handsetguard.server.errors import (
 )
 from handsetguard.server.models import Nonce
 from handsetguard.server.schemas.devices import ActivationIn
-from handsetguard.server.services import audit, keys
+from handsetguard.server.services import audit
 from handsetguard.server.services.activation_store import (
     Conflict,
     NonceLost,
@@ -162,7 +162,7 @@ def _plan(
         )
     if snap.signer is None:
         raise ServiceError("no_signing_key", "no active signing key: run `server init`")
-    kid, key = snap.signer[0], keys.private_key(*snap.signer)
+    kid, key = snap.signer
     device_id, activation_id = new_id(), new_id()
     payload = {
         "activation_id": activation_id,

@@ -35,6 +35,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -44,6 +45,7 @@ from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import Activation, Agreement, Device, Nonce
 from handsetguard.server.services import audit
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.licence_checks import rate_for
 
 __all__ = ["Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
@@ -201,8 +203,8 @@ class Snapshot:
     devices: list[dict[str, Any]]
     stored: list[dict[str, Any]]
     agreements: list[dict[str, Any]]
-    signer: tuple[str, str] | None
-    """(kid, base64 raw private key) of the active signing key."""
+    signer: tuple[str, Ed25519PrivateKey] | None
+    """The active signing key: (kid, key)."""
     nonce: dict[str, Any] | None
 
 
@@ -263,8 +265,8 @@ def _reader(
 class Store:
     """The hot path's statements for one :class:`Database` (its dialect decides which)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, vault: KeyVault) -> None:
+        self.db, self.vault = db, vault
         dialect = db.write_engine.dialect
         self.dbapi = dialect.loaded_dbapi
         self._read_as = {
@@ -333,7 +335,7 @@ class Store:
             devices=as_dicts["devices"],
             stored=as_dicts["stored"],
             agreements=as_dicts["agreements"],
-            signer=(str(signer[0]), str(signer[1])) if signer else None,
+            signer=(signer[0], self.vault.open(signer[0], signer[1])) if signer else None,
             nonce=next(iter(as_dicts.get("nonce", [])), None),
         )
 

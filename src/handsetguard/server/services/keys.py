@@ -1,9 +1,11 @@
 """Ed25519 signing keys: create, rotate (the old key stays published as ``verify_only``),
 retire, and the current signer.
 
-Private keys are stored in the database (base64 raw bytes) so that several stateless API
-processes sign with the same key; restrict access to the database accordingly. Moving them
-to a KMS/HSM is a follow-up noted in docs/server.md.
+Private keys are stored in the database so that several stateless API processes sign with
+the same key: sealed with AES-256-GCM when a key-encryption key is configured
+(``HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE``; see core/keywrap.py), else as base64 raw bytes
+(then restrict database access and its backups accordingly). Holding them in a KMS/HSM is
+a follow-up noted in docs/server.md.
 """
 
 from __future__ import annotations
@@ -12,31 +14,81 @@ import base64
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from handsetguard.server.core import keywrap
 from handsetguard.server.core.envelope import key_id, raw_public_key
-from handsetguard.server.errors import ConflictError, NotFoundError, ServiceError
+from handsetguard.server.errors import (
+    ConflictError,
+    NotFoundError,
+    ServiceError,
+    UnavailableError,
+)
 from handsetguard.server.models import SigningKey
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
 
 __all__ = [
+    "KeyVault",
     "PublicKeyInfo",
     "active_signer",
     "create_key",
     "load_public_key",
-    "private_key",
     "public_keys",
     "retire_key",
+    "seal_keys",
 ]
 
-_cache: dict[str, Ed25519PrivateKey] = {}
 _ACTIVE = select(SigningKey.kid, SigningKey.private_key).where(SigningKey.status == "active")
-_cache_lock = threading.Lock()
+
+
+class KeyVault:
+    """Seals private keys for storage and opens them for signing (each once per process).
+    ``kek`` is the key-encryption key; without one, new keys are stored unsealed."""
+
+    def __init__(self, kek: bytes | None = None) -> None:
+        self.kek = kek
+        self._opened: dict[str, Ed25519PrivateKey] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_file(cls, path: str | None) -> KeyVault:
+        """Raises :class:`keywrap.KeyFileError` naming the file when it is unusable."""
+        return cls(keywrap.read_key_file(Path(path)) if path else None)
+
+    def store(self, kid: str, key: Ed25519PrivateKey) -> str:
+        raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        if self.kek is None:
+            return base64.b64encode(raw).decode()
+        return keywrap.seal(self.kek, kid, raw)
+
+    def open(self, kid: str, stored: str) -> Ed25519PrivateKey:
+        with self._lock:
+            key = self._opened.get(kid)
+        if key is not None:
+            return key
+        if not keywrap.is_sealed(stored):
+            raw = base64.b64decode(stored)
+        elif self.kek is None:
+            raise UnavailableError(
+                "signing_key_sealed",
+                f"signing key {kid} is sealed and no key-encryption key is configured",
+                remediation="set HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE to its key file",
+            )
+        else:
+            try:
+                raw = keywrap.unseal(self.kek, kid, stored)
+            except ValueError as exc:
+                raise UnavailableError("signing_key_unreadable", str(exc)) from None
+        key = Ed25519PrivateKey.from_private_bytes(raw)
+        with self._lock:
+            self._opened[kid] = key
+        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +105,12 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def create_key(session: Session, actor: Actor, now: datetime) -> str:
+def create_key(session: Session, actor: Actor, now: datetime, vault: KeyVault) -> str:
     """Generate a key and make it the active one; the previous active key becomes
     ``verify_only``. Returns the new key id."""
     require(actor, Role.LICENSOR_ADMIN)
     key = Ed25519PrivateKey.generate()
     kid = key_id(key.public_key())
-    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     previous = (
         session.execute(
             select(SigningKey.kid).where(SigningKey.status == "active").with_for_update()
@@ -74,7 +125,7 @@ def create_key(session: Session, actor: Actor, now: datetime) -> str:
         SigningKey(
             kid=kid,
             public_key=_b64(raw_public_key(key.public_key())),
-            private_key=base64.b64encode(raw).decode(),
+            private_key=vault.store(kid, key),
             status="active",
             created_at=now,
         )
@@ -114,21 +165,37 @@ def retire_key(session: Session, actor: Actor, kid: str, now: datetime) -> None:
     )
 
 
-def active_signer(session: Session | Connection) -> tuple[str, Ed25519PrivateKey]:
+def active_signer(session: Session | Connection, vault: KeyVault) -> tuple[str, Ed25519PrivateKey]:
     row = session.execute(_ACTIVE).first()
     if row is None:
         raise ServiceError("no_signing_key", "no active signing key: run `server init`")
-    return row[0], private_key(row[0], row[1])
+    return row[0], vault.open(row[0], row[1])
 
 
-def private_key(kid: str, encoded: str) -> Ed25519PrivateKey:
-    """The key of a ``signing_keys`` row (base64 raw bytes), parsed once per process."""
-    with _cache_lock:
-        key = _cache.get(kid)
-        if key is None:
-            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(encoded))
-            _cache[kid] = key
-    return key
+def seal_keys(session: Session, actor: Actor, now: datetime, vault: KeyVault) -> list[str]:
+    """Seal every key still stored unsealed (retired ones too) under the vault's KEK;
+    returns their ids."""
+    require(actor, Role.LICENSOR_ADMIN)
+    if vault.kek is None:
+        raise ServiceError("no_key_encryption_key", "no key-encryption key is configured")
+    rows = session.execute(select(SigningKey).with_for_update()).scalars().all()
+    sealed = []
+    for row in rows:
+        if keywrap.is_sealed(row.private_key):
+            continue
+        row.private_key = vault.store(row.kid, vault.open(row.kid, row.private_key))
+        sealed.append(row.kid)
+    if sealed:
+        audit.append(
+            session,
+            actor,
+            at=now,
+            action="signing_key.seal",
+            target=("signing_key", "*"),
+            partner_id=None,
+            after={"sealed": sealed},
+        )
+    return sealed
 
 
 def public_keys(session: Session, *, include_retired: bool = False) -> list[PublicKeyInfo]:

@@ -46,6 +46,6 @@ def revocation_list(session: Session, now: datetime) -> dict[str, Any]:
     }
 
 
-def signed_revocation_list(session: Session, now: datetime) -> str:
-    _, key = keys.active_signer(session)
+def signed_revocation_list(session: Session, now: datetime, vault: keys.KeyVault) -> str:
+    _, key = keys.active_signer(session, vault)
     return sign_envelope(key, REVOCATIONS_TYPE, revocation_list(session, now))

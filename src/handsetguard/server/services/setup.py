@@ -17,8 +17,11 @@ from handsetguard.server.services.actors import SYSTEM, Role
 __all__ = ["initialise"]
 
 
-def initialise(db: Database, licensor_name: str, now: datetime) -> tuple[str, IssuedToken]:
-    """Returns the signing key id and the admin token (the only time it is ever shown)."""
+def initialise(
+    db: Database, licensor_name: str, now: datetime, vault: keys.KeyVault | None = None
+) -> tuple[str, IssuedToken]:
+    """Returns the signing key id and the admin token (the only time it is ever shown). The
+    signing key is sealed when ``vault`` has a key-encryption key."""
     upgrade(db.write_engine)
     with db.write() as session:
         if session.execute(select(Licensor.id)).first() is not None:
@@ -28,7 +31,7 @@ def initialise(db: Database, licensor_name: str, now: datetime) -> tuple[str, Is
                 remediation="issue more credentials with an admin token, or use a new database",
             )
         session.add(Licensor(id=1, name=licensor_name, created_at=now))
-        kid = keys.create_key(session, SYSTEM, now)
+        kid = keys.create_key(session, SYSTEM, now, vault or keys.KeyVault())
         spec = credentials.CredentialSpec(name="first licensor admin", role=Role.LICENSOR_ADMIN)
         _, token = credentials.issue(session, SYSTEM, spec, now)
     return kid, token
