@@ -115,32 +115,27 @@ class Database:
         handler *sleeps* (up to 100 ms) instead of queueing, which wrecks latency under load.
         The lock is only about fairness; exclusion between processes is SQLite's own lock.
         """
-        with self._writer_lock, self._file_lock(), self._write() as session, session.begin():
+        with self._writers_turn(), self._write() as session, session.begin():
             yield session
 
     @contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        """Between processes: writers queue on flock (woken at once on release) rather than
-        on SQLite's sleeping busy handler. Fairness only, like the thread lock."""
-        if self._lock_path is None:
-            yield
-            return
-        with open(self._lock_path, "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
+    def _writers_turn(self) -> Iterator[None]:
+        """Writers queue: in this process on a lock, between processes on flock (woken at
+        once on release) rather than on SQLite's sleeping busy handler. Fairness only."""
+        with self._writer_lock:
+            if self._lock_path is None:
                 yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    @contextmanager
-    def write_conn(self) -> Iterator[Connection]:
-        """A write transaction on a bare Connection (Core only: the activation hot path)."""
-        with self._writer_lock, self._file_lock(), self.write_engine.begin() as conn:
-            yield conn
+                return
+            with open(self._lock_path, "a+b") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextmanager
     def read_conn(self) -> Iterator[Connection]:
-        """A read transaction on a bare Connection (Core only: the activation hot path)."""
+        """A read transaction on a bare Connection (Core statements, no unit of work)."""
         with self.read_engine.begin() as conn:
             yield conn
 
@@ -158,8 +153,7 @@ class Database:
         """
         engine = self.autocommit_engine or (self.write_engine if write else self.read_engine)
         broken = engine.dialect.loaded_dbapi.OperationalError
-        locks = (self._writer_lock, self._file_lock()) if write else (nullcontext(), nullcontext())
-        with locks[0], locks[1]:
+        with self._writers_turn() if write else nullcontext():
             fairy = engine.raw_connection()
             try:
                 conn: Any = fairy.driver_connection
