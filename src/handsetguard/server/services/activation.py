@@ -108,10 +108,7 @@ def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | Non
     stored = next((s for s in snap.stored if s["device_id"] == device["id"]), None)
     if stored is None:
         raise ConflictError("conflict", "the unit is being activated concurrently; retry")
-    issued = Issued(
-        stored["id"], stored["device_id"], stored["kid"], stored["token"], stored["overage"]
-    )
-    return Outcome(issued, replayed=True)
+    return Outcome(Issued(**stored), replayed=True)
 
 
 def _check_nonce(row: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
