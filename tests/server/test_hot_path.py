@@ -25,6 +25,7 @@ from handsetguard.server.models import (
     Credential,
     Device,
     Nonce,
+    SigningKey,
 )
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services import activation, audit
@@ -75,14 +76,19 @@ def test_snapshot_reads_what_the_orm_reads(env: Env) -> None:
         agreement = s.execute(select(*AGREEMENT_COLUMNS)).one()
         device = s.execute(select(*DEVICE_COLUMNS)).one()
         stored = s.execute(select(Activation)).scalar_one()
+        signing_key = s.get(SigningKey, env.kid)
         nonce_row = s.get(Nonce, nonce)
-    assert snap.credential == dict(credential._mapping)
+    assert signing_key is not None
+    assert snap.credential == {
+        **credential._mapping,
+        "signer_kid": env.kid,
+        "signer_key": signing_key.private_key,
+    }
     assert snap.agreements == [dict(agreement._mapping)]
-    assert snap.devices == [dict(device._mapping)]
-    assert snap.stored == [
+    assert snap.devices == [
         {
-            "id": stored.id,
-            "device_id": stored.device_id,
+            **device._mapping,
+            "activation_id": stored.id,
             "kid": stored.kid,
             "token": stored.token,
             "overage": stored.overage,
@@ -99,7 +105,7 @@ def test_snapshot_reads_what_the_orm_reads(env: Env) -> None:
     assert str(snap.agreements[0]["term_start"]) == "2026-02-03"
     assert snap.nonce["expires_at"] == START + timedelta(seconds=env.settings.nonce_ttl_seconds)
     assert snap.agreements[0]["territories"] == ["IN", "LK", "NP", "BD"]
-    assert snap.stored[0]["overage"] is False
+    assert snap.devices[0]["overage"] is False
 
 
 def test_overage_token_row_and_audit_entry_agree(env: Env) -> None:
@@ -257,3 +263,22 @@ def test_connections_dropped_by_the_server_are_replaced(env: Env) -> None:
     response = env.client.post("/v1/activations", json=env.unit(), headers=factory)
     assert response.status_code == 201, response.text
     assert _counts(env) == (2, 2, 2)
+
+
+def test_activation_response_is_the_documented_model(env: Env) -> None:
+    from handsetguard.server.schemas.devices import ActivationOut
+
+    partner = env.partner()
+    env.agreement(partner)
+    factory = env.credential("factory", partner_id=partner)
+    unit = env.unit()
+    for status in (201, 200):  # created, then replayed
+        response = env.client.post("/v1/activations", json=unit, headers=factory)
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
+        body = response.json()
+        assert set(body) == set(ActivationOut.model_fields)
+        assert ActivationOut.model_validate(body).replayed is (status == 200)
+    schema = env.client.get("/openapi.json").json()
+    created = schema["paths"]["/v1/activations"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"]["$ref"].endswith("/ActivationOut")

@@ -1,8 +1,8 @@
 """Factory activation: one call, one write transaction, one signed proof.
 
-1. *Read* (no lock; :meth:`Store.read`, one round trip on PostgreSQL): the credential, any
-   device holding the serial or an IMEI with its stored activation, the partner's
-   agreements, the active signing key, the nonce.
+1. *Read* (no lock; :meth:`Store.read`, one round trip on PostgreSQL): the credential and
+   the active signing key, any device holding the serial or an IMEI with its stored
+   activation, the partner's agreements, the nonce.
 2. *Plan* (Python, no database): the credential is authenticated and its scope checked
    (the identity — IMEI Luhn, serial, model, territory — was validated before the read);
    idempotency — the same unit already activated by the same partner returns its stored
@@ -104,11 +104,10 @@ def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | Non
         )
     if device["status"] == "revoked":
         raise RefusedError("device_revoked", f"device {device['id']} was revoked")
-    # The device was read before its activation, and both commit together: it is there.
-    stored = next((s for s in snap.stored if s["device_id"] == device["id"]), None)
-    if stored is None:
-        raise ConflictError("conflict", "the unit is being activated concurrently; retry")
-    return Outcome(Issued(**stored), replayed=True)
+    issued = Issued(
+        device["activation_id"], device["id"], device["kid"], device["token"], device["overage"]
+    )
+    return Outcome(issued, replayed=True)
 
 
 def _check_nonce(row: dict[str, Any] | None, actor: Actor, now: datetime) -> None:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from handsetguard.server.core.envelope import canonical_json
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
-from handsetguard.server.models import Activation, Agreement, Device, Nonce
+from handsetguard.server.models import Activation, Agreement, Device, Nonce, SigningKey
 from handsetguard.server.services import audit
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.keys import KeyVault
@@ -64,19 +64,36 @@ DEVICE_COLUMNS: tuple[_Attr, ...] = (
 )
 STORED_COLUMNS: tuple[_Attr, ...] = (
     Activation.id,
-    Activation.device_id,
     Activation.kid,
     Activation.token,
     Activation.overage,
 )
+"""Read with each device (``activation_id``, ``kid``, ``token``, ``overage``)."""
+SIGNER_COLUMNS: tuple[_Attr, ...] = (SigningKey.kid, SigningKey.private_key)
+"""Read with the credential (``signer_kid``, ``signer_key``): the active signing key."""
 AGREEMENT_COLUMNS: tuple[_Attr, ...] = tuple(
     getattr(Agreement, c.name) for c in Agreement.__table__.columns
 )
 NONCE_COLUMNS: tuple[_Attr, ...] = (Nonce.credential_id, Nonce.used_at, Nonce.expires_at)
 
 
-def _names(columns: Sequence[_Attr]) -> str:
-    return ", ".join(c.key for c in columns)
+# Each read: the columns it selects and the keys they get in the snapshot's dicts.
+_READ_COLUMNS: dict[str, tuple[tuple[_Attr, ...], tuple[str, ...]]] = {
+    "credential": (
+        LOOKUP_COLUMNS + SIGNER_COLUMNS,
+        tuple(c.key for c in LOOKUP_COLUMNS) + ("signer_kid", "signer_key"),
+    ),
+    "devices": (
+        DEVICE_COLUMNS + STORED_COLUMNS,
+        tuple(c.key for c in DEVICE_COLUMNS) + ("activation_id", "kid", "token", "overage"),
+    ),
+    "agreements": (AGREEMENT_COLUMNS, tuple(c.key for c in AGREEMENT_COLUMNS)),
+    "nonce": (NONCE_COLUMNS, tuple(c.key for c in NONCE_COLUMNS)),
+}
+
+
+def _select(read: str) -> str:
+    return ", ".join(f"{c.class_.__tablename__}.{c.key}" for c in _READ_COLUMNS[read][0])
 
 
 _HELD = (
@@ -84,13 +101,16 @@ _HELD = (
     "UNION SELECT device_id FROM device_imeis WHERE imei IN (:imei1, :imei2)"
 )
 _READS = {
-    "credential": f"SELECT {_names(LOOKUP_COLUMNS)} FROM credentials WHERE id = :credential_id",
-    "devices": f"SELECT {_names(DEVICE_COLUMNS)} FROM devices WHERE id IN ({_HELD})",
-    "stored": f"SELECT {_names(STORED_COLUMNS)} FROM activations WHERE device_id IN ({_HELD})",
-    "agreements": f"SELECT {_names(AGREEMENT_COLUMNS)} FROM agreements WHERE partner_id = "
-    "(SELECT partner_id FROM credentials WHERE id = :credential_id) ORDER BY id",
-    "signer": "SELECT kid, private_key FROM signing_keys WHERE status = 'active'",
-    "nonce": f"SELECT {_names(NONCE_COLUMNS)} FROM nonces WHERE value = :nonce",
+    "credential": f"SELECT {_select('credential')} FROM credentials"
+    " LEFT JOIN signing_keys ON signing_keys.status = 'active'"
+    " WHERE credentials.id = :credential_id",
+    # A device and its activation are inserted together, so one statement sees both.
+    "devices": f"SELECT {_select('devices')} FROM devices"
+    " LEFT JOIN activations ON activations.device_id = devices.id"
+    f" WHERE devices.id IN ({_HELD})",
+    "agreements": f"SELECT {_select('agreements')} FROM agreements WHERE partner_id ="
+    " (SELECT partner_id FROM credentials WHERE id = :credential_id) ORDER BY id",
+    "nonce": f"SELECT {_select('nonce')} FROM nonces WHERE value = :nonce",
 }
 _AGREEMENT_STATE = "SELECT status, version FROM agreements WHERE id = :agreement_id"
 _CONSUME_NONCE = (
@@ -201,7 +221,7 @@ class Snapshot:
 
     credential: dict[str, Any] | None
     devices: list[dict[str, Any]]
-    stored: list[dict[str, Any]]
+    """Each device holding the serial or an IMEI, with its activation (STORED_COLUMNS)."""
     agreements: list[dict[str, Any]]
     signer: tuple[str, Ed25519PrivateKey] | None
     """The active signing key: (kid, key)."""
@@ -248,9 +268,8 @@ class Written:
 
 
 def _reader(
-    dialect: Dialect, columns: Sequence[_Attr]
+    dialect: Dialect, columns: Sequence[_Attr], names: Sequence[str]
 ) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    names = [c.key for c in columns]
     processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
 
     def read(row: Sequence[Any]) -> dict[str, Any]:
@@ -270,11 +289,8 @@ class Store:
         dialect = db.write_engine.dialect
         self.dbapi = dialect.loaded_dbapi
         self._read_as = {
-            "credential": _reader(dialect, LOOKUP_COLUMNS),
-            "devices": _reader(dialect, DEVICE_COLUMNS),
-            "stored": _reader(dialect, STORED_COLUMNS),
-            "agreements": _reader(dialect, AGREEMENT_COLUMNS),
-            "nonce": _reader(dialect, NONCE_COLUMNS),
+            read: _reader(dialect, columns, names)
+            for read, (columns, names) in _READ_COLUMNS.items()
         }
         stamp = Activation.issued_at.type
         self._timestamp = stamp.dialect_impl(dialect).bind_processor(dialect)
@@ -324,19 +340,18 @@ class Store:
                 # A pooled connection the server dropped (restart, failover) is discarded
                 # when it fails; reads change nothing, so try once more on a fresh one.
                 rows = self._fetch(names, params)
-        as_dicts = {
-            n: [self._read_as[n](r) for r in found]
-            for n, found in rows.items()
-            if n in self._read_as
-        }
-        signer = rows["signer"][0] if rows["signer"] else None
+        found = {n: [self._read_as[n](r) for r in found] for n, found in rows.items()}
+        credential = next(iter(found["credential"]), None)
+        signer = None
+        if credential is not None and credential["signer_kid"] is not None:
+            kid = credential["signer_kid"]
+            signer = (kid, self.vault.open(kid, credential["signer_key"]))
         return Snapshot(
-            credential=next(iter(as_dicts["credential"]), None),
-            devices=as_dicts["devices"],
-            stored=as_dicts["stored"],
-            agreements=as_dicts["agreements"],
-            signer=(signer[0], self.vault.open(signer[0], signer[1])) if signer else None,
-            nonce=next(iter(as_dicts.get("nonce", [])), None),
+            credential=credential,
+            devices=found["devices"],
+            agreements=found["agreements"],
+            signer=signer,
+            nonce=next(iter(found.get("nonce", [])), None),
         )
 
     def _fetch(self, names: list[str], params: dict[str, Any]) -> dict[str, list[Any]]:
