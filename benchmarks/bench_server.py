@@ -231,8 +231,16 @@ def raw_guarded_updates(url: str, agreement_id: str, threads: int, count: int) -
     return Result(f"  raw guarded UPDATE, {threads} threads", count, 0, seconds, latencies)
 
 
+def settle() -> None:
+    """Let the previous half's writes reach the disk first: the kernel's writeback of one
+    database's files otherwise takes CPU from the next one's measurement."""
+    os.sync()
+    time.sleep(3)
+
+
 def bench(name: str, url: str, args: argparse.Namespace) -> None:
     token, agreement = prepare(url)
+    settle()
     proc, base = start_server(url, args.workers, args.threads)
     try:
         asyncio.run(load(base, token, args.clients, min(500, args.requests), "warm-up"))
