@@ -193,10 +193,10 @@ def test_unreachable_database_is_a_503_with_a_reason(kind: str, tmp_path: Path) 
         if kind == "sqlite"
         else "postgresql+psycopg://hg:hg@127.0.0.1:9/none?connect_timeout=2"
     )
-    client = TestClient(create_app(Settings(database_url=url)))
     unit = {"serial": "SN0001", "imei1": "490154203237518", "model_code": "Z60", "territory": "IN"}
     headers = {"Authorization": "Bearer hgk_0123456789abcdef_secret"}
-    response = client.post("/v1/activations", json=unit, headers=headers)
+    with TestClient(create_app(Settings(database_url=url))) as client:  # lifespan: async path
+        response = client.post("/v1/activations", json=unit, headers=headers)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "database_unavailable"
     assert response.headers["retry-after"] == "1"
@@ -282,3 +282,31 @@ def test_activation_response_is_the_documented_model(env: Env) -> None:
     schema = env.client.get("/openapi.json").json()
     created = schema["paths"]["/v1/activations"]["post"]["responses"]["201"]
     assert created["content"]["application/json"]["schema"]["$ref"].endswith("/ActivationOut")
+
+
+def test_postgresql_activations_run_on_the_event_loop(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the route awaits the async store (no worker thread); SQLite, and units
+    sent with an attestation chain, take the threaded path."""
+    partner = env.partner()
+    env.agreement(partner)
+    factory = env.credential("factory", partner_id=partner)
+    used: list[str] = []
+    threaded, on_loop = activation.activate, activation.activate_async
+
+    def spy_threaded(*args: Any, **kw: Any) -> Any:
+        used.append("thread")
+        return threaded(*args, **kw)
+
+    async def spy_on_loop(*args: Any, **kw: Any) -> Any:
+        used.append("loop")
+        return await on_loop(*args, **kw)
+
+    monkeypatch.setattr(activation, "activate", spy_threaded)
+    monkeypatch.setattr(activation, "activate_async", spy_on_loop)
+    assert env.client.post("/v1/activations", json=env.unit(), headers=factory).status_code == 201
+    nonce = env.ok("POST", "/v1/activations/nonce", factory)["nonce"]
+    chained = env.unit(nonce=nonce, attestation_chain=["AAAA"])
+    assert env.client.post("/v1/activations", json=chained, headers=factory).status_code == 403
+    assert used == (["thread", "thread"] if env.db.sqlite else ["loop", "thread"])

@@ -18,8 +18,9 @@ class Settings(BaseSettings):
     """SQLAlchemy URL: ``sqlite:///path.db`` (embedded default) or
     ``postgresql+psycopg://user:pass@host/db``."""
     threads: int = Field(default=4, ge=1, le=256)
-    """Worker threads per process for the (synchronous) handlers. The work is CPU under one
-    GIL: scale with processes (``serve --workers``), not threads (see docs/server.md)."""
+    """Worker threads per process for the (synchronous) handlers, and on PostgreSQL the
+    activations one process runs at once on its event loop. The work is CPU under one GIL:
+    scale with processes (``serve --workers``), not threads (see docs/server.md)."""
     pool_size: int = Field(default=16, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     rate_limit_per_second: float = Field(default=1000.0, gt=0)

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from handsetguard.server.clock import Clock
 from handsetguard.server.config import Settings
 from handsetguard.server.db import Database
-from handsetguard.server.services.activation_store import Store
+from handsetguard.server.services.activation_store import AsyncPgStore, Store
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.keys import KeyVault
 
@@ -76,6 +76,11 @@ class AppContext:
     vault: KeyVault = field(default_factory=KeyVault)
     store: Store = field(init=False)
     """The activation hot path's statements for ``db``."""
+    async_store: AsyncPgStore | None = field(init=False)
+    """The same on the event loop, for PostgreSQL (opened by the app's lifespan)."""
 
     def __post_init__(self) -> None:
         self.store = Store(self.db, self.vault)
+        self.async_store = (
+            None if self.db.sqlite else AsyncPgStore(self.store, self.settings.threads)
+        )

@@ -6,6 +6,7 @@ import json
 from functools import partial
 
 from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
 from handsetguard.server.deps import BearerToken, Ctx, CurrentActor, admit
 from handsetguard.server.errors import ServiceError
@@ -30,17 +31,28 @@ def issue_nonce(ctx: Ctx, actor: CurrentActor) -> NonceOut:
 
 
 @router.post("", status_code=201, response_model=ActivationOut, responses=REFUSALS)
-def activate(body: ActivationIn, ctx: Ctx, token: BearerToken) -> Response:
+async def activate(body: ActivationIn, ctx: Ctx, token: BearerToken) -> Response:
     """Activate one unit. Retrying the same unit returns the same signed activation (200)."""
+    now, limit = ctx.clock.now(), partial(admit, ctx)
     try:
-        outcome = activation.activate(
-            ctx.store,
-            token,
-            body,
-            ctx.clock.now(),
-            attestation=ctx.attestation,
-            admit=partial(admit, ctx),
-        )
+        # On PostgreSQL the two round trips are awaited on the event loop (no worker thread);
+        # on SQLite, and for attestation chains (whose verification is CPU work), a thread.
+        if (
+            ctx.async_store is not None
+            and ctx.async_store.serves_this_loop()
+            and body.attestation_chain is None
+        ):
+            outcome = await activation.activate_async(
+                ctx.async_store, token, body, now, attestation=ctx.attestation, admit=limit
+            )
+        else:
+            outcome = await run_in_threadpool(
+                partial(activation.activate, attestation=ctx.attestation, admit=limit),
+                ctx.store,
+                token,
+                body,
+                now,
+            )
     except ServiceError as exc:
         ctx.metrics.activations.labels(exc.code).inc()
         raise

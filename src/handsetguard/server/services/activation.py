@@ -28,10 +28,10 @@ nothing, counter included, and is answered like a retry: the stored activation, 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -48,11 +48,13 @@ from handsetguard.server.models import Nonce
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services import audit
 from handsetguard.server.services.activation_store import (
+    AsyncPgStore,
     Conflict,
     NonceLost,
     Snapshot,
     Store,
     Unit,
+    Written,
 )
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.attestation import ChainCheck
@@ -64,7 +66,7 @@ from handsetguard.server.services.licence_checks import (
     validate_identity,
 )
 
-__all__ = ["Issued", "Outcome", "activate", "issue_nonce"]
+__all__ = ["Issued", "Outcome", "activate", "activate_async", "issue_nonce"]
 
 ATTEMPTS = 3
 
@@ -228,24 +230,43 @@ def _plan(
     )
 
 
-def activate(
-    store: Store,
+@dataclass(frozen=True, slots=True)
+class _Read:
+    credential_id: str
+    serial: str
+    imeis: tuple[str, str | None]
+    nonce: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    unit: Unit
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    agreement_id: str
+
+
+# What the activation asks of the database, step by step; the drivers below answer it
+# (threaded or on the event loop) and throw Conflict / NonceLost back in.
+_Steps = Generator[_Read | _Write | _State, Any, Outcome]
+
+
+def _activation(
     token: str,
     body: ActivationIn,
     now: datetime,
-    *,
     attestation: ChainCheck,
-    admit: Callable[[Actor], None] | None = None,
-) -> Outcome:
-    """Authenticate ``token`` and activate the unit; see the module docstring. ``admit``
-    (the rate limiter) sees the actor once it is authenticated."""
+    admit: Callable[[Actor], None] | None,
+) -> _Steps:
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
     validate_identity(body)  # before the read: only well-formed identifiers reach the database
     conflicted = False
     for attempt in range(ATTEMPTS):
-        snap = store.read(parsed[0], body.serial, (body.imei1, body.imei2), body.nonce)
+        snap: Snapshot = yield _Read(parsed[0], body.serial, (body.imei1, body.imei2), body.nonce)
         actor = actor_from_row(snap.credential, token, now)
         if attempt == 0 and admit is not None:
             admit(actor)
@@ -257,7 +278,7 @@ def activate(
             break
         unit = _plan(snap, actor, body, now, attestation)
         try:
-            written = store.write(unit)
+            written: Written | None = yield _Write(unit)
         except Conflict:
             conflicted = True  # read again: the same unit (a retry) or another one's ids
             continue
@@ -269,7 +290,7 @@ def activate(
                 unit.activation_id, unit.device_id, unit.kid, token_out, written.overage
             )
             return Outcome(issued, replayed=False)
-        if store.agreement_state(unit.agreement_id) == ("active", unit.version):
+        if (yield _State(unit.agreement_id)) == ("active", unit.version):
             raise RefusedError(
                 "quota_exhausted",
                 f"the agreement's {unit.unit_limit} units are used up "
@@ -279,6 +300,71 @@ def activate(
     if conflicted:
         raise ConflictError("conflict", "a concurrent change conflicted; retry")
     raise ConflictError("agreement_changing", "the agreement kept changing; retry")
+
+
+def _advance(
+    steps: _Steps, reply: Any, thrown: Exception | None
+) -> _Read | _Write | _State | Outcome:
+    """The next step, given the last one's answer (or exception); the outcome when done."""
+    try:
+        return steps.throw(thrown) if thrown is not None else steps.send(reply)
+    except StopIteration as done:
+        return cast(Outcome, done.value)
+
+
+def activate(
+    store: Store,
+    token: str,
+    body: ActivationIn,
+    now: datetime,
+    *,
+    attestation: ChainCheck,
+    admit: Callable[[Actor], None] | None = None,
+) -> Outcome:
+    """Authenticate ``token`` and activate the unit; see the module docstring. ``admit``
+    (the rate limiter) sees the actor once it is authenticated."""
+    steps = _activation(token, body, now, attestation, admit)
+    reply: Any = None
+    thrown: Exception | None = None
+    while not isinstance(step := _advance(steps, reply, thrown), Outcome):
+        reply, thrown = None, None
+        try:
+            if isinstance(step, _Read):
+                reply = store.read(step.credential_id, step.serial, step.imeis, step.nonce)
+            elif isinstance(step, _Write):
+                reply = store.write(step.unit)
+            else:
+                reply = store.agreement_state(step.agreement_id)
+        except (Conflict, NonceLost) as exc:
+            thrown = exc
+    return step
+
+
+async def activate_async(
+    store: AsyncPgStore,
+    token: str,
+    body: ActivationIn,
+    now: datetime,
+    *,
+    attestation: ChainCheck,
+    admit: Callable[[Actor], None] | None = None,
+) -> Outcome:
+    """:func:`activate` on the event loop (PostgreSQL): the same steps, awaited."""
+    steps = _activation(token, body, now, attestation, admit)
+    reply: Any = None
+    thrown: Exception | None = None
+    while not isinstance(step := _advance(steps, reply, thrown), Outcome):
+        reply, thrown = None, None
+        try:
+            if isinstance(step, _Read):
+                reply = await store.read(step.credential_id, step.serial, step.imeis, step.nonce)
+            elif isinstance(step, _Write):
+                reply = await store.write(step.unit)
+            else:
+                reply = await store.agreement_state(step.agreement_id)
+        except (Conflict, NonceLost) as exc:
+            thrown = exc
+    return step
 
 
 def issue_nonce(session: Session, actor: Actor, now: datetime, ttl: int) -> Nonce:

@@ -27,9 +27,10 @@ so what this module reads and writes is exactly what the ORM reads and writes.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -48,7 +49,7 @@ from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.licence_checks import rate_for
 
-__all__ = ["Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
+__all__ = ["AsyncPgStore", "Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
 
 _Attr = InstrumentedAttribute[Any]
 
@@ -325,14 +326,7 @@ class Store:
     def read(
         self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
     ) -> Snapshot:
-        params = {
-            "credential_id": credential_id,
-            "serial": serial,
-            "imei1": imeis[0],
-            "imei2": imeis[1],
-            "nonce": nonce,
-        }
-        names = [n for n in self._reads if n != "nonce" or nonce is not None]
+        names, params = self._read_request(credential_id, serial, imeis, nonce)
         with self._driver_errors():
             try:
                 rows = self._fetch(names, params)
@@ -340,6 +334,21 @@ class Store:
                 # A pooled connection the server dropped (restart, failover) is discarded
                 # when it fails; reads change nothing, so try once more on a fresh one.
                 rows = self._fetch(names, params)
+        return self._snapshot(rows)
+
+    def _read_request(
+        self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
+    ) -> tuple[list[str], dict[str, Any]]:
+        params = {
+            "credential_id": credential_id,
+            "serial": serial,
+            "imei1": imeis[0],
+            "imei2": imeis[1],
+            "nonce": nonce,
+        }
+        return [n for n in self._reads if n != "nonce" or nonce is not None], params
+
+    def _snapshot(self, rows: dict[str, list[Any]]) -> Snapshot:
         found = {n: [self._read_as[n](r) for r in found] for n, found in rows.items()}
         credential = next(iter(found["credential"]), None)
         signer = None
@@ -380,6 +389,22 @@ class Store:
             raise NonceLost
 
     def _write_pg(self, unit: Unit) -> Written | None:
+        params = self._pg_params(unit)
+        try:
+            with self.db.dbapi(write=True) as conn:
+                if unit.nonce is None:
+                    row = conn.execute(self._pg_write, params).fetchone()
+                else:
+                    with conn.transaction():
+                        self._consume(conn, unit, params["now"])
+                        row = conn.execute(self._pg_write, params).fetchone()
+                        if row is None:
+                            raise _Refused  # rolls the nonce's consumption back
+        except _Refused:
+            return None
+        return None if row is None else Written(int(row[0]), bool(row[1]))
+
+    def _pg_params(self, unit: Unit) -> dict[str, Any]:
         parts = audit.entry_template(unit.audit_fields, AUDIT_HOLES)
         after = audit.entry_template(unit.audit_fields["after"], AFTER_HOLES)
         params: dict[str, Any] = {
@@ -395,19 +420,7 @@ class Store:
             **{f"after{n}": part.decode() for n, part in enumerate(after)},
         }
         params["part0"] = b"\n" + params["part0"]
-        try:
-            with self.db.dbapi(write=True) as conn:
-                if unit.nonce is None:
-                    row = conn.execute(self._pg_write, params).fetchone()
-                else:
-                    with conn.transaction():
-                        self._consume(conn, unit, params["now"])
-                        row = conn.execute(self._pg_write, params).fetchone()
-                        if row is None:
-                            raise _Refused  # rolls the nonce's consumption back
-        except _Refused:
-            return None
-        return None if row is None else Written(int(row[0]), bool(row[1]))
+        return params
 
     def _write_sqlite(self, unit: Unit) -> Written | None:
         sql, now = _SQLITE_WRITES, self._ts(unit.now)
@@ -488,3 +501,107 @@ def _unit_params(unit: Unit) -> dict[str, Any]:
         "attested": unit.attested,
         "now": unit.now,
     }
+
+
+class AsyncPgStore:
+    """:class:`Store`'s PostgreSQL statements on psycopg's asyncio connections, so that an
+    activation needs no worker thread: the handler awaits its two round trips on the
+    server's event loop. It serves only the loop it was opened on (the app's lifespan);
+    anywhere else the route uses the threaded :class:`Store`.
+
+    Its pool is deliberately small: at most ``size`` connections, idle ones reused, a new
+    one opened on demand (so an unreachable server fails the request at once with 503, as
+    the threaded path does), one dropped by the server discarding the idle ones too.
+    """
+
+    def __init__(self, store: Store, size: int) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.store, self.size = store, size
+        self.conninfo = make_url(store.db.url).set(drivername="postgresql")
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[Any] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def open(self) -> None:
+        self.loop, self._slots = asyncio.get_running_loop(), asyncio.Semaphore(self.size)
+
+    async def close(self) -> None:
+        self.loop = None
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
+
+    def serves_this_loop(self) -> bool:
+        return self.loop is not None and asyncio.get_running_loop() is self.loop
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        from psycopg import AsyncConnection, pq
+
+        async with self._slots:
+            if self._idle:
+                conn = self._idle.pop()
+            else:
+                url = self.conninfo.render_as_string(hide_password=False)
+                conn = await AsyncConnection.connect(url, autocommit=True)
+            try:
+                yield conn
+            finally:
+                if conn.broken:  # the server dropped it: a restart drops the idle ones too
+                    stale, self._idle = self._idle, []
+                    for other in [conn, *stale]:
+                        await other.close()
+                elif conn.info.transaction_status == pq.TransactionStatus.IDLE:
+                    self._idle.append(conn)
+                else:
+                    await conn.close()
+
+    async def _fetch(self, names: list[str], params: dict[str, Any]) -> dict[str, list[Any]]:
+        async with self._connection() as conn:
+            async with conn.pipeline():
+                cursors = {n: await conn.execute(self.store._reads[n], params) for n in names}
+            return {n: await cur.fetchall() for n, cur in cursors.items()}
+
+    async def read(
+        self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
+    ) -> Snapshot:
+        store = self.store
+        names, params = store._read_request(credential_id, serial, imeis, nonce)
+        with store._driver_errors():
+            try:
+                rows = await self._fetch(names, params)
+            except store.dbapi.OperationalError:
+                rows = await self._fetch(names, params)  # see Store.read
+        return store._snapshot(rows)
+
+    async def agreement_state(self, agreement_id: str) -> tuple[str, int] | None:
+        with self.store._driver_errors():
+            async with self._connection() as conn:
+                cursor = await conn.execute(
+                    self.store._agreement_state, {"agreement_id": agreement_id}
+                )
+                row = await cursor.fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    async def write(self, unit: Unit) -> Written | None:
+        """As :meth:`Store.write`."""
+        store = self.store
+        params = store._pg_params(unit)
+        consume = {"now": params["now"], "nonce": unit.nonce, "credential_id": unit.credential_id}
+        with store._driver_errors():
+            try:
+                async with self._connection() as conn:
+                    if unit.nonce is None:
+                        row = await (await conn.execute(store._pg_write, params)).fetchone()
+                    else:
+                        async with conn.transaction():
+                            taken = await conn.execute(store._consume_nonce, consume)
+                            if taken.rowcount != 1:
+                                raise NonceLost
+                            row = await (await conn.execute(store._pg_write, params)).fetchone()
+                            if row is None:
+                                raise _Refused  # rolls the nonce's consumption back
+            except _Refused:
+                return None
+        return None if row is None else Written(int(row[0]), bool(row[1]))
