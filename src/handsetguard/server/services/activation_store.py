@@ -3,9 +3,9 @@ DBAPI connection: the one request the service must answer hundreds of times a se
 
 PostgreSQL, two round trips per activation:
 
-1. :meth:`Store.read` — one pipelined batch of reads (credential, devices holding the serial
-   or an IMEI and their stored activations, the partner's agreements, the active signing
-   key, the nonce), taking no lock.
+1. :meth:`Store.read` — one pipelined batch of reads (the credential with the active
+   signing key, the devices holding the serial or an IMEI joined with their stored
+   activations, the partner's agreements, the nonce), taking no lock.
 2. :meth:`Store.write` — *one* statement, run as its own transaction (autocommit). Its first
    part is the guarded counter ``UPDATE agreements SET used = used + 1 WHERE id = … AND
    version = v AND status = 'active' AND used < unit_limit RETURNING used``; every insert
@@ -17,6 +17,9 @@ PostgreSQL, two round trips per activation:
    go), so the chain head is locked only while this one statement commits. With a nonce,
    the nonce's consumption runs first in the same explicit transaction, which is rolled
    back unless both succeed.
+
+:class:`AsyncPgStore` runs the same PostgreSQL statements on psycopg's asyncio connections,
+for the server's event loop; the SQL, parameters and conversions are :class:`Store`'s.
 
 SQLite is in-process, so round trips cost nothing: the reads run in one deferred
 transaction, the writes in one ``BEGIN IMMEDIATE`` transaction, statement by statement.
