@@ -298,12 +298,10 @@ class Store:
         }
         stamp = Activation.issued_at.type
         self._timestamp = stamp.dialect_impl(dialect).bind_processor(dialect)
-        if db.sqlite:
-            self._reads = dict(_READS)
-        else:
-            self._reads = {k: _pyformat(v) for k, v in _READS.items()}
-        self._agreement_state = _AGREEMENT_STATE if db.sqlite else _pyformat(_AGREEMENT_STATE)
-        self._consume_nonce = _CONSUME_NONCE if db.sqlite else _pyformat(_CONSUME_NONCE)
+        placeholders: Callable[[str], str] = str if db.sqlite else _pyformat
+        self._reads = {k: placeholders(v) for k, v in _READS.items()}
+        self._agreement_state = placeholders(_AGREEMENT_STATE)
+        self._consume_nonce = placeholders(_CONSUME_NONCE)
         self._pg_write = _pyformat(_PG_WRITE)
 
     def _ts(self, value: datetime) -> Any:
@@ -387,8 +385,7 @@ class Store:
             return self._write_sqlite(unit) if self.db.sqlite else self._write_pg(unit)
 
     def _consume(self, conn: Any, unit: Unit, now: Any) -> None:
-        params = {"now": now, "nonce": unit.nonce, "credential_id": unit.credential_id}
-        if conn.execute(self._consume_nonce, params).rowcount != 1:
+        if conn.execute(self._consume_nonce, _nonce_params(unit, now)).rowcount != 1:
             raise NonceLost
 
     def _write_pg(self, unit: Unit) -> Written | None:
@@ -482,6 +479,10 @@ class Store:
 
 class _Refused(Exception):
     """The guard refused: roll the transaction back (the nonce with it)."""
+
+
+def _nonce_params(unit: Unit, now: Any) -> dict[str, Any]:
+    return {"now": now, "nonce": unit.nonce, "credential_id": unit.credential_id}
 
 
 def _unit_params(unit: Unit) -> dict[str, Any]:
@@ -591,7 +592,6 @@ class AsyncPgStore:
         """As :meth:`Store.write`."""
         store = self.store
         params = store._pg_params(unit)
-        consume = {"now": params["now"], "nonce": unit.nonce, "credential_id": unit.credential_id}
         with store._driver_errors():
             try:
                 async with self._connection() as conn:
@@ -599,7 +599,9 @@ class AsyncPgStore:
                         row = await (await conn.execute(store._pg_write, params)).fetchone()
                     else:
                         async with conn.transaction():
-                            taken = await conn.execute(store._consume_nonce, consume)
+                            taken = await conn.execute(
+                                store._consume_nonce, _nonce_params(unit, params["now"])
+                            )
                             if taken.rowcount != 1:
                                 raise NonceLost
                             row = await (await conn.execute(store._pg_write, params)).fetchone()
