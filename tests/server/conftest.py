@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import ProgrammingError  # noqa: E402
 
 from handsetguard.server.app import create_app  # noqa: E402
 from handsetguard.server.clock import SettableClock  # noqa: E402
@@ -61,11 +63,24 @@ class PgAdmin:
         self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return self.url.set(database=name).render_as_string(hide_password=False)
 
+    def _drop(self, name: str) -> None:
+        """WITH (FORCE) ends our sessions, but not an autovacuum worker that happens to be in
+        the new database (a superuser's process): that one finishes within moments."""
+        for _ in range(50):
+            try:
+                self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except ProgrammingError as exc:
+                if "pg_signal_backend" not in str(exc.orig):
+                    raise
+                time.sleep(0.1)
+        self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def drop(self, url: str) -> None:
-        self._exec(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        self._drop(str(make_url(url).database))
 
     def close(self) -> None:
-        self._exec(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self._drop(self.template)
         self.engine.dispose()
 
 
