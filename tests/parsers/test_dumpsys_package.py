@@ -723,3 +723,27 @@ _JSON_VALUES = st.recursive(
 @given(st.lists(_JSON_VALUES, max_size=5))
 def test_fuzz_packages_json_structures(items: list[object]) -> None:
     _returns_or_parse_error(json.dumps(items, indent=2))
+
+
+def test_pixel1_android8_1_runtime_permissions_after_overlay_paths() -> None:
+    """Pixel 1 retail, Android 8.1: ``overlay paths:`` sits at the depth of ``User 0:`` and the
+    user's runtime permissions follow it; they belong to user 0."""
+    from tests.parsers.legacy_bugreports import PIXEL1_ANDROID8, section
+
+    dump = parse_dumpsys_package(section(PIXEL1_ANDROID8, "dumpsys:package").text)
+    skype = dump.get("com.skype.raider")
+    assert skype is not None
+    assert [u.user_id for u in skype.users] == [0]
+    assert dict(skype.users[0].runtime_permissions) == {
+        "android.permission.ACCESS_FINE_LOCATION": True,
+        "android.permission.ACCESS_COARSE_LOCATION": True,
+        "android.permission.WRITE_CONTACTS": True,
+        "android.permission.CAMERA": True,
+        "android.permission.GET_ACCOUNTS": True,
+        "android.permission.RECORD_AUDIO": True,
+        "android.permission.READ_CONTACTS": True,
+    }
+    assert "android.permission.CAMERA" in skype.granted_permissions(0)
+    with_grants = [p for p in dump if any(any(u.runtime_permissions.values()) for u in p.users)]
+    assert len(with_grants) == 57
+    assert dump.skipped == 0

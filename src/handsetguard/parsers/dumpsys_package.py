@@ -38,6 +38,7 @@ _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 
 _MAIN_BLOCK = "Packages:"
 _HIDDEN_BLOCK = "Hidden system packages:"
+_OVERLAY_PATHS = "overlay paths:"
 
 
 @dataclass
@@ -206,7 +207,12 @@ def _read_package(lines: list[str], start: int, end: int, header: re.Match[str])
         if not stripped:
             continue
         depth = len(line) - len(line.lstrip(" ")) - base
-        if depth <= 2:
+        if depth <= 2 and user is not None and stripped == _OVERLAY_PATHS:
+            # Android 8.x prints a user's overlay paths at the depth of its "User N:" line,
+            # then that user's gids/runtime permissions deeper (PackageManagerService
+            # dumpPackageLPr): the block belongs to the user and does not end it.
+            block = stripped
+        elif depth <= 2:
             block, user = _read_attribute(builder, stripped, index)
         elif user is not None:
             block = _read_user_line(user, builder, stripped, depth, block)
