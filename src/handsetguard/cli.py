@@ -224,7 +224,7 @@ def check(
 
     SOURCE is a bugreport, an AndroidQF collection, a snapshot folder, or adb / adb:SERIAL for
     a live phone."""
-    from handsetguard.gate import failing_checks, verdict_line
+    from handsetguard.gate import Verdict, gate_verdict, verdict_line
 
     incomplete: str | None = None
     with _guard(verbose):
@@ -244,16 +244,21 @@ def check(
             raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
         else:
             evidence, serial = _acquire(source, example), None
-        report = run_check(evidence, chosen, as_of=when)
-        failing = failing_checks(report, threshold, chosen.not_assessed_fails)
-        render(report, fmt, output, verbose, verdict_line(report, failing, serial))
+        report = run_check(evidence, chosen, as_of=when, fail_on=threshold)
+        gate = report.gate or gate_verdict(
+            report.checks, threshold, chosen.not_assessed_fails, report.collection_errors
+        )
+        line = verdict_line(gate, serial or report.device.serial, report.device.model)
+        render(report, fmt, output, verbose, line)
     if incomplete is not None:
         _stderr().print(f"error: {incomplete}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
-    if fail_on is not None and failing:
-        _stderr().print(
-            f"--fail-on {fail_on.value}: " + ", ".join(failing), markup=False, soft_wrap=True
-        )
+    # A FAIL exits 3 whenever a gate was asked for: --fail-on, a [gate] profile, or the
+    # one-line verdict format (a line controller reads the exit code as well as the line).
+    gated = fail_on is not None or chosen.has_gate or fmt is OutputFormat.VERDICT
+    if gated and gate.verdict is Verdict.FAIL:
+        what = f"--fail-on {fail_on.value}" if fail_on is not None else "gate"
+        _stderr().print(f"{what}: " + ", ".join(gate.failing), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_THRESHOLD)
 
 

@@ -97,7 +97,7 @@ def _check_one(
     timeout_cap: float | None,
 ) -> dict[str, object]:
     from handsetguard.engine import run_check
-    from handsetguard.gate import failing_checks, verdict_line
+    from handsetguard.gate import GateVerdict, Verdict, gate_verdict, verdict_line
     from handsetguard.report.json_report import to_dict
 
     row: dict[str, object] = {"serial": device.serial, "model": device.model}
@@ -105,23 +105,26 @@ def _check_one(
         if device.state != "device":
             raise DeviceError(f"device {device.serial}: {device.state}")
         result = acquire(device, server, timeout_cap=timeout_cap)
-        report = run_check(result.evidence, profile, as_of=when)
+        report = run_check(result.evidence, profile, as_of=when, fail_on=threshold)
     except HandsetGuardError as exc:
+        gate = GateVerdict(Verdict.ERROR, (), (exc.message,), threshold or "fail")
         row |= {
             "verdict": "ERROR",
             "failing": [],
             "error": exc.message,
-            "line": f"ERROR {device.serial} {exc.message}",
+            "line": verdict_line(gate, device.serial, device.model),
         }
         return row
-    failing = failing_checks(report, threshold, profile.not_assessed_fails)
-    incomplete = _incomplete(result)
+    gate = report.gate or gate_verdict(
+        report.checks, threshold, profile.not_assessed_fails, report.collection_errors
+    )
+    model = report.device.model or device.model
     row |= {
-        "model": report.device.model or device.model,
-        "verdict": "FAIL" if failing else "PASS",
-        "failing": failing,
-        "error": incomplete,
-        "line": verdict_line(report, failing, device.serial),
+        "model": model,
+        "verdict": gate.verdict.value,
+        "failing": list(gate.failing),
+        "error": _incomplete(result),
+        "line": verdict_line(gate, device.serial, model),
         "report": to_dict(report),
     }
     return row
@@ -152,7 +155,11 @@ def check_all(
             key=lambda row: str(row["serial"]),
         )
     _print_rows(rows, fmt.value)
-    if any(row["verdict"] == "ERROR" or row["error"] for row in rows):
+    errors = [row for row in rows if row["verdict"] == "ERROR" or row["error"]]
+    for row in errors:
+        # A unit that could not be judged is said on stderr too, naming device and command.
+        sys.stderr.write(f"error: {row['line'] if row['verdict'] == 'ERROR' else row['error']}\n")
+    if errors:
         return EXIT_USAGE
     if threshold is not None and any(row["verdict"] == "FAIL" for row in rows):
         return EXIT_THRESHOLD

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from handsetguard.evidence import CoverageEntry, Provenance, SourceKind
+from handsetguard.evidence import CollectionWindow, CoverageEntry, Provenance, SourceKind
 from handsetguard.parsers.accessibility import AccessibilityState
 from handsetguard.parsers.adb import AdbState
 from handsetguard.parsers.appops import AppOps
@@ -126,6 +126,8 @@ class DeviceState:
     boot: BootInfo | Unavailable
     coverage: tuple[CoverageEntry, ...] = field(default=())
     collector_key: str | None = None  # our own adb key, for a live snapshot
+    collection_window: CollectionWindow | None = None  # our own collection, for a live snapshot
+    collection_errors: tuple[str, ...] = ()  # commands of a live collection that did not finish
     settings_origins: Mapping[tuple[Namespace, int], Provenance] = field(default_factory=dict)
 
     def prop(self, name: str) -> str | None:

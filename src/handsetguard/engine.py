@@ -10,6 +10,7 @@ from handsetguard.checks.model import STATUS_ORDER, CheckContext
 from handsetguard.checks.registry import ALL_CHECKS, run_checks
 from handsetguard.device import DeviceState, TimeBasis, Unavailable
 from handsetguard.evidence import Evidence
+from handsetguard.gate import gate_verdict
 from handsetguard.privacy import app_privacy
 from handsetguard.profiles.profile import Profile, load_profile
 from handsetguard.profiles.rating import rate
@@ -39,8 +40,10 @@ def evaluate(
     *,
     as_of: datetime | None = None,
     now: datetime | None = None,
+    fail_on: str | None = None,
 ) -> Report:
-    """Run every check of ``profile`` on ``state`` and assemble the report."""
+    """Run every check of ``profile`` on ``state`` and assemble the report; the gate verdict is
+    part of it when the profile has a ``[gate]`` or ``fail_on`` ("warn" / "fail") is given."""
     when, basis = evaluation_time(state, as_of, now)
     context = CheckContext(when, basis, profile.params)
     enabled = frozenset(
@@ -52,6 +55,11 @@ def evaluate(
     results = run_checks(state, context, enabled, profile.severities)
     ordered = tuple(sorted(results, key=lambda r: STATUS_ORDER[r.status]))
     apps = app_privacy(state)
+    gate = (
+        gate_verdict(results, fail_on, profile.not_assessed_fails, state.collection_errors)
+        if profile.has_gate or fail_on is not None
+        else None
+    )
     return Report(
         tool_version=__version__,
         source_kind=state.source_kind,
@@ -68,6 +76,8 @@ def evaluate(
         apps=() if isinstance(apps, Unavailable) else apps,
         apps_unavailable=apps.reason if isinstance(apps, Unavailable) else None,
         coverage=state.coverage,
+        gate=gate,
+        collection_errors=state.collection_errors,
     )
 
 
@@ -77,9 +87,10 @@ def run_check(
     *,
     as_of: datetime | None = None,
     now: datetime | None = None,
+    fail_on: str | None = None,
 ) -> Report:
     """Check one input (a path or already-acquired evidence) under a profile name or object."""
     evidence = source if isinstance(source, Evidence) else open_source(source)
     if isinstance(profile, str):
         profile = load_profile(profile, KNOWN_CHECKS)
-    return evaluate(build_state(evidence), profile, as_of=as_of, now=now)
+    return evaluate(build_state(evidence), profile, as_of=as_of, now=now, fail_on=fail_on)

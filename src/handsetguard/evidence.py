@@ -16,6 +16,7 @@ from handsetguard.textcodec import Blob, decode_slice
 
 __all__ = [
     "AcquiredAt",
+    "CollectionWindow",
     "CoverageEntry",
     "CoverageStatus",
     "Evidence",
@@ -101,6 +102,17 @@ class AcquiredAt:
     origin: str
 
 
+@dataclass(frozen=True, slots=True)
+class CollectionWindow:
+    """When our own live collection ran, on the device's clock (widened by the uncertainty of
+    reading that clock), and the app ops its commands may be charged to under
+    ``com.android.shell``: what the privacy views may discount as our own doing."""
+
+    start: datetime
+    end: datetime
+    shell_ops: frozenset[str] = frozenset()
+
+
 @dataclass
 class Evidence:
     """Everything a source found: its sections by name, when it was acquired, what went wrong."""
@@ -109,9 +121,14 @@ class Evidence:
     path: str
     sections: dict[str, Section] = field(default_factory=dict)
     acquired_at: AcquiredAt | None = None
+    collection_window: CollectionWindow | None = None
+    """Set for a snapshot we collected; None for inputs collected by anything else."""
     problems: list[CoverageEntry] = field(default_factory=list)
     collector_key: str | None = None
     """Fingerprint of the adb key of the computer that collected a live snapshot."""
+    collection_errors: list[str] = field(default_factory=list)
+    """Commands of a live collection that were cut short ('command' (error)): the evidence is
+    partial through no fault of the device, so a gate says ERROR, never FAIL."""
 
     def get(self, name: str) -> Section | None:
         return self.sections.get(name)

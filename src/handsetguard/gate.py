@@ -1,24 +1,68 @@
-"""The pass/fail gate over a report: which checks reach a ``--fail-on`` threshold, and the
-one-line verdict a factory line controller reads (``PASS serial model`` / ``FAIL … a,b``)."""
+"""The pass/fail gate over check results: which checks reach a ``--fail-on`` threshold, the
+PASS / FAIL / ERROR verdict a profile with a ``[gate]`` leads its report with, and the one-line
+form a factory line controller reads (``PASS serial model`` / ``FAIL serial model a,b`` /
+``ERROR serial model: what failed``).
+
+``ERROR`` is its own verdict: a unit whose collection was cut short (timeout, unplug, a dead adb
+server) was not judged, so it is never ``FAIL`` — a cable must not reject a good unit.
+"""
 
 from __future__ import annotations
 
-from handsetguard.checks.model import Status
-from handsetguard.report.model import Report
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-__all__ = ["failing_checks", "verdict_line"]
+from handsetguard.checks.model import CheckResult, Status
+
+__all__ = ["GateVerdict", "Verdict", "failing_checks", "gate_verdict", "verdict_line"]
 
 
-def failing_checks(report: Report, fail_on: str | None, not_assessed_fails: bool) -> list[str]:
+class Verdict(enum.Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class GateVerdict:
+    verdict: Verdict
+    failing: tuple[str, ...]  # check ids, "id(not_assessed)" when unknown counts as failed
+    reasons: tuple[str, ...]  # one line per failing check, or per command that was cut short
+    threshold: str  # "fail" or "warn"
+
+
+def failing_checks(
+    checks: Iterable[CheckResult], fail_on: str | None, not_assessed_fails: bool
+) -> list[str]:
     """Ids of checks at or beyond ``fail_on`` ("warn" or "fail"; None means "fail");
     not-assessed checks count, marked ``(not_assessed)``, when the profile's gate says so."""
+    checks = tuple(checks)
     statuses = {Status.FAIL} if fail_on in (None, "fail") else {Status.FAIL, Status.WARN}
-    failing: list[str] = [r.id for r in report.checks if r.status in statuses]
+    failing: list[str] = [r.id for r in checks if r.status in statuses]
     if not_assessed_fails:
-        failing += [
-            f"{r.id}(not_assessed)" for r in report.checks if r.status is Status.NOT_ASSESSED
-        ]
+        failing += [f"{r.id}(not_assessed)" for r in checks if r.status is Status.NOT_ASSESSED]
     return failing
+
+
+def gate_verdict(
+    checks: Iterable[CheckResult],
+    fail_on: str | None,
+    not_assessed_fails: bool,
+    collection_errors: Iterable[str] = (),
+) -> GateVerdict:
+    checks = tuple(checks)
+    threshold = fail_on or "fail"
+    errors = tuple(collection_errors)
+    if errors:
+        return GateVerdict(Verdict.ERROR, (), errors, threshold)
+    failing = failing_checks(checks, fail_on, not_assessed_fails)
+    by_id: dict[str, CheckResult] = {r.id: r for r in checks}
+    reasons = tuple(
+        f"{item}: {by_id[item.removesuffix('(not_assessed)')].detail}" for item in failing
+    )
+    verdict = Verdict.FAIL if failing else Verdict.PASS
+    return GateVerdict(verdict, tuple(failing), reasons, threshold)
 
 
 def _token(value: str | None) -> str:
@@ -26,8 +70,10 @@ def _token(value: str | None) -> str:
     return "-" if not value else "_".join(value.split())
 
 
-def verdict_line(report: Report, failing: list[str], serial: str | None = None) -> str:
-    unit = f"{_token(serial or report.device.serial)} {_token(report.device.model)}"
-    if failing:
-        return f"FAIL {unit} {','.join(failing)}"
+def verdict_line(gate: GateVerdict, serial: str | None, model: str | None) -> str:
+    unit = f"{_token(serial)} {_token(model)}"
+    if gate.verdict is Verdict.ERROR:
+        return f"ERROR {unit}: {'; '.join(' '.join(r.split()) for r in gate.reasons)}"
+    if gate.verdict is Verdict.FAIL:
+        return f"FAIL {unit} {','.join(gate.failing)}"
     return f"PASS {unit}"

@@ -35,6 +35,7 @@ from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window
 from handsetguard.parsers.mounts import parse_mounts
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
+from handsetguard.parsers.provider_settings import parse_provider_settings
 from handsetguard.parsers.settings import (
     Namespace,
     Settings,
@@ -137,11 +138,17 @@ def _settings_sections(builder: _Builder) -> list[tuple[Section, Namespace, int]
     return found
 
 
+# Android <= 7 bugreports have no `dumpsys settings`: the tables are only in the
+# SettingsProvider record of `dumpsys activity provider all` (platform half on Android 9+).
+_PROVIDER_SECTIONS = ("app_providers", "app_providers:platform")
+
+
 def _settings(
     builder: _Builder,
 ) -> tuple[Located[Settings] | Unavailable, dict[tuple[Namespace, int], Provenance]]:
     """Settings from ``dumpsys settings``, else merged from per-namespace, per-user
-    ``settings list`` outputs (whose records keep their own file as origin)."""
+    ``settings list`` outputs (whose records keep their own file as origin), else from the
+    SettingsProvider record of the bugreport's ``APP PROVIDERS`` section."""
     dumped = builder.evidence.get("dumpsys:settings")
     if dumped is not None:
         return builder.run(dumped, parse_dumpsys_settings), {}
@@ -155,9 +162,13 @@ def _settings(
         merged = (
             result if merged is None else Located(merged.value.merge(result.value), merged.origin)
         )
-    if merged is None:
-        return builder.missing(("dumpsys:settings", "settings:global")), origins
-    return merged, origins
+    if merged is not None:
+        return merged, origins
+    for name in _PROVIDER_SECTIONS:
+        providers = builder.evidence.get(name)
+        if providers is not None:
+            return builder.run(providers, parse_provider_settings), origins
+    return builder.missing(("dumpsys:settings", "settings:global", *_PROVIDER_SECTIONS)), origins
 
 
 def _selinux(builder: _Builder) -> SelinuxStatus | Unavailable:
@@ -264,4 +275,6 @@ def build_state(evidence: Evidence) -> DeviceState:
         coverage=tuple(builder.coverage),
         settings_origins=settings_origins,
         collector_key=evidence.collector_key,
+        collection_window=evidence.collection_window,
+        collection_errors=tuple(evidence.collection_errors),
     )

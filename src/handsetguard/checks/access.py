@@ -13,7 +13,7 @@ from handsetguard.checks.common import (
     setting_evidence,
     unavailable,
 )
-from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
+from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.settings import Namespace
 
@@ -63,7 +63,7 @@ def _lock_from_keyguard(state: DeviceState) -> Finding | None:
 
 @check(
     "screen_lock",
-    "A screen lock (PIN, pattern or password) is set",
+    Titles("Screen lock", "A screen lock is set", "No screen lock is set", "Screen lock unknown"),
     Severity.CRITICAL,
     "Set a PIN, pattern or password (Settings > Security > Screen lock).",
     (
@@ -88,7 +88,12 @@ def screen_lock(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG0
 
 @check(
     "developer_options",
-    "Developer options are off",
+    Titles(
+        "Developer options",
+        "Developer options are off",
+        "Developer options are on",
+        "Developer options state unknown",
+    ),
     Severity.MEDIUM,
     "Turn off Settings > System > Developer options.",
     (
@@ -106,7 +111,7 @@ def developer_options(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
         )
     evidence = (setting_evidence(state, setting),)
     if setting.value == "1":
-        return Finding(Status.WARN, "developer options are enabled", evidence)
+        return Finding(Status.FAIL, "developer options are enabled", evidence)
     return Finding(Status.PASS, "developer options are off", evidence)
 
 
@@ -132,7 +137,12 @@ def _adb_keys(state: DeviceState) -> tuple[EvidenceItem, ...]:
 
 @check(
     "usb_debugging",
-    "USB and wireless debugging are off",
+    Titles(
+        "USB and wireless debugging",
+        "USB and wireless debugging are off",
+        "Debugging over adb is on",
+        "Debugging state unknown",
+    ),
     Severity.HIGH,
     "Turn off USB debugging and Wireless debugging in Developer options, and revoke "
     "USB debugging authorisations.",
@@ -150,11 +160,12 @@ def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
         name for name, s in (("USB", usb), ("wireless", wifi)) if s is not None and s.value == "1"
     ]
     if enabled:
+        which = " and ".join(enabled)
         return Finding(
             Status.FAIL,
-            " and ".join(enabled) + " debugging is enabled: a trusted "
-            "computer gets a shell on the phone",
+            which + " debugging is enabled: a trusted computer gets a shell on the phone",
             evidence + _adb_keys(state),
+            f"{which[0].upper()}{which[1:]} debugging is on",
         )
     if usb is not None:
         return Finding(Status.PASS, "adb debugging is off", evidence)
@@ -164,6 +175,7 @@ def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
             Status.FAIL,
             "the USB configuration includes adb",
             prop_evidence(state, "persist.sys.usb.config", "sys.usb.config"),
+            "USB debugging is on",
         )
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "USB debugging")
@@ -172,7 +184,12 @@ def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
 
 @check(
     "lockscreen_notifications",
-    "Lock screen hides notification content",
+    Titles(
+        "Lock-screen notifications",
+        "Lock screen hides notification content",
+        "Lock screen shows notification content",
+        "Lock-screen notification content unknown",
+    ),
     Severity.LOW,
     "Set Settings > Notifications > Notifications on lock screen to hide sensitive content.",
     (
@@ -203,7 +220,7 @@ def lockscreen_notifications(state: DeviceState, ctx: CheckContext) -> Finding: 
             evidence,
         )
     return Finding(
-        Status.WARN,
+        Status.FAIL,
         "message previews and other notification content show on the lock screen",
         evidence,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from handsetguard.checks.catalogs import KNOWN_STORES, ROOT_PACKAGES
 from handsetguard.checks.common import (
     AMAPI,
     CIS,
@@ -15,7 +16,7 @@ from handsetguard.checks.common import (
     setting_evidence,
     unavailable,
 )
-from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
+from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.settings import Namespace
 
@@ -23,49 +24,6 @@ __all__ = ["CHECKS", "KNOWN_STORES", "ROOT_PACKAGES"]
 
 _registry = Registry()
 check = _registry.check
-
-KNOWN_STORES = frozenset(
-    {
-        "com.android.vending",  # Google Play
-        "com.google.android.feedback",  # Play, older installs
-        "com.amazon.venezia",  # Amazon Appstore
-        "com.sec.android.app.samsungapps",  # Galaxy Store
-        "com.huawei.appmarket",  # AppGallery
-        "com.xiaomi.market",
-        "com.xiaomi.mipicks",  # GetApps
-        "com.oppo.market",
-        "com.heytap.market",  # OPPO / OnePlus
-        "com.bbk.appstore",
-        "com.vivo.appstore",  # vivo
-        "org.fdroid.fdroid",
-        "org.fdroid.basic",  # F-Droid
-        "com.aurora.store",
-        "com.google.android.apps.work.clouddpc",  # managed Play via Android Device Policy
-    }
-)
-
-ROOT_PACKAGES = frozenset(
-    {
-        "com.topjohnwu.magisk",
-        "io.github.vvb2060.magisk",
-        "io.github.huskydg.magisk",
-        "me.weishu.kernelsu",
-        "me.bmax.apatch",
-        "eu.chainfire.supersu",
-        "com.noshufou.android.su",
-        "com.noshufou.android.su.elite",
-        "com.koushikdutta.superuser",
-        "com.thirdparty.superuser",
-        "com.yellowes.su",
-        "com.kingroot.kinguser",
-        "com.kingo.root",
-        "com.smedialink.oneclickroot",
-        "com.zhiqupk.root.global",
-        "com.alephzain.framaroot",
-        "de.robv.android.xposed.installer",
-        "org.lsposed.manager",
-    }
-)
 
 # Magisk mounts tmpfs/overlays whose source is "magisk" (under /sbin/.magisk on older
 # versions); KernelSU and APatch mount overlays whose source is "KSU"/"APatch".
@@ -111,7 +69,12 @@ def _third_party(state: DeviceState, components: Iterable[str]) -> list[str]:
 
 @check(
     "unknown_sources",
-    "No app may install other apps (unknown sources)",
+    Titles(
+        "Unknown sources",
+        "No app may install other apps",
+        "Apps may install other apps (unknown sources)",
+        "Unknown-sources setting unknown",
+    ),
     Severity.MEDIUM,
     "Revoke 'Install unknown apps' for every app listed (Settings > Apps > Special app access).",
     (
@@ -141,7 +104,7 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
         return Finding(Status.PASS, "no third-party app is allowed to install apps")
     unique = sorted(set(allowed), key=lambda item: item[0])
     return Finding(
-        Status.WARN,
+        Status.FAIL,
         f"{len(unique)} app(s) may install other apps: " + _names(pkg for pkg, _ in unique),
         tuple(
             EvidenceItem(f"appops {pkg} REQUEST_INSTALL_PACKAGES: allow", where)
@@ -152,7 +115,12 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
 
 @check(
     "verify_apps",
-    "Apps are scanned by the package verifier (Play Protect)",
+    Titles(
+        "App scanning (package verifier)",
+        "The package verifier scans installs",
+        "The package verifier is off",
+        "Package verifier state unknown",
+    ),
     Severity.MEDIUM,
     "Turn on Play Protect 'Scan apps' and 'Improve harmful app detection'.",
     (
@@ -164,23 +132,50 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
 def verify_apps(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if isinstance(state.settings, Unavailable):
         return unavailable(state.settings, "app verification")
-    names = ("package_verifier_enable", "verifier_verify_adb_installs")
-    found = {name: state.setting(Namespace.GLOBAL, name) for name in names}
-    evidence = tuple(setting_evidence(state, s) for s in found.values() if s is not None)
-    off = [name for name, s in found.items() if s is not None and s.value == "0"]
-    if off:
-        return Finding(Status.FAIL, "app verification is off: " + ", ".join(off), evidence)
-    if not evidence:
-        return not_assessed(
-            "global package_verifier_enable and verifier_verify_adb_installs are not recorded"
+    setting = state.setting(Namespace.GLOBAL, "package_verifier_enable")
+    if setting is None or setting.value is None:
+        return not_assessed("global package_verifier_enable is not recorded")
+    evidence = (setting_evidence(state, setting),)
+    if setting.value == "0":
+        return Finding(
+            Status.FAIL, "package verification is off: installed apps are not scanned", evidence
         )
-    return Finding(
-        Status.PASS,
-        "the package verifier checks installs, including adb installs"
-        if len(evidence) == 2
-        else "the package verifier is on",
-        evidence,
-    )
+    return Finding(Status.PASS, "package verification is on", evidence)
+
+
+@check(
+    "verify_adb_installs",
+    Titles(
+        "Verification of adb installs",
+        "Apps installed over adb are verified",
+        "Apps installed over adb are not verified",
+        "Verification of adb installs unknown",
+    ),
+    Severity.LOW,
+    "Turn on Developer options > Verify apps over USB (then turn Developer options off).",
+    (f"{AMAPI}: advancedSecurityOverrides.googlePlayProtectVerifyApps",),
+)
+def verify_adb_installs(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
+    if isinstance(state.settings, Unavailable):
+        return unavailable(state.settings, "verification of adb installs")
+    adb = state.setting(Namespace.GLOBAL, "verifier_verify_adb_installs")
+    verifier = state.setting(Namespace.GLOBAL, "package_verifier_enable")
+    if verifier is not None and verifier.value == "0":
+        return Finding(
+            Status.FAIL,
+            "package verification is off, so apps installed over adb are not verified either",
+            (setting_evidence(state, verifier),),
+        )
+    if adb is None or adb.value is None:
+        return not_assessed("global verifier_verify_adb_installs is not recorded")
+    evidence = (setting_evidence(state, adb),)
+    if adb.value == "0":
+        return Finding(
+            Status.FAIL,
+            "apps installed over adb or USB skip the package verifier",
+            evidence,
+        )
+    return Finding(Status.PASS, "apps installed over adb are verified too", evidence)
 
 
 def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
@@ -221,7 +216,7 @@ def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
 
 @check(
     "root_indicators",
-    "No sign of root (su, Magisk, KernelSU…)",
+    Titles("Root", "No sign of root", "Signs of root found", "Root state unknown"),
     Severity.CRITICAL,
     "Remove the root tools and restore stock firmware; a rooted phone's sandbox is void.",
     (f"{INTUNE}: Rooted devices: Block", f"{AMAPI}: device integrity"),
@@ -237,7 +232,12 @@ def root_indicators(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
 
 @check(
     "sideloaded_apps",
-    "Apps come from a known store",
+    Titles(
+        "App sources",
+        "Apps come from known stores",
+        "Apps installed from outside known stores",
+        "App sources unknown",
+    ),
     Severity.MEDIUM,
     "Review the listed apps; uninstall any you did not knowingly install.",
     (f"{AMAPI}: installUnknownSourcesAllowed / untrustedAppsPolicy",),
@@ -261,7 +261,7 @@ def sideloaded_apps(state: DeviceState, ctx: CheckContext) -> Finding:
         for pkg in sorted(sideloaded, key=lambda p: p.name)
     )
     return Finding(
-        Status.WARN,
+        Status.FAIL,
         f"{len(sideloaded)} app(s) were not installed from a known store: "
         + _names(pkg.name for pkg in sideloaded),
         evidence,
@@ -283,7 +283,12 @@ def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceIt
 
 @check(
     "accessibility_services",
-    "No third-party accessibility service is enabled",
+    Titles(
+        "Accessibility services",
+        "No third-party accessibility service",
+        "Third-party accessibility service enabled",
+        "Accessibility services unknown",
+    ),
     Severity.MEDIUM,
     "Turn off accessibility services you do not rely on (Settings > Accessibility): "
     "they can read the screen and act for you.",
@@ -302,7 +307,7 @@ def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  #
         )
     evidence = tuple(EvidenceItem(f"enabled: {c}", source.location) for c in third)
     return Finding(
-        Status.WARN,
+        Status.FAIL,
         f"{len(third)} third-party accessibility service(s) can read and control the screen",
         evidence,
     )
@@ -310,7 +315,12 @@ def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  #
 
 @check(
     "notification_listeners",
-    "No third-party app reads all notifications",
+    Titles(
+        "Notification access",
+        "No third-party app reads notifications",
+        "Third-party apps read every notification",
+        "Notification access unknown",
+    ),
     Severity.MEDIUM,
     "Revoke notification access for apps you do not trust (Settings > Apps > Special app "
     "access > Notification access).",
@@ -337,7 +347,12 @@ def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  #
 
 @check(
     "device_admins",
-    "No unexpected device administrator or owner",
+    Titles(
+        "Device administrators",
+        "No unexpected device admin or owner",
+        "Third-party device admin or device owner present",
+        "Device administrators unknown",
+    ),
     Severity.MEDIUM,
     "Remove device admin apps you do not recognise (Settings > Security > Device admin apps).",
     (f"{AMAPI}: device/profile owner is the EMM's DPC",),
@@ -362,7 +377,7 @@ def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
     ]
     if evidence:
         return Finding(
-            Status.WARN,
+            Status.FAIL,
             f"{len(third)} third-party device admin(s)"
             + (" and a device owner" if policy.device_owner else "")
             + (": " + _names(a.package for a in third) if third else ""),

@@ -12,6 +12,7 @@ from handsetguard.checks.model import (
     Finding,
     Severity,
     Status,
+    Titles,
 )
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.settings import Setting
@@ -47,7 +48,7 @@ class Registry:
     def check(
         self,
         check_id: str,
-        title: str,
+        titles: Titles,
         severity: Severity,
         remediation: str,
         references: tuple[str, ...] = (),
@@ -56,7 +57,7 @@ class Registry:
             self.checks.append(
                 Check(
                     CheckId(check_id),
-                    title,
+                    titles,
                     severity,
                     remediation,
                     references,

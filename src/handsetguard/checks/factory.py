@@ -13,7 +13,7 @@ from handsetguard.checks.common import (
     prop_evidence,
     unavailable,
 )
-from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
+from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
 
 __all__ = ["CHECKS", "TEST_PACKAGE_PATTERNS"]
@@ -45,7 +45,12 @@ TEST_PACKAGE_PATTERNS: tuple[str, ...] = (
 
 @check(
     "adb_secure",
-    "adb requires authorisation (ro.adb.secure=1)",
+    Titles(
+        "adb authorisation",
+        "adb requires authorisation",
+        "adb does not require authorisation",
+        "adb authorisation unknown",
+    ),
     Severity.CRITICAL,
     "Build with ro.adb.secure=1 so that adb needs the owner's approval of each computer.",
 )
@@ -61,7 +66,12 @@ def adb_secure(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG00
 
 @check(
     "oem_unlock_disallowed",
-    "OEM unlocking is not allowed",
+    Titles(
+        "OEM unlocking",
+        "OEM unlocking is off",
+        "OEM unlocking is allowed",
+        "OEM unlocking state unknown",
+    ),
     Severity.CRITICAL,
     "Ship with 'OEM unlocking' off (sys.oem_unlock_allowed=0) so the bootloader cannot be "
     "unlocked without the owner.",
@@ -86,7 +96,12 @@ def _build_date(state: DeviceState) -> date | None:
 
 @check(
     "patch_vs_build_date",
-    "Security patch is current for the build",
+    Titles(
+        "Patch level against build date",
+        "Security patch is current for the build",
+        "Security patch lags the build",
+        "Patch level against build date unknown",
+    ),
     Severity.HIGH,
     "Rebuild with the latest security bulletin merged before releasing this build.",
 )
@@ -120,7 +135,12 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 
 @check(
     "test_packages",
-    "No factory or engineering test apps installed",
+    Titles(
+        "Test apps",
+        "No factory or engineering test apps",
+        "Factory or engineering test apps installed",
+        "Test apps unknown",
+    ),
     Severity.CRITICAL,
     "Remove factory-test and engineering packages from the production image.",
 )

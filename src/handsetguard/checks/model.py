@@ -21,6 +21,7 @@ __all__ = [
     "Finding",
     "Severity",
     "Status",
+    "Titles",
 ]
 
 CheckId = NewType("CheckId", str)
@@ -82,6 +83,28 @@ class Finding:
     status: Status
     detail: str
     evidence: tuple[EvidenceItem, ...] = ()
+    title: str | None = None  # a more precise headline than the outcome's ("… is orange")
+
+
+@dataclass(frozen=True, slots=True)
+class Titles:
+    """What a check is called, and the headline it shows for each outcome: the finding, never
+    the wanted state ("Bootloader is unlocked", not "Bootloader is locked", on a failure)."""
+
+    name: str  # neutral: "Bootloader lock"
+    passed: str  # "Bootloader is locked"
+    failed: str  # "Bootloader is unlocked"
+    unknown: str  # "Bootloader lock state unknown"
+    warned: str | None = None  # partly met / grace period; None: the check never warns
+
+    def for_status(self, status: Status) -> str:
+        if status is Status.PASS:
+            return self.passed
+        if status is Status.FAIL:
+            return self.failed
+        if status is Status.WARN:
+            return self.warned or self.failed
+        return self.unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +112,12 @@ class CheckResult:
     id: CheckId
     status: Status
     severity: Severity
-    title: str
+    title: str  # the outcome's headline (Titles.for_status)
     detail: str
     evidence: tuple[EvidenceItem, ...]
     remediation: str
     references: tuple[str, ...]
+    name: str = ""  # the check's neutral name
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +125,7 @@ class Check:
     """A registered check: metadata plus the pure function that assesses it."""
 
     id: CheckId
-    title: str
+    titles: Titles
     severity: Severity
     remediation: str
     references: tuple[str, ...]
@@ -116,9 +140,10 @@ class Check:
             id=self.id,
             status=finding.status,
             severity=severity or self.severity,
-            title=self.title,
+            title=finding.title or self.titles.for_status(finding.status),
             detail=finding.detail,
             evidence=finding.evidence,
             remediation=self.remediation,
             references=self.references,
+            name=self.titles.name,
         )

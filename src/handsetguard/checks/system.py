@@ -16,7 +16,7 @@ from handsetguard.checks.common import (
     setting_evidence,
     unavailable,
 )
-from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status
+from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, SelinuxMode, Unavailable
 from handsetguard.parsers.settings import Namespace
 
@@ -35,7 +35,13 @@ def _parse_patch(value: str) -> date | None:
 
 @check(
     "os_patch_level",
-    "Security patch level is recent",
+    Titles(
+        "Security patch level",
+        "Security patch is recent",
+        "Security patch is out of date",
+        "Security patch level unknown",
+        warned="Security patch is getting old",
+    ),
     Severity.HIGH,
     "Install the latest system update (Settings > System > Software update).",
     (
@@ -68,7 +74,13 @@ def os_patch_level(state: DeviceState, ctx: CheckContext) -> Finding:
 
 @check(
     "os_version",
-    "Android version still receives security updates",
+    Titles(
+        "Android version support",
+        "Android version still gets security updates",
+        "Android version no longer gets security updates",
+        "Android version unknown",
+        warned="Android version loses security updates soon",
+    ),
     Severity.MEDIUM,
     "Replace or upgrade the device: its Android version no longer gets security fixes.",
     (f"{AMAPI}: minimumApiLevel", f"{INTUNE}: Minimum OS version"),
@@ -115,7 +127,12 @@ def os_version(state: DeviceState, ctx: CheckContext) -> Finding:
 
 @check(
     "encryption",
-    "Storage is encrypted",
+    Titles(
+        "Storage encryption",
+        "Storage is encrypted",
+        "Storage is not encrypted",
+        "Storage encryption unknown",
+    ),
     Severity.CRITICAL,
     "Encrypt the device (Settings > Security > Encryption), or replace it if it cannot.",
     (
@@ -156,7 +173,13 @@ def _boot_value(state: DeviceState, prop: str) -> tuple[str | None, tuple[Eviden
 
 @check(
     "verified_boot",
-    "Verified boot state is green",
+    Titles(
+        "Verified boot",
+        "Verified boot state is green",
+        "Verified boot state is not green",
+        "Verified boot state unknown",
+        warned="Verified boot uses a user-installed key (yellow)",
+    ),
     Severity.CRITICAL,
     "Re-lock the bootloader and flash the manufacturer's signed firmware.",
     (
@@ -180,12 +203,18 @@ def verified_boot(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
         "red": (Status.FAIL, "verification failed: the boot image is corrupt or tampered"),
     }
     status, detail = meaning.get(value, (Status.NOT_ASSESSED, f"unknown state {value!r}"))
-    return Finding(status, f"verified boot state {value}: {detail}", evidence)
+    title = f"Verified boot state is {value}" if value in ("orange", "red") else None
+    return Finding(status, f"verified boot state {value}: {detail}", evidence, title)
 
 
 @check(
     "bootloader_locked",
-    "Bootloader is locked",
+    Titles(
+        "Bootloader lock",
+        "Bootloader is locked",
+        "Bootloader is unlocked",
+        "Bootloader lock state unknown",
+    ),
     Severity.CRITICAL,
     "Lock the bootloader (fastboot flashing lock) after restoring stock firmware.",
     (
@@ -198,6 +227,17 @@ def bootloader_locked(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
     device_state, more = _boot_value(state, "ro.boot.vbmeta.device_state")
     evidence += more
     if locked is None and device_state is None:
+        boot_state, boot_evidence = _boot_value(state, "ro.boot.verifiedbootstate")
+        if boot_state == "orange":
+            # The bootloader reports ORANGE exactly when the device is unlocked (AOSP "Android
+            # Verified Boot: boot flow", https://source.android.com/docs/security/features/
+            # verifiedboot/boot-flow): no lock property needed to know it.
+            return Finding(
+                Status.FAIL,
+                "the bootloader is unlocked (verified boot state orange): anyone with the "
+                "phone can flash modified system images",
+                boot_evidence,
+            )
         if isinstance(state.properties, Unavailable):
             return unavailable(state.properties, "the bootloader lock state")
         return not_assessed(
@@ -218,7 +258,9 @@ def bootloader_locked(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
 
 @check(
     "selinux_enforcing",
-    "SELinux is enforcing",
+    Titles(
+        "SELinux mode", "SELinux is enforcing", "SELinux is not enforcing", "SELinux mode unknown"
+    ),
     Severity.CRITICAL,
     "Restore a stock build: SELinux must enforce (a permissive device has no app sandbox policy).",
     (f"{INTUNE}: Rooted devices: Block",),
@@ -228,19 +270,31 @@ def selinux_enforcing(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa
         reading = (EvidenceItem(state.selinux.evidence, state.selinux.origin),)
         if state.selinux.mode is SelinuxMode.ENFORCING:
             return Finding(Status.PASS, "SELinux is enforcing", reading)
-        return Finding(Status.FAIL, f"SELinux is {state.selinux.mode.value}", reading)
+        mode = state.selinux.mode.value
+        return Finding(Status.FAIL, f"SELinux is {mode}", reading, f"SELinux is {mode}")
     boot_mode, evidence = _boot_value(state, "ro.boot.selinux")
-    if boot_mode is not None and boot_mode != "enforcing":
-        return Finding(Status.FAIL, f"booted with SELinux {boot_mode}", evidence)
     build_type = state.prop("ro.build.type")
+    if boot_mode is not None and boot_mode != "enforcing" and build_type != "user":
+        return Finding(
+            Status.FAIL,
+            f"booted with SELinux {boot_mode} on a {build_type or 'non-user'} build",
+            evidence + prop_evidence(state, "ro.build.type"),
+            "SELinux is permissive",
+        )
     if build_type == "user" and (boot_mode is not None or not isinstance(state.boot, Unavailable)):
-        # init only honours androidboot.selinux=permissive on userdebug/eng builds, and a user
-        # build has no way to setenforce 0 at runtime (AOSP system/core/init/selinux.cpp).
+        # init only honours androidboot.selinux=permissive on userdebug/eng builds (it is
+        # compiled with ALLOW_PERMISSIVE_SELINUX only there), and a user build has no way to
+        # setenforce 0 at runtime (AOSP system/core/init/selinux.cpp): on a user build the flag
+        # alone is not a failure.
         evidence += prop_evidence(state, "ro.build.type")
+        flag = (
+            f"the boot flag androidboot.selinux={boot_mode} is ignored by init on a user build"
+            if boot_mode is not None and boot_mode != "enforcing"
+            else "user build booted without a permissive SELinux flag"
+        )
         return Finding(
             Status.PASS,
-            "user build booted without a permissive SELinux flag; the "
-            "runtime mode was not recorded (no getenforce)",
+            f"{flag}; the runtime mode was not recorded (no getenforce)",
             evidence,
         )
     if build_type == "user":
@@ -260,7 +314,12 @@ _RELEASE_TAGS = "release-keys"
 
 @check(
     "production_build",
-    "Production build (user, release-keys, not debuggable)",
+    Titles(
+        "Build type",
+        "Production build (user, release-keys)",
+        "Not a production build",
+        "Build type unknown",
+    ),
     Severity.HIGH,
     "Flash the manufacturer's production (user, release-keys) firmware.",
     (f"{AMAPI}: device integrity", f"{INTUNE}: Play Integrity basic integrity"),
@@ -291,7 +350,9 @@ def production_build(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa:
 
 @check(
     "auto_time",
-    "Time is set automatically",
+    Titles(
+        "Automatic time", "Time is set automatically", "Time is set by hand", "Time setting unknown"
+    ),
     Severity.LOW,
     "Turn on Settings > System > Date & time > Set time automatically.",
     (f"{AMAPI}: autoDateAndTimeZone",),
@@ -306,7 +367,7 @@ def auto_time(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     if setting.value == "1":
         return Finding(Status.PASS, "network time is used", evidence)
     return Finding(
-        Status.WARN,
+        Status.FAIL,
         "the clock is set by hand: certificate and patch-age checks on the device can be fooled",
         evidence,
     )

@@ -10,7 +10,7 @@ from handsetguard.boundedio import read_bounded
 from handsetguard.checks.model import Severity
 from handsetguard.errors import PolicyError
 
-__all__ = ["BUILTIN_PROFILES", "Profile", "load_profile"]
+__all__ = ["BUILTIN_PROFILES", "CoverageFloor", "Profile", "load_profile"]
 
 BUILTIN_PROFILES = ("consumer", "enterprise", "factory")
 
@@ -32,6 +32,18 @@ class Profile:
     enabled: frozenset[str] = frozenset()  # checks that are off unless a profile turns them on
     default_format: str | None = None  # [output] format, e.g. "verdict" for the factory line
     not_assessed_fails: bool = False  # [gate] not_assessed = "fail": unknown counts as failed
+    has_gate: bool = False  # a [gate] table: reports lead with the PASS / FAIL / ERROR verdict
+    floor: CoverageFloor = field(default_factory=lambda: CoverageFloor())
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageFloor:
+    """How much of the profile must be assessed for a level to be given ([coverage] table):
+    every critical check (``critical = "all"``, or ``"any"`` to not require it) and at least
+    ``min_weight`` percent of the profile's weight."""
+
+    all_critical: bool = True
+    min_weight: int = 60
 
 
 def _table(data: dict[str, object], key: str, where: str) -> dict[str, object]:
@@ -116,7 +128,23 @@ def _parse(data: dict[str, object], where: str, known_checks: frozenset[str]) ->
         frozenset(enabled),
         _output_format(data, where),
         _not_assessed_fails(data, where),
+        "gate" in data,
+        _floor(data, where),
     )
+
+
+def _floor(data: dict[str, object], where: str) -> CoverageFloor:
+    table = _table(data, "coverage", where)
+    unknown = set(table) - {"critical", "min_weight"}
+    if unknown:
+        raise PolicyError(f"{where}: [coverage] has unknown keys: {', '.join(sorted(unknown))}")
+    critical = table.get("critical", "all")
+    if critical not in ("all", "any"):
+        raise PolicyError(f"{where}: coverage.critical must be 'all' or 'any'")
+    weight = table.get("min_weight", 60)
+    if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 100:
+        raise PolicyError(f"{where}: coverage.min_weight must be an integer percentage 0-100")
+    return CoverageFloor(critical == "all", weight)
 
 
 _FORMATS = ("text", "json", "html", "md", "verdict")

@@ -4,22 +4,28 @@ score = round(100 × Σ weight(severity) × credit(status) / Σ weight(severity)
 checks, with credit pass = 1, warn = ½, fail = 0; not-assessed checks are left out. The level is
 the highest whose threshold the score reaches; a failed check whose severity has a cap lowers
 the level to that cap and the score to just below the next level's threshold.
+
+Coverage is part of the verdict: below the profile's floor (default: every critical check
+assessed and at least 60% of the weight) the level is ``incomplete`` — unless the evidence
+already forces the level, i.e. the checks that could not be assessed could not lower it even if
+they all failed (a failed critical check caps at ``poor``: more evidence cannot raise it).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from handsetguard.checks.model import CheckResult, Status
+from handsetguard.checks.model import CheckResult, Severity, Status
 from handsetguard.profiles.profile import Profile
 
-__all__ = ["FORMULA", "Level", "Rating", "rate"]
+__all__ = ["FORMULA", "Coverage", "Level", "Rating", "rate"]
 
 FORMULA = (
     "score = round(100 x sum(weight x credit) / sum(weight)) over assessed checks; "
     "credit: pass 1, warn 0.5, fail 0; not-assessed checks excluded; a failed check "
-    "whose severity has a cap limits the level"
+    "whose severity has a cap limits the level; below the profile's coverage floor the level "
+    "is incomplete unless the assessed checks already force it"
 )
 
 
@@ -28,11 +34,31 @@ class Level(enum.Enum):
     GOOD = "good"
     FAIR = "fair"
     POOR = "poor"
+    INCOMPLETE = "incomplete"  # too little assessed for a level the missing checks could lower
     NOT_RATED = "not_rated"
 
 
 _ORDER = (Level.POOR, Level.FAIR, Level.GOOD, Level.EXCELLENT)
 _CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of the profile was assessed, counted like the score."""
+
+    assessed: int
+    total: int
+    assessed_weight: int
+    total_weight: int
+    unassessed_critical: tuple[str, ...]
+    floor_met: bool
+    floor: str  # "every critical check and 60% of the weight"
+
+    @property
+    def percent(self) -> int:
+        if self.total_weight == 0:
+            return 0
+        return int(100 * self.assessed_weight / self.total_weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +68,8 @@ class Rating:
     capped_by: tuple[str, ...]
     assessed: int
     formula: str = FORMULA
+    coverage: Coverage | None = None
+    forced: bool = False  # below the floor, but the assessed checks already force the level
 
 
 def _level_for(score: int, profile: Profile) -> Level:
@@ -59,16 +87,14 @@ def _ceiling(level: Level, profile: Profile) -> int:
     return max(0, profile.levels[_ORDER[above].value] - 1)
 
 
-def rate(results: tuple[CheckResult, ...], profile: Profile) -> Rating:
-    assessed = [r for r in results if r.status in _CREDIT]
-    total = sum(profile.weights[r.severity] for r in assessed)
-    if not assessed or total == 0:
-        return Rating(Level.NOT_RATED, None, (), len(assessed))
-    earned = sum(profile.weights[r.severity] * _CREDIT[r.status] for r in assessed)
+def _scored(results: list[CheckResult], profile: Profile) -> tuple[Level, int, list[str]]:
+    """Level, score and capping checks over ``results`` (all assessed, total weight > 0)."""
+    total = sum(profile.weights[r.severity] for r in results)
+    earned = sum(profile.weights[r.severity] * _CREDIT[r.status] for r in results)
     score = round(100 * earned / total)
     level = _level_for(score, profile)
     capped_by: list[str] = []
-    for result in assessed:
+    for result in results:
         cap_name = profile.caps.get(result.severity)
         if result.status is Status.FAIL and cap_name is not None:
             cap = Level(cap_name)
@@ -77,4 +103,40 @@ def rate(results: tuple[CheckResult, ...], profile: Profile) -> Rating:
                 level = cap
     if capped_by:
         score = min(score, _ceiling(level, profile))
-    return Rating(level, score, tuple(capped_by), len(assessed))
+    return level, score, capped_by
+
+
+def _coverage(results: tuple[CheckResult, ...], profile: Profile) -> Coverage:
+    assessed = [r for r in results if r.status in _CREDIT]
+    missing_critical = tuple(
+        r.id for r in results if r.status is Status.NOT_ASSESSED and r.severity is Severity.CRITICAL
+    )
+    weight = sum(profile.weights[r.severity] for r in assessed)
+    total = sum(profile.weights[r.severity] for r in results)
+    floor = profile.floor
+    met = (not floor.all_critical or not missing_critical) and (
+        total == 0 or 100 * weight >= floor.min_weight * total
+    )
+    text = f"{floor.min_weight}% of the weight"
+    if floor.all_critical:
+        text = f"every critical check and {text}"
+    return Coverage(len(assessed), len(results), weight, total, missing_critical, met, text)
+
+
+def rate(results: tuple[CheckResult, ...], profile: Profile) -> Rating:
+    assessed = [r for r in results if r.status in _CREDIT]
+    coverage = _coverage(results, profile)
+    if not assessed or coverage.assessed_weight == 0:
+        return Rating(Level.NOT_RATED, None, (), len(assessed), coverage=coverage)
+    level, score, capped_by = _scored(assessed, profile)
+    forced = False
+    if not coverage.floor_met:
+        # What the level would be if everything that could not be assessed had failed: when
+        # that is the same level, the missing evidence cannot change it.
+        worst = [r if r.status in _CREDIT else replace(r, status=Status.FAIL) for r in results]
+        worst_level, _, _ = _scored(worst, profile)
+        if worst_level is level:
+            forced = True
+        else:
+            level = Level.INCOMPLETE
+    return Rating(level, score, tuple(capped_by), len(assessed), coverage=coverage, forced=forced)

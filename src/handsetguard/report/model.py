@@ -8,6 +8,7 @@ from datetime import datetime
 from handsetguard.checks.model import CheckResult
 from handsetguard.device import DeviceIdentity, TimeBasis
 from handsetguard.evidence import CoverageEntry, SourceKind
+from handsetguard.gate import GateVerdict
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Rating
 
@@ -33,3 +34,6 @@ class Report:
     apps: tuple[AppPrivacy, ...]
     apps_unavailable: str | None
     coverage: tuple[CoverageEntry, ...]
+    gate: GateVerdict | None = None  # with a [gate] profile or --fail-on: the report's headline
+    collection_errors: tuple[str, ...] = ()  # live commands cut short: the input is partial
+    clock_unset: str | None = None  # a recorded acquisition time from a clock that was never set

@@ -12,8 +12,10 @@ from rich.text import Text
 
 from handsetguard.checks.model import CheckResult, Status
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Provenance
+from handsetguard.gate import Verdict
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
-from handsetguard.profiles.rating import Level, Rating
+from handsetguard.profiles.rating import Level
+from handsetguard.report.headline import headline, unassessed
 from handsetguard.report.model import Report
 from handsetguard.report.present import (
     HEADLINE_CATEGORIES,
@@ -47,9 +49,10 @@ _LEVEL_STYLE = {
     Level.GOOD: "green",
     Level.FAIR: "bold yellow",
     Level.POOR: "bold red",
+    Level.INCOMPLETE: "bold magenta",
     Level.NOT_RATED: "dim",
 }
-_BAR_WIDTH = 40
+_BAR_WIDTH = 30
 _TOP_APPS = 10
 _ROOMY_COLUMNS = 3
 
@@ -96,8 +99,31 @@ def _header(report: Report) -> Panel:
     return Panel(grid, title="HandsetGuard device report", title_align="left")
 
 
-def _gauge(rating: Rating, profile: str) -> Group:
+_VERDICT_STYLE = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold red"}
+
+
+def _verdict(report: Report) -> list[Text]:
+    gate = report.gate
+    if gate is None:
+        return []
+    line = Text("Verdict ", style="bold")
+    line.append(f" {gate.verdict.value} ", style=f"reverse {_VERDICT_STYLE[gate.verdict]}")
+    what = {
+        Verdict.PASS: f"  every check of the {report.profile} gate passed",
+        Verdict.FAIL: f"  {plural(len(gate.failing), 'check')} failed the {report.profile} gate",
+        Verdict.ERROR: "  the unit could not be judged: its collection was cut short",
+    }[gate.verdict]
+    line.append(what, style="bold")
+    lines = [line]
+    lines += [Text(f"  • {reason}") for reason in gate.reasons]
+    return lines
+
+
+def _gauge(report: Report) -> Group:
+    rating = report.rating
+    head = headline(report)
     style = _LEVEL_STYLE[rating.level]
+    lines = _verdict(report)
     line = Text("Rating ", style="bold")
     line.append(level_text(rating.level), style=style)
     if rating.score is None:
@@ -105,15 +131,24 @@ def _gauge(rating: Rating, profile: str) -> Group:
         line.append("░" * _BAR_WIDTH, style="dim")
     else:
         filled = round(rating.score * _BAR_WIDTH / 100)
-        line.append(f"  {rating.score}/100  ")
+        over = " of what was checked" if rating.level is Level.INCOMPLETE else ""
+        line.append(f"  {rating.score}/100{over}  ")
         line.append("█" * filled, style=style)
         line.append("░" * (_BAR_WIDTH - filled), style="dim")
-    lines = [line]
+    lines.append(line)
+    lines.append(Text(head.summary))
     if rating.capped_by:
         lines.append(Text(f"capped by: {', '.join(rating.capped_by)}", style="yellow"))
-    lines.append(
-        Text(f"profile {profile} · {plural(rating.assessed, 'check')} assessed", style="dim")
-    )
+    lines.append(Text(f"profile {report.profile} · {head.coverage}", style="dim"))
+    for note in head.partial:
+        lines.append(Text(f"! {note}", style="bold yellow"))
+    missing = unassessed(report)
+    if missing and (rating.level is Level.INCOMPLETE or rating.forced):
+        lines.append(Text("Could not be checked:", style="bold"))
+        for result in missing:
+            item = Text(f"  ? {result.name or result.id} ({result.severity.value}): ")
+            item.append(result.detail, style="dim")
+            lines.append(item)
     return Group(*lines)
 
 
@@ -221,7 +256,7 @@ def _coverage(coverage: Sequence[CoverageEntry], archive: str) -> Group:
 def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Print the whole report; ``verbose`` adds evidence for every check and references."""
     console.print(_header(report))
-    console.print(_gauge(report.rating, report.profile))
+    console.print(_gauge(report))
     console.print()
     archive = PurePath(report.source_path).name
     console.print(_checks_table(report.checks, verbose, archive))

@@ -3,8 +3,10 @@
 Format ``handsetguard.snapshot/1`` (documented in the README): the manifest names the tool,
 the device, the acquisition time (host clock in UTC, device clock with its timezone), and for
 each command its text, the section it feeds, the file holding its output, exit status,
-duration and any error. ``handsetguard check DIR`` re-reads a snapshot offline and yields the
-same evidence a live check used, because a live check *is* a check of the snapshot it wrote.
+duration and any error; the collection window on the device's clock and the app ops each
+command may be charged to (see :class:`CollectionWindow`). ``handsetguard check DIR`` re-reads
+a snapshot offline and yields the same evidence a live check used, because a live check *is* a
+check of the snapshot it wrote.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from handsetguard.errors import SourceError
 from handsetguard.evidence import (
     AcquiredAt,
+    CollectionWindow,
     CoverageEntry,
     CoverageStatus,
     Evidence,
@@ -51,6 +54,7 @@ class CommandRecord:
     duration_s: float
     error: str | None = None
     stderr: str = ""
+    shell_ops: tuple[str, ...] = ()  # app ops this command may be charged to (com.android.shell)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Manifest:
     device_timezone: str | None
     commands: tuple[CommandRecord, ...]
     host_key_fingerprint: str | None = None
+    device_window: tuple[datetime, datetime] | None = None  # collection span, device clock
     format: str = SNAPSHOT_FORMAT
     notes: tuple[str, ...] = field(default=())
 
@@ -85,6 +90,12 @@ class Manifest:
                 "utc": self.acquired_utc.isoformat(),
                 "device_local": self.device_time,
                 "timezone": self.device_timezone,
+                "device_window": None
+                if self.device_window is None
+                else {
+                    "start": self.device_window[0].isoformat(),
+                    "end": self.device_window[1].isoformat(),
+                },
             },
             "host_key_fingerprint": self.host_key_fingerprint,
             "complete": self.complete,
@@ -146,6 +157,9 @@ def _record(item: object, where: str) -> CommandRecord:
         raise SourceError(f"{where}: 'duration_s' must be a number")
     error = data.get("error")
     stderr = data.get("stderr", "")
+    shell_ops = data.get("shell_ops", [])
+    if not isinstance(shell_ops, list) or not all(isinstance(op, str) for op in shell_ops):
+        raise SourceError(f"{where}: 'shell_ops' must be a list of app-op names")
     return CommandRecord(
         name=str(_field(data, "name", str, where)),
         command=str(_field(data, "command", str, where)),
@@ -155,6 +169,7 @@ def _record(item: object, where: str) -> CommandRecord:
         duration_s=float(duration),
         error=error if isinstance(error, str) else None,
         stderr=stderr if isinstance(stderr, str) else "",
+        shell_ops=tuple(shell_ops),
     )
 
 
@@ -195,8 +210,25 @@ def read_manifest(directory: Path) -> Manifest:
         device_timezone=_optional_str(acquired.get("timezone")),
         commands=tuple(_record(item, f"{where}: commands[{i}]") for i, item in enumerate(commands)),
         host_key_fingerprint=_optional_str(host_key),
+        device_window=_window(acquired, where),
         notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
     )
+
+
+def _window(acquired: dict[str, object], where: str) -> tuple[datetime, datetime] | None:
+    """``acquired_at.device_window`` (absent in snapshots of earlier versions: None)."""
+    value = acquired.get("device_window")
+    if value is None:
+        return None
+    data = _dict(value, f"{where}: acquired_at.device_window")
+    try:
+        start = datetime.fromisoformat(str(_field(data, "start", str, where)))
+        end = datetime.fromisoformat(str(_field(data, "end", str, where)))
+    except ValueError as exc:
+        raise SourceError(f"{where}: acquired_at.device_window is not ISO date-times") from exc
+    if start.tzinfo is None or end.tzinfo is None or end < start:
+        raise SourceError(f"{where}: acquired_at.device_window needs offsets and start <= end")
+    return start, end
 
 
 def _optional_str(value: object) -> str | None:
@@ -225,6 +257,11 @@ def snapshot_evidence(directory: Path) -> Evidence:
         manifest.acquired_utc, f"{MANIFEST_NAME} (host clock at collection)"
     )
     evidence.collector_key = manifest.host_key_fingerprint
+    if manifest.device_window is not None:
+        evidence.collection_window = CollectionWindow(
+            *manifest.device_window,
+            shell_ops=frozenset(op for record in manifest.commands for op in record.shell_ops),
+        )
     for record in manifest.commands:
         data = b""
         if record.file is not None:
@@ -248,6 +285,8 @@ def snapshot_evidence(directory: Path) -> Evidence:
             evidence.problems.append(
                 CoverageEntry(record.section, CoverageStatus.ERROR, problem, where)
             )
+            if record.error is not None:  # cut short (timeout, unplug), not refused by the device
+                evidence.collection_errors.append(problem)
             continue
         if record.file is not None:
             evidence.add(Section(record.section, where, data))

@@ -1,0 +1,110 @@
+"""What a report says first, in words every format shares: the gate verdict (for a gate
+profile), the level, how much of the profile was assessed, and why the input is partial."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handsetguard.checks.model import CheckResult, Status
+from handsetguard.evidence import CoverageStatus
+from handsetguard.gate import GateVerdict, Verdict
+from handsetguard.profiles.rating import Coverage, Level, Rating
+from handsetguard.report.model import Report
+
+__all__ = ["Headline", "coverage_text", "headline", "unassessed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    gate: GateVerdict | None  # the verdict leads when the profile has a gate
+    level: Level
+    summary: str  # one plain sentence about the level
+    coverage: str  # "assessed 7 of 19 checks, 41% of the weight"
+    partial: tuple[str, ...]  # why the input itself is partial: cut short, clock not set
+    nothing_to_fix: bool  # only when everything needed was assessed and nothing failed
+
+
+def coverage_text(coverage: Coverage | None) -> str:
+    if coverage is None:
+        return ""
+    checks = "check" if coverage.total == 1 else "checks"
+    return (
+        f"assessed {coverage.assessed} of {coverage.total} {checks}, "
+        f"{coverage.percent}% of the weight"
+    )
+
+
+def unassessed(report: Report) -> list[CheckResult]:
+    """The checks that could not be assessed, critical first."""
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    missing = [r for r in report.checks if r.status is Status.NOT_ASSESSED]
+    return sorted(missing, key=lambda r: order[r.severity.value])
+
+
+def _summary(rating: Rating, profile: str, problems: int) -> str:
+    coverage = rating.coverage
+    floor = coverage.floor if coverage is not None else ""
+    if rating.level is Level.NOT_RATED:
+        return "Nothing in the input could be checked, so the phone is not rated."
+    if rating.level is Level.INCOMPLETE:
+        return (
+            f"Too little could be checked to rate this phone: the {profile} profile needs "
+            f"{floor} assessed. The score covers only what was checked; what could not be "
+            "checked, and why, is listed in the report."
+        )
+    if rating.forced:
+        return (
+            "Rated on partial evidence: what failed already sets this level, whatever the "
+            "unchecked items would show."
+        )
+    if problems == 0:
+        return "No problem found in what was checked."
+    return f"{problems} {'item needs' if problems == 1 else 'items need'} attention."
+
+
+def _partial(report: Report) -> list[str]:
+    notes = [
+        f"The input was cut short ({entry.provenance or entry.section}): "
+        "later sections are missing, so this report covers only what came before."
+        for entry in report.coverage
+        if entry.status.value == "truncated"
+    ]
+    if report.collection_errors:
+        notes.append(
+            "The collection from the phone was cut short: " + "; ".join(report.collection_errors)
+        )
+    clock = report.clock_unset
+    if clock:
+        notes.append(
+            f"The phone's clock was not set when this was recorded ({clock}); "
+            "time-based checks use the time of this run."
+        )
+    return notes
+
+
+def headline(report: Report) -> Headline:
+    rating = report.rating
+    problems = sum(1 for r in report.checks if r.status in (Status.FAIL, Status.WARN))
+    coverage = rating.coverage
+    complete = coverage is None or coverage.floor_met
+    nothing = (
+        problems == 0
+        and complete
+        and rating.level not in (Level.INCOMPLETE, Level.NOT_RATED)
+        and (report.gate is None or report.gate.verdict is Verdict.PASS)
+        and not report.collection_errors
+        and not any(e.status is not CoverageStatus.PARSED for e in report.coverage if _cut(e))
+    )
+    return Headline(
+        gate=report.gate,
+        level=rating.level,
+        summary=_summary(rating, report.profile, problems),
+        coverage=coverage_text(coverage),
+        partial=tuple(_partial(report)),
+        nothing_to_fix=nothing,
+    )
+
+
+def _cut(entry: object) -> bool:
+    status = getattr(entry, "status", None)
+    return getattr(status, "value", None) == "truncated"
