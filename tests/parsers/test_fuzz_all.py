@@ -23,6 +23,7 @@ from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window
 from handsetguard.parsers.mounts import parse_mounts
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
+from handsetguard.parsers.provider_settings import parse_provider_settings
 from handsetguard.parsers.settings import Namespace, parse_dumpsys_settings, parse_settings_list
 
 PARSERS: dict[str, Callable[[str], object]] = {
@@ -38,6 +39,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "mounts": parse_mounts,
     "packages_json": parse_packages_json,
     "processes": parse_processes,
+    "provider_settings": parse_provider_settings,
     "settings_dumpsys": parse_dumpsys_settings,
     "settings_list": partial(parse_settings_list, namespace=Namespace.SECURE, user=10),
     "window_keyguard": parse_window_keyguard,
@@ -63,6 +65,9 @@ TEXT = st.one_of(
                 "{",
                 "}",
                 "_id:1 name:a value:",
+                "PROVIDER ContentProviderRecord{1 u0 com.android.providers.settings/"
+                ".SettingsProvider}\n",
+                "      SECURE SETTINGS (user 0)\n",
                 "\x00",
                 "\ufffd",
             ]

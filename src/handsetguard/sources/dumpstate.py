@@ -26,6 +26,11 @@ _TITLE_NAMES: dict[bytes, str] = {
     b"FILESYSTEMS & FREE SPACE": "df",
     b"MOUNTS": "mounts",
     b"SELINUX": "selinux",
+    # Android <= 7 have no `dumpsys settings`: the tables are in the SettingsProvider record
+    # here (Android 9+ split the section; the platform half holds SettingsProvider).
+    b"APP PROVIDERS": "app_providers",
+    b"APP PROVIDERS PLATFORM": "app_providers:platform",
+    b"KERNEL LOG": "kernel_log",
 }
 
 # Each marker is a whole line. The leading "\n" (instead of ^ with MULTILINE) lets the regex
