@@ -275,4 +275,6 @@ def build_state(evidence: Evidence) -> DeviceState:
         coverage=tuple(builder.coverage),
         settings_origins=settings_origins,
         collector_key=evidence.collector_key,
+        collection_window=evidence.collection_window,
+        collection_errors=tuple(evidence.collection_errors),
     )
