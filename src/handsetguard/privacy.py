@@ -4,6 +4,11 @@ location, …), how often, when last, in the foreground or background, and rejec
 Counts are app-op events as ``dumpsys appops`` records them: Android keeps the last access per
 op, uid state and flag combination (plus discrete history on 12+), not every use, so a count
 is the number of distinct recorded accesses, a lower bound on real use.
+
+``com.android.shell`` is an app like any other here: adb users (scrcpy, ``screenrecord``,
+``cmd``) reach the camera, microphone and location under it. Only an op that one of our own
+collection's commands may be charged to, recorded inside that collection's window, is left out
+(:func:`own_collection_event`); no command of the base plan is charged to any op.
 """
 
 from __future__ import annotations
@@ -13,17 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.device import DeviceState, Unavailable
-from handsetguard.evidence import SourceKind
-from handsetguard.parsers.appops import OpEntry
+from handsetguard.evidence import CollectionWindow
+from handsetguard.parsers.appops import OpEntry, OpEvent
 
 __all__ = [
-    "ACQUISITION_PACKAGES",
     "CATEGORY_OPS",
     "DANGEROUS_PERMISSIONS",
     "AppPrivacy",
     "Category",
     "CategoryAccess",
+    "SHELL_PACKAGE",
     "app_privacy",
+    "own_collection_event",
 ]
 
 
@@ -99,9 +105,9 @@ CATEGORY_OPS: dict[Category, frozenset[str]] = {
     Category.CLIPBOARD: frozenset({"READ_CLIPBOARD", "WRITE_CLIPBOARD"}),
 }
 
-# App ops our own adb shell commands (dumpsys, settings) are noted against: artifacts of a live
-# acquisition, not an app's behaviour.
-ACQUISITION_PACKAGES = frozenset({"com.android.shell"})
+# The package app ops of adb shell commands are noted against (uid 2000, and uid 0 after
+# `adb root`).
+SHELL_PACKAGE = "com.android.shell"
 
 _OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in ops}
 
@@ -175,11 +181,27 @@ class AppPrivacy:
     access: dict[Category, CategoryAccess]
 
 
-def _merge(entries: list[OpEntry]) -> CategoryAccess:
+def own_collection_event(entry: OpEntry, event: OpEvent, window: CollectionWindow | None) -> bool:
+    """True when ``event`` is our own collection's doing: a ``com.android.shell`` op that one of
+    its commands may be charged to (``window.shell_ops``), at a known time inside its window.
+
+    Inputs we did not collect (bugreports, AndroidQF) have no window: nothing is ours there."""
+    return (
+        window is not None
+        and entry.package == SHELL_PACKAGE
+        and entry.op in window.shell_ops
+        and event.time is not None
+        and window.start <= event.time <= window.end
+    )
+
+
+def _merge(entries: list[OpEntry], window: CollectionWindow | None) -> CategoryAccess:
     count = foreground = background = rejected = 0
     last: datetime | None = None
     for entry in entries:
         for event in entry.events:
+            if own_collection_event(entry, event, window):
+                continue
             if event.kind.value == "reject":
                 rejected += 1
                 continue
@@ -199,12 +221,15 @@ def app_privacy(state: DeviceState) -> tuple[AppPrivacy, ...] | Unavailable:
     if isinstance(state.appops, Unavailable):
         return state.appops
     grouped: dict[str, dict[Category, list[OpEntry]]] = {}
-    # On a live snapshot our own shell commands (dumpsys, settings) are noted against the
-    # shell package: an artifact of the acquisition, not an app's behaviour.
-    ignored = ACQUISITION_PACKAGES if state.source_kind is SourceKind.SNAPSHOT else frozenset()
+    window = state.collection_window
     for entry in state.appops.value.entries:
         category = _OP_CATEGORY.get(entry.op)
-        if category is None or not entry.package or not entry.events or entry.package in ignored:
+        if (
+            category is None
+            or not entry.package
+            or all(own_collection_event(entry, event, window) for event in entry.events)
+        ):
+            # No events at all (all() of nothing), or only our own collection's.
             continue
         grouped.setdefault(entry.package, {}).setdefault(category, []).append(entry)
     packages = (
@@ -226,7 +251,7 @@ def app_privacy(state: DeviceState) -> tuple[AppPrivacy, ...] | Unavailable:
                 system=None if pkg is None else pkg.is_system,
                 granted_dangerous=granted,
                 access={
-                    category: _merge(entries)
+                    category: _merge(entries, window)
                     for category, entries in sorted(
                         grouped.get(name, {}).items(), key=lambda item: item[0].value
                     )

@@ -4,6 +4,8 @@ Each command runs on its own shell stream with its own deadline; a command the d
 or lacks (older Android, OEM differences, a non-root shell) is recorded with its exit status
 and stderr and becomes a coverage entry, not a failure of the run. A transport failure
 (timeout, unplugged cable) is recorded as an error and makes the snapshot incomplete.
+The manifest records the collection window on the device's clock and the app ops each command
+may be charged to, so the privacy views discount exactly what our own commands caused.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handsetguard import __version__
@@ -30,6 +32,8 @@ class Command:
     command: str
     section: str  # the evidence section the output feeds
     timeout: float = 30.0
+    # App ops AOSP may note against com.android.shell because this command ran (see BASE_PLAN).
+    shell_ops: frozenset[str] = frozenset()
 
 
 # Paths where su and root managers' binaries live (root-checker apps and AndroidQF look in the
@@ -43,6 +47,18 @@ _ROOT_PROBE = (
     f'for p in {_SU_PATHS} $(command -v su 2>/dev/null); do [ -e "$p" ] && echo "$p"; done; true'
 )
 
+# No command of the base plan is charged to any app op, so none declares ``shell_ops``:
+# - dumpsys: services gate their dump on the DUMP permission (DumpUtils.checkDumpPermission), a
+#   permission check that records nothing; the usage-stats gate returns early for the shell uid
+#   before any app op (DumpUtils.checkUsageStatsPermission / checkUsageStatsOp, AOSP
+#   frameworks/base core/java/com/android/internal/util/DumpUtils.java). Observed: on the
+#   Android 14 emulator bugreport of the corpus, whose dumpstate ran every dumpsys as shell,
+#   com.android.shell has VIBRATE (the Shell app's bugreport notification) and nothing else.
+# - settings list, pm list users/packages: run in system_server by the services' shell-command
+#   handlers (SettingsService calls its provider in-process, not through the provider binder
+#   that would check a read permission's app op; PackageManagerShellCommand, UserManager), with
+#   permission checks only.
+# - getprop, date, getenforce, ps, cat /proc/mounts, the root probe: no binder call at all.
 BASE_PLAN: tuple[Command, ...] = (
     Command("getprop", "getprop", "getprop"),
     Command("date", "date +%Y-%m-%dT%H:%M:%S%z", "device:date", 10.0),
@@ -65,6 +81,8 @@ BASE_PLAN: tuple[Command, ...] = (
 _USER_LINE = re.compile(r"UserInfo\{(\d+):")
 
 Progress = Callable[[Command, ShellResult], None]
+# `date +%Y-%m-%dT%H:%M:%S%z` truncates to the second.
+_DATE_RESOLUTION = timedelta(seconds=1)
 
 
 def settings_commands(user: int) -> tuple[Command, ...]:
@@ -93,9 +111,12 @@ def _run_all(
     workers: int,
     progress: Progress | None,
     timeout_cap: float | None,
-) -> dict[Command, ShellResult]:
-    def run(command: Command) -> tuple[Command, ShellResult]:
+) -> dict[Command, tuple[datetime, ShellResult]]:
+    """Each command's result and the host time (UTC) just before it was sent."""
+
+    def run(command: Command) -> tuple[Command, tuple[datetime, ShellResult]]:
         timeout = command.timeout if timeout_cap is None else min(command.timeout, timeout_cap)
+        sent = datetime.now(UTC)
         try:
             result = phone.shell(command.command, timeout)
         except DeviceError as exc:
@@ -103,7 +124,7 @@ def _run_all(
             result = ShellResult(command.command, b"", b"", None, 0.0, exc.message)
         if progress is not None:
             progress(command, result)
-        return command, result
+        return command, (sent, result)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="adb-shell") as pool:
         return dict(pool.map(run, commands))
@@ -125,6 +146,32 @@ def _identity(results: dict[Command, ShellResult]) -> tuple[str | None, str | No
     )
 
 
+def _device_window(
+    date: tuple[datetime, ShellResult] | None, started: datetime, ended: datetime
+) -> tuple[datetime, datetime] | None:
+    """The host's collection span on the device's clock, widened by the uncertainty of the one
+    reading of that clock: ``date`` printed D (truncated to the second) at some moment between
+    sending the command and its answer, so device − host lies in
+    [D − answered, D + 1 s − sent]. None when the device clock was not read."""
+    if date is None:
+        return None
+    sent, result = date
+    if not result.complete or result.exit_code != 0:
+        return None
+    try:
+        device_now = datetime.strptime(
+            result.stdout.decode("utf-8", "replace").strip(), "%Y-%m-%dT%H:%M:%S%z"
+        )
+    except ValueError:
+        return None
+    answered = sent + timedelta(seconds=result.duration)
+    zone = device_now.tzinfo
+    return (
+        (started + (device_now - answered)).astimezone(zone),
+        (ended + (device_now + _DATE_RESOLUTION - sent)).astimezone(zone),
+    )
+
+
 def _save(directory: Path, command: Command, result: ShellResult) -> CommandRecord:
     file = f"{command.name}.txt"
     try:
@@ -140,6 +187,7 @@ def _save(directory: Path, command: Command, result: ShellResult) -> CommandReco
         duration_s=round(result.duration, 3),
         error=result.error,
         stderr=result.stderr.decode("utf-8", "replace")[:2000],
+        shell_ops=tuple(sorted(command.shell_ops)),
     )
 
 
@@ -164,10 +212,15 @@ def collect(
         raise SourceError(f"{directory}: cannot create ({exc.strerror or exc})") from exc
     started = datetime.now(UTC)
     first = _run_all(phone, (*plan, *settings_commands(0)), workers, progress, timeout_cap)
-    users = _users(next((r for c, r in first.items() if c.section == "device:users"), None))
+    users = _users(next((r for c, (_, r) in first.items() if c.section == "device:users"), None))
     extra = [c for user in users if user != 0 for c in settings_commands(user)]
-    results = first | (_run_all(phone, extra, workers, progress, timeout_cap) if extra else {})
+    timed = first | (_run_all(phone, extra, workers, progress, timeout_cap) if extra else {})
+    ended = datetime.now(UTC)
+    results = {command: result for command, (_, result) in timed.items()}
     model, manufacturer, timezone = _identity(results)
+    window = _device_window(
+        next((t for c, t in timed.items() if c.name == "date"), None), started, ended
+    )
     date = next((r for c, r in results.items() if c.name == "date"), None)
     device_time = (
         date.stdout.decode("utf-8", "replace").strip() or None
@@ -184,6 +237,7 @@ def collect(
         device_timezone=timezone,
         commands=tuple(_save(directory, command, result) for command, result in results.items()),
         host_key_fingerprint=host_key_fingerprint,
+        device_window=window,
     )
     write_manifest(directory, manifest)
     return manifest

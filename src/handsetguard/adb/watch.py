@@ -5,6 +5,10 @@ Each poll runs one ``dumpsys appops`` (about 20–200 ms of system_server time o
 default interval of 2 s keeps that under a few percent of one core). The first poll is the
 baseline; afterwards every access or rejection newer than the last one seen for the same app,
 op, attribution and uid state is a notice. The same parser as the offline check reads it.
+``com.android.shell`` is watched like any app (scrcpy, ``screenrecord`` and ``cmd`` over adb
+use the camera, microphone and location under it): the watcher's own commands (``getprop``,
+``dumpsys appops``) are charged to no app op, so by the rule of
+:func:`handsetguard.privacy.own_collection_event` none of its accesses is ours.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.parsers.appops import AppOps, EventKind, OpEntry, OpEvent
-from handsetguard.privacy import ACQUISITION_PACKAGES, CATEGORY_OPS, Category
+from handsetguard.privacy import CATEGORY_OPS, Category
 
 __all__ = ["AccessNotice", "AccessWatcher", "NoticeKind"]
 
@@ -65,7 +69,6 @@ class AccessWatcher:
         return (
             entry.op in self.ops
             and bool(entry.package)
-            and entry.package not in ACQUISITION_PACKAGES
             and (self.package is None or entry.package == self.package)
         )
 
