@@ -39,5 +39,5 @@ def test_oneplus_allows_oem_unlock_and_poco_does_not_say(tmp_path: Path) -> None
     (tmp_path / "poco").mkdir()
     oneplus = run_check(_collection(tmp_path / "oneplus", ONEPLUS), "factory")
     poco = run_check(_collection(tmp_path / "poco", POCO), "factory")
-    assert "oem_unlock_disallowed" in failing_checks(oneplus, "fail", True)
-    assert "oem_unlock_disallowed(not_assessed)" in failing_checks(poco, "fail", True)
+    assert "oem_unlock_disallowed" in failing_checks(oneplus.checks, "fail", True)
+    assert "oem_unlock_disallowed(not_assessed)" in failing_checks(poco.checks, "fail", True)

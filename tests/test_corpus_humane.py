@@ -53,7 +53,7 @@ def test_humane_ai_pin_posture(tmp_path: Path) -> None:
     assert got["usb_debugging"].status.value == "fail"
     assert got["usb_debugging"].evidence[0].fact == "global adb_enabled=1"
     assert str(got["usb_debugging"].evidence[0].location).endswith("settings_global.txt:2")
-    assert got["lockscreen_notifications"].status.value == "warn"
+    assert got["lockscreen_notifications"].status.value == "fail"
     # Android 12L left the security bulletins in March 2025; its patch is from April 2023.
     assert got["os_version"].status.value == "fail"
     assert got["os_patch_level"].status.value == "fail"
@@ -67,12 +67,13 @@ def test_humane_ai_pin_through_the_factory_gate(tmp_path: Path) -> None:
     and a collection without getenforce, appops, accessibility or device policy, which the
     factory gate counts against the unit."""
     report = run_check(_collection(tmp_path), "factory")
-    assert failing_checks(report, "fail", True) == [
+    assert failing_checks(report.checks, "fail", True) == [
         "os_version",
         "patch_vs_build_date",
         "selinux_enforcing(not_assessed)",
         "unknown_sources(not_assessed)",
         "verify_apps(not_assessed)",
+        "verify_adb_installs(not_assessed)",
         "accessibility_services(not_assessed)",
         "notification_listeners(not_assessed)",
         "device_admins(not_assessed)",

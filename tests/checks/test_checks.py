@@ -44,16 +44,17 @@ def test_example_statuses(tmp_path: Path) -> None:
         "production_build": "pass",
         "auto_time": "pass",
         "screen_lock": "pass",
-        "developer_options": "warn",
+        "developer_options": "fail",
         "usb_debugging": "fail",
-        "lockscreen_notifications": "warn",
-        "unknown_sources": "warn",
-        "verify_apps": "fail",
+        "lockscreen_notifications": "fail",
+        "unknown_sources": "fail",
+        "verify_apps": "pass",
+        "verify_adb_installs": "fail",
         "root_indicators": "pass",
-        "sideloaded_apps": "warn",
-        "accessibility_services": "warn",
-        "notification_listeners": "warn",
-        "device_admins": "warn",
+        "sideloaded_apps": "fail",
+        "accessibility_services": "fail",
+        "notification_listeners": "fail",
+        "device_admins": "fail",
     }
 
 
@@ -166,14 +167,14 @@ def test_patch_age_falls_back_to_now_without_a_recorded_time(tmp_path: Path) -> 
         (
             "name:verifier_verify_adb_installs pkg:android value:0 default:0",
             "name:verifier_verify_adb_installs pkg:android value:1 default:1",
-            "verify_apps",
+            "verify_adb_installs",
             Status.PASS,
         ),
         (
             "name:auto_time pkg:android value:1 default:1",
             "name:auto_time pkg:android value:0 default:0",
             "auto_time",
-            Status.WARN,
+            Status.FAIL,
         ),
         (
             "name:lock_screen_allow_private_notifications pkg:android value:1 default:1",
@@ -202,13 +203,26 @@ def test_single_fact_variations(
     assert results(tmp_path, edit(old, new))[check].status is status
 
 
-def test_selinux_permissive_boot_flag_fails(tmp_path: Path) -> None:
+def test_selinux_permissive_boot_flag_is_ignored_on_a_user_build(tmp_path: Path) -> None:
+    # init honours androidboot.selinux=permissive only on userdebug/eng builds.
     text = edit(
         'androidboot.veritymode = "enforcing"\n',
         'androidboot.veritymode = "enforcing"\nandroidboot.selinux = "permissive"\n',
     )
     result = results(tmp_path, text)["selinux_enforcing"]
+    assert result.status is Status.PASS
+    assert "ignored by init on a user build" in result.detail
+    assert "androidboot.selinux=permissive" in result.evidence[0].fact
+
+
+def test_selinux_permissive_boot_flag_fails_on_userdebug(tmp_path: Path) -> None:
+    text = edit(
+        'androidboot.veritymode = "enforcing"\n',
+        'androidboot.veritymode = "enforcing"\nandroidboot.selinux = "permissive"\n',
+    ).replace("[ro.build.type]: [user]", "[ro.build.type]: [userdebug]")
+    result = results(tmp_path, text)["selinux_enforcing"]
     assert result.status is Status.FAIL
+    assert result.title == "SELinux is permissive"
     assert "androidboot.selinux=permissive" in result.evidence[0].fact
 
 
@@ -298,3 +312,70 @@ def test_enterprise_minimum_api_floor(tmp_path: Path) -> None:
     text = edit("[ro.build.version.sdk]: [34]", "[ro.build.version.sdk]: [32]")
     result = results(tmp_path, text, profile="enterprise")["os_version"]
     assert result.status is Status.FAIL and "minimum API 33" in result.detail
+
+
+def test_package_verification_off_fails_both_findings(tmp_path: Path) -> None:
+    text = edit(
+        "name:package_verifier_enable pkg:android value:1 default:1",
+        "name:package_verifier_enable pkg:android value:0 default:1",
+    )
+    got = results(tmp_path, text)
+    assert got["verify_apps"].status is Status.FAIL
+    assert got["verify_apps"].title == "The package verifier is off"
+    assert got["verify_adb_installs"].status is Status.FAIL
+    assert "package verification is off" in got["verify_adb_installs"].detail
+
+
+def test_only_adb_install_verification_off_leaves_package_verification_passing(
+    tmp_path: Path,
+) -> None:
+    got = results(tmp_path)  # the example has verifier_verify_adb_installs=0 only
+    assert got["verify_apps"].status is Status.PASS
+    assert got["verify_adb_installs"].status is Status.FAIL
+    assert got["verify_adb_installs"].title == "Apps installed over adb are not verified"
+
+
+def test_orange_boot_state_alone_means_unlocked(tmp_path: Path) -> None:
+    text = edit("[ro.boot.verifiedbootstate]: [green]", "[ro.boot.verifiedbootstate]: [orange]")
+    text = text.replace("[ro.boot.flash.locked]: [1]\n", "").replace(
+        "[ro.boot.vbmeta.device_state]: [locked]\n", ""
+    )
+    text = text.replace('androidboot.flash.locked = "1"\n', "").replace(
+        'androidboot.vbmeta.device_state = "locked"\n', ""
+    )
+    got = results(tmp_path, text)
+    assert got["bootloader_locked"].status is Status.FAIL
+    assert got["bootloader_locked"].title == "Bootloader is unlocked"
+    assert "orange" in got["bootloader_locked"].detail
+    assert got["verified_boot"].title == "Verified boot state is orange"
+
+
+@pytest.mark.parametrize(
+    ("check_id", "passed", "failed"),
+    [
+        ("bootloader_locked", "Bootloader is locked", "Bootloader is unlocked"),
+        ("developer_options", "Developer options are off", "Developer options are on"),
+        ("encryption", "Storage is encrypted", "Storage is not encrypted"),
+    ],
+)
+def test_titles_state_the_finding(tmp_path: Path, check_id: str, passed: str, failed: str) -> None:
+    from handsetguard.checks.registry import ALL_CHECKS
+
+    check = next(c for c in ALL_CHECKS if c.id == check_id)
+    assert check.titles.for_status(Status.PASS) == passed
+    assert check.titles.for_status(Status.FAIL) == failed
+    assert check.titles.for_status(Status.NOT_ASSESSED) not in (passed, failed)
+    got = results(tmp_path)[check_id]
+    assert got.title == check.titles.for_status(got.status)
+    assert got.name == check.titles.name
+
+
+def test_every_check_has_four_distinct_outcome_titles() -> None:
+    from handsetguard.checks.registry import ALL_CHECKS
+
+    for check in ALL_CHECKS:
+        titles = {
+            check.titles.for_status(s) for s in (Status.PASS, Status.FAIL, Status.NOT_ASSESSED)
+        }
+        assert len(titles) == 3, check.id
+        assert check.titles.name not in titles, check.id

@@ -10,16 +10,27 @@ from typer.testing import CliRunner
 from handsetguard.checks.model import Status
 from handsetguard.cli import app
 from handsetguard.engine import run_check
-from handsetguard.gate import failing_checks, verdict_line
+from handsetguard.gate import Verdict, failing_checks, verdict_line
 from handsetguard.profiles.profile import load_profile
 from tests.checks.test_checks import EXAMPLE
 
 runner = CliRunner()
 
 # The example with its one factory failure (adb installs not verified) fixed.
-CLEAN = EXAMPLE.replace(
-    "name:verifier_verify_adb_installs pkg:android value:0",
-    "name:verifier_verify_adb_installs pkg:android value:1",
+# A unit as the line should see it: the example with adb installs verified and without the
+# planted third-party powers (install permission, accessibility service, device admin).
+CLEAN = (
+    EXAMPLE.replace(
+        "name:verifier_verify_adb_installs pkg:android value:0",
+        "name:verifier_verify_adb_installs pkg:android value:1",
+    )
+    .replace("      REQUEST_INSTALL_PACKAGES (allow): \n", "")
+    .replace(
+        "Enabled services:{{com.tracker.familylocator/com.tracker.familylocator."
+        "SyncAccessibilityService}}",
+        "Enabled services:{}",
+    )
+    .replace("    com.tracker.familylocator/.AdminReceiver:\n", "    ")
 )
 
 
@@ -86,24 +97,33 @@ def _known() -> frozenset[str]:
 
 def test_verdict_line_and_not_assessed_fails(tmp_path: Path) -> None:
     report = run_check(_write(tmp_path, CLEAN), "factory")
-    assert (
-        verdict_line(report, failing_checks(report, "fail", True)) == "PASS KS60IN0042 KS-60_Secure"
-    )
+    assert report.gate is not None and report.gate.verdict is Verdict.PASS
+    assert verdict_line(report.gate, "KS60IN0042", "KS-60 Secure") == "PASS KS60IN0042 KS-60_Secure"
     text = CLEAN.replace("[sys.oem_unlock_allowed]: [0]\n", "").replace(
         "[ro.debuggable]: [0]", "[ro.debuggable]: [1]"
     )
     report = run_check(_write(tmp_path, text), "factory")
-    failing = failing_checks(report, "fail", True)
-    assert verdict_line(report, failing) == (
+    assert report.gate is not None
+    assert report.gate.failing == ("production_build", "oem_unlock_disallowed(not_assessed)")
+    assert failing_checks(report.checks, "fail", True) == list(report.gate.failing)
+    assert verdict_line(report.gate, report.device.serial, report.device.model) == (
         "FAIL KS60IN0042 KS-60_Secure production_build,oem_unlock_disallowed(not_assessed)"
     )
+    assert report.gate.reasons[0].startswith("production_build: not a production build")
 
 
 def test_cli_factory_default_format_and_exit_code(tmp_path: Path) -> None:
     path = _write(tmp_path, EXAMPLE)
     result = runner.invoke(app, ["check", str(path), "--profile", "factory", "--fail-on", "fail"])
     assert result.exit_code == 3
-    assert result.stdout == "FAIL KS60IN0042 KS-60_Secure verify_apps\n"
+    assert result.stdout == (
+        "FAIL KS60IN0042 KS-60_Secure "
+        "unknown_sources,verify_adb_installs,accessibility_services,device_admins\n"
+    )
+    # The verdict format is a gate on its own: FAIL exits 3 without --fail-on too.
+    result = runner.invoke(app, ["check", str(path), "--profile", "factory"])
+    assert result.exit_code == 3
+    assert result.stdout.startswith("FAIL KS60IN0042 KS-60_Secure unknown_sources,")
     path = _write(tmp_path, CLEAN)
     result = runner.invoke(app, ["check", str(path), "--profile", "factory", "--fail-on", "fail"])
     assert result.exit_code == 0
@@ -115,7 +135,7 @@ def test_pixel1_userdebug_unit_is_refused(corpus: Path) -> None:
     from tests.conftest import PIXEL1_BUGREPORT
 
     report = run_check(corpus / PIXEL1_BUGREPORT, "factory")
-    failing = failing_checks(report, "fail", True)
+    failing = failing_checks(report.checks, "fail", True)
     for check in (
         "production_build",
         "verified_boot",

@@ -20,7 +20,7 @@ from handsetguard.checks.model import CheckId, CheckResult, EvidenceItem, Severi
 from handsetguard.device import DeviceIdentity, TimeBasis
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Provenance, SourceKind
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
-from handsetguard.profiles.rating import Level, Rating
+from handsetguard.profiles.rating import Coverage, Level, Rating
 from handsetguard.report.model import Report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -40,8 +40,28 @@ def _check(
     references: tuple[str, ...] = (),
 ) -> CheckResult:
     return CheckResult(
-        CheckId(check_id), status, severity, title, detail, evidence, remediation, references
+        CheckId(check_id),
+        status,
+        severity,
+        title,
+        detail,
+        evidence,
+        remediation,
+        references,
+        _NAMES[check_id],
     )
+
+
+# The checks' neutral names; titles below are each outcome's headline, as the registry gives.
+_NAMES = {
+    "encryption": "Storage encryption",
+    "os_patch_level": "Security patch level",
+    "bootloader_locked": "Bootloader lock",
+    "screen_lock": "Screen lock",
+    "usb_debugging": "USB and wireless debugging",
+    "selinux_enforcing": "SELinux mode",
+    "auto_time": "Automatic time",
+}
 
 
 # Deliberately not in failed-first order: the renderers must order them.
@@ -59,7 +79,7 @@ CHECKS = (
         "os_patch_level",
         Status.WARN,
         Severity.HIGH,
-        "Security patch level is recent",
+        "Security patch is getting old",
         "Patch level 2025-06-05 is 171 days old (warn after 90 days, fail after 180).",
         (EvidenceItem("ro.build.version.security_patch=2025-06-05", Provenance(MAIN, 845)),),
         "Install the latest system update in Settings > System > Software update.",
@@ -69,7 +89,7 @@ CHECKS = (
         "bootloader_locked",
         Status.FAIL,
         Severity.CRITICAL,
-        "Bootloader is locked",
+        "Bootloader is unlocked",
         "The bootloader is unlocked: anyone holding the phone can install other software.",
         (
             EvidenceItem("ro.boot.flash.locked=0", Provenance(MAIN, 790)),
@@ -81,14 +101,14 @@ CHECKS = (
         "screen_lock",
         Status.NOT_ASSESSED,
         Severity.HIGH,
-        "A secure screen lock is set",
+        "Screen lock unknown",
         "dumpsys lock_settings is missing from the input.",
     ),
     _check(
         "usb_debugging",
         Status.FAIL,
         Severity.HIGH,
-        "USB debugging is off",
+        "USB debugging is on",
         "adb_enabled=1 | adb over Wi-Fi is off",
         (
             EvidenceItem("global adb_enabled=1", Provenance(f"{ZIP}!settings_global.txt", 3)),
@@ -179,7 +199,16 @@ def build_report(**changes: Any) -> Report:
         timezone="Asia/Kolkata",
         device=DEVICE,
         profile="consumer",
-        rating=Rating(Level.POOR, 49, ("bootloader_locked", "usb_debugging"), 6),
+        rating=Rating(
+            Level.POOR,
+            49,
+            ("bootloader_locked", "usb_debugging"),
+            6,
+            coverage=Coverage(
+                6, 7, 45, 55, ("screen_lock",), False, "every critical check and 60% of the weight"
+            ),
+            forced=True,
+        ),
         checks=CHECKS,
         apps=APPS,
         apps_unavailable=None,

@@ -72,10 +72,10 @@ def test_checks_are_ordered_fail_warn_not_assessed_pass(report: Report) -> None:
     lines = [
         _line_of(text, title)
         for title in (
-            "Bootloader is",
-            "USB debugging",
-            "Security patch level",
-            "A secure screen",
+            "Bootloader is unlocked",
+            "USB debugging is on",
+            "Security patch is",
+            "Screen lock unknown",
             "Storage is",
             "SELinux is",
             "Time is set",
@@ -106,9 +106,10 @@ def test_header_and_rating(report: Report) -> None:
     assert "Google Pixel 7 (panther)" in text
     assert "Android 14 (API 34)" in text
     assert "2025-06-05 (vendor 2025-05-05)" in text
-    assert "Rating POOR  49/100  " + "█" * 20 + "░" * 20 in text
+    assert "Rating POOR  49/100  " + "█" * 15 + "░" * 15 in text
     assert "capped by: bootloader_locked, usb_debugging" in text
-    assert "profile consumer · 6 checks assessed" in text
+    assert "profile consumer · assessed 6 of 7 checks, 81% of the weight" in text
+    assert "Rated on partial evidence" in text
     assert "2025-11-23 10:44:46 +05:30 (acquisition time recorded in the input)" in text
 
 

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from handsetguard.checks.model import CheckResult
 from handsetguard.evidence import CoverageStatus
+from handsetguard.gate import GateVerdict
 from handsetguard.privacy import AppPrivacy
+from handsetguard.profiles.rating import Coverage
 from handsetguard.report.model import SCHEMA_VERSION, Report
 
 __all__ = ["app_to_dict", "render_json", "to_dict"]
@@ -40,6 +42,7 @@ def _check(result: CheckResult) -> dict[str, JsonValue]:
         "status": result.status.value,
         "severity": result.severity.value,
         "title": result.title,
+        "name": result.name,
         "detail": result.detail,
         "evidence": [
             {"fact": item.fact, "location": None if item.location is None else str(item.location)}
@@ -106,11 +109,42 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
             "capped_by": list(report.rating.capped_by),
             "assessed_checks": report.rating.assessed,
             "formula": report.rating.formula,
+            "forced": report.rating.forced,
+            "coverage": _coverage(report.rating.coverage),
         },
         "checks": [_check(result) for result in report.checks],
         "apps": [app_to_dict(app) for app in report.apps],
         "apps_unavailable": report.apps_unavailable,
         "coverage": {"sections": sections, "errors": errors},
+        "gate": _gate(report.gate),
+        "collection_errors": list(report.collection_errors),
+        "acquired_clock_unset": report.clock_unset,
+    }
+
+
+def _gate(gate: GateVerdict | None) -> dict[str, JsonValue] | None:
+    if gate is None:
+        return None
+    return {
+        "verdict": gate.verdict.value,
+        "failing": list(gate.failing),
+        "reasons": list(gate.reasons),
+        "threshold": gate.threshold,
+    }
+
+
+def _coverage(coverage: Coverage | None) -> dict[str, JsonValue] | None:
+    if coverage is None:
+        return None
+    return {
+        "assessed_checks": coverage.assessed,
+        "total_checks": coverage.total,
+        "assessed_weight": coverage.assessed_weight,
+        "total_weight": coverage.total_weight,
+        "percent": coverage.percent,
+        "unassessed_critical": list(coverage.unassessed_critical),
+        "floor_met": coverage.floor_met,
+        "floor": coverage.floor,
     }
 
 
