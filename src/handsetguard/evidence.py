@@ -34,6 +34,11 @@ class SourceKind(enum.Enum):
     ANDROIDQF_ZIP = "androidqf-zip"
     SNAPSHOT = "snapshot"
     EXAMPLE = "example"
+    LOOSE_FILE = "loose-file"
+    """One command's output (getprop, settings list, a dumpsys service, ps, mounts), maybe
+    markdown-fenced, recognised by its content."""
+    LOOSE_DIR = "loose-dir"
+    """A folder of such outputs, each file recognised by its content."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,10 @@ class CoverageStatus(enum.Enum):
     PARSED = "parsed"
     MISSING = "missing"
     ERROR = "error"
+    TRUNCATED = "truncated"
+    """The input stops before its end (file:line): later sections are absent, the last one cut."""
+    SKIPPED = "skipped"
+    """A file of the input that was not read (unrecognised, ungradable, a symlink): a note."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,9 @@ class Evidence:
     problems: list[CoverageEntry] = field(default_factory=list)
     collector_key: str | None = None
     """Fingerprint of the adb key of the computer that collected a live snapshot."""
+    truncated: Provenance | None = None
+    """Where a dumpstate/dumpsys text that was cut short stops (file:line); None when it is
+    complete or its layout cannot tell. A ``truncated`` coverage entry says the same."""
     collection_errors: list[str] = field(default_factory=list)
     """Commands of a live collection that were cut short ('command' (error)): the evidence is
     partial through no fault of the device, so a gate says ERROR, never FAIL."""

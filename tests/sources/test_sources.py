@@ -179,8 +179,8 @@ def test_corrupt_nested_bugreport_is_a_coverage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "not a bugreport"),
-        (b"\x00\x01\x02garbage\xff\xfe" * 100, "not a bugreport"),
+        (b"", "empty file"),
+        (b"\x00\x01\x02garbage\xff\xfe" * 100, "binary data"),
         (b"PK\x03\x04\x14\x00\x00\x00 truncated zip", "not a readable zip archive"),
         (b"just some text\nnothing else\n", "not a bugreport"),
     ],

@@ -22,12 +22,19 @@ from handsetguard.evidence import (
     SourceKind,
 )
 from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
+from handsetguard.sources.completeness import note_truncation
 from handsetguard.sources.dumpstate import index_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, open_zip, read_member
 from handsetguard.sources.tree import FileTree
 from handsetguard.textcodec import Blob, normalise_bytes
 
-__all__ = ["MARKER_FILES", "androidqf_from_tree", "find_collection_root"]
+__all__ = [
+    "ANDROIDQF_SPECIFIC",
+    "CONSUMED_FILES",
+    "MARKER_FILES",
+    "androidqf_from_tree",
+    "find_collection_root",
+]
 
 MARKER_FILES = frozenset(
     {
@@ -56,6 +63,12 @@ _PLAIN = {
     "mounts.txt": "mounts",
     "acquisition.json": "androidqf:acquisition",
 }
+
+CONSUMED_FILES = frozenset(_PLAIN) | {"dumpsys.txt", "bugreport.zip"}
+"""Files this reader takes by name; any other file of the folder is recognised by content."""
+
+ANDROIDQF_SPECIFIC = (MARKER_FILES - {"getprop.txt"}) | {"bugreport.zip"}
+"""Names only AndroidQF writes: a lone getprop.txt makes a folder of loose dumps."""
 
 
 def find_collection_root(names: list[str]) -> str | None:
@@ -119,9 +132,11 @@ def androidqf_from_tree(tree: FileTree, kind: SourceKind, path: str) -> Evidence
             evidence.acquired_at = _acquired_at(data, display)
     if "dumpsys.txt" in names:
         display = tree.display("dumpsys.txt")
-        for section in index_dumpstate(normalise_bytes(tree.read("dumpsys.txt")), display):
+        dumpsys = normalise_bytes(tree.read("dumpsys.txt"))
+        for section in index_dumpstate(dumpsys, display):
             if section.name.startswith("dumpsys:"):
                 evidence.add(section)
+        note_truncation(evidence, dumpsys, display)
     if "bugreport.zip" in names:
         _add_nested_bugreport(evidence, tree)
     return evidence

@@ -16,6 +16,7 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
+from handsetguard.sources.completeness import note_truncation
 from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate, looks_like_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file, read_member
 from handsetguard.textcodec import Blob, normalise_bytes
@@ -65,6 +66,7 @@ def add_dumpstate(evidence: Evidence, data: Blob, file: str) -> None:
     data = normalise_bytes(data)
     for section in index_dumpstate(data, file):
         evidence.add(section)
+    note_truncation(evidence, data, file)
     when = dumpstate_time(data)
     if when is not None and evidence.acquired_at is None and when.year >= 2000:
         evidence.acquired_at = AcquiredAt(when, f"dumpstate header of {file}")

@@ -1,24 +1,33 @@
-"""Open any supported input by looking at its content: bugreport zip/folder/text or AndroidQF
-collection (folder or zip). The file name is only a tie-breaker, never the deciding fact."""
+"""Open any supported input by looking at its content: bugreport zip/folder/text, AndroidQF
+collection (folder or zip), snapshot, or loose command outputs (a file or a folder of them).
+The file name is only a tie-breaker, never the deciding fact."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from handsetguard.errors import SourceError
-from handsetguard.evidence import Evidence, SourceKind
-from handsetguard.sources.androidqf import MARKER_FILES, androidqf_from_tree, find_collection_root
+from handsetguard.evidence import CoverageStatus, Evidence, SourceKind
+from handsetguard.sources.androidqf import (
+    ANDROIDQF_SPECIFIC,
+    CONSUMED_FILES,
+    MARKER_FILES,
+    androidqf_from_tree,
+    find_collection_root,
+)
 from handsetguard.sources.bugreport import (
     SNIFF_BYTES,
     bugreport_from_dir,
     bugreport_from_text,
     bugreport_from_zip,
     find_main_entry,
-    sniff_text,
 )
+from handsetguard.sources.dumpstate import has_dumpstate_layout
 from handsetguard.sources.limits import open_zip, read_file
+from handsetguard.sources.loose import add_loose_dir, add_loose_file, graded
 from handsetguard.sources.snapshot import MANIFEST_NAME, snapshot_evidence
 from handsetguard.sources.tree import DirTree, ZipTree
+from handsetguard.textcodec import normalise_bytes
 
 __all__ = ["open_source"]
 
@@ -41,14 +50,40 @@ def open_source(path: str | Path) -> Evidence:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if head.startswith(_ZIP_MAGIC):
         return _open_zip(path)
-    # Decide from the head; the whole file is read only when it is a dumpstate text.
-    if sniff_text(head):
+    # Decide from the head; the whole file is read only once its kind is known.
+    if has_dumpstate_layout(normalise_bytes(head)):
         return bugreport_from_text(path, read_file(path))
-    raise SourceError(
-        f"{path}: not a bugreport (zip, folder or dumpstate text) or an AndroidQF collection",
-        remediation="pass the .zip from 'adb bugreport', its unzipped folder, "
-        "or an AndroidQF folder",
-    )
+    return _open_loose_file(path, head)
+
+
+_REMEDY = (
+    "pass the .zip from 'adb bugreport', its unzipped folder, an AndroidQF folder, or the "
+    "output of getprop, settings list, dumpsys SERVICE, ps or mount"
+)
+
+
+def _open_loose_file(path: Path, head: bytes) -> Evidence:
+    evidence = Evidence(SourceKind.LOOSE_FILE, str(path))
+    reason = add_loose_file(evidence, path, path.name, head)
+    if reason is not None:
+        raise SourceError(f"{path}: {reason}", remediation=_REMEDY)
+    if not graded(evidence):
+        found = ", ".join(sorted(evidence.sections))
+        raise SourceError(f"{path}: holds only {found}: no check reads it", remediation=_REMEDY)
+    return evidence
+
+
+def _open_loose_dir(path: Path) -> Evidence:
+    evidence = Evidence(SourceKind.LOOSE_DIR, str(path))
+    add_loose_dir(evidence, path)
+    if not graded(evidence):
+        notes = [e.detail for e in evidence.problems if e.status is not CoverageStatus.PARSED]
+        more = f"; and {len(notes) - 3} more" if len(notes) > 3 else ""
+        summary = "; ".join(notes[:3]) + more if notes else "it is empty"
+        raise SourceError(
+            f"{path}: no file in this folder can be graded ({summary})", remediation=_REMEDY
+        )
+    return evidence
 
 
 def _open_dir(path: Path) -> Evidence:
@@ -59,17 +94,16 @@ def _open_dir(path: Path) -> Evidence:
         n.startswith("bugreport") and n.endswith(".txt") for n in names
     ):
         return bugreport_from_dir(path)
-    if names & MARKER_FILES:
-        return androidqf_from_tree(DirTree(path), SourceKind.ANDROIDQF_DIR, str(path))
+    if names & ANDROIDQF_SPECIFIC:
+        evidence = androidqf_from_tree(DirTree(path), SourceKind.ANDROIDQF_DIR, str(path))
+        add_loose_dir(evidence, path, CONSUMED_FILES)
+        return evidence
     subdirs = [p for p in path.iterdir() if p.is_dir()]
     if len(subdirs) == 1 and {p.name for p in subdirs[0].iterdir()} & MARKER_FILES:
         return androidqf_from_tree(DirTree(subdirs[0]), SourceKind.ANDROIDQF_DIR, str(path))
     if "dumpstate.txt" in names:
         return bugreport_from_dir(path)
-    raise SourceError(
-        f"{path}: folder is neither an unzipped bugreport (main_entry.txt, "
-        "bugreport-*.txt) nor an AndroidQF collection (getprop.txt, dumpsys.txt, …)"
-    )
+    return _open_loose_dir(path)
 
 
 def _open_zip(path: Path) -> Evidence:

@@ -16,7 +16,13 @@ from datetime import datetime
 from handsetguard.evidence import Provenance, Section
 from handsetguard.textcodec import Blob
 
-__all__ = ["dumpstate_time", "index_dumpstate", "looks_like_dumpstate"]
+__all__ = [
+    "dumpstate_time",
+    "has_dumpstate_layout",
+    "index_dumpstate",
+    "looks_like_dumpstate",
+    "title_section",
+]
 
 # Top-level section titles we index under a stable name (first word match, case-sensitive).
 _TITLE_NAMES: dict[bytes, str] = {
@@ -57,6 +63,15 @@ def looks_like_dumpstate(head: Blob) -> bool:
     return _SNIFF.search(head) is not None
 
 
+_LAYOUT = re.compile(rb"^== dumpstate: |^------ .* ------\r?$", re.MULTILINE)
+
+
+def has_dumpstate_layout(head: Blob) -> bool:
+    """Whether the text has a dumpstate's own header or ``------ TITLE ------`` sections (a
+    bare ``dumpsys`` output has only ``DUMP OF SERVICE`` blocks)."""
+    return _LAYOUT.search(head) is not None
+
+
 def dumpstate_time(data: Blob) -> datetime | None:
     """The device-local wall-clock time in the ``== dumpstate: …`` header line, if any."""
     match = _HEADER_TIME.search(data, 0, 4096)
@@ -68,7 +83,8 @@ def dumpstate_time(data: Blob) -> datetime | None:
         return None
 
 
-def _title_name(title: bytes) -> str | None:
+def title_section(title: bytes) -> str | None:
+    """The section name a ``------ TITLE (command) ------`` line opens; None for a duration line."""
     match = _TITLE_SPLIT.match(title)
     name = match.group("name") if match else title
     if b"was the duration of" in name:
@@ -143,7 +159,7 @@ def index_dumpstate(data: Blob, file: str) -> Iterator[Section]:
             name, body, line = top
             yield Section(name, Provenance(file, line), data, body, start)
             top = None
-        mapped = _title_name(title)
+        mapped = title_section(title)
         if mapped is not None:
             top = (mapped, _body_start(data, match.end()), cursor.line_of(start) + 1)
     if first and data:
