@@ -78,6 +78,7 @@ def evaluate(
         coverage=state.coverage,
         gate=gate,
         collection_errors=state.collection_errors,
+        clock_unset=state.recorded_clock_unset,
     )
 
 
