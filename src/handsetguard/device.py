@@ -21,6 +21,7 @@ from handsetguard.parsers.device_policy import DevicePolicyState
 from handsetguard.parsers.getprop import Properties
 from handsetguard.parsers.lock_settings import KeyguardState, LockSettingsState
 from handsetguard.parsers.mounts import Mounts
+from handsetguard.parsers.notification import NotificationListeners
 from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
 
@@ -100,6 +101,9 @@ class DeviceIdentity:
     serial: str | None = None
 
 
+_NOT_READ = Unavailable("the input was not read for this facet")
+
+
 @dataclass(frozen=True)
 class DeviceState:
     """Everything known about one handset at one moment."""
@@ -129,6 +133,12 @@ class DeviceState:
     collection_window: CollectionWindow | None = None  # our own collection, for a live snapshot
     collection_errors: tuple[str, ...] = ()  # commands of a live collection that did not finish
     settings_origins: Mapping[tuple[Namespace, int], Provenance] = field(default_factory=dict)
+    # The listener lists of ``dumpsys notification`` (approved/enabled/live/snoozed).
+    notification_listeners: Located[NotificationListeners] | Unavailable = _NOT_READ
+    # The clock the input recorded when it cannot be the acquisition time (before 2000: the
+    # phone's clock was never set), with where it was read, e.g. "1980-01-06 00:00:41
+    # (dumpstate header of x.zip!y.txt)"; ``acquired_at`` is then None.
+    recorded_clock_unset: str | None = None
 
     def prop(self, name: str) -> str | None:
         """A system property's value, or ``None`` when absent or properties are unavailable."""

@@ -31,8 +31,10 @@ from handsetguard.parsers.device_policy import parse_device_policy
 from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
 from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
 from handsetguard.parsers.getprop import Properties, parse_getprop
+from handsetguard.parsers.kernel_log import SelinuxEventKind, parse_kernel_selinux
 from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
 from handsetguard.parsers.mounts import parse_mounts
+from handsetguard.parsers.notification import parse_notification_listeners
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
 from handsetguard.parsers.provider_settings import parse_provider_settings
@@ -42,6 +44,7 @@ from handsetguard.parsers.settings import (
     parse_dumpsys_settings,
     parse_settings_list,
 )
+from handsetguard.sources.dumpstate import dumpstate_time
 
 __all__ = ["build_state"]
 
@@ -174,7 +177,7 @@ def _settings(
 def _selinux(builder: _Builder) -> SelinuxStatus | Unavailable:
     section = builder.evidence.get("selinux")
     if section is None:
-        return Unavailable("the input records no runtime SELinux mode (getenforce)")
+        return _selinux_from_kernel_log(builder)
     word = section.text.strip().split("\n", 1)[0].strip().lower()
     for mode in SelinuxMode:
         if word == mode.value:
@@ -191,6 +194,61 @@ def _selinux(builder: _Builder) -> SelinuxStatus | Unavailable:
         )
     )
     return Unavailable(f"getenforce output at {section.provenance} is not a SELinux mode")
+
+
+_KERNEL_PROOF = {
+    SelinuxEventKind.ENFORCED_DENIAL: SelinuxMode.ENFORCING,
+    SelinuxEventKind.SWITCHED_ENFORCING: SelinuxMode.ENFORCING,
+    SelinuxEventKind.SWITCHED_PERMISSIVE: SelinuxMode.PERMISSIVE,
+}
+
+
+def _selinux_from_kernel_log(builder: _Builder) -> SelinuxStatus | Unavailable:
+    """Without getenforce, the kernel log's newest enforced denial (``permissive=0``) or
+    ``setenforce`` switch; ``permissive=1`` denials alone prove no mode (permissive domains)."""
+    section = builder.evidence.get("kernel_log")
+    if section is None:
+        return Unavailable("the input records no runtime SELinux mode (getenforce, kernel log)")
+    found = parse_kernel_selinux(section.text)
+    builder.coverage.append(
+        CoverageEntry("kernel_log", CoverageStatus.PARSED, "", section.provenance)
+    )
+    latest = found.latest
+    if latest is None:
+        seen = (
+            f"only {found.permissive_denials} permissive=1 denial(s), which permissive domains "
+            "also log on an enforcing system"
+            if found.permissive_denials
+            else "no SELinux denial or mode switch"
+        )
+        return Unavailable(
+            f"the input records no runtime SELinux mode (no getenforce; the kernel log at "
+            f"{section.provenance} has {seen})"
+        )
+    return SelinuxStatus(
+        _KERNEL_PROOF[latest.kind], f"kernel log: {latest.text}", section.provenance.at(latest.line)
+    )
+
+
+# A recorded clock before this year was never set (phones boot at 1970 or their RTC's epoch,
+# e.g. 1980-01-06); sources/bugreport.py applies the same rule to the dumpstate header.
+_CLOCK_SET_SINCE = 2000
+
+
+def _recorded_clock_unset(evidence: Evidence) -> str | None:
+    """The recorded time and where, when the input's only clock reading was never set."""
+    if evidence.acquired_at is not None:
+        if evidence.acquired_at.when.year >= _CLOCK_SET_SINCE:
+            return None
+        when = evidence.acquired_at.when
+        return f"{when:%Y-%m-%d %H:%M:%S} ({evidence.acquired_at.origin})"
+    header = evidence.get("header")
+    if header is None:
+        return None
+    recorded = dumpstate_time(header.data)
+    if recorded is None or recorded.year >= _CLOCK_SET_SINCE:
+        return None
+    return f"{recorded:%Y-%m-%d %H:%M:%S} (dumpstate header of {header.provenance.file})"
 
 
 def _boot(builder: _Builder) -> BootInfo | Unavailable:
@@ -228,7 +286,8 @@ def build_state(evidence: Evidence) -> DeviceState:
     tz, tz_name = _timezone(props)
     acquired: datetime | None = None
     origin: str | None = None
-    if evidence.acquired_at is not None:
+    clock_unset = _recorded_clock_unset(evidence)
+    if evidence.acquired_at is not None and clock_unset is None:
         acquired = evidence.acquired_at.when
         if acquired.tzinfo is None:
             acquired = acquired.replace(tzinfo=tz)
@@ -277,4 +336,8 @@ def build_state(evidence: Evidence) -> DeviceState:
         collector_key=evidence.collector_key,
         collection_window=evidence.collection_window,
         collection_errors=tuple(evidence.collection_errors),
+        notification_listeners=builder.facet(
+            ("dumpsys:notification",), parse_notification_listeners
+        ),
+        recorded_clock_unset=clock_unset,
     )

@@ -19,8 +19,10 @@ from handsetguard.parsers.device_policy import parse_device_policy
 from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
 from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
 from handsetguard.parsers.getprop import parse_getprop
+from handsetguard.parsers.kernel_log import parse_kernel_selinux
 from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
 from handsetguard.parsers.mounts import parse_mounts
+from handsetguard.parsers.notification import parse_notification_listeners
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
 from handsetguard.parsers.provider_settings import parse_provider_settings
@@ -35,8 +37,10 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "dumpstate_header": parse_dumpstate_header,
     "dumpsys_package": parse_dumpsys_package,
     "getprop": parse_getprop,
+    "kernel_log": parse_kernel_selinux,
     "lock_settings": parse_lock_settings,
     "mounts": parse_mounts,
+    "notification": parse_notification_listeners,
     "packages_json": parse_packages_json,
     "processes": parse_processes,
     "provider_settings": parse_provider_settings,
@@ -68,6 +72,13 @@ TEXT = st.one_of(
                 "PROVIDER ContentProviderRecord{1 u0 com.android.providers.settings/"
                 ".SettingsProvider}\n",
                 "      SECURE SETTINGS (user 0)\n",
+                "  Notification listeners:\n",
+                "avc: denied { read } permissive=0\n",
+                "enforcing=0 old_enforcing=1\n",
+                "    Allowed notification listeners:\n",
+                "      a/b:c (user: 0 isPrimary: true)\n",
+                "    All notification listeners (2) enabled for current profiles:\n",
+                "      ComponentInfo{a/b}\n",
                 "\x00",
                 "\ufffd",
             ]

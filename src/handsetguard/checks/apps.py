@@ -18,6 +18,7 @@ from handsetguard.checks.common import (
 )
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
+from handsetguard.parsers.notification import is_component
 from handsetguard.parsers.settings import Namespace
 
 __all__ = ["CHECKS", "KNOWN_STORES", "ROOT_PACKAGES"]
@@ -327,22 +328,67 @@ def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  #
     (),
 )
 def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    if isinstance(state.settings, Unavailable):
-        return unavailable(state.settings, "notification listeners")
+    # The secure setting when recorded, else dumpsys notification's approved (Android 8+) or
+    # enabled list. An entry neither can read is named and keeps the check from passing.
+    evidence: list[EvidenceItem] = []
+    unreadable: list[str] = []
     setting = state.setting(Namespace.SECURE, "enabled_notification_listeners")
-    if setting is None:
-        return not_assessed("secure enabled_notification_listeners is not recorded")
-    listeners = [c for c in (setting.value or "").split(":") if c]
+    if setting is not None:
+        listeners = [c for c in (setting.value or "").split(":") if c]
+        unreadable = [c for c in listeners if not is_component(c)]
+        listeners = [c for c in listeners if is_component(c)]
+        evidence.append(setting_evidence(state, setting))
+        source = "secure enabled_notification_listeners"
+    else:
+        dumped = state.notification_listeners
+        approved = None if isinstance(dumped, Unavailable) else dumped.value.approved
+        if isinstance(dumped, Unavailable) or approved is None:
+            why = dumped.reason if isinstance(dumped, Unavailable) else "it lists none"
+            settings = state.settings
+            unset = settings.reason if isinstance(settings, Unavailable) else "not recorded"
+            return not_assessed(
+                f"cannot assess notification listeners: secure enabled_notification_listeners "
+                f"is unknown ({unset}) and dumpsys notification gives no listener list ({why})"
+            )
+        kind, entries = approved
+        origin = dumped.value.list_lines.get(kind, dumped.value.header_line)
+        listeners = [e.component for e in entries]
+        third_ids = set(_third_party(state, listeners))
+        evidence.append(
+            EvidenceItem(f"dumpsys notification: {kind.value} listeners", dumped.origin.at(origin))
+        )
+        evidence += [
+            EvidenceItem(f"{kind.value} listener: {e.component}", dumped.origin.at(e.line))
+            for e in entries
+            if e.component in third_ids
+        ]
+        for bad in dumped.value.unreadable:
+            unreadable.append(bad.text)
+            evidence.append(
+                EvidenceItem(
+                    f"unreadable {bad.kind.value} entry: {bad.text}", dumped.origin.at(bad.line)
+                )
+            )
+        source = f"dumpsys notification ({kind.value})"
     third = _third_party(state, listeners)
-    evidence = (setting_evidence(state, setting),)
-    if not third:
-        return Finding(Status.PASS, f"{len(listeners)} listener(s), none third-party", evidence)
-    return Finding(
-        Status.WARN,
-        f"{len(third)} third-party app(s) read every notification: "
-        + _names(_component_package(c) for c in third),
-        evidence,
-    )
+    problems = []
+    if third:
+        problems.append(
+            f"{len(third)} third-party app(s) read every notification: "
+            + _names(_component_package(c) for c in third)
+        )
+    if unreadable:
+        problems.append(
+            f"{len(unreadable)} listener entr{'y' if len(unreadable) == 1 else 'ies'} in "
+            f"{source} could not be read: " + _names(text[:80] for text in unreadable)
+        )
+    if not problems:
+        return Finding(
+            Status.PASS,
+            f"{len(set(listeners))} listener(s), none third-party ({source})",
+            tuple(evidence),
+        )
+    return Finding(Status.WARN, "; ".join(problems), tuple(evidence))
 
 
 @check(
