@@ -117,11 +117,11 @@ def _refusal(head: bytes) -> str | None:
 
 
 def _binary(head: bytes) -> bool:
-    """Mostly bytes no text dump has (a protobuf, compressed data): more than 5% of the
-    first 4 KiB undecodable or control characters."""
+    """Bytes no text dump has (a protobuf, compressed data): a NUL, or more than 5% (and more
+    than 8) of the first 4 KiB undecodable or control characters."""
     sample = head[:4096].decode("utf-8", "replace")
     odd = sum(ch == "\ufffd" or (ch < " " and ch not in "\t\n\r") for ch in sample)
-    return odd * 20 > len(sample)
+    return "\x00" in sample or (odd > 8 and odd * 20 > len(sample))
 
 
 def _add_region(
@@ -219,11 +219,11 @@ def add_loose_file(evidence: Evidence, path: Path, display: str, head: bytes) ->
     if refusal is not None:
         return refusal
     text_head = normalise_bytes(head)
+    if _FENCE.search(text_head):
+        return _add_markdown(evidence, normalise_bytes(read_file(path, MAX_MEMBER_BYTES)), display)
     if looks_like_dumpstate(text_head):
         data = normalise_bytes(read_file(path, MAX_MEMBER_BYTES))
         return None if _add_marked(evidence, data, display) else "no DUMP OF SERVICE output"
-    if _FENCE.search(text_head):
-        return _add_markdown(evidence, normalise_bytes(read_file(path, MAX_MEMBER_BYTES)), display)
     sample = _lines(text_head, 0, len(text_head))
     found = recognise([text for _, text in sample], display) if sample else None
     if found is None:
