@@ -17,14 +17,13 @@ from handsetguard.evidence import (
     SourceKind,
 )
 from handsetguard.sources.completeness import note_truncation
-from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate, looks_like_dumpstate
+from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file, read_member
 from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = [
     "add_dumpstate",
     "SNIFF_BYTES",
-    "sniff_text",
     "bugreport_from_dir",
     "bugreport_from_text",
     "bugreport_from_zip",
@@ -156,7 +155,3 @@ def bugreport_from_text(path: Path, data: Blob | None = None) -> Evidence:
 def _require_sections(evidence: Evidence, file: str) -> None:
     if not any(name != "header" for name in evidence.sections):
         raise SourceError(f"{file}: no dumpstate sections found; not a bugreport text")
-
-
-def sniff_text(data: Blob) -> bool:
-    return looks_like_dumpstate(normalise_bytes(data[:SNIFF_BYTES]))
