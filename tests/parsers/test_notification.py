@@ -169,3 +169,30 @@ def test_emulator_android9_allowed_and_enabled() -> None:
     assert [e.component for e in result.enabled] == [restore]
     assert len(result.live) == 2
     assert result.unreadable == ()
+
+
+def test_pixel1_aosp10_and_atv_android14_listener_lists() -> None:
+    """Pixel 1 AOSP 10 userdebug (launcher approved in two lines) and the Android 14 TV
+    emulator, whose ``Has user set:`` sub-list ends the Allowed list without being read."""
+    from tests.conftest import ATV_BUGREPORT, PIXEL1_BUGREPORT
+
+    launcher = "com.android.launcher3/com.android.launcher3.notification.NotificationListener"
+    aosp10 = parse_notification_listeners(section(PIXEL1_BUGREPORT, "dumpsys:notification").text)
+    assert aosp10.allowed is not None
+    assert [e.component for e in aosp10.allowed] == [launcher, launcher]
+    assert aosp10.unreadable == ()
+    tv = parse_notification_listeners(section(ATV_BUGREPORT, "dumpsys:notification").text)
+    recommendations = (
+        "com.google.android.tvrecommendations/"
+        "com.google.android.tvrecommendations.NotificationsService"
+    )
+    assert tv.allowed is not None and tv.enabled is not None
+    assert [e.component for e in tv.allowed] == [recommendations]
+    assert [e.component for e in tv.enabled] == [recommendations]
+    assert [(e.package, e.user, e.system) for e in tv.live] == [
+        ("android", -1, True),
+        ("com.android.systemui", -1, True),
+        ("com.google.android.tvrecommendations", 0, False),
+        ("android", 0, True),
+    ]
+    assert tv.unreadable == ()
