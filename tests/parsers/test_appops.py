@@ -492,3 +492,51 @@ def test_appops_samsung_2022_through_source_layer(source: str) -> None:
         "2022-03-10 19:35:06.426",
         "2022-03-29 18:48:02.923",
     ]
+
+
+# --- Android 7.1 / 8.1 relative ages ---------------------------------------------------------
+
+PIXEL_8_HEADER = datetime(2018, 4, 2, 17, 6, 30, tzinfo=timezone(timedelta(hours=-7)))
+MEIZU_7_HEADER = datetime(2018, 5, 10, 20, 50, 17, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.mark.parametrize("reference", [PIXEL_8_HEADER, None])
+def test_appops_pixel1_android8_1_relative_ages(reference: datetime | None) -> None:
+    """Pixel 1 retail, Android 8.1: ``VIBRATE: mode=0; time=+37s49ms ago; duration=+154ms``
+    is the dump time minus 37.049 s, or unknown (never 1970) without a reference."""
+    from tests.parsers.legacy_bugreports import PIXEL1_ANDROID8
+
+    result = parse_appops(section(PIXEL1_ANDROID8), tz=UTC, reference=reference)
+    (vibrate,) = [e for e in result.for_package("root") if e.op == "VIBRATE"]
+    (access,) = vibrate.events
+    assert (access.kind, access.raw_time, access.duration_ms) == (ACCESS, "+37s49ms", 154)
+    expected = None if reference is None else reference - timedelta(seconds=37, milliseconds=49)
+    assert access.time == expected
+    times = [e.time for entry in result.entries for e in entry.events]
+    assert len(times) == 1057 and result.skipped == 0
+    if reference is None:
+        assert set(times) == {None}
+    else:
+        assert all(t is not None and t.year >= 2017 for t in times)
+
+
+def test_appops_meizu_mx6_android7_1_relative_ages_and_reject_times() -> None:
+    """Meizu MX6, Android 7.1.1: ``time=+136d7h…ago`` and ``rejectTime=+…ago`` lines."""
+    from tests.parsers.legacy_bugreports import MEIZU_MX6_ANDROID7
+
+    result = parse_appops(section(MEIZU_MX6_ANDROID7), tz=UTC, reference=MEIZU_7_HEADER)
+    (sms,) = [e for e in result.for_package("com.meizu.safe") if e.op == "WRITE_SMS"]
+    assert sms.mode == "ignore"
+    assert [(e.kind, e.raw_time, e.time) for e in sms.rejects] == [
+        (
+            REJECT,
+            "+28d4h24m7s399ms",
+            MEIZU_7_HEADER - timedelta(days=28, hours=4, minutes=24, seconds=7, milliseconds=399),
+        )
+    ]
+    assert result.skipped == 0
+    times = [e.time for entry in result.entries for e in entry.events]
+    assert None not in times
+    # The oldest ages (+3044d…, com.meizu.feedback) resolve to January 2010 (the clock was
+    # wrong when they were recorded); nothing comes out as the epoch.
+    assert min(t for t in times if t is not None).year == 2010

@@ -286,6 +286,43 @@ EDGE_CASES: dict[str, tuple[list[Package], int]] = {
         ],
         0,
     ),
+    # Pixel 1 Android 8.1 layout: "overlay paths:" at the depth of "User 0:", the user's
+    # runtime permissions after it.
+    "android8_overlay_paths.txt": (
+        [
+            Package(
+                "com.example.call",
+                1,
+                uid=10143,
+                version_code=134280102,
+                min_sdk=23,
+                target_sdk=25,
+                flags=frozenset({"HAS_CODE", "ALLOW_CLEAR_USER_DATA"}),
+                install_permissions={"android.permission.INTERNET": True},
+                users=(
+                    _user(
+                        0,
+                        7,
+                        runtime_permissions={
+                            "android.permission.CAMERA": True,
+                            "android.permission.RECORD_AUDIO": False,
+                        },
+                    ),
+                ),
+            ),
+            Package(
+                "com.example.shim",
+                17,
+                uid=10009,
+                version_code=27,
+                min_sdk=24,
+                target_sdk=24,
+                flags=frozenset({"SYSTEM", "ALLOW_CLEAR_USER_DATA"}),
+                users=(_user(0, 21),),
+            ),
+        ],
+        0,
+    ),
     "markdown_fenced.txt": (
         [Package("com.example.fenced", 8, uid=10004, version_code=4, min_sdk=32, target_sdk=32)],
         0,
