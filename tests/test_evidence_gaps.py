@@ -12,6 +12,7 @@ import pytest
 from handsetguard.checks.apps import notification_listeners
 from handsetguard.checks.model import CheckContext, Status
 from handsetguard.device import Located, SelinuxMode, SelinuxStatus, TimeBasis, Unavailable
+from handsetguard.evidence import AcquiredAt, Evidence, SourceKind
 from handsetguard.parsers.notification import ListenerList
 from handsetguard.parsers.settings import Namespace
 from handsetguard.sources import open_source
@@ -261,3 +262,27 @@ def test_selinux_permissive_denials_alone_prove_nothing() -> None:
     ):
         assert isinstance(device.selinux, Unavailable)
         assert "permissive=1 denial(s)" in device.selinux.reason
+
+
+def test_unset_clock_from_any_source_is_not_the_acquisition_time() -> None:
+    """An acquisition record from a clock before 2000 (e.g. an AndroidQF acquisition.json on a
+    phone whose clock reset to 1980-01-06) is kept as a fact, not used as the time."""
+    evidence = Evidence(
+        SourceKind.ANDROIDQF_DIR,
+        "qf",
+        acquired_at=AcquiredAt(
+            datetime(1980, 1, 6, 0, 0, 41, tzinfo=UTC), "'started' in qf/acquisition.json"
+        ),
+    )
+    device = build_state(evidence)
+    assert device.acquired_at is None and device.acquired_at_origin is None
+    assert device.recorded_clock_unset == ("1980-01-06 00:00:41 ('started' in qf/acquisition.json)")
+    kept = build_state(
+        Evidence(
+            SourceKind.ANDROIDQF_DIR,
+            "qf",
+            acquired_at=AcquiredAt(datetime(2000, 1, 1, tzinfo=UTC), "'started' in x"),
+        )
+    )
+    assert kept.acquired_at == datetime(2000, 1, 1, tzinfo=UTC)
+    assert kept.recorded_clock_unset is None
