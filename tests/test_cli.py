@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handsetguard.cli import app, parse_as_of
+from handsetguard.cli import app
+from handsetguard.cli.common import parse_as_of
 from handsetguard.errors import UsageError
 
 runner = CliRunner()
@@ -34,26 +35,42 @@ def test_example_json() -> None:
 def test_fail_on_exit_code_and_verdict_line() -> None:
     code, _, err = invoke("check", "--example", "--format", "json", "--fail-on", "fail")
     assert code == 3
-    assert "usb_debugging" in err and "verify_apps" in err
+    # The example has USB debugging on and adb installs unverified (verifier_verify_adb_installs=0).
+    assert err.startswith("--fail-on fail: ")
+    assert "usb_debugging" in err and "verify_adb_installs" in err
+
+
+def _statuses() -> dict[str, str]:
+    code, out, _ = invoke("check", "--example", "--format", "json")
+    assert code == 0
+    return {c["id"]: c["status"] for c in json.loads(out)["checks"]}
 
 
 def test_fail_on_not_reached(tmp_path: Path) -> None:
-    text = (
-        Path(__file__).resolve().parents[1] / "src/handsetguard/examples/example-bugreport.txt"
-    ).read_text()
-    text = text.replace(
-        "name:adb_enabled pkg:android value:1", "name:adb_enabled pkg:android value:0"
-    ).replace(
-        "name:verifier_verify_adb_installs pkg:android value:0",
-        "name:verifier_verify_adb_installs pkg:android value:1",
+    """With every failing check of the example disabled, --fail-on fail passes (exit 0) and
+    --fail-on warn still stops on the warnings (exit 3)."""
+    statuses = _statuses()
+    failing = [check for check, status in statuses.items() if status == "fail"]
+    assert failing and "warn" in statuses.values()
+    profile = tmp_path / "no-fails.toml"
+    profile.write_text(
+        'name = "no-fails"\n[caps]\n'
+        + "".join(f"[checks.{check}]\nenabled = false\n" for check in failing)
     )
-    text = text.replace("[persist.sys.usb.config]: [mtp,adb]", "[persist.sys.usb.config]: [mtp]")
-    path = tmp_path / "clean.txt"
-    path.write_text(text)
-    code, _, _ = invoke("check", str(path), "--format", "json", "--fail-on", "fail")
-    assert code == 0
-    code, _, _ = invoke("check", str(path), "--format", "json", "--fail-on", "warn")
+    args = ("check", "--example", "--format", "json", "--profile", str(profile))
+    assert invoke(*args, "--fail-on", "fail")[0] == 0
+    code, _, err = invoke(*args, "--fail-on", "warn")
+    assert code == 3 and err.startswith("--fail-on warn: ")
+
+
+def test_verdict_format_exits_3_on_fail_without_fail_on() -> None:
+    code, out, err = invoke("check", "--example", "--format", "verdict")
     assert code == 3
+    [line] = out.splitlines()
+    assert line.startswith("FAIL KS60IN0042 KS-60_Secure ") and "usb_debugging" in line
+    assert err.startswith("gate: ")
+    # The same report in JSON without a gate asked for is not a threshold: exit 0.
+    assert invoke("check", "--example", "--format", "json")[0] == 0
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00garbage\xff" * 50, b"PK\x03\x04broken"])

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from handsetguard.cli import app, parse_as_of
+from handsetguard.cli import app
+from handsetguard.cli.common import parse_as_of
 from handsetguard.engine import run_check
 from tests.adb.replay import EXAMPLE_PATH, example_outputs
 from tests.fakeadb import FakeAdbServer, FakeDevice, Reply, ReplySource, fixtures

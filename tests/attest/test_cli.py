@@ -12,8 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from handsetguard.attest import SCHEMA_VERSION
-from handsetguard.attest.cli import attest_command, status_refresh_command
-from handsetguard.cli_attest import register
+from handsetguard.cli.attest import attest_command, register, status_refresh_command
 from tests.attest.helpers import ASSETS, SNAPSHOT, TESTDATA
 from tests.conftest import corpus_path
 

@@ -18,7 +18,7 @@ from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.profiles.rating import Level, Rating
 from handsetguard.report.model import Report
 from handsetguard.report.present import access_text
-from handsetguard.report.terminal import render_apps_table, render_terminal
+from handsetguard.report.terminal import render_terminal
 
 Golden = Callable[[str, str], None]
 MakeReport = Callable[..., Report]
@@ -36,14 +36,6 @@ def _render(report: Report, *, verbose: bool = False) -> str:
     return console.export_text()
 
 
-def _apps(
-    apps: tuple[AppPrivacy, ...], categories: list[Category] | None, sort: str, width: int = 100
-) -> str:
-    console = _console(width)
-    render_apps_table(apps, console, categories=categories, sort=sort)
-    return console.export_text()
-
-
 def _line_of(text: str, needle: str) -> int:
     for number, line in enumerate(text.splitlines()):
         if needle in line:
@@ -57,14 +49,6 @@ def test_report_matches_golden(report: Report, golden: Golden) -> None:
 
 def test_verbose_report_matches_golden(report: Report, golden: Golden) -> None:
     golden("terminal_report_verbose.txt", _render(report, verbose=True))
-
-
-def test_apps_table_matches_golden(report: Report, golden: Golden) -> None:
-    golden(
-        "terminal_apps_camera_location.txt",
-        _apps(report.apps, [Category.CAMERA, Category.LOCATION], "last"),
-    )
-    golden("terminal_apps_all.txt", _apps(report.apps, None, "package"))
 
 
 def test_checks_are_ordered_fail_warn_not_assessed_pass(report: Report) -> None:
@@ -162,52 +146,3 @@ def test_access_text() -> None:
     assert access_text(CategoryAccess(3, last, 0, 1, 2)) == "3 (1 bg, 2 rej) · 2025-11-23 10:40"
     assert access_text(CategoryAccess(4, None, 4, 0, 0)) == "4"
     assert access_text(CategoryAccess(0, None, 0, 0, 2)) == "0 (2 rej)"
-
-
-def _packages(text: str) -> list[str]:
-    return [
-        name
-        for name in ("com.example.quiet", "com.example.snapcam", "com.whatsapp")
-        if name in text
-    ]
-
-
-@pytest.mark.parametrize(
-    ("categories", "sort", "expected"),
-    [
-        # snapcam's camera use (10:40) is later than whatsapp's location use (09:12)
-        ([Category.CAMERA, Category.LOCATION], "last", ["com.example.snapcam", "com.whatsapp"]),
-        # whatsapp: 5 location accesses, snapcam: 3 camera accesses
-        ([Category.CAMERA, Category.LOCATION], "count", ["com.whatsapp", "com.example.snapcam"]),
-        ([Category.LOCATION, Category.CAMERA], "package", ["com.example.snapcam", "com.whatsapp"]),
-        ([Category.MICROPHONE], "last", ["com.example.snapcam"]),
-        (None, "package", ["com.example.quiet", "com.example.snapcam", "com.whatsapp"]),
-    ],
-)
-def test_apps_table_rows(
-    report: Report, categories: list[Category] | None, sort: str, expected: list[str]
-) -> None:
-    # Wide enough that no package name folds, even with a column for every category.
-    text = _apps(report.apps, categories, sort, width=160)
-    rows = sorted(expected, key=lambda name: _line_of(text, name))
-    assert rows == expected
-    assert _packages(text) == sorted(expected)
-
-
-def test_apps_table_columns_and_cells(report: Report) -> None:
-    text = _apps(report.apps, [Category.MICROPHONE], "last")
-    header = text.splitlines()[_line_of(text, "Package")]
-    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
-        "Package",
-        "microphone",
-        "Installer",
-        "System",
-    ]
-    assert "2 (1 rej) · 2025-11-22 18:05" in text
-    assert "com.android.vending" in text
-
-
-def test_apps_table_without_matches_and_bad_sort(report: Report) -> None:
-    assert "No app has recorded access to sms." in _apps(report.apps, [Category.SMS], "last")
-    with pytest.raises(ValueError, match="unknown app sort 'newest'"):
-        _apps(report.apps, [Category.CAMERA], "newest")

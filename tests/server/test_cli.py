@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from handsetguard.server.cli import register
+from handsetguard.cli.server import register
 from handsetguard.server.config import Settings
 from handsetguard.server.core.offline import load_keys
 from handsetguard.server.db import Database

@@ -19,7 +19,6 @@ EXPECTED = {
         "ServiceError",
         "UnavailableError",
     ],
-    "handsetguard.server.cli": ["register"],
 }
 
 

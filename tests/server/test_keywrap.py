@@ -15,7 +15,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from handsetguard.server.cli import register
+from handsetguard.cli.server import register
 from handsetguard.server.core import keywrap
 from handsetguard.server.core.envelope import ACTIVATION_TYPE, open_envelope, verify_envelope
 from handsetguard.server.core.offline import load_keys

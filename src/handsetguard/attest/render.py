@@ -1,159 +1,19 @@
-"""``handsetguard attest`` and ``handsetguard attest-status-refresh``: parse arguments, call the
-library, print the verdict and the decoded fields, return the exit code — nothing else.
-
-Exit codes of ``attest``: 0 valid, 1 invalid (the verdict says why), 2 unusable input or options.
-"""
+"""The attestation verdict for people: outcome, reasons, chain, revocation, then the decoded
+KeyDescription fields, printed on a rich console the caller gives (``attest`` text format)."""
 
 from __future__ import annotations
 
 import base64
-import sys
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from handsetguard.attest.errors import AttestPolicyError
-from handsetguard.attest.inputs import read_chain
-from handsetguard.attest.policy import AllOf, ExpectedChallenge, Policy, UnsafeNoOp
-from handsetguard.attest.policy_file import load_policy, parse_hex
-from handsetguard.attest.revocation import (
-    STATUS_URL,
-    MissingListPolicy,
-    RevocationPolicy,
-    RevocationResult,
-    StatusList,
-    SuspendedPolicy,
-    default_cache_path,
-    load_status_list,
-    refresh_status_list,
-)
-from handsetguard.attest.roots import RootKind, TrustStore, load_roots
-from handsetguard.attest.serialize import (
-    authorization_list_to_dict,
-    render_verdict_json,
-    verdict_to_dict,
-)
-from handsetguard.attest.verify import Verdict, Verifier
-from handsetguard.errors import HandsetGuardError, UsageError
+from handsetguard.attest.revocation import RevocationResult
+from handsetguard.attest.serialize import authorization_list_to_dict, verdict_to_dict
+from handsetguard.attest.verify import Verdict
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = [
-    "EXIT_INVALID",
-    "EXIT_UNUSABLE",
-    "EXIT_VALID",
-    "attest_command",
-    "parse_time",
-    "status_refresh_command",
-]
-
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_UNUSABLE = 2
-
-
-def parse_time(value: str | None) -> datetime:
-    """``None``/``now``, a date (00:00 UTC) or an ISO date-time (UTC when no offset)."""
-    if value is None or value.strip().lower() == "now":
-        return datetime.now(UTC)
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"--at {value!r}: expected 'now', YYYY-MM-DD or an ISO date-time"
-        ) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def _policy(challenge: str | None, policy_file: str | None) -> Policy:
-    parts: list[Policy] = []
-    if challenge is not None:
-        try:
-            parts.append(ExpectedChallenge(parse_hex(challenge, "--challenge")))
-        except AttestPolicyError as exc:
-            raise UsageError(exc.message) from None
-    if policy_file is not None:
-        parts.append(load_policy(policy_file))
-    if not parts:
-        return UnsafeNoOp()
-    return parts[0] if len(parts) == 1 else AllOf(parts)
-
-
-def _status_list(path: str | None) -> StatusList | None:
-    if path is not None:
-        return load_status_list(path)
-    cached = default_cache_path()
-    return load_status_list(cached) if cached.is_file() else None
-
-
-def _trust(roots: str | None, unsafe_trust_root: str | None) -> TrustStore:
-    trust = TrustStore.from_file(roots) if roots is not None else TrustStore.bundled()
-    if unsafe_trust_root is not None:
-        extra, _ = load_roots(unsafe_trust_root, RootKind.UNSAFE_EXTRA)
-        trust = trust.with_unsafe_roots(extra)
-    return trust
-
-
-def attest_command(
-    chain: str,
-    challenge: str | None = None,
-    policy: str | None = None,
-    status_list: str | None = None,
-    at: str | None = None,
-    fmt: str = "text",
-    unsafe_trust_root: str | None = None,
-    *,
-    roots: str | None = None,
-    unsafe_allow_missing_status_list: bool = False,
-    fail_on_suspended: bool = False,
-    status_max_age_days: float | None = None,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """Verify ``chain`` and print the verdict (``fmt``: text or json); return the exit code."""
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
-    try:
-        if fmt not in ("text", "json"):
-            raise UsageError(f"--format {fmt!r}: expected text or json")
-        when = parse_time(at)
-        revocation = RevocationPolicy(
-            when_missing=MissingListPolicy.UNSAFE_FAIL_OPEN
-            if unsafe_allow_missing_status_list
-            else MissingListPolicy.FAIL_CLOSED,
-            suspended=SuspendedPolicy.FAIL if fail_on_suspended else SuspendedPolicy.REPORT,
-            max_age=None if status_max_age_days is None else timedelta(days=status_max_age_days),
-        )
-        verifier = Verifier(
-            trust=_trust(roots, unsafe_trust_root),
-            status_list=_status_list(status_list),
-            revocation=revocation,
-        )
-        verdict = verifier.verify(read_chain(chain), _policy(challenge, policy), at=when)
-    except HandsetGuardError as exc:
-        err.write(f"error: {exc.message}\n")
-        if exc.remediation:
-            err.write(f"  hint: {exc.remediation}\n")
-        return EXIT_UNUSABLE
-    if fmt == "json":
-        out.write(render_verdict_json(verdict))
-    else:
-        render_text(verdict, _console(out))
-    return EXIT_VALID if verdict.ok else EXIT_INVALID
-
-
-def _console(stream: TextIO) -> Console:
-    from rich.console import Console
-
-    # Lines are never hard-wrapped (paths and hex stay searchable); tables fit the width,
-    # 110 columns when not printing to a terminal.
-    width = None if stream.isatty() else 110
-    return Console(file=stream, highlight=False, soft_wrap=True, width=width)
+__all__ = ["render_text"]
 
 
 def _age(revocation: RevocationResult) -> str:
@@ -265,26 +125,3 @@ def _key_description(verdict: Verdict, console: Console) -> None:
     for name in [*hw, *(k for k in sw if k not in hw)]:
         table.add_row(name, hw.get(name, ""), sw.get(name, ""))
     console.print(table)
-
-
-def status_refresh_command(
-    output: str | None = None,
-    url: str = STATUS_URL,
-    timeout: float = 15.0,
-    *,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """Download Google's status list into the cache (or ``output``); 0 on success, 2 if not."""
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
-    destination = Path(output) if output is not None else default_cache_path()
-    try:
-        status = refresh_status_list(destination, url=url, timeout=timeout)
-    except HandsetGuardError as exc:
-        err.write(f"error: {exc.message}\n")
-        if exc.remediation:
-            err.write(f"  hint: {exc.remediation}\n")
-        return EXIT_UNUSABLE
-    out.write(f"saved {len(status.entries)} status entries to {destination}\n")
-    return EXIT_VALID

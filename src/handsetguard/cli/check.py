@@ -1,24 +1,29 @@
-"""The command line: parse arguments, call the library, print, set the exit code — nothing else.
-
-Exit codes: 0 done; 2 bad usage or unreadable input; 3 a ``--fail-on`` threshold was reached.
-"""
+"""``check`` and ``apps``: one report from a dump, a snapshot or a live phone; which apps used
+the camera, microphone, location… Arguments, printing, exit codes — nothing else."""
 
 from __future__ import annotations
 
 import enum
+import io
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from handsetguard import __version__
 from handsetguard.adb.live import is_adb_target
+from handsetguard.cli.common import (
+    EXIT_THRESHOLD,
+    EXIT_USAGE,
+    OutputFormat,
+    brief,
+    guard,
+    parse_as_of,
+    stderr,
+    write_atomic,
+)
 from handsetguard.engine import KNOWN_CHECKS, run_check
-from handsetguard.errors import HandsetGuardError, UsageError
+from handsetguard.errors import UsageError
 from handsetguard.evidence import Evidence, SourceKind
 from handsetguard.privacy import Category
 from handsetguard.profiles.profile import load_profile
@@ -28,26 +33,9 @@ from handsetguard.sources import open_source
 if TYPE_CHECKING:
     from rich.console import Console
 
-app = typer.Typer(
-    name="handsetguard",
-    help="HandsetGuard: grade an Android phone's security posture and show which apps used "
-    "its camera, microphone, location, contacts and SMS.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+__all__ = ["apps", "check", "register"]
 
-EXIT_USAGE = 2
-EXIT_THRESHOLD = 3
 EXAMPLE_NAME = "example-bugreport.txt"
-
-
-class OutputFormat(enum.Enum):
-    TEXT = "text"
-    JSON = "json"
-    HTML = "html"
-    MD = "md"
-    VERDICT = "verdict"  # one line: PASS serial model / FAIL serial model check,check
 
 
 class FailOn(enum.Enum):
@@ -61,46 +49,9 @@ class AppSort(enum.Enum):
     PACKAGE = "package"
 
 
-def _stderr() -> Console:
-    # rich is imported only when something is printed for people: JSON runs stay lean.
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
-@contextmanager
-def _guard(verbose: bool) -> Iterator[None]:
-    """Print a HandsetGuardError as one line (traceback only with -v) and exit 2."""
-    try:
-        yield
-    except HandsetGuardError as exc:
-        from rich.markup import escape
-
-        console = _stderr()
-        if verbose:
-            console.print_exception()
-        console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
-        if exc.remediation:
-            console.print(f"  hint: {exc.remediation}", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE) from None
-
-
-def parse_as_of(value: str | None) -> datetime | None:
-    """``now``, a date (YYYY-MM-DD, taken as 00:00 UTC) or an ISO datetime (UTC if no offset)."""
-    if value is None:
-        return None
-    if value.strip().lower() == "now":
-        return datetime.now(UTC)
-    try:
-        if len(value.strip()) == 10:
-            day = date.fromisoformat(value.strip())
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(
-            f"--as-of {value!r}: expected 'now', YYYY-MM-DD or an ISO date-time"
-        ) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+class AppsFormat(enum.Enum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def _acquire(source: str | None, example: bool) -> Evidence:
@@ -123,24 +74,37 @@ def _acquire(source: str | None, example: bool) -> Evidence:
     return open_source(source)
 
 
+_FILE_WIDTH = 110  # text written to a file: a fixed width, no colour
+
+
+def _text_console(output: Path | None) -> tuple[Console, io.StringIO | None]:
+    """A console printing to the terminal, or to a buffer that becomes ``output``."""
+    from rich.console import Console
+
+    if output is None:
+        return Console(highlight=False), None
+    buffer = io.StringIO()
+    return Console(file=buffer, width=_FILE_WIDTH, color_system=None, highlight=False), buffer
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+
+
 def render(
     report: Report, fmt: OutputFormat, output: Path | None, verbose: bool, verdict: str
 ) -> None:
     """Print or write the report in ``fmt`` (``verdict`` is the precomputed one-liner)."""
     if fmt is OutputFormat.TEXT:
-        handle = output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)
-        with handle as stream:
-            from rich.console import Console
+        from handsetguard.report.terminal import render_terminal
 
-            from handsetguard.report.terminal import render_terminal
-
-            console = Console(
-                file=stream,
-                width=110 if output else None,
-                color_system=None if output else "auto",
-                highlight=False,
-            )
-            render_terminal(report, console, verbose=verbose)
+        console, buffer = _text_console(output)
+        render_terminal(report, console, verbose=verbose)
+        if buffer is not None:
+            _emit(buffer.getvalue(), output)
         return
     if fmt is OutputFormat.VERDICT:
         text = verdict + "\n"
@@ -156,21 +120,7 @@ def render(
         from handsetguard.report.markdown import render_markdown
 
         text = render_markdown(report)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        _write_atomic(output, text)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a failure never leaves half a report."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot write report ({exc.strerror or exc})") from exc
+    _emit(text, output)
 
 
 SourceArg = Annotated[
@@ -186,7 +136,6 @@ VerboseOpt = Annotated[
 ]
 
 
-@app.command()
 def check(
     source: SourceArg = None,
     example: ExampleOpt = False,
@@ -227,17 +176,17 @@ def check(
     from handsetguard.gate import Verdict, gate_verdict, verdict_line
 
     incomplete: str | None = None
-    with _guard(verbose):
+    with guard(verbose):
         when = parse_as_of(as_of)
         chosen = load_profile(profile, KNOWN_CHECKS)
         fmt = fmt or OutputFormat(chosen.default_format or "text")
         threshold = fail_on.value if fail_on else None
         if all_devices:
-            from handsetguard.cli_live import check_all
+            from handsetguard.cli.live import check_all
 
             raise typer.Exit(check_all(chosen, when, fmt, threshold, source, timeout))
         if source is not None and is_adb_target(source):
-            from handsetguard.cli_live import acquire_live
+            from handsetguard.cli.live import acquire_live
 
             evidence, serial, incomplete = acquire_live(source, save, timeout)
         elif save is not None:
@@ -248,17 +197,20 @@ def check(
         gate = report.gate or gate_verdict(
             report.checks, threshold, chosen.not_assessed_fails, report.collection_errors
         )
-        line = verdict_line(gate, serial or report.device.serial, report.device.model)
+        line = verdict_line(brief(gate), serial or report.device.serial, report.device.model)
         render(report, fmt, output, verbose, line)
-    if incomplete is not None:
-        _stderr().print(f"error: {incomplete}", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE)
-    # A FAIL exits 3 whenever a gate was asked for: --fail-on, a [gate] profile, or the
-    # one-line verdict format (a line controller reads the exit code as well as the line).
+    # A gate was asked for: --fail-on, a [gate] profile, or the one-line verdict format (a
+    # line controller reads the exit code as well as the line).
     gated = fail_on is not None or chosen.has_gate or fmt is OutputFormat.VERDICT
+    if incomplete is not None or (gated and gate.verdict is Verdict.ERROR):
+        # Not judged: the collection (live, or of the snapshot read) was cut short. Said on
+        # stderr too, in the verdict's words when a gate was asked for.
+        why = line if gated or incomplete is None else incomplete
+        stderr().print(f"error: {why}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
     if gated and gate.verdict is Verdict.FAIL:
         what = f"--fail-on {fail_on.value}" if fail_on is not None else "gate"
-        _stderr().print(f"{what}: " + ", ".join(gate.failing), markup=False, soft_wrap=True)
+        stderr().print(f"{what}: " + ", ".join(gate.failing), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_THRESHOLD)
 
 
@@ -277,7 +229,6 @@ def _categories(value: str | None) -> list[Category] | None:
     return chosen
 
 
-@app.command()
 def apps(
     source: SourceArg = None,
     example: ExampleOpt = False,
@@ -288,69 +239,52 @@ def apps(
             "-c",
             help="Only these categories, comma-separated (camera, microphone, "
             "location, contacts, sms, call_log, calendar, media, body_sensors, clipboard), "
-            "or 'all'. The table defaults to camera, microphone, location, contacts, sms.",
+            "or 'all'. Text defaults to camera, microphone, location, contacts, sms; "
+            "JSON to every app.",
         ),
     ] = None,
     package: Annotated[str | None, typer.Option("--app", help="Only this package.")] = None,
-    sort: Annotated[AppSort, typer.Option(help="Sort order.")] = AppSort.LAST,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text or json.")
-    ] = OutputFormat.TEXT,
+    sort: Annotated[
+        AppSort, typer.Option(help="Most recent access first, most accesses first, or by name.")
+    ] = AppSort.LAST,
+    fmt: Annotated[AppsFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        AppsFormat.TEXT
+    ),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Which apps used the camera, microphone, location, contacts, SMS… and when."""
-    with _guard(verbose):
-        chosen = _categories(category)
-        if fmt not in (OutputFormat.TEXT, OutputFormat.JSON):
-            raise UsageError("apps supports --format text or json")
-        report = run_check(_acquire(source, example))
-        selected = [a for a in report.apps if package is None or a.package == package]
-        if chosen is not None:
-            from handsetguard.report.present import select_apps
+    from handsetguard.report.present import HEADLINE_CATEGORIES, select_apps
 
-            selected = select_apps(selected, chosen, sort=sort.value)
+    with guard(verbose):
+        chosen = _categories(category)
+        report = run_check(_acquire(source, example))
         if report.apps_unavailable:
-            _stderr().print(f"note: {report.apps_unavailable}", markup=False, soft_wrap=True)
-        if fmt is OutputFormat.JSON:
+            stderr().print(f"note: {report.apps_unavailable}", markup=False, soft_wrap=True)
+        mine = [a for a in report.apps if package is None or a.package == package]
+        if fmt is AppsFormat.JSON:
             import json
 
             from handsetguard.report.json_report import app_to_dict
 
-            rows = [app_to_dict(app) for app in selected]
-            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+            # Every app unless categories were asked for; always in the --sort order.
+            rows = select_apps(
+                mine, chosen or list(Category), sort=sort.value, only_with_access=bool(chosen)
+            )
+            text = json.dumps([app_to_dict(a) for a in rows], indent=2, ensure_ascii=False)
+            _emit(text + "\n", output)
             return
-        from rich.console import Console
+        from handsetguard.report.apps_table import render_apps_table
 
-        from handsetguard.report.present import HEADLINE_CATEGORIES
-        from handsetguard.report.terminal import render_apps_table
-
-        render_apps_table(
-            selected,
-            Console(highlight=False),
-            # The table shows DTEK's five headline categories unless asked for others.
-            categories=chosen if chosen is not None else list(HEADLINE_CATEGORIES),
-            sort=sort.value,
-        )
+        console, buffer = _text_console(output)
+        # The text shows DTEK's five headline categories unless asked for others.
+        shown = chosen if chosen is not None else list(HEADLINE_CATEGORIES)
+        render_apps_table(mine, console, categories=shown, sort=sort.value)
+        if buffer is not None:
+            _emit(buffer.getvalue(), output)
 
 
-@app.command()
-def version() -> None:
-    """Print the HandsetGuard version."""
-    typer.echo(f"handsetguard {__version__}")
-
-
-def main() -> None:
-    app()
-
-
-def _register_subcommands() -> None:
-    from handsetguard.cli_attest import register as register_attest
-    from handsetguard.cli_live import register as register_live
-    from handsetguard.server.cli import register as register_server
-
-    register_live(app)
-    register_attest(app)
-    register_server(app)
-
-
-_register_subcommands()
+def register(app: typer.Typer) -> None:
+    """Add ``check`` and ``apps`` to the HandsetGuard command line."""
+    app.command()(check)
+    app.command()(apps)

@@ -1,5 +1,6 @@
 """The live-phone commands: ``devices``, ``collect``, ``watch``, and the adb side of ``check``
-(one device, or ``--all`` concurrently). Like cli.py: parse, call the library, print, exit."""
+(one device, or ``--all`` concurrently): parse, call the library, print, exit. Each needs the
+``adb`` extra; without it the command says so in one line."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ from handsetguard.adb.collect import BASE_PLAN, Command
 from handsetguard.adb.live import LiveResult, acquire, adb_target, is_adb_target
 from handsetguard.adb.transport import AdbServer, DeviceError, DeviceInfo, Phone, ShellResult
 from handsetguard.adb.watch import AccessNotice, AccessWatcher
+from handsetguard.cli.common import (
+    ADB,
+    EXIT_THRESHOLD,
+    EXIT_USAGE,
+    OutputFormat,
+    brief,
+    guard,
+    needs_extra,
+)
 from handsetguard.errors import HandsetGuardError, ParseError, UsageError
 from handsetguard.evidence import Evidence
 from handsetguard.parsers.appops import AppOps, parse_appops
@@ -27,13 +37,9 @@ from handsetguard.privacy import Category
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from handsetguard.cli import OutputFormat
     from handsetguard.profiles.profile import Profile
 
-__all__ = ["acquire_live", "check_all", "register"]
-
-EXIT_USAGE = 2
-EXIT_THRESHOLD = 3
+__all__ = ["acquire_live", "check_all", "collect_command", "devices", "register", "watch"]
 
 
 def _target(source: str) -> str | None:
@@ -76,15 +82,16 @@ def acquire_live(
     source: str, save: Path | None, timeout_cap: float | None = None
 ) -> tuple[Evidence, str, str | None]:
     """Collect from the selected device: (evidence, serial, why it is incomplete or None)."""
-    server = AdbServer()
-    device = server.select(_target(source))
-    total = len(BASE_PLAN) + 3
-    with _progress(f"collecting from {device.serial}", total) as step:
+    with needs_extra(ADB):
+        server = AdbServer()
+        device = server.select(_target(source))
+        total = len(BASE_PLAN) + 3
+        with _progress(f"collecting from {device.serial}", total) as step:
 
-        def advance(command: Command, result: ShellResult) -> None:
-            step(command.name if result.complete else f"{command.name}: {result.error}")
+            def advance(command: Command, result: ShellResult) -> None:
+                step(command.name if result.complete else f"{command.name}: {result.error}")
 
-        result = acquire(device, server, save=save, progress=advance, timeout_cap=timeout_cap)
+            result = acquire(device, server, save=save, progress=advance, timeout_cap=timeout_cap)
     return result.evidence, device.serial, _incomplete(result)
 
 
@@ -124,7 +131,7 @@ def _check_one(
         "verdict": gate.verdict.value,
         "failing": list(gate.failing),
         "error": _incomplete(result),
-        "line": verdict_line(gate, device.serial, model),
+        "line": verdict_line(brief(gate), device.serial, model),
         "report": to_dict(report),
     }
     return row
@@ -143,17 +150,19 @@ def check_all(
         raise UsageError("--all checks every connected device: give no SOURCE, or 'adb'")
     if fmt.value not in ("text", "verdict", "json"):
         raise UsageError("--all prints text, verdict or json")
-    server = AdbServer()
-    devices = server.devices()
-    if not devices:
-        raise DeviceError("no device connected")
-    with ThreadPoolExecutor(max_workers=min(16, len(devices))) as pool:
-        rows = sorted(
-            pool.map(
-                lambda d: _check_one(d, server, profile, when, threshold, timeout_cap), devices
-            ),
-            key=lambda row: str(row["serial"]),
-        )
+    with needs_extra(ADB):
+        server = AdbServer()
+        devices = server.devices()
+        if not devices:
+            raise DeviceError("no device connected")
+        with ThreadPoolExecutor(max_workers=min(16, len(devices))) as pool:
+            rows = sorted(
+                pool.map(
+                    lambda d: _check_one(d, server, profile, when, threshold, timeout_cap),
+                    devices,
+                ),
+                key=lambda row: str(row["serial"]),
+            )
     _print_rows(rows, fmt.value)
     errors = [row for row in rows if row["verdict"] == "ERROR" or row["error"]]
     for row in errors:
@@ -211,22 +220,10 @@ TimeoutOpt = Annotated[
 ]
 
 
-def _fail(exc: HandsetGuardError) -> typer.Exit:
-    from rich.console import Console
-
-    console = Console(stderr=True, highlight=False)
-    console.print(f"error: {exc.message}", markup=False, soft_wrap=True)
-    if exc.remediation:
-        console.print(f"  hint: {exc.remediation}", markup=False, soft_wrap=True)
-    return typer.Exit(EXIT_USAGE)
-
-
 def devices() -> None:
     """List connected devices with their state and model."""
-    try:
+    with needs_extra(ADB), guard():
         found = AdbServer().devices()
-    except HandsetGuardError as exc:
-        raise _fail(exc) from None
     if not found:
         typer.echo("no devices connected")
         return
@@ -240,12 +237,10 @@ def collect_command(
     timeout: TimeoutOpt = None,
 ) -> None:
     """Save every raw output plus snapshot.json; re-check it later with `check DIR`."""
-    try:
+    with needs_extra(ADB), guard():
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             raise UsageError(f"{output}: exists and is not an empty folder; choose a new one")
         _, serial, incomplete = acquire_live(target, output, timeout)
-    except HandsetGuardError as exc:
-        raise _fail(exc) from None
     typer.echo(f"snapshot of {serial} saved to {output}")
     if incomplete is not None:
         typer.echo(f"error: {incomplete}", err=True)
@@ -278,6 +273,18 @@ def watch(
     polls: Annotated[int | None, typer.Option(help="Stop after N polls (default: Ctrl-C).")] = None,
 ) -> None:
     """Print a line the moment an app starts using a monitored category, until Ctrl-C."""
+    with needs_extra(ADB), guard():
+        _watch(target, category, package, interval, as_json, polls)
+
+
+def _watch(
+    target: str,
+    category: str,
+    package: str | None,
+    interval: float,
+    as_json: bool,
+    polls: int | None,
+) -> None:
     try:
         if interval < 0.2:
             raise UsageError("--interval must be at least 0.2 seconds")
@@ -296,8 +303,6 @@ def watch(
                 time.sleep(max(0.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
         return
-    except HandsetGuardError as exc:
-        raise _fail(exc) from None
 
 
 def _device_timezone(phone: Phone) -> tzinfo:
@@ -322,6 +327,7 @@ def _poll(phone: Phone, tz: tzinfo) -> AppOps:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``devices``, ``collect`` and ``watch`` to the HandsetGuard command line."""
     app.command()(devices)
     app.command("collect")(collect_command)
     app.command()(watch)

@@ -1,22 +1,24 @@
 """Commands of the service: ``server init|serve|migrate|rotate-key|new-key-file|seal-keys|
-audit verify``,
-``activation verify`` and ``royalty statement``. Wired into the main CLI by
-:func:`register`; heavy imports happen inside the commands so the main CLI stays light.
+audit verify``, ``activation verify`` and ``royalty statement``. Each needs the ``server``
+extra, imported inside the command (the main command line stays light); without it the command
+says so in one line and exits 2.
 
 Exit codes: 0 done/valid; 1 invalid (signature, audit chain); 2 bad usage or unusable input.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 
+from handsetguard.cli.common import EXIT_INVALID, EXIT_USAGE, SERVER, needs_extra
 from handsetguard.errors import HandsetGuardError
 
 if TYPE_CHECKING:
@@ -26,8 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+_P = ParamSpec("_P")
 
 DbUrl = Annotated[
     str | None,
@@ -40,15 +41,20 @@ DbUrl = Annotated[
 ]
 
 
+def _needs_server(command: Callable[_P, None]) -> Callable[_P, None]:
+    """``command`` with a missing server extra reported in one line (exit 2)."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        with needs_extra(SERVER):
+            command(*args, **kwargs)
+
+    return run
+
+
 def _settings(database_url: str | None) -> Settings:
-    try:
-        from handsetguard.server.config import Settings
-    except ImportError as exc:  # the extra is not installed
-        typer.echo(
-            f"error: the server extra is missing ({exc}); pip install 'handsetguard[server]'",
-            err=True,
-        )
-        raise typer.Exit(EXIT_USAGE) from exc
+    from handsetguard.server.config import Settings
+
     return Settings(database_url=database_url) if database_url else Settings()
 
 
@@ -292,21 +298,24 @@ def royalty_statement(
 def register(app: typer.Typer) -> None:
     """Add ``server``, ``activation`` and ``royalty`` command groups to the main CLI."""
     server = typer.Typer(help="Licensing and factory activation service.", no_args_is_help=True)
-    server.command("init")(init)
-    server.command("serve")(serve)
-    server.command("migrate")(migrate)
-    server.command("rotate-key")(rotate_key)
-    server.command("new-key-file")(new_key_file)
-    server.command("seal-keys")(seal_keys)
+    for name, command in (
+        ("init", init),
+        ("serve", serve),
+        ("migrate", migrate),
+        ("rotate-key", rotate_key),
+        ("new-key-file", new_key_file),
+        ("seal-keys", seal_keys),
+    ):
+        server.command(name)(_needs_server(command))
     audit = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
-    audit.command("verify")(audit_verify)
+    audit.command("verify")(_needs_server(audit_verify))
     server.add_typer(audit, name="audit")
     app.add_typer(server, name="server")
 
     activation = typer.Typer(help="Signed factory activations.", no_args_is_help=True)
-    activation.command("verify")(activation_verify)
+    activation.command("verify")(_needs_server(activation_verify))
     app.add_typer(activation, name="activation")
 
     royalty = typer.Typer(help="Royalty statements.", no_args_is_help=True)
-    royalty.command("statement")(royalty_statement)
+    royalty.command("statement")(_needs_server(royalty_statement))
     app.add_typer(royalty, name="royalty")

@@ -11,7 +11,17 @@ from handsetguard.gate import GateVerdict, Verdict
 from handsetguard.profiles.rating import Coverage, Level, Rating
 from handsetguard.report.model import Report
 
-__all__ = ["Headline", "coverage_text", "headline", "unassessed"]
+__all__ = [
+    "GateItem",
+    "Headline",
+    "coverage_sentence",
+    "coverage_text",
+    "gate_items",
+    "headline",
+    "score_text",
+    "unassessed",
+    "verdict_sentence",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +34,16 @@ class Headline:
     nothing_to_fix: bool  # only when everything needed was assessed and nothing failed
 
 
+@dataclass(frozen=True, slots=True)
+class GateItem:
+    """One reason for a gate's FAIL or ERROR: the check it concerns (None for a collection
+    error), whether it counts only because it could not be assessed, and the reason in words."""
+
+    result: CheckResult | None
+    unassessed: bool
+    reason: str
+
+
 def coverage_text(coverage: Coverage | None) -> str:
     if coverage is None:
         return ""
@@ -32,6 +52,57 @@ def coverage_text(coverage: Coverage | None) -> str:
         f"assessed {coverage.assessed} of {coverage.total} {checks}, "
         f"{coverage.percent}% of the weight"
     )
+
+
+def coverage_sentence(coverage: Coverage | None) -> str:
+    """:func:`coverage_text` as a sentence a report can print on its own."""
+    text = coverage_text(coverage)
+    if not text:
+        return "How much of the profile was assessed is not known."
+    return text[0].upper() + text[1:] + "."
+
+
+def score_text(rating: Rating) -> str:
+    """``49/100``; ``100/100 over what was checked`` when incomplete; ``not scored``."""
+    if rating.score is None:
+        return "not scored"
+    if rating.level is Level.INCOMPLETE:
+        return f"{rating.score}/100 over what was checked"
+    return f"{rating.score}/100"
+
+
+def verdict_sentence(report: Report) -> str:
+    """What the gate's verdict means, in one sentence (empty without a gate)."""
+    gate = report.gate
+    if gate is None:
+        return ""
+    if gate.verdict is Verdict.PASS:
+        return f"Every check of the {report.profile} gate passed."
+    if gate.verdict is Verdict.ERROR:
+        return "The phone could not be judged: its collection was cut short."
+    count = len(gate.failing)
+    checks = "1 check" if count == 1 else f"{count} checks"
+    return f"{checks} failed the {report.profile} gate."
+
+
+def gate_items(report: Report) -> list[GateItem]:
+    """Why the gate did not pass, one item per failing check or per collection error."""
+    gate = report.gate
+    if gate is None or gate.verdict is Verdict.PASS:
+        return []
+    if gate.verdict is Verdict.ERROR:
+        return [GateItem(None, False, reason) for reason in gate.reasons]
+    by_id: dict[str, CheckResult] = {r.id: r for r in report.checks}
+    items = []
+    for failing in gate.failing:
+        check_id = failing.removesuffix("(not_assessed)")
+        result = by_id.get(check_id)
+        counted = failing != check_id
+        detail = result.detail if result is not None else check_id
+        if counted:
+            detail = f"could not be checked, and this gate counts that as a failure: {detail}"
+        items.append(GateItem(result, counted, detail))
+    return items
 
 
 def unassessed(report: Report) -> list[CheckResult]:

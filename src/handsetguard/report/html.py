@@ -1,4 +1,6 @@
-"""The HTML report: one self-contained page (inline CSS, no external resources) for non-experts."""
+"""The HTML report: one self-contained page (inline CSS, no external resources) for non-experts.
+It leads with the gate's verdict (for a gate profile) or the level, says how much was assessed,
+and names every check by its outcome."""
 
 from __future__ import annotations
 
@@ -6,12 +8,24 @@ import functools
 from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from handsetguard.checks.model import CheckResult, Status
 from handsetguard.evidence import CoverageStatus
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
+from handsetguard.profiles.rating import Level
+from handsetguard.report.headline import (
+    coverage_sentence,
+    gate_items,
+    headline,
+    score_text,
+    unassessed,
+    verdict_sentence,
+)
 from handsetguard.report.model import SCHEMA_VERSION, Report
 from handsetguard.report.present import (
+    UNKNOWN,
+    access_parts,
     acquired_text,
     app_columns,
     basis_text,
@@ -24,26 +38,23 @@ from handsetguard.report.present import (
     patch_text,
     plural,
     select_apps,
+    severity_text,
+    status_label,
     version_text,
+    visible,
 )
 
 __all__ = ["render_html"]
-
-# Plain-language labels for people who do not know what "not_assessed" means.
-_STATUS_LABEL = {
-    Status.FAIL: "Fix this",
-    Status.WARN: "Worth a look",
-    Status.NOT_ASSESSED: "Could not check",
-    Status.PASS: "OK",
-}
 
 
 @dataclass(frozen=True, slots=True)
 class _Cell:
     """One app × category cell of the apps table; ``sort`` is what the sort script orders by."""
 
+    label: str
     access: CategoryAccess | None
-    last: str
+    parts: tuple[tuple[str, str], ...]  # (kind, words): "count", "background", "refused"
+    last: tuple[str, ...]  # last use on the phone's clock: (date, time); () when not recorded
     sort: str
 
 
@@ -54,9 +65,18 @@ class _AppRow:
     system: str
 
 
+def _finalize(value: object) -> object:
+    """Every ``{{ … }}`` of the template: data with controls and bidi overrides made visible
+    (autoescape then makes it inert); markup the template built itself passes as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
 @functools.cache
 def _environment() -> Environment:
     env = Environment(
+        finalize=_finalize,
         loader=PackageLoader("handsetguard", "report/templates"),
         autoescape=True,  # the template is .html.j2, which select_autoescape would not match
         undefined=StrictUndefined,
@@ -67,14 +87,19 @@ def _environment() -> Environment:
     env.filters["time"] = format_time
     env.filters["label"] = category_label
     env.filters["plural"] = plural
+    env.filters["status_label"] = status_label
+    env.filters["severity"] = severity_text
     return env
 
 
-def _cell(access: CategoryAccess | None) -> _Cell:
+def _cell(category: Category, access: CategoryAccess | None) -> _Cell:
+    label = category_label(category)
     if access is None:
-        return _Cell(None, "", "-1")
-    last = format_time(access.last, minutes=True) if access.last is not None else ""
-    return _Cell(access, last, str(access.count))
+        return _Cell(label, None, (), (), "-1")
+    parts = tuple(access_parts(access))
+    # Date and time each kept whole: a narrow column breaks between them, not at a hyphen.
+    last = tuple(format_time(access.last, minutes=True).split()) if access.last else ()
+    return _Cell(label, access, parts, last, str(access.count))
 
 
 def _app_rows(report: Report) -> tuple[list[Category], list[_AppRow]]:
@@ -82,7 +107,7 @@ def _app_rows(report: Report) -> tuple[list[Category], list[_AppRow]]:
     rows = [
         _AppRow(
             app,
-            tuple(_cell(app.access.get(c)) for c in columns),
+            tuple(_cell(c, app.access.get(c)) for c in columns),
             "unknown" if app.system is None else ("yes" if app.system else "no"),
         )
         for app in select_apps(report.apps, columns, sort="last")
@@ -107,23 +132,39 @@ def _device_rows(report: Report) -> list[tuple[str, str]]:
     ]
 
 
+def _phone(report: Report) -> str:
+    name = device_text(report.device)
+    return "a phone the input does not name" if name == UNKNOWN else name
+
+
 def render_html(report: Report) -> str:
     """The report as one HTML5 document with everything inline."""
     checks: list[CheckResult] = ordered_checks(report.checks)
     columns, rows = _app_rows(report)
     problems = coverage_problems(report.coverage)
+    head = headline(report)
+    rating = report.rating
+    # The unchecked list is the point of an incomplete (or partly forced) level: shown open.
+    open_missing = rating.level in (Level.INCOMPLETE, Level.NOT_RATED) or rating.forced
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
             report=report,
-            title=device_text(report.device),
+            head=head,
+            title=_phone(report),
             device_rows=_device_rows(report),
-            level=level_text(report.rating.level),
-            level_class=report.rating.level.value,
+            level=level_text(rating.level),
+            level_class=rating.level.value,
+            score=score_text(rating),
+            coverage=coverage_sentence(rating.coverage),
+            verdict=verdict_sentence(report),
+            gate_items=gate_items(report),
+            missing_checks=unassessed(report),
+            open_missing=open_missing,
             checks=checks,
+            checks_by_id={c.id: c for c in checks},
             to_fix=[c for c in checks if c.status in (Status.FAIL, Status.WARN)],
-            status_label=_STATUS_LABEL,
             columns=columns,
             app_rows=rows,
             quiet_apps=len(report.apps) - len(rows),

@@ -3,10 +3,11 @@ times, devices and accesses, app selection — so the three formats say the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from handsetguard.checks.model import STATUS_ORDER, CheckResult, Status
+from handsetguard.checks.model import STATUS_ORDER, CheckResult, Severity, Status
 from handsetguard.device import DeviceIdentity, TimeBasis
 from handsetguard.evidence import CoverageEntry, CoverageStatus
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
@@ -19,7 +20,9 @@ __all__ = [
     "STATUS_SYMBOL",
     "UNKNOWN",
     "access_notes",
+    "access_parts",
     "access_text",
+    "access_words",
     "acquired_text",
     "app_columns",
     "basis_text",
@@ -27,13 +30,17 @@ __all__ = [
     "coverage_problems",
     "device_text",
     "format_time",
+    "last_used_text",
     "level_text",
     "ordered_checks",
     "patch_text",
     "plural",
     "select_apps",
+    "severity_text",
+    "status_label",
     "status_text",
     "version_text",
+    "visible",
 ]
 
 # The categories the report's summary shows; ``handsetguard apps`` can show any.
@@ -56,9 +63,51 @@ _CATEGORY_LABEL = {Category.SMS: "SMS"}
 UNKNOWN = "not in the input"
 
 
+# C0/C1 controls (but tab and newline), DEL, and the bidi marks and overrides that make text
+# read differently from what it is ("\u202e" reverses what follows).
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_invisible(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """Text from the phone with its control and bidi-override characters shown as ``\\x1b``,
+    ``\\u202e``: a report shows what the input said, never lets it steer the display."""
+    return _INVISIBLE.sub(_escape_invisible, text.replace("\r\n", "\n"))
+
+
 def ordered_checks(checks: Iterable[CheckResult]) -> list[CheckResult]:
     """Failed first, then warn, not assessed, pass; report order kept within a status."""
     return sorted(checks, key=lambda result: STATUS_ORDER[result.status])
+
+
+# Status labels for an owner who does not know what "not_assessed" means.
+_STATUS_LABEL = {
+    Status.FAIL: "Problem",
+    Status.WARN: "Worth a look",
+    Status.NOT_ASSESSED: "Could not check",
+    Status.PASS: "OK",
+}
+_SEVERITY_TEXT = {
+    Severity.CRITICAL: "critical",
+    Severity.HIGH: "high",
+    Severity.MEDIUM: "medium",
+    Severity.LOW: "low",
+    Severity.INFO: "for information only",
+}
+
+
+def status_label(status: Status) -> str:
+    """``Problem``, ``Worth a look``, ``Could not check``, ``OK``: a label for people."""
+    return _STATUS_LABEL[status]
+
+
+def severity_text(severity: Severity) -> str:
+    """How serious a check is, in words: ``critical`` … ``for information only``."""
+    return _SEVERITY_TEXT[severity]
 
 
 def status_text(status: Status) -> str:
@@ -147,6 +196,35 @@ def access_text(access: CategoryAccess) -> str:
     if access.last is not None:
         text += f" · {format_time(access.last, minutes=True)}"
     return text
+
+
+def _times(count: int) -> str:
+    if count == 0:  # only refused attempts were recorded
+        return "no use"
+    return "once" if count == 1 else f"{count} times"
+
+
+def access_parts(access: CategoryAccess) -> list[tuple[str, str]]:
+    """``[("count", "3 times"), ("background", "1 in the background"), ("refused", "2 refused")]``
+    (background and refused only when non-zero): the pieces of :func:`access_words`."""
+    parts = [("count", _times(access.count))]
+    if access.background:
+        parts.append(("background", f"{access.background} in the background"))
+    if access.rejected:
+        parts.append(("refused", f"{access.rejected} refused"))
+    return parts
+
+
+def access_words(access: CategoryAccess) -> str:
+    """``3 times, 1 in the background, 2 refused``: :func:`access_text` for people."""
+    return ", ".join(text for _, text in access_parts(access))
+
+
+def last_used_text(access: CategoryAccess) -> str:
+    """``last used 2025-11-23 10:40`` (the phone's clock), or ``""`` when not recorded."""
+    if access.last is None:
+        return ""
+    return f"last used {format_time(access.last, minutes=True)}"
 
 
 def app_columns(apps: Iterable[AppPrivacy]) -> list[Category]:

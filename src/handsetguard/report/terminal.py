@@ -13,7 +13,7 @@ from rich.text import Text
 from handsetguard.checks.model import CheckResult, Status
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Provenance
 from handsetguard.gate import Verdict
-from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
+from handsetguard.privacy import CategoryAccess
 from handsetguard.profiles.rating import Level
 from handsetguard.report.headline import headline, unassessed
 from handsetguard.report.model import Report
@@ -36,7 +36,7 @@ from handsetguard.report.present import (
     version_text,
 )
 
-__all__ = ["render_apps_table", "render_terminal"]
+__all__ = ["render_terminal"]
 
 _STATUS_STYLE = {
     Status.FAIL: "bold red",
@@ -54,7 +54,6 @@ _LEVEL_STYLE = {
 }
 _BAR_WIDTH = 30
 _TOP_APPS = 10
-_ROOMY_COLUMNS = 3
 
 
 # --- terminal rendering ---------------------------------------------------------------------
@@ -265,49 +264,3 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False) 
     console.print()
     console.print(_coverage(report.coverage, archive))
 
-
-def render_apps_table(
-    apps: Sequence[AppPrivacy],
-    console: Console,
-    *,
-    categories: Sequence[Category] | None,
-    sort: str = "last",
-) -> None:
-    """One row per app, a column per category (all categories any app used when ``None``);
-    apps with no access in the given categories are left out."""
-    shown = (
-        list(categories)
-        if categories is not None
-        else [c for c in Category if any(c in app.access for app in apps)]
-    )
-    rows = select_apps(apps, shown, sort=sort, only_with_access=categories is not None)
-    if not rows:
-        names = ", ".join(c.value for c in shown) or "any category"
-        console.print(Text(f"No app has recorded access to {names}."))
-        return
-    table = Table(
-        title=plural(len(rows), "app"),
-        title_justify="left",
-        caption="count (bg = background, rej = refused) · last access, device time",
-        caption_justify="left",
-    )
-    # Package names are what people search for: keep them on one line when there is room
-    # (a few category columns; with many, rich must be free to fold every column to fit).
-    longest = max(len(app.package) for app in rows)
-    table.add_column(
-        "Package",
-        overflow="fold",
-        min_width=min(40, longest) if len(shown) <= _ROOMY_COLUMNS else None,
-    )
-    for category in shown:
-        table.add_column(category.value)
-    table.add_column("Installer", overflow="fold")
-    table.add_column("System", no_wrap=True)
-    for app in rows:
-        cells = [
-            _access_cell(app.access[c]) if c in app.access else Text("–", style="dim")
-            for c in shown
-        ]
-        system = "unknown" if app.system is None else ("yes" if app.system else "no")
-        table.add_row(Text(app.package), *cells, Text(app.installer or "–"), system)
-    console.print(table)
