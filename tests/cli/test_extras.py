@@ -87,6 +87,9 @@ def test_help_and_check_work_without_extras(tmp_path: Path) -> None:
     assert '"KS-60 Secure"' in done.stdout
     done = run_without("apps", "--example", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    for command in (("devices",), ("watch",), ("server", "init"), ("royalty", "statement")):
+        done = run_without(*command, "--help", cwd=tmp_path)
+        assert done.returncode == 0 and "Usage:" in done.stdout, (command, done.stderr)
 
 
 @pytest.mark.parametrize(

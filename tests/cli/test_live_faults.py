@@ -119,3 +119,16 @@ def test_single_factory_unit_cut_short_is_error(fake_adb: FakeAdbServer) -> None
         "check", "adb", "--profile", "factory", "--timeout", "1", "--fail-on", "warn"
     )
     assert code == 2 and out.startswith("ERROR ")
+
+
+def test_cut_short_snapshot_rechecked_offline_is_error_too(
+    fake_adb: FakeAdbServer, tmp_path: Path
+) -> None:
+    # The example's own serial (ro.serialno), which the offline check reads from getprop.
+    fake_adb.add(phone("KS60IN0042", **{"dumpsys package": Reply(hang=True)}))
+    saved = tmp_path / "snap"
+    args = ("--profile", "factory", "--timeout", "1", "--save", str(saved))
+    live_code, live, _ = invoke("check", "adb", *args)
+    code, offline, err = invoke("check", str(saved), "--profile", "factory")
+    assert (code, offline) == (live_code, live) == (2, live)
+    assert offline.startswith("ERROR KS60IN0042 ") and err.splitlines() == [f"error: {live.strip()}"]
