@@ -131,4 +131,25 @@ def test_cut_short_snapshot_rechecked_offline_is_error_too(
     live_code, live, _ = invoke("check", "adb", *args)
     code, offline, err = invoke("check", str(saved), "--profile", "factory")
     assert (code, offline) == (live_code, live) == (2, live)
-    assert offline.startswith("ERROR KS60IN0042 ") and err.splitlines() == [f"error: {live.strip()}"]
+    assert offline.startswith("ERROR KS60IN0042 ")
+    assert err.splitlines() == [f"error: {live.strip()}"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--profile", "factory"),  # a [gate] profile, without --fail-on
+        ("--format", "verdict"),  # the one-line format gates at fail
+        ("--fail-on", "fail"),
+    ],
+)
+def test_all_exits_3_on_a_fail_whenever_a_gate_is_asked_for(
+    fake_adb: FakeAdbServer, args: tuple[str, ...]
+) -> None:
+    fake_adb.add(phone("UNIT0001"))  # the example fails verify_adb_installs, among others
+    code, out, _ = invoke("check", "--all", *args)
+    assert code == 3, out
+    assert "FAIL" in out
+    # Without a gate the table is information, not a threshold.
+    code, _, _ = invoke("check", "--all")
+    assert code == 0

@@ -170,7 +170,9 @@ def check_all(
         sys.stderr.write(f"error: {row['line'] if row['verdict'] == 'ERROR' else row['error']}\n")
     if errors:
         return EXIT_USAGE
-    if threshold is not None and any(row["verdict"] == "FAIL" for row in rows):
+    # As for one device: a gate was asked for by --fail-on, a [gate] profile or --format verdict.
+    gated = threshold is not None or profile.has_gate or fmt is OutputFormat.VERDICT
+    if gated and any(row["verdict"] == "FAIL" for row in rows):
         return EXIT_THRESHOLD
     return 0
 
