@@ -153,3 +153,22 @@ def test_all_exits_3_on_a_fail_whenever_a_gate_is_asked_for(
     # Without a gate the table is information, not a threshold.
     code, _, _ = invoke("check", "--all")
     assert code == 0
+
+
+def test_device_strings_are_shown_not_obeyed(fake_adb: FakeAdbServer) -> None:
+    # The model in the verdict is the phone's own ro.product.model: anything the device likes.
+    getprop = example_outputs()["getprop"]
+    assert isinstance(getprop, bytes) and b"[ro.product.model]: [KS-60 Secure]" in getprop
+    hostile = getprop.replace(b"[KS-60 Secure]", "[KS\x1b]0;owned\x07\u202e60]".encode())
+    fake_adb.add(
+        phone("UNIT0009", getprop=Reply(stdout=hostile), **{"dumpsys package": Reply(hang=True)})
+    )
+    code, out, err = invoke("check", "--all", "--timeout", "1", "--format", "verdict")
+    assert code == 2
+    assert out.startswith("ERROR UNIT0009 KS\\x1b]0;owned\\x07\\u202e60: ")
+    assert "\x1b" not in out + err and "\u202e" not in out + err
+    code, out, err = invoke("check", "--all", "--timeout", "1")
+    assert "\x1b" not in out + err and "\\x1b" in out
+    code, out, err = invoke("check", "adb", "--timeout", "1", "--profile", "factory")
+    assert code == 2 and out.startswith("ERROR UNIT0009 KS\\x1b]0;owned")
+    assert "\x1b" not in out + err

@@ -7,12 +7,15 @@ Regenerate the goldens after an intended change with ``UPDATE_GOLDEN=1 pytest te
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
-from handsetguard.privacy import AppPrivacy, Category
+from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.report.apps_table import break_at_dots, render_apps_table
 from handsetguard.report.model import Report
 
@@ -100,3 +103,30 @@ def test_apps_without_matches_and_bad_sort(report: Report) -> None:
 def test_break_at_dots(name: str, width: int, lines: list[str]) -> None:
     assert break_at_dots(name, width) == lines
     assert "".join(lines) == name
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("width", [60, 200])
+def test_hostile_names_are_shown_not_obeyed(width: int) -> None:
+    access = {Category.CAMERA: CategoryAccess(1, None, 0, 0, 0)}
+    apps = (
+        AppPrivacy(
+            "com.evil\x1b]8;;http://x\x07.app\u202egpj", "\x1b[2J\x9bstore", False, (), access
+        ),
+    )
+    text = _apps(apps, [Category.CAMERA], "last", width=width)
+    assert not _CONTROLS.search(text)
+    assert "com.evil\\x1b]8;;http://x\\x07.app\\u202egpj" in text.replace("\n", "")
+    assert "\\x1b[2J\\x9bstore" in text
+
+
+@given(
+    package=st.text(min_size=1, max_size=60),
+    installer=st.one_of(st.none(), st.text(max_size=40)),
+)
+def test_any_name_prints_without_controls(package: str, installer: str | None) -> None:
+    access = {Category.LOCATION: CategoryAccess(2, None, 1, 0, 0)}
+    text = _apps((AppPrivacy(package, installer, None, (), access),), [Category.LOCATION], "last")
+    assert not _CONTROLS.search(text)

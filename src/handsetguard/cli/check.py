@@ -28,6 +28,7 @@ from handsetguard.evidence import Evidence, SourceKind
 from handsetguard.privacy import Category
 from handsetguard.profiles.profile import load_profile
 from handsetguard.report.model import Report
+from handsetguard.report.present import visible
 from handsetguard.sources import open_source
 
 if TYPE_CHECKING:
@@ -197,7 +198,8 @@ def check(
         gate = report.gate or gate_verdict(
             report.checks, threshold, chosen.not_assessed_fails, report.collection_errors
         )
-        line = verdict_line(brief(gate), serial or report.device.serial, report.device.model)
+        unit = (serial or report.device.serial, report.device.model)
+        line = visible(verdict_line(brief(gate), *unit))  # device strings: shown, not obeyed
         render(report, fmt, output, verbose, line)
     # A gate was asked for: --fail-on, a [gate] profile, or the one-line verdict format (a
     # line controller reads the exit code as well as the line).
@@ -205,7 +207,7 @@ def check(
     if incomplete is not None or (gated and gate.verdict is Verdict.ERROR):
         # Not judged: the collection (live, or of the snapshot read) was cut short. Said on
         # stderr too, in the verdict's words when a gate was asked for.
-        why = line if gated or incomplete is None else incomplete
+        why = line if gated or incomplete is None else visible(incomplete)
         stderr().print(f"error: {why}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
     if gated and gate.verdict is Verdict.FAIL:

@@ -33,6 +33,7 @@ from handsetguard.errors import HandsetGuardError, ParseError, UsageError
 from handsetguard.evidence import Evidence
 from handsetguard.parsers.appops import AppOps, parse_appops
 from handsetguard.privacy import Category
+from handsetguard.report.present import visible
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -119,7 +120,7 @@ def _check_one(
             "verdict": "ERROR",
             "failing": [],
             "error": exc.message,
-            "line": verdict_line(gate, device.serial, device.model),
+            "line": visible(verdict_line(gate, device.serial, device.model)),
         }
         return row
     gate = report.gate or gate_verdict(
@@ -131,7 +132,7 @@ def _check_one(
         "verdict": gate.verdict.value,
         "failing": list(gate.failing),
         "error": _incomplete(result),
-        "line": verdict_line(brief(gate), device.serial, model),
+        "line": visible(verdict_line(brief(gate), device.serial, model)),
         "report": to_dict(report),
     }
     return row
@@ -167,7 +168,8 @@ def check_all(
     errors = [row for row in rows if row["verdict"] == "ERROR" or row["error"]]
     for row in errors:
         # A unit that could not be judged is said on stderr too, naming device and command.
-        sys.stderr.write(f"error: {row['line'] if row['verdict'] == 'ERROR' else row['error']}\n")
+        why = row["line"] if row["verdict"] == "ERROR" else visible(str(row["error"]))
+        sys.stderr.write(f"error: {why}\n")
     if errors:
         return EXIT_USAGE
     # As for one device: a gate was asked for by --fail-on, a [gate] profile or --format verdict.
@@ -200,11 +202,11 @@ def _print_rows(rows: list[dict[str, object]], fmt: str) -> None:
     for row in rows:
         failing = row["failing"]
         detail = ", ".join(failing) if isinstance(failing, list) and failing else ""
-        table.add_row(
-            str(row["serial"]),
-            str(row["model"] or "-"),
+        table.add_row(  # what the device says is shown, never obeyed (controls escaped)
+            visible(str(row["serial"])),
+            visible(str(row["model"] or "-")),
             str(row["verdict"]),
-            detail or str(row["error"] or ""),
+            visible(detail or str(row["error"] or "")),
         )
     Console(highlight=False).print(table)
 
@@ -261,7 +263,7 @@ def _notice_line(notice: AccessNotice) -> str:
     where = {True: "foreground", False: "background", None: "state unknown"}[notice.foreground]
     duration = f", {notice.duration_ms / 1000:g} s" if notice.duration_ms else ""
     verb = "used" if notice.kind.value == "access" else "was refused"
-    return f"{when}  {notice.package} {verb} {notice.category.value} ({where}{duration})"
+    return f"{when}  {visible(notice.package)} {verb} {notice.category.value} ({where}{duration})"
 
 
 def watch(

@@ -1,5 +1,6 @@
 """``handsetguard apps`` for people: a table of apps × categories when it fits the console,
-else one block per app — package names and times are never cut or broken mid-word."""
+else one block per app — package names and times are never cut or broken mid-word. Names
+from the phone go through :func:`~handsetguard.report.present.visible` (controls shown)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
-from handsetguard.report.present import access_notes, format_time, plural, select_apps
+from handsetguard.report.present import access_notes, format_time, plural, select_apps, visible
 
 __all__ = ["render_apps_table"]
 
@@ -58,7 +59,9 @@ def _table(rows: Sequence[AppPrivacy], shown: Sequence[Category]) -> Table:
             _access_cell(app.access[c]) if c in app.access else Text("–", style="dim")
             for c in shown
         ]
-        table.add_row(Text(app.package), *cells, Text(app.installer or "–"), _system(app))
+        table.add_row(
+            Text(visible(app.package)), *cells, Text(visible(app.installer or "–")), _system(app)
+        )
     return table
 
 
@@ -85,8 +88,10 @@ def _blocks(rows: Sequence[AppPrivacy], shown: Sequence[Category], console: Cons
     label_width = max(len(c.value) for c in shown) + 2
     out = [Text(plural(len(rows), "app"), style="italic"), Text(_LEGEND, style="dim"), Text()]
     for app in rows:
-        out.extend(Text(part, style="bold") for part in break_at_dots(app.package, console.width))
-        installer = app.installer if app.installer else "not recorded"
+        out.extend(
+            Text(part, style="bold") for part in break_at_dots(visible(app.package), console.width)
+        )
+        installer = visible(app.installer) if app.installer else "not recorded"
         out.append(Text(f"{_INDENT}installer: {installer} · system app: {_system(app)}"))
         for category in shown:
             if category in app.access:
