@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from handsetguard.checks.apps import notification_listeners
+from handsetguard.checks.powers import notification_listeners
 from handsetguard.checks.model import CheckContext, Status
 from handsetguard.device import Located, SelinuxMode, SelinuxStatus, TimeBasis, Unavailable
 from handsetguard.evidence import AcquiredAt, Evidence, SourceKind
@@ -111,7 +112,7 @@ def test_meizu_mx6_android7_1_listener_check_falls_back_to_the_enabled_list() ->
 def test_pixel1_android8_1_listener_check_falls_back_to_the_allowed_line() -> None:
     device = replace(state(PIXEL1_ANDROID8), settings=Unavailable("no settings (test)"))
     finding = notification_listeners(device, _context())
-    assert finding.status is Status.WARN
+    assert finding.status is Status.FAIL
     assert finding.detail == (
         "1 third-party app(s) read every notification: com.google.android.projection.gearhead"
     )
@@ -142,7 +143,7 @@ def test_android9_fixture_unreadable_listener_cannot_pass() -> None:
     hidden = "com.example.hidden/com.example.hidden.L\u200b"
     assert [u.text for u in facet.value.unreadable] == [hidden]
     finding = notification_listeners(device, _context())
-    assert finding.status is Status.WARN
+    assert finding.status is Status.FAIL
     assert "1 listener entry in dumpsys notification (allowed) could not be read" in finding.detail
     alone = replace(
         device,
@@ -251,17 +252,35 @@ def test_selinux_enforcing_from_an_enforced_kernel_denial(
     assert line_of(relative, line).endswith(device.selinux.evidence.removeprefix("kernel log: "))
 
 
-def test_selinux_permissive_denials_alone_prove_nothing() -> None:
-    """Meizu MX6 Android 7.1.1 (permissive=1 lines only) and a fixture with only permissive=1
-    denials: the runtime mode stays unavailable, with the reason."""
-    for device in (
-        state(MEIZU_MX6_ANDROID7),
-        build_state(
-            open_source(FIXTURES / "dumpstate" / "android7_clock_unset_permissive_log.txt")
-        ),
-    ):
-        assert isinstance(device.selinux, Unavailable)
-        assert "permissive=1 denial(s)" in device.selinux.reason
+def test_selinux_permissive_denials_alone_prove_nothing_on_a_userdebug_build(
+    tmp_path: Path,
+) -> None:
+    """A fixture with only permissive=1 denials of a non-core domain on a userdebug build
+    (where domains may be permissive): the runtime mode stays unavailable, with the reason."""
+    text = (FIXTURES / "dumpstate" / "android7_clock_unset_permissive_log.txt").read_text()
+    path = tmp_path / "vendor_domain_only.txt"
+    path.write_text("\n".join(line for line in text.split("\n") if "untrusted_app" not in line))
+    device = build_state(open_source(path))
+    assert device.prop("ro.build.type") != "user"
+    assert isinstance(device.selinux, Unavailable)
+    assert "permissive=1 denial(s)" in device.selinux.reason
+
+
+def test_meizu_mx6_android7_1_user_build_with_unenforced_denials_is_permissive() -> None:
+    """Meizu MX6, Android 7.1.1 user build booted with androidboot.selinux=permissive: its
+    kernel log's denials are not enforced (permissive=1). A user build may have no permissive
+    domain (CDD 9.7), so SELinux was not enforcing — the check fails although init would
+    ignore that boot flag on a stock user build."""
+    device = state(MEIZU_MX6_ANDROID7)
+    assert device.prop("ro.build.type") == "user"
+    assert isinstance(device.selinux, SelinuxStatus)
+    assert device.selinux.mode is SelinuxMode.PERMISSIVE
+    assert device.selinux.evidence.startswith("kernel log: avc: denied")
+    assert device.selinux.evidence.endswith("permissive=1")
+    line = int(str(device.selinux.origin).rsplit(":", 1)[1])
+    assert line_of(MEIZU_MX6_ANDROID7, line).endswith(
+        device.selinux.evidence.removeprefix("kernel log: ")
+    )
 
 
 def test_unset_clock_from_any_source_is_not_the_acquisition_time() -> None:

@@ -174,10 +174,10 @@ def _settings(
     return builder.missing(("dumpsys:settings", "settings:global", *_PROVIDER_SECTIONS)), origins
 
 
-def _selinux(builder: _Builder) -> SelinuxStatus | Unavailable:
+def _selinux(builder: _Builder, build_type: str | None) -> SelinuxStatus | Unavailable:
     section = builder.evidence.get("selinux")
     if section is None:
-        return _selinux_from_kernel_log(builder)
+        return _selinux_from_kernel_log(builder, build_type)
     word = section.text.strip().split("\n", 1)[0].strip().lower()
     for mode in SelinuxMode:
         if word == mode.value:
@@ -200,12 +200,19 @@ _KERNEL_PROOF = {
     SelinuxEventKind.ENFORCED_DENIAL: SelinuxMode.ENFORCING,
     SelinuxEventKind.SWITCHED_ENFORCING: SelinuxMode.ENFORCING,
     SelinuxEventKind.SWITCHED_PERMISSIVE: SelinuxMode.PERMISSIVE,
+    SelinuxEventKind.UNENFORCED_CORE_DENIAL: SelinuxMode.PERMISSIVE,
+    SelinuxEventKind.UNENFORCED_DENIAL: SelinuxMode.PERMISSIVE,
 }
 
 
-def _selinux_from_kernel_log(builder: _Builder) -> SelinuxStatus | Unavailable:
-    """Without getenforce, the kernel log's newest enforced denial (``permissive=0``) or
-    ``setenforce`` switch; ``permissive=1`` denials alone prove no mode (permissive domains)."""
+def _selinux_from_kernel_log(
+    builder: _Builder, build_type: str | None
+) -> SelinuxStatus | Unavailable:
+    """Without getenforce, the kernel log's newest enforced denial (``permissive=0``),
+    ``setenforce`` switch or unenforced denial of a core domain; other ``permissive=1``
+    denials alone prove no mode (permissive domains) — except on a user build, where no domain
+    may be permissive (CDD 9.7; AOSP marks domains permissive only for userdebug/eng), so an
+    unenforced denial there means SELinux was not enforcing."""
     section = builder.evidence.get("kernel_log")
     if section is None:
         return Unavailable("the input records no runtime SELinux mode (getenforce, kernel log)")
@@ -214,6 +221,10 @@ def _selinux_from_kernel_log(builder: _Builder) -> SelinuxStatus | Unavailable:
         CoverageEntry("kernel_log", CoverageStatus.PARSED, "", section.provenance)
     )
     latest = found.latest
+    unenforced = found.last_unenforced
+    if build_type == "user" and unenforced is not None:
+        if latest is None or unenforced.line > latest.line:
+            latest = unenforced
     if latest is None:
         seen = (
             f"only {found.permissive_denials} permissive=1 denial(s), which permissive domains "
@@ -308,6 +319,7 @@ def build_state(evidence: Evidence) -> DeviceState:
     )
     processes = builder.facet(("processes",), lambda text: parse_processes(text).names)
     settings, settings_origins = _settings(builder)
+    listeners = builder.facet(("dumpsys:notification",), parse_notification_listeners)
     return DeviceState(
         source_kind=evidence.kind,
         source_path=evidence.path,
@@ -327,17 +339,15 @@ def build_state(evidence: Evidence) -> DeviceState:
         keyguard=builder.facet(("dumpsys:window",), parse_window_keyguard),
         adb=builder.facet(("dumpsys:adb",), parse_dumpsys_adb),
         mounts=builder.facet(("mounts",), parse_mounts),
-        selinux=_selinux(builder),
+        selinux=_selinux(builder, props.get("ro.build.type") if props is not None else None),
         root_binaries=root_binaries,
         processes=processes,
         boot=_boot(builder),
-        coverage=tuple(builder.coverage),
+        notification_listeners=listeners,
+        coverage=tuple(builder.coverage),  # last: every facet above adds its entry
         settings_origins=settings_origins,
         collector_key=evidence.collector_key,
         collection_window=evidence.collection_window,
         collection_errors=tuple(evidence.collection_errors),
-        notification_listeners=builder.facet(
-            ("dumpsys:notification",), parse_notification_listeners
-        ),
         recorded_clock_unset=clock_unset,
     )

@@ -31,6 +31,10 @@ CLEAN = (
         "Enabled services:{}",
     )
     .replace("    com.tracker.familylocator/.AdminReceiver:\n", "    ")
+    .replace(
+        ":com.tracker.familylocator/com.tracker.familylocator.NotifyListener default:",
+        " default:",
+    )
 )
 
 
@@ -118,7 +122,8 @@ def test_cli_factory_default_format_and_exit_code(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert result.stdout == (
         "FAIL KS60IN0042 KS-60_Secure "
-        "unknown_sources,verify_adb_installs,accessibility_services,device_admins\n"
+        "unknown_sources,verify_adb_installs,accessibility_services,notification_listeners,"
+        "device_admins\n"
     )
     # The verdict format is a gate on its own: FAIL exits 3 without --fail-on too.
     result = runner.invoke(app, ["check", str(path), "--profile", "factory"])

@@ -44,6 +44,22 @@ def test_exported_members() -> None:
     ]
 
 
+CORE_DENIAL = (
+    "<5>[ 13.000001] type=1400 audit(1262304013.200:4): avc: denied { write } for pid=413 "
+    'comm="untrusted" scontext=u:r:untrusted_app:s0:c512,c768 tcontext=u:object_r:sysfs:s0 '
+    "tclass=file permissive=1"
+)
+
+
+def _unenforced(
+    line: int,
+    text: str | None = None,
+    kind: SelinuxEventKind = SelinuxEventKind.UNENFORCED_DENIAL,
+) -> SelinuxEvent:
+    text = PERMISSIVE_DENIAL if text is None else text
+    return SelinuxEvent(kind, text[text.index("avc:") :].strip(), line)
+
+
 def _denial(line: int) -> SelinuxEvent:
     return SelinuxEvent(
         SelinuxEventKind.ENFORCED_DENIAL, PIXEL_DENIAL[PIXEL_DENIAL.index("avc:") :], line
@@ -54,8 +70,28 @@ def _denial(line: int) -> SelinuxEvent:
     ("lines", "expected", "latest"),
     [
         ([], KernelSelinux(None, None, 0), None),
-        ([PERMISSIVE_DENIAL, PERMISSIVE_DENIAL], KernelSelinux(None, None, 2), None),
-        ([PERMISSIVE_DENIAL, PIXEL_DENIAL], KernelSelinux(_denial(1), None, 1), 1),
+        (
+            [PERMISSIVE_DENIAL, PERMISSIVE_DENIAL],
+            KernelSelinux(None, None, 2, None, _unenforced(1)),
+            None,
+        ),
+        (
+            [PERMISSIVE_DENIAL, PIXEL_DENIAL],
+            KernelSelinux(_denial(1), None, 1, None, _unenforced(0)),
+            1,
+        ),
+        # A core domain (untrusted_app) is never permissive: its unenforced denial is proof.
+        (
+            [PIXEL_DENIAL, CORE_DENIAL],
+            KernelSelinux(
+                _denial(0),
+                None,
+                1,
+                _unenforced(1, CORE_DENIAL, SelinuxEventKind.UNENFORCED_CORE_DENIAL),
+                _unenforced(1, CORE_DENIAL),
+            ),
+            1,
+        ),
         (
             [PIXEL_DENIAL, SWITCH_PERMISSIVE],
             KernelSelinux(

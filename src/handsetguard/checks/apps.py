@@ -1,5 +1,5 @@
-"""Checks on installed apps and the powers they hold: unknown sources, app verification, root
-tools, sideloaded apps, accessibility services, notification listeners, device admins."""
+"""Checks on installed apps: unknown sources, app verification, root tools, sideloaded apps;
+and the helpers that tell a third-party app from a system one."""
 
 from __future__ import annotations
 
@@ -18,10 +18,17 @@ from handsetguard.checks.common import (
 )
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
-from handsetguard.parsers.notification import is_component
 from handsetguard.parsers.settings import Namespace
 
-__all__ = ["CHECKS", "KNOWN_STORES", "ROOT_PACKAGES"]
+__all__ = [
+    "CHECKS",
+    "KNOWN_STORES",
+    "ROOT_PACKAGES",
+    "component_package",
+    "is_system",
+    "names",
+    "third_party",
+]
 
 _registry = Registry()
 check = _registry.check
@@ -45,27 +52,27 @@ _ROOT_PROCESSES = frozenset(
 )
 
 
-def _is_system(state: DeviceState, package: str) -> bool | None:
+def is_system(state: DeviceState, package: str) -> bool | None:
     if isinstance(state.packages, Unavailable):
         return None
     record = state.packages.value.get(package)
     return None if record is None else record.is_system
 
 
-def _names(names: Iterable[str], most: int = 5) -> str:
+def names(names: Iterable[str], most: int = 5) -> str:
     """``a, b, c`` — sorted, de-duplicated, with ``and N more`` past ``most``."""
     unique = sorted(set(names))
     shown = ", ".join(unique[:most])
     return shown if len(unique) <= most else f"{shown} and {len(unique) - most} more"
 
 
-def _component_package(component: str) -> str:
+def component_package(component: str) -> str:
     return component.split("/", 1)[0].strip("{} ")
 
 
-def _third_party(state: DeviceState, components: Iterable[str]) -> list[str]:
+def third_party(state: DeviceState, components: Iterable[str]) -> list[str]:
     """Components whose package is not a system app (unknown packages count as third-party)."""
-    return sorted({c for c in components if _is_system(state, _component_package(c)) is not True})
+    return sorted({c for c in components if is_system(state, component_package(c)) is not True})
 
 
 @check(
@@ -99,14 +106,14 @@ def unknown_sources(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
     allowed = []
     for entry in state.appops.value.entries:
         if entry.op == "REQUEST_INSTALL_PACKAGES" and entry.mode == "allow" and entry.package:
-            if _is_system(state, entry.package) is not True:
+            if is_system(state, entry.package) is not True:
                 allowed.append((entry.package, state.appops.origin.at(entry.line)))
     if not allowed:
         return Finding(Status.PASS, "no third-party app is allowed to install apps")
     unique = sorted(set(allowed), key=lambda item: item[0])
     return Finding(
         Status.FAIL,
-        f"{len(unique)} app(s) may install other apps: " + _names(pkg for pkg, _ in unique),
+        f"{len(unique)} app(s) may install other apps: " + names(pkg for pkg, _ in unique),
         tuple(
             EvidenceItem(f"appops {pkg} REQUEST_INSTALL_PACKAGES: allow", where)
             for pkg, where in unique
@@ -264,172 +271,9 @@ def sideloaded_apps(state: DeviceState, ctx: CheckContext) -> Finding:
     return Finding(
         Status.FAIL,
         f"{len(sideloaded)} app(s) were not installed from a known store: "
-        + _names(pkg.name for pkg in sideloaded),
+        + names(pkg.name for pkg in sideloaded),
         evidence,
     )
-
-
-def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceItem | None]:
-    if not isinstance(state.accessibility, Unavailable):
-        services = [s for user in state.accessibility.value.users for s in user.enabled_services]
-        return services, EvidenceItem(
-            "dumpsys accessibility enabled services", state.accessibility.origin
-        )
-    setting = state.setting(Namespace.SECURE, "enabled_accessibility_services")
-    if setting is None or setting.value is None:
-        return [], None
-    services = [s for s in setting.value.split(":") if s]
-    return services, setting_evidence(state, setting)
-
-
-@check(
-    "accessibility_services",
-    Titles(
-        "Accessibility services",
-        "No third-party accessibility service",
-        "Third-party accessibility service enabled",
-        "Accessibility services unknown",
-    ),
-    Severity.MEDIUM,
-    "Turn off accessibility services you do not rely on (Settings > Accessibility): "
-    "they can read the screen and act for you.",
-    (f"{AMAPI}: permittedAccessibilityServices",),
-)
-def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    services, source = _accessibility_components(state)
-    if source is None:
-        if isinstance(state.accessibility, Unavailable):
-            return unavailable(state.accessibility, "accessibility services")
-        return not_assessed("accessibility services are not recorded")
-    third = _third_party(state, services)
-    if not third:
-        return Finding(
-            Status.PASS, f"{len(set(services))} enabled service(s), none third-party", (source,)
-        )
-    evidence = tuple(EvidenceItem(f"enabled: {c}", source.location) for c in third)
-    return Finding(
-        Status.FAIL,
-        f"{len(third)} third-party accessibility service(s) can read and control the screen",
-        evidence,
-    )
-
-
-@check(
-    "notification_listeners",
-    Titles(
-        "Notification access",
-        "No third-party app reads notifications",
-        "Third-party apps read every notification",
-        "Notification access unknown",
-    ),
-    Severity.MEDIUM,
-    "Revoke notification access for apps you do not trust (Settings > Apps > Special app "
-    "access > Notification access).",
-    (),
-)
-def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    # The secure setting when recorded, else dumpsys notification's approved (Android 8+) or
-    # enabled list. An entry neither can read is named and keeps the check from passing.
-    evidence: list[EvidenceItem] = []
-    unreadable: list[str] = []
-    setting = state.setting(Namespace.SECURE, "enabled_notification_listeners")
-    if setting is not None:
-        listeners = [c for c in (setting.value or "").split(":") if c]
-        unreadable = [c for c in listeners if not is_component(c)]
-        listeners = [c for c in listeners if is_component(c)]
-        evidence.append(setting_evidence(state, setting))
-        source = "secure enabled_notification_listeners"
-    else:
-        dumped = state.notification_listeners
-        approved = None if isinstance(dumped, Unavailable) else dumped.value.approved
-        if isinstance(dumped, Unavailable) or approved is None:
-            why = dumped.reason if isinstance(dumped, Unavailable) else "it lists none"
-            settings = state.settings
-            unset = settings.reason if isinstance(settings, Unavailable) else "not recorded"
-            return not_assessed(
-                f"cannot assess notification listeners: secure enabled_notification_listeners "
-                f"is unknown ({unset}) and dumpsys notification gives no listener list ({why})"
-            )
-        kind, entries = approved
-        origin = dumped.value.list_lines.get(kind, dumped.value.header_line)
-        listeners = [e.component for e in entries]
-        third_ids = set(_third_party(state, listeners))
-        evidence.append(
-            EvidenceItem(f"dumpsys notification: {kind.value} listeners", dumped.origin.at(origin))
-        )
-        evidence += [
-            EvidenceItem(f"{kind.value} listener: {e.component}", dumped.origin.at(e.line))
-            for e in entries
-            if e.component in third_ids
-        ]
-        for bad in dumped.value.unreadable:
-            unreadable.append(bad.text)
-            evidence.append(
-                EvidenceItem(
-                    f"unreadable {bad.kind.value} entry: {bad.text}", dumped.origin.at(bad.line)
-                )
-            )
-        source = f"dumpsys notification ({kind.value})"
-    third = _third_party(state, listeners)
-    problems = []
-    if third:
-        problems.append(
-            f"{len(third)} third-party app(s) read every notification: "
-            + _names(_component_package(c) for c in third)
-        )
-    if unreadable:
-        problems.append(
-            f"{len(unreadable)} listener entr{'y' if len(unreadable) == 1 else 'ies'} in "
-            f"{source} could not be read: " + _names(text[:80] for text in unreadable)
-        )
-    if not problems:
-        return Finding(
-            Status.PASS,
-            f"{len(set(listeners))} listener(s), none third-party ({source})",
-            tuple(evidence),
-        )
-    return Finding(Status.WARN, "; ".join(problems), tuple(evidence))
-
-
-@check(
-    "device_admins",
-    Titles(
-        "Device administrators",
-        "No unexpected device admin or owner",
-        "Third-party device admin or device owner present",
-        "Device administrators unknown",
-    ),
-    Severity.MEDIUM,
-    "Remove device admin apps you do not recognise (Settings > Security > Device admin apps).",
-    (f"{AMAPI}: device/profile owner is the EMM's DPC",),
-)
-def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    if isinstance(state.device_policy, Unavailable):
-        return unavailable(state.device_policy, "device administrators")
-    policy = state.device_policy.value
-    origin = state.device_policy.origin
-    evidence: list[EvidenceItem] = []
-    if policy.device_owner is not None:
-        evidence.append(
-            EvidenceItem(
-                f"device owner: {policy.device_owner.component}",
-                origin.at(policy.device_owner.line),
-            )
-        )
-    third = [admin for admin in policy.admins if _is_system(state, admin.package) is not True]
-    evidence += [
-        EvidenceItem(f"device admin (user {a.user_id}): {a.component}", origin.at(a.line))
-        for a in third
-    ]
-    if evidence:
-        return Finding(
-            Status.FAIL,
-            f"{len(third)} third-party device admin(s)"
-            + (" and a device owner" if policy.device_owner else "")
-            + (": " + _names(a.package for a in third) if third else ""),
-            tuple(evidence),
-        )
-    return Finding(Status.PASS, f"{len(policy.admins)} device admin(s), all system apps")
 
 
 CHECKS = tuple(_registry.checks)

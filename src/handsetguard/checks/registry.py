@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from handsetguard.checks import access, apps, factory, system
+from handsetguard.checks import access, apps, factory, powers, system
 from handsetguard.checks.model import Check, CheckContext, CheckResult, Severity
 from handsetguard.device import DeviceState
 
 __all__ = ["ALL_CHECKS", "run_checks"]
 
-ALL_CHECKS: tuple[Check, ...] = (*system.CHECKS, *access.CHECKS, *apps.CHECKS, *factory.CHECKS)
+ALL_CHECKS: tuple[Check, ...] = (
+    *system.CHECKS,
+    *access.CHECKS,
+    *apps.CHECKS,
+    *powers.CHECKS,
+    *factory.CHECKS,
+)
 
 
 def run_checks(
