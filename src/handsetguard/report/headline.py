@@ -138,7 +138,7 @@ def _partial(report: Report) -> list[str]:
         f"The input was cut short ({entry.provenance or entry.section}): "
         "later sections are missing, so this report covers only what came before."
         for entry in report.coverage
-        if entry.status.value == "truncated"
+        if entry.status is CoverageStatus.TRUNCATED
     ]
     if report.collection_errors:
         notes.append(
@@ -164,7 +164,7 @@ def headline(report: Report) -> Headline:
         and rating.level not in (Level.INCOMPLETE, Level.NOT_RATED)
         and (report.gate is None or report.gate.verdict is Verdict.PASS)
         and not report.collection_errors
-        and not any(e.status is not CoverageStatus.PARSED for e in report.coverage if _cut(e))
+        and not any(e.status is CoverageStatus.TRUNCATED for e in report.coverage)
     )
     return Headline(
         gate=report.gate,
@@ -174,8 +174,3 @@ def headline(report: Report) -> Headline:
         partial=tuple(_partial(report)),
         nothing_to_fix=nothing,
     )
-
-
-def _cut(entry: object) -> bool:
-    status = getattr(entry, "status", None)
-    return getattr(status, "value", None) == "truncated"

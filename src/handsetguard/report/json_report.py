@@ -79,6 +79,7 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
             "name": entry.section,
             "status": entry.status.value,
             "location": None if entry.provenance is None else str(entry.provenance),
+            "detail": entry.detail,
         }
         for entry in report.coverage
         if entry.status is not CoverageStatus.ERROR
