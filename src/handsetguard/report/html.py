@@ -47,6 +47,15 @@ from handsetguard.report.present import (
 __all__ = ["render_html"]
 
 
+# The sections that were not read, by what happened to them.
+_UNREAD = (
+    (CoverageStatus.MISSING, "Missing from the input"),
+    (CoverageStatus.TRUNCATED, "Cut short"),
+    (CoverageStatus.SKIPPED, "Not read"),
+    (CoverageStatus.ERROR, "Could not be understood"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Cell:
     """One app × category cell of the apps table; ``sort`` is what the sort script orders by."""
@@ -68,9 +77,10 @@ class _AppRow:
 def _finalize(value: object) -> object:
     """Every ``{{ … }}`` of the template: data with controls and bidi overrides made visible
     (autoescape then makes it inert); markup the template built itself passes as it is."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return visible(value)
-    return value
+    if isinstance(value, Markup | int | float) or value is None:
+        return value
+    # Anything else is printed as its text: a str, or a Provenance ("file:line").
+    return visible(str(value))
 
 
 @functools.cache
@@ -168,8 +178,11 @@ def render_html(report: Report) -> str:
             columns=columns,
             app_rows=rows,
             quiet_apps=len(report.apps) - len(rows),
-            missing=[e for e in problems if e.status is CoverageStatus.MISSING],
-            errors=[e for e in problems if e.status is CoverageStatus.ERROR],
+            unread=[
+                (heading, [e for e in problems if e.status is status])
+                for status, heading in _UNREAD
+                if any(e.status is status for e in problems)
+            ],
             parsed=sum(1 for e in report.coverage if e.status is CoverageStatus.PARSED),
             schema=SCHEMA_VERSION,
         )

@@ -1,4 +1,6 @@
-"""The markdown report: GitHub-flavoured markdown with the same content as the HTML report."""
+"""The markdown report: GitHub-flavoured markdown with the content and order of the HTML report
+(the verdict or level first, coverage, what could not be checked, fixes, every check, the phone,
+the apps, what was unreadable). Data can neither close a code span nor start markup."""
 
 from __future__ import annotations
 
@@ -7,9 +9,20 @@ from collections.abc import Iterable, Sequence
 
 from handsetguard.checks.model import CheckResult, Status
 from handsetguard.evidence import CoverageStatus
+from handsetguard.gate import Verdict
+from handsetguard.profiles.rating import Level
+from handsetguard.report.headline import (
+    coverage_sentence,
+    gate_items,
+    headline,
+    score_text,
+    unassessed,
+    verdict_sentence,
+)
 from handsetguard.report.model import SCHEMA_VERSION, Report
 from handsetguard.report.present import (
-    access_text,
+    UNKNOWN,
+    access_words,
     acquired_text,
     app_columns,
     basis_text,
@@ -17,27 +30,47 @@ from handsetguard.report.present import (
     coverage_problems,
     device_text,
     format_time,
+    last_used_text,
     level_text,
     ordered_checks,
     patch_text,
     plural,
     select_apps,
-    status_text,
+    severity_text,
+    status_label,
     version_text,
+    visible,
 )
 
 __all__ = ["render_markdown"]
 
 _SYMBOL = {Status.FAIL: "❌", Status.WARN: "⚠️", Status.NOT_ASSESSED: "❔", Status.PASS: "✅"}
-# CommonMark backslash escapes: what could start emphasis, code, links or raw HTML in prose,
-# and what would start a heading, quote, list or rule at the beginning of a line.
-_SPECIAL = re.compile(r"([\\`*_\[\]<])")
-_BLOCK_START = re.compile(r"^(\s*)([#>+\-=]|\d+(?=[.)]))", re.MULTILINE)
+_UNREAD = {
+    CoverageStatus.MISSING: "missing",
+    CoverageStatus.TRUNCATED: "cut short",
+    CoverageStatus.SKIPPED: "not read",
+    CoverageStatus.ERROR: "could not be understood",
+}
+_VERDICT_SYMBOL = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.ERROR: "⛔"}
+# CommonMark backslash escapes: what could start emphasis, strikethrough, code, links, entities
+# or raw HTML in prose, and what would start a heading, quote, list or rule at a line's start.
+# An underscore between letters or digits can neither open nor close emphasis (CommonMark's
+# flanking rules), so ``device_state`` stays as it is.
+_SPECIAL = re.compile(r"([\\`*~\[\]<&]|(?<![^\W_])_|_(?![^\W_]))")
+_BLOCK_START = re.compile(r"^(\s*)([#>+\-=|]|\d+(?=[.)]))", re.MULTILINE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# "x ##" at the end of a heading: the hashes would be read as its optional closing sequence.
+_CLOSING_HASHES = re.compile(r"(?<=\s)(?=#+\s*\Z)")
 
 
 def _text(value: str) -> str:
-    """Prose from the report, with markdown syntax characters escaped."""
-    return _BLOCK_START.sub(_escape_block, _SPECIAL.sub(r"\\\1", value))
+    """Prose from the report, markdown syntax escaped and kept in one block: a line break in
+    the data is a ``<br>``, so a blank line cannot end the paragraph, list item or cell."""
+    # Surrounding blanks go: four at a line's start open an indented code block, one inside
+    # "**…**" keeps the emphasis from closing.
+    escaped = _SPECIAL.sub(r"\\\1", visible(value).strip())
+    escaped = _BLOCK_START.sub(_escape_block, _CLOSING_HASHES.sub(r"\\", escaped))
+    return _LINE_BREAK.sub("<br>", escaped)
 
 
 def _escape_block(match: re.Match[str]) -> str:
@@ -47,10 +80,14 @@ def _escape_block(match: re.Match[str]) -> str:
 
 
 def _code(value: str) -> str:
-    """A code span that survives backticks inside ``value``."""
+    """A code span that survives backticks inside ``value``; line breaks become spaces (a
+    blank line would end the paragraph, and the span with it)."""
+    value = " ".join(_LINE_BREAK.split(visible(value)))
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    # CommonMark strips one space from each end of a span that has both: pad to keep them.
+    ends = (value[:1], value[-1:])
+    pad = " " if "`" in ends or ends == (" ", " ") or not value.strip() else ""
     return f"{fence}{pad}{value}{pad}{fence}"
 
 
@@ -66,6 +103,84 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     ]
     lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)
     return lines
+
+
+def _phone(report: Report) -> str:
+    name = device_text(report.device)
+    return "a phone the input does not name" if name == UNKNOWN else name
+
+
+def _about(result: CheckResult) -> str:
+    """The small details line: the check's neutral name, how serious, its id."""
+    return (
+        f"<sub>Check: {_text(result.name or result.id)} · "
+        f"seriousness: {severity_text(result.severity)} · id {_code(result.id)}</sub>"
+    )
+
+
+def _verdict(report: Report) -> list[str]:
+    gate = report.gate
+    if gate is None:
+        rating = report.rating
+        return [f"# Rating: {level_text(rating.level)} · {score_text(rating)}", ""]
+    lines = [
+        f"# {_VERDICT_SYMBOL[gate.verdict]} {gate.verdict.value}: {verdict_sentence(report)}",
+        "",
+    ]
+    items = gate_items(report)
+    for item in items:
+        what = f"**{_text(item.result.title)}**: " if item.result is not None else ""
+        lines.append(f"- {what}{_text(item.reason)}")
+    return lines + [""] if items else lines
+
+
+def _headline(report: Report) -> list[str]:
+    head = headline(report)
+    rating = report.rating
+    lines = _verdict(report)
+    lines[2:2] = [
+        f"Security report for {_text(_phone(report))}, made by HandsetGuard "
+        f"{report.tool_version} from {report.source_kind.value} input.",
+        "",
+    ]
+    lines += [f"> **Partial input:** {_text(note)}\n" for note in head.partial]
+    if report.gate is not None:
+        lines += [
+            f"**Rating: {level_text(rating.level)} · {score_text(rating)}** (secondary here: "
+            f"the {_text(report.profile)} gate decides)",
+            "",
+        ]
+    lines += [_text(head.summary), ""]
+    if rating.capped_by:
+        by_id: dict[str, CheckResult] = {r.id: r for r in report.checks}
+        names = ", ".join(
+            f"**{_text(by_id[c].title)}**" if c in by_id else _code(c) for c in rating.capped_by
+        )
+        lines += [
+            f"The rating is held down by {names}: a failed check this serious limits the "
+            "rating, whatever the score.",
+            "",
+        ]
+    lines += [
+        f"**{_text(coverage_sentence(rating.coverage))}** Profile {_text(report.profile)}.",
+        "",
+    ]
+    return lines + _not_checked(report)
+
+
+def _not_checked(report: Report) -> list[str]:
+    missing = unassessed(report)
+    if not missing:
+        return []
+    items = [
+        f"- **{_text(r.name or r.title)}** ({severity_text(r.severity)}): {_text(r.detail)}"
+        for r in missing
+    ]
+    rating = report.rating
+    if rating.level in (Level.INCOMPLETE, Level.NOT_RATED) or rating.forced:
+        return ["## What could not be checked, and why", "", *items, ""]
+    summary = f"{plural(len(missing), 'check')} could not be checked"
+    return [f"<details><summary>{summary}</summary>", "", *items, "", "</details>", ""]
 
 
 def _device(report: Report) -> list[str]:
@@ -86,27 +201,7 @@ def _device(report: Report) -> list[str]:
         ),
         ("Timezone", _text(report.timezone or "not in the input")),
     ]
-    return _table(("About the phone", ""), rows)
-
-
-def _rating(report: Report) -> list[str]:
-    rating = report.rating
-    score = "not scored" if rating.score is None else f"{rating.score}/100"
-    lines = [
-        "## How secure is this phone?",
-        "",
-        f"**Rating: {level_text(rating.level)}** · {score}",
-        "",
-    ]
-    if rating.capped_by:
-        lines += [
-            "Capped by: "
-            + ", ".join(_code(c) for c in rating.capped_by)
-            + " (a failed check this serious limits the rating, whatever the score)",
-            "",
-        ]
-    lines += [f"Profile {_code(report.profile)} · {plural(rating.assessed, 'check')} assessed", ""]
-    return lines + _device(report) + [""]
+    return ["## About the phone", "", *_table(("Fact", "Value"), rows), ""]
 
 
 def _evidence(result: CheckResult) -> list[str]:
@@ -121,21 +216,29 @@ def _evidence(result: CheckResult) -> list[str]:
     return ["<details><summary>Evidence</summary>", "", *items, "", "</details>", ""]
 
 
-def _to_fix(checks: Sequence[CheckResult]) -> list[str]:
+def _to_fix(report: Report, checks: Sequence[CheckResult]) -> list[str]:
     lines = ["## What to fix first", ""]
     problems = [c for c in checks if c.status in (Status.FAIL, Status.WARN)]
     if not problems:
-        return [*lines, "Nothing to fix: no check failed or needs attention.", ""]
+        if headline(report).nothing_to_fix:
+            text = "Nothing to fix: everything needed was checked and nothing failed."
+        else:
+            text = (
+                "No check found a problem in what could be checked. That is not a clean "
+                "result: this report is not complete enough to say there is nothing to fix "
+                "(see the top of the report)."
+            )
+        return [*lines, text, ""]
     for result in problems:
         lines += [
-            f"### {_SYMBOL[result.status]} {status_text(result.status)}: "
-            f"{_text(result.title)} ({_code(result.id)}, {result.severity.value})",
+            f"### {_SYMBOL[result.status]} {status_label(result.status)}: {_text(result.title)}",
             "",
             _text(result.detail),
             "",
         ]
         if result.remediation:
             lines += [f"**How to fix:** {_text(result.remediation)}", ""]
+        lines += [_about(result), ""]
         lines += _evidence(result)
     return lines
 
@@ -145,51 +248,59 @@ def _checks(checks: Sequence[CheckResult]) -> list[str]:
     for result in checks:
         found = _text(result.detail)
         if result.status in (Status.FAIL, Status.WARN) and result.remediation:
-            found += f"\n**Fix:** {_text(result.remediation)}"
+            found += f"<br>**How to fix:** {_text(result.remediation)}"
         rows.append(
             (
-                f"{_SYMBOL[result.status]} {status_text(result.status)}",
-                result.severity.value,
-                f"{_text(result.title)} ({_code(result.id)})",
+                f"{_SYMBOL[result.status]} {status_label(result.status)}",
+                f"{_text(result.title)}<br>{_about(result)}",
                 found,
             )
         )
-    return [
-        "## All checks",
-        "",
-        *_table(("Result", "Severity", "Check", "What we found"), rows),
-        "",
-    ]
+    return ["## All checks", "", *_table(("Result", "Check", "What we found"), rows), ""]
+
+
+def _access(report: Report) -> list[str]:
+    columns = app_columns(report.apps)
+    apps = select_apps(report.apps, columns, sort="last")
+    header = ["App", *(category_label(c) for c in columns), "Installed by", "System app"]
+    rows = []
+    for app in apps:
+        cells = []
+        for category in columns:
+            access = app.access.get(category)
+            if access is None:
+                cells.append("–")
+                continue
+            last = last_used_text(access)
+            cells.append(access_words(access) + (f"<br>{last}" if last else ""))
+        rows.append(
+            [
+                _code(app.package),
+                *cells,
+                _code(app.installer) if app.installer else "not recorded",
+                "unknown" if app.system is None else ("yes" if app.system else "no"),
+            ]
+        )
+    lines = [*_table(header, rows), ""]
+    if len(report.apps) > len(apps):
+        quiet = plural(len(report.apps) - len(apps), "other installed app")
+        lines += [f"{quiet} recorded no access.", ""]
+    return lines
 
 
 def _apps(report: Report) -> list[str]:
     lines = ["## Which apps used your camera, microphone, location, contacts or messages?", ""]
     if report.apps_unavailable is not None:
         return [*lines, f"Not available: {_text(report.apps_unavailable)}", ""]
-    columns = app_columns(report.apps)
-    apps = select_apps(report.apps, columns, sort="last")
-    if not apps:
+    if not select_apps(report.apps, app_columns(report.apps)):
         return [*lines, "No app has recorded access to these kinds of data.", ""]
     lines += [
-        "Counts are recorded accesses (Android keeps the most recent, so a lower bound); "
-        "bg = in the background, rej = refused; times are the phone's clock.",
+        "Android keeps the most recent uses of each permission, not every use, so a count is "
+        "a lower bound. “In the background” means the app was not on screen; “refused” means "
+        "Android blocked the attempt. Times are the phone’s own clock.",
         "",
     ]
-    header = ["App", *(category_label(c) for c in columns), "Installed by", "System app"]
-    rows = [
-        [
-            _code(app.package),
-            *(access_text(app.access[c]) if c in app.access else "–" for c in columns),
-            _code(app.installer) if app.installer else "–",
-            "unknown" if app.system is None else ("yes" if app.system else "no"),
-        ]
-        for app in apps
-    ]
-    lines += [*_table(header, rows), ""]
-    if len(report.apps) > len(apps):
-        quiet = plural(len(report.apps) - len(apps), "other installed app")
-        lines += [f"{quiet} recorded no access.", ""]
-    return lines
+    return lines + _access(report)
 
 
 def _coverage(report: Report) -> list[str]:
@@ -198,11 +309,12 @@ def _coverage(report: Report) -> list[str]:
     lines = [
         "## What this report could not read",
         "",
-        f"{plural(parsed, 'section')} of the input read, {len(problems)} missing or unreadable.",
+        f"{plural(parsed, 'section')} of the input read, {len(problems)} missing or unreadable. "
+        f"{_text(coverage_sentence(report.rating.coverage))}",
         "",
     ]
     for entry in problems:
-        label = "missing" if entry.status is CoverageStatus.MISSING else "could not be understood"
+        label = _UNREAD[entry.status]
         line = f"- **{label}**: {_code(entry.section)}"
         if entry.detail:
             line += f" — {_text(entry.detail)}"
@@ -216,17 +328,17 @@ def render_markdown(report: Report) -> str:
     """The report as a GitHub-flavoured markdown document."""
     checks = ordered_checks(report.checks)
     lines = [
-        f"# Security report: {_text(device_text(report.device))}",
-        "",
-        *_rating(report),
-        *_to_fix(checks),
+        *_headline(report),
+        *_to_fix(report, checks),
         *_checks(checks),
+        *_device(report),
         *_apps(report),
         *_coverage(report),
         "---",
         "",
         f"How the score is computed: {_text(report.rating.formula)}.",
         "",
-        f"HandsetGuard {report.tool_version} · report schema {_code(SCHEMA_VERSION)}",
+        f"HandsetGuard {report.tool_version} · report schema {_code(SCHEMA_VERSION)} · "
+        f"source {_code(report.source_path)}",
     ]
     return "\n".join(lines) + "\n"
