@@ -102,6 +102,13 @@ def test_gate_fail_leads_both_formats(golden: Golden) -> None:
     assert "**Rating: POOR · 49/100** (secondary here: the factory gate decides)" in markdown
 
 
+def test_gate_on_warn_says_so() -> None:
+    warned = _gate(dataclasses.replace(GATE_FAIL, threshold="warn"))
+    sentence = "3 checks failed or need attention, and the factory gate fails on either."
+    assert f"FAIL</span> {sentence}</h1>" in render_html(warned)
+    assert render_markdown(warned).startswith(f"# ❌ FAIL: {sentence}\n")
+
+
 def test_gate_pass_and_error() -> None:
     passed = _gate(GateVerdict(Verdict.PASS, (), (), "fail"))
     assert (

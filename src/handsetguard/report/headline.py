@@ -82,6 +82,8 @@ def verdict_sentence(report: Report) -> str:
         return "The phone could not be judged: its collection was cut short."
     count = len(gate.failing)
     checks = "1 check" if count == 1 else f"{count} checks"
+    if gate.threshold == "warn":
+        return f"{checks} failed or need attention, and the {report.profile} gate fails on either."
     return f"{checks} failed the {report.profile} gate."
 
 
