@@ -72,6 +72,9 @@ def test_all_json_and_text_say_error(fake_adb: FakeAdbServer) -> None:
     code, out, _ = invoke("check", "--all", "--timeout", "1", "--fail-on", "fail")
     assert code == 2
     assert "ERROR" in out and "FAIL" not in out
+    # The table's error column says what the verdict line says.
+    assert "'dumpsys package' timed out after 1 s" in " ".join(out.replace("│", " ").split())
+    assert "collection incomplete" not in out
 
 
 # adbutils' AdbConnection._create_socket does not close its socket when connect() is refused

@@ -202,6 +202,10 @@ def _print_rows(rows: list[dict[str, object]], fmt: str) -> None:
     for row in rows:
         failing = row["failing"]
         detail = ", ".join(failing) if isinstance(failing, list) and failing else ""
+        if row["verdict"] == "ERROR":
+            # The verdict line's reasons (at most three commands, then a count): the serial
+            # and model before them are tokens without spaces, so ": " cannot occur in them.
+            detail = str(row["line"]).partition(": ")[2]
         table.add_row(  # what the device says is shown, never obeyed (controls escaped)
             visible(str(row["serial"])),
             visible(str(row["model"] or "-")),
