@@ -175,3 +175,25 @@ def test_device_strings_are_shown_not_obeyed(fake_adb: FakeAdbServer) -> None:
     code, out, err = invoke("check", "adb", "--timeout", "1", "--profile", "factory")
     assert code == 2 and out.startswith("ERROR UNIT0009 KS\\x1b]0;owned")
     assert "\x1b" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("target", "line"),
+    [
+        ("adb:UNIT0003", "ERROR UNIT0003 -: device UNIT0003: unauthorized"),
+        ("adb", "ERROR - -: device UNIT0003: unauthorized"),
+    ],
+)
+def test_single_unit_that_cannot_be_collected_still_gets_its_line(
+    fake_adb: FakeAdbServer, tmp_path: Path, target: str, line: str
+) -> None:
+    fake_adb.add(FakeDevice("UNIT0003", state="unauthorized"))
+    code, out, err = invoke("check", target, "--profile", "factory")
+    assert (code, out) == (2, line + "\n")
+    assert err.startswith("error: device UNIT0003: unauthorized")
+    written = tmp_path / "verdict.txt"
+    code, out, _ = invoke("check", target, "--profile", "factory", "-o", str(written))
+    assert (code, out, written.read_text()) == (2, "", line + "\n")
+    # Other formats print no report for a unit never collected: the error says it.
+    code, out, _ = invoke("check", target, "--profile", "factory", "--format", "json")
+    assert (code, out) == (2, "")

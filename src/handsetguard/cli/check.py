@@ -187,9 +187,11 @@ def check(
 
             raise typer.Exit(check_all(chosen, when, fmt, threshold, source, timeout))
         if source is not None and is_adb_target(source):
-            from handsetguard.cli.live import acquire_live
+            from handsetguard.cli.live import acquire_live, verdict_when_unreachable
 
-            evidence, serial, incomplete = acquire_live(source, save, timeout)
+            emit = (lambda text: _emit(text, output)) if fmt is OutputFormat.VERDICT else None
+            with verdict_when_unreachable(source, emit):
+                evidence, serial, incomplete = acquire_live(source, save, timeout)
         elif save is not None:
             raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
         else:

@@ -40,7 +40,15 @@ if TYPE_CHECKING:
 
     from handsetguard.profiles.profile import Profile
 
-__all__ = ["acquire_live", "check_all", "collect_command", "devices", "register", "watch"]
+__all__ = [
+    "acquire_live",
+    "check_all",
+    "collect_command",
+    "devices",
+    "register",
+    "verdict_when_unreachable",
+    "watch",
+]
 
 
 def _target(source: str) -> str | None:
@@ -77,6 +85,22 @@ def _incomplete(result: LiveResult) -> str | None:
         f"device {result.manifest.serial}: collection incomplete, the report covers what "
         f"arrived; failed: {'; '.join(failed)}"
     )
+
+
+@contextmanager
+def verdict_when_unreachable(source: str, emit: Callable[[str], None] | None) -> Iterator[None]:
+    """With the one-line format (``emit`` writes it), a unit that cannot be collected at all
+    (unauthorized, gone, no adb server) still gets its line, ``ERROR serial -: why``, as under
+    ``--all``; the error then goes on to stderr and exit 2 as usual."""
+    try:
+        yield
+    except HandsetGuardError as exc:
+        if emit is not None:
+            from handsetguard.gate import GateVerdict, Verdict, verdict_line
+
+            gate = GateVerdict(Verdict.ERROR, (), (exc.message,), "fail")
+            emit(visible(verdict_line(gate, adb_target(source), None)) + "\n")
+        raise
 
 
 def acquire_live(
