@@ -104,3 +104,9 @@ def test_apps_offers_only_text_and_json() -> None:
         assert code == 2 and "text" in err and "json" in err
     code, out, _ = invoke("apps", "--help")
     assert code == 0 and "<text|json>" in out
+
+
+def test_apps_unknown_package_says_so() -> None:
+    code, out, err = invoke("apps", "--example", "--app", "com.nosuch.app", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+    assert err == "note: no app com.nosuch.app in the input\n"

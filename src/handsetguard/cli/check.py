@@ -266,6 +266,8 @@ def apps(
         if report.apps_unavailable:
             stderr().print(f"note: {report.apps_unavailable}", markup=False, soft_wrap=True)
         mine = [a for a in report.apps if package is None or a.package == package]
+        if package is not None and not mine and not report.apps_unavailable:
+            stderr().print(f"note: no app {visible(package)} in the input", markup=False)
         if fmt is AppsFormat.JSON:
             import json
 
