@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -81,7 +81,8 @@ class _Opened:
             self.requests.append(request.url)
 
 
-Open = Callable[[Report, int], _Opened]
+class Open(Protocol):
+    def __call__(self, report: Report, width: int, *, script: bool = True) -> _Opened: ...
 
 
 @pytest.fixture
@@ -89,10 +90,12 @@ def open_report(browser: Browser, tmp_path: Path) -> Iterator[Open]:
     """``open_report(report, width)``: the report in a fresh offline page ``width`` px wide."""
     contexts = []
 
-    def open_(report: Report, width: int) -> _Opened:
+    def open_(report: Report, width: int, *, script: bool = True) -> _Opened:
         path = tmp_path / f"report-{len(contexts)}.html"
         path.write_text(render_html(report), encoding="utf-8")
-        context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
+        context = browser.new_context(
+            offline=True, viewport={"width": width, "height": 900}, java_script_enabled=script
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(5000)  # a local file: anything slower is a failure
@@ -278,5 +281,24 @@ def test_apps_table_rows_filter_and_sort(open_report: Open, report: Report, widt
         assert header.get_attribute("aria-sort") == "descending"
         header.click()
         assert packages.all_inner_texts() == ["com.example.snapcam", "com.whatsapp"]
+    assert opened.requests == []
+    assert opened.problems == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_everything_readable_without_javascript(
+    open_report: Open, report: Report, tmp_path: Path, width: int
+) -> None:
+    opened = open_report(report, width, script=False)
+    page = opened.page
+    page.screenshot(path=str(tmp_path / f"no-script-{width}.png"), full_page=True)
+    assert page.locator("h1").is_visible()
+    assert page.locator("#checks li.check:visible").count() == len(report.checks)
+    assert page.locator("#apps tbody tr:visible").count() == 2
+    assert page.locator("#app-filter-row").is_hidden()  # the script's extra, absent here
+    sizes = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert sizes[0] <= sizes[1], sizes
     assert opened.requests == []
     assert opened.problems == []
