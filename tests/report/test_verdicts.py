@@ -204,3 +204,14 @@ def test_ids_stay_out_of_headlines() -> None:
     for line in markdown.splitlines():
         if line.startswith("#") or line.startswith("- **"):
             assert not any(CheckId(i) in line for i in ids), line
+
+
+@pytest.mark.parametrize("render", [render_html, render_markdown])
+def test_fix_first_is_most_serious_first(render: Callable[[Report], str]) -> None:
+    # Report order puts the low failure first; the fix list must not.
+    low = dataclasses.replace(CHECKS[6], status=Status.FAIL, title="Time is set by hand")
+    text = render(build_report(checks=(low, *CHECKS[:6])))
+    fix = text[text.index("What to fix first") : text.index("All checks")]
+    order = ["Bootloader is unlocked", "USB debugging is on", "Time is set by hand"]
+    assert [fix.index(title) for title in order] == sorted(fix.index(t) for t in order)
+    assert fix.index("Time is set by hand") < fix.index("Security patch is getting old")

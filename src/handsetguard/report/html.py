@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from handsetguard.checks.model import CheckResult, Status
+from handsetguard.checks.model import CheckResult
 from handsetguard.evidence import CoverageStatus
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.profiles.rating import Level
@@ -32,6 +32,7 @@ from handsetguard.report.present import (
     category_label,
     coverage_problems,
     device_text,
+    fix_order,
     format_time,
     level_text,
     ordered_checks,
@@ -174,7 +175,7 @@ def render_html(report: Report) -> str:
             open_missing=open_missing,
             checks=checks,
             checks_by_id={c.id: c for c in checks},
-            to_fix=[c for c in checks if c.status in (Status.FAIL, Status.WARN)],
+            to_fix=fix_order(checks),
             columns=columns,
             app_rows=rows,
             quiet_apps=len(report.apps) - len(rows),

@@ -29,6 +29,7 @@ from handsetguard.report.present import (
     category_label,
     coverage_problems,
     device_text,
+    fix_order,
     format_time,
     last_used_text,
     level_text,
@@ -218,7 +219,7 @@ def _evidence(result: CheckResult) -> list[str]:
 
 def _to_fix(report: Report, checks: Sequence[CheckResult]) -> list[str]:
     lines = ["## What to fix first", ""]
-    problems = [c for c in checks if c.status in (Status.FAIL, Status.WARN)]
+    problems = fix_order(checks)
     if not problems:
         if headline(report).nothing_to_fix:
             text = "Nothing to fix: everything needed was checked and nothing failed."

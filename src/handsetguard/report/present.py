@@ -29,6 +29,7 @@ __all__ = [
     "category_label",
     "coverage_problems",
     "device_text",
+    "fix_order",
     "format_time",
     "last_used_text",
     "level_text",
@@ -108,6 +109,15 @@ def status_label(status: Status) -> str:
 def severity_text(severity: Severity) -> str:
     """How serious a check is, in words: ``critical`` … ``for information only``."""
     return _SEVERITY_TEXT[severity]
+
+
+_SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
+
+
+def fix_order(checks: Iterable[CheckResult]) -> list[CheckResult]:
+    """What to fix first: the failed then the warned checks, most serious first within each."""
+    problems = [c for c in checks if c.status in (Status.FAIL, Status.WARN)]
+    return sorted(problems, key=lambda c: (STATUS_ORDER[c.status], _SEVERITY_ORDER[c.severity]))
 
 
 def status_text(status: Status) -> str:
