@@ -6,13 +6,13 @@ becomes a coverage entry and an :class:`Unavailable` facet; it never stops the r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from handsetguard.boundedio import loads_bounded
 from handsetguard.device import (
     BootInfo,
     DeviceIdentity,
@@ -60,7 +60,11 @@ class _Builder:
         wanted = " or ".join(names)
         self.coverage.append(
             CoverageEntry(
-                names[0], CoverageStatus.MISSING, f"no {wanted} section in {self.evidence.path}"
+                # Not the input's path: a live run and the offline re-check of its snapshot
+                # must read the same.
+                names[0],
+                CoverageStatus.MISSING,
+                f"no {wanted} section in the input",
             )
         )
         return Unavailable(f"the input has no {wanted} section")
@@ -280,10 +284,7 @@ def _path_lines(text: str) -> tuple[str, ...]:
 
 
 def _json_strings(text: str) -> tuple[str, ...]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ParseError(f"root_binaries.json: not JSON ({exc})") from exc
+    value = loads_bounded(text, "root_binaries.json", ParseError)  # depth-checked first
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ParseError("root_binaries.json: expected a JSON list of paths")
     return tuple(value)

@@ -228,21 +228,59 @@ def test_bad_adb_server_port_variable(monkeypatch: pytest.MonkeyPatch, port: str
     assert code == 2 and f"ANDROID_ADB_SERVER_PORT='{port}' is not a port number" in err
 
 
+def _fresh_unit() -> dict[str, bytes]:
+    """The example phone as a factory line should see it: adb installs verified, and without
+    the planted third-party powers (install permission, accessibility service, notification
+    listener, device admin)."""
+    outputs = example_outputs()
+    edits = {
+        "settings --user 0 list global": [
+            (b"verifier_verify_adb_installs=0", b"verifier_verify_adb_installs=1")
+        ],
+        "settings --user 0 list secure": [
+            (
+                b"enabled_accessibility_services=com.tracker.familylocator/"
+                b"com.tracker.familylocator.SyncAccessibilityService",
+                b"enabled_accessibility_services=",
+            ),
+            (b":com.tracker.familylocator/com.tracker.familylocator.NotifyListener", b""),
+        ],
+        "dumpsys appops": [(b"      REQUEST_INSTALL_PACKAGES (allow): \n", b"")],
+        "dumpsys accessibility": [
+            (
+                b"Enabled services:{{com.tracker.familylocator/"
+                b"com.tracker.familylocator.SyncAccessibilityService}}",
+                b"Enabled services:{}",
+            )
+        ],
+        "dumpsys device_policy": [(b"    com.tracker.familylocator/.AdminReceiver:\n", b"    ")],
+    }
+    fresh: dict[str, bytes] = {}
+    for command, changes in edits.items():
+        text = outputs[command]
+        assert isinstance(text, bytes)
+        for old, new in changes:
+            assert old in text, (command, old)
+            text = text.replace(old, new)
+        fresh[command] = text
+    return fresh
+
+
 def test_factory_line_all_devices(fake_adb: FakeAdbServer) -> None:
-    good = phone(
-        "UNIT0001",
-        **{"settings --user 0 list global": _global_with("verifier_verify_adb_installs=1")},
-    )
-    bad = phone("UNIT0002")  # verifier_verify_adb_installs=0
-    fake_adb.add(good)
-    fake_adb.add(bad)
+    fresh = _fresh_unit()
+    fake_adb.add(phone("UNIT0001", **fresh))
+    bad = {
+        **fresh,
+        "settings --user 0 list global": example_outputs()["settings --user 0 list global"],
+    }
+    fake_adb.add(phone("UNIT0002", **bad))  # verifier_verify_adb_installs=0
     fake_adb.add(FakeDevice("UNIT0003", state="unauthorized"))
     code, out, _ = invoke("check", "--all", "--profile", "factory", "--fail-on", "fail")
     assert code == 2  # one unit could not be checked
     assert out.splitlines() == [
         "PASS UNIT0001 KS-60_Secure",
-        "FAIL UNIT0002 KS-60_Secure verify_apps",
-        "ERROR UNIT0003 device UNIT0003: unauthorized",
+        "FAIL UNIT0002 KS-60_Secure verify_adb_installs",
+        "ERROR UNIT0003 -: device UNIT0003: unauthorized",
     ]
 
 
@@ -256,7 +294,10 @@ def test_factory_single_unit_exit_code(fake_adb: FakeAdbServer) -> None:
     fake_adb.add(phone())
     code, out, _ = invoke("check", "adb", "--profile", "factory", "--fail-on", "fail")
     assert code == 3
-    assert out == f"FAIL {SERIAL} KS-60_Secure verify_apps\n"
+    assert out == (
+        f"FAIL {SERIAL} KS-60_Secure unknown_sources,verify_adb_installs,"
+        "accessibility_services,notification_listeners,device_admins\n"
+    )
 
 
 def test_watch_reports_new_camera_use(fake_adb: FakeAdbServer) -> None:
