@@ -146,3 +146,43 @@ def test_access_text() -> None:
     assert access_text(CategoryAccess(3, last, 0, 1, 2)) == "3 (1 bg, 2 rej) · 2025-11-23 10:40"
     assert access_text(CategoryAccess(4, None, 4, 0, 0)) == "4"
     assert access_text(CategoryAccess(0, None, 0, 0, 2)) == "0 (2 rej)"
+
+
+def test_gate_verdict_leads_the_report(make_report: MakeReport) -> None:
+    from handsetguard.gate import GateVerdict, Verdict
+
+    gate = GateVerdict(Verdict.FAIL, ("usb_debugging",), ("usb_debugging: adb is enabled",), "fail")
+    text = _render(make_report(gate=gate, profile="factory"))
+    after_header = text.split("╯\n", 1)[1]
+    assert after_header.startswith("Verdict  FAIL   1 check failed the factory gate")
+    assert "• usb_debugging: adb is enabled" in after_header
+    assert _line_of(text, "Verdict  FAIL") < _line_of(text, "Rating POOR")
+
+
+def test_error_verdict_says_the_unit_was_not_judged(make_report: MakeReport) -> None:
+    from handsetguard.gate import GateVerdict, Verdict
+
+    error = "'dumpsys package' timed out after 30 s"
+    gate = GateVerdict(Verdict.ERROR, (), (error,), "fail")
+    text = _render(make_report(gate=gate, collection_errors=(error,)))
+    assert "Verdict  ERROR   the unit could not be judged" in text
+    assert "The collection from the phone was cut short: 'dumpsys package' timed out" in text
+
+
+def test_incomplete_level_lists_what_could_not_be_checked(make_report: MakeReport) -> None:
+    from handsetguard.profiles.rating import Coverage
+
+    rating = Rating(
+        Level.INCOMPLETE,
+        100,
+        (),
+        1,
+        coverage=Coverage(1, 7, 10, 55, ("screen_lock",), False, "every critical check and 60%"),
+    )
+    text = _render(make_report(rating=rating))
+    assert "Rating INCOMPLETE  100/100 of what was checked" in text
+    assert "Too little could be checked to rate this phone" in text
+    assert "assessed 1 of 7 checks, 18% of the weight" in text
+    assert "Could not be checked:" in text
+    assert "? Screen lock (high): dumpsys lock_settings is missing from the input." in text
+    assert "Nothing to fix" not in text

@@ -101,7 +101,7 @@ def _header(report: Report) -> Panel:
 _VERDICT_STYLE = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold red"}
 
 
-def _verdict(report: Report) -> list[Text]:
+def _verdict(report: Report) -> list[Text | Table]:
     gate = report.gate
     if gate is None:
         return []
@@ -113,16 +113,19 @@ def _verdict(report: Report) -> list[Text]:
         Verdict.ERROR: "  the unit could not be judged: its collection was cut short",
     }[gate.verdict]
     line.append(what, style="bold")
-    lines = [line]
-    lines += [Text(f"  • {reason}") for reason in gate.reasons]
-    return lines
+    reasons = Table.grid(padding=(0, 1))
+    reasons.add_column(no_wrap=True)
+    reasons.add_column(overflow="fold")
+    for reason in gate.reasons:
+        reasons.add_row("  •", Text(reason))
+    return [line, reasons] if gate.reasons else [line]
 
 
 def _gauge(report: Report) -> Group:
     rating = report.rating
     head = headline(report)
     style = _LEVEL_STYLE[rating.level]
-    lines = _verdict(report)
+    lines: list[Text | Table] = _verdict(report)
     line = Text("Rating ", style="bold")
     line.append(level_text(rating.level), style=style)
     if rating.score is None:
@@ -263,4 +266,3 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False) 
     console.print(_apps_summary(report))
     console.print()
     console.print(_coverage(report.coverage, archive))
-
