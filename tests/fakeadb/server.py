@@ -121,7 +121,7 @@ class _Connection:
 
 
 class FakeAdbServer:
-    """Serves ``devices`` on 127.0.0.1 and an ephemeral port until ``stop()``.
+    """Serves ``devices`` on 127.0.0.1 and ``port`` (default: an ephemeral one) until ``stop()``.
 
     ``round_trips`` counts shell services routed to a device, including those a ``Reply``
     refuses (not those refused for the device's state). ``requests`` lists every service asked.
@@ -129,10 +129,12 @@ class FakeAdbServer:
     client gets ``FAIL fake adb: …`` and the ``fake_adb`` fixture fails the test on them.
     """
 
-    def __init__(self, devices: Sequence[FakeDevice] = (), *, version: int = 41) -> None:
+    def __init__(
+        self, devices: Sequence[FakeDevice] = (), *, version: int = 41, port: int = 0
+    ) -> None:
         self.version = version
         self.host = _HOST
-        self.port = 0
+        self.port = port  # 0: an ephemeral port, chosen by start()
         self.errors: list[BaseException] = []
         self._cond = threading.Condition()  # guards everything below; notified on changes
         self._devices: list[tuple[int, FakeDevice]] = []
@@ -154,7 +156,7 @@ class FakeAdbServer:
         if self._listener is not None:
             raise RuntimeError("FakeAdbServer already started")
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((_HOST, 0))
+        listener.bind((_HOST, self.port))
         listener.listen(64)
         listener.setblocking(False)  # accept() after select() must not block if the client left
         self._listener = listener

@@ -78,7 +78,11 @@ BASE_PLAN: tuple[Command, ...] = (
     Command("processes", "ps -A", "processes"),
 )
 
-_USER_LINE = re.compile(r"UserInfo\{(\d+):")
+# The id in each `pm list users` line, read as text and bounded before int(): a user id is at
+# most UserHandle.MAX_SECONDARY_USER_ID (Integer.MAX_VALUE / PER_USER_RANGE - 1; AOSP
+# frameworks/base core/java/android/os/UserHandle.java).
+_USER_LINE = re.compile(r"UserInfo\{([^:}\n]*)")
+_MAX_USER_ID = 21473
 
 Progress = Callable[[Command, ShellResult], None]
 # `date +%Y-%m-%dT%H:%M:%S%z` truncates to the second.
@@ -98,11 +102,22 @@ def settings_commands(user: int) -> tuple[Command, ...]:
     )
 
 
-def _users(result: ShellResult | None) -> list[int]:
+def _users(result: ShellResult | None) -> tuple[list[int], list[str]]:
+    """The user ids `pm list users` lists, and a note for each entry that is not one."""
     if result is None or not result.complete:
-        return [0]
-    ids = sorted({int(m) for m in _USER_LINE.findall(result.stdout.decode("utf-8", "replace"))})
-    return ids or [0]
+        return [0], []
+    ids: set[int] = set()
+    notes: list[str] = []
+    for text in _USER_LINE.findall(result.stdout.decode("utf-8", "replace")):
+        if text.isascii() and text.isdigit() and len(text) <= 5 and int(text) <= _MAX_USER_ID:
+            ids.add(int(text))
+            continue
+        shown = text if len(text) <= 12 else f"{text[:12]}… ({len(text)} characters)"
+        notes.append(
+            f"'pm list users' listed user {shown!r}, not a user id (0-{_MAX_USER_ID}): "
+            "that user's settings were not collected"
+        )
+    return sorted(ids) or [0], notes
 
 
 def _run_all(
@@ -212,7 +227,9 @@ def collect(
         raise SourceError(f"{directory}: cannot create ({exc.strerror or exc})") from exc
     started = datetime.now(UTC)
     first = _run_all(phone, (*plan, *settings_commands(0)), workers, progress, timeout_cap)
-    users = _users(next((r for c, (_, r) in first.items() if c.section == "device:users"), None))
+    users, notes = _users(
+        next((r for c, (_, r) in first.items() if c.section == "device:users"), None)
+    )
     extra = [c for user in users if user != 0 for c in settings_commands(user)]
     timed = first | (_run_all(phone, extra, workers, progress, timeout_cap) if extra else {})
     ended = datetime.now(UTC)
@@ -238,6 +255,7 @@ def collect(
         commands=tuple(_save(directory, command, result) for command, result in results.items()),
         host_key_fingerprint=host_key_fingerprint,
         device_window=window,
+        notes=tuple(notes),
     )
     write_manifest(directory, manifest)
     return manifest

@@ -1,10 +1,13 @@
-"""The adb transport: list and select devices and run shell commands through adbutils, with a
-deadline and a size bound on every command; adbutils' and socket errors become DeviceError.
+"""The adb transport: list and select devices and run shell commands on the adb server, with a
+deadline and a size bound on every command; socket and protocol errors become DeviceError.
 
-Shell output is read by our own loop on adbutils' connection (shell protocol v2 where the
-device has it, for exit codes and stderr; v1 otherwise), so a 5 MB ``dumpsys package`` costs
-one buffer rather than adbutils' quadratic ``bytes +=`` and a hostile device cannot make us
-read without bound.
+We speak the adb host protocol ourselves (AOSP packages/modules/adb/SERVICES.TXT) rather than
+through adbutils' connection, which runs ``adb start-server`` (20 s, without the port) whenever a
+connect is refused: mid-run, against a dead or remote server, that starts a new daemon. Here the
+only start is the explicit one in :class:`AdbServer`, once, when nothing answers at the start;
+adbutils is used for the ``adb`` binary it ships. Shell output is read by our own loop (shell
+protocol v2 where the device has it, for exit codes and stderr; v1 otherwise), into one buffer
+and with a bound, so a hostile device cannot make us read without end.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
 
 from handsetguard.errors import SourceError
 
@@ -30,6 +33,11 @@ __all__ = [
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 # The same end-of-output mark adbutils uses for v1 shells.
 _V1_EXIT_MARK = b"X4EXIT:"
+_OKAY, _FAIL = b"OKAY", b"FAIL"
+_CONNECT_TIMEOUT = 10.0  # seconds; a local server accepts at once, a remote one within this
+_HOST_TIMEOUT = 30.0  # seconds for a host service (device list, features) the server answers
+_START_TIMEOUT = 20.0  # seconds 'adb start-server' may take (it returns once the server is up)
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class DeviceError(SourceError):
@@ -59,27 +67,96 @@ class ShellResult:
         return self.error is None
 
 
-def _adb_errors() -> tuple[type[BaseException], ...]:
-    import adbutils
+class _ServerError(Exception):
+    """The adb server refused a request (FAIL and its message) or answered garbage."""
 
-    return (adbutils.AdbError, OSError, EOFError, ValueError)
+
+# What talking to the server can raise; each is turned into a DeviceError naming the device.
+# UnicodeError: a serial from $ANDROID_SERIAL that is not text.
+_TRANSPORT_ERRORS = (_ServerError, OSError, EOFError, UnicodeError)
+
+
+def _small_int(text: str | bytes | None, digits: int) -> int | None:
+    """A non-negative decimal of at most ``digits`` ASCII digits, else None: numbers in what a
+    server or device sends are bounded before int() (which refuses > 4300 digits)."""
+    if text is None or not 0 < len(text) <= digits or not text.isdigit() or not text.isascii():
+        return None
+    return int(text)
+
+
+class _HostConnection:
+    """One connection to the adb server: a hex-length-prefixed request answered OKAY or FAIL
+    with a message, then the service's data, all before ``deadline``. It connects exactly once."""
+
+    def __init__(self, server: AdbServer, deadline: float) -> None:
+        self.deadline = deadline
+        wait = min(_CONNECT_TIMEOUT, max(deadline - time.monotonic(), 0.001))
+        try:
+            self.sock = socket.create_connection((server.host, server.port), timeout=wait)
+        except OSError as exc:
+            raise _ServerError(
+                f"adb server at {server.host}:{server.port}: {exc.strerror or exc}"
+            ) from exc
+
+    def __enter__(self) -> _HostConnection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def request(self, service: str) -> None:
+        """Send ``service``; return once the server said OKAY."""
+        data = service.encode()
+        if len(data) > 0xFFFF:
+            raise _ServerError(f"request of {len(data)} bytes is too long for adb")
+        self.sock.settimeout(max(self.deadline - time.monotonic(), 0.001))
+        self.sock.sendall(b"%04x" % len(data) + data)
+        status = _recv_exact(self.sock, 4, self.deadline)
+        if status == _FAIL:
+            raise _ServerError(self.read_block())
+        if status != _OKAY:
+            raise _ServerError(f"unexpected reply {status!r}")
+
+    def read_block(self) -> str:
+        """A hex-length-prefixed string (a device list, a FAIL message, features)."""
+        length = _recv_exact(self.sock, 4, self.deadline)
+        if not all(c in b"0123456789abcdefABCDEF" for c in length):
+            raise _ServerError(f"unexpected length {length!r}")
+        return _recv_exact(self.sock, int(length, 16), self.deadline).decode("utf-8", "replace")
 
 
 class AdbServer:
-    """The adb server adbutils talks to (``ANDROID_ADB_SERVER_HOST``/``_PORT`` or 5037)."""
+    """The adb server at ``host``:``port`` (default ``ANDROID_ADB_SERVER_HOST``/``_PORT``, else
+    127.0.0.1:5037). A local one is started, once, if none answers when this is created."""
 
     def __init__(self, host: str | None = None, port: int | None = None) -> None:
         self.host = host or os.environ.get("ANDROID_ADB_SERVER_HOST", "127.0.0.1")
         port_text = os.environ.get("ANDROID_ADB_SERVER_PORT", "5037")
-        # Checked before adbutils is imported: its import builds a client from this variable
-        # and would fail with a bare ValueError.
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise DeviceError(f"ANDROID_ADB_SERVER_PORT={port_text!r} is not a port number")
-        self.port = port or int(port_text)
+        env_port = _small_int(port_text, 5)
+        if port is None and (env_port is None or not 0 < env_port < 65536):
+            shown = (
+                port_text
+                if len(port_text) <= 20
+                else f"{port_text[:20]}… ({len(port_text)} characters)"
+            )
+            raise DeviceError(f"ANDROID_ADB_SERVER_PORT={shown!r} is not a port number")
+        self.port = port or env_port or 5037
         self._ensure_running()
-        import adbutils
 
-        self.client: Any = adbutils.AdbClient(host=self.host, port=self.port)
+    @property
+    def _where(self) -> str:
+        return f"adb server at {self.host}:{self.port}"
+
+    def connect(self, timeout: float) -> _HostConnection:
+        return _HostConnection(self, time.monotonic() + timeout)
 
     def _reachable(self) -> bool:
         try:
@@ -89,51 +166,53 @@ class AdbServer:
             return False
 
     def _ensure_running(self) -> None:
-        """Start a local adb server (adbutils ships the binary) when none answers; we do it
-        here rather than let adbutils retry inside every connection."""
+        """Start a local adb server when none answers, with our port (``-P``); the only place
+        anything is started. A remote one that does not answer is an error."""
         if self._reachable():
             return
-        where = f"adb server at {self.host}:{self.port}"
-        if self.host not in ("127.0.0.1", "localhost", "::1"):
-            raise DeviceError(f"{where}: not reachable")
+        if self.host not in _LOCAL_HOSTS:
+            raise DeviceError(f"{self._where}: not reachable")
         import subprocess
+        import tempfile
 
         import adbutils
 
-        try:
-            subprocess.run(
-                [adbutils.adb_path(), "-P", str(self.port), "start-server"],
-                capture_output=True,
-                timeout=20.0,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise DeviceError(f"{where}: not running, and starting it failed ({exc})") from exc
+        # stderr to a file, not a pipe: a daemon that kept the pipe open would hold us here.
+        with tempfile.TemporaryFile() as stderr:
+            try:
+                subprocess.run(
+                    [adbutils.adb_path(), "-P", str(self.port), "start-server"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    timeout=_START_TIMEOUT,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError, adbutils.AdbError) as exc:
+                raise DeviceError(
+                    f"{self._where}: not running, and starting it failed ({exc})"
+                ) from exc
+            stderr.seek(0)
+            said = stderr.read(2000).decode("utf-8", "replace").strip()
         if not self._reachable():
             raise DeviceError(
-                f"{where}: not running, and 'adb start-server' did not start it",
+                f"{self._where}: not running, and 'adb -P {self.port} start-server' did not "
+                "start it" + (f": {said.splitlines()[-1]}" if said else ""),
                 remediation="run 'adb start-server' and check that the port is free",
             )
 
     def devices(self) -> list[DeviceInfo]:
-        """Every device the server knows, whatever its state."""
+        """Every device the server knows, whatever its state (``host:devices-l``)."""
         try:
-            infos = self.client.list(extended=True)
-        except _adb_errors() as exc:
+            with self.connect(_HOST_TIMEOUT) as conn:
+                conn.request("host:devices-l")
+                listing = conn.read_block()
+        except _TRANSPORT_ERRORS as exc:
             raise DeviceError(
-                f"adb server at {self.host}:{self.port}: cannot list devices ({exc})",
+                f"{self._where}: cannot list devices ({_why(exc)})",
                 remediation="start it with 'adb start-server', or check the USB connection",
             ) from exc
-        return [
-            DeviceInfo(
-                serial=info.serial,
-                state=info.state,
-                model=info.tags.get("model"),
-                product=info.tags.get("product"),
-                transport_id=info.transport_id,
-            )
-            for info in infos
-        ]
+        return [info for line in listing.splitlines() if (info := _device_line(line))]
 
     def select(self, serial: str | None) -> DeviceInfo:
         """The device to use: ``serial``, else ``$ANDROID_SERIAL``, else the only device."""
@@ -161,6 +240,22 @@ class AdbServer:
 
     def phone(self, info: DeviceInfo) -> Phone:
         return Phone(self, info)
+
+
+def _device_line(line: str) -> DeviceInfo | None:
+    """One line of ``adb devices -l``: ``SERIAL STATE [usb:…] product:P model:M device:D
+    transport_id:N``."""
+    serial, state, *rest = (*line.split(), "", "")
+    if not serial or not state:
+        return None
+    tags = dict(part.split(":", 1) for part in rest if ":" in part)
+    return DeviceInfo(
+        serial=serial,
+        state=state,
+        model=tags.get("model"),
+        product=tags.get("product"),
+        transport_id=_small_int(tags.get("transport_id"), 18),
+    )
 
 
 def _usable(info: DeviceInfo) -> DeviceInfo:
@@ -191,17 +286,12 @@ class Phone:
         """Raise DeviceError unless the device answers (reads its features once)."""
         self._supports_v2(timeout)
 
-    def _open(self, service: str, timeout: float) -> Any:
-        """A connection to the device's adbd with ``service`` accepted (OKAY).
-
-        Done here rather than with adbutils' ``open_transport``, which leaves the socket open
-        when the server answers FAIL and sends an untimed ``host:version`` first."""
-        conn = self.server.client.make_connection(timeout=timeout)
+    def _open(self, service: str, deadline: float) -> _HostConnection:
+        """A connection to the device's adbd with ``service`` accepted (OKAY)."""
+        conn = _HostConnection(self.server, deadline)
         try:
-            conn.send_command(f"host:transport:{self.serial}")
-            conn.check_okay()
-            conn.send_command(service)
-            conn.check_okay()
+            conn.request(f"host:transport:{self.serial}")
+            conn.request(service)
         except BaseException:
             conn.close()
             raise
@@ -210,21 +300,20 @@ class Phone:
     def _supports_v2(self, timeout: float) -> bool:
         if self._v2 is None:
             try:
-                conn = self.server.client.make_connection(timeout=timeout)
-                try:
-                    conn.send_command(f"host-serial:{self.serial}:features")
-                    conn.check_okay()
-                    features = conn.read_string_block()
-                finally:
-                    conn.close()
-            except _adb_errors() as exc:
-                raise DeviceError(f"device {self.serial}: cannot read features ({exc})") from exc
+                with self.server.connect(timeout) as conn:
+                    conn.request(f"host-serial:{self.serial}:features")
+                    features = conn.read_block()
+            except _TRANSPORT_ERRORS as exc:
+                raise DeviceError(
+                    f"device {self.serial}: cannot read features ({_why(exc)})"
+                ) from exc
             self._v2 = "shell_v2" in features.split(",")
         return self._v2
 
     def shell(self, command: str, timeout: float) -> ShellResult:
         """Run ``command``; a timeout or a dropped connection gives a result with ``error``
-        set and what arrived so far. Raises DeviceError only when the device is unreachable."""
+        set and what arrived so far. Raises DeviceError when the device or the server cannot
+        be reached: never a restart of the server."""
         start = time.monotonic()
         deadline = start + timeout
         v2 = self._supports_v2(timeout)
@@ -232,25 +321,25 @@ class Phone:
             f"shell,v2:{command}" if v2 else f"shell:{command}; echo {_V1_EXIT_MARK.decode()}$?"
         )
         try:
-            conn = self._open(service, timeout)
-        except _adb_errors() as exc:
+            conn = self._open(service, deadline)
+        except _TRANSPORT_ERRORS as exc:
             raise DeviceError(
-                f"device {self.serial}: cannot open a shell for '{command}' ({exc})"
+                f"device {self.serial}: cannot open a shell for '{command}' ({_why(exc)})"
             ) from exc
         stdout, stderr = io.BytesIO(), io.BytesIO()
         exit_code: int | None = None
         error: str | None = None
         try:
             if v2:
-                exit_code = _read_v2(conn.conn, deadline, stdout, stderr)
+                exit_code = _read_v2(conn.sock, deadline, stdout, stderr)
             else:
-                exit_code = _read_v1(conn.conn, deadline, stdout)
+                exit_code = _read_v1(conn.sock, deadline, stdout)
         except TimeoutError:
             error = f"timed out after {timeout:g} s"
         except _OutputTooLarge:
             error = f"output larger than {MAX_OUTPUT_BYTES // (1024 * 1024)} MiB; cut"
-        except _adb_errors() as exc:
-            error = f"connection lost ({exc or type(exc).__name__})"
+        except _TRANSPORT_ERRORS as exc:
+            error = f"connection lost ({_why(exc)})"
         finally:
             conn.close()
         return ShellResult(
@@ -261,6 +350,12 @@ class Phone:
             time.monotonic() - start,
             error,
         )
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
 
 
 class _OutputTooLarge(Exception):
@@ -319,4 +414,4 @@ def _read_v1(sock: socket.socket, deadline: float, stdout: io.BytesIO) -> int | 
     code = data[mark + len(_V1_EXIT_MARK) :].strip()
     stdout.seek(mark)
     stdout.truncate()
-    return int(code) if code.isdigit() else None
+    return _small_int(code, 3)
