@@ -44,6 +44,7 @@ from handsetguard.report.present import (
     version_text,
     visible,
 )
+from handsetguard.report.safe import safe_report
 
 __all__ = ["render_html"]
 
@@ -150,6 +151,7 @@ def _phone(report: Report) -> str:
 
 def render_html(report: Report) -> str:
     """The report as one HTML5 document with everything inline."""
+    report = safe_report(report)
     checks: list[CheckResult] = ordered_checks(report.checks)
     columns, rows = _app_rows(report)
     problems = coverage_problems(report.coverage)

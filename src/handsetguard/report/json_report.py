@@ -11,6 +11,7 @@ from handsetguard.gate import GateVerdict
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Coverage
 from handsetguard.report.model import SCHEMA_VERSION, Report
+from handsetguard.textsafe import json_text
 
 __all__ = ["app_to_dict", "render_json", "to_dict"]
 
@@ -150,4 +151,5 @@ def _coverage(coverage: Coverage | None) -> dict[str, JsonValue] | None:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    # The values as read; DEL, C1 and bidi/invisible characters written as \uXXXX escapes.
+    return json_text(json.dumps(to_dict(report), indent=2, ensure_ascii=False)) + "\n"

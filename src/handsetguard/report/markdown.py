@@ -42,6 +42,7 @@ from handsetguard.report.present import (
     version_text,
     visible,
 )
+from handsetguard.report.safe import safe_report
 
 __all__ = ["render_markdown"]
 
@@ -327,6 +328,7 @@ def _coverage(report: Report) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     """The report as a GitHub-flavoured markdown document."""
+    report = safe_report(report)
     checks = ordered_checks(report.checks)
     lines = [
         *_headline(report),

@@ -3,7 +3,6 @@ times, devices and accesses, app selection — so the three formats say the same
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from handsetguard.evidence import CoverageEntry, CoverageStatus
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.profiles.rating import Level
 from handsetguard.report.model import Report
+from handsetguard.textsafe import visible as _visible
 
 __all__ = [
     "APP_SORTS",
@@ -64,20 +64,11 @@ _CATEGORY_LABEL = {Category.SMS: "SMS"}
 UNKNOWN = "not in the input"
 
 
-# C0/C1 controls (but tab and newline), DEL, and the bidi marks and overrides that make text
-# read differently from what it is ("\u202e" reverses what follows).
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_invisible(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
 def visible(text: str) -> str:
     """Text from the phone with its control and bidi-override characters shown as ``\\x1b``,
-    ``\\u202e``: a report shows what the input said, never lets it steer the display."""
-    return _INVISIBLE.sub(_escape_invisible, text.replace("\r\n", "\n"))
+    ``\\u202e`` (newlines and tabs kept): :func:`handsetguard.textsafe.visible`, the one
+    sanitiser; a report shows what the input said, never lets it steer the display."""
+    return _visible(text, multiline=True)
 
 
 def ordered_checks(checks: Iterable[CheckResult]) -> list[CheckResult]:

@@ -35,6 +35,7 @@ from handsetguard.report.present import (
     status_text,
     version_text,
 )
+from handsetguard.report.safe import safe_report
 
 __all__ = ["render_terminal"]
 
@@ -142,8 +143,7 @@ def _gauge(report: Report) -> Group:
     if rating.capped_by:
         lines.append(Text(f"capped by: {', '.join(rating.capped_by)}", style="yellow"))
     lines.append(Text(f"profile {report.profile} · {head.coverage}", style="dim"))
-    for note in head.partial:
-        lines.append(Text(f"! {note}", style="bold yellow"))
+    lines.extend(Text(f"! {note}", style="bold yellow") for note in head.partial)
     missing = unassessed(report)
     if missing and (rating.level is Level.INCOMPLETE or rating.forced):
         lines.append(Text("Could not be checked:", style="bold"))
@@ -257,6 +257,7 @@ def _coverage(coverage: Sequence[CoverageEntry], archive: str) -> Group:
 
 def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Print the whole report; ``verbose`` adds evidence for every check and references."""
+    report = safe_report(report)  # what the input says is shown, never obeyed
     console.print(_header(report))
     console.print(_gauge(report))
     console.print()
