@@ -15,13 +15,21 @@ Blob = bytes | bytearray
 
 # More than this share of undecodable bytes means the slice is not UTF-8 at all.
 _MAX_BAD_UTF8_RATIO = 0.01
+_TRANSCODE_CHUNK = 4 * 1024 * 1024
 
 
 def normalise_bytes(data: Blob) -> Blob:
     """Return ``data`` as UTF-8-or-compatible bytes: UTF-16 with a BOM is transcoded, a UTF-8 BOM
     dropped; CRLF is left alone (every parser and the section index accept ``\\r\\n``)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace").encode("utf-8")
+        # In chunks: the whole text as a str and then as UTF-8 would be three copies at once.
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        view = memoryview(data)
+        out = bytearray()
+        for pos in range(0, len(data), _TRANSCODE_CHUNK):
+            out += decoder.decode(view[pos : pos + _TRANSCODE_CHUNK]).encode("utf-8")
+        out += decoder.decode(b"", final=True).encode("utf-8")
+        return out
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :]
     return data

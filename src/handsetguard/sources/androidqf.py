@@ -6,11 +6,11 @@ File names follow androidqf's modules (github.com/mvt-project/androidqf, ``modul
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from handsetguard.boundedio import loads_bounded
 from handsetguard.errors import SourceError
 from handsetguard.evidence import (
     AcquiredAt,
@@ -22,7 +22,7 @@ from handsetguard.evidence import (
     SourceKind,
 )
 from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
-from handsetguard.sources.completeness import note_truncation
+from handsetguard.sources.completeness import note_index_stop, note_truncation
 from handsetguard.sources.dumpstate import index_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, open_zip, read_member
 from handsetguard.sources.tree import FileTree
@@ -83,10 +83,18 @@ def find_collection_root(names: list[str]) -> str | None:
     return best
 
 
-def _acquired_at(data: Blob, file: str) -> AcquiredAt | None:
+def _acquired_at(evidence: Evidence, data: Blob, file: str) -> AcquiredAt | None:
     try:
-        record = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        record = loads_bounded(data, file, SourceError)
+    except SourceError as exc:
+        evidence.problems.append(
+            CoverageEntry(
+                "androidqf:acquisition",
+                CoverageStatus.ERROR,
+                f"{exc.message}; the acquisition time is not known from it",
+                Provenance(file),
+            )
+        )
         return None
     if not isinstance(record, dict):
         return None
@@ -129,17 +137,29 @@ def androidqf_from_tree(tree: FileTree, kind: SourceKind, path: str) -> Evidence
             continue
         evidence.add(Section(name, Provenance(display, 1), data))
         if file == "acquisition.json":
-            evidence.acquired_at = _acquired_at(data, display)
+            evidence.acquired_at = _acquired_at(evidence, data, display)
     if "dumpsys.txt" in names:
-        display = tree.display("dumpsys.txt")
-        dumpsys = normalise_bytes(tree.read("dumpsys.txt"))
-        for section in index_dumpstate(dumpsys, display):
-            if section.name.startswith("dumpsys:"):
-                evidence.add(section)
-        note_truncation(evidence, dumpsys, display)
+        _add_dumpsys(evidence, tree)
     if "bugreport.zip" in names:
         _add_nested_bugreport(evidence, tree)
     return evidence
+
+
+def _add_dumpsys(evidence: Evidence, tree: FileTree) -> None:
+    display = tree.display("dumpsys.txt")
+    try:
+        dumpsys = normalise_bytes(tree.read("dumpsys.txt"))
+    except SourceError as exc:
+        evidence.problems.append(
+            CoverageEntry("dumpsys.txt", CoverageStatus.ERROR, exc.message, Provenance(display))
+        )
+        return
+    index = index_dumpstate(dumpsys, display)
+    for section in index:
+        if section.name.startswith("dumpsys:"):
+            evidence.add(section)
+    note_index_stop(evidence, index)
+    note_truncation(evidence, dumpsys, display)
 
 
 def _add_nested_bugreport(evidence: Evidence, tree: FileTree) -> None:

@@ -16,7 +16,7 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
-from handsetguard.sources.completeness import note_truncation
+from handsetguard.sources.completeness import note_index_stop, note_truncation
 from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file, read_member
 from handsetguard.textcodec import Blob, normalise_bytes
@@ -63,8 +63,10 @@ def find_main_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | No
 def add_dumpstate(evidence: Evidence, data: Blob, file: str) -> None:
     """Index a dumpstate text into ``evidence`` and record its acquisition time."""
     data = normalise_bytes(data)
-    for section in index_dumpstate(data, file):
+    index = index_dumpstate(data, file)
+    for section in index:
         evidence.add(section)
+    note_index_stop(evidence, index)
     note_truncation(evidence, data, file)
     when = dumpstate_time(data)
     if when is not None and evidence.acquired_at is None and when.year >= 2000:
@@ -116,19 +118,23 @@ def _add_mounts(evidence: Evidence, archive: zipfile.ZipFile, name: str) -> None
 def bugreport_from_dir(path: Path) -> Evidence:
     main = path / "main_entry.txt"
     target: Path | None = None
-    if main.is_file():
+    if main.is_file() and not main.is_symlink():
         name = read_file(main, 4096).decode("utf-8", "replace").strip()
         candidate = (path / name).resolve()
         if candidate.is_file() and candidate.is_relative_to(path.resolve()):
             target = candidate
     if target is None:
+        # Regular files of the folder only: a symlinked bugreport-*.txt is not followed.
         candidates = sorted(
             (
                 p
                 for p in path.iterdir()
-                if _is_dumpstate_name(p.name) and not p.name.startswith("dumpstate_")
+                if _is_dumpstate_name(p.name)
+                and not p.name.startswith("dumpstate_")
+                and p.is_file()
+                and not p.is_symlink()
             ),
-            key=lambda p: p.stat().st_size,
+            key=lambda p: p.lstat().st_size,
             reverse=True,
         )
         if not candidates:

@@ -15,10 +15,15 @@ import re
 from dataclasses import dataclass
 
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
-from handsetguard.sources.dumpstate import title_section
+from handsetguard.sources.dumpstate import (
+    MAX_MARKER_LINES,
+    MAX_TITLE_BYTES,
+    DumpstateIndex,
+    title_section,
+)
 from handsetguard.textcodec import Blob
 
-__all__ = ["Truncation", "find_truncation", "note_truncation"]
+__all__ = ["Truncation", "find_truncation", "note_index_stop", "note_truncation"]
 
 _TOP_DURATION = b"was the duration of '"
 _TOP_END = re.compile(rb"------ [^\n]*was the duration of '[^\n]*' ------\r?")
@@ -26,6 +31,9 @@ _SERVICE_END = b"was the duration of dumpsys"
 _SERVICE = re.compile(rb"DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?([^\s:]+):")
 _TITLE = re.compile(rb"------ (.*?) ------\r?")
 _BLANK = b" \t\r\n"
+# A marker line is at most this long; longer lines are content (and would make the
+# backtracking end-line pattern quadratic).
+_MAX_MARKER_LINE = MAX_TITLE_BYTES + 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +57,17 @@ def _open_title(data: Blob, before: int) -> tuple[int, str]:
     """Offset and section name of the last ``------ TITLE ------`` line before ``before``
     ("dumpstate" when that line closes a section, or there is none)."""
     pos = before
-    while (pos := data.rfind(b"------ ", 0, pos)) >= 0:
+    # Bounded like the index: a text of a million near-marker lines is not walked back.
+    for _ in range(MAX_MARKER_LINES):
+        pos = data.rfind(b"------ ", 0, pos)
+        if pos < 0:
+            break
         if pos == 0 or data[pos - 1] == 0x0A:
             line_end = data.find(b"\n", pos)
-            match = _TITLE.fullmatch(data, pos, len(data) if line_end < 0 else line_end)
+            line_end = len(data) if line_end < 0 else line_end
+            if line_end - pos > _MAX_MARKER_LINE:
+                continue
+            match = _TITLE.fullmatch(data, pos, line_end)
             if match is not None:
                 return pos, title_section(match.group(1)) or "dumpstate"
     return -1, "dumpstate"
@@ -79,7 +94,7 @@ def find_truncation(data: Blob, file: str) -> Truncation | None:
         and data.find(_SERVICE_END) >= 0
     )
     if data.find(_TOP_DURATION) >= 0:
-        if _TOP_END.fullmatch(data, start, end) is not None:
+        if end - start <= _MAX_MARKER_LINE and _TOP_END.fullmatch(data, start, end) is not None:
             return None
         closing = "its closing \"------ … was the duration of '…' ------\" line"
         title_at, section = _open_title(data, end)
@@ -108,4 +123,23 @@ def note_truncation(evidence: Evidence, data: Blob, file: str) -> None:
         evidence.truncated = cut.where
     evidence.problems.append(
         CoverageEntry(cut.section, CoverageStatus.TRUNCATED, cut.detail, cut.where)
+    )
+
+
+def note_index_stop(evidence: Evidence, index: DumpstateIndex) -> None:
+    """Record where an index gave up (too many markers) as a ``truncated`` coverage entry: the
+    sections after it are absent, so no check can pass on them."""
+    if index.stopped is None:
+        return
+    if evidence.truncated is None:
+        evidence.truncated = index.stopped
+    evidence.problems.append(
+        CoverageEntry(
+            "dumpstate",
+            CoverageStatus.TRUNCATED,
+            f"{index.stopped.file}: not indexed past line {index.stopped.line}: more than "
+            f"{MAX_MARKER_LINES:,} section marker lines (a real dumpstate has about 1,500); "
+            "the sections from there on are not read",
+            index.stopped,
+        )
     )

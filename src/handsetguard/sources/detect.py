@@ -51,9 +51,12 @@ def open_source(path: str | Path) -> Evidence:
     if head.startswith(_ZIP_MAGIC):
         return _open_zip(path)
     # Decide from the head; the whole file is read only once its kind is known.
+    # The file named on the command line may be a symlink the user made; files inside a
+    # folder never are followed (limits.read_file refuses them).
+    target = path.resolve() if path.is_symlink() else path
     if has_dumpstate_layout(normalise_bytes(head)):
-        return bugreport_from_text(path, read_file(path))
-    return _open_loose_file(path, head)
+        return bugreport_from_text(path, read_file(target))
+    return _open_loose_file(path, head, target)
 
 
 _REMEDY = (
@@ -62,9 +65,9 @@ _REMEDY = (
 )
 
 
-def _open_loose_file(path: Path, head: bytes) -> Evidence:
+def _open_loose_file(path: Path, head: bytes, target: Path) -> Evidence:
     evidence = Evidence(SourceKind.LOOSE_FILE, str(path))
-    reason = add_loose_file(evidence, path, path.name, head)
+    reason = add_loose_file(evidence, target, path.name, head)
     if reason is not None:
         raise SourceError(f"{path}: {reason}", remediation=_REMEDY)
     if not graded(evidence):
@@ -98,7 +101,7 @@ def _open_dir(path: Path) -> Evidence:
         evidence = androidqf_from_tree(DirTree(path), SourceKind.ANDROIDQF_DIR, str(path))
         add_loose_dir(evidence, path, CONSUMED_FILES)
         return evidence
-    subdirs = [p for p in path.iterdir() if p.is_dir()]
+    subdirs = [p for p in path.iterdir() if p.is_dir() and not p.is_symlink()]
     if len(subdirs) == 1 and {p.name for p in subdirs[0].iterdir()} & MARKER_FILES:
         return androidqf_from_tree(DirTree(subdirs[0]), SourceKind.ANDROIDQF_DIR, str(path))
     if "dumpstate.txt" in names:

@@ -9,6 +9,7 @@ its own slice. Layout, from AOSP ``frameworks/native/cmds/dumpstate``: a header,
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,6 +18,10 @@ from handsetguard.evidence import Provenance, Section
 from handsetguard.textcodec import Blob
 
 __all__ = [
+    "MAX_MARKER_LINES",
+    "MAX_SERVICE_NAME_BYTES",
+    "MAX_TITLE_BYTES",
+    "DumpstateIndex",
     "dumpstate_time",
     "has_dumpstate_layout",
     "index_dumpstate",
@@ -39,21 +44,32 @@ _TITLE_NAMES: dict[bytes, str] = {
     b"KERNEL LOG": "kernel_log",
 }
 
+MAX_MARKER_LINES = 50_000
+"""Section markers (titles, ``DUMP OF SERVICE`` and end lines) indexed in one text, which also
+bounds its sections. Real dumpstates have 860–1,520 (the corpus); past this the rest of the text
+is not indexed and a ``truncated`` coverage entry says where indexing stopped."""
+
+MAX_TITLE_BYTES = 1024
+"""Longest ``------ TITLE (command) ------`` title read as a marker (real ones: under 120
+bytes); a longer line is content. Bounds the per-line work of the index."""
+
+MAX_SERVICE_NAME_BYTES = 256
+"""Longest service name of a ``DUMP OF SERVICE name:`` marker (real ones: under 80 bytes)."""
+
 # Each marker is a whole line. The leading "\n" (instead of ^ with MULTILINE) lets the regex
 # engine jump from newline to newline: ~9x faster on a 25 MB dumpstate. A marker on the very
 # first line is matched separately with _FIRST.
 _MARKER_BODY = (
     rb"(?:"
-    rb"------ (?P<title>[^\n]*?) ------"
-    rb"|DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?(?P<service>[^\s:]+):"
+    rb"------ (?P<title>[^\n]{0,%d}?) ------"
+    rb"|DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?(?P<service>[^\s:]{1,%d}):"
     rb"|(?P<end>--------- [^\n]{0,40}was the duration of dumpsys [^\n]*)"
     rb"|(?P<dashes>-{79})"
     rb")\r?(?=\n|\Z)"
-)
+) % (MAX_TITLE_BYTES, MAX_SERVICE_NAME_BYTES)
 _MARKER = re.compile(rb"\n(?=[-D])" + _MARKER_BODY)
 _FIRST = re.compile(_MARKER_BODY)
 _DURATION = b"was the duration of dumpsys"
-_TITLE_SPLIT = re.compile(rb"^(?P<name>.*?)(?: \((?P<cmd>.*)\))?$")
 _HEADER_TIME = re.compile(rb"^== dumpstate: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\r?$", re.MULTILINE)
 _SNIFF = re.compile(rb"^== dumpstate: |^DUMP OF SERVICE |^------ .* ------\r?$", re.MULTILINE)
 
@@ -85,8 +101,10 @@ def dumpstate_time(data: Blob) -> datetime | None:
 
 def title_section(title: bytes) -> str | None:
     """The section name a ``------ TITLE (command) ------`` line opens; None for a duration line."""
-    match = _TITLE_SPLIT.match(title)
-    name = match.group("name") if match else title
+    # The name ends at the first " (" of a title that ends in ")": a split by hand, because a
+    # regex for it backtracks quadratically on a title full of " (".
+    paren = title.find(b" (") if title.endswith(b")") else -1
+    name = title if paren < 0 else title[:paren]
     if b"was the duration of" in name:
         return None
     mapped = _TITLE_NAMES.get(name)
@@ -112,12 +130,32 @@ def _body_start(data: Blob, marker_end: int) -> int:
     return len(data) if newline < 0 else newline + 1
 
 
-def index_dumpstate(data: Blob, file: str) -> Iterator[Section]:
-    """Yield the sections of a dumpstate (or of a plain multi-service ``dumpsys`` output).
+class DumpstateIndex:
+    """The sections of a dumpstate, yielded lazily (one marker match alive at a time).
+
+    After iteration, ``stopped`` is where indexing gave up (more than MAX_MARKER_LINES
+    markers; the section open there and everything after it are not yielded), else None.
+    """
+
+    def __init__(self, data: Blob, file: str) -> None:
+        self.data = data
+        self.file = file
+        self.stopped: Provenance | None = None
+
+    def __iter__(self) -> Iterator[Section]:
+        return _index(self, self.data, self.file)
+
+
+def index_dumpstate(data: Blob, file: str) -> DumpstateIndex:
+    """The sections of a dumpstate (or of a plain multi-service ``dumpsys`` output).
 
     Yields ``header`` (text before the first section), ``getprop`` and other mapped top-level
     sections, ``section:<TITLE>`` for the rest, and ``dumpsys:<service>`` for each service.
     """
+    return DumpstateIndex(data, file)
+
+
+def _index(index: DumpstateIndex, data: Blob, file: str) -> Iterator[Section]:
     cursor = _Cursor(data)
     # Services such as `window` print the 79-dash separator inside their own output; when the
     # dump has "was the duration of dumpsys" lines (Android 7+), only those end a service.
@@ -126,10 +164,13 @@ def index_dumpstate(data: Blob, file: str) -> Iterator[Section]:
     service: tuple[str, int, int] | None = None
     first = True
     head = _FIRST.match(data)
-    markers = ([head] if head is not None else []) + list(_MARKER.finditer(data))
-    for match in markers:
+    markers = itertools.chain(() if head is None else (head,), _MARKER.finditer(data))
+    for count, match in enumerate(markers):
         # A match begins at the newline before its line, except the first-line match.
         start = match.start() + (0 if match.start() == 0 and match is head else 1)
+        if count == MAX_MARKER_LINES:
+            index.stopped = Provenance(file, cursor.line_of(start))
+            return
         if first:
             first = False
             if start > 0:
@@ -162,8 +203,7 @@ def index_dumpstate(data: Blob, file: str) -> Iterator[Section]:
         mapped = title_section(title)
         if mapped is not None:
             top = (mapped, _body_start(data, match.end()), cursor.line_of(start) + 1)
-    if first and data:
-        return
+    # (No marker at all: nothing is open, nothing is yielded.)
     if service is not None:
         name, body, line = service
         yield Section(name, Provenance(file, line), data, body, len(data))

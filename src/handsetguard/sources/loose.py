@@ -15,7 +15,7 @@ from pathlib import Path
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
-from handsetguard.sources.completeness import note_truncation
+from handsetguard.sources.completeness import note_index_stop, note_truncation
 from handsetguard.sources.dumpstate import index_dumpstate, looks_like_dumpstate
 from handsetguard.sources.limits import MAX_MEMBER_BYTES, MAX_SMALL_FILE_BYTES, read_file
 from handsetguard.sources.signatures import GRADED_SECTIONS, Recognised, recognise
@@ -145,10 +145,12 @@ def _add_region(
 def _add_marked(evidence: Evidence, data: Blob, display: str) -> list[str]:
     """A ``dumpsys`` output with ``DUMP OF SERVICE`` blocks: its services, and a cut noted."""
     names = []
-    for section in index_dumpstate(data, display):
+    index = index_dumpstate(data, display)
+    for section in index:
         if section.name.startswith("dumpsys:"):
             _add(evidence, section)
             names.append(section.name)
+    note_index_stop(evidence, index)
     note_truncation(evidence, data, display)
     return names
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from handsetguard.boundedio import loads_bounded
 from handsetguard.errors import SourceError
 from handsetguard.evidence import (
     AcquiredAt,
@@ -28,7 +30,7 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
-from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file
+from handsetguard.sources.limits import MAX_MEMBER_BYTES, MAX_SMALL_FILE_BYTES, read_file
 
 __all__ = [
     "MANIFEST_NAME",
@@ -147,7 +149,7 @@ def _record(item: object, where: str) -> CommandRecord:
         if not isinstance(file, str):
             raise SourceError(f"{where}: 'file' must be a string")
         pure = PurePosixPath(file)
-        if pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1:
+        if pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1 or "\x00" in file:
             raise SourceError(f"{where}: file {file!r} is not a plain name inside the snapshot")
     if exit_status is not None and (
         not isinstance(exit_status, int) or isinstance(exit_status, bool)
@@ -177,10 +179,7 @@ def read_manifest(directory: Path) -> Manifest:
     """Read and validate ``snapshot.json``; every problem is a one-line SourceError."""
     path = directory / MANIFEST_NAME
     where = str(path)
-    try:
-        data = _dict(json.loads(read_file(path, MAX_SMALL_FILE_BYTES)), where)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise SourceError(f"{where}: not valid JSON ({exc})") from exc
+    data = _dict(loads_bounded(read_file(path, MAX_SMALL_FILE_BYTES), where, SourceError), where)
     if data.get("format") != SNAPSHOT_FORMAT:
         raise SourceError(
             f"{where}: unsupported snapshot format {data.get('format')!r} "
@@ -262,21 +261,25 @@ def snapshot_evidence(directory: Path) -> Evidence:
             *manifest.device_window,
             shell_ops=frozenset(op for record in manifest.commands for op in record.shell_ops),
         )
+    for note in manifest.notes:  # what the collector could not use (e.g. an absurd user id)
+        evidence.problems.append(
+            CoverageEntry(
+                MANIFEST_NAME,
+                CoverageStatus.SKIPPED,
+                note,
+                Provenance(f"{directory.name}/{MANIFEST_NAME}"),
+            )
+        )
+    budget = MAX_MEMBER_BYTES  # all output files together, like a folder of loose dumps
     for record in manifest.commands:
         data = b""
         if record.file is not None:
-            file = directory / record.file
-            data = bytes(read_file(file)) if file.is_file() else b""
-            if not file.is_file():
-                evidence.problems.append(
-                    CoverageEntry(
-                        record.section,
-                        CoverageStatus.ERROR,
-                        f"{record.file} named in {MANIFEST_NAME} is missing",
-                        Provenance(str(file)),
-                    )
-                )
+            read = _read_output(directory, record, budget)
+            if isinstance(read, CoverageEntry):
+                evidence.problems.append(read)
                 continue
+            data = read
+            budget -= len(data)
         problem = _refusal(record, data)
         where = Provenance(f"{directory.name}/{record.file or MANIFEST_NAME}", 1)
         if problem is not None:
@@ -291,3 +294,33 @@ def snapshot_evidence(directory: Path) -> Evidence:
         if record.file is not None:
             evidence.add(Section(record.section, where, data))
     return evidence
+
+
+def _read_output(directory: Path, record: CommandRecord, budget: int) -> bytes | CoverageEntry:
+    """A command's output file: a regular file of the snapshot folder itself (never a
+    symlink, FIFO or device; its size judged before it is read), or why not."""
+    assert record.file is not None
+    file = directory / record.file
+    where = Provenance(str(file))
+    try:
+        info = file.lstat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        return CoverageEntry(
+            record.section, CoverageStatus.ERROR, f"{file}: cannot read ({exc.strerror})", where
+        )
+    if info is None:
+        reason = f"{record.file} named in {MANIFEST_NAME} is missing"
+    elif stat.S_ISLNK(info.st_mode):
+        reason = f"{record.file} named in {MANIFEST_NAME} is a symbolic link: not followed"
+    elif not stat.S_ISREG(info.st_mode):
+        reason = f"{record.file} named in {MANIFEST_NAME} is not a regular file: not read"
+    elif info.st_size > budget:
+        reason = f"{record.file}: the snapshot's files exceed {MAX_MEMBER_BYTES >> 20} MiB together"
+    else:
+        try:
+            return bytes(read_file(file))
+        except SourceError as exc:
+            reason = exc.message
+    return CoverageEntry(record.section, CoverageStatus.ERROR, reason, where)

@@ -37,10 +37,13 @@ class DirTree(FileTree):
         self.label = root.name or str(root)
 
     def names(self) -> list[str]:
+        """Every entry but folders, symlinks and FIFOs included: reading one of those is a
+        one-line SourceError (limits.read_file never follows a link or opens a FIFO), so a
+        collection file that is one is reported, not silently absent."""
         return sorted(
             p.relative_to(self.root).as_posix()
             for p in self.root.rglob("*")
-            if p.is_file() and not p.is_symlink()
+            if p.is_symlink() or not p.is_dir()
         )
 
     def read(self, name: str, limit: int | None = None) -> Blob:
