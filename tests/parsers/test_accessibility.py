@@ -17,6 +17,7 @@ from handsetguard.parsers.accessibility import (
     parse_accessibility,
     service_package,
 )
+from handsetguard.parsers.component import Unreadable
 from handsetguard.sources import open_source
 from tests.conftest import ATV_BUGREPORT, FIXTURES, PIXEL1_BUGREPORT, corpus_path
 
@@ -38,8 +39,11 @@ def user(
     count: int | None = None,
     touch: bool | None = None,
     crashed: tuple[str, ...] = (),
+    unreadable: tuple[Unreadable, ...] = (),
 ) -> AccessibilityUser:
-    return AccessibilityUser(user_id, enabled, bound, installed, count, touch, crashed, line)
+    return AccessibilityUser(
+        user_id, enabled, bound, installed, count, touch, crashed, line, unreadable
+    )
 
 
 def fixture_text(name: str) -> str:
@@ -94,9 +98,9 @@ CASES: list[tuple[str, AccessibilityState]] = [
         "truncated_bound_list.txt",
         AccessibilityState(
             (user(0, 2, enabled=("com.example.cut/.CutService",), bound=("Cut Short",), count=2,
-                  touch=False),),
+                  touch=False,
+                  unreadable=(Unreadable("enabled services", "not a component", 4),)),),
             current_user_id=0,
-            skipped=1,  # "{not a component}"
         ),
     ),
 ]  # fmt: skip

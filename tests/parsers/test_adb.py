@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from handsetguard.errors import ParseError
 from handsetguard.parsers import adb
 from handsetguard.parsers.adb import AdbKey, AdbState, parse_dumpsys_adb
+from handsetguard.parsers.component import Unreadable
 from handsetguard.sources import open_source
 from tests.conftest import ATV_BUGREPORT, FIXTURES, PIXEL1_BUGREPORT, corpus_path
 
@@ -81,7 +82,7 @@ CASES: list[tuple[str, AdbState]] = [
                 AdbKey(K1, "alice@workstation", datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC),
                        ("user_keys", "keystore"), 4),
             ),
-            skipped=1,
+            unreadable=(Unreadable("user_keys", "!!! not a key !!!", 5),),
         ),
     ),
 ]  # fmt: skip

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from handsetguard.errors import ParseError
 from handsetguard.parsers import device_policy
+from handsetguard.parsers.component import Unreadable
 from handsetguard.parsers.device_policy import (
     DeviceAdmin,
     DevicePolicyState,
@@ -81,13 +82,18 @@ CASES: list[tuple[str, DevicePolicyState]] = [
             admins=(
                 DeviceAdmin("com.example.lock/.LockAdmin", "com.example.lock", 0, 10200, False,
                             ("force-lock",), 2),
-                # Under a header whose user id is unreadable (counted as skipped).
+                # Under a header whose user id is unreadable (kept as unreadable).
                 DeviceAdmin("com.example.other/.Admin", "com.example.other", None, 10201, None, (),
                             8),
             ),
             # The owner block is cut inside its admin= value: present, but unreadable.
             device_owner=OwnerInfo(None, None, None, None, None, 12),
-            skipped=3,
+            unreadable=(
+                Unreadable("device admins header",
+                           "Enabled Device Admins (User zero, provisioningState: 0):", 7),
+                Unreadable("device admins (user unknown)", "com.example.bad/.Admin$:x:", 10),
+                Unreadable("device owner", "ComponentInfo{com.example.cut/com.example.c", 13),
+            ),
         ),
     ),
 ]  # fmt: skip

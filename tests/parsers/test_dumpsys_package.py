@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from handsetguard.errors import ParseError
 from handsetguard.parsers import dumpsys_package, packages, packages_json
+from handsetguard.parsers.component import Unreadable
 from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
 from handsetguard.parsers.packages import (
     EnabledState,
@@ -263,8 +264,9 @@ EDGE_CASES: dict[str, tuple[list[Package], int]] = {
             ),
             Package(name="com.example.cut", line=12, uid=10002),
         ],
-        # bad grant line, "User zero", garbled header, versionCode=abc, flags=SYSTEM, cut grant
-        6,
+        # bad grant line, "User zero", versionCode=abc, flags=SYSTEM, cut grant (the garbled
+        # header is an unreadable entry: test_garbled_header_is_an_unreadable_entry)
+        5,
     ),
     "bare_entries.txt": (
         [
@@ -328,6 +330,14 @@ EDGE_CASES: dict[str, tuple[list[Package], int]] = {
         0,
     ),
 }
+
+
+GARBLED_HEADER, GARBLED_LINE = "Package [com.example.bro", 11
+
+
+def test_garbled_header_is_an_unreadable_entry() -> None:
+    result = parse_dumpsys_package(_fixture("truncated.txt"))
+    assert result.unreadable == (Unreadable("packages", GARBLED_HEADER, GARBLED_LINE),)
 
 
 def test_every_fixture_has_a_case() -> None:
@@ -624,7 +634,11 @@ def test_packages_json_fixture() -> None:
             flags=frozenset({"SYSTEM"}),
         ),
     ]
-    assert result.skipped == 2
+    assert result.skipped == 0
+    assert result.unreadable == (
+        Unreadable("packages.json", '"not an object"', 14),
+        Unreadable("packages.json", '{"uid": 5}', 15),
+    )
 
 
 def test_mvt_androidqf_packages_json() -> None:
@@ -674,7 +688,7 @@ def test_mvt_androidqf_packages_json() -> None:
         ("[1,]", "packages.json: invalid JSON at line 1 column 4: Expecting value"),
         ("[{}] trailing", "packages.json: data after the list at offset 5"),
         ("[{} {}]", "packages.json: expected ',' or ']' at offset 4"),
-        ("[" * 100_000, "packages.json: unreadable JSON value at offset 1"),
+        ("[" * 100_000, "packages.json: JSON nested deeper than 64 levels; refusing to parse it"),
         ("[" + "9" * 5000 + "]", "packages.json: unreadable JSON value at offset 1"),
     ],
 )

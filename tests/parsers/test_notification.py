@@ -65,7 +65,7 @@ def test_android8_fixture_unreadable_entries_are_kept() -> None:
     )
     assert result.snoozed == ()
     assert result.unreadable == (
-        UnreadableEntry(ALLOWED, "com.example.bad/with space", 5),
+        UnreadableEntry(ALLOWED, "com.example.bad/semi;colon", 5),
         UnreadableEntry(ALLOWED, "com.example.work/.WorkListener (user: 11 isPrimary: false", 7),
         UnreadableEntry(
             ENABLED, "ComponentInfo{com.example.reader/com.example.reader.Listener}trailing", 10
@@ -84,7 +84,11 @@ def test_android8_fixture_unreadable_entries_are_kept() -> None:
         ("a.b", True),
         ("a.b/", False),
         ("a b/c", False),
-        ("a.b/c d", False),
+        ("a.b/c d", True),  # dex 040 (Android 11) allows spaces in class names
+        ("a.b/c;d", False),  # ';' is in no dex SimpleName
+        ("a.b/.Sync-Service", True),
+        ("a.b/.ServiceÄ", True),
+        ("a\u200b.b/c", False),
         ("a.b/c\u202e", False),
         ("", False),
     ],

@@ -3,6 +3,7 @@ notifications."""
 
 from __future__ import annotations
 
+from handsetguard.checks.apps import unreadable_evidence, unreadable_summary
 from handsetguard.checks.common import (
     AMAPI,
     CIS,
@@ -127,11 +128,25 @@ def _adb_keys(state: DeviceState) -> tuple[EvidenceItem, ...]:
     ]
     ours = len(state.adb.value.trusted_keys) - len(keys)
     if not keys:
-        return ()
+        return tuple(unreadable_evidence(state.adb.value.unreadable, state.adb.origin))
     hosts = ", ".join(sorted({key.comment or "unnamed" for key in keys}))
     besides = " besides this computer" if ours else ""
     return (
         EvidenceItem(f"{len(keys)} trusted adb host key(s){besides}: {hosts}", state.adb.origin),
+        *unreadable_evidence(state.adb.value.unreadable, state.adb.origin),
+    )
+
+
+def _unreadable_keys(state: DeviceState) -> Finding | None:
+    """With debugging off: a trusted-key entry of dumpsys adb that could not be read (a
+    computer that would get a shell once debugging is on) keeps the check from passing."""
+    if isinstance(state.adb, Unavailable) or not state.adb.value.unreadable:
+        return None
+    unread = state.adb.value.unreadable
+    return Finding(
+        Status.WARN,
+        "adb debugging is off; " + unreadable_summary(unread, "the trusted adb keys"),
+        tuple(unreadable_evidence(unread, state.adb.origin)),
     )
 
 
@@ -142,6 +157,7 @@ def _adb_keys(state: DeviceState) -> tuple[EvidenceItem, ...]:
         "USB and wireless debugging are off",
         "Debugging over adb is on",
         "Debugging state unknown",
+        warned="Debugging is off; a trusted adb key could not be read",
     ),
     Severity.HIGH,
     "Turn off USB debugging and Wireless debugging in Developer options, and revoke "
@@ -168,6 +184,9 @@ def usb_debugging(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
             f"{which[0].upper()}{which[1:]} debugging is on",
         )
     if usb is not None:
+        gap = _unreadable_keys(state)
+        if gap is not None:
+            return Finding(gap.status, gap.detail, evidence + gap.evidence)
         return Finding(Status.PASS, "adb debugging is off", evidence)
     config = state.prop("persist.sys.usb.config") or state.prop("sys.usb.config")
     if config is not None and "adb" in config.split(","):

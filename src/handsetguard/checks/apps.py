@@ -1,10 +1,11 @@
 """Checks on installed apps: unknown sources, app verification, root tools, sideloaded apps;
-and the helpers that tell a third-party app from a system one."""
+the helpers that tell a third-party app from a system one, and those that name the entries of
+a list that could not be read (which keep the check reading the list from passing)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from handsetguard.checks.catalogs import KNOWN_STORES, ROOT_PACKAGES
 from handsetguard.checks.common import (
@@ -18,6 +19,8 @@ from handsetguard.checks.common import (
 )
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
+from handsetguard.evidence import Provenance
+from handsetguard.parsers.component import Unreadable, printable
 from handsetguard.parsers.settings import Namespace
 
 __all__ = [
@@ -27,7 +30,10 @@ __all__ = [
     "component_package",
     "is_system",
     "names",
+    "package_list_gap",
     "third_party",
+    "unreadable_evidence",
+    "unreadable_summary",
 ]
 
 _registry = Registry()
@@ -73,6 +79,50 @@ def component_package(component: str) -> str:
 def third_party(state: DeviceState, components: Iterable[str]) -> list[str]:
     """Components whose package is not a system app (unknown packages count as third-party)."""
     return sorted({c for c in components if is_system(state, component_package(c)) is not True})
+
+
+# At most this many unreadable entries are named one by one in a finding's evidence.
+_MAX_UNREADABLE_SHOWN = 10
+
+
+def unreadable_summary(entries: Sequence[Unreadable], source: str) -> str:
+    """``2 entries in dumpsys accessibility could not be read: a, b`` (texts escaped, cut)."""
+    count = len(entries)
+    return f"{count} entr{'y' if count == 1 else 'ies'} in {source} could not be read: " + names(
+        (printable(u.text, 60) for u in entries), most=3
+    )
+
+
+def unreadable_evidence(
+    entries: Sequence[Unreadable], origin: Provenance | None, *, at_line: bool = True
+) -> list[EvidenceItem]:
+    """One item per unreadable entry (its list, its text escaped and cut, and its line in
+    ``origin`` unless ``at_line`` is false: a setting's entries share the setting's line)."""
+    items = [
+        EvidenceItem(
+            f"unreadable {u.where} entry: {printable(u.text)}",
+            origin.at(u.line) if origin is not None and at_line else origin,
+        )
+        for u in entries[:_MAX_UNREADABLE_SHOWN]
+    ]
+    if len(entries) > _MAX_UNREADABLE_SHOWN:
+        more = len(entries) - _MAX_UNREADABLE_SHOWN
+        items.append(EvidenceItem(f"and {more} more unreadable entries", origin))
+    return items
+
+
+def _unreadable_packages(state: DeviceState) -> tuple[Unreadable, ...]:
+    return () if isinstance(state.packages, Unavailable) else state.packages.value.unreadable
+
+
+def package_list_gap(state: DeviceState) -> tuple[str, list[EvidenceItem]] | None:
+    """Why the package list is incomplete (entries it could not read), or ``None``."""
+    unread = _unreadable_packages(state)
+    if not unread or isinstance(state.packages, Unavailable):
+        return None
+    return unreadable_summary(unread, "the package list"), unreadable_evidence(
+        unread, state.packages.origin
+    )
 
 
 @check(
@@ -224,18 +274,31 @@ def _root_evidence(state: DeviceState) -> tuple[list[EvidenceItem], list[str]]:
 
 @check(
     "root_indicators",
-    Titles("Root", "No sign of root", "Signs of root found", "Root state unknown"),
+    Titles(
+        "Root",
+        "No sign of root",
+        "Signs of root found",
+        "Root state unknown",
+        warned="No sign of root, but installed packages could not all be read",
+    ),
     Severity.CRITICAL,
     "Remove the root tools and restore stock firmware; a rooted phone's sandbox is void.",
     (f"{INTUNE}: Rooted devices: Block", f"{AMAPI}: device integrity"),
 )
 def root_indicators(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
     found, looked = _root_evidence(state)
+    gap = package_list_gap(state)
     if found:
-        return Finding(Status.FAIL, f"{len(found)} root indicator(s) found", tuple(found))
+        detail = f"{len(found)} root indicator(s) found"
+        if gap is not None:
+            return Finding(Status.FAIL, f"{detail}; {gap[0]}", (*found, *gap[1]))
+        return Finding(Status.FAIL, detail, tuple(found))
     if not looked:
         return not_assessed("the input has no package list, process list or root-binary probe")
-    return Finding(Status.PASS, "no root manager or su process found in " + ", ".join(looked))
+    clean = "no root manager or su process found in " + ", ".join(looked)
+    if gap is not None:  # a root manager may be the package that could not be read
+        return Finding(Status.WARN, f"{gap[0]}; {clean}", tuple(gap[1]))
+    return Finding(Status.PASS, clean)
 
 
 @check(
@@ -245,6 +308,7 @@ def root_indicators(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: 
         "Apps come from known stores",
         "Apps installed from outside known stores",
         "App sources unknown",
+        warned="Some installed packages could not be read",
     ),
     Severity.MEDIUM,
     "Review the listed apps; uninstall any you did not knowingly install.",
@@ -259,21 +323,28 @@ def sideloaded_apps(state: DeviceState, ctx: CheckContext) -> Finding:
         for pkg in state.packages.value.packages
         if not pkg.is_system and pkg.installer not in allowed
     ]
+    gap = package_list_gap(state)
     if not sideloaded:
+        if gap is not None:
+            return Finding(
+                Status.WARN, f"{gap[0]}; every other non-system app came from a known store",
+                tuple(gap[1]),
+            )  # fmt: skip
         return Finding(Status.PASS, "every non-system app came from a known store")
-    evidence = tuple(
+    evidence = [
         EvidenceItem(
             f"{pkg.name} installed by {pkg.installer or 'adb/unknown'}",
             state.packages.origin.at(pkg.line),
         )
         for pkg in sorted(sideloaded, key=lambda p: p.name)
+    ]
+    detail = f"{len(sideloaded)} app(s) were not installed from a known store: " + names(
+        pkg.name for pkg in sideloaded
     )
-    return Finding(
-        Status.FAIL,
-        f"{len(sideloaded)} app(s) were not installed from a known store: "
-        + names(pkg.name for pkg in sideloaded),
-        evidence,
-    )
+    if gap is not None:
+        detail += f"; {gap[0]}"
+        evidence += gap[1]
+    return Finding(Status.FAIL, detail, tuple(evidence))
 
 
 CHECKS = tuple(_registry.checks)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from handsetguard.checks.apps import package_list_gap
 from handsetguard.checks.common import (
     Registry,
     expect_prop,
@@ -140,6 +141,7 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
         "No factory or engineering test apps",
         "Factory or engineering test apps installed",
         "Test apps unknown",
+        warned="Installed packages could not all be read",
     ),
     Severity.CRITICAL,
     "Remove factory-test and engineering packages from the production image.",
@@ -156,17 +158,24 @@ def test_packages(state: DeviceState, ctx: CheckContext) -> Finding:
         and deny.fullmatch(pkg.name)
         and not (allow is not None and allow.fullmatch(pkg.name))
     ]
+    gap = package_list_gap(state)  # an unreadable entry may be the test app
     if not found:
-        return Finding(
-            Status.PASS,
+        clean = (
             f"none of {len(state.packages.value.packages)} packages "
-            "is a known test or engineering app",
+            "is a known test or engineering app"
         )
-    evidence = tuple(
+        if gap is not None:
+            return Finding(Status.WARN, f"{gap[0]}; {clean}", tuple(gap[1]))
+        return Finding(Status.PASS, clean)
+    evidence = [
         EvidenceItem(f"installed: {pkg.name}", state.packages.origin.at(pkg.line))
         for pkg in sorted(found, key=lambda p: p.name)
-    )
-    return Finding(Status.FAIL, f"{len(found)} test/engineering package(s) installed", evidence)
+    ]
+    detail = f"{len(found)} test/engineering package(s) installed"
+    if gap is not None:
+        detail += f"; {gap[0]}"
+        evidence += gap[1]
+    return Finding(Status.FAIL, detail, tuple(evidence))
 
 
 CHECKS = tuple(_registry.checks)

@@ -1,13 +1,23 @@
 """Checks on the powers third-party apps hold over the owner: accessibility services,
-notification access and device administration — what stalkerware needs."""
+notification access and device administration — what stalkerware needs. An entry of one of
+these lists that could not be read keeps its check from passing (stalkerware picks names)."""
 
 from __future__ import annotations
 
-from handsetguard.checks.apps import component_package, is_system, names, third_party
+from dataclasses import dataclass
+
+from handsetguard.checks.apps import (
+    component_package,
+    is_system,
+    names,
+    third_party,
+    unreadable_evidence,
+    unreadable_summary,
+)
 from handsetguard.checks.common import AMAPI, Registry, not_assessed, setting_evidence, unavailable
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
-from handsetguard.parsers.notification import is_component
+from handsetguard.parsers.component import Unreadable, is_component, parse_component, unreadable
 from handsetguard.parsers.settings import Namespace
 
 __all__ = ["CHECKS"]
@@ -16,17 +26,52 @@ _registry = Registry()
 check = _registry.check
 
 
-def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceItem | None]:
+# The lists of dumpsys accessibility that say what runs; ``installed services`` does not.
+_ACTIVE_LISTS = ("enabled services", "bound services", "binding services", "crashed services")
+
+
+@dataclass(frozen=True, slots=True)
+class _Services:
+    """The enabled accessibility services of one source, what it could not read, and the
+    evidence (the source first, then one item per unreadable entry)."""
+
+    source: str
+    services: list[str]
+    unreadable: list[Unreadable]
+    evidence: list[EvidenceItem]
+
+
+def _accessibility_components(state: DeviceState) -> _Services | None:
+    """From dumpsys accessibility, else the secure setting; ``None`` if neither is recorded."""
     if not isinstance(state.accessibility, Unavailable):
-        services = [s for user in state.accessibility.value.users for s in user.enabled_services]
-        return services, EvidenceItem(
-            "dumpsys accessibility enabled services", state.accessibility.origin
+        dumped, origin = state.accessibility.value, state.accessibility.origin
+        bad = [u for u in dumped.unreadable if u.where in _ACTIVE_LISTS]
+        return _Services(
+            "dumpsys accessibility",
+            [s for user in dumped.users for s in user.enabled_services],
+            bad,
+            [
+                EvidenceItem("dumpsys accessibility enabled services", origin),
+                *unreadable_evidence(bad, origin),
+            ],
         )
     setting = state.setting(Namespace.SECURE, "enabled_accessibility_services")
     if setting is None or setting.value is None:
-        return [], None
-    services = [s for s in setting.value.split(":") if s]
-    return services, setting_evidence(state, setting)
+        return None
+    # AccessibilityManagerService splits the setting on ':' and unflattens each part.
+    entries = [s for s in setting.value.split(":") if s]
+    bad = [
+        unreadable("enabled_accessibility_services", s, 0)
+        for s in entries
+        if parse_component(s) is None
+    ]
+    item = setting_evidence(state, setting)
+    return _Services(
+        "secure enabled_accessibility_services",
+        [s for s in entries if parse_component(s) is not None],
+        bad,
+        [item, *unreadable_evidence(bad, item.location, at_line=False)],
+    )
 
 
 @check(
@@ -36,6 +81,7 @@ def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceIt
         "No third-party accessibility service",
         "Third-party accessibility service enabled",
         "Accessibility services unknown",
+        warned="An accessibility-service entry could not be read",
     ),
     Severity.MEDIUM,
     "Turn off accessibility services you do not rely on (Settings > Accessibility): "
@@ -43,22 +89,29 @@ def _accessibility_components(state: DeviceState) -> tuple[list[str], EvidenceIt
     (f"{AMAPI}: permittedAccessibilityServices",),
 )
 def accessibility_services(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: ARG001
-    services, source = _accessibility_components(state)
-    if source is None:
+    found = _accessibility_components(state)
+    if found is None:
         if isinstance(state.accessibility, Unavailable):
             return unavailable(state.accessibility, "accessibility services")
         return not_assessed("accessibility services are not recorded")
-    third = third_party(state, services)
-    if not third:
-        return Finding(
-            Status.PASS, f"{len(set(services))} enabled service(s), none third-party", (source,)
+    third = third_party(state, found.services)
+    problems = []
+    if third:
+        problems.append(
+            f"{len(third)} third-party accessibility service(s) can read and control the screen"
         )
-    evidence = tuple(EvidenceItem(f"enabled: {c}", source.location) for c in third)
-    return Finding(
-        Status.FAIL,
-        f"{len(third)} third-party accessibility service(s) can read and control the screen",
-        evidence,
-    )
+    if found.unreadable:
+        problems.append(unreadable_summary(found.unreadable, found.source))
+    if not problems:
+        return Finding(
+            Status.PASS,
+            f"{len(set(found.services))} enabled service(s), none third-party",
+            (found.evidence[0],),
+        )
+    where = found.evidence[0].location
+    evidence = [EvidenceItem(f"enabled: {c}", where) for c in third] + found.evidence[1:]
+    # A third-party service is a control not met; an unreadable entry only keeps it from passing.
+    return Finding(Status.FAIL if third else Status.WARN, "; ".join(problems), tuple(evidence))
 
 
 @check(
@@ -149,6 +202,7 @@ def notification_listeners(state: DeviceState, ctx: CheckContext) -> Finding:  #
         "No unexpected device admin or owner",
         "Third-party device admin or device owner present",
         "Device administrators unknown",
+        warned="A device-admin entry could not be read",
     ),
     Severity.MEDIUM,
     "Remove device admin apps you do not recognise (Settings > Security > Device admin apps).",
@@ -172,14 +226,21 @@ def device_admins(state: DeviceState, ctx: CheckContext) -> Finding:  # noqa: AR
         EvidenceItem(f"device admin (user {a.user_id}): {a.component}", origin.at(a.line))
         for a in third
     ]
+    unread = unreadable_evidence(policy.unreadable, origin)
+    problems = []
     if evidence:
-        return Finding(
-            Status.FAIL,
+        problems.append(
             f"{len(third)} third-party device admin(s)"
             + (" and a device owner" if policy.device_owner else "")
-            + (": " + names(a.package for a in third) if third else ""),
-            tuple(evidence),
+            + (": " + names(a.package for a in third) if third else "")
         )
+    if policy.unreadable:
+        problems.append(unreadable_summary(policy.unreadable, "dumpsys device_policy"))
+    if problems:
+        # A third-party admin or a device owner is a control not met; an admin or owner entry
+        # that could not be read only keeps the check from passing.
+        status = Status.FAIL if evidence else Status.WARN
+        return Finding(status, "; ".join(problems), (*evidence, *unread))
     return Finding(Status.PASS, f"{len(policy.admins)} device admin(s), all system apps")
 
 

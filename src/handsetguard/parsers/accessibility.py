@@ -8,6 +8,8 @@ with ``attributes:{…}`` on the next line); Samsung One UI (``attributes:{id=0,
 ``N : pkg/cls`` lines). Components are kept as printed (``pkg/.Cls`` stays short);
 :func:`expand_component` gives the full form. AOSP prints bound services only as
 ``Service[label=…]``, so ``bound_services`` holds labels there and components on Samsung.
+A list entry that is not a component (:mod:`handsetguard.parsers.component`) is kept in the
+user's ``unreadable`` with its list and line, never dropped: it is how an evasive app hides.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
 
 __all__ = [
@@ -39,6 +42,7 @@ class AccessibilityUser:
     touch_exploration: bool | None
     crashed_services: tuple[str, ...]
     line: int
+    unreadable: tuple[Unreadable, ...] = ()
 
     @property
     def enabled_packages(self) -> frozenset[str]:
@@ -47,11 +51,15 @@ class AccessibilityUser:
 
 @dataclass(frozen=True, slots=True)
 class AccessibilityState:
-    """All user blocks of one dump; ``skipped`` counts service entries that are not components."""
+    """All user blocks of one dump."""
 
     users: tuple[AccessibilityUser, ...] = ()
     current_user_id: int | None = None
-    skipped: int = 0
+
+    @property
+    def unreadable(self) -> tuple[Unreadable, ...]:
+        """Every user's list entries that are not components, in dump order."""
+        return tuple(u for user in self.users for u in user.unreadable)
 
     def user(self, user_id: int) -> AccessibilityUser | None:
         return next((u for u in self.users if u.user_id == user_id), None)
@@ -74,13 +82,13 @@ def expand_component(component: str) -> str:
     return component
 
 
-# A component as ComponentName prints it: package / class (short form allowed).
-_COMPONENT = re.compile(r"[A-Za-z0-9_]{1,100}(?:\.[A-Za-z0-9_]{1,100}){0,30}/[A-Za-z0-9_.$]{1,300}")
-_BRACED = re.compile(r"\{([^{}]{0,700})\}")
+# ``{…}`` items, any length: an entry longer than a cap would vanish unread.
+_BRACED = re.compile(r"\{([^{}]*)\}")
+_DELIMITERS = re.compile(r"[{},\]]")
+_ITEM_NUMBER = re.compile(r"[0-9]{1,6} : ")
 _ATTRIBUTE = re.compile(r"(\w{1,60})=([^,{}]{0,100})")
 _SAMSUNG_FLAG = re.compile(r"(mIs\w{1,60}) = (true|false)")
 _LABEL = re.compile(r"Service\[label=([^,\]]{0,200})")
-_LIST_ITEM = re.compile(r"(?:\d{1,4} : )?\{?([^{}]{1,400}?)\}?,?")
 # Inline ``Name:{…}`` lists, as AOSP prints them (one line; bound services may wrap).
 _INLINE_LISTS = ("Enabled services:{", "Bound services:{", "Crashed services:{")
 # Samsung's block lists: a ``name: {`` line, one item per line, a ``}`` line.
@@ -100,7 +108,7 @@ class _UserBuilder:
     lists: dict[str, list[str]] = field(default_factory=dict)
     block: str | None = None
     inline: str | None = None
-    skipped: int = 0
+    unreadable: list[Unreadable] = field(default_factory=list)
 
     @property
     def current_user(self) -> bool:
@@ -125,69 +133,88 @@ class _UserBuilder:
             touch_exploration=parse_bool(touch),
             crashed_services=tuple(self.lists.get("crashed", ())),
             line=self.line,
+            unreadable=tuple(self.unreadable),
         )
 
 
-def _components(text: str, user: _UserBuilder) -> list[str]:
-    """The components of a list as ComponentName.toShortString prints them (``{a/b}, {c/d}``)
-    or of one bare list item; items that are not components count as skipped."""
-    items = _BRACED.findall(text) if "{" in text else [text]
-    tail = text[text.rfind("}") + 1 :] if "{" in text else ""
-    if tail.strip(" ,]{}"):
-        items.append(tail)  # an unclosed (truncated) last item
+def _components(text: str, user: _UserBuilder, name: str, index: int) -> list[str]:
+    """The components of (part of) a list as ComponentName.toShortString prints them
+    (``{a/b}, {c/d}``) or of one bare item. Text between or after the braced items that is
+    not a separator (an unclosed, truncated last item; junk) is read as items too; every item
+    that is not a component is kept as unreadable."""
+    items = _BRACED.findall(text)
+    rest = _BRACED.sub(",", text)
+    items += [piece for piece in _DELIMITERS.split(rest) if piece.strip()]
     found: list[str] = []
     for item in items:
-        item = item.strip(" ,]{}")
-        if _COMPONENT.fullmatch(item):
+        item = item.strip()
+        if parse_component(item) is not None:
             found.append(item)
         elif item:
-            user.skipped += 1
+            user.unreadable.append(unreadable(name, item, index))
     return found
 
 
-def _inline_list(user: _UserBuilder, name: str, content: str) -> None:
+def _inline_list(user: _UserBuilder, name: str, content: str, index: int) -> None:
     """Read (part of) ``Enabled services:{…}`` / ``Bound services:{…}`` / ``Crashed …``."""
     if name == "Bound services:{":
         labels = [m.group(1).strip() for m in _LABEL.finditer(content)]
-        user.add("bound", labels or _components(content, user))
+        user.add("bound", labels or _components(content, user, "bound services", index))
     elif name == "Enabled services:{":
-        user.add("enabled", _components(content, user))
+        user.add("enabled", _components(content, user, "enabled services", index))
     else:
-        user.add("crashed", _components(content, user))
+        user.add("crashed", _components(content, user, "crashed services", index))
 
 
-def _user_line(user: _UserBuilder, body: str) -> None:
+def _continues(body: str) -> bool:
+    """Whether ``body`` continues a wrapped inline list (its first item, a component)."""
+    if body.startswith(("Service[", "{")):
+        return True
+    return parse_component(_DELIMITERS.split(body, 1)[0].strip()) is not None
+
+
+def _user_line(user: _UserBuilder, body: str, index: int) -> None:
     """One line inside a ``User state[`` block."""
     if user.inline is not None:
-        if body.startswith(("Service[", "{")) or _COMPONENT.match(body):
+        if _continues(body):
             # A list continued on the next line (AOSP joins bound services with ``, \n`` + pad).
-            _inline_list(user, user.inline, body)
+            _inline_list(user, user.inline, body, index)
             if body.rstrip("]").endswith("}"):
                 user.inline = None
             return
         user.inline = None  # truncated list: read this line normally
+    heading = _block_heading(body)
+    if heading is not None:  # AndroidQF copies repeat a heading inside its list
+        user.block = heading
+        return
     if user.block is not None:
         if body.startswith("}"):
             user.block = None
             return
-        item = _LIST_ITEM.fullmatch(body)
-        if item is not None:
-            found = _components(item.group(1), user) if user.block != "bound" else [item.group(1)]
-            user.add(user.block, found)
+        number = _ITEM_NUMBER.match(body)
+        item = body[number.end() :] if number else body
+        if user.block == "bound":
+            user.add("bound", [item.strip(" {},")])
+        else:
+            user.add(user.block, _components(item, user, f"{user.block} services", index))
         return
     for name in _INLINE_LISTS:
         if body.startswith(name):
             content = body[len(name) :]
-            _inline_list(user, name, content)
+            _inline_list(user, name, content, index)
             if not content.rstrip("]").endswith("}"):
                 user.inline = name
             return
+    _attributes(user, body)
+
+
+def _block_heading(body: str) -> str | None:
+    """The Samsung list a ``name: {`` line opens, if it is one."""
     lowered = body.lower()
     for prefix, block in _BLOCK_LISTS.items():
         if lowered.startswith(prefix) and body.rstrip().endswith("{"):
-            user.block = block
-            return
-    _attributes(user, body)
+            return block
+    return None
 
 
 def _attributes(user: _UserBuilder, body: str) -> None:
@@ -220,7 +247,7 @@ def parse_accessibility(text: str) -> AccessibilityState:
             users.append(open_user)
             _attributes(open_user, body)
         elif open_user is not None:
-            _user_line(open_user, body)
+            _user_line(open_user, body, index)
         elif body.startswith("ACCESSIBILITY MANAGER"):
             seen_header = True
         elif body.startswith("currentUserId="):
@@ -235,4 +262,4 @@ def parse_accessibility(text: str) -> AccessibilityState:
     if current is None:
         flagged = [u for u, b in zip(built, users, strict=True) if b.current_user]
         current = flagged[0].user_id if flagged else None
-    return AccessibilityState(built, current, sum(u.skipped for u in users))
+    return AccessibilityState(built, current)

@@ -7,6 +7,9 @@ binary XML from Android 12, dumped raw: its length prefixes and the 8-byte ``las
 arrive mangled into U+FFFD, so from ABX only the base64 keys (adb RSA keys start ``QAAAA``) and
 their ``user@host`` comments are recovered; ``last_connection`` is then ``None``. The same key
 seen in several places is one :class:`AdbKey` (merged; a truncated copy merges into the full one).
+
+A key line, ``<adbKey>`` tag or ABX base64 run that cannot be read as a key is kept in
+``unreadable`` with its text and line, never dropped: it may be a trusted computer.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape  # xml.sax.saxutils pulls in urllib and ssl: 15 ms of start-up
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.component import Unreadable, unreadable
 
 __all__ = [
     "AdbKey",
@@ -60,7 +64,8 @@ def key_fingerprint(key_b64: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class AdbState:
-    """``connected`` is ``connected_to_adb``; ``skipped`` counts unreadable key lines."""
+    """``connected`` is ``connected_to_adb``; ``unreadable`` holds the key entries that could
+    not be read."""
 
     connected: bool | None = None
     last_key_fingerprint: str | None = None
@@ -68,19 +73,22 @@ class AdbState:
     wifi_enabled: bool | None = None
     wifi_connected: bool | None = None
     wifi_tls_port: int | None = None
-    skipped: int = 0
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 _BOOLS = {"true": True, "false": False}
-_KEY_LINE = re.compile(r"([A-Za-z0-9+/]{16,4000}={0,2})(?:[ \t]+(\S.{0,300}))?")
-_XML_TAG = re.compile(r"<adbKey\b([^<>]{0,8000})")
-_XML_KEY = re.compile(r"\bkey=\"([^\"]{1,6000})\"")
+# No length caps: a key or comment longer than a cap would make its line unreadable.
+_KEY_LINE = re.compile(r"([A-Za-z0-9+/]{16,}={0,2})(?:[ \t]+(\S.*))?")
+_XML_TAG = re.compile(r"<adbKey\b([^<>]*)")
+_XML_KEY = re.compile(r"\bkey=\"([^\"]+)\"")
 _XML_LAST = re.compile(r"\blastConnection=\"(-?\d{1,19})\"")
 # An adb RSA public key blob starts with its modulus size in words (64, little-endian):
 # base64 "QAAAA". In ABX the comment ends where the next (binary, non-printable) token begins.
 _ABX_KEY = re.compile(
-    r"(QAAAA[A-Za-z0-9+/]{16,4000}={0,2})(?: ([^\s\x00-\x1f\x7f-\x9f\ufffd]{1,255}))?"
+    r"(QAAAA[A-Za-z0-9+/]{16,}={0,2})(?: ([^\s\x00-\x1f\x7f-\x9f\ufffd]{1,255}))?"
 )
+# Any other long base64 run in ABX: a key adbd could not use (not RSA-2048), or a mangled one.
+_ABX_BASE64 = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
 _FIELD = re.compile(r"([a-z_]{1,40})=(.*)")
 _MIN_MERGE_PREFIX = 64
 
@@ -112,7 +120,7 @@ class _Parser:
     fields: dict[str, str] = field(default_factory=dict)
     wifi: dict[str, str] = field(default_factory=dict)
     mode: str | None = None  # user_keys | system_keys | keystore | abx | adb_wifi
-    skipped: int = 0
+    unreadable: list[Unreadable] = field(default_factory=list)
     seen_marker: bool = False
 
     def add_key(self, key: str, comment: str | None, last: datetime | None, source: str,
@@ -154,14 +162,18 @@ class _Parser:
 
     def _block_value(self, index: int, body: str) -> None:
         if self.mode == "abx":
-            for match in _ABX_KEY.finditer(body):
+            keys = list(_ABX_KEY.finditer(body))
+            for match in keys:
                 self.add_key(match.group(1), match.group(2), None, "keystore", index)
+            for run in _ABX_BASE64.finditer(body):
+                if not any(k.start() <= run.start() < k.end() for k in keys):
+                    self.unreadable.append(unreadable("keystore (ABX)", run.group(), index))
         elif self.mode == "keystore":
             self._xml_keys(index, body)
         elif self.mode is not None:
             line = _KEY_LINE.fullmatch(body)
             if line is None:
-                self.skipped += 1
+                self.unreadable.append(unreadable(self.mode, body, index))
                 return
             comment = (line.group(2) or "").strip() or None
             self.add_key(line.group(1), comment, None, self.mode, index)
@@ -170,7 +182,7 @@ class _Parser:
         for tag in _XML_TAG.finditer(body):
             key_attr = _XML_KEY.search(tag.group(1))
             if key_attr is None:
-                self.skipped += 1
+                self.unreadable.append(unreadable("keystore", tag.group(), index))
                 continue
             last = _XML_LAST.search(tag.group(1))
             key, _, comment = unescape(key_attr.group(1)).partition(" ")
@@ -210,7 +222,7 @@ class _Parser:
             wifi_enabled=_BOOLS.get(wifi.get("enabled", "")),
             wifi_connected=_BOOLS.get(wifi.get("connected", "")),
             wifi_tls_port=tls_port,
-            skipped=self.skipped,
+            unreadable=tuple(self.unreadable),
         )
 
 

@@ -7,6 +7,10 @@ Owner:`` and ``Profile Owner (User N):`` blocks of ``admin=ComponentInfo{…}``,
 blocks listing each admin as ``pkg/.Receiver:`` (or ``ComponentInfo{…}:``) followed by its
 indented ``uid=``/``policies:`` details; ``Encryption Status: …`` and, in the policy cache,
 ``Password quality: {0=0, 11=0}``.
+
+Components are read by :mod:`handsetguard.parsers.component`; an admin line, an owner's
+``admin=`` value or an admins header that cannot be read is kept in ``unreadable`` (with its
+text and line), never dropped: an unreadable admin is how an evasive app would hide.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
 
 __all__ = ["DeviceAdmin", "DevicePolicyState", "OwnerInfo", "parse_device_policy"]
@@ -49,26 +54,34 @@ class OwnerInfo:
 
 @dataclass(frozen=True, slots=True)
 class DevicePolicyState:
-    """Everything read from one dump; ``skipped`` counts unreadable lines in the blocks read."""
+    """Everything read from one dump; ``unreadable`` holds the admin lines, owner components
+    and admins headers that could not be read."""
 
     admins: tuple[DeviceAdmin, ...] = ()
     device_owner: OwnerInfo | None = None
     profile_owners: tuple[OwnerInfo, ...] = ()
     password_quality: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
     encryption_status: str | None = None
-    skipped: int = 0
+    unreadable: tuple[Unreadable, ...] = ()
 
     def admin_packages(self) -> frozenset[str]:
         return frozenset(a.package for a in self.admins)
 
 
-_ADMINS_HEADER = re.compile(r"Enabled Device Admins \(User (-?\d{1,9})(?:,[^)]{0,60})?\):")
+# Android 2.2-4.1 (one user) print the header without a user: ``Enabled Device Admins:``.
+_ADMINS_HEADER = re.compile(r"Enabled Device Admins(?: \(User (-?\d{1,9})(?:,[^)]{0,60})?\))?:")
 _PROFILE_OWNER = re.compile(r"Profile Owner \(User (-?\d{1,9})\):")
-_COMPONENT_INFO = re.compile(r"ComponentInfo\{([^{}/\s]{1,300}/[^{}\s]{1,300})\}")
-_BARE_COMPONENT = re.compile(r"([A-Za-z0-9_.]{1,300}/[A-Za-z0-9_.$]{1,300})")
-_ADMIN_LINE = re.compile(r"(?:ComponentInfo\{)?([A-Za-z0-9_.]{1,300}/[A-Za-z0-9_.$]{1,300})\}?:")
+# ComponentName.toString(); the admins list prints flattenToShortString() (older: toString()).
+_COMPONENT_INFO = re.compile(r"ComponentInfo\{([^{}]*)\}")
 _QUALITY_PAIR = re.compile(r"(-?\d{1,9})=(-?\d{1,12})")
 _MARKERS = ("Device Policy Manager", "Enabled Device Admins", "Device Owner", "Profile Owner")
+
+
+def _component(text: str) -> str | None:
+    """``pkg/cls`` from ``ComponentInfo{pkg/cls}`` or a bare ``pkg/cls``, as printed."""
+    match = _COMPONENT_INFO.fullmatch(text)
+    inner = match.group(1) if match else text
+    return inner if parse_component(inner) is not None else None
 
 
 def _indent(raw: str) -> int:
@@ -117,30 +130,46 @@ class _Admin:
 
 
 @dataclass
+class _AdminBlock:
+    """An ``Enabled Device Admins`` block: its user, the header's indentation, the admins'
+    (that of its first line) and whether admins are still being listed."""
+
+    user_id: int | None
+    indent: int
+    item_indent: int | None = None
+    listing: bool = True
+
+
+@dataclass
 class _Owner:
     user_id: int | None
     line: int
     indent: int
     values: dict[str, str] = field(default_factory=dict)
+    admin_line: int | None = None
 
-    def detail(self, body: str) -> None:
+    def detail(self, index: int, body: str) -> None:
         if body.startswith("User ID:"):
             self.values.setdefault("user", body[len("User ID:") :].strip())
             return
         key, sep, value = body.partition("=")
-        if sep:
-            self.values.setdefault(key.strip(), value.strip())
+        if sep and key.strip() not in self.values:
+            self.values[key.strip()] = value.strip()
+            if key.strip() == "admin":
+                self.admin_line = index
 
-    @property
-    def unreadable(self) -> bool:
-        return "admin" in self.values and self.component is None
+    def unreadable(self, device_owner: bool) -> Unreadable | None:
+        """The ``admin=`` value when it is not a component."""
+        if "admin" not in self.values or self.component is not None:
+            return None
+        where = "device owner" if device_owner else f"profile owner (user {self.user_id})"
+        line = self.line if self.admin_line is None else self.admin_line
+        return unreadable(where, self.values["admin"], line)
 
     @property
     def component(self) -> str | None:
         """``pkg/cls`` from ``admin=ComponentInfo{pkg/cls}``; None if absent or unreadable."""
-        admin = self.values.get("admin", "")
-        match = _COMPONENT_INFO.fullmatch(admin) or _BARE_COMPONENT.fullmatch(admin)
-        return match.group(1) if match else None
+        return _component(self.values.get("admin", ""))
 
     def build(self) -> OwnerInfo:
         component = self.component
@@ -160,12 +189,13 @@ class _Parser:
     def __init__(self) -> None:
         self.admins: list[_Admin] = []
         self.owners: list[tuple[bool, _Owner]] = []  # (is device owner, owner)
-        self.admin_block: tuple[int | None, int] | None = None  # (user id, header indent)
+        # (user id, header indent, still listing admins)
+        self.admin_block: _AdminBlock | None = None
         self.admin: _Admin | None = None
         self.owner: _Owner | None = None
         self.quality: dict[int, int] = {}
         self.encryption: str | None = None
-        self.skipped = 0
+        self.unreadable: list[Unreadable] = []
         self.seen_marker = False
 
     def feed(self, index: int, raw: str) -> None:
@@ -175,11 +205,11 @@ class _Parser:
         indent = _indent(raw)
         if self.owner is not None:
             if indent > self.owner.indent:
-                self.owner.detail(body)
+                self.owner.detail(index, body)
                 return
             self.owner = None
         if self.admin_block is not None:
-            if indent > self.admin_block[1]:
+            if indent > self.admin_block.indent:
                 self._admin_line(index, raw, body, indent)
                 return
             self.admin_block = self.admin = None
@@ -190,10 +220,10 @@ class _Parser:
             self.seen_marker = True
         if body.startswith("Enabled Device Admins"):
             match = _ADMINS_HEADER.fullmatch(body)
-            user = int(match.group(1)) if match else None
+            user = None if match is None else int(match.group(1) or 0)
             if match is None:
-                self.skipped += 1
-            self.admin_block = (user, indent)
+                self.unreadable.append(unreadable("device admins header", body, index))
+            self.admin_block = _AdminBlock(user, indent)
         elif body == "Device Owner:":
             self.owner = _Owner(None, index, indent)
             self.owners.append((True, self.owner))
@@ -213,16 +243,29 @@ class _Parser:
             admin.detail(raw, body)
             return
         self.admin = None
-        if body.endswith(":") and "/" in body:
-            match = _ADMIN_LINE.fullmatch(body)
-            if match is None:
-                self.skipped += 1
-                return
-            assert self.admin_block is not None
-            self.admin = _Admin(match.group(1), self.admin_block[0], index, indent)
-            self.admins.append(self.admin)
+        # DevicePolicyManagerService.dumpPerUserData prints the admins first, then the admins
+        # being removed, then ``mPasswordOwner=-1``-style fields (no component has a ``=``: it
+        # is in no package or dex class name) and helpers' dumps (PersonalAppsSuspensionHelper).
+        block = self.admin_block
+        assert block is not None
+        if block.item_indent is None:
+            block.item_indent = indent
+        if not block.listing or indent > block.item_indent:
+            return  # past the admins, or the details of an admin that could not be read
+        if "=" in body or body.startswith("Removing Device Admins"):
+            block.listing = False
+            return
+        user = block.user_id
+        component = _component(body[:-1]) if body.endswith(":") else None
+        if component is None:
+            where = f"device admins (user {'unknown' if user is None else user})"
+            self.unreadable.append(unreadable(where, body, index))
+            return
+        self.admin = _Admin(component, user, index, indent)
+        self.admins.append(self.admin)
 
     def result(self) -> DevicePolicyState:
+        owners = tuple(u for is_do, o in self.owners if (u := o.unreadable(is_do)) is not None)
         device_owner = next((o.build() for is_do, o in self.owners if is_do), None)
         profile_owners = tuple(o.build() for is_do, o in self.owners if not is_do)
         return DevicePolicyState(
@@ -231,7 +274,7 @@ class _Parser:
             profile_owners=profile_owners,
             password_quality=MappingProxyType(dict(self.quality)),
             encryption_status=self.encryption,
-            skipped=self.skipped + sum(1 for _, o in self.owners if o.unreadable),
+            unreadable=tuple(self.unreadable) + owners,
         )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.component import Unreadable, unreadable
 from handsetguard.parsers.packages import (
     EnabledState,
     Package,
@@ -134,8 +135,9 @@ def parse_dumpsys_package(text: str) -> PackageDump:
     """
     lines = [line.rstrip("\r") for line in text.split("\n")]
     has_block = _MAIN_BLOCK in lines
-    main, hidden, skipped = _read_entries(lines, has_block)
-    if not main and not hidden and not has_block and text.strip():
+    main, hidden, garbled = _read_entries(lines, has_block)
+    skipped = 0
+    if not main and not hidden and not has_block and not garbled and text.strip():
         raise ParseError("dumpsys package: no 'Packages:' block or 'Package [name]' entries")
     hidden_names = {b.name for b in hidden}
     seen: set[str] = set()
@@ -146,7 +148,7 @@ def parse_dumpsys_package(text: str) -> PackageDump:
             if builder.name not in seen:
                 seen.add(builder.name)
                 packages.append(builder.build(is_hidden or builder.name in hidden_names))
-    return PackageDump(tuple(packages), skipped)
+    return PackageDump(tuple(packages), skipped, tuple(garbled))
 
 
 @dataclass
@@ -169,11 +171,13 @@ class _Entries:
         self.header, self.start = header, start
 
 
-def _read_entries(lines: list[str], has_block: bool) -> tuple[list[_Builder], list[_Builder], int]:
-    """The package entries of the main and hidden blocks, and the count of broken headers."""
+def _read_entries(
+    lines: list[str], has_block: bool
+) -> tuple[list[_Builder], list[_Builder], list[Unreadable]]:
+    """The package entries of the main and hidden blocks, and the broken headers."""
     main, hidden = _Entries(), _Entries()
     target: _Entries | None = None if has_block else main
-    skipped = 0
+    garbled: list[Unreadable] = []
     for index, line in enumerate(lines):
         if line[:1] not in (" ", ""):
             if target is not None:
@@ -190,10 +194,12 @@ def _read_entries(lines: list[str], has_block: bool) -> tuple[list[_Builder], li
         header = _ENTRY.fullmatch(line)
         if header is not None or line.lstrip().startswith("Package ["):
             target.open(lines, index, header)
-            skipped += header is None  # a truncated or garbled entry header
+            if header is None:  # a truncated or garbled entry header: a package unread
+                where = "hidden system packages" if target is hidden else "packages"
+                garbled.append(unreadable(where, line.strip(), index))
     if target is not None:
         target.close(lines, len(lines))
-    return main.builders, hidden.builders, skipped
+    return main.builders, hidden.builders, garbled
 
 
 def _read_package(lines: list[str], start: int, end: int, header: re.Match[str]) -> _Builder:

@@ -26,6 +26,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.parsers.component import (
+    is_component,
+    is_package_name,
+    parse_component,
+    unreadable,
+)
 
 __all__ = [
     "ListenerEntry",
@@ -103,10 +109,6 @@ class NotificationListeners:
         return found or ()
 
 
-# Package names are ASCII (PackageParser.validateName); class names are Java identifiers.
-_PACKAGE = r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*"
-_CLASS = r"\.?[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*"
-_COMPONENT = re.compile(rf"({_PACKAGE})(?:/{_CLASS})?")
 _BLOCK = "Notification listeners:"
 _LIST_HEADERS = (
     (re.compile(r"Allowed notification listeners:"), ListenerList.ALLOWED),
@@ -120,11 +122,6 @@ _LIST_HEADERS = (
 _ALLOWED_ROW = re.compile(r"(?:(.*) )?\(user: (-?\d{1,9}) isPrimary: (?:true|false)\)")
 _INFO = re.compile(r"ComponentInfo\{([^{}]*)\}(.*)")
 _LIVE_USER = re.compile(r" \(user (-?\d{1,9})\): \S+((?: [A-Z]+)*)")
-
-
-def is_component(text: str) -> bool:
-    """Whether ``text`` is a flattened component (``pkg/cls``, ``pkg/.cls``) or a package."""
-    return _COMPONENT.fullmatch(text) is not None
 
 
 class _Reader:
@@ -149,7 +146,8 @@ class _Reader:
 
     def bad(self, index: int, text: str) -> None:
         assert self.current is not None
-        self.unreadable.append(UnreadableEntry(self.current, text, index))
+        capped = unreadable(self.current.value, text, index).text
+        self.unreadable.append(UnreadableEntry(self.current, capped, index))
 
     def entry(self, index: int, body: str) -> None:
         which = self.current
@@ -191,13 +189,13 @@ class _Reader:
         self, which: ListenerList, index: int, component: str, user: int | None, system: bool,
         text: str,
     ) -> None:  # fmt: skip
-        match = _COMPONENT.fullmatch(component)
-        if match is None:
+        # A bare package approves all its listeners; else pkg/cls (parsers/component.py).
+        parsed = parse_component(component)
+        package = component if is_package_name(component) else parsed and parsed.package
+        if not package:
             self.bad(index, text)
             return
-        self.lists[which].append(
-            ListenerEntry(which, component, match.group(1), user, system, index)
-        )
+        self.lists[which].append(ListenerEntry(which, component, package, user, system, index))
 
     def check_counts(self) -> None:
         """A list with fewer or more lines than its header's count hides something."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from handsetguard.parsers.component import Unreadable
+
 __all__ = ["EnabledState", "Package", "PackageDump", "PackageFile", "PackageUser"]
 
 
@@ -114,10 +116,14 @@ class Package:
 
 @dataclass(frozen=True, slots=True)
 class PackageDump:
-    """All packages of one dump, in dump order; ``skipped`` counts unreadable lines/entries."""
+    """All packages of one dump, in dump order. ``unreadable`` holds the package entries
+    that could not be read (a garbled ``Package [`` header, a JSON item without a name), so
+    that no check passes on an incomplete list; ``skipped`` counts unreadable lines inside
+    entries that were read."""
 
     packages: tuple[Package, ...] = ()
     skipped: int = 0
+    unreadable: tuple[Unreadable, ...] = ()
 
     def get(self, name: str) -> Package | None:
         return next((p for p in self.packages if p.name == name), None)

@@ -7,7 +7,9 @@ import json
 import re
 from collections.abc import Iterator
 
+from handsetguard.boundedio import check_json
 from handsetguard.errors import ParseError
+from handsetguard.parsers.component import Unreadable, unreadable
 from handsetguard.parsers.packages import (
     EnabledState,
     Package,
@@ -22,25 +24,27 @@ __all__ = ["parse_packages_json"]
 def parse_packages_json(text: str) -> PackageDump:
     """Parse AndroidQF's ``packages.json``. ``system`` becomes the ``SYSTEM`` flag, ``disabled``
     a user-0 state, ``files`` :class:`PackageFile` records; what it lacks stays ``None``/empty.
-    ``line`` is the 0-based line of the object's opening ``{``. Objects without a string
-    ``name`` are skipped; invalid JSON or a non-list top level raises :class:`ParseError`.
+    ``line`` is the 0-based line of the object's opening ``{``. An item that is not an object
+    with a string ``name`` is kept, as its JSON text, in ``unreadable``; invalid JSON or a
+    non-list top level raises :class:`ParseError`.
     """
     packages: list[Package] = []
-    skipped = 0
-    for item, line in _json_items(text):
+    unread: list[Unreadable] = []
+    for item, line, raw in _json_items(text):
         package = _package_from_json(item, line)
         if package is None:
-            skipped += 1
+            unread.append(unreadable("packages.json", raw, line))
         else:
             packages.append(package)
-    return PackageDump(tuple(packages), skipped)
+    return PackageDump(tuple(packages), 0, tuple(unread))
 
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 
 
-def _json_items(text: str) -> Iterator[tuple[object, int]]:
-    """The top-level list's items with the 0-based line each starts on."""
+def _json_items(text: str) -> Iterator[tuple[object, int, str]]:
+    """The top-level list's items with the 0-based line each starts on and its JSON text."""
+    check_json(text, "packages.json", ParseError)  # json recurses: depth-checked first
     decoder = json.JSONDecoder()
     pos = _skip(text, 1 if text.startswith("\ufeff") else 0)
     if not text.startswith("[", pos):
@@ -59,7 +63,7 @@ def _json_items(text: str) -> Iterator[tuple[object, int]]:
             ) from exc
         except (RecursionError, ValueError) as exc:
             raise ParseError(f"packages.json: unreadable JSON value at offset {pos}") from exc
-        yield item, line
+        yield item, line, text[pos:end]
         after = _skip(text, end)
         line += text.count("\n", pos, after)
         if text.startswith(",", after):
