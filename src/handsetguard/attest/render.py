@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from handsetguard.attest.revocation import RevocationResult
 from handsetguard.attest.serialize import authorization_list_to_dict, verdict_to_dict
 from handsetguard.attest.verify import Verdict
+from handsetguard.textsafe import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,9 +27,15 @@ def _age(revocation: RevocationResult) -> str:
     return f"{when}, {-days:.1f} days after the verification time"
 
 
+def escape(text: str) -> str:
+    """Data from a certificate or file for a rich markup line: controls shown, markup inert."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(visible(text))
+
+
 def render_text(verdict: Verdict, console: Console) -> None:
     """The verdict for people: outcome, reasons, chain, revocation, then the decoded fields."""
-    from rich.markup import escape
 
     data = verdict_to_dict(verdict)
     head = "[bold green]VALID[/]" if verdict.ok else "[bold red]INVALID[/]"
@@ -40,7 +47,7 @@ def render_text(verdict: Verdict, console: Console) -> None:
         _reason(console, "[yellow]•[/]", notice)
     chain = data["chain"]
     root = chain["root"]
-    anchor = f"root {escape(root['name'])} ({root['kind']})" if root else "no trusted root"
+    anchor = f"root {escape(root['name'])} ({escape(root['kind'])})" if root else "no trusted root"
     console.print(
         f"chain: {len(chain['certificates'])} certificates, {anchor}, "
         f"provisioning {chain['provisioning']}"
@@ -61,10 +68,9 @@ def render_text(verdict: Verdict, console: Console) -> None:
 
 
 def _reason(console: Console, mark: str, reason: dict[str, Any], depth: int = 0) -> None:
-    from rich.markup import escape
-
     where = "" if reason["certificate"] is None else f" (certificate {reason['certificate']})"
-    console.print(f"{'  ' * depth}{mark} {reason['code']}: {escape(reason['message'])}{where}")
+    code = escape(str(reason["code"]))
+    console.print(f"{'  ' * depth}{mark} {code}: {escape(reason['message'])}{where}")
     for cause in reason.get("causes", []):
         _reason(console, mark, cause, depth + 1)
 
@@ -108,6 +114,7 @@ def _key_description(verdict: Verdict, console: Console) -> None:
         console.print("KeyDescription: not available")
         return
     from rich.table import Table
+    from rich.text import Text
 
     console.print(
         f"KeyDescription{'' if verdict.ok else ' (UNVERIFIED)'}: attestation "
@@ -123,5 +130,8 @@ def _key_description(verdict: Verdict, console: Console) -> None:
     hw = _rows(authorization_list_to_dict(kd.hardware_enforced))
     sw = _rows(authorization_list_to_dict(kd.software_enforced))
     for name in [*hw, *(k for k in sw if k not in hw)]:
-        table.add_row(name, hw.get(name, ""), sw.get(name, ""))
+        # Text cells: an attested package or brand name is never read as markup.
+        table.add_row(
+            Text(visible(name)), Text(visible(hw.get(name, ""))), Text(visible(sw.get(name, "")))
+        )
     console.print(table)
