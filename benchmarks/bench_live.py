@@ -1,7 +1,7 @@
 """Time a full live `check adb` against fake phones that answer every command after 50 ms:
 one device (target ≤ 2 s wall) and `check adb --all` on 10 devices (target ≤ 4 s), printing
 the adb round trips. Uses the test suite's protocol-level fake adb server and the real
-adbutils client, in this process (the CLI's own code path, via typer's runner).
+adbutils client, in this process (the CLI's own code path, via tests/cli_runner.py).
 
 Usage: python benchmarks/bench_live.py [--latency 0.05] [--devices 10]
 """
@@ -19,10 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.adb.replay import example_outputs  # noqa: E402
+from tests.cli_runner import run as invoke  # noqa: E402
 from tests.fakeadb import FakeAdbServer, FakeDevice, Reply  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-from handsetguard.cli import app  # noqa: E402
 
 
 def fake_phone(serial: str, latency: float) -> FakeDevice:
@@ -35,7 +33,7 @@ def fake_phone(serial: str, latency: float) -> FakeDevice:
 
 def run(args: list[str]) -> tuple[float, int, str]:
     start = time.perf_counter()
-    result = CliRunner().invoke(app, args)
+    result = invoke(*args)
     return time.perf_counter() - start, result.exit_code, result.stdout
 
 

@@ -9,18 +9,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from handsetguard.cli import app
 from handsetguard.cli.common import parse_as_of
 from handsetguard.errors import UsageError
-
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from tests.cli_runner import invoke
 
 
 def test_example_json() -> None:

@@ -17,20 +17,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
 from handsetguard.adb.collect import BASE_PLAN, Command, collect
 from handsetguard.adb.transport import AdbServer
-from handsetguard.cli import app
 from handsetguard.engine import run_check
 from handsetguard.privacy import SHELL_PACKAGE, Category, app_privacy
 from handsetguard.sources.snapshot import snapshot_evidence
 from handsetguard.state import build_state
 from tests.adb.replay import EXAMPLE_PATH, example_outputs
+from tests.cli_runner import run
 from tests.fakeadb import FakeAdbServer, FakeDevice, Reply, ReplySource, fixtures
 
 fake_adb = fixtures.fake_adb
-runner = CliRunner()
 SERIAL = "KS60IN0042"
 KOLKATA = ZoneInfo("Asia/Kolkata")
 # What the fake device's `date` prints: the device clock while we collect.
@@ -95,7 +93,7 @@ def _no_host_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = run(*args)
     return result.exit_code, result.stdout
 
 

@@ -8,22 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from handsetguard.cli import app
 from handsetguard.cli.common import parse_as_of
 from handsetguard.engine import run_check
 from tests.adb.replay import EXAMPLE_PATH, example_outputs
+from tests.cli_runner import invoke
 from tests.fakeadb import FakeAdbServer, FakeDevice, Reply, ReplySource, fixtures
 
 fake_adb = fixtures.fake_adb
-runner = CliRunner()
 SERIAL = "KS60IN0042"
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def phone(serial: str = SERIAL, **extra: bytes | Reply | list[Reply]) -> FakeDevice:

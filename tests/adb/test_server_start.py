@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from handsetguard.cli import app
 from tests.adb.replay import example_outputs
+from tests.cli_runner import invoke
 from tests.fakeadb import FakeAdbServer, FakeDevice, Reply, ReplySource, fixtures
 
 fake_adb = fixtures.fake_adb
-runner = CliRunner()
 SERIAL = "KS60IN0042"
 
 # Records each invocation as a JSON line; for `start-server` it returns, as the real adb does,
@@ -75,11 +73,6 @@ def _install_adb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wait: float) -
 @pytest.fixture(autouse=True)
 def _no_host_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANDROID_USER_HOME", str(tmp_path / "android-home"))
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def phone(latency: float = 0.0, **extra: ReplySource) -> FakeDevice:

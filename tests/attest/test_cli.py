@@ -1,5 +1,5 @@
 """``handsetguard attest`` on corpus files: exit codes 0/1/2, JSON and text output, and the
-typer registration (on a small local app, as the lead will register it)."""
+registration on the command line."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
 from handsetguard.attest import SCHEMA_VERSION
-from handsetguard.cli.attest import attest_command, register, status_refresh_command
+from handsetguard.cli.attest import attest_command, status_refresh_command
 from tests.attest.helpers import ASSETS, SNAPSHOT, TESTDATA
+from tests.cli_runner import run
 from tests.conftest import corpus_path
 
 CAIMAN = f"{TESTDATA}/caiman/sdk36/TEE_EC_RKP.pem"
@@ -143,47 +142,36 @@ def test_unsafe_trust_root_makes_a_synthetic_chain_verify() -> None:
     assert "chain.unsafe_root" in {n["code"] for n in json.loads(out)["notices"]}
 
 
-def test_typer_registration(tmp_path: Path) -> None:
-    app = typer.Typer()
-    register(app)
-    runner = CliRunner()
-    result = runner.invoke(
-        app,
-        [
-            "attest",
-            str(corpus_path(CAIMAN)),
-            "--challenge",
-            CAIMAN_CHALLENGE,
-            "--status-list",
-            str(corpus_path(SNAPSHOT)),
-            "--at",
-            CAIMAN_AT,
-            "--format",
-            "json",
-        ],
+def test_command_line_registration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(
+        "attest",
+        str(corpus_path(CAIMAN)),
+        "--challenge",
+        CAIMAN_CHALLENGE,
+        "--status-list",
+        str(corpus_path(SNAPSHOT)),
+        "--at",
+        CAIMAN_AT,
+        "--format",
+        "json",
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ok"] is True
-    fail_open = runner.invoke(
-        app,
-        [
-            "attest",
-            str(corpus_path(CAIMAN)),
-            "--at",
-            CAIMAN_AT,
-            "--unsafe-allow-missing-status-list",
-        ],
-        env={"HANDSETGUARD_CACHE_DIR": str(tmp_path)},
+    monkeypatch.setenv("HANDSETGUARD_CACHE_DIR", str(tmp_path))
+    fail_open = run(
+        "attest", str(corpus_path(CAIMAN)), "--at", CAIMAN_AT, "--unsafe-allow-missing-status-list"
     )
     assert fail_open.exit_code == 0, fail_open.output
     assert "revocation.unsafe_fail_open" in fail_open.stdout
-    bad = runner.invoke(app, ["attest", str(tmp_path / "missing.pem")])
+    bad = run("attest", str(tmp_path / "missing.pem"))
     assert bad.exit_code == 2
-    refresh = runner.invoke(
-        app,
-        ["attest-status-refresh", "-o", str(tmp_path / "s.json"), "--url", "http://127.0.0.1:9/x"],
+    refresh = run(
+        "attest-status-refresh", "-o", str(tmp_path / "s.json"), "--url", "http://127.0.0.1:9/x"
     )
     assert refresh.exit_code == 2
+    # Only the formats that work are offered, and another is a usage error (exit 2).
+    assert "<text|json>" in run("attest", "--help").stdout
+    assert run("attest", str(corpus_path(CAIMAN)), "--format", "pdf").exit_code == 2
 
 
 def test_status_refresh_command_reports_network_errors(tmp_path: Path) -> None:

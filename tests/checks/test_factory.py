@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from handsetguard.checks.model import Status
-from handsetguard.cli import app
 from handsetguard.engine import run_check
 from handsetguard.gate import Verdict, failing_checks, verdict_line
 from handsetguard.profiles.profile import load_profile
 from tests.checks.test_checks import EXAMPLE
-
-runner = CliRunner()
+from tests.cli_runner import run
 
 # The example with its one factory failure (adb installs not verified) fixed.
 # A unit as the line should see it: the example with adb installs verified and without the
@@ -118,7 +115,7 @@ def test_verdict_line_and_not_assessed_fails(tmp_path: Path) -> None:
 
 def test_cli_factory_default_format_and_exit_code(tmp_path: Path) -> None:
     path = _write(tmp_path, EXAMPLE)
-    result = runner.invoke(app, ["check", str(path), "--profile", "factory", "--fail-on", "fail"])
+    result = run("check", str(path), "--profile", "factory", "--fail-on", "fail")
     assert result.exit_code == 3
     assert result.stdout == (
         "FAIL KS60IN0042 KS-60_Secure "
@@ -126,11 +123,11 @@ def test_cli_factory_default_format_and_exit_code(tmp_path: Path) -> None:
         "device_admins\n"
     )
     # The verdict format is a gate on its own: FAIL exits 3 without --fail-on too.
-    result = runner.invoke(app, ["check", str(path), "--profile", "factory"])
+    result = run("check", str(path), "--profile", "factory")
     assert result.exit_code == 3
     assert result.stdout.startswith("FAIL KS60IN0042 KS-60_Secure unknown_sources,")
     path = _write(tmp_path, CLEAN)
-    result = runner.invoke(app, ["check", str(path), "--profile", "factory", "--fail-on", "fail"])
+    result = run("check", str(path), "--profile", "factory", "--fail-on", "fail")
     assert result.exit_code == 0
     assert result.stdout == "PASS KS60IN0042 KS-60_Secure\n"
 

@@ -10,22 +10,14 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from typer.testing import CliRunner
 
-from handsetguard.cli import app
 from handsetguard.engine import run_check
 from handsetguard.privacy import Category
 from handsetguard.report.apps_table import render_apps_table
 from handsetguard.report.model import Report
 from handsetguard.report.present import HEADLINE_CATEGORIES, format_time, select_apps
+from tests.cli_runner import invoke
 from tests.conftest import PIXEL1_BUGREPORT, corpus_path
-
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from handsetguard.cli import app
 from tests.adb.replay import example_outputs
+from tests.cli_runner import invoke
 from tests.fakeadb import FakeAdbServer, FakeDevice, Reply, ReplySource, fixtures
 
 fake_adb = fixtures.fake_adb
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def phone(serial: str, **extra: Reply) -> FakeDevice:

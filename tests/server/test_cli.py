@@ -7,50 +7,40 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from handsetguard.cli.server import register
 from handsetguard.server.config import Settings
 from handsetguard.server.core.offline import load_keys
 from handsetguard.server.db import Database
 from handsetguard.server.migrate import head_revision
+from tests.cli_runner import run
 from tests.server.conftest import Env
 
 
-@pytest.fixture
-def cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
-
-
-def test_init_then_audit_verify_and_second_init_refused(cli: typer.Typer, tmp_path: Path) -> None:
+def test_init_then_audit_verify_and_second_init_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    runner = CliRunner()
-    first = runner.invoke(cli, ["server", "init", "--database-url", url])
+    first = run("server", "init", "--database-url", url)
     assert first.exit_code == 0, first.output
     token = first.output.splitlines()[-1]
     assert token.startswith("hgk_")
-    again = runner.invoke(cli, ["server", "init", "--database-url", url])
+    again = run("server", "init", "--database-url", url)
     assert again.exit_code == 2 and "already initialised" in again.output
     assert token not in again.output
-    migrated = runner.invoke(cli, ["server", "migrate", "--database-url", url])
+    migrated = run("server", "migrate", "--database-url", url)
     assert f"revision {head_revision()}" in migrated.output
-    ok = runner.invoke(cli, ["server", "audit", "verify", "--database-url", url])
+    ok = run("server", "audit", "verify", "--database-url", url)
     assert ok.exit_code == 0 and "2 entries" in ok.output
     db = Database(Settings(database_url=url))
     with db.write() as s:
         s.execute(text("DROP TRIGGER audit_log_no_update"))
         s.execute(text("UPDATE audit_log SET actor_role = 'auditor' WHERE seq = 1"))
     db.dispose()
-    broken = runner.invoke(cli, ["server", "audit", "verify", "--database-url", url])
+    broken = run("server", "audit", "verify", "--database-url", url)
     assert broken.exit_code == 1 and "BROKEN at entry 1" in broken.output
 
 
-def test_activation_verify_offline(cli: typer.Typer, env: Env, tmp_path: Path) -> None:
+def test_activation_verify_offline(env: Env, tmp_path: Path) -> None:
     partner = env.partner()
     env.agreement(partner)
     factory = env.credential("factory", partner_id=partner)
@@ -60,30 +50,23 @@ def test_activation_verify_offline(cli: typer.Typer, env: Env, tmp_path: Path) -
     key = next(iter(load_keys((tmp_path / "keys.json").read_bytes()).values()))
     pem = key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "key.pem").write_bytes(pem)
-    runner = CliRunner()
     for key_file in ("keys.json", "key.pem"):
-        result = runner.invoke(
-            cli,
-            [
-                "activation",
-                "verify",
-                str(tmp_path / "act.json"),
-                "--public-key",
-                str(tmp_path / key_file),
-            ],
+        result = run(
+            "activation",
+            "verify",
+            str(tmp_path / "act.json"),
+            "--public-key",
+            str(tmp_path / key_file),
         )
         assert result.exit_code == 0, result.output
         assert "VALID" in result.output and "SN00000001" in result.output
     (tmp_path / "bad.txt").write_text(response.json()["activation"][:-4] + "AAAA")
-    bad = runner.invoke(
-        cli,
-        [
-            "activation",
-            "verify",
-            str(tmp_path / "bad.txt"),
-            "--public-key",
-            str(tmp_path / "key.pem"),
-        ],
+    bad = run(
+        "activation",
+        "verify",
+        str(tmp_path / "bad.txt"),
+        "--public-key",
+        str(tmp_path / "key.pem"),
     )
     assert bad.exit_code == 1 and "INVALID" in bad.output
     env.ok(
@@ -93,29 +76,25 @@ def test_activation_verify_offline(cli: typer.Typer, env: Env, tmp_path: Path) -
         json={"reason": "stolen"},
     )
     (tmp_path / "rev.json").write_text(env.client.get("/v1/revocations").text)
-    revoked = runner.invoke(
-        cli,
-        [
-            "activation",
-            "verify",
-            str(tmp_path / "act.json"),
-            "--public-key",
-            str(tmp_path / "keys.json"),
-            "--revocations",
-            str(tmp_path / "rev.json"),
-            "--json",
-        ],
+    revoked = run(
+        "activation",
+        "verify",
+        str(tmp_path / "act.json"),
+        "--public-key",
+        str(tmp_path / "keys.json"),
+        "--revocations",
+        str(tmp_path / "rev.json"),
+        "--json",
     )
     assert revoked.exit_code == 1
     assert json.loads(revoked.stdout.splitlines()[0])["revoked"] == "device revoked: stolen"
 
 
-def test_royalty_statement_command(cli: typer.Typer, env: Env) -> None:
+def test_royalty_statement_command(env: Env) -> None:
     partner = env.partner()
     env.agreement(partner)
     factory = env.credential("factory", partner_id=partner)
     env.ok("POST", "/v1/activations", factory, json=env.unit())
-    runner = CliRunner()
     args = [
         "royalty",
         "statement",
@@ -126,16 +105,16 @@ def test_royalty_statement_command(cli: typer.Typer, env: Env) -> None:
         "--database-url",
         env.settings.database_url,
     ]
-    out = runner.invoke(cli, args)
+    out = run(*args)
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)["statements"][0]["totals"]["amount"] == "1.50"
-    csv_out = runner.invoke(cli, [*args, "--format", "csv"])
+    csv_out = run(*args, "--format", "csv")
     assert "units" in csv_out.stdout and "1.50" in csv_out.stdout
     old = [*args[:5], "2020-01", *args[6:]]  # long over by any real clock
-    closed = runner.invoke(cli, [*old, "--close"])
+    closed = run(*old, "--close")
     assert closed.exit_code == 0, closed.output
     assert json.loads(closed.stdout)["statements"][0]["status"] == "closed"
-    bad = runner.invoke(cli, [*args[:5], "2026-13", *args[6:]])
+    bad = run(*args[:5], "2026-13", *args[6:])
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
 
 
@@ -148,25 +127,25 @@ def test_royalty_statement_command(cli: typer.Typer, env: Env) -> None:
     ],
 )
 def test_uninitialised_database_is_one_line_error(
-    cli: typer.Typer, tmp_path: Path, args: list[str], message: str
+    tmp_path: Path, args: list[str], message: str
 ) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    result = CliRunner().invoke(cli, [*args, "--database-url", url])
+    result = run(*args, "--database-url", url)
     assert result.exit_code == 2
     assert result.output.splitlines()[0].startswith("error: database: ")
     assert message in result.output and "Traceback" not in result.output
     assert str(tmp_path) not in result.output  # the URL (it may hold a password) is not echoed
 
 
-def test_unreachable_database_is_one_line_error(cli: typer.Typer) -> None:
+def test_unreachable_database_is_one_line_error() -> None:
     url = "sqlite:////nonexistent/folder/hg.db"
-    result = CliRunner().invoke(cli, ["server", "init", "--database-url", url])
+    result = run("server", "init", "--database-url", url)
     assert result.exit_code == 2
     assert result.output.splitlines()[0] == "error: database: unable to open database file"
 
 
-def test_serve_refuses_an_uninitialised_database(cli: typer.Typer, tmp_path: Path) -> None:
+def test_serve_refuses_an_uninitialised_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    result = CliRunner().invoke(cli, ["server", "serve", "--database-url", url])
+    result = run("server", "serve", "--database-url", url)
     assert result.exit_code == 2
     assert result.output.splitlines()[0] == "error: database: not initialised"

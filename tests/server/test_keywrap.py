@@ -11,15 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from handsetguard.cli.server import register
 from handsetguard.server.core import keywrap
 from handsetguard.server.core.envelope import ACTIVATION_TYPE, open_envelope, verify_envelope
 from handsetguard.server.core.offline import load_keys
 from handsetguard.server.models import SigningKey
+from tests.cli_runner import run
 from tests.server.conftest import Env, make_env
 
 KEK = bytes(range(32))
@@ -140,33 +138,25 @@ def test_a_sealed_key_without_its_kek_is_a_503_not_a_signature(
     assert body["error"]["code"] == code  # type: ignore[index]
 
 
-@pytest.fixture
-def cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
-
-
 def test_commands_create_a_key_file_and_seal_existing_keys(
-    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'hg.db'}"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["server", "init", "--database-url", url]).exit_code == 0
-    assert runner.invoke(cli, ["server", "rotate-key", "--database-url", url]).exit_code == 0
+    assert run("server", "init", "--database-url", url).exit_code == 0
+    assert run("server", "rotate-key", "--database-url", url).exit_code == 0
     kek = tmp_path / "kek"
-    made = runner.invoke(cli, ["server", "new-key-file", str(kek)])
+    made = run("server", "new-key-file", str(kek))
     assert made.exit_code == 0 and "HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE" in made.output
-    again = runner.invoke(cli, ["server", "new-key-file", str(kek)])
+    again = run("server", "new-key-file", str(kek))
     assert again.exit_code == 2 and "already exists" in again.output
-    no_kek = runner.invoke(cli, ["server", "seal-keys", "--database-url", url])
+    no_kek = run("server", "seal-keys", "--database-url", url)
     assert no_kek.exit_code == 2 and "no key-encryption key" in no_kek.output
 
     monkeypatch.setenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE", str(kek))
-    sealed = runner.invoke(cli, ["server", "seal-keys", "--database-url", url])
+    sealed = run("server", "seal-keys", "--database-url", url)
     assert sealed.exit_code == 0 and "sealed 2 signing key(s)" in sealed.output
-    assert "sealed 0" in runner.invoke(cli, ["server", "seal-keys", "--database-url", url]).output
-    assert runner.invoke(cli, ["server", "audit", "verify", "--database-url", url]).exit_code == 0
+    assert "sealed 0" in run("server", "seal-keys", "--database-url", url).output
+    assert run("server", "audit", "verify", "--database-url", url).exit_code == 0
 
     from handsetguard.server.config import Settings
     from handsetguard.server.db import Database
@@ -178,5 +168,5 @@ def test_commands_create_a_key_file_and_seal_existing_keys(
     assert len(stored) == 2 and all(keywrap.is_sealed(v) for v in stored)
 
     monkeypatch.setenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE", str(tmp_path / "missing"))
-    broken = runner.invoke(cli, ["server", "rotate-key", "--database-url", url])
+    broken = run("server", "rotate-key", "--database-url", url)
     assert broken.exit_code == 2 and "missing" in broken.output and "Traceback" not in broken.output

@@ -9,16 +9,24 @@ Exit codes of ``attest``: 0 valid, 1 invalid (the verdict says why), 2 unusable 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import typer
-
-from handsetguard.cli.common import EXIT_INVALID, EXIT_USAGE
+from handsetguard.cli.common import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    STDOUT,
+    Commands,
+    check_output_target,
+    choices_metavar,
+    describe,
+    summary,
+)
 from handsetguard.errors import HandsetGuardError, UsageError
 
 if TYPE_CHECKING:
+    import argparse
+    from datetime import datetime
+
     from rich.console import Console
 
     from handsetguard.attest.policy import Policy
@@ -33,6 +41,8 @@ EXIT_UNUSABLE = EXIT_USAGE
 
 def parse_time(value: str | None) -> datetime:
     """``None``/``now``, a date (00:00 UTC) or an ISO date-time (UTC when no offset)."""
+    from datetime import UTC, date, datetime
+
     if value is None or value.strip().lower() == "now":
         return datetime.now(UTC)
     text = value.strip()
@@ -114,6 +124,8 @@ def attest_command(
         if fmt not in ("text", "json"):
             raise UsageError(f"--format {fmt!r}: expected text or json")
         when = parse_time(at)
+        from datetime import timedelta
+
         revocation = RevocationPolicy(
             when_missing=MissingListPolicy.UNSAFE_FAIL_OPEN
             if unsafe_allow_missing_status_list
@@ -128,15 +140,21 @@ def attest_command(
         )
         verdict = verifier.verify(read_chain(chain), _policy(challenge, policy), at=when)
     except HandsetGuardError as exc:
-        err.write(f"error: {exc.message}\n")
-        if exc.remediation:
-            err.write(f"  hint: {exc.remediation}\n")
+        _error(exc, err)
         return EXIT_UNUSABLE
     if fmt == "json":
         out.write(render_verdict_json(verdict))
     else:
         render_text(verdict, _console(out))
     return EXIT_VALID if verdict.ok else EXIT_INVALID
+
+
+def _error(exc: HandsetGuardError, err: TextIO) -> None:
+    from handsetguard.textsafe import visible
+
+    err.write(f"error: {visible(exc.message)}\n")  # messages quote file names and input
+    if exc.remediation:
+        err.write(f"  hint: {visible(exc.remediation)}\n")
 
 
 def _console(stream: TextIO) -> Console:
@@ -157,104 +175,126 @@ def status_refresh_command(
     err: TextIO | None = None,
 ) -> int:
     """Download Google's status list (from ``url``, default Google's published one) into the
-    cache (or ``output``); 0 on success, 2 if not."""
+    cache (or ``output``; ``-`` prints it); 0 on success, 2 if not. A target that is a link
+    or not a regular file is refused before anything is downloaded."""
+    from pathlib import Path
+
     from handsetguard.attest.revocation import STATUS_URL, default_cache_path, refresh_status_list
+    from handsetguard.textsafe import json_text
 
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
-    destination = Path(output) if output is not None else default_cache_path()
     try:
+        if output == STDOUT:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="handsetguard-status-") as folder:
+                saved = Path(folder) / "status.json"
+                status = refresh_status_list(saved, url=url or STATUS_URL, timeout=timeout)
+                # The same JSON value, with invisible and control characters escaped.
+                out.write(json_text(saved.read_text(encoding="utf-8")))
+            err.write(f"downloaded {len(status.entries)} status entries\n")
+            return EXIT_VALID
+        destination = Path(output) if output is not None else default_cache_path()
+        check_output_target(destination, "status list")
         status = refresh_status_list(destination, url=url or STATUS_URL, timeout=timeout)
     except HandsetGuardError as exc:
-        err.write(f"error: {exc.message}\n")
-        if exc.remediation:
-            err.write(f"  hint: {exc.remediation}\n")
+        _error(exc, err)
         return EXIT_UNUSABLE
     out.write(f"saved {len(status.entries)} status entries to {destination}\n")
     return EXIT_VALID
 
 
-ChainArg = Annotated[
-    str,
-    typer.Argument(
-        help="Attestation chain, leaf first: PEM bundle, DER file, directory of DER/PEM files, "
-        "x5c JSON array, or WebAuthn android-key attestation object / response JSON.",
-        show_default=False,
-    ),
-]
+CHAIN_HELP = (
+    "Attestation chain, leaf first: PEM bundle, DER file, directory of DER/PEM files, "
+    "x5c JSON array, or WebAuthn android-key attestation object / response JSON."
+)
+FORMATS = ("text", "json")
 
 
-def _attest(
-    chain: ChainArg,
-    challenge: Annotated[
-        str | None, typer.Option(help="Expected attestation challenge, hex.")
-    ] = None,
-    policy: Annotated[str | None, typer.Option(help="Policy file (TOML or JSON).")] = None,
-    status_list: Annotated[
-        str | None,
-        typer.Option(help="Attestation status list JSON (default: the refreshed cached copy)."),
-    ] = None,
-    at: Annotated[
-        str | None, typer.Option(help="Verification time: now, YYYY-MM-DD or ISO date-time.")
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    roots: Annotated[
-        str | None, typer.Option(help="Replace the bundled Google roots with this file.")
-    ] = None,
-    unsafe_trust_root: Annotated[
-        str | None,
-        typer.Option(help="UNSAFE, tests only: also trust the root(s) in this file."),
-    ] = None,
-    unsafe_allow_missing_status_list: Annotated[
-        bool,
-        typer.Option(
-            "--unsafe-allow-missing-status-list",
-            help="UNSAFE: accept chains when no status list is available (fail open).",
-        ),
-    ] = False,
-    fail_on_suspended: Annotated[
-        bool,
-        typer.Option(
-            "--fail-on-suspended",
-            help="Fail chains with a SUSPENDED certificate (default: report).",
-        ),
-    ] = False,
-    status_max_age_days: Annotated[
-        float | None, typer.Option(help="Treat an older status list as missing.")
-    ] = None,
-) -> None:
+def _attest(args: argparse.Namespace) -> int:
     """Verify an Android Key Attestation chain: exit 0 valid, 1 invalid, 2 unusable input."""
-    raise typer.Exit(
-        attest_command(
-            chain,
-            challenge,
-            policy,
-            status_list,
-            at,
-            fmt,
-            unsafe_trust_root,
-            roots=roots,
-            unsafe_allow_missing_status_list=unsafe_allow_missing_status_list,
-            fail_on_suspended=fail_on_suspended,
-            status_max_age_days=status_max_age_days,
-        )
+    return attest_command(
+        args.chain,
+        args.challenge,
+        args.policy,
+        args.status_list,
+        args.at,
+        args.fmt,
+        args.unsafe_trust_root,
+        roots=args.roots,
+        unsafe_allow_missing_status_list=args.unsafe_allow_missing_status_list,
+        fail_on_suspended=args.fail_on_suspended,
+        status_max_age_days=args.status_max_age_days,
     )
 
 
-def _attest_status_refresh(
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Where to save (default: the cache).")
-    ] = None,
-    url: Annotated[
-        str | None, typer.Option(help="Status list URL (default: Google's published list).")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Network timeout, seconds.")] = 15.0,
-) -> None:
+def _attest_status_refresh(args: argparse.Namespace) -> int:
     """Download Google's attestation status (revocation) list into the local cache."""
-    raise typer.Exit(status_refresh_command(output, url, timeout))
+    return status_refresh_command(args.output, args.url, args.timeout)
 
 
-def register(app: typer.Typer) -> None:
+def register(commands: Commands) -> None:
     """Add ``attest`` and ``attest-status-refresh`` to the HandsetGuard command line."""
-    app.command("attest")(_attest)
-    app.command("attest-status-refresh")(_attest_status_refresh)
+    parser = commands.add_parser("attest", help=summary(_attest), description=describe(_attest))
+    parser.add_argument("chain", metavar="CHAIN", help=CHAIN_HELP)
+    parser.add_argument("--challenge", metavar="HEX", help="Expected attestation challenge, hex.")
+    parser.add_argument("--policy", metavar="FILE", help="Policy file (TOML or JSON).")
+    parser.add_argument(
+        "--status-list",
+        metavar="FILE",
+        help="Attestation status list JSON (default: the refreshed cached copy).",
+    )
+    parser.add_argument(
+        "--at", metavar="TIME", help="Verification time: now, YYYY-MM-DD or ISO date-time."
+    )
+    parser.add_argument(
+        "-f",
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="text",
+        metavar=choices_metavar(FORMATS),
+        help="text or json.",
+    )
+    parser.add_argument(
+        "--roots", metavar="FILE", help="Replace the bundled Google roots with this file."
+    )
+    parser.add_argument(
+        "--unsafe-trust-root",
+        metavar="FILE",
+        help="UNSAFE, tests only: also trust the root(s) in this file.",
+    )
+    parser.add_argument(
+        "--unsafe-allow-missing-status-list",
+        action="store_true",
+        help="UNSAFE: accept chains when no status list is available (fail open).",
+    )
+    parser.add_argument(
+        "--fail-on-suspended",
+        action="store_true",
+        help="Fail chains with a SUSPENDED certificate (default: report).",
+    )
+    parser.add_argument(
+        "--status-max-age-days",
+        type=float,
+        metavar="DAYS",
+        help="Treat an older status list as missing.",
+    )
+    parser.set_defaults(run=_attest)
+
+    refresh = _attest_status_refresh
+    parser = commands.add_parser(
+        "attest-status-refresh", help=summary(refresh), description=describe(refresh)
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Where to save (default: the cache; '-': standard output).",
+    )
+    parser.add_argument("--url", help="Status list URL (default: Google's published list).")
+    parser.add_argument(
+        "--timeout", type=float, default=15.0, metavar="SECONDS", help="Network timeout, seconds."
+    )
+    parser.set_defaults(run=_attest_status_refresh)

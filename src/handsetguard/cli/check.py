@@ -1,61 +1,60 @@
 """``check`` and ``apps``: one report from a dump, a snapshot or a live phone; which apps used
-the camera, microphone, location… Arguments, printing, exit codes — nothing else."""
+the camera, microphone, location… Arguments, printing, exit codes — nothing else.
+
+The engine, the renderers and rich are imported when a command runs, not when the command
+line is built: ``--help`` and the parser stay a few milliseconds."""
 
 from __future__ import annotations
 
-import enum
-import io
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from handsetguard.adb.live import is_adb_target
 from handsetguard.cli.common import (
     EXIT_THRESHOLD,
     EXIT_USAGE,
+    STDOUT,
+    Commands,
     OutputFormat,
+    at_least,
     brief,
+    choices_metavar,
+    describe,
     guard,
     parse_as_of,
-    stderr,
+    summary,
     write_atomic,
 )
-from handsetguard.engine import KNOWN_CHECKS, run_check
 from handsetguard.errors import UsageError
-from handsetguard.evidence import Evidence, SourceKind
-from handsetguard.privacy import Category
-from handsetguard.profiles.profile import load_profile
-from handsetguard.report.model import Report
-from handsetguard.report.present import visible
-from handsetguard.sources import open_source
 
 if TYPE_CHECKING:
+    import argparse
+    import io
+    from pathlib import Path
+
     from rich.console import Console
+
+    from handsetguard.evidence import Evidence
+    from handsetguard.privacy import Category
+    from handsetguard.report.model import Report
 
 __all__ = ["apps", "check", "register"]
 
 EXAMPLE_NAME = "example-bugreport.txt"
 
-
-class FailOn(enum.Enum):
-    WARN = "warn"
-    FAIL = "fail"
-
-
-class AppSort(enum.Enum):
-    LAST = "last"
-    COUNT = "count"
-    PACKAGE = "package"
-
-
-class AppsFormat(enum.Enum):
-    TEXT = "text"
-    JSON = "json"
+CHECK_FORMATS = tuple(f.value for f in OutputFormat)
+FAIL_ON = ("warn", "fail")
+APP_SORTS = ("last", "count", "package")
+APPS_FORMATS = ("text", "json")
+CATEGORIES = (
+    "camera, microphone, location, contacts, sms, call_log, calendar, media, body_sensors, "
+    "clipboard"
+)  # pinned against handsetguard.privacy.Category by a test (help text without the import)
 
 
 def _acquire(source: str | None, example: bool) -> Evidence:
+    from handsetguard.evidence import SourceKind
+    from handsetguard.sources import open_source
+
     if example:
         if source is not None:
             raise UsageError("give either SOURCE or --example, not both")
@@ -78,17 +77,19 @@ def _acquire(source: str | None, example: bool) -> Evidence:
 _FILE_WIDTH = 110  # text written to a file: a fixed width, no colour
 
 
-def _text_console(output: Path | None) -> tuple[Console, io.StringIO | None]:
+def _text_console(output: str | None) -> tuple[Console, io.StringIO | None]:
     """A console printing to the terminal, or to a buffer that becomes ``output``."""
     from rich.console import Console
 
     if output is None:
         return Console(highlight=False), None
+    import io
+
     buffer = io.StringIO()
     return Console(file=buffer, width=_FILE_WIDTH, color_system=None, highlight=False), buffer
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
@@ -96,7 +97,7 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def render(
-    report: Report, fmt: OutputFormat, output: Path | None, verbose: bool, verdict: str
+    report: Report, fmt: OutputFormat, output: str | None, verbose: bool, verdict: str
 ) -> None:
     """Print or write the report in ``fmt`` (``verdict`` is the precomputed one-liner)."""
     if fmt is OutputFormat.TEXT:
@@ -124,69 +125,47 @@ def render(
     _emit(text, output)
 
 
-SourceArg = Annotated[
-    str | None,
-    typer.Argument(
-        help="Bugreport (.zip, folder or dumpstate .txt) or AndroidQF collection (folder or .zip).",
-        show_default=False,
-    ),
-]
-ExampleOpt = Annotated[bool, typer.Option("--example", help="Use the bundled example device.")]
-VerboseOpt = Annotated[
-    bool, typer.Option("-v", "--verbose", help="Show all evidence; tracebacks on errors.")
-]
+def _is_adb(source: str | None) -> bool:
+    # The adb package (and what it imports) loads only for a source that may be a phone.
+    if source is None or not source.startswith("adb"):
+        return False
+    from handsetguard.adb.live import is_adb_target
+
+    return is_adb_target(source)
 
 
-def check(
-    source: SourceArg = None,
-    example: ExampleOpt = False,
-    fmt: Annotated[
-        OutputFormat | None,
-        typer.Option("--format", "-f", help="Output format (default: the profile's, else text)."),
-    ] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
-    profile: Annotated[
-        str, typer.Option(help="Policy profile: consumer, enterprise, factory or a TOML file.")
-    ] = "consumer",
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Evaluate time-dependent checks as of DATE or 'now' (default: acquisition time).",
-        ),
-    ] = None,
-    fail_on: Annotated[
-        FailOn | None, typer.Option("--fail-on", help="Exit 3 when a check reaches this status.")
-    ] = None,
-    save: Annotated[
-        Path | None, typer.Option("--save", help="With adb[:SERIAL]: keep the snapshot in DIR.")
-    ] = None,
-    all_devices: Annotated[
-        bool, typer.Option("--all", help="Check every connected device concurrently.")
-    ] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", min=0.1, help="With adb: cap every device command at SECONDS."),
-    ] = None,
-    verbose: VerboseOpt = False,
-) -> None:
+def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code's three cases
+    source: str | None = None,
+    example: bool = False,
+    fmt: OutputFormat | None = None,
+    output: str | None = None,
+    profile: str = "consumer",
+    as_of: str | None = None,
+    fail_on: str | None = None,
+    save: Path | None = None,
+    all_devices: bool = False,
+    timeout: float | None = None,
+    verbose: bool = False,
+) -> int:
     """Grade a phone's security posture: rating, every check with evidence and a fix.
 
     SOURCE is a bugreport, an AndroidQF collection, a snapshot folder, or adb / adb:SERIAL for
     a live phone."""
+    from handsetguard.engine import KNOWN_CHECKS, run_check
     from handsetguard.gate import Verdict, gate_verdict, verdict_line
+    from handsetguard.profiles.profile import load_profile
+    from handsetguard.textsafe import visible
 
     incomplete: str | None = None
     with guard(verbose):
         when = parse_as_of(as_of)
         chosen = load_profile(profile, KNOWN_CHECKS)
         fmt = fmt or OutputFormat(chosen.default_format or "text")
-        threshold = fail_on.value if fail_on else None
         if all_devices:
             from handsetguard.cli.live import check_all
 
-            raise typer.Exit(check_all(chosen, when, fmt, threshold, source, timeout))
-        if source is not None and is_adb_target(source):
+            return check_all(chosen, when, fmt, fail_on, source, timeout)
+        if source is not None and _is_adb(source):
             from handsetguard.cli.live import acquire_live, verdict_when_unreachable
 
             emit = (lambda text: _emit(text, output)) if fmt is OutputFormat.VERDICT else None
@@ -196,9 +175,9 @@ def check(
             raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
         else:
             evidence, serial = _acquire(source, example), None
-        report = run_check(evidence, chosen, as_of=when, fail_on=threshold)
+        report = run_check(evidence, chosen, as_of=when, fail_on=fail_on)
         gate = report.gate or gate_verdict(
-            report.checks, threshold, chosen.not_assessed_fails, report.collection_errors
+            report.checks, fail_on, chosen.not_assessed_fails, report.collection_errors
         )
         unit = (serial or report.device.serial, report.device.model)
         line = visible(verdict_line(brief(gate), *unit))  # device strings: shown, not obeyed
@@ -210,15 +189,18 @@ def check(
         # Not judged: the collection (live, or of the snapshot read) was cut short. Said on
         # stderr too, in the verdict's words when a gate was asked for.
         why = line if gated or incomplete is None else visible(incomplete)
-        stderr().print(f"error: {why}", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE)
+        sys.stderr.write(f"error: {why}\n")
+        return EXIT_USAGE
     if gated and gate.verdict is Verdict.FAIL:
-        what = f"--fail-on {fail_on.value}" if fail_on is not None else "gate"
-        stderr().print(f"{what}: " + ", ".join(gate.failing), markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_THRESHOLD)
+        what = f"--fail-on {fail_on}" if fail_on is not None else "gate"
+        sys.stderr.write(f"{what}: " + ", ".join(gate.failing) + "\n")
+        return EXIT_THRESHOLD
+    return 0
 
 
 def _categories(value: str | None) -> list[Category] | None:
+    from handsetguard.privacy import Category
+
     if value is None:
         return None
     if value.strip().lower() == "all":
@@ -234,63 +216,176 @@ def _categories(value: str | None) -> list[Category] | None:
 
 
 def apps(
-    source: SourceArg = None,
-    example: ExampleOpt = False,
-    category: Annotated[
-        str | None,
-        typer.Option(
-            "--category",
-            "-c",
-            help="Only these categories, comma-separated (camera, microphone, "
-            "location, contacts, sms, call_log, calendar, media, body_sensors, clipboard), "
-            "or 'all'. Text defaults to camera, microphone, location, contacts, sms; "
-            "JSON to every app.",
-        ),
-    ] = None,
-    package: Annotated[str | None, typer.Option("--app", help="Only this package.")] = None,
-    sort: Annotated[
-        AppSort, typer.Option(help="Most recent access first, most accesses first, or by name.")
-    ] = AppSort.LAST,
-    fmt: Annotated[AppsFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        AppsFormat.TEXT
-    ),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
-    verbose: VerboseOpt = False,
-) -> None:
+    source: str | None = None,
+    example: bool = False,
+    category: str | None = None,
+    package: str | None = None,
+    sort: str = "last",
+    fmt: str = "text",
+    output: str | None = None,
+    verbose: bool = False,
+) -> int:
     """Which apps used the camera, microphone, location, contacts, SMS… and when."""
+    from handsetguard.engine import run_check
+    from handsetguard.privacy import Category
     from handsetguard.report.present import HEADLINE_CATEGORIES, select_apps
+    from handsetguard.textsafe import json_text, visible
 
     with guard(verbose):
         chosen = _categories(category)
         report = run_check(_acquire(source, example))
         if report.apps_unavailable:
-            stderr().print(f"note: {report.apps_unavailable}", markup=False, soft_wrap=True)
+            sys.stderr.write(f"note: {visible(report.apps_unavailable)}\n")
         mine = [a for a in report.apps if package is None or a.package == package]
         if package is not None and not mine and not report.apps_unavailable:
-            stderr().print(f"note: no app {visible(package)} in the input", markup=False)
-        if fmt is AppsFormat.JSON:
+            sys.stderr.write(f"note: no app {visible(package)} in the input\n")
+        if fmt == "json":
             import json
 
             from handsetguard.report.json_report import app_to_dict
 
             # Every app unless categories were asked for; always in the --sort order.
             rows = select_apps(
-                mine, chosen or list(Category), sort=sort.value, only_with_access=bool(chosen)
+                mine, chosen or list(Category), sort=sort, only_with_access=bool(chosen)
             )
             text = json.dumps([app_to_dict(a) for a in rows], indent=2, ensure_ascii=False)
-            _emit(text + "\n", output)
-            return
+            _emit(json_text(text) + "\n", output)
+            return 0
         from handsetguard.report.apps_table import render_apps_table
 
         console, buffer = _text_console(output)
         # The text shows DTEK's five headline categories unless asked for others.
         shown = chosen if chosen is not None else list(HEADLINE_CATEGORIES)
-        render_apps_table(mine, console, categories=shown, sort=sort.value)
+        render_apps_table(mine, console, categories=shown, sort=sort)
         if buffer is not None:
             _emit(buffer.getvalue(), output)
+    return 0
 
 
-def register(app: typer.Typer) -> None:
+# --- arguments ------------------------------------------------------------------------------
+
+SOURCE_HELP = "Bugreport (.zip, folder or dumpstate .txt) or AndroidQF collection (folder or .zip)."
+OUTPUT_HELP = "Write to FILE ('-': standard output); never through a link or over a non-file."
+
+
+def _output(value: str | None) -> str | None:
+    return None if value == STDOUT else value
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    return check(
+        args.source,
+        args.example,
+        OutputFormat(args.fmt) if args.fmt is not None else None,
+        _output(args.output),
+        args.profile,
+        args.as_of,
+        args.fail_on,
+        Path(args.save) if args.save is not None else None,
+        args.all_devices,
+        args.timeout,
+        args.verbose,
+    )
+
+
+def _run_apps(args: argparse.Namespace) -> int:
+    return apps(
+        args.source,
+        args.example,
+        args.category,
+        args.package,
+        args.sort,
+        args.fmt,
+        _output(args.output),
+        args.verbose,
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", nargs="?", metavar="SOURCE", help=SOURCE_HELP)
+    parser.add_argument("--example", action="store_true", help="Use the bundled example device.")
+
+
+def _verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Show all evidence; tracebacks on errors."
+    )
+
+
+def register(commands: Commands) -> None:
     """Add ``check`` and ``apps`` to the HandsetGuard command line."""
-    app.command()(check)
-    app.command()(apps)
+    parser = commands.add_parser("check", help=summary(check), description=describe(check))
+    _common(parser)
+    parser.add_argument(
+        "-f",
+        "--format",
+        dest="fmt",
+        choices=CHECK_FORMATS,
+        metavar=choices_metavar(CHECK_FORMATS),
+        help="Output format (default: the profile's, else text).",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    parser.add_argument(
+        "--profile",
+        default="consumer",
+        help="Policy profile: consumer, enterprise, factory or a TOML file.",
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="Evaluate time-dependent checks as of DATE or 'now' (default: acquisition time).",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        metavar=choices_metavar(FAIL_ON),
+        help="Exit 3 when a check reaches this status.",
+    )
+    parser.add_argument(
+        "--save", metavar="DIR", help="With adb[:SERIAL]: keep the snapshot in DIR."
+    )
+    parser.add_argument(
+        "--all",
+        dest="all_devices",
+        action="store_true",
+        help="Check every connected device concurrently.",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=at_least(0.1),
+        metavar="SECONDS",
+        help="With adb: cap every device command at SECONDS (at least 0.1).",
+    )
+    _verbose(parser)
+    parser.set_defaults(run=_run_check)
+
+    parser = commands.add_parser("apps", help=summary(apps), description=describe(apps))
+    _common(parser)
+    parser.add_argument(
+        "-c",
+        "--category",
+        help=f"Only these categories, comma-separated ({CATEGORIES}), or 'all'. Text defaults "
+        "to camera, microphone, location, contacts, sms; JSON to every app.",
+    )
+    parser.add_argument("--app", dest="package", metavar="PACKAGE", help="Only this package.")
+    parser.add_argument(
+        "--sort",
+        choices=APP_SORTS,
+        default="last",
+        metavar=choices_metavar(APP_SORTS),
+        help="Most recent access first, most accesses first, or by name.",
+    )
+    parser.add_argument(
+        "-f",
+        "--format",
+        dest="fmt",
+        choices=APPS_FORMATS,
+        default="text",
+        metavar=choices_metavar(APPS_FORMATS),
+        help="Output format.",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    _verbose(parser)
+    parser.set_defaults(run=_run_apps)

@@ -1,52 +1,69 @@
-"""What every command group shares: exit codes, the one-line error, missing extras, dates,
-atomic output files. Only the command line prints and exits; this is where it does so.
+"""What every command group shares: the argument parser, exit codes, the one-line error,
+missing extras, dates, safe output files. Only the command line prints and exits; this is
+where it does so.
 
 Exit codes: 0 done; 2 bad usage, unreadable input or a unit that could not be judged; 3 a
 ``--fail-on`` threshold or a gate was reached (``attest``: 0 valid, 1 invalid, 2 unusable).
+
+Start-up cost matters here (``check --format json`` runs once per phone on a factory line):
+this module imports only the standard library's light parts and ``handsetguard.errors``;
+rich, the engine, adb and the service are imported by the command that needs them.
 """
 
 from __future__ import annotations
 
+import argparse
 import enum
 import importlib
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, NoReturn
-
-import typer
 
 from handsetguard.errors import HandsetGuardError, UsageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
     from rich.console import Console
 
     from handsetguard.gate import GateVerdict
 
 __all__ = [
     "ADB",
-    "SERVER",
     "EXIT_INVALID",
     "EXIT_THRESHOLD",
     "EXIT_USAGE",
+    "SERVER",
+    "STDOUT",
+    "Commands",
     "Extra",
+    "HelpFormatter",
     "OutputFormat",
+    "Parser",
+    "at_least",
     "brief",
+    "check_output_target",
+    "choices_metavar",
+    "describe",
     "fail",
     "guard",
     "needs_extra",
     "parse_as_of",
+    "say",
     "stderr",
+    "summary",
     "write_atomic",
 ]
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_THRESHOLD = 3
+
+STDOUT = "-"  # ``-o -``: write to standard output, as every Unix tool reads it
 
 
 class OutputFormat(enum.Enum):
@@ -57,15 +74,107 @@ class OutputFormat(enum.Enum):
     VERDICT = "verdict"  # one line: PASS serial model / FAIL serial model check,check
 
 
-@dataclass(frozen=True, slots=True)
+# --- the parser -----------------------------------------------------------------------------
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written (their paragraphs kept), ``Usage:`` as before, and an option's
+    default shown when there is one worth showing."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "Usage: " if prefix is None else prefix)
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        # "-f, --format <text|json>" rather than argparse's "-f <text|json>, --format <text|json>"
+        if not action.option_strings or action.nargs == 0:
+            return super()._format_action_invocation(action)
+        value = self._format_args(action, self._get_default_metavar_for_optional(action))
+        return ", ".join(action.option_strings) + " " + value
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if (
+            text is not None
+            and "%(default)" not in text
+            and action.option_strings
+            and action.default not in (None, False, argparse.SUPPRESS)
+        ):
+            text += " [default: %(default)s]"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit 2 (argparse's
+    own print the whole usage first); what the user typed is shown escaped."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        from handsetguard.textsafe import visible
+
+        sys.stderr.write(f"error: {visible(message)} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[Parser]
+else:
+    Commands = argparse._SubParsersAction
+
+
+def summary(function: Callable[..., object]) -> str:
+    """The first paragraph of a command's docstring, on one line: its entry in ``--help``."""
+    return (function.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+
+
+def describe(function: Callable[..., object]) -> str:
+    """A command's docstring, its lines unindented: the description in its ``--help``."""
+    return "\n".join(line.strip() for line in (function.__doc__ or "").strip().splitlines())
+
+
+def choices_metavar(choices: Sequence[str]) -> str:
+    """``<text|json>``: the help lists exactly the values that work."""
+    return "<" + "|".join(choices) + ">"
+
+
+def at_least(minimum: float, kind: Callable[[str], float] = float) -> Callable[[str], float]:
+    """An argparse ``type`` accepting numbers >= ``minimum`` (``--timeout``, ``--workers``)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is below the minimum {minimum:g}")
+        return value
+
+    convert.__name__ = kind.__name__  # argparse names the type in its error
+    return convert
+
+
+# --- printing and exiting -------------------------------------------------------------------
+
+
 class Extra:
     """An optional dependency set: who needs it, the module imported first to see whether it
     is installed, and every top-level module it installs."""
 
-    name: str
-    needs: str  # "live phones need", "the licensing service needs"
-    probe: str
-    modules: frozenset[str]
+    __slots__ = ("modules", "name", "needs", "probe")
+
+    def __init__(self, name: str, needs: str, probe: str, modules: frozenset[str]) -> None:
+        self.name = name
+        self.needs = needs  # "live phones need", "the licensing service needs"
+        self.probe = probe
+        self.modules = modules
 
     @property
     def message(self) -> str:
@@ -109,6 +218,12 @@ def brief(gate: GateVerdict) -> GateVerdict:
     return replace(gate, reasons=shown)
 
 
+def say(line: str, *, err: bool = False) -> None:
+    """Write ``line`` and a newline to stdout (or stderr). The caller has already passed any
+    text from the input or the device through :func:`handsetguard.textsafe.visible`."""
+    (sys.stderr if err else sys.stdout).write(line + "\n")
+
+
 def stderr() -> Console:
     # rich is imported only when something is printed for people: JSON runs stay lean.
     from rich.console import Console
@@ -118,13 +233,14 @@ def stderr() -> Console:
 
 def fail(exc: HandsetGuardError, verbose: bool = False) -> NoReturn:
     """Print ``exc`` as one line (plus its hint; the traceback only with -v) and exit 2."""
-    console = stderr()
+    from handsetguard.textsafe import visible
+
     if verbose:
-        console.print_exception()
-    console.print(f"error: {exc.message}", markup=False, soft_wrap=True)
+        stderr().print_exception()
+    say(f"error: {visible(exc.message)}", err=True)  # messages quote the input: escaped
     if exc.remediation:
-        console.print(f"  hint: {exc.remediation}", markup=False, soft_wrap=True)
-    raise typer.Exit(EXIT_USAGE) from None
+        say(f"  hint: {visible(exc.remediation)}", err=True)
+    raise SystemExit(EXIT_USAGE) from None
 
 
 @contextmanager
@@ -146,12 +262,14 @@ def needs_extra(extra: Extra) -> Iterator[None]:
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in extra.modules:
             raise
-        typer.echo(f"error: {extra.message}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        say(f"error: {extra.message}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
 
 
 def parse_as_of(value: str | None) -> datetime | None:
     """``now``, a date (YYYY-MM-DD, taken as 00:00 UTC) or an ISO datetime (UTC if no offset)."""
+    from datetime import UTC, date, datetime
+
     if value is None:
         return None
     if value.strip().lower() == "now":
@@ -168,25 +286,74 @@ def parse_as_of(value: str | None) -> datetime | None:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file beside ``path`` and rename it over ``path``: a failure
-    (or a reader at the wrong moment) never sees half a report."""
+# --- output files ---------------------------------------------------------------------------
+
+
+def check_output_target(path: Path | str, what: str = "report") -> os.stat_result | None:
+    """Refuse an ``-o`` target that is a symbolic link (never followed) or exists and is not
+    a regular file (a device node, FIFO, socket or folder is never replaced); the target's
+    ``lstat`` when it is an existing regular file, else ``None``."""
     try:
-        handle = tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            dir=path.parent,
-            prefix=f".{path.name}.",
-            suffix=".tmp",
-            delete=False,
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
+    if stat.S_ISLNK(found.st_mode):
+        raise UsageError(f"{path}: is a symbolic link; refusing to write through it")
+    if not stat.S_ISREG(found.st_mode):
+        raise UsageError(f"{path}: exists and is not a regular file; refusing to replace it")
+    return found
+
+
+def write_atomic(target: Path | str, text: str, what: str = "report") -> None:
+    """Write ``text`` to ``target`` whole or not at all (``-`` is standard output).
+
+    The temporary file is made by ``mkstemp`` beside the target (a random name, opened with
+    O_EXCL: a link planted there is never followed), synced, and renamed over the target,
+    which must be absent or a regular file (:func:`check_output_target`); a failure at any
+    point removes the temporary file. A new file is private (0600: reports name the phone's
+    serial and apps); an existing one keeps its mode."""
+    import tempfile
+
+    path = os.fspath(target)
+    if path == STDOUT:
+        sys.stdout.write(text)
+        return
+    existing = check_output_target(path, what)
+    folder, name = os.path.split(path)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=folder or os.curdir, prefix=f".{name}.", suffix=".tmp"
         )
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write report ({exc.strerror or exc})") from exc
-    tmp = Path(handle.name)
+        raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
     try:
-        with handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot write report ({exc.strerror or exc})") from exc
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            if existing is not None:
+                os.fchmod(stream.fileno(), stat.S_IMODE(existing.st_mode))
+            os.fsync(stream.fileno())
+        check_output_target(path, what)  # not swapped for a link or a device meanwhile
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
+        raise
+    _sync_folder(folder or os.curdir)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable; a file system that cannot sync a folder is no error."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with suppress(OSError):
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

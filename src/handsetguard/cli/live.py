@@ -4,40 +4,39 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime, tzinfo
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
-import typer
-
-from handsetguard.adb.collect import BASE_PLAN, Command
-from handsetguard.adb.live import LiveResult, acquire, adb_target, is_adb_target
-from handsetguard.adb.transport import AdbServer, DeviceError, DeviceInfo, Phone, ShellResult
-from handsetguard.adb.watch import AccessNotice, AccessWatcher
 from handsetguard.cli.common import (
     ADB,
     EXIT_THRESHOLD,
     EXIT_USAGE,
+    STDOUT,
+    Commands,
     OutputFormat,
+    at_least,
     brief,
+    describe,
     guard,
     needs_extra,
+    say,
+    summary,
 )
-from handsetguard.errors import HandsetGuardError, ParseError, UsageError
-from handsetguard.evidence import Evidence
-from handsetguard.parsers.appops import AppOps, parse_appops
-from handsetguard.privacy import Category
-from handsetguard.report.present import visible
+from handsetguard.errors import HandsetGuardError, UsageError
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable, Iterator
+    from datetime import datetime, tzinfo
+    from pathlib import Path
 
+    from handsetguard.adb.live import LiveResult
+    from handsetguard.adb.transport import AdbServer, DeviceInfo, Phone
+    from handsetguard.adb.watch import AccessNotice
+    from handsetguard.evidence import Evidence
+    from handsetguard.parsers.appops import AppOps
+    from handsetguard.privacy import Category
     from handsetguard.profiles.profile import Profile
 
 __all__ = [
@@ -52,6 +51,8 @@ __all__ = [
 
 
 def _target(source: str) -> str | None:
+    from handsetguard.adb.live import adb_target, is_adb_target
+
     if not is_adb_target(source):
         raise UsageError(f"{source!r}: expected adb or adb:SERIAL")
     return adb_target(source)
@@ -59,22 +60,25 @@ def _target(source: str) -> str | None:
 
 @contextmanager
 def _progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
-    """A progress bar on stderr (hidden when stderr is not a terminal); yields ``step(text)``."""
+    """A progress bar on stderr (hidden when stderr is not a terminal); yields ``step(text)``.
+    ``label`` and the steps name the device: shown as text, never read as rich markup."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from handsetguard.textsafe import visible
+
     console = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[last]}", markup=False),
         console=console,
         transient=True,
         disable=not console.is_terminal,
     ) as bar:
-        task = bar.add_task(label, total=total, last="")
-        yield lambda text: bar.update(task, advance=1, last=text)
+        task = bar.add_task(visible(label), total=total, last="")
+        yield lambda text: bar.update(task, advance=1, last=visible(text))
 
 
 def _incomplete(result: LiveResult) -> str | None:
@@ -96,7 +100,9 @@ def verdict_when_unreachable(source: str, emit: Callable[[str], None] | None) ->
         yield
     except HandsetGuardError as exc:
         if emit is not None:
+            from handsetguard.adb.live import adb_target
             from handsetguard.gate import GateVerdict, Verdict, verdict_line
+            from handsetguard.textsafe import visible
 
             gate = GateVerdict(Verdict.ERROR, (), (exc.message,), "fail")
             emit(visible(verdict_line(gate, adb_target(source), None)) + "\n")
@@ -108,6 +114,10 @@ def acquire_live(
 ) -> tuple[Evidence, str, str | None]:
     """Collect from the selected device: (evidence, serial, why it is incomplete or None)."""
     with needs_extra(ADB):
+        from handsetguard.adb.collect import BASE_PLAN, Command
+        from handsetguard.adb.live import acquire
+        from handsetguard.adb.transport import AdbServer, ShellResult
+
         server = AdbServer()
         device = server.select(_target(source))
         total = len(BASE_PLAN) + 3
@@ -128,9 +138,12 @@ def _check_one(
     threshold: str | None,
     timeout_cap: float | None,
 ) -> dict[str, object]:
+    from handsetguard.adb.live import acquire
+    from handsetguard.adb.transport import DeviceError
     from handsetguard.engine import run_check
     from handsetguard.gate import GateVerdict, Verdict, gate_verdict, verdict_line
     from handsetguard.report.json_report import to_dict
+    from handsetguard.textsafe import visible
 
     row: dict[str, object] = {"serial": device.serial, "model": device.model}
     try:
@@ -176,6 +189,10 @@ def check_all(
     if fmt.value not in ("text", "verdict", "json"):
         raise UsageError("--all prints text, verdict or json")
     with needs_extra(ADB):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from handsetguard.adb.transport import AdbServer, DeviceError
+
         server = AdbServer()
         devices = server.devices()
         if not devices:
@@ -189,6 +206,8 @@ def check_all(
                 key=lambda row: str(row["serial"]),
             )
     _print_rows(rows, fmt.value)
+    from handsetguard.textsafe import visible
+
     errors = [row for row in rows if row["verdict"] == "ERROR" or row["error"]]
     for row in errors:
         # A unit that could not be judged is said on stderr too, naming device and command.
@@ -205,20 +224,25 @@ def check_all(
 
 def _print_rows(rows: list[dict[str, object]], fmt: str) -> None:
     if fmt == "json":
-        sys.stdout.write(
-            json.dumps(
-                [{k: v for k, v in row.items() if k != "line"} for row in rows],
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
+        import json
+
+        from handsetguard.textsafe import json_text
+
+        text = json.dumps(
+            [{k: v for k, v in row.items() if k != "line"} for row in rows],
+            indent=2,
+            ensure_ascii=False,
         )
+        sys.stdout.write(json_text(text) + "\n")
         return
     if fmt == "verdict":
         sys.stdout.write("".join(f"{row['line']}\n" for row in rows))
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from handsetguard.textsafe import visible
 
     table = Table(title=f"{len(rows)} device(s)", title_justify="left")
     for column in ("Serial", "Model", "Verdict", "Failed checks / error"):
@@ -230,56 +254,65 @@ def _print_rows(rows: list[dict[str, object]], fmt: str) -> None:
             # The verdict line's reasons (at most three commands, then a count): the serial
             # and model before them are tokens without spaces, so ": " cannot occur in them.
             detail = str(row["line"]).partition(": ")[2]
-        table.add_row(  # what the device says is shown, never obeyed (controls escaped)
-            visible(str(row["serial"])),
-            visible(str(row["model"] or "-")),
-            str(row["verdict"]),
-            visible(detail or str(row["error"] or "")),
+        table.add_row(  # what the device says is shown, never obeyed: escaped, and Text, not markup
+            Text(visible(str(row["serial"]))),
+            Text(visible(str(row["model"] or "-"))),
+            Text(str(row["verdict"])),
+            Text(visible(detail or str(row["error"] or ""))),
         )
     Console(highlight=False).print(table)
 
 
 # --- commands -------------------------------------------------------------------------------
 
-TargetArg = Annotated[str, typer.Argument(help="adb (the only device) or adb:SERIAL.")]
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        min=0.1,
-        help="Cap every device command at SECONDS (default: 10-120 s depending on the command).",
-    ),
-]
+TARGET_HELP = "adb (the only device) or adb:SERIAL."
+TIMEOUT_HELP = (
+    "Cap every device command at SECONDS (default: 10-120 s depending on the command; "
+    "at least 0.1)."
+)
 
 
-def devices() -> None:
+def devices() -> int:
     """List connected devices with their state and model."""
     with needs_extra(ADB), guard():
+        from handsetguard.adb.transport import AdbServer
+
         found = AdbServer().devices()
     if not found:
-        typer.echo("no devices connected")
-        return
-    for device in found:
-        typer.echo(f"{device.serial}\t{device.state}\t{device.model or '-'}")
+        say("no devices connected")
+        return 0
+    from handsetguard.textsafe import visible
+
+    for device in found:  # serial, state and model are the device's own words
+        say("\t".join(visible(part) for part in (device.serial, device.state, device.model or "-")))
+    return 0
 
 
-def collect_command(
-    target: TargetArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Snapshot folder to write.")],
-    timeout: TimeoutOpt = None,
-) -> None:
+def collect_command(target: str, output: str, timeout: float | None = None) -> int:
     """Save every raw output plus snapshot.json; re-check it later with `check DIR`."""
+    from pathlib import Path
+
+    from handsetguard.textsafe import visible
+
     with needs_extra(ADB), guard():
-        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        if output == STDOUT:
+            raise UsageError("-o -: a snapshot is a folder; give the folder to create")
+        folder = Path(output)
+        if folder.is_symlink():
+            raise UsageError(f"{output}: is a symbolic link; refusing to write through it")
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise UsageError(f"{output}: exists and is not an empty folder; choose a new one")
-        _, serial, incomplete = acquire_live(target, output, timeout)
-    typer.echo(f"snapshot of {serial} saved to {output}")
+        _, serial, incomplete = acquire_live(target, folder, timeout)
+    say(f"snapshot of {visible(serial)} saved to {visible(output)}")
     if incomplete is not None:
-        typer.echo(f"error: {incomplete}", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        say(f"error: {visible(incomplete)}", err=True)
+        return EXIT_USAGE
+    return 0
 
 
 def _watch_categories(value: str) -> list[Category]:
+    from handsetguard.privacy import Category
+
     try:
         return [Category(part.strip()) for part in value.split(",") if part.strip()]
     except ValueError as exc:
@@ -287,6 +320,8 @@ def _watch_categories(value: str) -> list[Category]:
 
 
 def _notice_line(notice: AccessNotice) -> str:
+    from handsetguard.textsafe import visible
+
     when = notice.time.strftime("%Y-%m-%d %H:%M:%S") if notice.time else "time unknown"
     where = {True: "foreground", False: "background", None: "state unknown"}[notice.foreground]
     duration = f", {notice.duration_ms / 1000:g} s" if notice.duration_ms else ""
@@ -295,18 +330,17 @@ def _notice_line(notice: AccessNotice) -> str:
 
 
 def watch(
-    target: TargetArg,
-    category: Annotated[
-        str, typer.Option("--category", "-c", help="Categories to watch, comma-separated.")
-    ] = "camera,microphone,location",
-    package: Annotated[str | None, typer.Option("--app", help="Only this package.")] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between polls (>= 0.2).")] = 2.0,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event.")] = False,
-    polls: Annotated[int | None, typer.Option(help="Stop after N polls (default: Ctrl-C).")] = None,
-) -> None:
+    target: str,
+    category: str = "camera,microphone,location",
+    package: str | None = None,
+    interval: float = 2.0,
+    as_json: bool = False,
+    polls: int | None = None,
+) -> int:
     """Print a line the moment an app starts using a monitored category, until Ctrl-C."""
     with needs_extra(ADB), guard():
         _watch(target, category, package, interval, as_json, polls)
+    return 0
 
 
 def _watch(
@@ -317,6 +351,12 @@ def _watch(
     as_json: bool,
     polls: int | None,
 ) -> None:
+    import json
+    import time
+
+    from handsetguard.adb.transport import AdbServer
+    from handsetguard.adb.watch import AccessWatcher
+
     try:
         if interval < 0.2:
             raise UsageError("--interval must be at least 0.2 seconds")
@@ -328,8 +368,9 @@ def _watch(
         while polls is None or done < polls:
             started = time.monotonic()
             for notice in watcher.feed(_poll(phone, tz)):
-                line = json.dumps(notice.to_json()) if as_json else _notice_line(notice)
-                typer.echo(line)
+                # JSON escapes every control character (ensure_ascii); the line escapes them.
+                say(json.dumps(notice.to_json()) if as_json else _notice_line(notice))
+                sys.stdout.flush()  # the moment it happens, also into a pipe
             done += 1
             if polls is None or done < polls:
                 time.sleep(max(0.0, interval - (time.monotonic() - started)))
@@ -338,6 +379,9 @@ def _watch(
 
 
 def _device_timezone(phone: Phone) -> tzinfo:
+    from datetime import UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     result = phone.shell("getprop persist.sys.timezone", 10.0)
     name = result.stdout.decode("utf-8", "replace").strip()
     try:
@@ -347,6 +391,12 @@ def _device_timezone(phone: Phone) -> tzinfo:
 
 
 def _poll(phone: Phone, tz: tzinfo) -> AppOps:
+    from datetime import datetime
+
+    from handsetguard.adb.transport import DeviceError
+    from handsetguard.errors import ParseError
+    from handsetguard.parsers.appops import parse_appops
+
     result = phone.shell("dumpsys appops", 30.0)
     if not result.complete:
         raise DeviceError(f"device {phone.serial}: 'dumpsys appops' {result.error}")
@@ -358,8 +408,45 @@ def _poll(phone: Phone, tz: tzinfo) -> AppOps:
         raise DeviceError(f"device {phone.serial}: 'dumpsys appops' {exc.message}") from exc
 
 
-def register(app: typer.Typer) -> None:
+def register(commands: Commands) -> None:
     """Add ``devices``, ``collect`` and ``watch`` to the HandsetGuard command line."""
-    app.command()(devices)
-    app.command("collect")(collect_command)
-    app.command()(watch)
+    parser = commands.add_parser("devices", help=summary(devices), description=describe(devices))
+    parser.set_defaults(run=lambda _args: devices())
+
+    parser = commands.add_parser(
+        "collect", help=summary(collect_command), description=describe(collect_command)
+    )
+    parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="Snapshot folder to write."
+    )
+    parser.add_argument("--timeout", type=at_least(0.1), metavar="SECONDS", help=TIMEOUT_HELP)
+    parser.set_defaults(run=_run_collect)
+
+    parser = commands.add_parser("watch", help=summary(watch), description=describe(watch))
+    parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    parser.add_argument(
+        "-c",
+        "--category",
+        default="camera,microphone,location",
+        help="Categories to watch, comma-separated.",
+    )
+    parser.add_argument("--app", dest="package", metavar="PACKAGE", help="Only this package.")
+    parser.add_argument(
+        "--interval", type=float, default=2.0, help="Seconds between polls (>= 0.2)."
+    )
+    parser.add_argument(
+        "--json", dest="as_json", action="store_true", help="One JSON object per event."
+    )
+    parser.add_argument(
+        "--polls", type=int, metavar="N", help="Stop after N polls (default: Ctrl-C)."
+    )
+    parser.set_defaults(run=_run_watch)
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    return collect_command(args.target, args.output, args.timeout)
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    return watch(args.target, args.category, args.package, args.interval, args.as_json, args.polls)

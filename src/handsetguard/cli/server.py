@@ -8,17 +8,26 @@ Exit codes: 0 done/valid; 1 invalid (signature, audit chain); 2 bad usage or unu
 
 from __future__ import annotations
 
-import functools
-import json
+import argparse
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec
+from typing import TYPE_CHECKING
 
-import typer
-
-from handsetguard.cli.common import EXIT_INVALID, EXIT_USAGE, SERVER, needs_extra
+from handsetguard.cli.common import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    SERVER,
+    Commands,
+    Parser,
+    at_least,
+    choices_metavar,
+    describe,
+    needs_extra,
+    say,
+    summary,
+)
 from handsetguard.errors import HandsetGuardError
 
 if TYPE_CHECKING:
@@ -28,28 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_P = ParamSpec("_P")
-
-DbUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="HANDSETGUARD_DATABASE_URL",
-        help="sqlite:///path.db (default sqlite:///handsetguard-server.db) or postgresql://…",
-        show_envvar=True,
-    ),
-]
-
-
-def _needs_server(command: Callable[_P, None]) -> Callable[_P, None]:
-    """``command`` with a missing server extra reported in one line (exit 2)."""
-
-    @functools.wraps(command)
-    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
-        with needs_extra(SERVER):
-            command(*args, **kwargs)
-
-    return run
+DATABASE_ENV = "HANDSETGUARD_DATABASE_URL"
+DATABASE_HELP = (
+    "sqlite:///path.db (default sqlite:///handsetguard-server.db) or postgresql://… "
+    f"[env var: {DATABASE_ENV}]"
+)
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -65,11 +57,13 @@ def _vault(database_url: str | None) -> KeyVault:
     return KeyVault.from_file(_settings(database_url).key_encryption_key_file)
 
 
-def _fail(exc: HandsetGuardError) -> typer.Exit:
-    typer.echo(f"error: {exc.message}", err=True)
+def _fail(exc: HandsetGuardError) -> SystemExit:
+    from handsetguard.textsafe import visible
+
+    say(f"error: {visible(exc.message)}", err=True)
     if exc.remediation:
-        typer.echo(f"hint: {exc.remediation}", err=True)
-    return typer.Exit(EXIT_USAGE)
+        say(f"hint: {visible(exc.remediation)}", err=True)
+    return SystemExit(EXIT_USAGE)
 
 
 @contextmanager
@@ -79,6 +73,7 @@ def _database(database_url: str | None) -> Iterator[Database]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from handsetguard.server.db import Database
+    from handsetguard.textsafe import visible
 
     db = Database(_settings(database_url))
     try:
@@ -87,47 +82,43 @@ def _database(database_url: str | None) -> Iterator[Database]:
         raise _fail(exc) from exc
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        typer.echo(f"error: database: {detail}", err=True)
-        typer.echo(
+        say(f"error: database: {visible(detail)}", err=True)
+        say(
             "hint: check --database-url / HANDSETGUARD_DATABASE_URL, and run "
             "'handsetguard server init' (or 'migrate') first",
             err=True,
         )
-        raise typer.Exit(EXIT_USAGE) from exc
+        raise SystemExit(EXIT_USAGE) from exc
     finally:
         db.dispose()
 
 
-def init(
-    database_url: DbUrl = None,
-    licensor: Annotated[str, typer.Option(help="the licensor's name")] = "HandsetGuard licensor",
-) -> None:
+def init(database_url: str | None = None, licensor: str = "HandsetGuard licensor") -> int:
     """Create the database, an Ed25519 signing key and the first licensor-admin token."""
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services.setup import initialise
 
     with _database(database_url) as db:
         kid, token = initialise(db, licensor, SystemClock().now(), _vault(database_url))
-    typer.echo(f"signing key: {kid}")
-    typer.echo("licensor-admin token (shown once, store it now):")
-    typer.echo(token.token)
+    say(f"signing key: {kid}")
+    say("licensor-admin token (shown once, store it now):")
+    say(token.token)
+    return 0
 
 
-def migrate(database_url: DbUrl = None) -> None:
+def migrate(database_url: str | None = None) -> int:
     """Upgrade the database schema to the latest migration."""
     from handsetguard.server.migrate import current_revision, upgrade
 
     with _database(database_url) as db:
         upgrade(db.write_engine)
-        typer.echo(f"schema at revision {current_revision(db.write_engine)}")
+        say(f"schema at revision {current_revision(db.write_engine)}")
+    return 0
 
 
 def serve(
-    database_url: DbUrl = None,
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option(min=1)] = 1,
-) -> None:
+    database_url: str | None = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1
+) -> int:
     """Run the HTTP API (uvicorn). Several workers/processes may share one database."""
     import uvicorn
 
@@ -139,11 +130,11 @@ def serve(
         initialised = current_revision(db.write_engine) is not None
         _vault(database_url)  # a key-encryption key file that cannot be used
     if not initialised:
-        typer.echo("error: database: not initialised", err=True)
-        typer.echo("hint: run 'handsetguard server init' first", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        say("error: database: not initialised", err=True)
+        say("hint: run 'handsetguard server init' first", err=True)
+        return EXIT_USAGE
     if database_url:  # the worker processes build their settings from the environment
-        os.environ["HANDSETGUARD_DATABASE_URL"] = database_url
+        os.environ[DATABASE_ENV] = database_url
     uvicorn.run(
         "handsetguard.server.app:create_app_from_env",
         factory=True,
@@ -152,9 +143,10 @@ def serve(
         workers=workers,
         access_log=False,
     )
+    return 0
 
 
-def rotate_key(database_url: DbUrl = None) -> None:
+def rotate_key(database_url: str | None = None) -> int:
     """Make a new signing key active; the old one stays valid for verification."""
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import keys
@@ -162,22 +154,28 @@ def rotate_key(database_url: DbUrl = None) -> None:
 
     with _database(database_url) as db, db.write() as session:
         kid = keys.create_key(session, SYSTEM, SystemClock().now(), _vault(database_url))
-    typer.echo(f"active signing key: {kid}")
+    say(f"active signing key: {kid}")
+    return 0
 
 
-def new_key_file(path: Annotated[Path, typer.Argument(help="where to write it")]) -> None:
+def new_key_file(path: str) -> int:
     """Write a new key-encryption key (mode 0600) for sealing signing keys at rest."""
+    from pathlib import Path
+
     from handsetguard.server.core.keywrap import new_key_file as create
+    from handsetguard.textsafe import visible
 
     try:
-        create(path)
+        create(Path(path))
     except HandsetGuardError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"wrote a key-encryption key to {path}")
-    typer.echo(f"use it: HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE={path}, then 'server seal-keys'")
+    shown = visible(path)
+    say(f"wrote a key-encryption key to {shown}")
+    say(f"use it: HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE={shown}, then 'server seal-keys'")
+    return 0
 
 
-def seal_keys(database_url: DbUrl = None) -> None:
+def seal_keys(database_url: str | None = None) -> int:
     """Seal every signing key stored unsealed under the configured key-encryption key."""
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import keys
@@ -185,89 +183,97 @@ def seal_keys(database_url: DbUrl = None) -> None:
 
     with _database(database_url) as db, db.write() as session:
         sealed = keys.seal_keys(session, SYSTEM, SystemClock().now(), _vault(database_url))
-    typer.echo(
-        f"sealed {len(sealed)} signing key(s)" + (f": {', '.join(sealed)}" if sealed else "")
-    )
+    say(f"sealed {len(sealed)} signing key(s)" + (f": {', '.join(sealed)}" if sealed else ""))
+    return 0
 
 
-def audit_verify(database_url: DbUrl = None) -> None:
+def audit_verify(database_url: str | None = None) -> int:
     """Recompute the audit log's hash chain; exit 1 if it was tampered with."""
     from handsetguard.server.services.audit import verify_chain
+    from handsetguard.textsafe import visible
 
     with _database(database_url) as db, db.read() as session:
         report = verify_chain(session)
     if report.ok:
-        typer.echo(f"audit log OK: {report.entries} entries, head {report.head_hash}")
-        return
-    typer.echo(f"audit log BROKEN at entry {report.first_bad_seq}: {report.problem}", err=True)
-    raise typer.Exit(EXIT_INVALID)
+        say(f"audit log OK: {report.entries} entries, head {report.head_hash}")
+        return 0
+    say(
+        f"audit log BROKEN at entry {report.first_bad_seq}: {visible(str(report.problem))}",
+        err=True,
+    )
+    return EXIT_INVALID
 
 
 def activation_verify(
-    file: Annotated[Path, typer.Argument(help="activation envelope, or the JSON response")],
-    public_key: Annotated[
-        Path, typer.Option("--public-key", help="PEM, raw base64url, or GET /v1/keys JSON")
-    ],
-    revocations: Annotated[
-        Path | None, typer.Option(help="GET /v1/revocations output, to check revocation")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+    file: str, public_key: str, revocations: str | None = None, as_json: bool = False
+) -> int:
     """Verify a signed activation offline."""
+    import json
+    from pathlib import Path
+
     from handsetguard.server.core.envelope import EnvelopeError
     from handsetguard.server.core.offline import load_keys, read_activation_text, verify_activation
+    from handsetguard.textsafe import json_text, visible
 
     try:
-        keys = load_keys(public_key.read_bytes())
-        text = read_activation_text(file.read_bytes())
-        listed = revocations.read_text() if revocations else None
+        keys = load_keys(Path(public_key).read_bytes())
+        text = read_activation_text(Path(file).read_bytes())
+        listed = Path(revocations).read_text() if revocations else None
     except (OSError, EnvelopeError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from exc
+        say(f"error: {visible(str(exc))}", err=True)
+        return EXIT_USAGE
     try:
         verified = verify_activation(text, keys, listed)
     except EnvelopeError as exc:
-        typer.echo(f"INVALID ({exc.code}): {exc}", err=True)
-        raise typer.Exit(EXIT_INVALID) from exc
+        say(f"INVALID ({visible(str(exc.code))}): {visible(str(exc))}", err=True)
+        return EXIT_INVALID
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "valid": verified.revoked is None,
-                    "kid": verified.kid,
-                    "revoked": verified.revoked,
-                    "payload": verified.payload,
-                }
-            )
-        )
+        document = {
+            "valid": verified.revoked is None,
+            "kid": verified.kid,
+            "revoked": verified.revoked,
+            "payload": verified.payload,
+        }
+        say(json_text(json.dumps(document)))
     else:
         device = verified.payload.get("device", {})
-        typer.echo(
-            f"VALID signature (key {verified.kid}): device {device.get('serial')} "
-            f"IMEI {device.get('imei1')} model {device.get('model_code')} "
-            f"territory {device.get('territory')} issued {verified.payload.get('issued_at')}"
+        fields = (
+            verified.kid,
+            device.get("serial"),
+            device.get("imei1"),
+            device.get("model_code"),
+            device.get("territory"),
+            verified.payload.get("issued_at"),
+        )
+        kid, serial, imei, model, territory, issued = (visible(str(f)) for f in fields)
+        say(
+            f"VALID signature (key {kid}): device {serial} IMEI {imei} model {model} "
+            f"territory {territory} issued {issued}"
         )
     if verified.revoked is not None:
-        typer.echo(f"REVOKED: {verified.revoked}", err=True)
-        raise typer.Exit(EXIT_INVALID)
+        say(f"REVOKED: {visible(str(verified.revoked))}", err=True)
+        return EXIT_INVALID
+    return 0
 
 
 def royalty_statement(
-    partner: Annotated[str, typer.Option(help="partner id")],
-    period: Annotated[str, typer.Option(help="YYYY-MM (UTC month)")],
-    database_url: DbUrl = None,
-    agreement: Annotated[str | None, typer.Option(help="only this agreement")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
-    close: Annotated[bool, typer.Option(help="close (freeze) the period first")] = False,
-) -> None:
+    partner: str,
+    period: str,
+    database_url: str | None = None,
+    agreement: str | None = None,
+    fmt: str = "json",
+    close: bool = False,
+) -> int:
     """A partner's royalty statement for one month, from the database."""
+    import json
+
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import royalties
     from handsetguard.server.services.actors import SYSTEM
 
-    if fmt not in ("json", "csv"):
-        typer.echo("error: --format is json or csv", err=True)
-        raise typer.Exit(EXIT_USAGE)
+    if fmt not in ROYALTY_FORMATS:
+        say("error: --format is json or csv", err=True)
+        return EXIT_USAGE
     with _database(database_url) as db:
         if close:
             with db.write() as session:
@@ -280,42 +286,131 @@ def royalty_statement(
             found = royalties.partner_statements(session, SYSTEM, partner, period)
     found = [s for s in found if agreement in (None, s["agreement"]["id"])]
     if fmt == "csv":
-        typer.echo(royalties.to_csv(found), nl=False)
+        sys.stdout.write(royalties.to_csv(found))
     else:
-        typer.echo(
-            json.dumps(
-                {
-                    "schema": royalties.SCHEMA,
-                    "partner_id": partner,
-                    "period": period,
-                    "statements": found,
-                },
-                indent=2,
-            )
-        )
+        document = {
+            "schema": royalties.SCHEMA,
+            "partner_id": partner,
+            "period": period,
+            "statements": found,
+        }
+        say(json.dumps(document, indent=2))
+    return 0
 
 
-def register(app: typer.Typer) -> None:
+ROYALTY_FORMATS = ("json", "csv")
+
+
+# --- arguments ------------------------------------------------------------------------------
+
+
+def _database_url(args: argparse.Namespace) -> str | None:
+    # --database-url, else the environment (read when the command runs, not when it is parsed).
+    return args.database_url or os.environ.get(DATABASE_ENV) or None
+
+
+def _with_server(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """``command`` with a missing server extra reported in one line (exit 2)."""
+
+    def run(args: argparse.Namespace) -> int:
+        with needs_extra(SERVER):
+            return command(args)
+
+    return run
+
+
+def _add(
+    commands: Commands,
+    name: str,
+    function: Callable[..., int],
+    run: Callable[[argparse.Namespace], int],
+    database: bool = True,
+) -> Parser:
+    parser = commands.add_parser(name, help=summary(function), description=describe(function))
+    if database:
+        parser.add_argument("--database-url", metavar="URL", help=DATABASE_HELP)
+    parser.set_defaults(run=_with_server(run))
+    return parser
+
+
+def _group(commands: Commands, name: str, text: str) -> Commands:
+    """A command group (``server``, ``activation``…): without a subcommand, its help, exit 2."""
+    parser = commands.add_parser(name, help=text, description=text)
+    parser.set_defaults(run=lambda _args: _usage(parser))
+    return parser.add_subparsers(title="commands", metavar="COMMAND")
+
+
+def _usage(parser: Parser) -> int:
+    parser.print_help()
+    return EXIT_USAGE
+
+
+def register(commands: Commands) -> None:
     """Add ``server``, ``activation`` and ``royalty`` command groups to the main CLI."""
-    server = typer.Typer(help="Licensing and factory activation service.", no_args_is_help=True)
-    for name, command in (
-        ("init", init),
-        ("serve", serve),
-        ("migrate", migrate),
-        ("rotate-key", rotate_key),
-        ("new-key-file", new_key_file),
-        ("seal-keys", seal_keys),
-    ):
-        server.command(name)(_needs_server(command))
-    audit = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
-    audit.command("verify")(_needs_server(audit_verify))
-    server.add_typer(audit, name="audit")
-    app.add_typer(server, name="server")
+    server = _group(commands, "server", "Licensing and factory activation service.")
+    parser = _add(server, "init", init, lambda a: init(_database_url(a), a.licensor))
+    parser.add_argument("--licensor", default="HandsetGuard licensor", help="the licensor's name")
+    parser = _add(
+        server, "serve", serve, lambda a: serve(_database_url(a), a.host, a.port, a.workers)
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--workers", type=at_least(1, int), default=1, help="worker processes (at least 1)"
+    )
+    _add(server, "migrate", migrate, lambda a: migrate(_database_url(a)))
+    _add(server, "rotate-key", rotate_key, lambda a: rotate_key(_database_url(a)))
+    parser = _add(
+        server, "new-key-file", new_key_file, lambda a: new_key_file(a.path), database=False
+    )
+    parser.add_argument("path", metavar="PATH", help="where to write it")
+    _add(server, "seal-keys", seal_keys, lambda a: seal_keys(_database_url(a)))
+    audit = _group(server, "audit", "The hash-chained audit log.")
+    _add(audit, "verify", audit_verify, lambda a: audit_verify(_database_url(a)))
 
-    activation = typer.Typer(help="Signed factory activations.", no_args_is_help=True)
-    activation.command("verify")(_needs_server(activation_verify))
-    app.add_typer(activation, name="activation")
+    activation = _group(commands, "activation", "Signed factory activations.")
+    parser = _add(
+        activation,
+        "verify",
+        activation_verify,
+        lambda a: activation_verify(a.file, a.public_key, a.revocations, a.as_json),
+        database=False,
+    )
+    parser.add_argument("file", metavar="FILE", help="activation envelope, or the JSON response")
+    parser.add_argument(
+        "--public-key",
+        required=True,
+        metavar="FILE",
+        help="PEM, raw base64url, or GET /v1/keys JSON",
+    )
+    parser.add_argument(
+        "--revocations", metavar="FILE", help="GET /v1/revocations output, to check revocation"
+    )
+    parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
 
-    royalty = typer.Typer(help="Royalty statements.", no_args_is_help=True)
-    royalty.command("statement")(_needs_server(royalty_statement))
-    app.add_typer(royalty, name="royalty")
+    royalty = _group(commands, "royalty", "Royalty statements.")
+    parser = _add(
+        royalty,
+        "statement",
+        royalty_statement,
+        lambda a: royalty_statement(
+            a.partner, a.period, _database_url(a), a.agreement, a.fmt, a.close
+        ),
+    )
+    parser.add_argument("--partner", required=True, help="partner id")
+    parser.add_argument("--period", required=True, metavar="YYYY-MM", help="YYYY-MM (UTC month)")
+    parser.add_argument("--agreement", help="only this agreement")
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=ROYALTY_FORMATS,
+        default="json",
+        metavar=choices_metavar(ROYALTY_FORMATS),
+        help="json or csv",
+    )
+    parser.add_argument(
+        "--close",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="close (freeze) the period first",
+    )
