@@ -1,7 +1,7 @@
 """Hostile inputs found by running the engine (issue "The engine under hostile input", items 3
 and 4): a marker bomb, snapshot and collection files symlinked to /proc/self/environ or to a
 FIFO, JSON nested 100,000 deep. Whatever measures memory or could hang runs in a subprocess
-with a timeout; memory is the child's own ru_maxrss."""
+with a timeout; memory is the child's own peak (VmHWM)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ MIB = 1024 * 1024
 # The library end to end (run_check, as ``handsetguard check`` calls it) in a child: the
 # coverage as JSON and the whole report's repr (whatever any renderer could show) to ``out``.
 _CHILD = """
-import json, resource, sys
+import json, re, resource, sys
 from handsetguard.engine import run_check
 from handsetguard.errors import HandsetGuardError
 try:
@@ -45,7 +45,10 @@ except HandsetGuardError as exc:
     out, code = "", 2
 with open(sys.argv[2], "w") as handle:
     handle.write(out)
-sys.stderr.write(f"\\nMAXRSS_KIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+# VmHWM, the peak of this process image: ru_maxrss would carry the (pytest) parent's peak
+# across fork and exec.
+hwm = re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())
+sys.stderr.write(f"\\nMAXRSS_KIB {hwm.group(1) if hwm else resource.getrusage(0).ru_maxrss}\\n")
 sys.exit(code)
 """
 
@@ -270,3 +273,16 @@ def test_real_androidqf_packages_json_passes_the_bounds() -> None:
     """MVT's AndroidQF test collection (a real packages.json) is within every JSON bound."""
     text = (CORPUS / "mvt-tests" / "androidqf" / "packages.json").read_text()
     check_json(text, "packages.json", ParseError)
+
+
+def test_markdown_of_many_fence_lines_is_bounded(tmp_path: Path) -> None:
+    """A loose markdown file of 3 million ```` ``` ```` lines (6 MiB): once a Python step per
+    line, now the fence scan stops at MAX_MARKER_LINES with a ``truncated`` coverage entry."""
+    path = tmp_path / "notes.md"
+    path.write_bytes(b"```\n" + GETPROP + b"```\n" + b"```\n" * 3_000_000)
+    out = tmp_path / "out.json"
+    code, err, _ = run_check(path, out, timeout=60)
+    assert code == 0, err
+    coverage = json.loads(out.read_text())["coverage"]
+    (stop,) = (e for e in coverage if e[1] == "truncated")
+    assert f"more than {MAX_MARKER_LINES:,} fence and heading lines" in stop[2]

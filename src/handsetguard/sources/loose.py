@@ -16,7 +16,11 @@ from pathlib import Path
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
 from handsetguard.sources.completeness import note_index_stop, note_truncation
-from handsetguard.sources.dumpstate import index_dumpstate, looks_like_dumpstate
+from handsetguard.sources.dumpstate import (
+    MAX_MARKER_LINES,
+    index_dumpstate,
+    looks_like_dumpstate,
+)
 from handsetguard.sources.limits import MAX_MEMBER_BYTES, MAX_SMALL_FILE_BYTES, read_file
 from handsetguard.sources.signatures import GRADED_SECTIONS, Recognised, recognise
 from handsetguard.textcodec import Blob, normalise_bytes
@@ -155,13 +159,24 @@ def _add_marked(evidence: Evidence, data: Blob, display: str) -> list[str]:
     return names
 
 
-def _fences(data: Blob) -> list[tuple[int, int, int, str]]:
-    """(body start, body end, body's 1-based line, heading above) of each ``` fence."""
-    found = []
+# Lines _fences acts on: a fence, or what may be a heading (``#`` after blanks). Only these
+# are visited, so a file of millions of ordinary lines costs one regex pass.
+_FENCE_OR_HEADING = re.compile(rb"^(?:```|[ \t\r\f\v]*#)", re.MULTILINE)
+
+
+def _fences(data: Blob) -> tuple[list[tuple[int, int, int, str]], int | None]:
+    """(body start, body end, body's 1-based line, heading above) of each ``` fence, and the
+    line where the scan stopped after MAX_MARKER_LINES fence and heading lines (else None)."""
+    found: list[tuple[int, int, int, str]] = []
     heading = ""
     opened: tuple[int, int] | None = None
-    pos, line = 0, 1
-    while pos < len(data):
+    last, line = 0, 1
+    for count, match in enumerate(_FENCE_OR_HEADING.finditer(data)):
+        pos = match.start()
+        line += data.count(b"\n", last, pos)
+        last = pos
+        if count == MAX_MARKER_LINES:
+            return found, line
         stop = data.find(b"\n", pos)
         stop = len(data) if stop < 0 else stop
         if data.startswith(b"```", pos):
@@ -171,18 +186,27 @@ def _fences(data: Blob) -> list[tuple[int, int, int, str]]:
                 found.append((opened[0], pos, opened[1], heading))
                 opened = None
         elif opened is None:
-            match = _HEADING.match(bytes(data[pos:stop]).decode("utf-8", "replace").strip())
-            if match is not None:
-                heading = match.group(1)
-        pos, line = stop + 1, line + 1
+            head = _HEADING.match(bytes(data[pos:stop]).decode("utf-8", "replace").strip())
+            if head is not None:
+                heading = head.group(1)
     if opened is not None:  # an unclosed fence runs to the end of the file
         found.append((opened[0], len(data), opened[1], heading))
-    return found
+    return found, None
 
 
 def _add_markdown(evidence: Evidence, data: Blob, display: str) -> str | None:
     """Every fenced output of a markdown file; the fences' own reasons when none is gradable."""
-    fences = _fences(data)
+    fences, stopped = _fences(data)
+    if stopped is not None:
+        evidence.problems.append(
+            CoverageEntry(
+                display,
+                CoverageStatus.TRUNCATED,
+                f"{display}: not read past line {stopped}: more than {MAX_MARKER_LINES:,} "
+                "fence and heading lines",
+                Provenance(display, stopped),
+            )
+        )
     if any(looks_like_dumpstate(data[start:end]) for start, end, _, _ in fences):
         # Blank everything outside the fences (newlines kept, so lines still count) and index
         # the services found inside them.
