@@ -14,14 +14,14 @@ from rich.text import Text
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.report.present import access_notes, format_time, plural, select_apps, visible
 
-__all__ = ["render_apps_table"]
+__all__ = ["access_cell", "render_apps_table"]
 
 _LEGEND = "count (bg = background, rej = refused) · last access, device time"
 _INDENT = "  "
 _UNBOUNDED = 100_000
 
 
-def _access_cell(access: CategoryAccess) -> Text:
+def access_cell(access: CategoryAccess) -> Text:
     """``3 (1 bg, 2 rej) · 2025-11-23 10:40``, background use highlighted."""
     text = Text(str(access.count))
     notes = [
@@ -56,8 +56,7 @@ def _table(rows: Sequence[AppPrivacy], shown: Sequence[Category]) -> Table:
     table.add_column("System", no_wrap=True)
     for app in rows:
         cells = [
-            _access_cell(app.access[c]) if c in app.access else Text("–", style="dim")
-            for c in shown
+            access_cell(app.access[c]) if c in app.access else Text("–", style="dim") for c in shown
         ]
         table.add_row(
             Text(visible(app.package)), *cells, Text(visible(app.installer or "–")), _system(app)
@@ -96,7 +95,7 @@ def _blocks(rows: Sequence[AppPrivacy], shown: Sequence[Category], console: Cons
         for category in shown:
             if category in app.access:
                 line = Text(f"{_INDENT}{category.value:<{label_width}}")
-                line.append(_access_cell(app.access[category]))
+                line.append(access_cell(app.access[category]))
                 out.append(line)
         out.append(Text())
     return out

@@ -13,15 +13,14 @@ from rich.text import Text
 from handsetguard.checks.model import CheckResult, Status
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Provenance
 from handsetguard.gate import Verdict
-from handsetguard.privacy import CategoryAccess
 from handsetguard.profiles.rating import Level
+from handsetguard.report.apps_table import access_cell
 from handsetguard.report.headline import headline, unassessed
 from handsetguard.report.model import Report
 from handsetguard.report.present import (
     HEADLINE_CATEGORIES,
     STATUS_SYMBOL,
     UNKNOWN,
-    access_notes,
     acquired_text,
     basis_text,
     coverage_problems,
@@ -58,22 +57,6 @@ _TOP_APPS = 10
 
 
 # --- terminal rendering ---------------------------------------------------------------------
-
-
-def _access_cell(access: CategoryAccess) -> Text:
-    """The access cell of :func:`access_text`, with background use highlighted."""
-    text = Text(str(access.count))
-    notes = [
-        Text(note, style="bold magenta" if note.endswith(" bg") else "")
-        for note in access_notes(access)
-    ]
-    if notes:
-        text.append(" (")
-        text.append(Text(", ").join(notes))
-        text.append(")")
-    if access.last is not None:
-        text.append(f" · {format_time(access.last, minutes=True)}")
-    return text
 
 
 def _header(report: Report) -> Panel:
@@ -227,7 +210,7 @@ def _apps_summary(report: Report) -> Table | Text:
                 if cell:
                     cell.append("\n")
                 cell.append(f"{category.value:<11}", style="bold")
-                cell.append(_access_cell(app.access[category]))
+                cell.append(access_cell(app.access[category]))
         table.add_row(Text(app.package), cell)
     if len(apps) > _TOP_APPS:
         table.add_row(Text(f"… {len(apps) - _TOP_APPS} more (handsetguard apps)", style="dim"), "")
