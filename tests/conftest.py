@@ -36,3 +36,16 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not available at {CORPUS} (set HANDSETGUARD_CORPUS)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _dev_null_stays_a_device() -> object:
+    """No test may replace a system path: an ``-o`` that follows or replaces what is at its
+    target once turned /dev/null into a regular file on the build machine. Fails the test
+    that did it, by name."""
+    import stat
+
+    before = stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    yield
+    if before:
+        assert stat.S_ISCHR(os.stat(os.devnull).st_mode), f"{os.devnull} is no longer a device"
