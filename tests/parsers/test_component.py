@@ -191,3 +191,24 @@ def test_packages_json_items_without_a_name_are_kept_as_json_text() -> None:
         ('{\n  "name": 5\n }', 4),
         ('[\n  "\\u202e"\n ]', 7),
     ]
+
+
+def test_class_characters_are_exactly_dex_simple_name_chars() -> None:
+    """The class pattern is written as a complement for speed; it must allow exactly the dex
+    SimpleNameChar set (https://source.android.com/docs/core/runtime/dex-format), every
+    code point compared."""
+    import re
+
+    from handsetguard.parsers import component
+
+    allowed = re.compile(
+        "[A-Za-z0-9 $\\-_\u00a0-\u1fff\u2000-\u200a\u2010-\u2027\u202f\u2030-\ud7ff"
+        "\ue000-\uffef\U00010000-\U0010ffff]"
+    )
+    ours = re.compile(f"[^{component._NOT_SIMPLE_NAME}]")
+    wrong = [
+        hex(cp)
+        for cp in range(0x110000)
+        if (allowed.fullmatch(chr(cp)) is None) != (ours.fullmatch(chr(cp)) is None)
+    ]
+    assert wrong == []

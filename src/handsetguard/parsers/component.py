@@ -35,12 +35,14 @@ __all__ = [
 
 # Segments of any length: Android limits a whole package name only through file-name limits.
 _PACKAGE = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
-# dex SimpleNameChar (DEX 040+ adds the spaces U+0020, U+00A0, U+2000-U+200A, U+202F).
-_SIMPLE_NAME = (
-    "A-Za-z0-9 $\\-_\u00a0-\u1fff\u2000-\u200a\u2010-\u2027\u202f\u2030-\ud7ff\ue000-\uffef"
-    "\U00010000-\U0010ffff"
+# dex SimpleNameChar (DEX 040+ adds the spaces U+0020, U+00A0, U+2000-U+200A, U+202F):
+# A-Z a-z 0-9 space $ - _, U+00A0-U+1FFF, U+2000-U+200A, U+2010-U+2027, U+202F,
+# U+2030-U+D7FF, U+E000-U+FFEF, U+10000-U+10FFFF. Written as its complement, which is the same
+# set (a test compares them over every code point) and compiles ~50x faster than the ranges.
+_NOT_SIMPLE_NAME = (
+    r"\x00-\x1f!-#%-,.-/:-@\[-\^`{-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff\ufff0-\uffff"
 )
-_CLASS = re.compile(rf"\.?[{_SIMPLE_NAME}]+(?:\.[{_SIMPLE_NAME}]+)*")
+_CLASS = re.compile(rf"\.?[^{_NOT_SIMPLE_NAME}]+(?:\.[^{_NOT_SIMPLE_NAME}]+)*")
 
 MAX_UNREADABLE_TEXT = 240
 """An unreadable entry keeps at most this many characters of its text (then ``…``)."""
