@@ -235,3 +235,19 @@ def test_check_json_does_not_load_rich_or_the_other_commands() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "0"
+
+
+def test_each_command_builds_its_own_group_with_every_command_listed() -> None:
+    """The lazy per-group parser knows exactly the commands the full parser has."""
+    import argparse
+
+    from handsetguard.cli import root
+
+    full = root.build_parser()
+    actions = [a for a in full._actions if isinstance(a, argparse._SubParsersAction)]
+    names = set(actions[0].choices)
+    assert names == set(root._GROUP_OF) | {"version"}
+    for command in root._GROUP_OF:
+        one = root.build_parser(command)
+        sub = [a for a in one._actions if isinstance(a, argparse._SubParsersAction)][0]
+        assert command in sub.choices

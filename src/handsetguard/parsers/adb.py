@@ -14,13 +14,10 @@ A key line, ``<adbKey>`` tag or ABX base64 run that cannot be read as a key is k
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from html import unescape  # xml.sax.saxutils pulls in urllib and ssl: 15 ms of start-up
 
 from handsetguard.errors import ParseError
 from handsetguard.parsers.component import Unreadable, unreadable
@@ -53,6 +50,9 @@ class AdbKey:
 def key_fingerprint(key_b64: str) -> str | None:
     """The MD5 fingerprint adb shows for a base64 public key (``AA:BB:…``); ``None`` when the
     text is not base64."""
+    import base64  # here, not at import: only inputs with adb keys pay for it
+    import hashlib
+
     try:
         blob = base64.b64decode(key_b64, validate=True)
     except (binascii.Error, ValueError):
@@ -185,6 +185,9 @@ class _Parser:
                 self.unreadable.append(unreadable("keystore", tag.group(), index))
                 continue
             last = _XML_LAST.search(tag.group(1))
+            # html, not xml.sax.saxutils (which pulls in urllib and ssl); imported here
+            from html import unescape
+
             key, _, comment = unescape(key_attr.group(1)).partition(" ")
             when = _millis(last.group(1)) if last else None
             self.add_key(key, comment.strip() or None, when, "keystore", index)
