@@ -186,3 +186,16 @@ def test_incomplete_level_lists_what_could_not_be_checked(make_report: MakeRepor
     assert "Could not be checked:" in text
     assert "? Screen lock (high): dumpsys lock_settings is missing from the input." in text
     assert "Nothing to fix" not in text
+
+
+def test_a_recorded_clock_that_was_never_set_is_said(make_report: MakeReport) -> None:
+    report = make_report(
+        acquired_at=None,
+        acquired_at_origin=None,
+        time_basis=TimeBasis.NOW,
+        clock_unset="1980-01-06 00:00:41 (dumpstate header of dump.txt)",
+    )
+    text = _render(report)
+    assert "recorded 1980-01-06 00:00:41 (dumpstate header of dump.txt), clock not set" in text
+    assert "not recorded in the input" not in text
+    assert "The phone's clock was not set when this was recorded" in text

@@ -150,6 +150,9 @@ def basis_text(basis: TimeBasis) -> str:
 
 
 def acquired_text(report: Report) -> str:
+    if report.acquired_at is None and report.clock_unset:
+        # A time was recorded, but by a clock that was never set (1970, 1980-01-06, …).
+        return f"recorded {report.clock_unset}, clock not set"
     if report.acquired_at is None:
         return "not recorded in the input"
     origin = f" (from {report.acquired_at_origin})" if report.acquired_at_origin else ""
