@@ -13,7 +13,14 @@ from pathlib import Path
 
 from handsetguard.errors import HandsetGuardError
 
-__all__ = ["MAX_JSON_DEPTH", "MAX_JSON_VALUES", "check_json", "loads_bounded", "read_bounded"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_VALUES",
+    "check_json",
+    "iter_bounded",
+    "loads_bounded",
+    "read_bounded",
+]
 
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects accepted in a JSON side file. AndroidQF and snapshot
@@ -28,6 +35,42 @@ over-count). Each value becomes a Python object of 28–230 bytes, so without th
 
 def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def _open_regular(
+    path: Path,
+    limit: int,
+    error: type[HandsetGuardError],
+    remediation: str | None,
+    follow_symlinks: bool,
+) -> tuple[int, int]:
+    """An open descriptor of the regular file ``path`` and its size, checked against ``limit``."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        if path.is_symlink():
+            raise error(f"{path}: a symbolic link; not followed")
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+        fd = os.open(path, flags)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise error(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: not a regular file (a FIFO, socket or device?)")
+        if info.st_size > limit:
+            raise error(
+                f"{path}: larger than {_size(limit)}; refusing to read it",
+                remediation=remediation,
+            )
+    except OSError as exc:
+        os.close(fd)
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except HandsetGuardError:
+        os.close(fd)
+        raise
+    return fd, info.st_size
 
 
 def read_bounded(
@@ -45,29 +88,11 @@ def read_bounded(
     With ``follow_symlinks=False`` a symbolic link is refused (O_NOFOLLOW, so the check cannot
     be raced): what a folder of evidence holds is read, never what it points at.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if not follow_symlinks:
-        if path.is_symlink():
-            raise error(f"{path}: a symbolic link; not followed")
-        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd, size = _open_regular(path, limit, error, remediation, follow_symlinks)
     try:
-        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-        fd = os.open(path, flags)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise error(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from exc
-    try:
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise error(f"{path}: not a regular file (a FIFO, socket or device?)")
-            if info.st_size > limit:
-                raise error(
-                    f"{path}: larger than {_size(limit)}; refusing to read it",
-                    remediation=remediation,
-                )
-            data = _read_up_to(fd, limit + 1, info.st_size)
-        except OSError as exc:
-            raise error(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        data = _read_up_to(fd, limit + 1, size)
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from exc
     finally:
         os.close(fd)
     if len(data) > limit:
@@ -75,6 +100,39 @@ def read_bounded(
             f"{path}: larger than {_size(limit)}; refusing to read it", remediation=remediation
         )
     return data
+
+
+def iter_bounded(
+    path: Path,
+    limit: int,
+    error: type[HandsetGuardError],
+    remediation: str | None = None,
+    *,
+    follow_symlinks: bool = True,
+    chunk: int = 256 * 1024,
+) -> Iterator[bytes]:
+    """:func:`read_bounded` in chunks of at most ``chunk`` bytes, for a reader that needs the
+    text only once: the same checks (made before the first chunk is yielded), the same
+    ``error`` once more than ``limit`` bytes have come."""
+    fd, _ = _open_regular(path, limit, error, remediation, follow_symlinks)
+    try:
+        total = 0
+        while True:
+            try:
+                data = os.read(fd, chunk)
+            except OSError as exc:
+                raise error(f"{path}: cannot read ({exc.strerror or exc})") from exc
+            if not data:
+                return
+            total += len(data)
+            if total > limit:
+                raise error(
+                    f"{path}: larger than {_size(limit)}; refusing to read it",
+                    remediation=remediation,
+                )
+            yield data
+    finally:
+        os.close(fd)
 
 
 def _read_up_to(fd: int, most: int, hint: int) -> bytes:

@@ -7,8 +7,10 @@ otherwise UTF-8 text are replaced rather than turning the whole slice into Latin
 from __future__ import annotations
 
 import codecs
+import itertools
+from collections.abc import Iterable, Iterator
 
-__all__ = ["Blob", "decode_slice", "normalise_bytes"]
+__all__ = ["Blob", "decode_slice", "normalise_bytes", "utf8_chunks"]
 
 Blob = bytes | bytearray
 """Raw file contents: bytes, or the bytearray a zip member is read into."""
@@ -33,6 +35,30 @@ def normalise_bytes(data: Blob) -> Blob:
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :]
     return data
+
+
+def utf8_chunks(chunks: Iterable[Blob]) -> Iterator[Blob]:
+    """:func:`normalise_bytes` on a text read in chunks: the same bytes, chunk by chunk (UTF-16
+    with a BOM transcoded as it streams, a UTF-8 BOM dropped)."""
+    rest = iter(chunks)
+    first = bytearray()
+    for chunk in rest:
+        first += chunk
+        if len(first) >= len(codecs.BOM_UTF8):
+            break
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        for chunk in itertools.chain((first,), rest):
+            if out := decoder.decode(chunk).encode("utf-8"):
+                yield out
+        if out := decoder.decode(b"", final=True).encode("utf-8"):
+            yield out
+        return
+    if first.startswith(codecs.BOM_UTF8):
+        del first[: len(codecs.BOM_UTF8)]
+    if first:
+        yield first
+    yield from rest
 
 
 def decode_slice(data: Blob, start: int, end: int) -> str:

@@ -3,11 +3,13 @@ shared corpus, opened once per test session; each test skips when the corpus is 
 
 from __future__ import annotations
 
+import zipfile
 from functools import cache
 
 from handsetguard.device import DeviceState
 from handsetguard.evidence import Evidence, Section
 from handsetguard.sources import open_source
+from handsetguard.sources.bugreport import find_main_entry
 from handsetguard.state import build_state
 from tests.conftest import corpus_path
 
@@ -48,7 +50,11 @@ def section(relative: str, name: str) -> Section:
 
 @cache
 def _lines(relative: str) -> list[bytes]:
-    return bytes(section(relative, "header").data).split(b"\n")
+    # The main text itself: the evidence keeps only the sections the checks read.
+    with zipfile.ZipFile(corpus_path(relative)) as archive:
+        info = find_main_entry(archive, relative)
+        assert info is not None
+        return archive.read(info).split(b"\n")
 
 
 def line_of(relative: str, number: int) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from handsetguard.errors import SourceError
-from handsetguard.evidence import SourceKind
+from handsetguard.evidence import Provenance, SourceKind
 from handsetguard.sources import limits, open_source
 from tests.conftest import ATV_BUGREPORT, LEGACY_BUGREPORT, PIXEL1_BUGREPORT, corpus_path
 
@@ -50,13 +50,9 @@ def test_plain_dumpstate_sections_and_lines(tmp_path: Path) -> None:
     path.write_text(MINI_DUMP)
     evidence = open_source(path)
     assert evidence.kind is SourceKind.DUMPSTATE_TXT
-    assert sorted(evidence.sections) == [
-        "dumpsys:adb",
-        "dumpsys:appops",
-        "getprop",
-        "header",
-        "section:DUMPSYS",
-    ]
+    assert sorted(evidence.sections) == ["dumpsys:adb", "dumpsys:appops", "getprop", "header"]
+    # Indexed, but no check reads it: its bytes are dropped, its name and line kept.
+    assert evidence.unread == {"section:DUMPSYS": Provenance("anything.log", 13)}
     getprop = evidence.sections["getprop"]
     assert getprop.provenance.line == 9
     assert getprop.text == "[ro.build.type]: [user]\n[persist.sys.timezone]: [Asia/Kolkata]\n"
@@ -329,14 +325,14 @@ def test_legacy_dumps_without_duration_lines_end_services_at_dashes(tmp_path: Pa
     dash = "-" * 79
     text = (
         f"== dumpstate: 2012-01-01 00:00:00\n------ DUMPSYS (dumpsys) ------\n"
-        f"DUMP OF SERVICE a:\nalpha\n{dash}\nDUMP OF SERVICE b:\nbeta\n{dash}\n"
+        f"DUMP OF SERVICE window:\nalpha\n{dash}\nDUMP OF SERVICE adb:\nbeta\n{dash}\n"
         "------ NEXT (x) ------\n"
     )
     path = tmp_path / "old.txt"
     path.write_text(text)
     evidence = open_source(path)
-    assert evidence.sections["dumpsys:a"].text == "alpha\n"
-    assert evidence.sections["dumpsys:b"].text == "beta\n"
+    assert evidence.sections["dumpsys:window"].text == "alpha\n"
+    assert evidence.sections["dumpsys:adb"].text == "beta\n"
 
 
 def test_first_line_marker_is_found(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ bugreport directories and plain ``adb bugreport > file.txt`` dumpstate texts."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from handsetguard.errors import SourceError
@@ -16,10 +17,17 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
-from handsetguard.sources.completeness import note_index_stop, note_truncation
-from handsetguard.sources.dumpstate import dumpstate_time, index_dumpstate
-from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, read_file, read_member
-from handsetguard.textcodec import Blob, normalise_bytes
+from handsetguard.sources.completeness import note_index_stop, record_truncation
+from handsetguard.sources.dumpstate import dumpstate_time
+from handsetguard.sources.limits import (
+    MAX_SMALL_FILE_BYTES,
+    iter_file,
+    iter_member,
+    read_file,
+    read_member,
+)
+from handsetguard.sources.stream import blob_chunks, index_stream
+from handsetguard.textcodec import Blob, utf8_chunks
 
 __all__ = [
     "add_dumpstate",
@@ -60,15 +68,19 @@ def find_main_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | No
     return max(candidates, key=lambda info: info.file_size)
 
 
-def add_dumpstate(evidence: Evidence, data: Blob, file: str) -> None:
-    """Index a dumpstate text into ``evidence`` and record its acquisition time."""
-    data = normalise_bytes(data)
-    index = index_dumpstate(data, file)
-    for section in index:
+def add_dumpstate(evidence: Evidence, data: Blob | Iterable[Blob], file: str) -> None:
+    """Index a dumpstate text (its bytes, or its chunks as they are read) into ``evidence``
+    and record its acquisition time. The text streams past once: only the sections state.py
+    reads are kept (sources/wanted.py), the others are listed in ``evidence.unread``."""
+    chunks = blob_chunks(data) if isinstance(data, bytes | bytearray) else data
+    found = index_stream(utf8_chunks(chunks), file)
+    for section in found.sections:
         evidence.add(section)
-    note_index_stop(evidence, index)
-    note_truncation(evidence, data, file)
-    when = dumpstate_time(data)
+    for name, where, _ in found.unread:
+        evidence.unread.setdefault(name, where)
+    note_index_stop(evidence, found)
+    record_truncation(evidence, found.truncation)
+    when = dumpstate_time(found.head)
     if when is not None and evidence.acquired_at is None and when.year >= 2000:
         evidence.acquired_at = AcquiredAt(when, f"dumpstate header of {file}")
 
@@ -82,9 +94,8 @@ def bugreport_from_zip(
             f"{path}: zip holds no bugreport text (no main_entry.txt, "
             "bugreport-*.txt or dumpstate*.txt entry)"
         )
-    data = read_member(archive, info, str(path))
     evidence = Evidence(kind, str(path))
-    add_dumpstate(evidence, data, f"{path.name}!{info.filename}")
+    add_dumpstate(evidence, iter_member(archive, info, str(path)), f"{path.name}!{info.filename}")
     _require_sections(evidence, f"{path.name}!{info.filename}")
     _add_mounts(evidence, archive, path.name)
     return evidence
@@ -144,20 +155,20 @@ def bugreport_from_dir(path: Path) -> Evidence:
             )
         target = candidates[0]
     evidence = Evidence(SourceKind.BUGREPORT_DIR, str(path))
-    add_dumpstate(evidence, read_file(target), target.name)
+    add_dumpstate(evidence, iter_file(target), target.name)
     _require_sections(evidence, str(target))
     return evidence
 
 
-def bugreport_from_text(path: Path, data: Blob | None = None) -> Evidence:
-    if data is None:
-        data = read_file(path)
+def bugreport_from_text(path: Path, target: Path | None = None) -> Evidence:
+    """A plain dumpstate text, read from ``target`` (the file a symlink named on the command
+    line resolves to) or ``path``, named ``path`` in the evidence."""
     evidence = Evidence(SourceKind.DUMPSTATE_TXT, str(path))
-    add_dumpstate(evidence, data, path.name)
+    add_dumpstate(evidence, iter_file(path if target is None else target), path.name)
     _require_sections(evidence, str(path))
     return evidence
 
 
 def _require_sections(evidence: Evidence, file: str) -> None:
-    if not any(name != "header" for name in evidence.sections):
+    if not any(name != "header" for name in [*evidence.sections, *evidence.unread]):
         raise SourceError(f"{file}: no dumpstate sections found; not a bugreport text")

@@ -12,18 +12,26 @@ output) cannot tell, and is not judged.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
 from handsetguard.sources.dumpstate import (
     MAX_MARKER_LINES,
     MAX_TITLE_BYTES,
-    DumpstateIndex,
     title_section,
 )
 from handsetguard.textcodec import Blob
 
-__all__ = ["Truncation", "find_truncation", "note_index_stop", "note_truncation"]
+__all__ = [
+    "Truncation",
+    "TruncationScan",
+    "find_truncation",
+    "note_index_stop",
+    "note_truncation",
+    "record_truncation",
+]
 
 _TOP_DURATION = b"was the duration of '"
 _TOP_END = re.compile(rb"------ [^\n]*was the duration of '[^\n]*' ------\r?")
@@ -68,7 +76,8 @@ def _open_title(data: Blob, before: int) -> tuple[int, str]:
             if line_end - pos > _MAX_MARKER_LINE:
                 continue
             match = _TITLE.fullmatch(data, pos, line_end)
-            if match is not None:
+            # A title over MAX_TITLE_BYTES is content to the index, so here too.
+            if match is not None and len(match.group(1)) <= MAX_TITLE_BYTES:
                 return pos, title_section(match.group(1)) or "dumpstate"
     return -1, "dumpstate"
 
@@ -93,11 +102,34 @@ def find_truncation(data: Blob, file: str) -> Truncation | None:
         and data.find(_SERVICE_END, service[0]) < 0
         and data.find(_SERVICE_END) >= 0
     )
-    if data.find(_TOP_DURATION) >= 0:
-        if end - start <= _MAX_MARKER_LINE and _TOP_END.fullmatch(data, start, end) is not None:
+    top_end = end - start <= _MAX_MARKER_LINE and _TOP_END.fullmatch(data, start, end) is not None
+    return _judge(
+        file,
+        data.count(b"\n", 0, start) + 1,
+        data.find(_TOP_DURATION) >= 0,
+        top_end,
+        service,
+        open_service,
+        lambda: _open_title(data, end),
+    )
+
+
+def _judge(
+    file: str,
+    line: int,
+    top_durations: bool,
+    top_end: bool,
+    service: tuple[int, str] | None,
+    open_service: bool,
+    open_title: Callable[[], tuple[int, str]],
+) -> Truncation | None:
+    """The verdict of find_truncation from what it found: the last non-blank line (its line,
+    whether it closes a top-level section), the last service and whether it is open."""
+    if top_durations:
+        if top_end:
             return None
         closing = "its closing \"------ … was the duration of '…' ------\" line"
-        title_at, section = _open_title(data, end)
+        title_at, section = open_title()
         if service is not None and open_service and service[0] > title_at:
             section = service[1]
     elif open_service and service is not None:
@@ -105,7 +137,6 @@ def find_truncation(data: Blob, file: str) -> Truncation | None:
         section = service[1]
     else:
         return None
-    line = data.count(b"\n", 0, start) + 1
     detail = (
         f"{file} stops at line {line} without {closing}: it was cut short, what follows is "
         f"missing and {section} may be incomplete"
@@ -113,10 +144,102 @@ def find_truncation(data: Blob, file: str) -> Truncation | None:
     return Truncation(Provenance(file, line), section, detail)
 
 
+class TruncationScan:
+    """find_truncation computed while a text streams past in regions of whole lines (see
+    sources/stream.py): a few offsets and flags, never the text."""
+
+    def __init__(self) -> None:
+        self.top_durations = False
+        self.service_end_at = -1
+        """Offset of the last ``was the duration of dumpsys`` (-1: none yet)."""
+        self._services: list[tuple[int, str | None]] = []
+        self._at_zero: str | None = None
+        self._title: tuple[int, str] = (-1, "dumpstate")
+        self._dashes_after_title = 0
+        self._last: tuple[int, int, int, bool] | None = None
+
+    def feed(
+        self,
+        buf: Blob,
+        stop: int,
+        base: int,
+        last_title: tuple[int, str] | None,
+        line_of: Callable[[int], int],
+    ) -> None:
+        """Scan ``buf[:stop]`` (whole lines, starting at offset ``base`` of the text; when
+        ``base`` > 0, ``buf[0]`` is the newline ending the previous region). ``last_title`` is
+        the region offset and name of its last ``------ TITLE ------`` line; ``line_of`` maps
+        a text offset at or after the region's last marker to its line."""
+        if not self.top_durations and buf.find(_TOP_DURATION, 0, stop) >= 0:
+            self.top_durations = True
+        found = buf.rfind(_SERVICE_END, 0, stop)
+        if found >= 0:
+            self.service_end_at = base + found
+        if base == 0 and buf.startswith(b"DUMP OF SERVICE "):
+            self._at_zero = self._service_name(buf, 0, stop)
+        latest: list[tuple[int, str | None]] = []
+        pos = stop
+        while len(latest) < 2 and (pos := buf.rfind(b"\nDUMP OF SERVICE ", 0, pos)) >= 0:
+            latest.insert(0, (base + pos + 1, self._service_name(buf, pos + 1, stop)))
+        self._services = (self._services + latest)[-2:]
+        if last_title is not None:
+            at, name = last_title
+            self._title = (base + at, name)
+            self._dashes_after_title = buf.count(b"------ ", at + 1, stop)
+        else:
+            self._dashes_after_title += buf.count(b"------ ", 0, stop)
+        end = _last_nonblank(buf, stop)
+        if end > 0:
+            start = buf.rfind(b"\n", 0, end) + 1
+            top_end = (
+                end - start <= _MAX_MARKER_LINE and _TOP_END.fullmatch(buf, start, end) is not None
+            )
+            self._last = (base + start, base + end, line_of(base + start), top_end)
+
+    @staticmethod
+    def _service_name(buf: Blob, start: int, stop: int) -> str | None:
+        match = _SERVICE.match(buf, start, stop)
+        return None if match is None else "dumpsys:" + match.group(1).decode("latin-1")
+
+    def _service(self, end: int) -> tuple[int, str] | None:
+        """As _last_service: the last line-start ``DUMP OF SERVICE `` wholly before ``end``."""
+        for start, name in reversed(self._services):
+            if start + 16 <= end:
+                return None if name is None else (start, name)
+        return None if self._at_zero is None else (0, self._at_zero)
+
+    def result(self, file: str) -> Truncation | None:
+        """The :class:`Truncation` find_truncation gives for the whole text, else None."""
+        if self._last is None:
+            return None
+        _, end, line, top_end = self._last
+        service = self._service(end)
+        open_service = service is not None and 0 <= self.service_end_at < service[0]
+        # As _open_title: the last title line, if within MAX_MARKER_LINES "------ " of the end.
+        title = self._title if self._dashes_after_title < MAX_MARKER_LINES else (-1, "dumpstate")
+        return _judge(file, line, self.top_durations, top_end, service, open_service, lambda: title)
+
+
+def _last_nonblank(buf: Blob, stop: int) -> int:
+    """One past the last non-blank byte of ``buf[:stop]`` (0 if it is all blank), looking at
+    a tail that doubles: a region of blanks costs a few C calls, not a Python step a byte."""
+    size = 64
+    while True:
+        low = max(0, stop - size)
+        kept = len(buf[low:stop].rstrip(_BLANK))
+        if kept or low == 0:
+            return low + kept
+        stop, size = low, size * 2
+
+
 def note_truncation(evidence: Evidence, data: Blob, file: str) -> None:
     """Record a cut ``data`` in ``evidence`` (a ``truncated`` coverage entry; the first cut
     text of the input also sets ``evidence.truncated``)."""
-    cut = find_truncation(data, file)
+    record_truncation(evidence, find_truncation(data, file))
+
+
+def record_truncation(evidence: Evidence, cut: Truncation | None) -> None:
+    """Record a found :class:`Truncation` as :func:`note_truncation` does."""
     if cut is None:
         return
     if evidence.truncated is None:
@@ -126,7 +249,12 @@ def note_truncation(evidence: Evidence, data: Blob, file: str) -> None:
     )
 
 
-def note_index_stop(evidence: Evidence, index: DumpstateIndex) -> None:
+class _Stops(Protocol):
+    @property
+    def stopped(self) -> Provenance | None: ...
+
+
+def note_index_stop(evidence: Evidence, index: _Stops) -> None:
     """Record where an index gave up (too many markers) as a ``truncated`` coverage entry: the
     sections after it are absent, so no check can pass on them."""
     if index.stopped is None:

@@ -23,7 +23,7 @@ from handsetguard.sources.bugreport import (
     find_main_entry,
 )
 from handsetguard.sources.dumpstate import has_dumpstate_layout
-from handsetguard.sources.limits import open_zip, read_file
+from handsetguard.sources.limits import open_zip
 from handsetguard.sources.loose import add_loose_dir, add_loose_file, graded
 from handsetguard.sources.snapshot import MANIFEST_NAME, snapshot_evidence
 from handsetguard.sources.tree import DirTree, ZipTree
@@ -55,7 +55,7 @@ def open_source(path: str | Path) -> Evidence:
     # folder never are followed (limits.read_file refuses them).
     target = path.resolve() if path.is_symlink() else path
     if has_dumpstate_layout(normalise_bytes(head)):
-        return bugreport_from_text(path, read_file(target))
+        return bugreport_from_text(path, target)
     return _open_loose_file(path, head, target)
 
 

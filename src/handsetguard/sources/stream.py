@@ -1,0 +1,209 @@
+"""Index a dumpstate while it streams past in chunks: the sections, lines and provenance of
+dumpstate.index_dumpstate over the whole text, but only the bytes of the sections wanted (those
+state.py reads) are kept; the rest are counted (coverage, caps, truncation) and dropped.
+
+The text is scanned in regions of whole lines: each region ends at the last newline read so
+far and the next one starts at that same newline, so a marker (always one line) is never split
+and ``\\n``-anchored patterns see their newline. A line longer than a chunk waits whole.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from handsetguard.evidence import Provenance, Section
+from handsetguard.sources.completeness import Truncation, TruncationScan
+from handsetguard.sources.dumpstate import _FIRST, _MARKER, MAX_MARKER_LINES, title_section
+from handsetguard.sources.limits import STREAM_CHUNK_BYTES
+from handsetguard.sources.wanted import read_by_state
+from handsetguard.textcodec import Blob
+
+__all__ = ["HEAD_BYTES", "StreamedDumpstate", "blob_chunks", "index_stream"]
+
+HEAD_BYTES = 4096
+"""Bytes kept from the start of the text (dumpstate_time reads its header line there)."""
+
+
+@dataclass(slots=True)
+class _Open:
+    """A section being read: its body so far when it is kept, and where its body starts."""
+
+    name: str
+    line: int
+    body: int
+    kept: bytearray | None
+    filled: int
+    end: int = -1
+    cut: int = -1
+    """The first 79-dash line inside a service: where it ends if the text turns out to have no
+    ``was the duration of dumpsys`` line (Android <= 6), as index_dumpstate decides."""
+
+
+@dataclass
+class StreamedDumpstate:
+    """What streaming a dumpstate found: the kept sections (in the order the whole-text index
+    yields them), the others by name, line and size, and what completeness needs."""
+
+    sections: list[Section] = field(default_factory=list)
+    unread: list[tuple[str, Provenance, int]] = field(default_factory=list)
+    stopped: Provenance | None = None
+    truncation: Truncation | None = None
+    head: bytes = b""
+    size: int = 0
+
+
+class _Streamer:
+    def __init__(self, file: str, keep: Callable[[str], bool]) -> None:
+        self.file = file
+        self.keep = keep
+        self.buf = bytearray()
+        self.base = 0  # text offset of buf[0]
+        self.cursor = (0, 1)  # (text offset, its line): newlines are counted once
+        self.markers = 0
+        self.stopped: Provenance | None = None
+        self.started = False
+        self.header: _Open | None = self._open("header", 0, 1)
+        self.top: _Open | None = None
+        self.service: _Open | None = None
+        self.closed: list[_Open] = []
+        self.scan = TruncationScan()
+        self.head = bytearray()
+        self.size = 0
+
+    def _open(self, name: str, body: int, line: int) -> _Open:
+        return _Open(name, line, body, bytearray() if self.keep(name) else None, body)
+
+    def line_of(self, offset: int) -> int:
+        pos, line = self.cursor
+        line += self.buf.count(b"\n", pos - self.base, offset - self.base)
+        self.cursor = (offset, line)
+        return line
+
+    def feed(self, chunk: Blob) -> None:
+        if not chunk:
+            return
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
+        self.size += len(chunk)
+        before = len(self.buf)
+        self.buf += chunk
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            self._region(before + newline + 1, final=False)
+
+    def finish(self) -> StreamedDumpstate:
+        self._region(len(self.buf), final=True)
+        if self.stopped is None:
+            for open_ in (self.service, self.top):
+                if open_ is not None:
+                    self._close(open_, self.size)
+        self.buf = bytearray()
+        return self._result()
+
+    def _region(self, stop: int, *, final: bool) -> None:
+        """Index ``buf[:stop]``: whole lines (or the rest of the text when ``final``)."""
+        buf, base = self.buf, self.base
+        head = None if self.started else _FIRST.match(buf, 0, stop)
+        self.started = True
+        last_title: tuple[int, str] | None = None
+        found = _MARKER.finditer(buf, 0, stop)
+        for match in itertools.chain(() if head is None else (head,), found):
+            # A match begins at the newline before its line, except the first-line match.
+            at = match.start() + (0 if match is head else 1)
+            title = match.group("title")
+            if title is not None:
+                last_title = (at, title_section(title) or "dumpstate")
+            if self.stopped is not None:
+                continue  # past the cap: titles still feed the truncation scan
+            if self.markers == MAX_MARKER_LINES:
+                # The sections open here are not yielded: stop filling them.
+                self.stopped = Provenance(self.file, self.line_of(base + at))
+                self.top = self.service = None
+                continue
+            self.markers += 1
+            self._marker(match, base + at, stop)
+        self.scan.feed(buf, stop, base, last_title, self.line_of)
+        for open_ in (self.header, self.top, self.service):
+            if open_ is not None and open_.kept is not None and open_.filled < base + stop:
+                open_.kept += buf[open_.filled - base : stop]
+                open_.filled = base + stop
+        if not final and stop > 1:
+            # Keep the newline that ends this region: \n-anchored patterns need it.
+            self.line_of(base + stop - 1)
+            del buf[: stop - 1]
+            self.base = base + stop - 1
+
+    def _marker(self, match: re.Match[bytes], start: int, stop: int) -> None:
+        if self.header is not None:
+            if start > 0:
+                self._close(self.header, start)
+            self.header = None
+        title = match.group("title")
+        service = self.service
+        if service is not None:
+            if match.group("end") or match.group("service") or title is not None:
+                self._close(service, start)
+                self.service = None
+            elif match.group("dashes") and service.cut < 0 and self.scan.service_end_at < 0:
+                service.cut = start
+        if match.group("service"):
+            name = "dumpsys:" + match.group("service").decode("latin-1")
+            self.service = self._open(name, self._body(match, stop), self.line_of(start) + 1)
+            return
+        if title is None:
+            return
+        if self.top is not None:
+            self._close(self.top, start)
+            self.top = None
+        mapped = title_section(title)
+        if mapped is not None:
+            self.top = self._open(mapped, self._body(match, stop), self.line_of(start) + 1)
+
+    def _body(self, match: re.Match[bytes], stop: int) -> int:
+        """Text offset of the line after a marker (the end of the text if there is none)."""
+        newline = self.buf.find(b"\n", match.end(), stop)
+        return self.base + (stop if newline < 0 else newline + 1)
+
+    def _close(self, open_: _Open, end: int) -> None:
+        if open_.kept is not None and open_.filled < end:
+            open_.kept += self.buf[open_.filled - self.base : end - self.base]
+            open_.filled = end
+        open_.end = end
+        self.closed.append(open_)
+
+    def _result(self) -> StreamedDumpstate:
+        # Only when the whole text has no dumpsys duration line does a dash line end a service.
+        dashes_end_service = self.scan.service_end_at < 0
+        found = StreamedDumpstate(stopped=self.stopped, head=bytes(self.head), size=self.size)
+        for open_ in self.closed:
+            end = open_.cut if dashes_end_service and open_.cut >= 0 else open_.end
+            where = Provenance(self.file, open_.line)
+            if open_.kept is None:
+                found.unread.append((open_.name, where, end - open_.body))
+            else:
+                # Cut in place: a copy to exact-size bytes costs more peak RSS than it saves.
+                del open_.kept[end - open_.body :]
+                found.sections.append(Section(open_.name, where, open_.kept, owned=True))
+        found.truncation = self.scan.result(self.file)
+        return found
+
+
+def index_stream(
+    chunks: Iterable[Blob], file: str, keep: Callable[[str], bool] = read_by_state
+) -> StreamedDumpstate:
+    """Index the dumpstate (or multi-service dumpsys) text ``chunks`` make up, as
+    :func:`~handsetguard.sources.dumpstate.index_dumpstate` does, keeping the bytes of the
+    sections ``keep`` names (by default those state.py reads)."""
+    streamer = _Streamer(file, keep)
+    for chunk in chunks:
+        streamer.feed(chunk)
+    return streamer.finish()
+
+
+def blob_chunks(data: Blob, size: int = STREAM_CHUNK_BYTES) -> Iterable[bytes]:
+    """A text already in memory, in chunks (each a copy of ``size`` bytes, not of the whole)."""
+    view = memoryview(data)
+    return (bytes(view[pos : pos + size]) for pos in range(0, len(data), size))

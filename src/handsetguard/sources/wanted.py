@@ -1,0 +1,42 @@
+"""The sections state.py reads: a streamed dumpstate keeps the bytes of these and of no other
+(the rest is indexed and counted, then dropped), so a 25 MB text costs the 1–3 MB checks read."""
+
+from __future__ import annotations
+
+__all__ = ["STATE_SECTIONS", "STATE_SECTION_PREFIXES", "read_by_state"]
+
+STATE_SECTIONS = frozenset(
+    {
+        "header",
+        "getprop",
+        "processes",
+        "mounts",
+        "selinux",
+        "kernel_log",
+        "app_providers",
+        "app_providers:platform",
+        "root_binaries",
+        "androidqf:packages",
+        "androidqf:files",
+        "androidqf:root_binaries",
+        "dumpsys:settings",
+        "dumpsys:package",
+        "dumpsys:appops",
+        "dumpsys:accessibility",
+        "dumpsys:device_policy",
+        "dumpsys:lock_settings",
+        "dumpsys:window",
+        "dumpsys:adb",
+        "dumpsys:notification",
+    }
+)
+"""Every section name state.py asks the evidence for (tests/sources/test_streaming.py reads
+state.py to keep this in step)."""
+
+STATE_SECTION_PREFIXES = ("settings:",)
+"""Families state.py reads by prefix: ``settings:<namespace>[:<user>]``."""
+
+
+def read_by_state(name: str) -> bool:
+    """Whether state.py reads the section ``name`` (its bytes must be kept)."""
+    return name in STATE_SECTIONS or name.startswith(STATE_SECTION_PREFIXES)
