@@ -1,0 +1,201 @@
+"""The component facts of ``dumpsys package`` that tell whether an app shows an icon: the
+``android.intent.action.MAIN`` activities of the Activity Resolver Table and each package's
+per-user ``disabledComponents:``; plus the lines of its installer chain and install time,
+so that a finding can point at them (:mod:`handsetguard.parsers.dumpsys_package` keeps the
+values, not their lines).
+
+Layout (PackageManagerService / ComponentResolver dump, Android 7–15)::
+
+    Activity Resolver Table:
+      Non-Data Actions:
+          android.intent.action.MAIN:
+            23a156 com.yelp.android/.ui.activities.RootActivity
+            b429b7 com.example/com.example.LauncherActivity (2 filters)
+      MIME Typed Actions:                 <- another sub-table: its MAIN entries carry data
+    …
+    Packages:
+      Package [com.example] (fd3b8d1):
+        installerPackageName=com.android.vending
+        initiatingPackageName=com.android.vending      (Android 11+)
+        originatingPackageName=null                     (Android 11+)
+        User 0: ceDataInode=… installed=true …
+          disabledComponents:
+            com.example.LauncherActivity
+          enabledComponents:
+            com.example.SyncService
+
+The resolver table lists every declared activity, enabled or not (the enabled state is applied
+when an intent is resolved), so an app whose every MAIN activity is in ``disabledComponents``
+has taken its own icon off the launcher. The table does not print intent categories: a MAIN
+activity is not always a LAUNCHER one, so "no MAIN activity left" is the fact, not "no icon".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = ["Component", "PackageComponents", "PackageLines", "parse_package_components"]
+
+MAIN_ACTION = "android.intent.action.MAIN"
+_RESOLVER_ENTRY = re.compile(r"[0-9a-f]{1,16} ([^\s/]{1,300})/(\S{1,500})")
+_PACKAGE = re.compile(r"Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
+_USER = re.compile(r"User (-?[0-9]{1,9}):")
+_CHAIN_KEYS = (
+    "installerPackageName",
+    "initiatingPackageName",
+    "originatingPackageName",
+    "firstInstallTime",
+)
+
+
+def _empty() -> Mapping[str, tuple[int, str]]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """An activity or other component: its full class name, the user whose state it is in
+    (``None`` for the resolver table, which is not per user) and its 0-based line."""
+
+    package: str
+    name: str
+    user: int | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLines:
+    """Where a package's install facts are printed: key -> (0-based line, value as printed)
+    for ``installerPackageName``, ``initiatingPackageName``, ``originatingPackageName`` and
+    ``firstInstallTime`` (the first one printed: the package's, else user 0's)."""
+
+    package: str
+    line: int
+    facts: Mapping[str, tuple[int, str]] = field(default_factory=_empty, hash=False)
+    disabled: tuple[Component, ...] = ()
+
+    def value(self, key: str) -> str | None:
+        found = self.facts.get(key)
+        return None if found is None or found[1] in ("", "null") else found[1]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageComponents:
+    """The MAIN activities per package (``None`` when the dump has no Activity Resolver Table,
+    e.g. ``dumpsys package packages``) and the per-package install lines and disabled
+    components of the ``Packages:`` block."""
+
+    main_activities: Mapping[str, tuple[Component, ...]] | None
+    packages: Mapping[str, PackageLines] = field(default_factory=dict, hash=False)
+
+    def disabled(self, package: str, user: int = 0) -> frozenset[str]:
+        record = self.packages.get(package)
+        if record is None:
+            return frozenset()
+        return frozenset(c.name for c in record.disabled if c.user == user)
+
+
+def full_class(package: str, name: str) -> str:
+    """``pkg/.Cls`` as printed is ``pkg.Cls``; a name without a leading dot is already full."""
+    return package + name if name.startswith(".") else name
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _main_activities(lines: list[str], start: int) -> dict[str, list[Component]]:
+    """The entries under ``android.intent.action.MAIN:`` of the table's Non-Data Actions."""
+    found: dict[str, list[Component]] = {}
+    sub_table: str | None = None
+    action: str | None = None
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        body = line.strip()
+        if not body:
+            continue
+        depth = _indent(line)
+        if depth == 0:
+            break  # the next top-level table
+        if depth <= 3:
+            sub_table, action = body, None
+        elif body.endswith(":") and " " not in body:
+            action = body[:-1]
+        elif sub_table == "Non-Data Actions:" and action == MAIN_ACTION:
+            entry = _RESOLVER_ENTRY.match(body)
+            if entry is not None:
+                package = entry.group(1)
+                name = full_class(package, entry.group(2))
+                found.setdefault(package, []).append(Component(package, name, None, index))
+    return found
+
+
+@dataclass
+class _Record:
+    package: str
+    line: int
+    facts: dict[str, tuple[int, str]] = field(default_factory=dict)
+    disabled: list[Component] = field(default_factory=list)
+
+    def build(self) -> PackageLines:
+        return PackageLines(
+            self.package, self.line, MappingProxyType(self.facts), tuple(self.disabled)
+        )
+
+
+def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
+    """The entries of the ``Packages:`` block (a package printed twice keeps its first)."""
+    records: dict[str, PackageLines] = {}
+    current: _Record | None = None
+    user: int | None = None
+    list_depth: int | None = None  # inside a ``disabledComponents:`` list opened at this depth
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        body = line.strip()
+        if not body:
+            continue
+        depth = _indent(line)
+        if depth == 0:
+            break
+        header = _PACKAGE.fullmatch(body)
+        if header is not None:
+            if current is not None:
+                records.setdefault(current.package, current.build())
+            current, user, list_depth = _Record(header.group(1), index), None, None
+            continue
+        if current is None:
+            continue
+        if list_depth is not None and depth > list_depth and " " not in body:
+            current.disabled.append(Component(current.package, body, user, index))
+            continue
+        list_depth = depth if body == "disabledComponents:" else None
+        user_line = _USER.match(body)
+        if user_line is not None:
+            user = int(user_line.group(1))
+            continue
+        key, sep, value = body.partition("=")
+        if sep and key in _CHAIN_KEYS:
+            current.facts.setdefault(key, (index, value.strip()))
+    if current is not None:
+        records.setdefault(current.package, current.build())
+    return records
+
+
+def parse_package_components(text: str) -> PackageComponents:
+    """Read the resolver table's MAIN activities and the ``Packages:`` block's install lines
+    and disabled components; a dump without either gives empty results (never raises)."""
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    main: dict[str, list[Component]] | None = None
+    packages: dict[str, PackageLines] = {}
+    for index, line in enumerate(lines):
+        if line == "Activity Resolver Table:" and main is None:
+            main = _main_activities(lines, index)
+        elif line == "Packages:" and not packages:
+            packages = _packages(lines, index)
+    return PackageComponents(
+        None if main is None else MappingProxyType({k: tuple(v) for k, v in main.items()}),
+        MappingProxyType(packages),
+    )

@@ -1,0 +1,100 @@
+"""The icon facts the behaviour score reads from ``dumpsys package``: MAIN activities of the
+Activity Resolver Table's Non-Data Actions, per-user ``disabledComponents``, and the lines of
+the install chain — on the corpus bugreports (Android 14 TV emulator, Pixel 1 Android 8.1,
+Meizu MX6 Flyme 7.1.1) and the project's fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handsetguard.parsers.package_components import Component, parse_package_components
+from handsetguard.sources import open_source
+
+CORPUS = Path("/work/shared/corpus/device")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+# dump: (packages with a MAIN activity, package records, disabled entries, the packages every
+# MAIN activity of which is disabled for user 0 — all system apps: setup wizards, STK, …)
+CORPUS_FACTS = {
+    "emulator-atv64-android14-bugreport": (14, 141, 68, ["com.android.tv.provision"]),
+    "google-pixel1-sailfish-android8.1-bugreport": (
+        113,
+        232,
+        179,
+        ["com.android.stk", "com.google.android.inputmethod.pinyin"],
+    ),
+    "meizu-mx6-android7.1-bugreport": (
+        140,
+        234,
+        60,
+        ["com.flyme.systemuitools", "com.mediatek.schpwronoff", "com.meizu.powersave"],
+    ),
+}
+
+
+@pytest.mark.parametrize("dump", sorted(CORPUS_FACTS))
+def test_corpus_dumps(dump: str) -> None:
+    folder = CORPUS / dump
+    if not folder.is_dir():
+        pytest.skip(f"corpus not present: {folder}")
+    [archive] = folder.glob("*.zip")
+    section = open_source(archive).get("dumpsys:package")
+    assert section is not None
+    facts = parse_package_components(section.text)
+    assert facts.main_activities is not None
+    disabled = sum(len(r.disabled) for r in facts.packages.values())
+    hidden = sorted(
+        package
+        for package, mains in facts.main_activities.items()
+        if all(a.name in facts.disabled(package) for a in mains)
+    )
+    assert (len(facts.main_activities), len(facts.packages), disabled, hidden) == CORPUS_FACTS[dump]
+
+
+def test_only_non_data_main_entries_count() -> None:
+    """Meizu (Android 7.1): ``android.intent.action.MAIN:`` appears under Non-Data Actions and
+    again under MIME Typed Actions; the second list's activities take data, not a launch."""
+    folder = CORPUS / "meizu-mx6-android7.1-bugreport"
+    if not folder.is_dir():
+        pytest.skip(f"corpus not present: {folder}")
+    text = open_source(folder / "bugreport.zip").get("dumpsys:package")
+    assert text is not None
+    lines = text.text.split("\n")
+    facts = parse_package_components(text.text)
+    assert facts.main_activities is not None
+    mime = lines.index("  MIME Typed Actions:")
+    assert all(a.line < mime for acts in facts.main_activities.values() for a in acts)
+
+
+def test_a_pixel8_record_with_its_launcher_disabled() -> None:
+    """Pixel 1 Android 8.1 layout: short names in the table (``pkg/.Cls`` or full), the
+    ``disabledComponents:`` list after ``overlay paths:``; no installer line (adb)."""
+    text = (FIXTURES / "behaviour" / "pixel8_hidden_icon.txt").read_text(encoding="utf-8")
+    start = text.index("DUMP OF SERVICE package:")
+    facts = parse_package_components(text[start:])
+    main = "com.udacity.gradle.builditbigger.MainActivity"
+    assert facts.main_activities is not None
+    assert facts.main_activities["com.joke.free"] == (Component("com.joke.free", main, None, 9),)
+    assert facts.disabled("com.joke.free") == {main}
+    record = facts.packages["com.joke.free"]
+    assert record.value("installerPackageName") is None
+    assert dict(record.facts) == {"firstInstallTime": (29, "2017-10-16 13:09:03")}
+
+
+def test_disabled_components_are_per_user() -> None:
+    """Android 10 fixture with users 0 and 11: the widget is disabled for user 11 only; the
+    table's entry carries a ``filter <hash>`` suffix and a short ``pkg/.Main`` name."""
+    text = (FIXTURES / "dumpsys_package" / "android10_two_users.txt").read_text(encoding="utf-8")
+    facts = parse_package_components(text)
+    assert dict(facts.main_activities or {}) == {
+        "com.example.notes": (Component("com.example.notes", "com.example.notes.Main", None, 3),)
+    }
+    assert facts.disabled("com.example.notes") == frozenset()
+    assert facts.disabled("com.example.notes", user=11) == {"com.example.notes.Widget"}
+
+
+def test_text_without_either_block() -> None:
+    facts = parse_package_components("garbage\n  Package [x] (1):\n")
+    assert facts.main_activities is None and dict(facts.packages) == {}
