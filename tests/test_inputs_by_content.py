@@ -81,6 +81,7 @@ READ: dict[str, tuple[str, set[str], str | None]] = {
     f"{MVT}/androidqf": (
         "androidqf-dir",
         {
+            "androidqf:files",
             "androidqf:packages",
             "androidqf:root_binaries",
             "dumpsys:accessibility",

@@ -674,6 +674,12 @@ def test_mvt_androidqf_packages_json() -> None:
                 certificate_sha256=(
                     "3987d043d10aefaf5a8710b3671418fe57e0e19b653c9df82558feb5ffce5d44"
                 ),
+                certificate_sha1="38a0f7d505fe18fec64fbf343ecaaaf310dbd799",
+                certificate_md5="556c6019249bbc0cab70495178d3a9d1",
+                certificate_subject=(
+                    "C=US, ST=California, L=Santa Clara, O=WhatsApp Inc., OU=Engineering, "
+                    "CN=Brian Acton"
+                ),
             ),
         ),
     )

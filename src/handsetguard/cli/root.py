@@ -1,8 +1,9 @@
 """The ``handsetguard`` command line: one argparse parser with every command group on it.
 
 Groups, one module each: check and apps (:mod:`.check`); live phones — devices, collect, watch,
-and the adb side of check (:mod:`.live`); attestation (:mod:`.attest`); the licensing service —
-server, activation, royalty (:mod:`.server`). The library never imports this package.
+and the adb side of check (:mod:`.live`); attestation (:mod:`.attest`); indicator sets
+(:mod:`.iocs`); the licensing service — server, activation, royalty (:mod:`.server`). The
+library never imports this package.
 
 Why argparse and not typer or click: start-up. On the 2-core build machine typer 0.29 cost
 40-60 ms to import and 110-125 ms more inside argument parsing (its adapters import pydantic);
@@ -17,7 +18,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard import __version__
-from handsetguard.cli import attest, check, live, server
+from handsetguard.cli import attest, check, iocs, live, server
 from handsetguard.cli.common import EXIT_USAGE, Parser, say
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ _GROUP_OF = {
     "watch": live,
     "attest": attest,
     "attest-status-refresh": attest,
+    "iocs": iocs,
     "server": server,
     "activation": server,
     "royalty": server,
@@ -70,6 +72,7 @@ def build_parser(command: str | None = None) -> Parser:
     )
     live.register(commands)
     attest.register(commands)
+    iocs.register(commands)
     server.register(commands)
     return parser
 

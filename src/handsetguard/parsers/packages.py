@@ -61,6 +61,9 @@ class PackageFile:
     sha256: str | None = None
     sha512: str | None = None
     certificate_sha256: str | None = None
+    certificate_sha1: str | None = None
+    certificate_md5: str | None = None
+    certificate_subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

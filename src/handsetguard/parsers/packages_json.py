@@ -123,6 +123,9 @@ def _file_from_json(item: dict[str, object]) -> PackageFile | None:
         sha256=_json_str(item.get("sha256")),
         sha512=_json_str(item.get("sha512")),
         certificate_sha256=_json_str(cert.get("Sha256")) if isinstance(cert, dict) else None,
+        certificate_sha1=_json_str(cert.get("Sha1")) if isinstance(cert, dict) else None,
+        certificate_md5=_json_str(cert.get("Md5")) if isinstance(cert, dict) else None,
+        certificate_subject=_json_str(cert.get("Subject")) if isinstance(cert, dict) else None,
     )
 
 

@@ -55,6 +55,7 @@ _PLAIN = {
     "settings_secure.txt": "settings:secure",
     "settings_system.txt": "settings:system",
     "packages.json": "androidqf:packages",
+    "files.json": "androidqf:files",
     "processes.txt": "processes",
     "ps.txt": "processes",
     "root_binaries.json": "androidqf:root_binaries",

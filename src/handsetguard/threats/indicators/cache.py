@@ -1,0 +1,149 @@
+"""The compiled index on disk, as JSON (never pickle: a cache file is data, not code), keyed by
+the sha256 of every indicator file read and the code version. A cache file that is missing,
+unreadable, of another key or malformed in any way is ignored and rebuilt, never trusted."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from handsetguard.boundedio import read_bounded
+from handsetguard.errors import HandsetGuardError
+from handsetguard.threats.indicators.index import INDEX_FORMAT, IndicatorIndex
+
+__all__ = ["MAX_CACHE_BYTES", "check_compiled", "load_cached", "store_cached"]
+
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+_PREFIX = "iocs-index-"
+_KEEP = 4  # cache files kept (one per combination of sets recently used)
+
+
+class _CacheError(HandsetGuardError):
+    pass
+
+
+def _file(folder: Path, key: str) -> Path:
+    return folder / f"{_PREFIX}{key[:32]}.json"
+
+
+def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
+    """The cached index for ``key``, or None (absent, stale, corrupt: the caller rebuilds).
+
+    The file is a header line (the key, the sha256 of the rest, the length of the JSON part),
+    the compiled maps as JSON, then the indicator rows as text, decoded only when a match
+    needs one. A truncated or altered file fails the digest before anything is parsed."""
+    path = _file(folder, key)
+    try:
+        raw = read_bounded(path, MAX_CACHE_BYTES, _CacheError)
+    except _CacheError:
+        return None
+    header_text, _, rest = raw.partition(b"\n")
+    try:
+        header = json.loads(header_text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(header, dict) or header.get("key") != key:
+        return None
+    size = header.get("json_bytes")
+    if type(size) is not int or header.get("sha256") != hashlib.sha256(rest).hexdigest():
+        return None
+    try:
+        data = json.loads(rest[:size])
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(data, dict) or "rows" in data:
+        return None
+    data["rows"] = rest[size + 1 :]
+    if not check_compiled(data):
+        return None
+    return IndicatorIndex(data)
+
+
+def store_cached(folder: Path, key: str, index: IndicatorIndex) -> None:
+    """Write the index atomically (temporary file, then rename); a cache that cannot be written
+    is only a slower next start, so failures are ignored."""
+    meta = {k: v for k, v in index.data.items() if k != "rows"}
+    body = json.dumps(meta, separators=(",", ":")).encode()
+    rows = index.rows_text().encode("utf-8")
+    rest = body + b"\n" + rows
+    digest = hashlib.sha256(rest).hexdigest()
+    header = json.dumps({"key": key, "sha256": digest, "json_bytes": len(body)}).encode()
+    tmp: str | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header + b"\n" + rest)
+        os.replace(tmp, _file(folder, key))
+        tmp = None
+        _prune(folder)
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob(f"{_PREFIX}*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[_KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def check_compiled(data: object) -> bool:
+    """Whether ``data`` has the shape :func:`build_index` writes: the top-level fields and
+    their types, every set's summary, the row count, and CN patterns that pass the
+    backtracking guard."""
+    if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT:
+        return False
+    sets, rows, maps, n_rows = (
+        data.get("sets"),
+        data.get("rows"),
+        data.get("maps"),
+        data.get("n_rows"),
+    )
+    if not (isinstance(sets, list) and isinstance(rows, bytes) and isinstance(maps, dict)):
+        return False
+    if type(n_rows) is not int or (rows.count(b"\n") + 1 if rows else 0) != n_rows:
+        return False
+    lengths, patterns = data.get("path_lengths"), data.get("patterns")
+    if not (isinstance(lengths, list) and isinstance(patterns, list)):
+        return False
+    if not isinstance(data.get("problems"), list) or not all(_set_ok(s) for s in sets):
+        return False
+    # Map entries are checked where they are used (IndicatorIndex.lookup keeps only row
+    # numbers in range): checking 20,000 of them here would be a third of the load time.
+    if not all(type(table) is dict for table in maps.values()):
+        return False
+    return (
+        all(type(n) is int for n in lengths)
+        and all(type(p) is list and len(p) == 2 and _rows_ok(p[1], n_rows) for p in patterns)
+        and _patterns_compile(patterns)
+    )
+
+
+def _rows_ok(value: object, n_rows: int) -> bool:
+    if type(value) is int:
+        return 0 <= value < n_rows
+    return type(value) is list and all(type(v) is int and 0 <= v < n_rows for v in value)
+
+
+def _set_ok(raw: object) -> bool:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        return False
+    return all(
+        isinstance(raw.get(k), list | dict)
+        for k in ("files", "counts", "unknown_types", "problems")
+    )
+
+
+def _patterns_compile(patterns: list[list[object]]) -> bool:
+    from handsetguard.threats.indicators.normalise import unsafe_regex_reason
+
+    return all(unsafe_regex_reason(str(p[0])) is None for p in patterns)

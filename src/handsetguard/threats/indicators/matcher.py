@@ -1,0 +1,213 @@
+"""Match a compiled index against one phone: every package, APK hash and signing certificate,
+process name, accessibility / notification-listener / device-admin component, app-ops package,
+system property, mount, root-binary path and listed file is one or a few hash probes. The hits
+become one INDICATOR threat per package (or per family for device-wide traces)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handsetguard.checks.model import EvidenceItem
+from handsetguard.device import Unavailable
+from handsetguard.threats.indicators.summary import threats_from_hits
+
+if TYPE_CHECKING:
+    from handsetguard.device import DeviceState
+    from handsetguard.evidence import Provenance
+    from handsetguard.parsers.packages import Package, PackageDump
+    from handsetguard.threats.indicators.index import IndicatorIndex
+    from handsetguard.threats.model import Threat
+
+__all__ = ["match_state"]
+_SUBJECT_FIELD = re.compile(r"(?:^|,\s*)(O|CN)=([^,]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    row: int
+    package: str | None
+    seen: str  # the value seen on the phone
+    certain: bool
+    evidence: EvidenceItem
+
+
+class _Collector:
+    def __init__(self, index: IndicatorIndex) -> None:
+        self.index = index
+        self.hits: list[_Hit] = []
+
+    def probe(
+        self,
+        map_name: str,
+        key: str,
+        package: str | None,
+        fact: str,
+        where: Provenance | None,
+        certain: bool = True,
+        seen: str | None = None,
+    ) -> None:
+        for row in self.index.lookup(map_name, key):
+            self.hits.append(_Hit(row, package, seen or key, certain, EvidenceItem(fact, where)))
+
+    def path(self, path: str, package: str | None, fact: str, where: Provenance | None) -> None:
+        """MVT's rule: an indicator path matches every path it is a string prefix of (a
+        trailing '/' aside); a prefix ending inside a name is only PROBABLE."""
+        index = self.index
+        for n in index.path_lengths:
+            if n > len(path):
+                break
+            for row in index.lookup("path", path[:n]):
+                certain = n == len(path) or path[n] == "/" or path[n - 1] == "/"
+                self.hits.append(_Hit(row, package, path, certain, EvidenceItem(fact, where)))
+        self.probe("fname", os.path.basename(path), package, fact, where)
+
+
+def _packages(c: _Collector, dump: PackageDump, origin: Provenance) -> None:
+    for package in dump:
+        where = origin.at(package.line)
+        name = package.name
+        c.probe("app", name.lower(), name, f"package {name}", where, seen=name)
+        if package.signatures:
+            for code in package.signatures:
+                fact = f"{package.name} signing certificate hash code {code}"
+                c.probe("hashcode", code.lower(), package.name, fact, where, certain=False)
+        _package_files(c, package, where)
+
+
+def _package_files(c: _Collector, package: Package, where: Provenance) -> None:
+    for apk in package.files:
+        name = package.name
+        for algo in ("sha256", "sha1", "md5"):
+            digest = getattr(apk, algo)
+            if digest:
+                c.probe("hash", digest.lower(), name, f"{apk.path} {algo} {digest}", where)
+            cert = getattr(apk, f"certificate_{algo}")
+            if cert:
+                fact = f"{name} signing certificate {algo} {cert}"
+                c.probe("cert", cert.lower().replace(":", ""), name, fact, where)
+        if apk.certificate_subject:
+            _subject(c, name, apk.certificate_subject, where)
+
+
+def _subject(c: _Collector, package: str, subject: str, where: Provenance) -> None:
+    fact = f"{package} signing certificate subject {subject[:200]}"
+    for field, value in _SUBJECT_FIELD.findall(subject[:1024]):
+        if field == "O":
+            c.probe("org", value.strip().casefold(), package, fact, where, certain=False)
+        else:
+            for row in c.index.pattern_rows(value.strip()):
+                c.hits.append(_Hit(row, package, value.strip(), False, EvidenceItem(fact, where)))
+
+
+def _process_name(raw: str) -> str:
+    name = raw.strip()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]  # a kernel thread
+    return os.path.basename(name.split(" ", 1)[0]) or name
+
+
+def _processes(c: _Collector, names: Iterable[str], origin: Provenance) -> None:
+    for raw in names:
+        name = _process_name(raw)
+        if not name:
+            continue
+        fact = f"process {raw.strip()[:200]}"
+        app = name.split(":", 1)[0]
+        c.probe("app", app.lower(), app, fact, origin, seen=app)
+        c.probe("proc", name, None, fact, origin)
+        if len(name) in (15, 16):
+            c.probe("proc_cut", name, None, fact + " (a truncated name)", origin, certain=False)
+
+
+def _components(state: DeviceState) -> Iterator[tuple[str, str, Provenance]]:
+    """(package, what, where) of every accessibility service, notification listener, device
+    admin or owner and app-ops entry."""
+    access = state.accessibility
+    if not isinstance(access, Unavailable):
+        for user in access.value.users:
+            lists = (user.enabled_services, user.bound_services, user.installed_services)
+            for component in sorted({c for group in lists for c in group}):
+                where = access.origin.at(user.line)
+                yield component.split("/", 1)[0], f"accessibility service {component}", where
+    listeners = state.notification_listeners
+    if not isinstance(listeners, Unavailable):
+        value = listeners.value
+        groups = (value.allowed or (), value.enabled or (), value.live, value.snoozed)
+        for entry in dict.fromkeys(e for group in groups for e in group):
+            where = listeners.origin.at(entry.line)
+            yield entry.package, f"notification listener {entry.component}", where
+    yield from _admins(state)
+    appops = state.appops
+    if not isinstance(appops, Unavailable):
+        first: dict[str, int] = {}
+        for op in appops.value.entries:
+            first.setdefault(op.package, op.line)
+        for package, line in first.items():
+            yield package, f"app ops of {package}", appops.origin.at(line)
+
+
+def _admins(state: DeviceState) -> Iterator[tuple[str, str, Provenance]]:
+    policy = state.device_policy
+    if isinstance(policy, Unavailable):
+        return
+    value = policy.value
+    for admin in value.admins:
+        yield admin.package, f"device admin {admin.component}", policy.origin.at(admin.line)
+    for owner in (value.device_owner, *value.profile_owners):
+        if owner is not None and owner.package:
+            what = f"device or profile owner {owner.component or owner.package}"
+            yield owner.package, what, policy.origin.at(owner.line)
+
+
+def _device_wide(c: _Collector, state: DeviceState) -> None:
+    props = state.properties
+    if not isinstance(props, Unavailable):
+        for name, record in props.value.items():
+            c.probe("prop", name.lower(), None, f"property {name}", props.origin.at(record.line))
+    mounts = state.mounts
+    if not isinstance(mounts, Unavailable):
+        for mount in mounts.value.mounts:
+            where = mounts.origin.at(mount.line)
+            c.path(mount.mount_point, None, f"mount point {mount.mount_point}", where)
+            if mount.device.startswith("/"):
+                c.path(mount.device, None, f"mounted device {mount.device}", where)
+    roots = state.root_binaries
+    if not isinstance(roots, Unavailable):
+        for path in roots.value:
+            c.path(path, None, f"root binary {path}", roots.origin)
+    files = state.files
+    if not isinstance(files, Unavailable):
+        for entry in files.value.files:
+            fact = f"file {entry.path}"
+            c.path(entry.path, None, fact, files.origin)
+            for algo in ("sha256", "sha1", "md5"):
+                digest = getattr(entry, algo)
+                if digest:
+                    c.probe("hash", digest, None, f"{fact} {algo} {digest}", files.origin)
+
+
+def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
+    """Every indicator of ``index`` seen on ``state``, as INDICATOR threats."""
+    c = _Collector(index)
+    installed: dict[str, bool] = {}
+    # dumpsys package (or packages.json alone), then packages.json beside dumpsys: its digests,
+    # and the packages it lists that the dump does not.
+    listed = (state.packages, state.package_files)
+    for n, facet in enumerate(listed):
+        if isinstance(facet, Unavailable) or (n and facet is listed[0]):
+            continue
+        _packages(c, facet.value, facet.origin)
+        for package in facet.value:
+            users = [u.installed for u in package.users if u.installed is not None]
+            installed[package.name] = installed.get(package.name, False) or not users or any(users)
+    procs = state.processes
+    if not isinstance(procs, Unavailable):
+        _processes(c, procs.value, procs.origin)
+    for name, what, where in _components(state):
+        c.probe("app", name.lower(), name, what, where, seen=name)
+    _device_wide(c, state)
+    return threats_from_hits(index, c.hits, installed)
