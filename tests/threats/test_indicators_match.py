@@ -269,3 +269,42 @@ def test_iocs_list_info_update(tmp_path: Path) -> None:
     )
     refused = run("iocs", "update", str(tmp_path / "absent"))
     assert refused.exit_code == 2 and "no such indicator file or folder" in refused.stderr
+
+
+def test_file_paths_by_mvt_prefix_rule(tmp_path: Path) -> None:
+    """An indicator path matches every path it is a string prefix of: at a '/' it is certain,
+    inside a name (MVT's startswith) probable; a path under another top folder is not compared."""
+    collection = tmp_path / "aqf"
+    collection.mkdir()
+    (collection / "packages.json").write_text("[]", encoding="utf-8")
+    listing = [{"path": "/data/local/tmp/spy/agent.bin"}, {"path": "/sdcard/Download/x"}]
+    (collection / "files.json").write_text(json.dumps(listing), encoding="utf-8")
+    index = _index(
+        tmp_path,
+        _stix(
+            tmp_path,
+            "[file:path='/data/local/tmp/spy/']",
+            "[file:path='/data/local/tmp/sp']",
+            "[file:path='/dat']",
+            "[file:name='agent.bin']",
+        ),
+    )
+    (threat,) = index.match(build_state(open_source(collection)))
+    assert threat.package is None and threat.confidence is Confidence.CERTAIN
+    assert sorted(m.indicator_id for m in threat.matches) == [
+        "indicator--0",
+        "indicator--1",
+        "indicator--2",
+        "indicator--3",
+    ]
+    assert {m.value for m in threat.matches} == {"/data/local/tmp/spy/agent.bin", "agent.bin"}
+    weak = index.match(build_state(open_source(_write_listing(tmp_path, "/data/local/tmp/spx"))))
+    assert [t.confidence for t in weak] == [Confidence.PROBABLE]  # only '/dat' and '…/sp'
+
+
+def _write_listing(tmp_path: Path, path: str) -> Path:
+    collection = tmp_path / "aqf2"
+    collection.mkdir()
+    (collection / "packages.json").write_text("[]", encoding="utf-8")
+    (collection / "files.json").write_text(json.dumps([{"path": path}]), encoding="utf-8")
+    return collection

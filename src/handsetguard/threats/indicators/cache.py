@@ -113,7 +113,7 @@ def check_compiled(data: object) -> bool:
     if type(n_rows) is not int or (rows.count(b"\n") + 1 if rows else 0) != n_rows:
         return False
     lengths, patterns = data.get("path_lengths"), data.get("patterns")
-    if not (isinstance(lengths, list) and isinstance(patterns, list)):
+    if not (isinstance(lengths, dict) and isinstance(patterns, list)):
         return False
     if not isinstance(data.get("problems"), list) or not all(_set_ok(s) for s in sets):
         return False
@@ -122,7 +122,7 @@ def check_compiled(data: object) -> bool:
     if not all(type(table) is dict for table in maps.values()):
         return False
     return (
-        all(type(n) is int for n in lengths)
+        all(type(v) is list and all(type(n) is int for n in v) for v in lengths.values())
         and all(type(p) is list and len(p) == 2 and _rows_ok(p[1], n_rows) for p in patterns)
         and _patterns_compile(patterns)
     )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["INDEX_FORMAT", "IndicatorIndex", "SetSummary", "build_index"]
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 """Bumped whenever the compiled layout or the meaning of a map changes (part of the cache key)."""
 
 # Indicator type → the map it is looked up in.
@@ -93,7 +93,7 @@ class IndicatorIndex:
         self.data = data
         self.sets: list[SetSummary] = [_summary(s) for s in data["sets"]]  # type: ignore[attr-defined]
         self.maps: dict[str, dict[str, int | list[int]]] = data["maps"]  # type: ignore[assignment]
-        self.path_lengths: list[int] = data["path_lengths"]  # type: ignore[assignment]
+        self.path_lengths: dict[str, list[int]] = data["path_lengths"]  # type: ignore[assignment]
         self._lines: list[str] | None = None
         n_rows = data["n_rows"]
         self._n_rows = n_rows if isinstance(n_rows, int) else 0
@@ -190,6 +190,15 @@ def _set_json(indicator_set: IndicatorSet) -> dict[str, object]:
     ).to_json()
 
 
+def path_head(path: str) -> str:
+    """A path's first component ("/data" of "/data/local/tmp"): indicator path lengths are kept
+    per head, so a path is compared only with the indicators under its own top folder. An
+    indicator with no second "/" ("/dat", which MVT's string prefix lets match "/data/…") is
+    under the head "", compared with every path."""
+    cut = path.find("/", 1)
+    return path[:cut] if cut > 0 else ""
+
+
 def _field(text: str | None) -> str:
     return _CONTROL.sub("?", text or "")
 
@@ -199,7 +208,7 @@ def build_index(sets: Sequence[IndicatorSet], extra_problems: Iterable[str] = ()
     rows: list[str] = []
     maps: dict[str, dict[str, int | list[int]]] = {}
     patterns: list[list[object]] = []
-    lengths: set[int] = set()
+    lengths: dict[str, set[int]] = {}
     for set_no, indicator_set in enumerate(sets):
         for ind in indicator_set.indicators:
             row = len(rows)
@@ -213,7 +222,7 @@ def build_index(sets: Sequence[IndicatorSet], extra_problems: Iterable[str] = ()
                 continue
             for name, key in _keys(map_name, ind.value):
                 if name == "path":
-                    lengths.add(len(key))
+                    lengths.setdefault(path_head(key), set()).add(len(key))
                 table = maps.setdefault(name, {})
                 seen = table.get(key)
                 if seen is None:
@@ -228,7 +237,7 @@ def build_index(sets: Sequence[IndicatorSet], extra_problems: Iterable[str] = ()
         "n_rows": len(rows),
         "rows": "\n".join(rows),
         "maps": maps,
-        "path_lengths": sorted(lengths),
+        "path_lengths": {head: sorted(n) for head, n in lengths.items()},
         "patterns": patterns,
         "problems": list(extra_problems),
     }

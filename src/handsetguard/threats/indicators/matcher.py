@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.device import Unavailable
+from handsetguard.threats.indicators.index import path_head
 from handsetguard.threats.indicators.summary import threats_from_hits
 
 if TYPE_CHECKING:
@@ -57,9 +58,10 @@ class _Collector:
         """MVT's rule: an indicator path matches every path it is a string prefix of (a
         trailing '/' aside); a prefix ending inside a name is only PROBABLE."""
         index = self.index
-        for n in index.path_lengths:
+        heads = index.path_lengths
+        for n in (*heads.get(path_head(path), ()), *heads.get("", ())):
             if n > len(path):
-                break
+                continue
             for row in index.lookup("path", path[:n]):
                 certain = n == len(path) or path[n] == "/" or path[n - 1] == "/"
                 self.hits.append(_Hit(row, package, path, certain, EvidenceItem(fact, where)))
