@@ -18,10 +18,12 @@ from handsetguard.parsers.accessibility import AccessibilityState
 from handsetguard.parsers.adb import AdbState
 from handsetguard.parsers.appops import AppOps
 from handsetguard.parsers.device_policy import DevicePolicyState
+from handsetguard.parsers.files_json import FileListing
 from handsetguard.parsers.getprop import Properties
 from handsetguard.parsers.lock_settings import KeyguardState, LockSettingsState
 from handsetguard.parsers.mounts import Mounts
 from handsetguard.parsers.notification import NotificationListeners
+from handsetguard.parsers.package_components import PackageComponents
 from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
 
@@ -139,6 +141,14 @@ class DeviceState:
     # phone's clock was never set), with where it was read, e.g. "1980-01-06 00:00:41
     # (dumpstate header of x.zip!y.txt)"; ``acquired_at`` is then None.
     recorded_clock_unset: str | None = None
+    # APK files with hashes and signing certificates (AndroidQF packages.json), also when the
+    # package list itself came from ``dumpsys package``, which prints no digests.
+    package_files: Located[PackageDump] | Unavailable = _NOT_READ
+    # A file listing with hashes (AndroidQF files.json).
+    files: Located[FileListing] | Unavailable = _NOT_READ
+    # The icon and install-chain facts of ``dumpsys package`` (MAIN activities, disabled
+    # components, the lines of installer/initiating/originating package and install time).
+    package_components: Located[PackageComponents] | Unavailable = _NOT_READ
 
     def prop(self, name: str) -> str | None:
         """A system property's value, or ``None`` when absent or properties are unavailable."""

@@ -3,6 +3,10 @@ PASS / FAIL / ERROR verdict a profile with a ``[gate]`` leads its report with, a
 form a factory line controller reads (``PASS serial model`` / ``FAIL serial model a,b`` /
 ``ERROR serial model: what failed``).
 
+Threat findings fail a gate whatever its threshold: an indicator match of any confidence, and a
+behaviour finding (an app whose behaviour score reached the finding threshold), each as
+``threat:<package>`` in ``failing`` with the finding's summary as its reason.
+
 ``ERROR`` is its own verdict: a unit whose collection was cut short (timeout, unplug, a dead adb
 server) was not judged, so it is never ``FAIL`` — a cable must not reject a good unit.
 """
@@ -14,8 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from handsetguard.checks.model import CheckResult, Status
+from handsetguard.threats.model import Threat
 
-__all__ = ["GateVerdict", "Verdict", "failing_checks", "gate_verdict", "verdict_line"]
+__all__ = [
+    "GateVerdict",
+    "Verdict",
+    "failing_checks",
+    "failing_threats",
+    "gate_verdict",
+    "threat_id",
+    "verdict_line",
+]
 
 
 class Verdict(enum.Enum):
@@ -45,11 +58,26 @@ def failing_checks(
     return failing
 
 
+def threat_id(threat: Threat) -> str:
+    """``threat:<package>`` (``threat:device`` for a device-wide match)."""
+    return f"threat:{threat.package or 'device'}"
+
+
+def failing_threats(threats: Iterable[Threat]) -> list[tuple[str, str]]:
+    """``(threat:<package>, summary)`` for every finding: the engine only reports behaviour
+    findings at or above the threshold, and every indicator match fails."""
+    failing: dict[str, str] = {}
+    for threat in threats:
+        failing.setdefault(threat_id(threat), threat.summary)
+    return list(failing.items())
+
+
 def gate_verdict(
     checks: Iterable[CheckResult],
     fail_on: str | None,
     not_assessed_fails: bool,
     collection_errors: Iterable[str] = (),
+    threats: Iterable[Threat] = (),
 ) -> GateVerdict:
     checks = tuple(checks)
     threshold = fail_on or "fail"
@@ -58,11 +86,12 @@ def gate_verdict(
         return GateVerdict(Verdict.ERROR, (), errors, threshold)
     failing = failing_checks(checks, fail_on, not_assessed_fails)
     by_id: dict[str, CheckResult] = {r.id: r for r in checks}
-    reasons = tuple(
-        f"{item}: {by_id[item.removesuffix('(not_assessed)')].detail}" for item in failing
-    )
+    reasons = [f"{item}: {by_id[item.removesuffix('(not_assessed)')].detail}" for item in failing]
+    for item, summary in failing_threats(threats):
+        failing.append(item)
+        reasons.append(f"{item}: {summary}")
     verdict = Verdict.FAIL if failing else Verdict.PASS
-    return GateVerdict(verdict, tuple(failing), reasons, threshold)
+    return GateVerdict(verdict, tuple(failing), tuple(reasons), threshold)
 
 
 def _token(value: str | None) -> str:

@@ -30,11 +30,13 @@ from handsetguard.parsers.appops import parse_appops
 from handsetguard.parsers.device_policy import parse_device_policy
 from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
 from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
+from handsetguard.parsers.files_json import parse_files_json
 from handsetguard.parsers.getprop import Properties, parse_getprop
 from handsetguard.parsers.kernel_log import SelinuxEventKind, parse_kernel_selinux
 from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
 from handsetguard.parsers.mounts import parse_mounts
 from handsetguard.parsers.notification import parse_notification_listeners
+from handsetguard.parsers.package_components import PackageComponents, parse_package_components
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
 from handsetguard.parsers.provider_settings import parse_provider_settings
@@ -290,6 +292,27 @@ def _json_strings(text: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _package_components(evidence: Evidence) -> Located[PackageComponents] | Unavailable:
+    """A second reading of ``dumpsys package`` (no coverage entry of its own: the package
+    facet already records the section); the reader never raises."""
+    section = evidence.get("dumpsys:package")
+    if section is None:
+        return Unavailable("the input has no dumpsys package (resolver table, components)")
+    return Located(parse_package_components(section.text), section.provenance)
+
+
+def _quiet(evidence: Evidence, name: str, parse: Callable[[str], T]) -> Located[T] | Unavailable:
+    """A side facet for the indicator matcher: parsed without a coverage entry of its own (no
+    check reads it, so it moves no coverage figure)."""
+    section = evidence.get(name)
+    if section is None:
+        return Unavailable(f"the input has no {name} section")
+    try:
+        return Located(parse(section.text), section.provenance)
+    except ParseError as exc:
+        return Unavailable(f"{name} at {section.provenance} could not be parsed: {exc.message}")
+
+
 def build_state(evidence: Evidence) -> DeviceState:
     """Parse every section the checks need; nothing here raises on bad section content."""
     builder = _Builder(evidence)
@@ -351,4 +374,9 @@ def build_state(evidence: Evidence) -> DeviceState:
         collection_window=evidence.collection_window,
         collection_errors=tuple(evidence.collection_errors),
         recorded_clock_unset=clock_unset,
+        package_components=_package_components(evidence),
+        package_files=packages
+        if evidence.get("dumpsys:package") is None
+        else _quiet(evidence, "androidqf:packages", parse_packages_json),
+        files=_quiet(evidence, "androidqf:files", parse_files_json),
     )

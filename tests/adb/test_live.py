@@ -289,7 +289,8 @@ def test_factory_single_unit_exit_code(fake_adb: FakeAdbServer) -> None:
     assert code == 3
     assert out == (
         f"FAIL {SERIAL} KS-60_Secure unknown_sources,verify_adb_installs,"
-        "accessibility_services,notification_listeners,device_admins\n"
+        "accessibility_services,notification_listeners,device_admins,"
+        "threat:com.tracker.familylocator\n"
     )
 
 

@@ -22,6 +22,8 @@ from handsetguard.evidence import CoverageEntry, CoverageStatus, Provenance, Sou
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.profiles.rating import Coverage, Level, Rating
 from handsetguard.report.model import Report
+from handsetguard.threats.advice import SAFETY_ADVICE
+from handsetguard.threats.model import Confidence, Match, Reason, Threat, ThreatKind
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -183,6 +185,68 @@ DEVICE = DeviceIdentity(
     build_type="user",
     build_tags="release-keys",
 )
+
+
+# A certain indicator match and a behaviour finding, as the engine orders them.
+THREATS = (
+    Threat(
+        package="com.spy.truth",
+        kind=ThreatKind.INDICATOR,
+        confidence=Confidence.CERTAIN,
+        score=100,
+        summary="This app is known stalkerware (TheTruthSpy).",
+        matches=(
+            Match(
+                "app:id",
+                "com.spy.truth",
+                "stalkerware-indicators",
+                "indicator--3c5f",
+                "TheTruthSpy",
+                "CC-BY-4.0",
+                (EvidenceItem("Package [com.spy.truth]", Provenance(MAIN, 5120)),),
+            ),
+        ),
+    ),
+    Threat(
+        package="com.android.sys.update",
+        kind=ThreatKind.BEHAVIOUR,
+        confidence=Confidence.HEURISTIC,
+        score=85,
+        summary="This app can read your screen, hides its icon and used your location in "
+        "the background.",
+        reasons=(
+            Reason(
+                "accessibility",
+                "can read everything on your screen and act for you (an accessibility service)",
+                25,
+                (EvidenceItem("accessibility service enabled: x/.A", Provenance(MAIN, 8001)),),
+            ),
+            Reason(
+                "hidden_icon",
+                "hides its icon from the list of apps",
+                25,
+                (
+                    EvidenceItem(
+                        "MAIN activity com.android.sys.update.Main", Provenance(MAIN, 4100)
+                    ),
+                    EvidenceItem(
+                        "disabled for user 0: com.android.sys.update.Main", Provenance(MAIN, 5302)
+                    ),
+                ),
+            ),
+            Reason("poses_as_system", "has a name that looks like part of Android", 20, ()),
+            Reason("background_location", "used your location in the background", 15, ()),
+        ),
+    ),
+)
+
+
+def with_threats(**changes: Any) -> Report:
+    """The sample report with :data:`THREATS` and their advice (and any other change)."""
+    rating = build_report().rating
+    capped = dataclasses.replace(rating, capped_by=(*rating.capped_by, "threat:com.spy.truth"))
+    defaults = {"threats": THREATS, "advice": SAFETY_ADVICE, "rating": capped}
+    return build_report(**(defaults | changes))
 
 
 def build_report(**changes: Any) -> Report:

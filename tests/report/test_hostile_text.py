@@ -27,6 +27,7 @@ from handsetguard.report.markdown import render_markdown
 from handsetguard.report.model import Report
 from handsetguard.report.present import visible
 from handsetguard.textsafe import visible as one_line
+from handsetguard.threats.model import Confidence, Match, Reason, Threat, ThreatKind
 
 from .conftest import build_report
 
@@ -157,6 +158,21 @@ def _report(text: str) -> Report:
         rating=dataclasses.replace(base.rating, capped_by=(CheckId("odd"),)),
         gate=GateVerdict(Verdict.FAIL, ("odd", "unknown(not_assessed)"), (text,), "fail"),
         collection_errors=(text,),
+        threats=(_threat(text),),
+    )
+
+
+def _threat(text: str) -> Threat:
+    """A finding whose every string is ``text`` (package, summary, reasons, match, evidence)."""
+    evidence = (EvidenceItem(text, Provenance(text, 7)),)
+    return Threat(
+        text,
+        ThreatKind.INDICATOR,
+        Confidence.CERTAIN,
+        100,
+        text,
+        (Reason("odd", text, 10, evidence),),
+        (Match(text, text, text, text, text, text, evidence),),
     )
 
 

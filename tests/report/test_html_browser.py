@@ -21,7 +21,7 @@ from handsetguard.engine import run_check
 from handsetguard.evidence import SourceKind
 from handsetguard.gate import Verdict
 from handsetguard.profiles.rating import Level
-from handsetguard.report.headline import score_text
+from handsetguard.report.headline import score_text, verdict_sentence
 from handsetguard.report.html import render_html
 from handsetguard.report.model import Report
 from handsetguard.report.present import level_text
@@ -145,10 +145,12 @@ def _incomplete() -> Report:
 
 
 def _first_heading(report: Report) -> str:
-    """What the page's first heading must say: the gate's verdict, else the level."""
+    """What the page's first heading must say: the gate's verdict, else the threats found,
+    else the level."""
     if report.gate is not None:
-        count = len(report.gate.failing)
-        return f"FAIL {count} check{'s' if count != 1 else ''} failed the {report.profile} gate."
+        return f"FAIL {verdict_sentence(report)}"
+    if report.threats:
+        return "Possible spyware or stalkerware"
     return f"Rating: {level_text(report.rating.level)} {score_text(report.rating)}"
 
 
@@ -188,7 +190,8 @@ def test_layout_fits_and_leads_with_the_verdict(
     # The checks and the fix list never overflow, nor does any card, heading or paragraph in
     # them; only the apps table's own container may scroll.
     assert page.locator("#checks li.check").count() > 0
-    for selector in ("#checks ol", "#checks li", "#fix", "#fix li", "#headline", "#about dd"):
+    selectors = ("#checks ol", "#checks li", "#fix", "#fix li", "#headline", "#about dd")
+    for selector in (*selectors, "#threats", "#threats li", "#threats code"):
         assert page.evaluate(_OVERFLOW, selector) == [], selector
     if page.locator("#apps").count():
         assert page.evaluate(_OVERFLOW, "#apps-section > :not(.table-wrap)") == []

@@ -25,7 +25,7 @@ from handsetguard.report.model import Report
 from handsetguard.report.safe import safe_report
 from handsetguard.report.terminal import render_terminal
 from handsetguard.textsafe import json_text, visible
-from tests.report.conftest import build_report
+from tests.report.conftest import build_report, with_threats
 
 # What must never reach a reader raw: C0 (but newline and tab), DEL, C1, bidi controls and
 # marks, zero-width space, word joiner, BOM, line/paragraph separators.
@@ -85,7 +85,7 @@ def _poison(value: object, text: str) -> object:
 
 def _report(text: str) -> Report:
     gate = GateVerdict(Verdict.FAIL, ("usb_debugging",), ("usb_debugging: adb on",), "fail")
-    poisoned = _poison(build_report(gate=gate, collection_errors=("cut",)), text)
+    poisoned = _poison(with_threats(gate=gate, collection_errors=("cut",)), text)
     assert isinstance(poisoned, Report)
     return poisoned
 
@@ -118,6 +118,8 @@ def test_no_format_passes_hostile_text_through(text: str) -> None:
     data = json.loads(outputs["json"])
     assert data["device"]["model"] == report.device.model
     assert data["checks"][0]["evidence"][0]["fact"] == report.checks[0].evidence[0].fact
+    assert data["threats"][0]["matches"][0]["value"] == report.threats[0].matches[0].value
+    assert data["threats"][1]["summary"] == report.threats[1].summary
 
 
 def test_rich_markup_and_escapes_in_data_are_shown_not_obeyed() -> None:

@@ -24,11 +24,13 @@ from handsetguard.cli.common import (
     summary,
     write_atomic,
 )
+from handsetguard.cli.iocs import add_iocs_option, indicators_for_check
 from handsetguard.errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
     import io
+    from collections.abc import Sequence
     from pathlib import Path
 
     from rich.console import Console
@@ -146,6 +148,8 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
     all_devices: bool = False,
     timeout: float | None = None,
     verbose: bool = False,
+    safe_output: bool = False,
+    iocs: Sequence[str] = (),
 ) -> int:
     """Grade a phone's security posture: rating, every check with evidence and a fix.
 
@@ -175,9 +179,21 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
             raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
         else:
             evidence, serial = _acquire(source, example), None
-        report = run_check(evidence, chosen, as_of=when, fail_on=fail_on)
+        indicators = indicators_for_check(iocs)
+        report = run_check(
+            evidence,
+            chosen,
+            as_of=when,
+            fail_on=fail_on,
+            safe_output=safe_output,
+            indicators=indicators,
+        )
         gate = report.gate or gate_verdict(
-            report.checks, fail_on, chosen.not_assessed_fails, report.collection_errors
+            report.checks,
+            fail_on,
+            chosen.not_assessed_fails,
+            report.collection_errors,
+            report.threats,
         )
         unit = (serial or report.device.serial, report.device.model)
         line = visible(verdict_line(brief(gate), *unit))  # device strings: shown, not obeyed
@@ -287,6 +303,8 @@ def _run_check(args: argparse.Namespace) -> int:
         args.all_devices,
         args.timeout,
         args.verbose,
+        args.safe_output,
+        args.iocs,
     )
 
 
@@ -358,6 +376,13 @@ def register(commands: Commands) -> None:
         metavar="SECONDS",
         help="With adb: cap every device command at SECONDS (at least 0.1).",
     )
+    parser.add_argument(
+        "--safe-output",
+        action="store_true",
+        help="Leave out advice and fix lines that would alert whoever installed a found app "
+        "(for a report read on the phone itself).",
+    )
+    add_iocs_option(parser)
     _verbose(parser)
     parser.set_defaults(run=_run_check)
 

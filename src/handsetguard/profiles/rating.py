@@ -14,17 +14,20 @@ they all failed (a failed critical check caps at ``poor``: more evidence cannot 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from handsetguard.checks.model import CheckResult, Severity, Status
 from handsetguard.profiles.profile import Profile
+from handsetguard.threats.model import Confidence, Threat, ThreatKind
 
 __all__ = ["FORMULA", "Coverage", "Level", "Rating", "rate"]
 
 FORMULA = (
     "score = round(100 x sum(weight x credit) / sum(weight)) over assessed checks; "
     "credit: pass 1, warn 0.5, fail 0; not-assessed checks excluded; a failed check "
-    "whose severity has a cap limits the level; below the profile's coverage floor the level "
+    "whose severity has a cap limits the level; a certain indicator match (known stalkerware "
+    "or spyware) caps it at poor; below the profile's coverage floor the level "
     "is incomplete unless the assessed checks already force it"
 )
 
@@ -123,13 +126,42 @@ def _coverage(results: tuple[CheckResult, ...], profile: Profile) -> Coverage:
     return Coverage(len(assessed), len(results), weight, total, missing_critical, met, text)
 
 
-def rate(results: tuple[CheckResult, ...], profile: Profile) -> Rating:
+def _threat_caps(threats: Iterable[Threat]) -> list[str]:
+    """``threat:<package>`` for every CERTAIN indicator match (once each)."""
+    caps: list[str] = []
+    for threat in threats:
+        if threat.kind is ThreatKind.INDICATOR and threat.confidence is Confidence.CERTAIN:
+            name = f"threat:{threat.package or 'device'}"
+            if name not in caps:
+                caps.append(name)
+    return caps
+
+
+def _capped_by_threats(
+    level: Level, score: int, caps: list[str], profile: Profile
+) -> tuple[Level, int]:
+    if not caps or level in (Level.INCOMPLETE, Level.NOT_RATED):
+        return level, score
+    if _ORDER.index(Level.POOR) < _ORDER.index(level):
+        level = Level.POOR
+    return level, min(score, _ceiling(level, profile))
+
+
+def rate(
+    results: tuple[CheckResult, ...], profile: Profile, threats: Iterable[Threat] = ()
+) -> Rating:
     assessed = [r for r in results if r.status in _CREDIT]
     coverage = _coverage(results, profile)
+    caps = _threat_caps(threats)
     if not assessed or coverage.assessed_weight == 0:
-        return Rating(Level.NOT_RATED, None, (), len(assessed), coverage=coverage)
+        return Rating(Level.NOT_RATED, None, tuple(caps), len(assessed), coverage=coverage)
     level, score, capped_by = _scored(assessed, profile)
+    level, score = _capped_by_threats(level, score, caps, profile)
+    capped_by += caps
     forced = False
+    if caps and not coverage.floor_met:
+        # Known stalkerware on the phone: no missing evidence can raise the level above poor.
+        return Rating(level, score, tuple(capped_by), len(assessed), coverage=coverage, forced=True)
     if not coverage.floor_met:
         # What the level would be if everything that could not be assessed had failed: when
         # that is the same level, the missing evidence cannot change it.

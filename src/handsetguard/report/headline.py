@@ -80,11 +80,17 @@ def verdict_sentence(report: Report) -> str:
         return f"Every check of the {report.profile} gate passed."
     if gate.verdict is Verdict.ERROR:
         return "The phone could not be judged: its collection was cut short."
-    count = len(gate.failing)
+    threats = sum(1 for item in gate.failing if item.startswith("threat:"))
+    count = len(gate.failing) - threats
     checks = "1 check" if count == 1 else f"{count} checks"
+    found = "1 threat finding" if threats == 1 else f"{threats} threat findings"
+    if count == 0:
+        return f"{found} failed the {report.profile} gate."
     if gate.threshold == "warn":
-        return f"{checks} failed or need attention, and the {report.profile} gate fails on either."
-    return f"{checks} failed the {report.profile} gate."
+        text = f"{checks} failed or need attention, and the {report.profile} gate fails on either"
+    else:
+        text = f"{checks} failed the {report.profile} gate"
+    return f"{text}; so did {found}." if threats else f"{text}."
 
 
 def gate_items(report: Report) -> list[GateItem]:
@@ -95,8 +101,17 @@ def gate_items(report: Report) -> list[GateItem]:
     if gate.verdict is Verdict.ERROR:
         return [GateItem(None, False, reason) for reason in gate.reasons]
     by_id: dict[str, CheckResult] = {r.id: r for r in report.checks}
+    summaries = {
+        item: reason.removeprefix(f"{item}: ")
+        for item, reason in zip(gate.failing, gate.reasons, strict=False)
+        if item.startswith("threat:")
+    }
     items = []
     for failing in gate.failing:
+        if failing in summaries:
+            items.append(GateItem(None, False, f"{failing.removeprefix('threat:')}: "
+                                  f"{summaries[failing]}"))  # fmt: skip
+            continue
         check_id = failing.removesuffix("(not_assessed)")
         result = by_id.get(check_id)
         counted = failing != check_id

@@ -45,6 +45,14 @@ from handsetguard.report.present import (
     visible,
 )
 from handsetguard.report.safe import safe_report
+from handsetguard.report.threats_view import (
+    ThreatLine,
+    threat_label,
+    threat_lines,
+    threats_heading,
+    threats_intro,
+)
+from handsetguard.threats.model import Threat
 
 __all__ = ["render_html"]
 
@@ -74,6 +82,20 @@ class _AppRow:
     app: AppPrivacy
     cells: tuple[_Cell, ...]
     system: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ThreatView:
+    threat: Threat
+    label: str
+    lines: tuple[ThreatLine, ...]
+
+
+def _threat_views(report: Report) -> list[_ThreatView]:
+    return [
+        _ThreatView(t, threat_label(t, report.safe_output), tuple(threat_lines(t)))
+        for t in report.threats
+    ]
 
 
 def _finalize(value: object) -> object:
@@ -188,5 +210,9 @@ def render_html(report: Report) -> str:
             ],
             parsed=sum(1 for e in report.coverage if e.status is CoverageStatus.PARSED),
             schema=SCHEMA_VERSION,
+            threats_heading=threats_heading(report),
+            threats_intro=threats_intro(report),
+            threat_views=_threat_views(report),
+            threat_capped=any(c.startswith("threat:") for c in rating.capped_by),
         )
     )

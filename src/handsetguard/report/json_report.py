@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from handsetguard.checks.model import CheckResult
+from handsetguard.checks.model import CheckResult, EvidenceItem
 from handsetguard.evidence import CoverageStatus
 from handsetguard.gate import GateVerdict
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Coverage
 from handsetguard.report.model import SCHEMA_VERSION, Report
 from handsetguard.textsafe import json_text
+from handsetguard.threats.model import Threat
 
 __all__ = ["app_to_dict", "render_json", "to_dict"]
 
@@ -45,12 +46,43 @@ def _check(result: CheckResult) -> dict[str, JsonValue]:
         "title": result.title,
         "name": result.name,
         "detail": result.detail,
-        "evidence": [
-            {"fact": item.fact, "location": None if item.location is None else str(item.location)}
-            for item in result.evidence
-        ],
+        "evidence": _evidence(result.evidence),
         "remediation": result.remediation,
         "references": list(result.references),
+    }
+
+
+def _evidence(items: tuple[EvidenceItem, ...]) -> list[JsonValue]:
+    return [
+        {"fact": item.fact, "location": None if item.location is None else str(item.location)}
+        for item in items
+    ]
+
+
+def threat_to_dict(threat: Threat, advice: tuple[str, ...] = ()) -> dict[str, JsonValue]:
+    return {
+        "package": threat.package,
+        "kind": threat.kind.value,
+        "confidence": threat.confidence.value,
+        "score": threat.score,
+        "summary": threat.summary,
+        "reasons": [
+            {"code": r.code, "text": r.text, "weight": r.weight, "evidence": _evidence(r.evidence)}
+            for r in threat.reasons
+        ],
+        "matches": [
+            {
+                "type": m.type,
+                "value": m.value,
+                "set": m.set,
+                "indicator_id": m.indicator_id,
+                "name": m.name,
+                "licence": m.licence,
+                "evidence": _evidence(m.evidence),
+            }
+            for m in threat.matches
+        ],
+        "advice": list(advice),
     }
 
 
@@ -121,6 +153,8 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
         "gate": _gate(report.gate),
         "collection_errors": list(report.collection_errors),
         "acquired_clock_unset": report.clock_unset,
+        "threats": [threat_to_dict(t, report.advice) for t in report.threats],
+        "safe_output": report.safe_output,
     }
 
 

@@ -43,6 +43,12 @@ from handsetguard.report.present import (
     visible,
 )
 from handsetguard.report.safe import safe_report
+from handsetguard.report.threats_view import (
+    threat_label,
+    threat_lines,
+    threats_heading,
+    threats_intro,
+)
 
 __all__ = ["render_markdown"]
 
@@ -136,15 +142,47 @@ def _verdict(report: Report) -> list[str]:
     return lines + [""] if items else lines
 
 
+def _threats(report: Report) -> list[str]:
+    """The findings, at the very top (after a gate's verdict): label, summary, reasons."""
+    if not report.threats:
+        return []
+    lines = [f"## {threats_heading(report)}", "", threats_intro(report), ""]
+    for threat in report.threats:
+        name = _code(threat.package) if threat.package else "the whole phone"
+        lines += [
+            f"### {name}: {_text(threat_label(threat, report.safe_output))}",
+            "",
+            f"**{_text(threat.summary)}**",
+            "",
+        ]
+        for line in threat_lines(threat):
+            weight = f"{line.weight_text} " if line.weight is not None else ""
+            lines.append(f"- {weight}{_text(line.text)}")
+            lines += [
+                f"  - {_code(item.fact)}"
+                + ("" if item.location is None else f" in {_code(str(item.location))}")
+                for item in line.evidence
+            ]
+        lines.append("")
+    if report.advice:
+        lines += ["**Before you act:**", "", *(f"- {_text(text)}" for text in report.advice), ""]
+    return lines
+
+
 def _headline(report: Report) -> list[str]:
     head = headline(report)
     rating = report.rating
     lines = _verdict(report)
-    lines[2:2] = [
+    intro = [
         f"Security report for {_text(_phone(report))}, made by HandsetGuard "
         f"{report.tool_version} from {report.source_kind.value} input.",
         "",
     ]
+    if report.gate is None:
+        # No verdict to lead with: the threats come first, then the rating's heading.
+        lines = [*intro, *_threats(report), *lines] if report.threats else [*lines[:2], *intro]
+    else:
+        lines = [*lines[:2], *intro, *lines[2:], *_threats(report)]
     lines += [f"> **Partial input:** {_text(note)}\n" for note in head.partial]
     if report.gate is not None:
         lines += [
@@ -156,11 +194,17 @@ def _headline(report: Report) -> list[str]:
     if rating.capped_by:
         by_id: dict[str, CheckResult] = {r.id: r for r in report.checks}
         names = ", ".join(
-            f"**{_text(by_id[c].title)}**" if c in by_id else _code(c) for c in rating.capped_by
+            f"known spyware or stalkerware ({_code(c.removeprefix('threat:'))})"
+            if c.startswith("threat:")
+            else f"**{_text(by_id[c].title)}**"
+            if c in by_id
+            else _code(c)
+            for c in rating.capped_by
         )
+        spyware = any(c.startswith("threat:") for c in rating.capped_by)
+        what = "a failed check this serious" + (", or a known spyware app," if spyware else "")
         lines += [
-            f"The rating is held down by {names}: a failed check this serious limits the "
-            "rating, whatever the score.",
+            f"The rating is held down by {names}: {what} limits the rating, whatever the score.",
             "",
         ]
     lines += [

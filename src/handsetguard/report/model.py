@@ -11,6 +11,7 @@ from handsetguard.evidence import CoverageEntry, SourceKind
 from handsetguard.gate import GateVerdict
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Rating
+from handsetguard.threats.model import Threat
 
 __all__ = ["SCHEMA_VERSION", "Report"]
 
@@ -37,3 +38,6 @@ class Report:
     gate: GateVerdict | None = None  # with a [gate] profile or --fail-on: the report's headline
     collection_errors: tuple[str, ...] = ()  # live commands cut short: the input is partial
     clock_unset: str | None = None  # a recorded acquisition time from a clock that was never set
+    threats: tuple[Threat, ...] = ()  # spyware/stalkerware findings, most serious first
+    advice: tuple[str, ...] = ()  # safety advice shown with every threat (none: --safe-output)
+    safe_output: bool = False  # --safe-output: nothing that would alert whoever installed an app

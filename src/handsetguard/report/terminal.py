@@ -35,6 +35,12 @@ from handsetguard.report.present import (
     version_text,
 )
 from handsetguard.report.safe import safe_report
+from handsetguard.report.threats_view import (
+    threat_label,
+    threat_lines,
+    threats_heading,
+    threats_intro,
+)
 
 __all__ = ["render_terminal"]
 
@@ -105,11 +111,50 @@ def _verdict(report: Report) -> list[Text | Table]:
     return [line, reasons] if gate.reasons else [line]
 
 
+def _threats(report: Report, archive: str) -> list[Text | Table]:
+    """The findings, first thing after a gate's verdict: label, summary, reasons, advice."""
+    if not report.threats:
+        return []
+    style = "bold" if report.safe_output else "bold red"
+    lines: list[Text | Table] = [
+        Text(threats_heading(report), style=style),
+        Text(threats_intro(report)),
+    ]
+    for threat in report.threats:
+        head = Text("▶ ", style=style)
+        head.append(threat.package or "(the whole phone)", style="bold")
+        head.append(f"  {threat_label(threat, report.safe_output)}", style=style)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_column(overflow="fold")
+        grid.add_row("", "", Text(threat.summary))
+        for line in threat_lines(threat):
+            grid.add_row("  •", line.weight_text, Text(line.text))
+            for item in line.evidence:
+                fact = Text(item.fact, style="dim")
+                if item.location is not None:
+                    fact.append(f"  ({_where(item.location, archive)})", style="dim italic")
+                grid.add_row("", "", fact)
+        lines += [head, grid]
+    if report.advice:
+        lines.append(Text("Before you act:", style="bold"))
+        advice = Table.grid(padding=(0, 1))
+        advice.add_column(no_wrap=True)
+        advice.add_column(overflow="fold")
+        for text in report.advice:
+            advice.add_row("  -", Text(text))
+        lines.append(advice)
+    lines.append(Text(""))
+    return lines
+
+
 def _gauge(report: Report) -> Group:
     rating = report.rating
     head = headline(report)
     style = _LEVEL_STYLE[rating.level]
     lines: list[Text | Table] = _verdict(report)
+    lines += _threats(report, PurePath(report.source_path).name)
     line = Text("Rating ", style="bold")
     line.append(level_text(rating.level), style=style)
     if rating.score is None:
