@@ -408,6 +408,49 @@ def test_a_cache_consistent_with_its_digest_but_out_of_range_cannot_crash(tmp_pa
     assert isinstance(index.data["rows"], bytes) and index.lookup("app", "com.one") == []
 
 
+def test_the_digest_memo_spares_unchanged_files_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged file's digest comes from the memo (not read); a write that keeps the size
+    and the mtime still changes the ctime, so the file is read and hashed again."""
+    import time
+
+    from handsetguard.threats.indicators import files
+
+    monkeypatch.setattr(files, "_RACY_NS", 0)  # the corpus files are old; these are not
+    path = tmp_path / "a.stix2"
+    path.write_text(_stix("[app:id='com.one']"), encoding="utf-8")
+    digests = files.Digests()
+    (first,), _ = read_sources(path, "option", digests)
+    (again,), _ = read_sources(path, "option", digests)
+    assert first.data is not None and again.data is None and again.sha256 == first.sha256
+    _load(tmp_path, path, cache=True)
+    before = path.stat()
+    time.sleep(0.02)  # past one timestamp tick
+    path.write_text(_stix("[app:id='com.two']"), encoding="utf-8")  # same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    index = _load(tmp_path, path, cache=True)
+    assert index.lookup("app", "com.two") and not index.lookup("app", "com.one")
+
+
+def test_a_damaged_digest_memo_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handsetguard.threats.indicators import files
+
+    monkeypatch.setattr(files, "_RACY_NS", 0)
+    path = tmp_path / "a.stix2"
+    path.write_text(_stix("[app:id='com.one']"), encoding="utf-8")
+    _load(tmp_path, path, cache=True)
+    memo = tmp_path / "cache" / "iocs-digests.json"
+    doc = json.loads(memo.read_text(encoding="utf-8"))
+    (entry,) = doc["files"].values()
+    entry[5] = "0" * 64  # a wrong digest for an unchanged stamp: another key, a rebuild
+    memo.write_text(json.dumps(doc), encoding="utf-8")
+    assert _load(tmp_path, path, cache=True).lookup("app", "com.one")
+    memo.write_text("{broken", encoding="utf-8")
+    assert _load(tmp_path, path, cache=True).lookup("app", "com.one")
+
+
 # --- iocs update ----------------------------------------------------------------------------
 
 

@@ -13,9 +13,17 @@ from pathlib import Path
 
 from handsetguard.boundedio import read_bounded
 from handsetguard.errors import HandsetGuardError
+from handsetguard.threats.indicators.files import Digests
 from handsetguard.threats.indicators.index import INDEX_FORMAT, IndicatorIndex
 
-__all__ = ["MAX_CACHE_BYTES", "check_compiled", "load_cached", "store_cached"]
+__all__ = [
+    "MAX_CACHE_BYTES",
+    "check_compiled",
+    "load_cached",
+    "load_digests",
+    "store_cached",
+    "store_digests",
+]
 
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 _PREFIX = "iocs-index-"
@@ -72,15 +80,47 @@ def store_cached(folder: Path, key: str, index: IndicatorIndex) -> None:
     rest = body + b"\n" + rows
     digest = hashlib.sha256(rest).hexdigest()
     header = json.dumps({"key": key, "sha256": digest, "json_bytes": len(body)}).encode()
+    _write_atomic(_file(folder, key), header + b"\n" + rest)
+    with contextlib.suppress(OSError):
+        _prune(folder)
+
+
+_DIGESTS = "iocs-digests.json"
+_MAX_DIGEST_BYTES = 16 * 1024 * 1024
+
+
+def load_digests(folder: Path) -> Digests:
+    """The digest memo of the files read before (empty when absent or unreadable)."""
+    try:
+        doc = json.loads(read_bounded(folder / _DIGESTS, _MAX_DIGEST_BYTES, _CacheError))
+    except (_CacheError, ValueError, RecursionError):
+        return Digests()
+    if not isinstance(doc, dict) or doc.get("format") != INDEX_FORMAT:
+        return Digests()
+    known = doc.get("files")
+    if not isinstance(known, dict) or not all(isinstance(v, list) for v in known.values()):
+        return Digests()
+    return Digests(known)
+
+
+def store_digests(folder: Path, digests: Digests) -> None:
+    """Write the memo atomically when it changed; failures only cost a re-hash next time."""
+    if not digests.changed:
+        return
+    _write_atomic(
+        folder / _DIGESTS, json.dumps({"format": INDEX_FORMAT, "files": digests.known}).encode()
+    )
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
     tmp: str | None = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(header + b"\n" + rest)
-        os.replace(tmp, _file(folder, key))
+            handle.write(data)
+        os.replace(tmp, target)
         tmp = None
-        _prune(folder)
     except OSError:
         pass
     finally:

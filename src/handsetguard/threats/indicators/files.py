@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,15 @@ from handsetguard.threats.indicators.model import (
 from handsetguard.threats.indicators.stix2 import parse_stix2
 from handsetguard.threats.indicators.yamlsets import load_yaml, parse_echap, resolve_mvt_index
 
-__all__ = ["COMPILED_FORMAT", "MAX_FOLDER_FILES", "SourceFile", "parse_source", "read_sources"]
+__all__ = [
+    "COMPILED_FORMAT",
+    "MAX_FOLDER_FILES",
+    "Digests",
+    "SourceFile",
+    "parse_source",
+    "read_sources",
+    "source_bytes",
+]
 
 COMPILED_FORMAT = "handsetguard-indicators/1"
 """The ``format`` of HandsetGuard's own JSON set (the bundled one): Echap families plus the
@@ -35,40 +44,102 @@ _MVT_INDEX = "indicators.yaml"
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One indicator file read into memory: what the cache key hashes, what a parse reads."""
+    """One indicator file: what the cache key hashes (its sha256) and what a parse reads.
+    ``data`` is None when the digest came from the :class:`Digests` memo (the file unchanged
+    since it was hashed): :func:`source_bytes` reads it if the index must be rebuilt."""
 
     path: Path
     name: str  # the set name it yields unless the file names itself
     origin: str
-    data: bytes
+    data: bytes | None
     sha256: str
     mtime: float
     index_name: str | None = None  # the feed name, for a file an MVT index points at
 
 
-def _read(path: Path, name: str, origin: str, index_name: str | None = None) -> SourceFile:
-    data = read_bounded(
+Stamp = tuple[int, int, int, int, int]
+_RACY_NS = 3_000_000_000
+
+
+def _stamp(info: os.stat_result) -> Stamp:
+    # ctime cannot be set from user space: with size, inode and mtime it changes on any write
+    # (git's index trusts the same fields).
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+class Digests:
+    """The sha256 of each file read before, by path, valid while its stat stamp is unchanged:
+    a cached load need not read and hash megabytes of unchanged bundles. Any change of size,
+    inode, mtime or ctime and the file is read and hashed again."""
+
+    def __init__(self, known: dict[str, list[object]] | None = None) -> None:
+        self.known: dict[str, list[object]] = known or {}
+        self.changed = False
+
+    def get(self, path: Path, stamp: Stamp) -> str | None:
+        # A file changed within the last seconds may have been rewritten within one timestamp
+        # tick of the time it was hashed ("racy git"): always hashed again.
+        if time.time_ns() - stamp[2] < _RACY_NS:
+            return None
+        entry = self.known.get(str(path))
+        if entry is None or len(entry) != 6 or tuple(entry[:5]) != stamp:
+            return None
+        digest = entry[5]
+        return digest if isinstance(digest, str) and len(digest) == 64 else None
+
+    def put(self, path: Path, stamp: Stamp, digest: str) -> None:
+        self.known[str(path)] = [*stamp, digest]
+        self.changed = True
+
+
+def _read_bytes(path: Path, origin: str) -> bytes:
+    return read_bounded(
         path,
         MAX_INDICATOR_FILE_BYTES,
         IndicatorError,
         remediation="indicator files over 64 MiB are refused; split the set",
         follow_symlinks=origin != "user",
     )
+
+
+def _read(
+    path: Path,
+    name: str,
+    origin: str,
+    index_name: str | None = None,
+    digests: Digests | None = None,
+) -> SourceFile:
     try:
-        mtime = path.stat().st_mtime
+        info = path.stat() if origin != "user" else path.lstat()
     except OSError:
-        mtime = 0.0
-    return SourceFile(path, name, origin, data, hashlib.sha256(data).hexdigest(), mtime, index_name)
+        info = None
+    if digests is not None and info is not None and info.st_size <= MAX_INDICATOR_FILE_BYTES:
+        known = digests.get(path, _stamp(info))
+        if known is not None:
+            return SourceFile(path, name, origin, None, known, info.st_mtime, index_name)
+    data = _read_bytes(path, origin)
+    digest = hashlib.sha256(data).hexdigest()
+    if digests is not None and info is not None:
+        digests.put(path, _stamp(info), digest)
+    mtime = info.st_mtime if info is not None else 0.0
+    return SourceFile(path, name, origin, data, digest, mtime, index_name)
 
 
-def read_sources(root: Path, origin: str) -> tuple[list[SourceFile], list[str]]:
+def source_bytes(source: SourceFile) -> bytes:
+    """The file's bytes: as read, or read now (the memo spared reading it for the key)."""
+    return source.data if source.data is not None else _read_bytes(source.path, source.origin)
+
+
+def read_sources(
+    root: Path, origin: str, digests: Digests | None = None
+) -> tuple[list[SourceFile], list[str]]:
     """The indicator files of ``root`` (a file, or a folder walked in name order) read into
     memory, and a one-line problem for each that could not be read. An MVT index in a folder
     brings the files it names (resolved locally) under the feeds' names."""
     problems: list[str] = []
     if root.is_file():
         try:
-            return [_read(root, root.stem, origin)], problems
+            return [_read(root, root.stem, origin, None, digests)], problems
         except IndicatorError as exc:
             return [], [exc.message]
     if not root.is_dir():
@@ -77,27 +148,34 @@ def read_sources(root: Path, origin: str) -> tuple[list[SourceFile], list[str]]:
     taken: set[Path] = set()
     index = root / _MVT_INDEX
     if index.is_file():
-        _read_mvt_index(index, origin, found, problems)
+        _read_mvt_index(index, origin, found, problems, digests)
         taken = {f.path.resolve() for f in found} | {index.resolve()}
     nested: list[Path] = []
     for path in _walk(root, problems, nested):
         if path.resolve() in taken:
             continue
         try:
-            found.append(_read(path, str(path.relative_to(root).with_suffix("")), origin))
+            name = str(path.relative_to(root).with_suffix(""))
+            found.append(_read(path, name, origin, None, digests))
         except IndicatorError as exc:
             problems.append(exc.message)
     for folder in nested:  # a checkout of mvt-indicators inside the folder given
-        more, why = read_sources(folder, origin)
+        more, why = read_sources(folder, origin, digests)
         found.extend(more)
         problems.extend(why)
     return found, problems
 
 
-def _read_mvt_index(index: Path, origin: str, found: list[SourceFile], problems: list[str]) -> None:
+def _read_mvt_index(
+    index: Path,
+    origin: str,
+    found: list[SourceFile],
+    problems: list[str],
+    digests: Digests | None,
+) -> None:
     """The feeds of an MVT index that are under its folder, under the feeds' names."""
     try:
-        data = load_yaml(_read(index, index.parent.name, origin).data, str(index))
+        data = load_yaml(_read_bytes(index, origin), str(index))
         entries = resolve_mvt_index(data, str(index), index.parent)
     except IndicatorError as exc:
         problems.append(exc.message)
@@ -106,7 +184,7 @@ def _read_mvt_index(index: Path, origin: str, found: list[SourceFile], problems:
         if entry.path is None:
             continue
         try:
-            found.append(_read(entry.path, entry.name, origin, entry.name))
+            found.append(_read(entry.path, entry.name, origin, entry.name, digests))
         except IndicatorError as exc:
             problems.append(exc.message)
     offline = [e.location for e in entries if e.path is None]
@@ -161,9 +239,10 @@ def parse_source(source: SourceFile) -> IndicatorSet:
     """Parse one read file by its content (a STIX2 bundle, Echap YAML/JSON, HandsetGuard JSON);
     :class:`IndicatorError` naming the file when it is none of them or malformed."""
     where = str(source.path)
-    head = source.data.lstrip()[:1]
+    raw = source_bytes(source)
+    head = raw.lstrip()[:1]
     if head == b"{" and source.path.suffix.lower() in (".json", ".stix2"):
-        data = loads_json(source.data, where)
+        data = loads_json(raw, where)
         if isinstance(data, dict) and data.get("format") == COMPILED_FORMAT:
             return _compiled(data, source)
         if isinstance(data, dict) and data.get("type") == "bundle":
@@ -180,7 +259,7 @@ def parse_source(source: SourceFile) -> IndicatorSet:
             )
         raise IndicatorError(f"{where}: neither a STIX2 bundle nor a HandsetGuard indicator set")
     if source.path.suffix.lower() in (".yaml", ".yml"):
-        data = load_yaml(source.data, where)
+        data = load_yaml(raw, where)
         if isinstance(data, dict) and "indicators" in data:
             raise IndicatorError(
                 f"{where}: an MVT indicators index; pass the folder that holds it and its files"

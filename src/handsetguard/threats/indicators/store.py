@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard import __version__
-from handsetguard.threats.indicators.cache import load_cached, store_cached
-from handsetguard.threats.indicators.files import SourceFile, parse_source, read_sources
+from handsetguard.threats.indicators.cache import (
+    load_cached,
+    load_digests,
+    store_cached,
+    store_digests,
+)
+from handsetguard.threats.indicators.files import (
+    Digests,
+    SourceFile,
+    parse_source,
+    read_sources,
+    source_bytes,
+)
 from handsetguard.threats.indicators.index import INDEX_FORMAT, IndicatorIndex, build_index
 from handsetguard.threats.indicators.model import IndicatorError, IndicatorSet
 
@@ -82,7 +93,11 @@ class _Group:
 
 
 def _gather(
-    paths: Sequence[Path], places: Places, env: Mapping[str, str], bundled: bool
+    paths: Sequence[Path],
+    places: Places,
+    env: Mapping[str, str],
+    bundled: bool,
+    digests: Digests | None = None,
 ) -> tuple[list[_Group], list[str]]:
     """The files of each place, in load order, and the problems reading them."""
     wanted: list[tuple[str, str, Path]] = []
@@ -93,7 +108,7 @@ def _gather(
     groups: list[_Group] = []
     problems: list[str] = []
     for name, origin, path in wanted:
-        files, why = read_sources(path, origin)
+        files, why = read_sources(path, origin, digests)
         groups.append(_Group(name, origin, files))
         problems.extend(why)
     return groups, problems
@@ -155,9 +170,11 @@ def load_indicators(
     rebuilt and rewritten."""
     places = places or Places.default(env)
     env = os.environ if env is None else env
-    groups, problems = _gather(paths, places, env, bundled)
+    digests = load_digests(places.cache) if places.cache is not None else None
+    groups, problems = _gather(paths, places, env, bundled, digests)
     key = _cache_key(groups)
-    if places.cache is not None:
+    if places.cache is not None and digests is not None:
+        store_digests(places.cache, digests)
         cached = load_cached(places.cache, key)
         if cached is not None:
             return cached
@@ -190,7 +207,7 @@ def update_user_set(source: Path, name: str | None, places: Places | None = None
         for f in files:
             rel = Path(f.path.name) if source.is_file() else f.path.relative_to(source)
             (staged / rel).parent.mkdir(parents=True, exist_ok=True)
-            (staged / rel).write_bytes(f.data)
+            (staged / rel).write_bytes(source_bytes(f))
         _swap(places.user_sets / name, staged)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
