@@ -123,6 +123,8 @@ EDGE_CASES: dict[str, bytes] = {
     "mini-cut-in-service": MINI_DUMP[: MINI_DUMP.index("Current AppOps")].encode(),
     "mini-cut-in-marker": MINI_DUMP[: MINI_DUMP.index("DUMP OF SERVICE appops") + 9].encode(),
     "mini-trailing-blanks": (MINI_DUMP + " \n\t\r\n\n   ").encode(),
+    # Cut after both services closed: two services, each followed by its duration line.
+    "mini-cut-after-services": MINI_DUMP[: MINI_DUMP.index("------ 0.1s")].encode(),
     "first-line-marker": b"DUMP OF SERVICE adb:\nADB MANAGER STATE\n",
     "first-line-title": b"------ SYSTEM PROPERTIES (getprop) ------\n[a]: [b]\n",
     "no-marker": b"just some text\nand more\n",

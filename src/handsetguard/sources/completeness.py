@@ -146,16 +146,22 @@ def _judge(
 
 class TruncationScan:
     """find_truncation computed while a text streams past in regions of whole lines (see
-    sources/stream.py): a few offsets and flags, never the text."""
+    sources/stream.py): a few offsets and flags, never the text.
+
+    One difference, on hostile input only: the open title is the last title line however many
+    ``------ `` follow it (find_truncation stops looking back after MAX_MARKER_LINES of them,
+    a bound on its cost that streaming does not need, and then names "dumpstate")."""
 
     def __init__(self) -> None:
         self.top_durations = False
-        self.service_end_at = -1
-        """Offset of the last ``was the duration of dumpsys`` (-1: none yet)."""
-        self._services: list[tuple[int, str | None]] = []
+        self.service_ends = False
+        """Whether a ``was the duration of dumpsys`` has been seen (Android 7+)."""
+        # The last two line-start "DUMP OF SERVICE " (text offset, section name or None when
+        # not a service marker, whether a dumpsys duration line follows it): the last may be
+        # a bare prefix on the very last line, which find_truncation does not count.
+        self._services: list[tuple[int, str | None, bool]] = []
         self._at_zero: str | None = None
         self._title: tuple[int, str] = (-1, "dumpstate")
-        self._dashes_after_title = 0
         self._last: tuple[int, int, int, bool] | None = None
 
     def feed(
@@ -172,22 +178,16 @@ class TruncationScan:
         a text offset at or after the region's last marker to its line."""
         if not self.top_durations and buf.find(_TOP_DURATION, 0, stop) >= 0:
             self.top_durations = True
-        found = buf.rfind(_SERVICE_END, 0, stop)
-        if found >= 0:
-            self.service_end_at = base + found
         if base == 0 and buf.startswith(b"DUMP OF SERVICE "):
             self._at_zero = self._service_name(buf, 0, stop)
-        latest: list[tuple[int, str | None]] = []
+        latest: list[tuple[int, str | None, bool]] = []
         pos = stop
         while len(latest) < 2 and (pos := buf.rfind(b"\nDUMP OF SERVICE ", 0, pos)) >= 0:
-            latest.insert(0, (base + pos + 1, self._service_name(buf, pos + 1, stop)))
-        self._services = (self._services + latest)[-2:]
+            latest.insert(0, (base + pos + 1, self._service_name(buf, pos + 1, stop), False))
+        self._services = self._close_services(buf, stop, base, (self._services + latest)[-2:])
         if last_title is not None:
             at, name = last_title
             self._title = (base + at, name)
-            self._dashes_after_title = buf.count(b"------ ", at + 1, stop)
-        else:
-            self._dashes_after_title += buf.count(b"------ ", 0, stop)
         end = _last_nonblank(buf, stop)
         if end > 0:
             start = buf.rfind(b"\n", 0, end) + 1
@@ -196,27 +196,50 @@ class TruncationScan:
             )
             self._last = (base + start, base + end, line_of(base + start), top_end)
 
+    def _close_services(
+        self, buf: Blob, stop: int, base: int, services: list[tuple[int, str | None, bool]]
+    ) -> list[tuple[int, str | None, bool]]:
+        """Mark the services a dumpsys duration line in this region follows; searched only
+        from the first service still open (or for the first such line at all)."""
+        opened = [at for at, _, closed in services if not closed]
+        if self.service_ends and not opened:
+            return services
+        found = buf.find(_SERVICE_END, 0 if not opened else max(0, opened[0] - base), stop)
+        if found < 0 and not self.service_ends:
+            found = buf.find(_SERVICE_END, 0, stop)
+        if found < 0:
+            return services
+        self.service_ends = True
+        closed = []
+        for at, name, done in services:
+            if not done and at > base + found:
+                done = buf.find(_SERVICE_END, max(0, at - base), stop) >= 0
+            closed.append((at, name, True if at <= base + found else done))
+        return closed
+
     @staticmethod
     def _service_name(buf: Blob, start: int, stop: int) -> str | None:
         match = _SERVICE.match(buf, start, stop)
         return None if match is None else "dumpsys:" + match.group(1).decode("latin-1")
 
-    def _service(self, end: int) -> tuple[int, str] | None:
-        """As _last_service: the last line-start ``DUMP OF SERVICE `` wholly before ``end``."""
-        for start, name in reversed(self._services):
-            if start + 16 <= end:
-                return None if name is None else (start, name)
-        return None if self._at_zero is None else (0, self._at_zero)
+    def _service(self, end: int) -> tuple[tuple[int, str] | None, bool]:
+        """As _last_service: the last line-start ``DUMP OF SERVICE `` wholly before ``end``,
+        and whether no dumpsys duration line follows it."""
+        for at, name, closed in reversed(self._services):
+            if at + 16 <= end:
+                return (None if name is None else (at, name)), not closed
+        if self._at_zero is None:
+            return None, False
+        return (0, self._at_zero), not self.service_ends
 
     def result(self, file: str) -> Truncation | None:
         """The :class:`Truncation` find_truncation gives for the whole text, else None."""
         if self._last is None:
             return None
         _, end, line, top_end = self._last
-        service = self._service(end)
-        open_service = service is not None and 0 <= self.service_end_at < service[0]
-        # As _open_title: the last title line, if within MAX_MARKER_LINES "------ " of the end.
-        title = self._title if self._dashes_after_title < MAX_MARKER_LINES else (-1, "dumpstate")
+        service, unclosed = self._service(end)
+        open_service = service is not None and unclosed and self.service_ends
+        title = self._title
         return _judge(file, line, self.top_durations, top_end, service, open_service, lambda: title)
 
 

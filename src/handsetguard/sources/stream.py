@@ -147,7 +147,7 @@ class _Streamer:
             if match.group("end") or match.group("service") or title is not None:
                 self._close(service, start)
                 self.service = None
-            elif match.group("dashes") and service.cut < 0 and self.scan.service_end_at < 0:
+            elif match.group("dashes") and service.cut < 0 and not self.scan.service_ends:
                 service.cut = start
         if match.group("service"):
             name = "dumpsys:" + match.group("service").decode("latin-1")
@@ -176,7 +176,7 @@ class _Streamer:
 
     def _result(self) -> StreamedDumpstate:
         # Only when the whole text has no dumpsys duration line does a dash line end a service.
-        dashes_end_service = self.scan.service_end_at < 0
+        dashes_end_service = not self.scan.service_ends
         found = StreamedDumpstate(stopped=self.stopped, head=bytes(self.head), size=self.size)
         for open_ in self.closed:
             end = open_.cut if dashes_end_service and open_.cut >= 0 else open_.end
