@@ -120,7 +120,7 @@ def test_cli_factory_default_format_and_exit_code(tmp_path: Path) -> None:
     assert result.stdout == (
         "FAIL KS60IN0042 KS-60_Secure "
         "unknown_sources,verify_adb_installs,accessibility_services,notification_listeners,"
-        "device_admins\n"
+        "device_admins,threat:com.tracker.familylocator\n"
     )
     # The verdict format is a gate on its own: FAIL exits 3 without --fail-on too.
     result = run("check", str(path), "--profile", "factory")
