@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from handsetguard.device import DeviceState
 from handsetguard.threats.model import Confidence, Reason, Threat, ThreatKind
-from handsetguard.threats.signals import Signal, app_signals, candidates
+from handsetguard.threats.signals import Seen, Signal, app_signals, candidates, seen_on
 
 __all__ = ["COVERT", "THRESHOLD", "WEIGHTS", "behaviour_threats", "is_finding", "score_app"]
 
@@ -127,9 +127,9 @@ def _summary(codes: list[str], details: dict[str, str]) -> str:
     return f"This app {_and(parts)}."
 
 
-def score_app(state: DeviceState, package: str) -> Threat:
+def score_app(state: DeviceState, package: str, seen: Seen | None = None) -> Threat:
     """The behaviour assessment of one app, whatever its score."""
-    signals = app_signals(state, package)
+    signals = app_signals(state, package, seen)
     reasons = tuple(
         sorted(
             (Reason(s.code, _reason_text(s), WEIGHTS[s.code], s.evidence) for s in signals),
@@ -155,6 +155,7 @@ def is_finding(threat: Threat) -> bool:
 def behaviour_threats(state: DeviceState) -> list[Threat]:
     """One finding per app scoring :data:`THRESHOLD` or more with a :data:`COVERT` signal,
     highest score first."""
-    scored = (score_app(state, name) for name in candidates(state))
+    seen = seen_on(state)
+    scored = (score_app(state, name, seen) for name in candidates(state, seen))
     found = [t for t in scored if is_finding(t)]
     return sorted(found, key=lambda t: (-t.score, t.package or ""))

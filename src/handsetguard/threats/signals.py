@@ -19,13 +19,17 @@ from handsetguard.parsers.packages import Package
 from handsetguard.parsers.settings import Namespace
 from handsetguard.privacy import CATEGORY_OPS, Category
 
+_OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in ops}
+
 __all__ = [
     "BACKGROUND_CATEGORIES",
     "RECENT_INSTALL",
     "SYSTEM_PREFIXES",
+    "Seen",
     "Signal",
     "app_signals",
     "candidates",
+    "seen_on",
 ]
 
 # Prefixes of the platform's and the big OEMs' own packages: an app under one of them that is
@@ -72,18 +76,15 @@ def _package_of(component: str) -> str:
     return component.split("/", 1)[0].strip("{} ")
 
 
-def candidates(state: DeviceState) -> list[str]:
+def candidates(state: DeviceState, seen: Seen | None = None) -> list[str]:
     """The apps to score: every non-system package, and any package holding a power whose
     record is not in the package list (unknown counts as third-party, as in the checks)."""
+    seen = seen_on(state) if seen is None else seen
     known: dict[str, Package] = {}
     if not isinstance(state.packages, Unavailable):
         known = {pkg.name: pkg for pkg in state.packages.value.packages}
     names = {name for name, pkg in known.items() if not pkg.is_system}
-    holders = {_package_of(c) for c, _ in _accessibility(state)} | {
-        _package_of(c) for c, _ in _listeners(state)
-    }
-    if not isinstance(state.device_policy, Unavailable):
-        holders |= {admin.package for admin in state.device_policy.value.admins}
+    holders = {*seen.accessibility, *seen.listeners, *seen.admins}
     names |= {name for name in holders if name not in known}
     return sorted(names)
 
@@ -197,26 +198,29 @@ def _hidden_icon(state: DeviceState, name: str) -> Signal | None:
     return Signal("hidden_icon", "", tuple(evidence))
 
 
-def _background(state: DeviceState, name: str) -> Iterator[Signal]:
+def _background_uses(state: DeviceState) -> dict[str, dict[Category, list[EvidenceItem]]]:
+    """Every background access (not a refusal) per package and category, in dump order."""
+    found: dict[str, dict[Category, list[EvidenceItem]]] = {}
     if isinstance(state.appops, Unavailable):
-        return
+        return found
     origin = state.appops.origin
+    for entry in state.appops.value.entries:
+        category = _OP_CATEGORY.get(entry.op)
+        if category is None or not entry.package:
+            continue
+        for event in entry.events:
+            if event.kind is EventKind.ACCESS and event.foreground is False:
+                fact = f"{entry.op} in the background ({event.raw_time})"
+                item = EvidenceItem(fact, origin.at(event.line))
+                found.setdefault(entry.package, {}).setdefault(category, []).append(item)
+    return found
+
+
+def _background(seen: Seen, name: str) -> Iterator[Signal]:
+    uses = seen.background.get(name, {})
     for category in BACKGROUND_CATEGORIES:
-        ops = CATEGORY_OPS[category]
-        seen = [
-            (entry, event)
-            for entry in state.appops.value.entries
-            if entry.package == name and entry.op in ops
-            for event in entry.events
-            if event.kind is EventKind.ACCESS and event.foreground is False
-        ]
-        if seen:
-            items = tuple(
-                EvidenceItem(
-                    f"{entry.op} in the background ({event.raw_time})", origin.at(event.line)
-                )
-                for entry, event in seen[:3]
-            )
+        if category in uses:
+            items = tuple(uses[category][:3])
             yield Signal(f"background_{category.value}", category.value, items)
 
 
@@ -259,26 +263,52 @@ def _recent(state: DeviceState, pkg: Package, facts: PackageComponents | None) -
     return Signal("recent_install", stamp, (EvidenceItem(fact, where),))
 
 
-def _powers(state: DeviceState, name: str) -> Iterator[Signal]:
-    services = [item for c, item in _accessibility(state) if _package_of(c) == name]
-    if services:
-        yield Signal("accessibility", "", tuple(services))
-    listeners = [item for c, item in _listeners(state) if _package_of(c) == name]
-    if listeners:
-        yield Signal("notification_listener", "", tuple(listeners))
+def _powers(seen: Seen, name: str) -> Iterator[Signal]:
+    for code, holders in (
+        ("accessibility", seen.accessibility),
+        ("notification_listener", seen.listeners),
+        ("device_admin", seen.admins),
+    ):
+        if name in holders:
+            yield Signal(code, "", tuple(holders[name]))
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the signals read, indexed by package once per device (not once per app)."""
+
+    accessibility: dict[str, list[EvidenceItem]]
+    listeners: dict[str, list[EvidenceItem]]
+    admins: dict[str, list[EvidenceItem]]
+    background: dict[str, dict[Category, list[EvidenceItem]]]
+
+
+def _by_package(found: list[tuple[str, EvidenceItem]]) -> dict[str, list[EvidenceItem]]:
+    grouped: dict[str, list[EvidenceItem]] = {}
+    for component, item in found:
+        grouped.setdefault(_package_of(component), []).append(item)
+    return grouped
+
+
+def seen_on(state: DeviceState) -> Seen:
+    admins: dict[str, list[EvidenceItem]] = {}
     if not isinstance(state.device_policy, Unavailable):
         origin = state.device_policy.origin
-        admins = [
-            EvidenceItem(f"device admin: {a.component}", origin.at(a.line))
-            for a in state.device_policy.value.admins
-            if a.package == name
-        ]
-        if admins:
-            yield Signal("device_admin", "", tuple(admins))
+        for admin in state.device_policy.value.admins:
+            item = EvidenceItem(f"device admin: {admin.component}", origin.at(admin.line))
+            admins.setdefault(admin.package, []).append(item)
+    return Seen(
+        _by_package(_accessibility(state)),
+        _by_package(_listeners(state)),
+        admins,
+        _background_uses(state),
+    )
 
 
-def app_signals(state: DeviceState, name: str) -> list[Signal]:
-    """Every signal of ``name``, in a fixed order (how it came, powers, hiding, use)."""
+def app_signals(state: DeviceState, name: str, seen: Seen | None = None) -> list[Signal]:
+    """Every signal of ``name``, in a fixed order (how it came, powers, hiding, use);
+    ``seen`` is :func:`seen_on` of ``state``, computed here when not given."""
+    seen = seen_on(state) if seen is None else seen
     pkg = None if isinstance(state.packages, Unavailable) else state.packages.value.get(name)
     found = state.package_components
     facts = None if isinstance(found, Unavailable) else found.value
@@ -286,9 +316,9 @@ def app_signals(state: DeviceState, name: str) -> list[Signal]:
     if pkg is not None:
         chain = _install_chain(state, pkg, facts)
         signals += [chain, _poses_as_system(state, pkg, chain is not None)]
-    signals += list(_powers(state, name))
+    signals += list(_powers(seen, name))
     signals.append(_hidden_icon(state, name))
-    signals += list(_background(state, name))
+    signals += list(_background(seen, name))
     if pkg is not None:
         signals.append(_recent(state, pkg, facts))
     return [s for s in signals if s is not None]
