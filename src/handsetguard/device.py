@@ -24,6 +24,7 @@ from handsetguard.parsers.lock_settings import KeyguardState, LockSettingsState
 from handsetguard.parsers.mounts import Mounts
 from handsetguard.parsers.notification import NotificationListeners
 from handsetguard.parsers.package_components import PackageComponents
+from handsetguard.parsers.package_mentions import PackageMentions
 from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
 
@@ -146,6 +147,8 @@ class DeviceState:
     package_files: Located[PackageDump] | Unavailable = _NOT_READ
     # A file listing with hashes (AndroidQF files.json).
     files: Located[FileListing] | Unavailable = _NOT_READ
+    # Package names other dumps mention (resolver tables, dbinfo, batterystats, platform_compat).
+    package_mentions: tuple[tuple[str, Located[PackageMentions]], ...] = ()
     # The icon and install-chain facts of ``dumpsys package`` (MAIN activities, disabled
     # components, the lines of installer/initiating/originating package and install time).
     package_components: Located[PackageComponents] | Unavailable = _NOT_READ

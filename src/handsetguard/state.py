@@ -37,6 +37,8 @@ from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window
 from handsetguard.parsers.mounts import parse_mounts
 from handsetguard.parsers.notification import parse_notification_listeners
 from handsetguard.parsers.package_components import PackageComponents, parse_package_components
+from handsetguard.parsers.package_mentions import SECTIONS as MENTION_SECTIONS
+from handsetguard.parsers.package_mentions import PackageMentions, parse_package_mentions
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
 from handsetguard.parsers.provider_settings import parse_provider_settings
@@ -313,6 +315,17 @@ def _quiet(evidence: Evidence, name: str, parse: Callable[[str], T]) -> Located[
         return Unavailable(f"{name} at {section.provenance} could not be parsed: {exc.message}")
 
 
+def _package_mentions(evidence: Evidence) -> tuple[tuple[str, Located[PackageMentions]], ...]:
+    """The package names the resolver tables, dbinfo, batterystats and platform_compat name."""
+    found = []
+    for name in MENTION_SECTIONS:
+        section = evidence.get(name)
+        if section is not None:
+            value = parse_package_mentions(section.text, name)
+            found.append((name, Located(value, section.provenance)))
+    return tuple(found)
+
+
 def build_state(evidence: Evidence) -> DeviceState:
     """Parse every section the checks need; nothing here raises on bad section content."""
     builder = _Builder(evidence)
@@ -379,4 +392,5 @@ def build_state(evidence: Evidence) -> DeviceState:
         if evidence.get("dumpsys:package") is None
         else _quiet(evidence, "androidqf:packages", parse_packages_json),
         files=_quiet(evidence, "androidqf:files", parse_files_json),
+        package_mentions=_package_mentions(evidence),
     )

@@ -34,10 +34,11 @@ def _found(threats: list[Threat]) -> set[tuple[str, str, str | None]]:
 
 
 # What MVT 2026.10.26 reports on the same inputs with the same indicators
-# (tests/fixtures/iocs/mvt-compat.stix2): read off `mvt-android check-androidqf -i
-# mvt-compat.stix2 device/mvt-tests/androidqf` (its alerts.json: 5 indicator alerts), and for the
-# single dumps from the expectations of MVT's own tests (tests/android/test_artifact_*.py at
-# mvt-project/mvt@dac4acb1), which run its artifact parsers on these very files.
+# (tests/fixtures/iocs/mvt-compat.stix2). Read off its runs, once, offline:
+# `mvt-android check-androidqf -i mvt-compat.stix2 device/mvt-tests/androidqf` (alerts.json: 5
+# indicator alerts) and `check-bugreport … device/mvt-tests/android_data/bugreport` (3); for the
+# single dumps, the expectations of MVT's own tests (tests/android/test_artifact_*.py at
+# mvt-project/mvt@dac4acb1), which run its parsers on these very files.
 MVT_REPORTS = {
     "androidqf": {  # aqf_packages, aqf_get_prop, aqf_files
         ("app:id", "com.malware.blah", "com.malware.blah"),
@@ -58,18 +59,35 @@ MVT_REPORTS = {
             None,
         ),
     },
-    # test_artifact_dumpsys_packages.py::test_ioc_check
+    "android_data/bugreport": {  # dumpsys_appops, dumpsys_platform_compat
+        ("app:id", "com.facebook.katana", "com.facebook.katana"),
+        ("app:id", "org.torproject.torbrowser", "org.torproject.torbrowser"),
+        ("app:id", "org.article19.circulo.next", "org.article19.circulo.next"),
+    },
+    # test_artifact_dumpsys_packages.py, _receivers.py, _package_activities.py
     "android_data/dumpsys_packages.txt": {
-        ("app:id", "com.sec.android.app.DataCreate", "com.sec.android.app.DataCreate")
+        ("app:id", "com.sec.android.app.DataCreate", "com.sec.android.app.DataCreate"),
+        ("app:id", "com.android.storagemanager", "com.android.storagemanager"),
+        ("app:id", "com.google.android.gms", "com.google.android.gms"),
     },
     # test_artifact_dumpsys_accessibility.py::test_ioc_check (the one CRITICAL alert)
     "android_data/dumpsys_accessibility.txt": {
         ("app:id", "com.sec.android.app.camera", "com.sec.android.app.camera")
     },
+    # test_artifact_dumpsys_appops.py::test_ioc_check
+    "android_data/dumpsys_appops.txt": {("app:id", "com.facebook.katana", "com.facebook.katana")},
     # test_artifact_processes.py::test_ioc_check ("[lru-add-drain]", a kernel thread)
     "android_data/ps.txt": {("process:name", "lru-add-drain", None)},
     # test_artifact_getprop.py::test_ioc_check
     "android_data/getprop.txt": {("android-property:name", "dalvik.vm.appimageformat", None)},
+    # dumpsys_dbinfo.txt and dumpsys_platform_compat.txt alone are refused by the sources ("no
+    # check reads it"); the folder of MVT's excerpts reads them: test_artifact_dumpsys_dbinfo.py
+    # and _platform_compat.py
+    "android_data": {
+        ("app:id", "com.wssyncmldm", "com.wssyncmldm"),
+        ("app:id", "org.torproject.torbrowser", "org.torproject.torbrowser"),
+        ("app:id", "org.article19.circulo.next", "org.article19.circulo.next"),
+    },
 }
 
 
@@ -79,6 +97,28 @@ def test_at_least_every_match_mvt_reports(relative: str, tmp_path: Path) -> None
     threats = _index(tmp_path, IOCS / "mvt-compat.stix2").match(state)
     assert MVT_REPORTS[relative] <= _found(threats)
     assert all(t.kind is ThreatKind.INDICATOR for t in threats)
+
+
+def test_at_least_every_battery_match_mvt_reports(tmp_path: Path) -> None:
+    """MVT's dumpsys_battery.txt excerpt has no ``DUMP OF SERVICE`` line (the sources read no
+    bare batterystats text): given one, beside MVT's getprop.txt, it yields what MVT's
+    test_artifact_dumpsys_battery_history.py and _battery_daily.py expect."""
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    data = corpus_path("device/mvt-tests/android_data")
+    (folder / "getprop.txt").write_bytes((data / "getprop.txt").read_bytes())
+    battery = b"DUMP OF SERVICE batterystats:\n" + (data / "dumpsys_battery.txt").read_bytes()
+    (folder / "batterystats.txt").write_bytes(battery)
+    threats = _index(tmp_path, IOCS / "mvt-compat.stix2").match(build_state(open_source(folder)))
+    assert {
+        ("app:id", "com.samsung.android.app.reminder", "com.samsung.android.app.reminder"),
+        ("app:id", "com.facebook.system", "com.facebook.system"),
+    } <= _found(threats)
+    reminder = next(t for t in threats if t.package == "com.samsung.android.app.reminder")
+    assert reminder.matches[0].evidence[0] == EvidenceItem(
+        "com.samsung.android.app.reminder named in dumpsys:batterystats",
+        Provenance("dumps/batterystats.txt", 6),
+    )
 
 
 def test_androidqf_whole_findings(tmp_path: Path) -> None:
@@ -94,10 +134,16 @@ def test_androidqf_whole_findings(tmp_path: Path) -> None:
         ("app:cert.sha256", "androidqf/packages.json:200"),
     ]
     assert [t.package for t in threats] == [
-        "com.malware.blah",
-        "com.malware.muahaha",
-        "com.sec.android.app.DataCreate",
-        "com.sec.android.app.camera",
+        "com.android.storagemanager",  # receivers table
+        "com.facebook.katana",  # app ops
+        "com.google.android.gms",  # activities table
+        "com.malware.blah",  # packages.json only
+        "com.malware.muahaha",  # packages.json: APK and certificate digests
+        "com.sec.android.app.DataCreate",  # dumpsys package
+        "com.sec.android.app.camera",  # accessibility
+        "com.wssyncmldm",  # dbinfo
+        "org.article19.circulo.next",  # platform_compat
+        "org.torproject.torbrowser",
         None,
     ]
     device = threats[-1]
@@ -198,9 +244,7 @@ def test_process_names_map_to_packages_and_truncations(tmp_path: Path) -> None:
         ("process:name", "averylongprocess", None),
     }
     package = threats[0]
-    assert package.summary == (
-        "Known spyware (Fam) is present (seen running or holding a permission): com.thetruth"
-    )
+    assert package.summary == ("Known spyware (Fam) was seen on the phone: com.thetruth")
     device = threats[1]
     assert device.confidence is Confidence.CERTAIN  # one exact name among the two
     assert {m.value for m in device.matches} == {"spyagentdaemon", "averylongprocess"}

@@ -28,6 +28,10 @@ STATE_SECTIONS = frozenset(
         "dumpsys:window",
         "dumpsys:adb",
         "dumpsys:notification",
+        # Package names the indicator matcher looks up (parsers/package_mentions.py).
+        "dumpsys:dbinfo",
+        "dumpsys:batterystats",
+        "dumpsys:platform_compat",
     }
 )
 """Every section name state.py asks the evidence for (tests/sources/test_streaming.py reads

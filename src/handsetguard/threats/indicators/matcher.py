@@ -211,5 +211,9 @@ def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
         _processes(c, procs.value, procs.origin)
     for name, what, where in _components(state):
         c.probe("app", name.lower(), name, what, where, seen=name)
+    for section, mentions in state.package_mentions:
+        for name, line in mentions.value.names.items():
+            where = mentions.origin.at(line)
+            c.probe("app", name.lower(), name, f"{name} named in {section}", where, seen=name)
     _device_wide(c, state)
     return threats_from_hits(index, c.hits, installed)

@@ -108,7 +108,7 @@ def _package_threat(
     families, kinds = _families(index, hits)
     what = _what(kinds, families)
     if installed is None:
-        state = "is present (seen running or holding a permission)"
+        state = "was seen on the phone"
     elif installed:
         state = "is installed"
     else:
