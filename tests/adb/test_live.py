@@ -392,3 +392,13 @@ def test_watch_device_unplugged(fake_adb: FakeAdbServer) -> None:
     code, _, err = invoke("watch", "adb", "--polls", "5", "--interval", "0.2")
     assert code == 2
     assert f"device {SERIAL}" in err and "dumpsys appops" in err
+
+
+def test_all_devices_verdict_names_the_threat(fake_adb: FakeAdbServer) -> None:
+    """--all gives each unit the same findings as a single check: the example phone's
+    stalkerware-like app is in its verdict line even without --fail-on."""
+    fake_adb.add(phone("UNIT0009"))
+    code, out, _ = invoke("check", "--all", "--format", "verdict")
+    assert code == 3
+    assert out.startswith("FAIL UNIT0009 KS-60_Secure ")
+    assert "threat:com.tracker.familylocator" in out

@@ -168,7 +168,9 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
         if all_devices:
             from handsetguard.cli.live import check_all
 
-            return check_all(chosen, when, fmt, fail_on, source, timeout)
+            return check_all(
+                chosen, when, fmt, fail_on, source, timeout, safe_output, indicators_for_check(iocs)
+            )
         if source is not None and _is_adb(source):
             from handsetguard.cli.live import acquire_live, verdict_when_unreachable
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from handsetguard.parsers.appops import AppOps
     from handsetguard.privacy import Category
     from handsetguard.profiles.profile import Profile
+    from handsetguard.threats import IndicatorMatcher
 
 __all__ = [
     "acquire_live",
@@ -137,6 +138,8 @@ def _check_one(
     when: datetime | None,
     threshold: str | None,
     timeout_cap: float | None,
+    safe_output: bool = False,
+    indicators: IndicatorMatcher | None = None,
 ) -> dict[str, object]:
     from handsetguard.adb.live import acquire
     from handsetguard.adb.transport import DeviceError
@@ -150,7 +153,14 @@ def _check_one(
         if device.state != "device":
             raise DeviceError(f"device {device.serial}: {device.state}")
         result = acquire(device, server, timeout_cap=timeout_cap)
-        report = run_check(result.evidence, profile, as_of=when, fail_on=threshold)
+        report = run_check(
+            result.evidence,
+            profile,
+            as_of=when,
+            fail_on=threshold,
+            safe_output=safe_output,
+            indicators=indicators,
+        )
     except HandsetGuardError as exc:
         gate = GateVerdict(Verdict.ERROR, (), (exc.message,), threshold or "fail")
         row |= {
@@ -161,7 +171,11 @@ def _check_one(
         }
         return row
     gate = report.gate or gate_verdict(
-        report.checks, threshold, profile.not_assessed_fails, report.collection_errors
+        report.checks,
+        threshold,
+        profile.not_assessed_fails,
+        report.collection_errors,
+        report.threats,
     )
     model = report.device.model or device.model
     row |= {
@@ -182,6 +196,8 @@ def check_all(
     threshold: str | None,
     source: str | None,
     timeout_cap: float | None = None,
+    safe_output: bool = False,
+    indicators: IndicatorMatcher | None = None,
 ) -> int:
     """Check every connected device concurrently; print a table (or verdict lines, or JSON)."""
     if source is not None and source != "adb":
@@ -200,7 +216,9 @@ def check_all(
         with ThreadPoolExecutor(max_workers=min(16, len(devices))) as pool:
             rows = sorted(
                 pool.map(
-                    lambda d: _check_one(d, server, profile, when, threshold, timeout_cap),
+                    lambda d: _check_one(
+                        d, server, profile, when, threshold, timeout_cap, safe_output, indicators
+                    ),
                     devices,
                 ),
                 key=lambda row: str(row["serial"]),
