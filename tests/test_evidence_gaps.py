@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from handsetguard.checks.powers import notification_listeners
 from handsetguard.checks.model import CheckContext, Status
+from handsetguard.checks.powers import notification_listeners
 from handsetguard.device import Located, SelinuxMode, SelinuxStatus, TimeBasis, Unavailable
 from handsetguard.evidence import AcquiredAt, Evidence, SourceKind
 from handsetguard.parsers.notification import ListenerList
