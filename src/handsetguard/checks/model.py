@@ -16,6 +16,7 @@ __all__ = [
     "CheckContext",
     "CheckId",
     "CheckResult",
+    "SEVERITY_ORDER",
     "STATUS_ORDER",
     "EvidenceItem",
     "Finding",
@@ -44,6 +45,10 @@ class Severity(enum.Enum):
     MEDIUM = "medium"
     LOW = "low"
     INFO = "info"
+
+
+SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
+"""Report order within a status: the most serious first."""
 
 
 @dataclass(frozen=True, slots=True)

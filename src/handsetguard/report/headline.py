@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handsetguard.checks.model import CheckResult, Status
+from handsetguard.checks.model import SEVERITY_ORDER, CheckResult, Status
 from handsetguard.evidence import CoverageStatus
 from handsetguard.gate import GateVerdict, Verdict
 from handsetguard.profiles.rating import Coverage, Level, Rating
 from handsetguard.report.model import Report
+from handsetguard.report.present import plural
 
 __all__ = [
     "GateItem",
@@ -47,11 +48,8 @@ class GateItem:
 def coverage_text(coverage: Coverage | None) -> str:
     if coverage is None:
         return ""
-    checks = "check" if coverage.total == 1 else "checks"
-    return (
-        f"assessed {coverage.assessed} of {coverage.total} {checks}, "
-        f"{coverage.percent}% of the weight"
-    )
+    checks = plural(coverage.total, "check")
+    return f"assessed {coverage.assessed} of {checks}, {coverage.percent}% of the weight"
 
 
 def coverage_sentence(coverage: Coverage | None) -> str:
@@ -124,9 +122,8 @@ def gate_items(report: Report) -> list[GateItem]:
 
 def unassessed(report: Report) -> list[CheckResult]:
     """The checks that could not be assessed, critical first."""
-    order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     missing = [r for r in report.checks if r.status is Status.NOT_ASSESSED]
-    return sorted(missing, key=lambda r: order[r.severity.value])
+    return sorted(missing, key=lambda r: SEVERITY_ORDER[r.severity])
 
 
 def _summary(rating: Rating, profile: str, problems: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from handsetguard.checks.model import STATUS_ORDER, CheckResult, Severity, Status
+from handsetguard.checks.model import SEVERITY_ORDER, STATUS_ORDER, CheckResult, Severity, Status
 from handsetguard.device import DeviceIdentity, TimeBasis
 from handsetguard.evidence import CoverageEntry, CoverageStatus
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
@@ -102,13 +102,10 @@ def severity_text(severity: Severity) -> str:
     return _SEVERITY_TEXT[severity]
 
 
-_SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
-
-
 def fix_order(checks: Iterable[CheckResult]) -> list[CheckResult]:
     """What to fix first: the failed then the warned checks, most serious first within each."""
     problems = [c for c in checks if c.status in (Status.FAIL, Status.WARN)]
-    return sorted(problems, key=lambda c: (STATUS_ORDER[c.status], _SEVERITY_ORDER[c.severity]))
+    return sorted(problems, key=lambda c: (STATUS_ORDER[c.status], SEVERITY_ORDER[c.severity]))
 
 
 def status_text(status: Status) -> str:
