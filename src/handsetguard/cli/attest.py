@@ -16,8 +16,8 @@ from handsetguard.cli.common import (
     EXIT_USAGE,
     STDOUT,
     Commands,
+    add_format,
     check_output_target,
-    choices_metavar,
     describe,
     summary,
 )
@@ -248,15 +248,7 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "--at", metavar="TIME", help="Verification time: now, YYYY-MM-DD or ISO date-time."
     )
-    parser.add_argument(
-        "-f",
-        "--format",
-        dest="fmt",
-        choices=FORMATS,
-        default="text",
-        metavar=choices_metavar(FORMATS),
-        help="text or json.",
-    )
+    add_format(parser, FORMATS, "text or json.", default="text")
     parser.add_argument(
         "--roots", metavar="FILE", help="Replace the bundled Google roots with this file."
     )

@@ -15,6 +15,7 @@ from handsetguard.cli.common import (
     STDOUT,
     Commands,
     OutputFormat,
+    add_format,
     at_least,
     brief,
     choices_metavar,
@@ -338,14 +339,7 @@ def register(commands: Commands) -> None:
     """Add ``check`` and ``apps`` to the HandsetGuard command line."""
     parser = commands.add_parser("check", help=summary(check), description=describe(check))
     _common(parser)
-    parser.add_argument(
-        "-f",
-        "--format",
-        dest="fmt",
-        choices=CHECK_FORMATS,
-        metavar=choices_metavar(CHECK_FORMATS),
-        help="Output format (default: the profile's, else text).",
-    )
+    add_format(parser, CHECK_FORMATS, "Output format (default: the profile's, else text).")
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     parser.add_argument(
         "--profile",
@@ -404,15 +398,7 @@ def register(commands: Commands) -> None:
         metavar=choices_metavar(APP_SORTS),
         help="Most recent access first, most accesses first, or by name.",
     )
-    parser.add_argument(
-        "-f",
-        "--format",
-        dest="fmt",
-        choices=APPS_FORMATS,
-        default="text",
-        metavar=choices_metavar(APPS_FORMATS),
-        help="Output format.",
-    )
+    add_format(parser, APPS_FORMATS, "Output format.", default="text")
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     _verbose(parser)
     parser.set_defaults(run=_run_apps)

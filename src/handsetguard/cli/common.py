@@ -44,6 +44,7 @@ __all__ = [
     "HelpFormatter",
     "OutputFormat",
     "Parser",
+    "add_format",
     "at_least",
     "brief",
     "check_output_target",
@@ -143,6 +144,27 @@ def describe(function: Callable[..., object]) -> str:
 def choices_metavar(choices: Sequence[str]) -> str:
     """``<text|json>``: the help lists exactly the values that work."""
     return "<" + "|".join(choices) + ">"
+
+
+def add_format(
+    parser: argparse.ArgumentParser,
+    formats: Sequence[str],
+    help_text: str,
+    *,
+    default: str | None = None,
+    short: bool = True,
+) -> None:
+    """The ``--format`` option (``-f`` too unless ``short`` is false) into ``args.fmt``,
+    offering exactly ``formats``."""
+    flags = ("-f", "--format") if short else ("--format",)
+    parser.add_argument(
+        *flags,
+        dest="fmt",
+        choices=formats,
+        default=default,
+        metavar=choices_metavar(formats),
+        help=help_text,
+    )
 
 
 def at_least(minimum: float, kind: Callable[[str], float] = float) -> Callable[[str], float]:

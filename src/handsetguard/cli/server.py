@@ -21,8 +21,8 @@ from handsetguard.cli.common import (
     SERVER,
     Commands,
     Parser,
+    add_format,
     at_least,
-    choices_metavar,
     describe,
     needs_extra,
     say,
@@ -400,14 +400,7 @@ def register(commands: Commands) -> None:
     parser.add_argument("--partner", required=True, help="partner id")
     parser.add_argument("--period", required=True, metavar="YYYY-MM", help="YYYY-MM (UTC month)")
     parser.add_argument("--agreement", help="only this agreement")
-    parser.add_argument(
-        "--format",
-        dest="fmt",
-        choices=ROYALTY_FORMATS,
-        default="json",
-        metavar=choices_metavar(ROYALTY_FORMATS),
-        help="json or csv",
-    )
+    add_format(parser, ROYALTY_FORMATS, "json or csv", default="json", short=False)
     parser.add_argument(
         "--close",
         action=argparse.BooleanOptionalAction,
