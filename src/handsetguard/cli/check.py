@@ -23,6 +23,7 @@ from handsetguard.cli.common import (
     guard,
     parse_as_of,
     summary,
+    unit_gate,
     write_atomic,
 )
 from handsetguard.cli.iocs import add_iocs_option, indicators_for_check
@@ -157,7 +158,7 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
     SOURCE is a bugreport, an AndroidQF collection, a snapshot folder, or adb / adb:SERIAL for
     a live phone."""
     from handsetguard.engine import KNOWN_CHECKS, run_check
-    from handsetguard.gate import Verdict, gate_verdict, verdict_line
+    from handsetguard.gate import Verdict, verdict_line
     from handsetguard.profiles.profile import load_profile
     from handsetguard.textsafe import visible
 
@@ -191,13 +192,7 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
             safe_output=safe_output,
             indicators=indicators,
         )
-        gate = report.gate or gate_verdict(
-            report.checks,
-            fail_on,
-            chosen.not_assessed_fails,
-            report.collection_errors,
-            report.threats,
-        )
+        gate = unit_gate(report, fail_on, chosen.not_assessed_fails)
         unit = (serial or report.device.serial, report.device.model)
         line = visible(verdict_line(brief(gate), *unit))  # device strings: shown, not obeyed
         render(report, fmt, output, verbose, line)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from handsetguard.gate import GateVerdict
+    from handsetguard.report.model import Report
 
 __all__ = [
     "ADB",
@@ -45,6 +46,7 @@ __all__ = [
     "OutputFormat",
     "Parser",
     "add_format",
+    "unit_gate",
     "at_least",
     "brief",
     "check_output_target",
@@ -144,6 +146,16 @@ def describe(function: Callable[..., object]) -> str:
 def choices_metavar(choices: Sequence[str]) -> str:
     """``<text|json>``: the help lists exactly the values that work."""
     return "<" + "|".join(choices) + ">"
+
+
+def unit_gate(report: Report, fail_on: str | None, not_assessed_fails: bool) -> GateVerdict:
+    """The report's gate verdict, or — when its profile has no gate and no ``--fail-on`` was
+    given — the one the verdict line and exit code are computed from all the same."""
+    from handsetguard.gate import gate_verdict
+
+    return report.gate or gate_verdict(
+        report.checks, fail_on, not_assessed_fails, report.collection_errors, report.threats
+    )
 
 
 def add_format(

@@ -22,6 +22,7 @@ from handsetguard.cli.common import (
     needs_extra,
     say,
     summary,
+    unit_gate,
 )
 from handsetguard.errors import HandsetGuardError, UsageError
 
@@ -144,7 +145,7 @@ def _check_one(
     from handsetguard.adb.live import acquire
     from handsetguard.adb.transport import DeviceError
     from handsetguard.engine import run_check
-    from handsetguard.gate import GateVerdict, Verdict, gate_verdict, verdict_line
+    from handsetguard.gate import GateVerdict, Verdict, verdict_line
     from handsetguard.report.json_report import to_dict
     from handsetguard.textsafe import visible
 
@@ -170,13 +171,7 @@ def _check_one(
             "line": visible(verdict_line(gate, device.serial, device.model)),
         }
         return row
-    gate = report.gate or gate_verdict(
-        report.checks,
-        threshold,
-        profile.not_assessed_fails,
-        report.collection_errors,
-        report.threats,
-    )
+    gate = unit_gate(report, threshold, profile.not_assessed_fails)
     model = report.device.model or device.model
     row |= {
         "model": model,
