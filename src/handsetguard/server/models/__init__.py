@@ -3,6 +3,17 @@
 from handsetguard.server.models.access import Credential, SigningKey
 from handsetguard.server.models.base import Base
 from handsetguard.server.models.devices import Activation, Device, DeviceImei, DeviceNote, Nonce
+from handsetguard.server.models.fleet import (
+    Alert,
+    CheckIn,
+    CheckInChallenge,
+    FleetCount,
+    FleetPolicy,
+    FleetUnit,
+    PostureReport,
+    Webhook,
+    WebhookDelivery,
+)
 from handsetguard.server.models.licensing import Agreement, AgreementVersion, Licensor, Partner
 from handsetguard.server.models.records import (
     AuditEntry,
@@ -15,17 +26,26 @@ __all__ = [
     "Activation",
     "Agreement",
     "AgreementVersion",
+    "Alert",
     "AuditEntry",
     "AuditHead",
     "Base",
+    "CheckIn",
+    "CheckInChallenge",
     "Credential",
     "Device",
     "DeviceImei",
     "DeviceNote",
+    "FleetCount",
+    "FleetPolicy",
+    "FleetUnit",
     "Licensor",
     "Nonce",
     "Partner",
+    "PostureReport",
     "RoyaltyAdjustment",
     "RoyaltyClosure",
     "SigningKey",
+    "Webhook",
+    "WebhookDelivery",
 ]
