@@ -21,6 +21,13 @@ from handsetguard.server.models.records import (
     RoyaltyAdjustment,
     RoyaltyClosure,
 )
+from handsetguard.server.models.registrations import (
+    BatchUnit,
+    BlockedImei,
+    Registration,
+    RegistrationBatch,
+    RegistryLicence,
+)
 
 __all__ = [
     "Activation",
@@ -30,6 +37,8 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Base",
+    "BatchUnit",
+    "BlockedImei",
     "CheckIn",
     "CheckInChallenge",
     "Credential",
@@ -43,6 +52,9 @@ __all__ = [
     "Nonce",
     "Partner",
     "PostureReport",
+    "Registration",
+    "RegistrationBatch",
+    "RegistryLicence",
     "RoyaltyAdjustment",
     "RoyaltyClosure",
     "SigningKey",

@@ -1,0 +1,94 @@
+"""Territory equipment-identity registers: the partner's licence number per territory, frozen
+registration batches and their units, each unit's registration state, the imported IMEI
+blocklist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from handsetguard.server.models.base import Base, UTCDateTime
+
+__all__ = ["BatchUnit", "BlockedImei", "Registration", "RegistrationBatch", "RegistryLicence"]
+
+
+class RegistryLicence(Base):
+    """The partner's vendor/importer licence number with a territory's register, as recorded
+    in the agreement; ``brand`` is the brand name the register knows the partner by."""
+
+    __tablename__ = "registry_licences"
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    territory: Mapped[str] = mapped_column(String(2), primary_key=True)
+    licence_number: Mapped[str] = mapped_column(String(64))
+    brand: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(36))
+
+
+class RegistrationBatch(Base):
+    """A frozen set of units for one register: the layout and constants it was frozen with and
+    ``content_hash`` (SHA-256 of the canonical rows), so a re-export gives the same bytes."""
+
+    __tablename__ = "registration_batches"
+    __table_args__ = (CheckConstraint("status IN ('frozen', 'receipted')", name="status"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    territory: Mapped[str] = mapped_column(String(2))
+    register: Mapped[str] = mapped_column(String(32))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    constants: Mapped[dict[str, Any]] = mapped_column(JSON)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    unit_count: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(36))
+    receipted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class BatchUnit(Base):
+    """One unit of a batch, its identifiers as frozen (``position`` orders the file)."""
+
+    __tablename__ = "registration_batch_units"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("registration_batches.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    imei1: Mapped[str] = mapped_column(String(15))
+    imei2: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    model_code: Mapped[str] = mapped_column(String(64))
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Registration(Base):
+    """A unit's state with its territory's register; no row means ``unregistered``."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        CheckConstraint("state IN ('in_batch', 'registered', 'rejected')", name="state"),
+        Index("ix_registrations_territory_state", "territory", "state"),
+    )
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    territory: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(12))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("registration_batches.id"), index=True)
+    reference: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BlockedImei(Base):
+    """An IMEI reported lost or stolen (imported from a national system's export): refused at
+    activation with ``imei_blocklisted``."""
+
+    __tablename__ = "imei_blocklist"
+    imei: Mapped[str] = mapped_column(String(15), primary_key=True)
+    territory: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    source: Mapped[str] = mapped_column(String(200))
+    partner_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    imported_by: Mapped[str] = mapped_column(String(36))
