@@ -1,15 +1,16 @@
-"""API credentials (hashed secrets, role, scope, expiry, revocation) and signing keys."""
+"""API credentials (hashed secrets, role, scope, expiry, revocation), signing keys, the audit
+checkpoint key and the shared rate-limit buckets."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handsetguard.server.models.base import Base, UTCDateTime
 
-__all__ = ["Credential", "SigningKey"]
+__all__ = ["AuditKey", "Credential", "RateBucket", "SigningKey"]
 
 
 class Credential(Base):
@@ -32,7 +33,8 @@ class Credential(Base):
     factory_line: Mapped[str | None] = mapped_column(String(64), nullable=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    """The issuing credential: revoking it revokes this one, and this one never outlives it."""
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -51,3 +53,24 @@ class SigningKey(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditKey(Base):
+    """Ed25519 keys that sign audit checkpoints only (never activations), stored like the
+    signing keys (sealed under the key-encryption key). The newest one signs."""
+
+    __tablename__ = "audit_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    private_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RateBucket(Base):
+    """A token bucket shared by every API process: ``tokens`` left at ``updated_at`` (Unix
+    seconds, wall clock)."""
+
+    __tablename__ = "rate_limits"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -14,9 +14,13 @@ __all__ = ["Activation", "Device", "DeviceImei", "DeviceNote", "Nonce"]
 
 
 class Device(Base):
+    """A serial is unique per partner (two OEMs may number their units alike); an IMEI is
+    unique everywhere (:class:`DeviceImei`)."""
+
     __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("partner_id", "serial", name="uq_devices_partner_serial"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    serial: Mapped[str] = mapped_column(String(64))
     imei1: Mapped[str] = mapped_column(String(15))
     imei2: Mapped[str | None] = mapped_column(String(15), nullable=True)
     model_code: Mapped[str] = mapped_column(String(64))
@@ -28,6 +32,9 @@ class Device(Base):
     status: Mapped[str] = mapped_column(String(16))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """Free text for the tenant and the licensor; never published."""
+    revoke_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The reason code the public revocation list carries (schemas.devices.REVOKE_CODES)."""
 
 
 class DeviceImei(Base):
@@ -66,7 +73,7 @@ class Nonce(Base):
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
     credential_id: Mapped[str] = mapped_column(String(36), index=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -1,4 +1,5 @@
-"""The hash-chained audit log and royalty period closures and adjustments."""
+"""The hash-chained audit log, the revocation list's sequence, and royalty period closures
+and adjustments."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from handsetguard.server.models.base import Base, DecimalText, UTCDateTime
 
-__all__ = ["AuditEntry", "AuditHead", "RoyaltyAdjustment", "RoyaltyClosure"]
+__all__ = ["AuditEntry", "AuditHead", "RevocationHead", "RoyaltyAdjustment", "RoyaltyClosure"]
 
 
 class AuditEntry(Base):
@@ -39,6 +40,15 @@ class AuditHead(Base):
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64), server_default="0" * 64)
+
+
+class RevocationHead(Base):
+    """One row (id 1): the revocation list's sequence number, raised by every change of what
+    the list carries (a device revoked, an agreement's status changed)."""
+
+    __tablename__ = "revocation_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
 
 
 class RoyaltyClosure(Base):
