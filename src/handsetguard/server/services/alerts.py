@@ -1,0 +1,204 @@
+"""Alerts about units: raise (deduplicated while open, queued for the partner's webhooks in
+the same transaction), list (tenant-scoped), acknowledge with a note (audited).
+
+Other services raise alerts with :func:`raise_alert` inside their own write transaction::
+
+    alerts.raise_alert(session, device, "registration", "register_rejected", {...}, now=now)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from handsetguard.server.errors import ConflictError, InvalidInputError, NotFoundError
+from handsetguard.server.models import Alert, Device
+from handsetguard.server.services import audit, webhooks
+from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.common import MAX_PAGE, new_id, scoped, visible
+
+__all__ = [
+    "IDENTITY",
+    "KINDS",
+    "READERS",
+    "REGRESSION",
+    "STALE",
+    "AlertFilter",
+    "acknowledge",
+    "alert_event",
+    "get_alert",
+    "list_alerts",
+    "open_alerts_of",
+    "raise_alert",
+]
+
+REGRESSION = "regression"
+STALE = "stale"
+IDENTITY = "identity_mismatch"
+KINDS = (REGRESSION, STALE, IDENTITY)
+"""The kinds this package raises; other services may add their own (``[a-z_]{1,32}``)."""
+
+READERS = (Role.LICENSOR_ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN, Role.SUPPORT)
+ACKNOWLEDGERS = (Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN, Role.SUPPORT)
+_WORD = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
+
+
+def _insert_ignoring_open_duplicate(session: Session, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT (open_key) DO NOTHING: True when the row was added. Two
+    processes raising the same open condition at once leave one alert."""
+    dialect = session.get_bind().dialect.name
+    table = cast(Table, Alert.__table__)
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
+    else:  # pragma: no cover (the service runs on SQLite and PostgreSQL only)
+        statement = insert(table)
+    added = session.execute(statement.values(**values).returning(table.c.id)).first()
+    return added is not None
+
+
+def raise_alert(
+    session: Session,
+    unit: Device,
+    kind: str,
+    reason: str,
+    detail: dict[str, Any],
+    *,
+    now: datetime,
+) -> Alert | None:
+    """Open an alert about ``unit`` in the caller's transaction and queue it for each of the
+    partner's active webhooks. ``kind`` and ``reason`` are short codes (``regression``,
+    ``check_now_fails:usb_debugging``); ``detail`` is JSON-serialisable and holds no secret.
+    Returns the new alert, or None when the same (unit, kind, reason) is already open."""
+    for name, value in (("kind", kind), ("reason", reason)):
+        if not _WORD.fullmatch(value) or (name == "kind" and len(value) > 32):
+            raise ValueError(f"alert {name} {value!r} is not a short lower-case code")
+    session.flush()
+    alert_id = new_id()
+    values = {
+        "id": alert_id,
+        "device_id": unit.id,
+        "partner_id": unit.partner_id,
+        "kind": kind,
+        "reason": reason,
+        "detail": detail,
+        "raised_at": now,
+        "status": "open",
+        "open_key": f"{unit.id}|{kind}|{reason}",
+    }
+    if not _insert_ignoring_open_duplicate(session, values):
+        return None
+    alert = session.get(Alert, alert_id)
+    assert alert is not None
+    webhooks.enqueue(session, alert, alert_event(alert, unit), now=now)
+    return alert
+
+
+def alert_event(alert: Alert, unit: Device) -> dict[str, Any]:
+    """The webhook body for an alert (documented in docs/fleet.md)."""
+    return {
+        "type": "alert.raised",
+        "alert": {
+            "id": alert.id,
+            "kind": alert.kind,
+            "reason": alert.reason,
+            "detail": alert.detail,
+            "raised_at": alert.raised_at.isoformat(),
+        },
+        "unit": {
+            "device_id": unit.id,
+            "serial": unit.serial,
+            "model_code": unit.model_code,
+            "territory": unit.territory,
+            "partner_id": unit.partner_id,
+        },
+    }
+
+
+def get_alert(session: Session, actor: Actor, alert_id: str, *, lock: bool = False) -> Alert:
+    require(actor, *READERS)
+    alert = session.get(Alert, alert_id, with_for_update=lock)
+    if alert is None:
+        raise NotFoundError("alert_not_found", f"no alert {alert_id}")
+    visible(actor, alert.partner_id, "alert", alert_id)
+    return alert
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    status: str | None = None
+    kind: str | None = None
+    device_id: str | None = None
+    cursor: str | None = None
+    """``raised_at|id`` of the last alert of the previous page (newest first)."""
+    limit: int = 50
+
+
+def _after(query: Select[Any], cursor: str) -> Select[Any]:
+    at_text, _, last_id = cursor.partition("|")
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError as exc:
+        raise InvalidInputError("invalid_cursor", "cursor is not one this API returned") from exc
+    return query.where(or_(Alert.raised_at < at, (Alert.raised_at == at) & (Alert.id < last_id)))
+
+
+def list_alerts(session: Session, actor: Actor, where: AlertFilter) -> list[Alert]:
+    """Newest first; one row more than ``limit`` when there is a next page."""
+    require(actor, *READERS)
+    if where.status is not None and where.status not in ("open", "acknowledged"):
+        raise InvalidInputError("invalid_status", "status is open or acknowledged")
+    query = scoped(select(Alert), actor, Alert.partner_id)
+    if where.status is not None:
+        query = query.where(Alert.status == where.status)
+    if where.kind is not None:
+        query = query.where(Alert.kind == where.kind)
+    if where.device_id is not None:
+        query = query.where(Alert.device_id == where.device_id)
+    if where.cursor:
+        query = _after(query, where.cursor)
+    limit = max(1, min(where.limit, MAX_PAGE))
+    query = query.order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit + 1)
+    return list(session.execute(query).scalars())
+
+
+def open_alerts_of(session: Session, device_id: str) -> list[Alert]:
+    query = (
+        select(Alert)
+        .where(Alert.device_id == device_id, Alert.status == "open")
+        .order_by(Alert.raised_at.desc(), Alert.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def acknowledge(session: Session, actor: Actor, alert_id: str, note: str, now: datetime) -> Alert:
+    """Close an open alert with the acknowledging person's note; audited. The same condition
+    raised again afterwards opens a new alert."""
+    require(actor, *ACKNOWLEDGERS)
+    note = note.strip()
+    if not note:
+        raise InvalidInputError("note_required", "acknowledging an alert needs a note")
+    alert = get_alert(session, actor, alert_id, lock=True)
+    if alert.status != "open":
+        raise ConflictError("alert_already_acknowledged", f"alert {alert_id} is not open")
+    alert.status, alert.open_key = "acknowledged", None
+    alert.acknowledged_at, alert.acknowledged_by, alert.note = now, actor.credential_id, note
+    audit.append(
+        session,
+        actor,
+        at=now,
+        action="alert.acknowledge",
+        target=("alert", alert.id),
+        partner_id=alert.partner_id,
+        before={"status": "open", "kind": alert.kind, "reason": alert.reason},
+        after={"status": "acknowledged", "note": note},
+    )
+    return alert
