@@ -21,6 +21,7 @@ from handsetguard.checks.registry import ALL_CHECKS, run_checks
 from handsetguard.device import DeviceState, TimeBasis, Unavailable
 from handsetguard.evidence import Evidence
 from handsetguard.gate import gate_verdict
+from handsetguard.inventory import inventory
 from handsetguard.privacy import app_privacy
 from handsetguard.profiles.profile import Profile, load_profile
 from handsetguard.profiles.rating import rate
@@ -129,6 +130,7 @@ def evaluate(
         threats=threats,
         advice=() if safe_output or not threats else SAFETY_ADVICE,
         safe_output=safe_output,
+        inventory=inventory(state),
     )
 
 

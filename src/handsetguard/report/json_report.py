@@ -6,8 +6,10 @@ import json
 from datetime import datetime
 
 from handsetguard.checks.model import CheckResult, EvidenceItem
+from handsetguard.device import Unavailable
 from handsetguard.evidence import CoverageStatus
 from handsetguard.gate import GateVerdict
+from handsetguard.inventory import AdbKeyEntry, InstalledPackage, Inventory
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Coverage
 from handsetguard.report.model import SCHEMA_VERSION, Report
@@ -155,6 +157,46 @@ def to_dict(report: Report) -> dict[str, JsonValue]:
         "acquired_clock_unset": report.clock_unset,
         "threats": [threat_to_dict(t, report.advice) for t in report.threats],
         "safe_output": report.safe_output,
+        "inventory": _inventory(report.inventory),
+    }
+
+
+def _facet(value: tuple[object, ...] | Unavailable) -> JsonValue:
+    if isinstance(value, Unavailable):
+        return {"reason": value.reason, "items": None}
+    return {"reason": None, "items": [_item(entry) for entry in value]}
+
+
+def _item(entry: object) -> JsonValue:
+    if isinstance(entry, InstalledPackage):
+        return {
+            "package": entry.name,
+            "version_code": entry.version_code,
+            "version_name": entry.version_name,
+            "installer": entry.installer,
+            "system": entry.system,
+            "signers": list(entry.signers),
+            "signer_kind": entry.signer_kind,
+            "granted_permissions": list(entry.granted_permissions),
+        }
+    if isinstance(entry, AdbKeyEntry):
+        return {"fingerprint": entry.fingerprint, "comment": entry.comment}
+    if isinstance(entry, tuple):
+        return {"key": entry[0], "value": entry[1]}
+    return entry
+
+
+def _inventory(inventory: Inventory | None) -> dict[str, JsonValue] | None:
+    if inventory is None:
+        return None
+    return {
+        "packages": _facet(inventory.packages),
+        "accessibility_services": _facet(inventory.accessibility_services),
+        "notification_listeners": _facet(inventory.notification_listeners),
+        "device_admins": _facet(inventory.device_admins),
+        "owners": _facet(inventory.owners),
+        "adb_keys": _facet(inventory.adb_keys),
+        "settings": _facet(inventory.settings),
     }
 
 

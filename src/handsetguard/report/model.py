@@ -9,6 +9,7 @@ from handsetguard.checks.model import CheckResult
 from handsetguard.device import DeviceIdentity, TimeBasis
 from handsetguard.evidence import CoverageEntry, SourceKind
 from handsetguard.gate import GateVerdict
+from handsetguard.inventory import Inventory
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Rating
 from handsetguard.threats.model import Threat
@@ -41,3 +42,4 @@ class Report:
     threats: tuple[Threat, ...] = ()  # spyware/stalkerware findings, most serious first
     advice: tuple[str, ...] = ()  # safety advice shown with every threat (none: --safe-output)
     safe_output: bool = False  # --safe-output: nothing that would alert whoever installed an app
+    inventory: Inventory | None = None  # what `diff` compares between acquisitions
