@@ -28,6 +28,7 @@ from handsetguard.server.routes import (
     devices,
     meta,
     partners,
+    registrations,
     royalties,
 )
 from handsetguard.server.services.attestation import AttestChainCheck, ChainCheck
@@ -142,6 +143,8 @@ def create_app(
     app.state.ctx = ctx
     for module in (meta, partners, agreements, credentials, activations, devices, royalties, audit):
         app.include_router(module.router)
+    app.include_router(registrations.router)
+    app.include_router(registrations.units_router)
     _install_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=ctx.metrics)

@@ -1,0 +1,155 @@
+"""A register portal's result file (receipt): one row per IMEI, accepted or rejected with a
+reason and a reference, read in the register's receipt layout. Every problem names the file,
+the row and the column; the caller decides whether any problem refuses the whole file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handsetguard.registers.profiles import ReceiptLayout, RegisterError
+from handsetguard.registers.tabular import FORMULA, read_sheet
+from handsetguard.textsafe import visible
+
+__all__ = ["MAX_REASON", "MAX_REFERENCE", "Problem", "Receipt", "ReceiptRow", "is_imei", "parse"]
+
+MAX_REASON = 500
+MAX_REFERENCE = 128
+
+
+def is_imei(value: str) -> bool:
+    """15 ASCII digits whose last is the Luhn check digit of the first 14."""
+    if len(value) != 15 or not value.isascii() or not value.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(value)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRow:
+    row: int
+    imei: str
+    accepted: bool
+    reason: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: row {self.row}, column {visible(self.column)}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    file: str
+    encoding: str
+    rows: list[ReceiptRow]
+    problems: list[Problem]
+
+
+def _key(header: str) -> str:
+    return " ".join(header.split()).casefold()
+
+
+def _columns(layout: ReceiptLayout, header: list[str], name: str, row: int) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = _key(cell)
+        if key and key in seen:
+            raise RegisterError(f"{name}: row {row}, column {visible(cell)}: appears twice")
+        seen[key] = index
+    wanted = {
+        "imei": layout.imei,
+        "status": layout.status,
+        "reason": layout.reason,
+        "reference": layout.reference,
+    }
+    where: dict[str, int] = {}
+    for role, title in wanted.items():
+        if _key(title) not in seen:
+            raise RegisterError(
+                f"{name}: row {row}, column {visible(title)}: missing from the header "
+                f"(found {', '.join(visible(h) for h in header if h.strip()) or 'none'})"
+            )
+        where[role] = seen[_key(title)]
+    return where
+
+
+def _row(
+    cells: list[str], number: int, cols: dict[str, int], layout: ReceiptLayout, problem: Problem
+) -> ReceiptRow | Problem:
+    def cell(role: str) -> str:
+        return cells[cols[role]].strip() if cols[role] < len(cells) else ""
+
+    def bad(role: str, message: str) -> Problem:
+        title = {"imei": layout.imei, "status": layout.status}.get(role, "")
+        title = title or {"reason": layout.reason, "reference": layout.reference}[role]
+        return Problem(problem.file, number, title, message)
+
+    for role in cols:
+        if cell(role) == FORMULA:
+            return bad(role, "a formula, not a value; export the values only")
+    imei, status = cell("imei"), cell("status").casefold()
+    if not imei:
+        return bad("imei", "empty")
+    if not is_imei(imei):
+        return bad("imei", f"{visible(imei[:40])!r} is not an IMEI (15 digits, Luhn check digit)")
+    if status in layout.accepted:
+        accepted = True
+    elif status in layout.rejected:
+        accepted = False
+    else:
+        words = sorted(layout.accepted | layout.rejected)
+        return bad("status", f"{visible(status[:40])!r} is none of {', '.join(words)}")
+    reason, reference = cell("reason"), cell("reference")
+    if len(reason) > MAX_REASON:
+        return bad("reason", f"longer than {MAX_REASON} characters")
+    if len(reference) > MAX_REFERENCE:
+        return bad("reference", f"longer than {MAX_REFERENCE} characters")
+    return ReceiptRow(number, imei, accepted, reason, reference)
+
+
+def parse(data: bytes, name: str, layout: ReceiptLayout) -> Receipt:
+    """The receipt's rows and its problems (bad cells, duplicate IMEIs, cells past the
+    header). A file that cannot be read at all (size, encoding, header) raises instead."""
+    sheet = read_sheet(data, name)
+    if not sheet.rows:
+        raise RegisterError(f"{name}: row 1: no header row (the file is empty)")
+    header_row, header = sheet.rows[0]
+    cols = _columns(layout, header, name, header_row)
+    width = len(header)
+    rows: list[ReceiptRow] = []
+    problems: list[Problem] = []
+    first_seen: dict[str, int] = {}
+    template = Problem(name, 0, "", "")
+    for number, cells in sheet.rows[1:]:
+        extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+        if extra:
+            problems.append(
+                Problem(
+                    name, number, f"#{extra[0] + 1}", f"a value past the header's {width} columns"
+                )
+            )
+            continue
+        parsed = _row(cells, number, cols, layout, template)
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+            continue
+        if parsed.imei in first_seen:
+            problems.append(
+                Problem(name, number, layout.imei, f"duplicate of row {first_seen[parsed.imei]}")
+            )
+            continue
+        first_seen[parsed.imei] = number
+        rows.append(parsed)
+    return Receipt(name, sheet.encoding, rows, problems)

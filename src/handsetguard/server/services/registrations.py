@@ -1,0 +1,409 @@
+"""Territory register batches: the partner's licence number per territory, freezing a
+territory's activated, unregistered units into a batch (content hash, the layout frozen with
+it), its file in the register's layout, and the portal's receipt applied to it.
+
+State of a unit with its territory's register: no ``registrations`` row = ``unregistered``;
+freezing a batch makes it ``in_batch``; a receipt makes it ``registered`` or ``rejected``
+(rejected units raise a ``registration`` alert). A receipt with any problem applies nothing
+unless ``partial``, which applies the good rows and reports the others row by row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from handsetguard.registers import (
+    BatchRow,
+    Constants,
+    RegisterError,
+    RegisterProfile,
+    content_hash,
+    parse,
+    profile_from_dict,
+    render_csv,
+    render_xlsx,
+    table,
+)
+from handsetguard.server.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+    ServiceError,
+)
+from handsetguard.server.models import (
+    Agreement,
+    BatchUnit,
+    Device,
+    Partner,
+    Registration,
+    RegistrationBatch,
+    RegistryLicence,
+)
+from handsetguard.server.services import alerts, audit
+from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.common import new_id, visible
+
+__all__ = [
+    "ADMINS",
+    "BatchFilter",
+    "ReceiptOutcome",
+    "batch_file",
+    "create_batch",
+    "get_agreement_visible",
+    "get_batch",
+    "import_receipt",
+    "set_licence",
+]
+
+ADMINS = (Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN)
+READERS = (Role.LICENSOR_ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN)
+MAX_PROBLEMS_SHOWN = 100
+_units = cast(Table, BatchUnit.__table__)
+_regs = cast(Table, Registration.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFilter:
+    model_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    include_rejected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_code": self.model_code,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "include_rejected": self.include_rejected,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptOutcome:
+    batch_id: str
+    file_sha256: str
+    encoding: str
+    registered: int
+    rejected: int
+    unchanged: int
+    pending: int
+    problems: list[str]
+
+
+def _agreement(session: Session, actor: Actor, agreement_id: str) -> Agreement:
+    agreement = session.get(Agreement, agreement_id)
+    if agreement is None:
+        raise NotFoundError("agreement_not_found", f"no agreement {agreement_id}")
+    visible(actor, agreement.partner_id, "agreement", agreement_id)
+    return agreement
+
+
+def get_agreement_visible(session: Session, actor: Actor, agreement_id: str) -> Agreement:
+    require(actor, *READERS)
+    return _agreement(session, actor, agreement_id)
+
+
+def _profile(profiles: dict[str, RegisterProfile], territory: str) -> RegisterProfile:
+    if territory not in profiles:
+        raise InvalidInputError(
+            "no_register", f"no register profile for {territory} (have {sorted(profiles)})"
+        )
+    return profiles[territory]
+
+
+def set_licence(
+    session: Session,
+    actor: Actor,
+    agreement_id: str,
+    territory: str,
+    licence_number: str,
+    brand: str | None,
+    now: datetime,
+) -> RegistryLicence:
+    """Record the partner's vendor/importer licence number with ``territory``'s register."""
+    require(actor, *ADMINS)
+    agreement = _agreement(session, actor, agreement_id)
+    if territory not in agreement.territories:
+        raise RefusedError("territory_not_licensed", f"{territory} is not a licensed territory")
+    if not licence_number.strip() or not licence_number.isprintable():
+        raise InvalidInputError("invalid_licence_number", "a licence number is printable text")
+    if brand is None:
+        partner = session.get(Partner, agreement.partner_id)
+        brand = partner.legal_name if partner else ""
+    row = session.get(RegistryLicence, (agreement_id, territory), with_for_update=True)
+    before = None if row is None else {"licence_number": row.licence_number, "brand": row.brand}
+    if row is None:
+        row = RegistryLicence(agreement_id=agreement_id, territory=territory)
+        session.add(row)
+    row.licence_number, row.brand = licence_number.strip(), brand
+    row.updated_at, row.updated_by = now, actor.credential_id
+    audit.append(
+        session,
+        actor,
+        at=now,
+        action="registry.licence",
+        target=("agreement", agreement_id),
+        partner_id=agreement.partner_id,
+        before=before,
+        after={"territory": territory, "licence_number": row.licence_number, "brand": brand},
+    )
+    return row
+
+
+def _candidates(agreement_id: str, territory: str, filt: BatchFilter) -> Any:
+    query = select(
+        Device.id, Device.serial, Device.imei1, Device.imei2, Device.model_code, Device.activated_at
+    ).where(
+        Device.agreement_id == agreement_id,
+        Device.territory == territory,
+        Device.status == "active",
+    )
+    if filt.include_rejected:
+        query = query.outerjoin(Registration, Registration.device_id == Device.id).where(
+            or_(Registration.device_id.is_(None), Registration.state == "rejected")
+        )
+    else:
+        query = query.where(~exists().where(Registration.device_id == Device.id))
+    if filt.model_code is not None:
+        query = query.where(Device.model_code == filt.model_code)
+    if filt.since is not None:
+        query = query.where(Device.activated_at >= filt.since)
+    if filt.until is not None:
+        query = query.where(Device.activated_at < filt.until)
+    return query.order_by(Device.activated_at, Device.serial, Device.id)
+
+
+def _constants(
+    session: Session, profile: RegisterProfile, agreement: Agreement, territory: str
+) -> Constants:
+    licence = session.get(RegistryLicence, (agreement.id, territory))
+    if licence is None:
+        if any(c.field == "licence_number" for c in profile.layout.columns):
+            raise RefusedError(
+                "licence_number_missing",
+                f"the agreement records no {profile.licence_label} for {territory}",
+                remediation="record it first: `handsetguard registry licence …`",
+            )
+        partner = session.get(Partner, agreement.partner_id)
+        return Constants(brand=partner.legal_name if partner else "", licence_number="")
+    return Constants(brand=licence.brand, licence_number=licence.licence_number)
+
+
+def create_batch(
+    session: Session,
+    actor: Actor,
+    profiles: dict[str, RegisterProfile],
+    agreement_id: str,
+    territory: str,
+    filt: BatchFilter,
+    now: datetime,
+) -> RegistrationBatch:
+    """Freeze the activated, unregistered units of ``territory`` under the agreement (and the
+    filter) into a batch; each becomes ``in_batch``."""
+    require(actor, *ADMINS)
+    agreement = _agreement(session, actor, agreement_id)
+    profile = _profile(profiles, territory)
+    constants = _constants(session, profile, agreement, territory)
+    found = session.execute(_candidates(agreement.id, territory, filt)).all()
+    if not found:
+        raise ConflictError("nothing_to_register", f"no unregistered activated unit in {territory}")
+    rows = [BatchRow(r.serial, r.imei1, r.imei2, r.model_code, r.activated_at) for r in found]
+    batch = RegistrationBatch(
+        id=new_id(),
+        partner_id=agreement.partner_id,
+        agreement_id=agreement.id,
+        territory=territory,
+        register=profile.register,
+        profile=profile.to_dict(),
+        constants={"brand": constants.brand, "licence_number": constants.licence_number},
+        filters=filt.to_dict(),
+        unit_count=len(rows),
+        content_hash=content_hash(table(profile.layout, constants, rows)),
+        status="frozen",
+        created_at=now,
+        created_by=actor.credential_id,
+    )
+    session.add(batch)
+    session.flush()
+    session.execute(
+        insert(_units),
+        [
+            {
+                "batch_id": batch.id,
+                "position": i,
+                "device_id": r.id,
+                "serial": r.serial,
+                "imei1": r.imei1,
+                "imei2": r.imei2,
+                "model_code": r.model_code,
+                "activated_at": r.activated_at,
+            }
+            for i, r in enumerate(found, start=1)
+        ],
+    )
+    _mark_in_batch(session, batch, [r.id for r in found], filt.include_rejected, now)
+    audit.append(
+        session,
+        actor,
+        at=now,
+        action="registry.batch",
+        target=("registration_batch", batch.id),
+        partner_id=batch.partner_id,
+        after={
+            "territory": territory,
+            "register": profile.register,
+            "unit_count": batch.unit_count,
+            "content_hash": batch.content_hash,
+            "filters": batch.filters,
+        },
+    )
+    return batch
+
+
+def _mark_in_batch(
+    session: Session, batch: RegistrationBatch, ids: list[str], rebatch: bool, now: datetime
+) -> None:
+    again: set[str] = set()
+    if rebatch:
+        held = select(_regs.c.device_id).where(
+            _regs.c.device_id.in_(bindparam("ids", expanding=True))
+        )
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            again.update(session.execute(held, {"ids": chunk}).scalars())
+        if again:
+            moved = session.execute(
+                update(_regs)
+                .where(_regs.c.device_id.in_(sorted(again)), _regs.c.state == "rejected")
+                .values(state="in_batch", batch_id=batch.id, reason=None, updated_at=now)
+            )
+            if moved.rowcount != len(again):  # type: ignore[attr-defined]
+                raise ConflictError("conflict", "units changed state meanwhile; retry")
+    fresh = [
+        {
+            "device_id": i,
+            "territory": batch.territory,
+            "state": "in_batch",
+            "batch_id": batch.id,
+            "updated_at": now,
+        }
+        for i in ids
+        if i not in again
+    ]
+    if fresh:
+        session.execute(insert(_regs), fresh)
+
+
+def get_batch(session: Session, actor: Actor, batch_id: str) -> RegistrationBatch:
+    require(actor, *READERS)
+    batch = session.get(RegistrationBatch, batch_id)
+    if batch is None:
+        raise NotFoundError("batch_not_found", f"no registration batch {batch_id}")
+    visible(actor, batch.partner_id, "batch", batch_id)
+    return batch
+
+
+def batch_file(session: Session, actor: Actor, batch_id: str, fmt: str) -> tuple[bytes, str]:
+    """The batch's file (``csv`` or ``xlsx``) and a file name; the same bytes every time."""
+    batch = get_batch(session, actor, batch_id)
+    try:
+        profile = profile_from_dict(batch.territory, batch.profile)
+    except RegisterError as exc:
+        raise ServiceError("batch_altered", f"batch {batch_id}: {exc.message}") from exc
+    constants = Constants(**batch.constants)
+    query = (
+        select(_units.c.serial, _units.c.imei1, _units.c.imei2, _units.c.model_code)
+        .add_columns(_units.c.activated_at)
+        .where(_units.c.batch_id == batch.id)
+        .order_by(_units.c.position)
+    )
+    rows = [BatchRow(*r) for r in session.execute(query)]
+    cells = list(table(profile.layout, constants, rows))
+    if len(rows) != batch.unit_count or content_hash(cells) != batch.content_hash:
+        raise ServiceError("batch_altered", f"batch {batch_id} no longer matches its content hash")
+    stem = f"{batch.register}-{batch.created_at:%Y%m%d}-{batch.id[:8]}"
+    if fmt == "xlsx":
+        return render_xlsx(cells, profile.layout.sheet, batch.created_at), f"{stem}.xlsx"
+    if fmt == "csv":
+        return render_csv(cells), f"{stem}.csv"
+    raise InvalidInputError("invalid_format", "format is csv or xlsx")
+
+
+def import_receipt(
+    session: Session,
+    actor: Actor,
+    batch_id: str,
+    data: bytes,
+    name: str,
+    now: datetime,
+    *,
+    partial: bool = False,
+) -> ReceiptOutcome:
+    """Apply the portal's result file to its batch (see the module docstring)."""
+    from handsetguard.server.services.receipts import apply_rows, match_rows
+
+    require(actor, *ADMINS)
+    batch = get_batch(session, actor, batch_id)
+    profile = profile_from_dict(batch.territory, batch.profile)
+    try:
+        receipt = parse(data, name, profile.receipt)
+    except RegisterError as exc:
+        raise InvalidInputError("receipt_unreadable", exc.message) from exc
+    decided, problems = match_rows(session, batch, receipt)
+    if problems and not partial:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InvalidInputError(
+            "receipt_invalid",
+            f"{problems[0]}{more}; nothing applied",
+            details={"problems": problems[:MAX_PROBLEMS_SHOWN]},
+            remediation="fix the file, or import with --partial to apply the good rows",
+        )
+    registered, rejected, unchanged = apply_rows(session, batch, decided, now)
+    pending = session.execute(
+        select(func.count()).where(_regs.c.batch_id == batch.id, _regs.c.state == "in_batch")
+    ).scalar_one()
+    if pending == 0 and batch.status == "frozen":
+        batch.status, batch.receipted_at = "receipted", now
+    digest = hashlib.sha256(data).hexdigest()
+    audit.append(
+        session,
+        actor,
+        at=now,
+        action="registry.receipt",
+        target=("registration_batch", batch.id),
+        partner_id=batch.partner_id,
+        after={
+            "file_sha256": digest,
+            "registered": len(registered),
+            "rejected": len(rejected),
+            "unchanged": unchanged,
+            "skipped_rows": len(problems),
+            "pending": pending,
+        },
+    )
+    for device in session.execute(select(Device).where(Device.id.in_(sorted(rejected)))).scalars():
+        alerts.raise_alert(
+            session,
+            device,
+            "registration",
+            "register_rejected",
+            {"batch_id": batch.id, "register": batch.register, "reason": rejected[device.id]},
+            now=now,
+        )
+    return ReceiptOutcome(
+        batch.id,
+        digest,
+        receipt.encoding,
+        len(registered),
+        len(rejected),
+        unchanged,
+        int(pending),
+        problems,
+    )
