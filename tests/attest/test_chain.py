@@ -240,6 +240,10 @@ def test_synthetic_case(file: str) -> None:
     notices = {n.code.value for n in verdict.notices}
     assert "chain.unsafe_root" in notices
     assert set(case.get("notices", [])) <= notices
+    if "strict_failures" in case:
+        v.strict = True
+        strict = v.verify(read_chain(ASSETS / file), policy, at=datetime.fromisoformat(case["at"]))
+        assert list(strict.codes) == case["strict_failures"]
 
 
 def test_test_root_is_untrusted_without_the_unsafe_option() -> None:

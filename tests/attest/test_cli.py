@@ -114,7 +114,7 @@ def test_cached_status_list_is_used_by_default(
     [
         (("/nonexistent/chain.pem",), "cannot read"),
         ((f"CORPUS:{TESTDATA}/akita/sdk34/TEE_EC_NONE.json",), "x5c array"),
-        (("CORPUS:attestation/nl-wallet/emulator-cert.der",), "not a DER X.509"),
+        ((f"CORPUS:{TESTDATA}/marlin/sdk29/metadata.txt",), "not a certificate chain"),
         ((f"CORPUS:{CAIMAN}", None, None, None, "yesterday"), "--at"),
         ((f"CORPUS:{CAIMAN}", "zz"), "--challenge"),
         ((f"CORPUS:{CAIMAN}", None, None, "/nonexistent/status.json"), "status list"),
@@ -205,3 +205,49 @@ def test_roots_file_and_status_max_age_options() -> None:
     code, out, _ = _run(*later, status_max_age_days=30)
     assert code == 1
     assert [f["code"] for f in json.loads(out)["failures"]] == ["revocation.stale"]
+
+
+def test_strict_option_refuses_expired_factory_intermediates() -> None:
+    """A factory chain whose intermediates expired: exit 0 by default, 1 with --strict."""
+    chain = str(ASSETS / "factory_attestation_cert_not_ca.pem")
+    common = (
+        "attest",
+        chain,
+        "--unsafe-trust-root",
+        str(ASSETS / "test-root.pem"),
+        "--unsafe-allow-missing-status-list",
+        "--at",
+        "2026-11-25",
+        "--format",
+        "json",
+    )
+    lenient = run(*common)
+    assert lenient.exit_code == 0, lenient.output
+    strict = run(*common, "--strict")
+    assert strict.exit_code == 1
+    assert [f["code"] for f in json.loads(strict.stdout)["failures"]] == ["chain.expired"] * 2
+
+
+@pytest.mark.parametrize(
+    ("file", "code", "exit_code"),
+    [
+        ("duplicate_extension.pem", "chain.duplicate_extension", 1),
+        ("x400_address_san.pem", None, 0),
+    ],
+)
+def test_certificates_that_crashed_the_command_give_a_verdict(
+    file: str, code: str | None, exit_code: int
+) -> None:
+    """Issue 12: these ended in an uncaught traceback with exit 1."""
+    result = run(
+        "attest",
+        str(ASSETS / file),
+        "--unsafe-trust-root",
+        str(ASSETS / "test-root.pem"),
+        "--unsafe-allow-missing-status-list",
+        "--at",
+        "2026-11-25",
+    )
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output
+    assert (code or "VALID") in result.stdout

@@ -11,7 +11,7 @@ import pytest
 from handsetguard.attest import ChainInputError, InputForm, UnsafeNoOp, parse_chain, read_chain
 from handsetguard.attest.cbor import decode_cbor
 from handsetguard.attest.inputs import MAX_CERTIFICATES, MAX_INPUT_BYTES
-from tests.attest.helpers import FAIL_OPEN, TODAY, chain_path, verifier
+from tests.attest.helpers import ASSETS, FAIL_OPEN, TODAY, chain_path, verifier
 from tests.conftest import corpus_path
 
 GOOGLE = "attestation/google-android-key-attestation"
@@ -144,9 +144,29 @@ def test_truncated_der_certificate_is_unusable_input() -> None:
         verifier(revocation=FAIL_OPEN).verify(truncated, UnsafeNoOp(), at=TODAY)
 
 
-def test_emulator_certificate_that_cryptography_cannot_parse() -> None:
-    """nl-wallet's emulator leaf: trailing data inside; pyca/cryptography refuses it."""
-    chain = read_chain(corpus_path("attestation/nl-wallet/emulator-cert.der"))
-    assert chain.form is InputForm.DER
-    with pytest.raises(ChainInputError, match="emulator-cert.der: certificate 0"):
-        verifier(revocation=FAIL_OPEN).verify(chain, UnsafeNoOp(), at=TODAY)
+def test_emulator_certificate_that_cryptography_cannot_parse_gets_a_verdict() -> None:
+    """nl-wallet's emulator leaf (issue 12): the DER file ends in a newline, which OpenSSL and
+    Java read and pyca/cryptography refuses ("ExtraData"). It is a verdict: a lone leaf of an
+    emulator whose issuer is no trusted root, with the set-aside byte reported."""
+    path = corpus_path("attestation/nl-wallet/emulator-cert.der")
+    assert path.read_bytes().endswith(b"\n")
+    chain = read_chain(path)
+    assert chain.form is InputForm.DER and len(chain.certificates) == 1
+    assert chain.certificates[0] == path.read_bytes()[:-1]
+    verdict = verifier(revocation=FAIL_OPEN).verify(chain, UnsafeNoOp(), at=TODAY)
+    assert verdict.codes == ("chain.untrusted_root",)
+    assert "input.trailing_data" in {n.code.value for n in verdict.notices}
+    kd = verdict.key_description
+    assert kd is not None and kd.attestation_challenge == b"this_is_a_challenge_string"
+
+
+def test_der_with_bytes_after_the_certificate_that_are_not_whitespace_is_refused() -> None:
+    der = read_chain(ASSETS / "valid_factory.pem").certificates[0]
+    with pytest.raises(ChainInputError, match="4 bytes after certificate 0"):
+        parse_chain(der + b"junk", source="x.der")
+
+
+def test_concatenated_der_certificates_are_one_chain() -> None:
+    certs = read_chain(ASSETS / "valid_factory.pem").certificates
+    chain = parse_chain(b"".join(certs), source="chain.der")
+    assert chain.form is InputForm.DER and chain.certificates == certs and not chain.notes

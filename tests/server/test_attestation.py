@@ -95,3 +95,40 @@ def test_attested_activation_accepted_only_with_matching_ids_and_nonce(
         nonce="hg-challenge",
     )
     assert replay.json()["error"]["code"] == "nonce_replayed"
+
+
+@pytest.mark.parametrize(
+    ("file", "code"),
+    [
+        # Issue 12: a duplicate extension and an x400Address SAN were answered 500 in plain text.
+        ("duplicate_extension.pem", "chain.duplicate_extension"),
+        ("x400_address_san.pem", None),
+        ("non_strict_der.pem", None),
+    ],
+)
+def test_certificates_cryptography_refuses_are_a_4xx_json_answer(
+    attested: tuple[Env, dict[str, str], list[str]], file: str, code: str | None
+) -> None:
+    env, factory, _ = attested
+    chain = attest.read_chain(ASSETS / file)
+    ders = [base64.b64encode(der).decode() for der in chain.certificates]
+    _issue_fixed_nonce(env, factory, "hg-challenge")
+    answer = _post(env, factory, attestation_chain=ders, nonce="hg-challenge")
+    assert answer.headers["content-type"].startswith("application/json")
+    if code is None:  # read as the platform reads it: the synthetic device activates
+        assert answer.status_code == 201, answer.text
+    else:
+        assert answer.status_code == 403, answer.text
+        assert code in answer.json()["error"]["details"]["attestation_codes"]
+
+
+def test_a_certificate_that_is_not_der_is_a_4xx_json_answer(
+    attested: tuple[Env, dict[str, str], list[str]],
+) -> None:
+    env, factory, chain = attested
+    broken = [base64.b64encode(b"\x30\x82\x01\x00" + b"\x02" * 40).decode(), *chain[1:]]
+    _issue_fixed_nonce(env, factory, "hg-challenge")
+    answer = _post(env, factory, attestation_chain=broken, nonce="hg-challenge")
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["code"] == "attestation_invalid"
+    assert "certificate 0" in answer.json()["error"]["message"]

@@ -1,16 +1,22 @@
-"""Path validation of an attestation chain, at an explicit time, with Android's exceptions.
+"""Path validation of an attestation chain by Google's structural rules, at an explicit time.
 
-The chain (leaf first) must end at a trusted key (matched by SPKI; the root certificate may be
-absent), chain by name and signature, have CA issuers, and be within validity at ``at``. As in
-Google's verifier (android/keyattestation ``KeyAttestationCertPathValidator``): the leaf's own
-validity is not enforced (the device sets it), the anchor's certificate validity is not either
-(the anchor is the key: Google's 2016 RSA root expired on 2026-05-24 while its key still signs),
-and in a *factory-provisioned* chain an expired intermediate is accepted (those keys cannot be
-rotated) — a *remotely provisioned* (RKP) chain must be fully within validity.
+Android's older factory chains do not conform to RFC 5280 (the Sony Xperia 10 III's factory
+attestation certificate says ``cA FALSE`` and has no keyCertSign), so — as Google's verifier
+(android/keyattestation ``KeyAttestationCertPathValidator``) does — a chain is judged by its
+structure: it ends at a trusted key (matched by SPKI; the root certificate may be absent), each
+certificate names the next as issuer and is signed by its key, every certificate but the leaf
+is within validity, the attestation extension is in the leaf and nowhere else, and nothing
+follows the leaf (the path has the shape of its provisioning). CA flags and unknown critical
+extensions are reported, not enforced. A duplicated extension fails the chain.
 
-Signature checks of CA certificates (shared by many devices) are cached by the exact DER of
-subject and issuer; the leaf's signature is always checked; validity, names, constraints and
-revocation are evaluated on every call.
+Validity: the leaf's own validity is not enforced (the device sets it), the anchor's
+certificate validity is not either (trust rests on the key: Google's 2016 RSA root expired on
+2026-05-24 while its key still signs), and in a *factory-provisioned* chain an expired
+intermediate is accepted (those keys cannot be rotated) unless ``strict``.
+
+Signature checks of issuing certificates (shared by many devices) are cached by the exact DER of
+subject and issuer; the leaf's signature is always checked; validity, names and revocation are
+evaluated on every call.
 """
 
 from __future__ import annotations
@@ -20,16 +26,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from handsetguard.attest import oids
+from handsetguard.attest import certificate
 from handsetguard.attest._cache import BoundedCache
-from handsetguard.attest.errors import ChainInputError
+from handsetguard.attest.certificate import (
+    ParsedCertificate,
+    SignatureError,
+    parse_certificate,
+    public_key,
+    verify_signature,
+)
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
-from handsetguard.attest.roots import TrustedRoot, TrustStore, spki_of
+from handsetguard.attest.roots import TrustedRoot, TrustStore
 
 __all__ = [
     "ChainResult",
@@ -41,49 +51,21 @@ __all__ = [
     "validate_chain",
 ]
 
-_FACTORY_TITLES = frozenset({"TEE", "StrongBox"})
+_RKP_INTERMEDIATE = ("Droid CA2", "Google LLC")
 
 
 class Provisioning(enum.Enum):
     FACTORY = "factory"
-    """The attestation key was provisioned in the factory (intermediate named serialNumber +
-    title TEE/StrongBox, as Google's verifier detects it)."""
+    """The attestation key was provisioned in the factory (the intermediate below the root
+    names a serialNumber, as Google's verifier detects it)."""
     REMOTE = "remote"
     """Remote key provisioning: the attestation certificate has the ProvisioningInfo extension."""
     UNKNOWN = "unknown"
 
 
-# Certificates below the root: factory = leaf, attestation, intermediate; RKP adds the second
-# Droid CA. Google's validator enforces the same bounds.
-_MAX_PATH = {Provisioning.FACTORY: 3, Provisioning.REMOTE: 4, Provisioning.UNKNOWN: 4}
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedCertificate:
-    """The facts path validation needs from one certificate, read once."""
-
-    der: bytes
-    cert: x509.Certificate
-    subject: bytes
-    issuer: bytes
-    serial: int
-    not_before: datetime
-    not_after: datetime
-    is_ca: bool
-    path_length: int | None
-    key_cert_sign: bool | None
-    key_description: bytes | None
-    provisioning_info: bytes | None
-    unknown_critical: tuple[str, ...]
-    factory_subject: bool
-    spki: bytes | None = field(default=None)
-    """Only computed for self-issued certificates (root candidates)."""
-
-    @property
-    def self_issued(self) -> bool:
-        return self.subject == self.issuer
-
-
+# Certificates below the root, as Google's verifier steps through them: factory = intermediate,
+# attestation, leaf; RKP = two Google intermediates, attestation, leaf.
+_MAX_PATH = {Provisioning.FACTORY: 3, Provisioning.REMOTE: 4, Provisioning.UNKNOWN: 3}
 _CERT_CACHE: BoundedCache[bytes, ParsedCertificate] = BoundedCache(4096)
 
 
@@ -106,78 +88,17 @@ class LinkCache:
 
 def clear_caches() -> None:
     _CERT_CACHE.clear()
-
-
-def _extensions(
-    cert: x509.Certificate, where: str
-) -> dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
-    try:
-        return {ext.oid: ext for ext in cert.extensions}
-    except (ValueError, TypeError) as exc:
-        raise ChainInputError(f"{where}: cannot read its extensions ({exc})") from None
-
-
-def _raw_value(ext: x509.Extension[x509.ExtensionType] | None) -> bytes | None:
-    if ext is None:
-        return None
-    value = ext.value
-    return value.value if isinstance(value, x509.UnrecognizedExtension) else b""
-
-
-def _factory_subject(cert: x509.Certificate) -> bool:
-    titles = {a.value for a in cert.subject.get_attributes_for_oid(NameOID.TITLE)}
-    serials = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    return bool(serials) and bool(titles & _FACTORY_TITLES)
-
-
-def _parse_one(der: bytes, where: str) -> ParsedCertificate:
-    # pyca/cryptography parses names, extensions and keys lazily: read everything here, once,
-    # so that a malformed certificate is unusable input and never a surprise later.
-    try:
-        return _read(x509.load_der_x509_certificate(der), der, where)
-    except (ValueError, TypeError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
-        raise ChainInputError(f"{where}: not a DER X.509 certificate ({exc})") from None
-
-
-def _read(cert: x509.Certificate, der: bytes, where: str) -> ParsedCertificate:
-    exts = _extensions(cert, where)
-    bc = exts.get(ExtensionOID.BASIC_CONSTRAINTS)
-    ku = exts.get(ExtensionOID.KEY_USAGE)
-    basic = bc.value if bc is not None and isinstance(bc.value, x509.BasicConstraints) else None
-    usage = ku.value if ku is not None and isinstance(ku.value, x509.KeyUsage) else None
-    subject = cert.subject.public_bytes()
-    issuer = cert.issuer.public_bytes()
-    return ParsedCertificate(
-        der=der,
-        cert=cert,
-        subject=subject,
-        issuer=issuer,
-        serial=cert.serial_number,
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        is_ca=basic is not None and basic.ca,
-        path_length=basic.path_length if basic is not None else None,
-        key_cert_sign=usage.key_cert_sign if usage is not None else None,
-        key_description=_raw_value(exts.get(oids.KEY_DESCRIPTION)),
-        provisioning_info=_raw_value(exts.get(oids.PROVISIONING_INFO)),
-        unknown_critical=tuple(
-            oid.dotted_string
-            for oid, ext in exts.items()
-            if ext.critical and oid not in oids.KNOWN_CRITICAL_EXTENSIONS
-        ),
-        factory_subject=_factory_subject(cert),
-        spki=spki_of(cert) if subject == issuer else None,
-    )
+    certificate.clear_caches()
 
 
 def parse_certificates(ders: Sequence[bytes], source: str) -> tuple[ParsedCertificate, ...]:
-    """Parse each certificate; unreadable ones raise :class:`ChainInputError`. Issuing
+    """Parse each certificate; unreadable ones raise ``ChainInputError``. Issuing
     certificates (index ≥ 1, shared by many devices) are cached by their exact DER."""
     parsed = []
     for index, der in enumerate(ders):
         cached = _CERT_CACHE.get(der) if index else None
         if cached is None:
-            cached = _parse_one(der, f"{source}: certificate {index}")
+            cached = parse_certificate(der, f"{source}: certificate {index}")
             if index:
                 _CERT_CACHE.put(der, cached)
         parsed.append(cached)
@@ -197,23 +118,6 @@ class ChainResult:
         return self.root is not None and not self.failures
 
 
-def _verify_with_key(cert: x509.Certificate, key: object) -> None:
-    """Check ``cert``'s signature with a bare public key (an anchor known only by its SPKI)."""
-    params = cert.signature_algorithm_parameters
-    hash_algorithm = cert.signature_hash_algorithm
-    if isinstance(key, rsa.RSAPublicKey) and isinstance(params, padding.AsymmetricPadding):
-        if hash_algorithm is None:
-            raise UnsupportedAlgorithm("RSA signature without a hash")
-        key.verify(cert.signature, cert.tbs_certificate_bytes, params, hash_algorithm)
-    elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(params, ec.ECDSA):
-        key.verify(cert.signature, cert.tbs_certificate_bytes, params)
-    elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-        key.verify(cert.signature, cert.tbs_certificate_bytes)
-    else:
-        oid = cert.signature_algorithm_oid.dotted_string
-        raise UnsupportedAlgorithm(f"signature algorithm {oid} with this key")
-
-
 def _signature_failure(index: int, exc: Exception) -> Failure:
     if isinstance(exc, InvalidSignature):
         message = f"certificate {index}: signature does not verify"
@@ -223,43 +127,39 @@ def _signature_failure(index: int, exc: Exception) -> Failure:
     )
 
 
+def _canonical_spki(cert: ParsedCertificate) -> bytes:
+    """The SPKI as cryptography re-encodes it (a leniently encoded key still matches)."""
+    try:
+        key = public_key(cert.spki)
+        return bytes(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+    except (SignatureError, ValueError, TypeError):
+        return cert.spki
+
+
 def _find_anchor(
     chain: Sequence[ParsedCertificate], trust: TrustStore, links: LinkCache, result: ChainResult
 ) -> None:
     last_index = len(chain) - 1
     last = chain[-1]
-    if last.self_issued and last.spki is not None:
+    if last.self_issued:
         result.root_presented = True
-        root = trust.by_spki(last.spki)
-        if root is None:
-            known = trust.known_untrusted(last.spki)
-            if known is not None and known.reason == "software":
-                result.failures.append(
-                    Failure(
-                        FailureCode.SOFTWARE_ROOT,
-                        f"chain ends at the AOSP software attestation root ({known.name}): "
-                        "a software keystore, not secure hardware",
-                        last_index,
-                    )
-                )
-            else:
-                result.failures.append(
-                    Failure(
-                        FailureCode.UNTRUSTED_ROOT,
-                        f"chain ends at an untrusted root ({last.cert.subject.rfc4514_string()})",
-                        last_index,
-                    )
-                )
+        # Trust rests on the key, not on the certificate around it: its self-signature proves
+        # nothing more (Google's verifier does not check it either).
+        root = trust.by_spki(last.spki) or trust.by_spki(_canonical_spki(last))
+        if root is not None:
+            result.root = root
             return
-        pair = (last.der, last.der)
-        if pair not in links:
-            try:
-                last.cert.verify_directly_issued_by(last.cert)
-            except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
-                result.failures.append(_signature_failure(last_index, exc))
-                return
-            links.add(pair)
-        result.root = root
+        spki = _canonical_spki(last)
+        known = trust.known_untrusted(last.spki) or trust.known_untrusted(spki)
+        if known is not None and known.reason == "software":
+            message = (
+                f"chain ends at the AOSP software attestation root ({known.name}): "
+                "a software keystore, not secure hardware"
+            )
+            result.failures.append(Failure(FailureCode.SOFTWARE_ROOT, message, last_index))
+        else:
+            message = f"chain ends at an untrusted root ({last.subject_text})"
+            result.failures.append(Failure(FailureCode.UNTRUSTED_ROOT, message, last_index))
         return
     for root in trust.for_issuer(last.issuer):
         pair = (last.der, root.spki)
@@ -267,8 +167,8 @@ def _find_anchor(
             result.root = root
             return
         try:
-            _verify_with_key(last.cert, trust.public_key(root))
-        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+            verify_signature(last, trust.public_key(root))
+        except (InvalidSignature, SignatureError):
             continue
         links.add(pair)
         result.root = root
@@ -276,11 +176,34 @@ def _find_anchor(
     result.failures.append(
         Failure(
             FailureCode.UNTRUSTED_ROOT,
-            f"certificate {last_index} is issued by {last.cert.issuer.rfc4514_string()!r}, "
+            f"certificate {last_index} is issued by {last.issuer_text!r}, "
             "which is not a trusted root (and no root certificate follows it)",
             last_index,
         )
     )
+
+
+def _check_unambiguous(chain: Sequence[ParsedCertificate], result: ChainResult) -> None:
+    for index, cert in enumerate(chain):
+        if cert.duplicate_extensions:
+            result.failures.append(
+                Failure(
+                    FailureCode.DUPLICATE_EXTENSION,
+                    f"certificate {index} has extension(s) {', '.join(cert.duplicate_extensions)}"
+                    " more than once (RFC 5280 §4.2: which copy counts is ambiguous)",
+                    index,
+                )
+            )
+        if cert.quirks:
+            shown = "; ".join(cert.quirks[:3]) + ("; …" if len(cert.quirks) > 3 else "")
+            result.notices.append(
+                Notice(
+                    NoticeCode.NON_STRICT_ENCODING,
+                    f"certificate {index} is not strict DER ({shown}); read as Android's "
+                    "platform reads it, its signature checked over the exact signed bytes",
+                    index,
+                )
+            )
 
 
 def _check_extension_placement(path: Sequence[ParsedCertificate], result: ChainResult) -> None:
@@ -310,12 +233,19 @@ def _check_extension_placement(path: Sequence[ParsedCertificate], result: ChainR
         )
 
 
+def _is_rkp_intermediate(cert: ParsedCertificate) -> bool:
+    text = cert.subject_text
+    return f"CN={_RKP_INTERMEDIATE[0]}" in text and f"O={_RKP_INTERMEDIATE[1]}" in text
+
+
 def _provisioning(path: Sequence[ParsedCertificate]) -> Provisioning:
-    if len(path) >= 2 and path[1].provisioning_info is not None:
+    if len(path) < 2:
+        return Provisioning.UNKNOWN
+    if path[1].provisioning_info is not None:
         return Provisioning.REMOTE
-    if len(path) >= 2 and path[-1].factory_subject:
+    if path[-1].serial_number_in_subject:
         return Provisioning.FACTORY
-    return Provisioning.UNKNOWN
+    return Provisioning.REMOTE if _is_rkp_intermediate(path[-1]) else Provisioning.UNKNOWN
 
 
 def _check_links(
@@ -333,7 +263,7 @@ def _check_links(
             result.failures.append(
                 Failure(
                     FailureCode.NAME_CHAINING,
-                    f"certificate {index} names issuer {subject.cert.issuer.rfc4514_string()!r}"
+                    f"certificate {index} names issuer {subject.issuer_text!r}"
                     " but the next certificate is not that issuer",
                     index,
                 )
@@ -345,49 +275,55 @@ def _check_links(
         if index and pair in links:
             continue
         try:
-            subject.cert.verify_directly_issued_by(issuer.cert)
-        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            verify_signature(subject, public_key(issuer.spki))
+        except (InvalidSignature, SignatureError) as exc:
             result.failures.append(_signature_failure(index, exc))
             return
         if index:
             links.add(pair)
 
 
-def _check_issuers(path: Sequence[ParsedCertificate], result: ChainResult) -> None:
+def _note_issuers(path: Sequence[ParsedCertificate], result: ChainResult) -> None:
+    """RFC 5280 constraints Google's verifier does not enforce: reported, never failing."""
     for index, cert in enumerate(path):
         if cert.unknown_critical:
-            result.failures.append(
-                Failure(
-                    FailureCode.UNKNOWN_CRITICAL_EXTENSION,
+            result.notices.append(
+                Notice(
+                    NoticeCode.UNKNOWN_CRITICAL_EXTENSION,
                     f"certificate {index} has unknown critical extension(s) "
-                    f"{', '.join(cert.unknown_critical)}",
+                    f"{', '.join(cert.unknown_critical)} (not enforced, as in Google's verifier)",
                     index,
                 )
             )
         if index == 0:
             continue
         if not cert.is_ca or cert.key_cert_sign is False:
-            result.failures.append(
-                Failure(
-                    FailureCode.ISSUER_NOT_CA,
-                    f"certificate {index} issues certificate {index - 1} but is not a CA "
-                    "(basicConstraints cA and keyUsage keyCertSign are required)",
+            result.notices.append(
+                Notice(
+                    NoticeCode.ISSUER_NOT_CA_ACCEPTED,
+                    f"certificate {index} issues certificate {index - 1} without the CA flags "
+                    "(basicConstraints cA, keyUsage keyCertSign); accepted by its place in the "
+                    "chain, as Google's verifier does for older devices",
                     index,
                 )
             )
         elif cert.path_length is not None and index - 1 > cert.path_length:
-            result.failures.append(
-                Failure(
-                    FailureCode.PATH_LENGTH,
+            result.notices.append(
+                Notice(
+                    NoticeCode.ISSUER_NOT_CA_ACCEPTED,
                     f"certificate {index} allows {cert.path_length} intermediate(s) below it, "
-                    f"the chain has {index - 1}",
+                    f"the chain has {index - 1} (not enforced, as in Google's verifier)",
                     index,
                 )
             )
 
 
 def _check_validity(
-    chain: Sequence[ParsedCertificate], path_len: int, at: datetime, result: ChainResult
+    chain: Sequence[ParsedCertificate],
+    path_len: int,
+    at: datetime,
+    result: ChainResult,
+    strict: bool,
 ) -> None:
     leaf = chain[0]
     if not leaf.not_before <= at <= leaf.not_after:
@@ -410,12 +346,12 @@ def _check_validity(
                 )
             )
         elif at > cert.not_after:
-            if result.provisioning is Provisioning.FACTORY:
+            if result.provisioning is Provisioning.FACTORY and not strict:
                 result.notices.append(
                     Notice(
                         NoticeCode.EXPIRED_FACTORY_CERTIFICATE,
                         f"certificate {index} expired {cert.not_after:%Y-%m-%d}; accepted: "
-                        "factory-provisioned keys cannot be rotated",
+                        "factory-provisioned keys cannot be rotated (--strict refuses it)",
                         index,
                     )
                 )
@@ -441,10 +377,16 @@ def _check_validity(
 
 
 def validate_chain(
-    chain: Sequence[ParsedCertificate], trust: TrustStore, at: datetime, links: LinkCache
+    chain: Sequence[ParsedCertificate],
+    trust: TrustStore,
+    at: datetime,
+    links: LinkCache,
+    *,
+    strict: bool = False,
 ) -> ChainResult:
     """Validate ``chain`` (leaf first) at time ``at``. Never raises for an invalid chain: the
-    result lists failures; validation stops at the first failing structural step."""
+    result lists failures; validation stops at the first failing structural step. ``strict``
+    also refuses expired intermediates of factory-provisioned chains."""
     result = ChainResult()
     # 1. The chain must end at a trusted key: a self-issued root certificate whose SPKI is a
     #    trust anchor, or a last certificate signed by an anchor's key.
@@ -455,25 +397,29 @@ def validate_chain(
         result.notices.append(
             Notice(NoticeCode.UNSAFE_ROOT, f"unsafe: trusted via a test root ({result.root.name})")
         )
+    # 2. Every certificate reads one way only (no duplicated extension); encoding quirks noted.
+    _check_unambiguous(chain, result)
+    if result.failures:
+        return result
     path_len = len(chain) - 1 if result.root_presented else len(chain)
     if path_len == 0:
         result.failures.append(Failure(FailureCode.NO_LEAF, "the chain is only a root", 0))
         return result
     path = chain[:path_len]
-    # 2. Only the leaf carries the KeyDescription; anything signed by an attested key is an
+    # 3. Only the leaf carries the KeyDescription; anything signed by an attested key is an
     #    extension of the chain past its leaf.
     _check_extension_placement(path, result)
     if result.failures:
         return result
-    # 3. How the attestation key was provisioned decides the validity rule and path shape.
+    # 4. How the attestation key was provisioned decides the validity rule and path shape.
     result.provisioning = _provisioning(path)
-    # 4. Issuer/subject name chaining and signatures, leaf to anchor.
+    # 5. Issuer/subject name chaining and signatures, leaf to anchor.
     _check_links(chain, path_len, result.root, links, result)
     if result.failures:
         return result
-    # 5. Every issuer is a CA (basicConstraints, keyUsage, pathLen); no unknown critical ext.
-    _check_issuers(path, result)
-    # 6. Path shape: factory = leaf, attestation, intermediate; RKP adds one more intermediate.
+    # 6. CA flags, path lengths and unknown critical extensions: reported only.
+    _note_issuers(path, result)
+    # 7. Path shape: factory = intermediate, attestation, leaf; RKP adds one more intermediate.
     limit = _MAX_PATH[result.provisioning]
     if path_len > limit:
         result.failures.append(
@@ -483,6 +429,6 @@ def validate_chain(
                 f"has at most {limit}",
             )
         )
-    # 7. Validity at the verification time (leaf: not enforced; factory: expiry accepted).
-    _check_validity(chain, path_len, at, result)
+    # 8. Validity at the verification time (leaf: not enforced; factory: expiry accepted).
+    _check_validity(chain, path_len, at, result, strict)
     return result

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from handsetguard.attest import der
 from handsetguard.attest.cbor import decode_cbor
 from handsetguard.attest.errors import ChainInputError
 from handsetguard.boundedio import read_bounded
@@ -53,6 +54,8 @@ class ChainInput:
     certificates: tuple[bytes, ...]
     source: str
     form: InputForm
+    notes: tuple[str, ...] = ()
+    """What was set aside while reading (bytes after the last DER certificate)."""
 
 
 def read_chain(path: str | Path) -> ChainInput:
@@ -80,7 +83,7 @@ def parse_chain(data: bytes, source: str = "<input>") -> ChainInput:
     if stripped[:1] in (b"[", b"{"):
         return _from_json(stripped, source)
     if data[0] == 0x30:
-        return _result([data], source, InputForm.DER)
+        return _from_der(data, source)
     if data[0] >> 5 == 5:  # a CBOR map: a WebAuthn attestation object
         return _from_attestation_object(data, source)
     if _B64_TEXT.fullmatch(stripped):
@@ -93,6 +96,30 @@ def parse_chain(data: bytes, source: str = "<input>") -> ChainInput:
         f"{source}: not a certificate chain (expected PEM, DER, an x5c JSON array "
         "or a WebAuthn attestation object)"
     )
+
+
+def _from_der(data: bytes, source: str) -> ChainInput:
+    """One DER certificate, or several back to back. Whitespace after the last one (a DER file
+    saved with a newline: OpenSSL and Java read it) is set aside and noted; other bytes are not
+    a certificate and refuse the input."""
+    certs: list[bytes] = []
+    pos = 0
+    while pos < len(data) and data[pos] == 0x30 and len(certs) <= MAX_CERTIFICATES:
+        try:
+            _, _, _, end = der.read(data, pos, len(data), [])
+        except der.DerError as exc:
+            if certs:
+                raise ChainInputError(f"{source}: certificate {len(certs)}: {exc}") from None
+            end = len(data)  # let the certificate reader say what is wrong with it
+        certs.append(data[pos:end])
+        pos = end
+    rest = data[pos:]
+    if rest.strip(b" \t\r\n\0"):
+        raise ChainInputError(
+            f"{source}: {len(rest)} bytes after certificate {len(certs) - 1} are not a certificate"
+        )
+    notes = (f"{len(rest)} byte(s) of whitespace after the DER certificate ignored",)
+    return _result(certs, source, InputForm.DER, notes if rest else ())
 
 
 def pem_blocks(data: bytes, source: str, *, limit: int) -> list[tuple[str, bytes]]:
@@ -143,17 +170,19 @@ def _only_certificates(blocks: list[tuple[str, bytes]], source: str) -> list[tup
     return blocks
 
 
-def _result(certs: list[bytes], source: str, form: InputForm) -> ChainInput:
+def _result(
+    certs: list[bytes], source: str, form: InputForm, notes: tuple[str, ...] = ()
+) -> ChainInput:
     if not certs:
         raise ChainInputError(f"{source}: the chain holds no certificate")
     if len(certs) > MAX_CERTIFICATES:
         raise ChainInputError(
             f"{source}: {len(certs)} certificates, more than the {MAX_CERTIFICATES} allowed"
         )
-    for index, der in enumerate(certs):
-        if not der or der[0] != 0x30:
+    for index, cert in enumerate(certs):
+        if not cert or cert[0] != 0x30:
             raise ChainInputError(f"{source}: certificate {index} is not DER (no SEQUENCE)")
-    return ChainInput(tuple(certs), source, form)
+    return ChainInput(tuple(certs), source, form, notes)
 
 
 def _b64decode(text: str, source: str, what: str) -> bytes:
@@ -230,6 +259,7 @@ def _read_directory(directory: Path) -> ChainInput:
     if len(files) > MAX_CERTIFICATES:
         raise ChainInputError(f"{directory}: more than {MAX_CERTIFICATES} certificate files")
     certs: list[bytes] = []
+    notes: list[str] = []
     total = 0
     for file in files:
         data = _read_bounded(file, MAX_INPUT_BYTES)
@@ -242,6 +272,7 @@ def _read_directory(directory: Path) -> ChainInput:
         if chunk.form not in (InputForm.PEM, InputForm.DER):
             raise ChainInputError(f"{file}: expected a PEM or DER certificate file")
         certs.extend(chunk.certificates)
+        notes += [f"{file.name}: {note}" for note in chunk.notes]
         if len(certs) > MAX_CERTIFICATES:
             raise ChainInputError(f"{directory}: more than {MAX_CERTIFICATES} certificates")
-    return _result(certs, str(directory), InputForm.DIRECTORY)
+    return _result(certs, str(directory), InputForm.DIRECTORY, tuple(notes))

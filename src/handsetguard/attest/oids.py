@@ -1,4 +1,5 @@
-"""Every object identifier the attestation verifier looks at, as a named constant.
+"""Every object identifier the attestation verifier looks at, as a named constant (dotted text,
+as :func:`handsetguard.attest.der.read_oid` returns it).
 
 Sources: https://source.android.com/docs/security/features/keystore/attestation#attestation-extension
 and https://developer.android.com/privacy-and-security/security-key-attestation#provisioning_attestation_ext_schema
@@ -6,38 +7,38 @@ and https://developer.android.com/privacy-and-security/security-key-attestation#
 
 from __future__ import annotations
 
-from cryptography.x509 import ObjectIdentifier
-from cryptography.x509.oid import ExtensionOID
-
 __all__ = [
-    "ATTESTATION_EXTENSION_OIDS",
+    "BASIC_CONSTRAINTS",
     "KEY_DESCRIPTION",
-    "KNOWN_CRITICAL_EXTENSIONS",
+    "KEY_USAGE",
+    "KNOWN_CRITICAL",
     "PROVISIONING_INFO",
 ]
 
-KEY_DESCRIPTION = ObjectIdentifier("1.3.6.1.4.1.11129.2.1.17")
+KEY_DESCRIPTION = "1.3.6.1.4.1.11129.2.1.17"
 """Android Key Attestation ``KeyDescription`` extension: only the attested (leaf) cert has it."""
 
-PROVISIONING_INFO = ObjectIdentifier("1.3.6.1.4.1.11129.2.1.30")
+PROVISIONING_INFO = "1.3.6.1.4.1.11129.2.1.30"
 """Remote key provisioning (RKP) ``ProvisioningInfo`` extension: on the RKP attestation cert."""
 
-ATTESTATION_EXTENSION_OIDS = frozenset({KEY_DESCRIPTION})
-"""Extensions that make a certificate an attested key's certificate (must be the leaf)."""
+BASIC_CONSTRAINTS = "2.5.29.19"
+KEY_USAGE = "2.5.29.15"
 
-KNOWN_CRITICAL_EXTENSIONS = frozenset(
+KNOWN_CRITICAL = frozenset(
     {
-        ExtensionOID.BASIC_CONSTRAINTS,
-        ExtensionOID.KEY_USAGE,
-        ExtensionOID.EXTENDED_KEY_USAGE,
-        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
-        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
-        ExtensionOID.CRL_DISTRIBUTION_POINTS,
-        ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
-        ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+        BASIC_CONSTRAINTS,
+        KEY_USAGE,
+        "2.5.29.37",  # extendedKeyUsage
+        "2.5.29.14",  # subjectKeyIdentifier
+        "2.5.29.35",  # authorityKeyIdentifier
+        "2.5.29.31",  # cRLDistributionPoints
+        "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
+        "2.5.29.17",  # subjectAltName
+        "2.5.29.30",  # nameConstraints
+        "2.5.29.32",  # certificatePolicies
         KEY_DESCRIPTION,
         PROVISIONING_INFO,
     }
 )
-"""Extensions this verifier understands; any *other* critical extension fails the chain
-(RFC 5280 §4.2: a certificate with an unrecognised critical extension must be rejected)."""
+"""Extensions this verifier knows. Another critical extension is reported (RFC 5280 §4.2
+would reject the certificate; Google's attestation verifier accepts it, and so do we)."""

@@ -19,6 +19,8 @@ class FailureCode(enum.StrEnum):
     SOFTWARE_ROOT = "chain.software_root"
     NAME_CHAINING = "chain.name_chaining"
     SIGNATURE = "chain.signature"
+    # Kept for stored verdicts; no longer produced (Google's structural rules report these:
+    # see NoticeCode.ISSUER_NOT_CA_ACCEPTED and NoticeCode.UNKNOWN_CRITICAL_EXTENSION).
     ISSUER_NOT_CA = "chain.issuer_not_ca"
     PATH_LENGTH = "chain.path_length"
     UNKNOWN_CRITICAL_EXTENSION = "chain.unknown_critical_extension"
@@ -28,6 +30,7 @@ class FailureCode(enum.StrEnum):
     CERTIFICATE_AFTER_LEAF = "chain.certificate_after_leaf"
     LEAF_WITHOUT_EXTENSION = "chain.leaf_without_extension"
     PATH_TOO_LONG = "chain.path_too_long"
+    DUPLICATE_EXTENSION = "chain.duplicate_extension"
     # revocation (Google's attestation status list)
     REVOKED = "revocation.revoked"
     SUSPENDED = "revocation.suspended"
@@ -54,10 +57,14 @@ class FailureCode(enum.StrEnum):
 
 
 class NoticeCode(enum.StrEnum):
+    TRAILING_DATA = "input.trailing_data"
     UNSAFE_ROOT = "chain.unsafe_root"
     EXPIRED_FACTORY_CERTIFICATE = "chain.expired_factory_certificate_accepted"
     ROOT_CERTIFICATE_EXPIRED = "chain.root_certificate_expired"
     LEAF_OUTSIDE_VALIDITY = "chain.leaf_outside_validity"
+    NON_STRICT_ENCODING = "chain.non_strict_encoding"
+    ISSUER_NOT_CA_ACCEPTED = "chain.issuer_not_ca_accepted"
+    UNKNOWN_CRITICAL_EXTENSION = "chain.unknown_critical_extension"
     SUSPENDED = "revocation.suspended"
     LISTED = "revocation.listed"
     UNSAFE_NO_STATUS_LIST = "revocation.unsafe_fail_open"

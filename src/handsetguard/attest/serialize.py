@@ -147,8 +147,8 @@ def _chain(verdict: Verdict) -> dict[str, Any]:
         "certificates": [
             {
                 "index": index,
-                "subject": cert.cert.subject.rfc4514_string(),
-                "issuer": cert.cert.issuer.rfc4514_string(),
+                "subject": cert.subject_text,
+                "issuer": cert.issuer_text,
                 "serial": format(cert.serial, "x"),
                 "not_before": _time(cert.not_before),
                 "not_after": _time(cert.not_after),

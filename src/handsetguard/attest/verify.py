@@ -107,7 +107,9 @@ class Verifier:
     """Verifies Android Key Attestation chains against fixed trust anchors and a status list.
 
     ``status_list=None`` with the default :class:`RevocationPolicy` fails every chain with
-    ``revocation.unavailable`` (fail-closed). Safe to share between threads.
+    ``revocation.unavailable`` (fail-closed). ``strict=True`` enforces the validity of every
+    certificate but the leaf and the anchor, factory chains included. Safe to share between
+    threads.
     """
 
     def __init__(
@@ -117,11 +119,14 @@ class Verifier:
         status_list: StatusList | None = None,
         revocation: RevocationPolicy | None = None,
         link_cache: LinkCache | None = None,
+        strict: bool = False,
     ) -> None:
         self.trust = trust if trust is not None else TrustStore.bundled()
         self.status_list = status_list
         self.revocation = revocation if revocation is not None else RevocationPolicy()
         self.links = link_cache if link_cache is not None else LinkCache()
+        self.strict = strict
+        """Refuse expired intermediates of factory chains too (RFC 5280 validity)."""
 
     def verify(
         self, chain: ChainInput | Sequence[bytes], policy: Policy, *, at: datetime
@@ -138,10 +143,13 @@ class Verifier:
         # 1. Parse every certificate; unusable input raises ChainInputError.
         certs = parse_certificates(ders, source)
         failures: list[Failure] = []
-        notices: list[Notice] = []
+        notices = [
+            Notice(NoticeCode.TRAILING_DATA, note)
+            for note in (chain.notes if isinstance(chain, ChainInput) else ())
+        ]
         # 2. Path validation at `at`: anchor by SPKI, extension placement, names, signatures,
         #    CA constraints, path shape, validity (with the factory-provisioning exception).
-        path = validate_chain(certs, self.trust, at, self.links)
+        path = validate_chain(certs, self.trust, at, self.links, strict=self.strict)
         failures += path.failures
         notices += path.notices
         # 3. Revocation: every certificate but the anchor, by serial, in Google's status list.

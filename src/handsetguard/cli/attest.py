@@ -108,6 +108,7 @@ def attest_command(
     unsafe_allow_missing_status_list: bool = False,
     fail_on_suspended: bool = False,
     status_max_age_days: float | None = None,
+    strict: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -137,6 +138,7 @@ def attest_command(
             trust=_trust(roots, unsafe_trust_root),
             status_list=_status_list(status_list),
             revocation=revocation,
+            strict=strict,
         )
         verdict = verifier.verify(read_chain(chain), _policy(challenge, policy), at=when)
     except HandsetGuardError as exc:
@@ -226,6 +228,7 @@ def _attest(args: argparse.Namespace) -> int:
         unsafe_allow_missing_status_list=args.unsafe_allow_missing_status_list,
         fail_on_suspended=args.fail_on_suspended,
         status_max_age_days=args.status_max_age_days,
+        strict=args.strict,
     )
 
 
@@ -272,6 +275,12 @@ def register(commands: Commands) -> None:
         type=float,
         metavar="DAYS",
         help="Treat an older status list as missing.",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="Refuse expired intermediates of factory-provisioned chains too (RFC 5280 "
+        "validity for every certificate but the leaf and the anchor).",
     )
     parser.set_defaults(run=_attest)
 

@@ -350,12 +350,18 @@ def factory_chain(
     leaf_issuer: x509.Name | None = None,
     leaf_extensions: tuple[x509.UnrecognizedExtension, ...] | None = None,
     attestation_serial: int = 0xFAC70001,
+    serial_only_names: bool = False,
+    validity: tuple[str, str] = ("2024-01-01", "2034-01-01"),
 ) -> tuple[list[x509.Certificate], Ed25519PrivateKey]:
-    """root -> factory intermediate -> attestation cert -> leaf (a factory-provisioned shape)."""
+    """root -> factory intermediate -> attestation cert -> leaf (a factory-provisioned shape).
+    ``serial_only_names``: names are a bare serialNumber, as in older factory chains."""
     inter_key, att_key, leaf_key = key(f"{prefix}-i"), key(f"{prefix}-a"), key(f"{prefix}-leaf")
-    inter_name = factory_name("TEE", f"{prefix}-intermediate")
-    att_name = factory_name("TEE", f"{prefix}-attestation")
-    validity = ("2024-01-01", "2034-01-01")
+    if serial_only_names:
+        inter_name = name((NameOID.SERIAL_NUMBER, f"{prefix}-intermediate"))
+        att_name = name((NameOID.SERIAL_NUMBER, f"{prefix}-attestation"))
+    else:
+        inter_name = factory_name("TEE", f"{prefix}-intermediate")
+        att_name = factory_name("TEE", f"{prefix}-attestation")
     inter = cert(inter_name, ROOT_NAME, inter_key, ROOT_KEY, 0xFAC70000, validity)
     att = cert(
         att_name,
@@ -428,6 +434,55 @@ def corrupt_signature(certificate: x509.Certificate) -> bytes:
 
 def _pem_der(der: bytes) -> bytes:
     return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+
+
+def pem_raw(der: bytes) -> bytes:
+    """PEM armour around DER that pyca/cryptography may refuse to load."""
+    import base64
+    import textwrap
+
+    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n".encode()
+
+
+def split(der: bytes) -> list[bytes]:
+    """The TLVs inside one DER TLV (short or long definite lengths: builder output)."""
+
+    def header(data: bytes, pos: int) -> tuple[int, int]:
+        first = data[pos + 1]
+        if first < 0x80:
+            return pos + 2, first
+        count = first & 0x7F
+        return pos + 2 + count, int.from_bytes(data[pos + 2 : pos + 2 + count], "big")
+
+    start, length = header(der, 0)
+    items, pos = [], start
+    while pos < start + length:
+        content, size = header(der, pos)
+        items.append(der[pos : content + size])
+        pos = content + size
+    return items
+
+
+def resign(
+    certificate: x509.Certificate,
+    issuer_key: Ed25519PrivateKey,
+    edit_extension: Any,
+    long_length: bool = False,
+) -> bytes:
+    """Re-encode ``certificate``'s TBS with each extension passed through ``edit_extension``
+    (returning a list of extension TLVs), optionally with a 4-byte (non-minimal) length, and sign
+    it again with ``issuer_key``: encodings no certificate builder would produce."""
+    cert_der = certificate.public_bytes(serialization.Encoding.DER)
+    tbs, algorithm, _ = split(cert_der)
+    fields = split(tbs)
+    extensions = split(split(fields[-1])[0])
+    edited = [new for ext in extensions for new in edit_extension(ext)]
+    body = b"".join([*fields[:-1], explicit(3, der_seq(*edited))])
+    length = b"\x84" + len(body).to_bytes(4, "big") if long_length else _length(len(body))
+    new_tbs = b"\x30" + length + body
+    signature = issuer_key.sign(new_tbs)
+    return der_seq(new_tbs, algorithm, tlv(b"\x03", b"\x00" + signature))
 
 
 def build() -> dict[str, dict[str, Any]]:
@@ -534,8 +589,83 @@ def build() -> dict[str, dict[str, Any]]:
     add(
         "issuer_not_ca.pem",
         pem(chain_c),
-        "the attestation certificate has no basicConstraints cA",
-        ["chain.issuer_not_ca"],
+        "the attestation certificate has no basicConstraints cA (the Sony Xperia 10 III shape):"
+        " accepted by its place in the chain, as Google's verifier does",
+        [],
+        notices=["chain.issuer_not_ca_accepted"],
+    )
+    # The Sony Xperia 10 III (SDK 33) factory chain's shape: names are a bare serialNumber, the
+    # attestation certificate says cA FALSE with keyUsage digitalSignature only, and both
+    # intermediates (2016..2026-05-24) have expired when the key is made (2026-06-04).
+    chain_sony, _ = factory_chain(
+        prefix="sony-shape",
+        kd=valid_kd,
+        attestation_ca=False,
+        serial_only_names=True,
+        validity=("2016-05-26", "2026-05-24"),
+        attestation_validity=("2016-05-26", "2026-05-24"),
+    )
+    add(
+        "factory_attestation_cert_not_ca.pem",
+        pem(chain_sony),
+        "the Sony Xperia 10 III factory shape: accepted by Google's structural rules "
+        "(not a CA, expired factory intermediates); --strict refuses the expired ones",
+        [],
+        notices=["chain.issuer_not_ca_accepted", "chain.expired_factory_certificate_accepted"],
+        strict_failures=["chain.expired", "chain.expired"],
+    )
+    # The leaf carries the KeyDescription twice: a genuine one and a forged StrongBox one.
+    # A certificate builder refuses this; the placeholder OID ...2.1.18 becomes ...2.1.17.
+    placeholder = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.1.18")
+    forged_sb = encode_key_description(golden(attestationSecurityLevel="STRONG_BOX"))
+    chain_d, _ = factory_chain(
+        prefix="duplicate",
+        kd=valid_kd,
+        leaf_extensions=(
+            kd_extension(valid_kd),
+            x509.UnrecognizedExtension(placeholder, forged_sb),
+        ),
+    )
+    oid_18 = b"\x06\x0a\x2b\x06\x01\x04\x01\xd6\x79\x02\x01\x12"
+    duplicated = resign(
+        chain_d[0], key("duplicate-a"), lambda ext: [ext.replace(oid_18, oid_18[:-1] + b"\x11")]
+    )
+    add(
+        "duplicate_extension.pem",
+        pem_raw(duplicated) + pem(chain_d[1:]),
+        "the leaf has the KeyDescription extension twice (which one counts is ambiguous)",
+        ["chain.duplicate_extension"],
+    )
+    # The attestation certificate names an x400Address in its subjectAltName (RFC 5280 allows
+    # it; pyca/cryptography cannot represent it).
+    x400 = der_seq(tlv(b"\xa3", der_seq(der_seq(tlv(b"\x61", tlv(b"\x13", b"HG"))))))
+    san = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.17"), x400)
+    chain_x, _ = factory_chain(prefix="x400", kd=valid_kd, attestation_extensions=(san,))
+    add(
+        "x400_address_san.pem",
+        pem(chain_x),
+        "the attestation certificate's subjectAltName is an x400Address: read, not needed",
+        [],
+    )
+    # BER, not DER, in the attestation certificate: critical FALSE spelled out (an encoded
+    # DEFAULT) and a long-form length for a short TBS length field. OpenSSL and Java read it.
+    note = x509.UnrecognizedExtension(
+        x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.1.99"), b"\x05\x00"
+    )
+    chain_q, _ = factory_chain(prefix="ber", kd=valid_kd, attestation_extensions=(note,))
+
+    def spell_out_default(ext: bytes) -> list[bytes]:
+        oid, *rest = split(ext)
+        return [der_seq(oid, b"\x01\x01\x00", *rest) if len(rest) == 1 else ext]
+
+    ber = resign(chain_q[1], key("ber-i"), spell_out_default, long_length=True)
+    add(
+        "non_strict_der.pem",
+        pem(chain_q[:1]) + pem_raw(ber) + pem(chain_q[2:]),
+        "the attestation certificate is BER (explicit critical FALSE, a 4-byte length): read "
+        "leniently, its signature checked over the exact bytes, the quirk reported",
+        [],
+        notices=["chain.non_strict_encoding"],
     )
     chain_b, _ = factory_chain(prefix="badsig", kd=valid_kd)
     add(
