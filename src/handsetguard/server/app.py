@@ -26,13 +26,16 @@ from handsetguard.server.routes import (
     audit,
     credentials,
     devices,
+    fleet,
     meta,
     partners,
     registrations,
     royalties,
+    support,
 )
 from handsetguard.server.services.attestation import AttestChainCheck, ChainCheck
 from handsetguard.server.services.keys import KeyVault
+from handsetguard.server.services.reports import MAX_REPORT_BYTES
 
 __all__ = ["API_VERSION", "create_app", "create_app_from_env"]
 
@@ -145,8 +148,12 @@ def create_app(
         app.include_router(module.router)
     app.include_router(registrations.router)
     app.include_router(registrations.units_router)
+    app.include_router(fleet.router)
+    app.include_router(support.router)
     _install_handlers(app)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, larger={"/v1/reports": MAX_REPORT_BYTES}
+    )
     app.add_middleware(RequestMetrics, metrics=ctx.metrics)
 
     return app

@@ -31,10 +31,11 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
 
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes with 413 ``body_too_large``: by Content-Length when
-    given, otherwise by reading at most limit + 1 bytes before the app sees any of it."""
+    given, otherwise by reading at most limit + 1 bytes before the app sees any of it.
+    ``larger`` maps an exact path to its own limit (uploaded reports are bigger)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
+        self.app, self._limit, self.larger = app, limit, larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,9 +43,10 @@ class BodyLimit:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        too_big = f"request body over {self.limit} bytes"
+        limit = self.larger.get(scope.get("path", ""), self._limit)
+        too_big = f"request body over {limit} bytes"
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.limit:
+            if not declared.isdigit() or int(declared) > limit:
                 await _send_error(send, 413, "body_too_large", too_big)
                 return
             await self.app(scope, receive, send)
@@ -57,7 +59,7 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 await _send_error(send, 413, "body_too_large", too_big)
                 return
             chunks.append(chunk)

@@ -1,0 +1,187 @@
+"""/v1/reports, /v1/units/{id}/history, /v1/alerts, /v1/webhooks, /v1/fleet — fleet posture
+after activation (services/reports.py, alerts.py, webhooks.py, overview.py)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from handsetguard.server.deps import Ctx, CurrentActor
+from handsetguard.server.errors import ConflictError, NotFoundError, RefusedError
+from handsetguard.server.models import Agreement, FleetPolicy
+from handsetguard.server.schemas.common import Page
+from handsetguard.server.schemas.fleet import (
+    AcknowledgeIn,
+    AlertOut,
+    FleetPolicyIn,
+    FleetPolicyOut,
+    ReportOut,
+    WebhookCreatedOut,
+    WebhookDeliveryOut,
+    WebhookIn,
+    WebhookOut,
+)
+from handsetguard.server.services import alerts, devices, history, overview, reports, webhooks
+from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.audit import append
+from handsetguard.server.services.common import visible
+from handsetguard.server.services.fleet_state import DEFAULT_STALE_HOURS
+
+router = APIRouter(tags=["fleet"])
+
+REFUSALS_AUDITED = frozenset({"device_not_found", "report_identity_mismatch", "device_revoked"})
+_REPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+        "description": "a handsetguard.report/1 document (check --format json)",
+    }
+}
+
+
+def _ingest(ctx: Any, actor: Actor, raw: bytes, device_id: str | None) -> ReportOut:
+    now = ctx.clock.now()
+    try:
+        with ctx.db.write() as session:
+            done = reports.ingest(session, actor, raw, now, device_id=device_id)
+            row = done.report
+            return ReportOut(
+                report_id=row.id,
+                device_id=row.device_id,
+                received_at=row.received_at,
+                baseline=row.baseline,
+                tier=reports.TIER,
+                level=row.level,
+                score=row.score,
+                alerts=list(done.alerts),
+            )
+    except (NotFoundError, ConflictError, RefusedError) as exc:
+        if exc.code in REFUSALS_AUDITED:
+            with ctx.db.write() as session:
+                reports.record_refusal(session, actor, exc.code, device_id or "by-serial", now)
+        raise
+
+
+@router.post("/v1/reports", status_code=201, openapi_extra=_REPORT_BODY)
+async def post_report(
+    request: Request,
+    ctx: Ctx,
+    actor: CurrentActor,
+    device_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> ReportOut:
+    """Store a JSON report of an activated unit (factory or support credential). The unit is
+    ``device_id`` or the report's ``device.serial``; the factory's first gate report is the
+    baseline; later reports raise regression alerts against it."""
+    raw = await request.body()  # bounded by the body limit middleware
+    return await run_in_threadpool(_ingest, ctx, actor, raw, device_id)
+
+
+@router.get("/v1/units/{device_id}/history")
+def unit_history(device_id: str, ctx: Ctx, actor: CurrentActor) -> list[dict[str, Any]]:
+    """Baseline, reports and check-ins in order, each report with its diff to the one before."""
+    with ctx.db.read() as session:
+        unit = devices.get_device(session, actor, device_id)
+        return history.timeline(session, unit.id)
+
+
+@router.get("/v1/alerts")
+def list_alerts(
+    ctx: Ctx,
+    actor: CurrentActor,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    device_id: Annotated[str | None, Query(max_length=36)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[AlertOut]:
+    where = alerts.AlertFilter(status, kind, device_id, cursor, limit)
+    with ctx.db.read() as session:
+        rows = alerts.list_alerts(session, actor, where)
+        items = [AlertOut.model_validate(a) for a in rows[:limit]]
+    more = len(rows) > limit
+    last = items[-1] if items else None
+    next_cursor = f"{last.raised_at.isoformat()}|{last.id}" if more and last else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post("/v1/alerts/{alert_id}/acknowledge")
+def acknowledge(alert_id: str, body: AcknowledgeIn, ctx: Ctx, actor: CurrentActor) -> AlertOut:
+    with ctx.db.write() as session:
+        alert = alerts.acknowledge(session, actor, alert_id, body.note, ctx.clock.now())
+        return AlertOut.model_validate(alert)
+
+
+@router.post("/v1/webhooks", status_code=201)
+def create_webhook(body: WebhookIn, ctx: Ctx, actor: CurrentActor) -> WebhookCreatedOut:
+    with ctx.db.write() as session:
+        made = webhooks.create_webhook(session, actor, body.partner_id, body.url, ctx.clock.now())
+        session.flush()
+        out = WebhookOut.model_validate(made.webhook)
+        return WebhookCreatedOut(**out.model_dump(), secret=made.secret)
+
+
+@router.get("/v1/webhooks")
+def list_webhooks(ctx: Ctx, actor: CurrentActor) -> list[WebhookOut]:
+    with ctx.db.read() as session:
+        return [WebhookOut.model_validate(w) for w in webhooks.list_webhooks(session, actor)]
+
+
+@router.get("/v1/webhooks/{webhook_id}/deliveries")
+def list_deliveries(webhook_id: str, ctx: Ctx, actor: CurrentActor) -> list[WebhookDeliveryOut]:
+    with ctx.db.read() as session:
+        rows = webhooks.list_deliveries(session, actor, webhook_id)
+        return [WebhookDeliveryOut.model_validate(d) for d in rows]
+
+
+@router.put("/v1/agreements/{agreement_id}/fleet-policy")
+def set_fleet_policy(
+    agreement_id: str, body: FleetPolicyIn, ctx: Ctx, actor: CurrentActor
+) -> FleetPolicyOut:
+    """How long a unit of this agreement may stay silent before a ``stale`` alert (≥ 1 h)."""
+    require(actor, Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        agreement = session.get(Agreement, agreement_id)
+        visible(actor, agreement.partner_id if agreement else None, "agreement", agreement_id)
+        assert agreement is not None
+        policy = session.get(FleetPolicy, agreement_id)
+        before = policy.stale_after_hours if policy else DEFAULT_STALE_HOURS
+        if policy is None:
+            policy = FleetPolicy(agreement_id=agreement_id, updated_at=now, stale_after_hours=0)
+            session.add(policy)
+        policy.stale_after_hours, policy.updated_at = body.stale_after_hours, now
+        append(
+            session,
+            actor,
+            at=now,
+            action="agreement.fleet_policy",
+            target=("agreement", agreement_id),
+            partner_id=agreement.partner_id,
+            before={"stale_after_hours": before},
+            after={"stale_after_hours": body.stale_after_hours},
+        )
+        return FleetPolicyOut(agreement_id=agreement_id, stale_after_hours=body.stale_after_hours)
+
+
+class OverviewOut(BaseModel):
+    as_of: datetime
+    units: int
+    by_level: dict[str, int]
+    by_model: dict[str, int]
+    by_territory: dict[str, int]
+    patch_age: list[dict[str, Any]]
+    open_alerts: dict[str, int]
+
+
+@router.get("/v1/fleet/overview")
+def fleet_overview(ctx: Ctx, actor: CurrentActor) -> OverviewOut:
+    """Units by posture level, model, territory and patch-level age (from maintained counts)."""
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        found = overview.overview(session, actor, now.date())
+    return OverviewOut(as_of=now, **asdict(found))

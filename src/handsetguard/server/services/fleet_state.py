@@ -1,0 +1,195 @@
+"""The maintained posture of each unit (``fleet_units``) and its roll-up (``fleet_counts``),
+kept in step in the transaction that stores a report or a check-in; staleness sweeps.
+
+The overview reads ``fleet_counts`` (a row per partner × model × territory × level × patch
+month), never a scan of the units: every change of a unit's bucket moves one unit from the
+old row to the new one with an upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from handsetguard.server.models import (
+    Device,
+    FleetCount,
+    FleetPolicy,
+    FleetUnit,
+    PostureReport,
+)
+from handsetguard.server.services import alerts
+
+if TYPE_CHECKING:
+    from handsetguard.server.services.regressions import Finding
+
+__all__ = [
+    "DEFAULT_STALE_HOURS",
+    "MIN_STALE_HOURS",
+    "NO_PATCH",
+    "after_checkin",
+    "after_report",
+    "report_by_id",
+    "stale_sweep",
+    "unit_state",
+]
+
+DEFAULT_STALE_HOURS = 48
+MIN_STALE_HOURS = 1
+NO_PATCH = "unknown"
+_counts = cast(Table, FleetCount.__table__)
+
+
+def report_by_id(session: Session, report_id: str) -> PostureReport | None:
+    query = select(PostureReport).where(PostureReport.id == report_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def unit_state(session: Session, unit: Device) -> FleetUnit | None:
+    return session.get(FleetUnit, unit.id, with_for_update=True)
+
+
+def _bucket(row: FleetUnit) -> dict[str, Any]:
+    return {
+        "partner_id": row.partner_id,
+        "model_code": row.model_code,
+        "territory": row.territory,
+        "level": row.level,
+        "patch_month": row.patch_month or NO_PATCH,
+    }
+
+
+def _move(session: Session, key: dict[str, Any], delta: int) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_counts).values(**key, units=delta)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={"units": _counts.c.units + delta}
+    )
+    session.execute(statement)
+
+
+def _rebucket(session: Session, row: FleetUnit, before: dict[str, Any] | None) -> None:
+    after = _bucket(row)
+    if before == after:
+        return
+    if before is not None:
+        _move(session, before, -1)
+    _move(session, after, +1)
+
+
+def _state_for(session: Session, unit: Device, now: datetime) -> tuple[FleetUnit, Any]:
+    row = unit_state(session, unit)
+    if row is not None:
+        return row, _bucket(row)
+    row = FleetUnit(
+        device_id=unit.id,
+        partner_id=unit.partner_id,
+        model_code=unit.model_code,
+        territory=unit.territory,
+        last_seen_at=now,
+        level="unknown",
+        stale_alerted=False,
+    )
+    session.add(row)
+    return row, None
+
+
+def after_report(
+    session: Session,
+    unit: Device,
+    report: PostureReport,
+    found: Iterable[Finding],
+    *,
+    now: datetime,
+) -> list[str]:
+    """Update the unit's row and the counts for a stored report; raise its regressions.
+    Returns the ids of the alerts raised."""
+    row, before = _state_for(session, unit, now)
+    if report.baseline:
+        row.baseline_report_id = report.id
+    row.last_report_id, row.last_report_at = report.id, now
+    row.last_seen_at, row.stale_alerted = now, False
+    row.level = report.level
+    row.patch_month = report.os_patch[:7] if report.os_patch else None
+    session.flush()
+    _rebucket(session, row, before)
+    raised = []
+    for finding in found:
+        detail = {
+            **finding.detail,
+            "report_id": report.id,
+            "baseline_report_id": row.baseline_report_id,
+        }
+        alert = alerts.raise_alert(
+            session, unit, alerts.REGRESSION, finding.reason, detail, now=now
+        )
+        if alert is not None:
+            raised.append(alert.id)
+    return raised
+
+
+def after_checkin(
+    session: Session, unit: Device, checkin_id: str, patch: str | None, *, now: datetime
+) -> None:
+    """A check-in marks the unit seen; its attested OS patch level, when newer than the one on
+    record, moves the unit's patch month."""
+    row, before = _state_for(session, unit, now)
+    row.last_checkin_id, row.last_checkin_at = checkin_id, now
+    row.last_seen_at, row.stale_alerted = now, False
+    if patch and (row.patch_month is None or patch[:7] > row.patch_month):
+        row.patch_month = patch[:7]
+    session.flush()
+    _rebucket(session, row, before)
+
+
+def _windows(session: Session) -> dict[str, int]:
+    rows = session.execute(select(FleetPolicy.agreement_id, FleetPolicy.stale_after_hours))
+    return {str(agreement): int(hours) for agreement, hours in rows}
+
+
+def stale_sweep(session: Session, now: datetime, *, limit: int = 500) -> list[str]:
+    """Raise a ``stale`` alert for each unit silent longer than its agreement's window (48 h
+    unless the agreement's fleet policy says otherwise); each silence alerts once. Returns
+    the alert ids."""
+    windows = _windows(session)
+    oldest_allowed = now - timedelta(hours=min([DEFAULT_STALE_HOURS, *windows.values()]))
+    candidates = session.execute(
+        select(FleetUnit, Device)
+        .join(Device, Device.id == FleetUnit.device_id)
+        .where(
+            FleetUnit.last_seen_at < oldest_allowed,
+            FleetUnit.stale_alerted.is_(False),
+            Device.status == "active",
+        )
+        .order_by(FleetUnit.last_seen_at)
+        .limit(limit)
+    ).all()
+    raised = []
+    for row, unit in candidates:
+        hours = windows.get(unit.agreement_id, DEFAULT_STALE_HOURS)
+        if row.last_seen_at >= now - timedelta(hours=hours):
+            continue
+        claimed = session.execute(
+            update(FleetUnit)
+            .where(and_(FleetUnit.device_id == row.device_id, FleetUnit.stale_alerted.is_(False)))
+            .values(stale_alerted=True)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            continue  # another process took it
+        silent = (now - row.last_seen_at).total_seconds() / 3600
+        detail = {
+            "last_seen_at": row.last_seen_at.isoformat(),
+            "window_hours": hours,
+            "silent_hours": round(silent, 1),
+        }
+        alert = alerts.raise_alert(session, unit, alerts.STALE, "no_check_in", detail, now=now)
+        if alert is not None:
+            raised.append(alert.id)
+    return raised

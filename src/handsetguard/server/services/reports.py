@@ -1,0 +1,284 @@
+"""Posture reports into the service: parse and validate (JSON Schema of
+``handsetguard.report/1``, size bounded by the caller), identify the activated unit, store the
+summary in columns and the document gzipped with its provenance, take the factory gate's
+report as the unit's baseline, and raise regression alerts against that baseline.
+
+Tier: a report is evidence **collected by the host** (a bugreport, an AndroidQF collection or
+a live phone read over adb by ``handsetguard check``), never attested.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handsetguard.server.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
+from handsetguard.server.models import Device, PostureReport
+from handsetguard.server.services import audit, fleet_state
+from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.common import new_id, visible
+from handsetguard.server.services.regressions import regressions
+
+__all__ = [
+    "MAX_REPORT_BYTES",
+    "SENDERS",
+    "TIER",
+    "Ingested",
+    "MalformedReport",
+    "Summary",
+    "document_of",
+    "ingest",
+    "parse_report",
+    "record_refusal",
+    "summarise",
+]
+
+TIER = "host"
+MAX_REPORT_BYTES = 1024 * 1024
+"""An uploaded report's size limit (a report is ~20-80 KB; the other endpoints keep 64 KiB)."""
+SENDERS = (Role.FACTORY, Role.SUPPORT)
+REPORT_SCHEMA = "handsetguard.report/1"
+
+
+class MalformedReport(InvalidInputError):
+    """The body is not JSON at all: 400, like every other endpoint's malformed body."""
+
+    status = 400
+
+
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    text = resources.files("handsetguard.report").joinpath("report.schema.json").read_text()
+    schema = json.loads(text)
+    return Draft202012Validator(schema, format_checker=None)
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def parse_report(raw: bytes) -> dict[str, Any]:
+    """The report as a dict, or a one-line error naming the field that is wrong."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedReport("malformed_json", f"the report is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InvalidInputError("report_invalid", "the report must be a JSON object")
+    if document.get("schema") != REPORT_SCHEMA:
+        raise InvalidInputError(
+            "report_schema_unsupported", f"schema must be {REPORT_SCHEMA!r} (check --format json)"
+        )
+    error = next(iter(sorted(_validator().iter_errors(document), key=lambda e: e.path)), None)
+    if error is not None:
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        raise InvalidInputError(
+            "report_invalid",
+            f"report field {_where(error.absolute_path)}: {message}",
+            details={"field": _where(error.absolute_path)},
+        )
+    return document
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The columns kept for every report (the document itself may be pruned)."""
+
+    input_kind: str
+    acquired_at: datetime | None
+    profile: str
+    level: str
+    score: int | None
+    gate_verdict: str | None
+    checks: dict[str, str]
+    os_patch: str | None
+    vendor_patch: str | None
+    fingerprint: str | None
+    serial: str | None
+    imei: tuple[str, ...]
+    threats: tuple[str, ...]
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def summarise(document: dict[str, Any]) -> Summary:
+    device = document.get("device") or {}
+    rating = document.get("rating") or {}
+    gate = document.get("gate")
+    imei = device.get("imei")
+    imeis = (
+        tuple(str(i) for i in imei) if isinstance(imei, list) else ((str(imei),) if imei else ())
+    )
+    return Summary(
+        input_kind=str((document.get("source") or {}).get("kind", "unknown"))[:32],
+        acquired_at=_when(document.get("acquired_at")),
+        profile=str(document.get("profile", ""))[:64],
+        level=str(rating.get("level", "unknown"))[:16],
+        score=rating.get("score") if isinstance(rating.get("score"), int) else None,
+        gate_verdict=str(gate["verdict"]) if isinstance(gate, dict) else None,
+        checks={str(c["id"]): str(c["status"]) for c in document.get("checks", [])},
+        os_patch=(device.get("security_patch") or None),
+        vendor_patch=(device.get("vendor_security_patch") or None),
+        fingerprint=(device.get("build_fingerprint") or None),
+        serial=device.get("serial") or None,
+        imei=imeis,
+        threats=tuple(str(t.get("package", "")) for t in document.get("threats") or []),
+    )
+
+
+def _patch(value: str | None) -> str | None:
+    return value[:10] if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    report: PostureReport
+    alerts: tuple[str, ...]
+    """Ids of the alerts this report raised."""
+
+
+def _unit(session: Session, actor: Actor, summary: Summary, device_id: str | None) -> Device:
+    if device_id is not None:
+        unit = session.get(Device, device_id, with_for_update=True)
+        if unit is None:
+            raise NotFoundError("device_not_found", f"no activated unit {device_id}")
+    elif summary.serial is not None:
+        unit = session.execute(
+            select(Device).where(Device.serial == summary.serial).with_for_update()
+        ).scalar_one_or_none()
+        if unit is None:
+            raise NotFoundError(
+                "device_not_found", f"no activated unit with serial {summary.serial}"
+            )
+    else:
+        raise InvalidInputError(
+            "unit_not_identified", "the report has no device.serial: pass ?device_id="
+        )
+    visible(actor, unit.partner_id, "device", unit.id)
+    if unit.status != "active":
+        raise RefusedError("device_revoked", f"unit {unit.id} was revoked")
+    return unit
+
+
+def _check_identity(unit: Device, summary: Summary) -> None:
+    if summary.serial is not None and summary.serial != unit.serial:
+        raise ConflictError(
+            "report_identity_mismatch",
+            f"the report's serial {summary.serial} is not unit {unit.id}'s",
+            details={"field": "device.serial"},
+        )
+    known = {unit.imei1, unit.imei2} - {None}
+    stray = [i for i in summary.imei if i not in known]
+    if stray:
+        raise ConflictError(
+            "report_identity_mismatch",
+            f"the report's IMEI {stray[0]} is not one of unit {unit.id}'s",
+            details={"field": "device.imei"},
+        )
+
+
+def document_of(report: PostureReport) -> dict[str, Any] | None:
+    """The stored document, or None once the retention policy dropped it."""
+    if report.document is None:
+        return None
+    loaded: dict[str, Any] = json.loads(gzip.decompress(report.document))
+    return loaded
+
+
+def ingest(
+    session: Session,
+    actor: Actor,
+    raw: bytes,
+    now: datetime,
+    *,
+    device_id: str | None = None,
+) -> Ingested:
+    """Store one report for an activated unit of the caller's partner. The first report a
+    factory credential sends with a gate verdict becomes the unit's baseline; every later
+    report is compared with it (:mod:`regressions`)."""
+    require(actor, *SENDERS)
+    if actor.partner_id is None:
+        raise ForbiddenError("credential_not_scoped", "the credential has no partner")
+    document = parse_report(raw)
+    summary = summarise(document)
+    unit = _unit(session, actor, summary, device_id)
+    _check_identity(unit, summary)
+    state = fleet_state.unit_state(session, unit)
+    baseline_row = (
+        fleet_state.report_by_id(session, state.baseline_report_id)
+        if state is not None and state.baseline_report_id
+        else None
+    )
+    baseline_doc = document_of(baseline_row) if baseline_row is not None else None
+    found = regressions(baseline_row, baseline_doc, summary, document) if baseline_row else []
+    is_baseline = (
+        baseline_row is None and actor.role is Role.FACTORY and summary.gate_verdict is not None
+    )
+    report = PostureReport(
+        id=new_id(),
+        received_at=now,
+        device_id=unit.id,
+        partner_id=unit.partner_id,
+        credential_id=actor.credential_id,
+        sender_role=actor.role.value,
+        input_kind=summary.input_kind,
+        acquired_at=summary.acquired_at,
+        baseline=is_baseline,
+        profile=summary.profile,
+        level=summary.level,
+        score=summary.score,
+        gate_verdict=summary.gate_verdict,
+        checks=summary.checks,
+        os_patch=_patch(summary.os_patch),
+        vendor_patch=_patch(summary.vendor_patch),
+        fingerprint=(summary.fingerprint or "")[:200] or None,
+        threat_count=len(summary.threats),
+        doc_sha256=hashlib.sha256(raw).hexdigest(),
+        doc_bytes=len(raw),
+        document=gzip.compress(raw, 6),
+    )
+    session.add(report)
+    raised = fleet_state.after_report(session, unit, report, found, now=now)
+    return Ingested(report, tuple(raised))
+
+
+def record_refusal(session: Session, actor: Actor, code: str, target: str, at: datetime) -> None:
+    """An audit entry for a refused upload (unknown or another partner's unit, identity
+    mismatch): written in its own transaction, since the upload's rolled back."""
+    audit.append(
+        session,
+        actor,
+        at=at,
+        action="report.refuse",
+        target=("device", target[:64]),
+        partner_id=actor.partner_id,
+        after={"code": code},
+    )

@@ -1,0 +1,136 @@
+"""Signed webhooks delivered to a receiver on loopback (retried with back-off after a
+failure, every attempt recorded), staleness per the agreement's window, the fleet policy's
+minimum, webhook URLs that are not HTTP refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from handsetguard.server.services import fleet_state, webhooks
+from tests.server.conftest import Env
+from tests.server.fleet.helpers import activate, example_report, tenant
+from tests.server.fleet.receiver import receiver
+from tests.server.fleet.test_reports import _post
+
+
+def test_an_alert_reaches_the_partner_webhook_signed_after_a_retry(env: Env) -> None:
+    lava = tenant(env)
+    with receiver(500) as hook:
+        made = env.ok(
+            "POST",
+            "/v1/webhooks",
+            lava.partner_admin,
+            json={"partner_id": lava.partner, "url": hook.url},
+        )
+        unit = activate(env, lava)
+        assert _post(env, lava.factory, example_report(serial=unit["serial"])).status_code == 201
+        env.clock.advance(timedelta(hours=1))
+        later = example_report("consumer", serial=unit["serial"], security_patch="2024-01-05")
+        raised = _post(env, lava.support, later).json()["alerts"]
+        assert len(raised) == 1
+
+        now = env.clock.now()
+        assert webhooks.deliver_due(env.db, now) == 1  # answered 500
+        assert webhooks.deliver_due(env.db, now) == 0  # not due before its back-off
+        deliveries = env.ok("GET", f"/v1/webhooks/{made['id']}/deliveries", lava.partner_admin)
+        assert [(d["status"], d["attempts"], d["last_status"]) for d in deliveries] == [
+            ("pending", 1, 500)
+        ]
+        env.clock.advance(webhooks.next_delay(1))
+        assert webhooks.deliver_due(env.db, env.clock.now()) == 1
+        deliveries = env.ok("GET", f"/v1/webhooks/{made['id']}/deliveries", lava.partner_admin)
+        assert [(d["status"], d["attempts"], d["last_status"]) for d in deliveries] == [
+            ("delivered", 2, 200)
+        ]
+    assert len(hook.got) == 2
+    last = hook.got[-1]
+    signature = last.headers[webhooks.SIGNATURE_HEADER.lower()]
+    sent_at = int(env.clock.now().timestamp())
+    assert webhooks.verify_signature(made["secret"], signature, last.body, now=sent_at)
+    assert not webhooks.verify_signature("whsec_wrong", signature, last.body, now=sent_at)
+    assert not webhooks.verify_signature(made["secret"], signature, last.body + b" ", now=sent_at)
+    assert not webhooks.verify_signature(made["secret"], signature, last.body, now=sent_at + 3600)
+    event = json.loads(last.body)
+    assert event["type"] == "alert.raised" and event["alert"]["id"] == raised[0]
+    assert event["alert"]["reason"] == "patch_backwards:os"
+    assert event["unit"]["serial"] == unit["serial"]
+    assert last.headers["x-handsetguard-event"] == "alert.raised"
+
+
+def test_a_webhook_that_never_answers_gives_up_after_max_attempts(env: Env) -> None:
+    lava = tenant(env)
+    with receiver(*[503] * webhooks.MAX_ATTEMPTS) as hook:
+        made = env.ok(
+            "POST",
+            "/v1/webhooks",
+            lava.partner_admin,
+            json={"partner_id": lava.partner, "url": hook.url},
+        )
+        unit = activate(env, lava)
+        _post(env, lava.factory, example_report(serial=unit["serial"]))
+        _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
+        for attempt in range(1, webhooks.MAX_ATTEMPTS + 1):
+            assert webhooks.deliver_due(env.db, env.clock.now()) == 1
+            env.clock.advance(webhooks.next_delay(attempt))
+        assert webhooks.deliver_due(env.db, env.clock.now()) == 0
+    deliveries = env.ok("GET", f"/v1/webhooks/{made['id']}/deliveries", lava.partner_admin)
+    assert [(d["status"], d["attempts"]) for d in deliveries] == [("failed", webhooks.MAX_ATTEMPTS)]
+
+
+def test_webhook_urls_must_be_http(env: Env) -> None:
+    lava = tenant(env)
+    for url in ("ftp://example.org/x", "file:///etc/passwd", "javascript:alert(1)", "http://"):
+        response = env.client.post(
+            "/v1/webhooks",
+            json={"partner_id": lava.partner, "url": url},
+            headers=lava.partner_admin,
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            422,
+            "webhook_url_invalid",
+        ), url
+    other = tenant(env, "Other OEM Pvt Ltd")
+    response = env.client.post(
+        "/v1/webhooks",
+        json={"partner_id": other.partner, "url": "http://127.0.0.1/x"},
+        headers=lava.partner_admin,
+    )
+    assert response.status_code == 404
+
+
+def _sweep(env: Env) -> list[str]:
+    with env.db.write() as session:
+        return fleet_state.stale_sweep(session, env.clock.now())
+
+
+def test_staleness_follows_the_agreement_window(env: Env) -> None:
+    lava = tenant(env)
+    unit = activate(env, lava)
+    _post(env, lava.factory, example_report(serial=unit["serial"]))
+    env.clock.advance(timedelta(hours=47))
+    assert _sweep(env) == []
+    env.clock.advance(timedelta(hours=2))  # 49 h silent, default window 48 h
+    raised = _sweep(env)
+    assert len(raised) == 1 and _sweep(env) == []  # once per silence
+    alert = env.ok("GET", "/v1/alerts", lava.support, params={"kind": "stale"})["items"][0]
+    assert alert["detail"]["window_hours"] == 48 and alert["reason"] == "no_check_in"
+
+    too_short = env.client.put(
+        f"/v1/agreements/{lava.agreement}/fleet-policy",
+        json={"stale_after_hours": 0},
+        headers=lava.partner_admin,
+    )
+    assert too_short.status_code == 422
+    env.ok(
+        "PUT",
+        f"/v1/agreements/{lava.agreement}/fleet-policy",
+        lava.partner_admin,
+        json={"stale_after_hours": 2},
+    )
+    env.ok("POST", f"/v1/alerts/{alert['id']}/acknowledge", lava.support, json={"note": "called"})
+    _post(env, lava.support, example_report(serial=unit["serial"]))  # seen again
+    env.clock.advance(timedelta(hours=1, minutes=59))
+    assert _sweep(env) == []
+    env.clock.advance(timedelta(minutes=2))
+    assert len(_sweep(env)) == 1
