@@ -42,6 +42,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
         "-o",
         "--verbose",
     ),
+    ("diff",): ("--format", "-f", "--output", "-o", "--force", "--profile", "--verbose", "-v"),
     ("version",): (),
     ("devices",): (),
     ("collect",): ("--output", "-o", "--timeout"),
@@ -83,6 +84,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
 FORMATS = {
     ("check",): "<text|json|html|md|verdict>",
     ("apps",): "<text|json>",
+    ("diff",): "<text|json|html|md>",
     ("attest",): "<text|json>",
     ("royalty", "statement"): "<json|csv>",
 }

@@ -1,6 +1,7 @@
 """The ``handsetguard`` command line: one argparse parser with every command group on it.
 
-Groups, one module each: check and apps (:mod:`.check`); live phones — devices, collect, watch,
+Groups, one module each: check and apps (:mod:`.check`); diff of two acquisitions
+(:mod:`.diff`); live phones — devices, collect, watch,
 and the adb side of check (:mod:`.live`); attestation (:mod:`.attest`); indicator sets
 (:mod:`.iocs`); the licensing service — server, activation, royalty (:mod:`.server`). The
 library never imports this package.
@@ -18,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard import __version__
-from handsetguard.cli import attest, check, iocs, live, server
+from handsetguard.cli import attest, check, diff, iocs, live, server
 from handsetguard.cli.common import EXIT_USAGE, Parser, say
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def version() -> int:
 _GROUP_OF = {
     "check": check,
     "apps": check,
+    "diff": diff,
     "devices": live,
     "collect": live,
     "watch": live,
@@ -67,6 +69,7 @@ def build_parser(command: str | None = None) -> Parser:
         _GROUP_OF[command].register(commands)
         return parser
     check.register(commands)
+    diff.register(commands)
     commands.add_parser("version", help=version.__doc__, description=version.__doc__).set_defaults(
         run=lambda _args: version()
     )

@@ -110,8 +110,7 @@ def _same_package(name: str, a: Item, b: Item) -> list[Change]:
                 Severity.CRITICAL,
                 signers_a,
                 signers_b,
-                f"{name} is now signed by a different certificate: an app replaced by "
-                "another with the same name",
+                f"{name} is signed by another certificate: another app under the same name",
             )
         )
     va, vb = _version(a), _version(b)
@@ -183,6 +182,7 @@ def _component_facet(
     title: str,
     kinds: tuple[ChangeKind, ChangeKind],
     severity: Severity,
+    verb: str,
 ) -> Facet:
     a, why_a = old.strings(facet)
     b, why_b = new.strings(facet)
@@ -198,12 +198,12 @@ def _component_facet(
             Severity.LOW if item.split("/", 1)[0] in system else severity,
             None,
             item,
-            f"{item}: {added.label}",
+            f"{item} is newly {verb}",
         )
         for item in sorted(b - a)
     ]
     changes += [
-        Change(facet, item, gone, Severity.INFO, item, None, f"{item}: {gone.label}")
+        Change(facet, item, gone, Severity.INFO, item, None, f"{item} is no longer {verb}")
         for item in sorted(a - b)
     ]
     return _facet(facet, title, [], changes)
@@ -306,6 +306,7 @@ def inventory_facets(old: Doc, new: Doc) -> list[Facet]:
             "Accessibility services",
             (ChangeKind.ACCESSIBILITY_ENABLED, ChangeKind.ACCESSIBILITY_DISABLED),
             Severity.HIGH,
+            "enabled",
         ),
         _component_facet(
             old,
@@ -314,6 +315,7 @@ def inventory_facets(old: Doc, new: Doc) -> list[Facet]:
             "Notification listeners",
             (ChangeKind.LISTENER_ENABLED, ChangeKind.LISTENER_DISABLED),
             Severity.HIGH,
+            "approved",
         ),
         _component_facet(
             old,
@@ -322,6 +324,7 @@ def inventory_facets(old: Doc, new: Doc) -> list[Facet]:
             "Device admins",
             (ChangeKind.ADMIN_ADDED, ChangeKind.ADMIN_REMOVED),
             Severity.HIGH,
+            "an active device admin",
         ),
         _component_facet(
             old,
@@ -330,6 +333,7 @@ def inventory_facets(old: Doc, new: Doc) -> list[Facet]:
             "Device and profile owners",
             (ChangeKind.DEVICE_OWNER_CHANGED, ChangeKind.DEVICE_OWNER_CHANGED),
             Severity.HIGH,
+            "set",
         ),
         _adb_facet(old, new),
         _settings_facet(old, new),

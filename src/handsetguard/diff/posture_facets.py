@@ -156,7 +156,7 @@ def _threats_facet(old: Doc, new: Doc) -> Facet:
                 Severity.CRITICAL if certain else Severity.HIGH,
                 None,
                 _threat_summary(b[key]),
-                str(b[key].get("summary") or key),
+                f"{key}: {b[key].get('summary') or 'found'}",
             )
         )
     changes += [
