@@ -1,0 +1,75 @@
+"""One APK inspected: its container, manifest and signatures, into an :class:`ApkReport`.
+Nothing is extracted to disk; every read is bounded."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from handsetguard.apk.axml import AxmlError, parse_axml
+from handsetguard.apk.errors import ApkFormatError
+from handsetguard.apk.manifest import Manifest, read_manifest
+from handsetguard.apk.model import ApkReport
+from handsetguard.apk.verify import verify_apk
+from handsetguard.apk.zip import Container, Tampering, open_container
+
+__all__ = ["MAX_MANIFEST", "inspect_apk"]
+
+MAX_MANIFEST = 8 << 20
+"""A binary manifest larger than this is refused (real ones are well under 1 MiB)."""
+
+
+def _file_sha256(container: Container) -> str:
+    digest = hashlib.sha256()
+    for piece in container.iter_range(0, container.file_size):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def _manifest(container: Container, notes: list[str]) -> tuple[Manifest | None, str | None]:
+    entry = container.by_name.get("AndroidManifest.xml")
+    if entry is None:
+        return None, "no AndroidManifest.xml"
+    try:
+        data = container.read_entry(entry, MAX_MANIFEST)
+        return read_manifest(parse_axml(data, notes)), None
+    except (AxmlError, ApkFormatError) as exc:
+        return None, f"AndroidManifest.xml: {exc}"
+
+
+def inspect_apk(path: Path | str, min_sdk: int | None = None) -> ApkReport:
+    """Inspect the APK at ``path``; ``min_sdk`` overrides the manifest's for verification.
+    :class:`ApkFormatError` when the file is no ZIP archive at all."""
+    path = Path(path)
+    with open_container(path) as container:
+        notes: list[str] = []
+        manifest, problem = _manifest(container, notes)
+        found: list[Tampering] = []
+        signature = verify_apk(
+            container,
+            min_sdk if min_sdk is not None else (manifest.min_sdk if manifest else 1),
+            manifest.target_sdk if manifest else 1,
+            manifest.target_sandbox if manifest else 1,
+            has_manifest="AndroidManifest.xml" in container.by_name,
+            found=found,
+        )
+        names = [e.name for e in container.entries]
+        return ApkReport(
+            path=str(path),
+            size=container.file_size,
+            sha256=_file_sha256(container),
+            entries=len(container.entries),
+            manifest=manifest,
+            manifest_notes=tuple(notes),
+            manifest_error=problem,
+            signature=signature,
+            tampering=container.tampering + tuple(found),
+            dex_files=tuple(
+                n for n in names if n.startswith("classes") and n.endswith(".dex") and "/" not in n
+            ),
+            native_abis=tuple(
+                sorted(
+                    {n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2}
+                )
+            ),
+        )

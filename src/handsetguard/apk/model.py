@@ -1,0 +1,64 @@
+"""What ``handsetguard apk`` reports about one APK: frozen records, filled by
+:mod:`handsetguard.apk.inspect`, read by the renderers. Strings from the APK are untrusted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handsetguard.apk.algorithms import CertificateInfo
+from handsetguard.apk.manifest import Manifest
+from handsetguard.apk.zip import Tampering
+
+__all__ = ["ApiRange", "ApkReport", "Signature", "Signer"]
+
+
+@dataclass(frozen=True)
+class Signer:
+    """One signing certificate and the schemes that verified with it."""
+
+    certificate: CertificateInfo
+    schemes: tuple[str, ...]
+    min_sdk: int | None = None
+    max_sdk: int | None = None
+
+
+@dataclass(frozen=True)
+class ApiRange:
+    """Which scheme (and signer) a platform version in ``[low, high]`` verifies the APK with."""
+
+    low: int
+    high: int | None  # None: every later version
+    scheme: str
+    signer_sha256: str
+
+
+@dataclass(frozen=True)
+class Signature:
+    """``verified``: would Android install this APK as signed, on every API level from
+    ``min_sdk`` up. ``schemes``: the schemes that verified; ``present``: those found."""
+
+    verified: bool
+    schemes: tuple[str, ...]
+    present: tuple[str, ...]
+    signers: tuple[Signer, ...]
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+    min_sdk: int
+    blocks: tuple[str, ...]  # APK Signing Block entries, by name or hex id
+    lineage: tuple[CertificateInfo, ...]
+    api_ranges: tuple[ApiRange, ...]
+
+
+@dataclass(frozen=True)
+class ApkReport:
+    path: str
+    size: int
+    sha256: str
+    entries: int
+    manifest: Manifest | None
+    manifest_notes: tuple[str, ...]
+    manifest_error: str | None
+    signature: Signature
+    tampering: tuple[Tampering, ...]
+    dex_files: tuple[str, ...]
+    native_abis: tuple[str, ...]

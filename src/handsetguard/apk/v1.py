@@ -1,0 +1,240 @@
+"""JAR signing (APK signature scheme v1) verified as Android does (rules learnt from AOSP
+apksig ``V1SchemeVerifier``): every signature block's PKCS#7 over its .SF file, the .SF's
+digest of the whole manifest (or of its main section and each entry's section), every entry's
+digest in MANIFEST.MF, every entry covered, and ``X-Android-APK-Signed`` naming schemes that
+must not have been stripped."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass
+
+from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
+from handsetguard.apk.zip import Container, Entry
+
+__all__ = ["MAX_SIGNATURE_FILE", "V1Result", "V1Signer", "verify_v1"]
+
+MAX_SIGNATURE_FILE = 16 << 20
+"""MANIFEST.MF, .SF and signature blocks larger than this are refused (they list digests)."""
+DIGEST_NAMES = {
+    "MD5": "md5",
+    "SHA1": "sha1",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
+_BLOCK_SUFFIXES = (".RSA", ".DSA", ".EC")
+_LINE = re.compile(rb"\r\n|\n|\r")
+
+
+@dataclass(frozen=True)
+class V1Signer:
+    name: str  # the signature file's base name, e.g. CERT
+    certificate: bytes | None
+    chain: tuple[bytes, ...]
+    algorithm: str
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class V1Result:
+    present: bool
+    verified: bool
+    signers: tuple[V1Signer, ...]
+    errors: tuple[str, ...]
+    apk_signed_claims: frozenset[int]
+
+
+@dataclass(frozen=True)
+class _Section:
+    name: str | None
+    attributes: dict[str, str]
+    raw: bytes
+
+
+def _sections(data: bytes) -> list[_Section]:
+    """A manifest's sections: the main one first, each with its exact bytes (up to and
+    including the blank line that ends it), attribute names case-folded, continuations joined."""
+    sections: list[_Section] = []
+    start = at = 0
+    lines: list[bytes] = []
+    for match in _LINE.finditer(data + b"\n"):
+        line = data[at : match.start()]
+        at = match.end()
+        if line:
+            lines.append(line)
+            continue
+        if lines:
+            sections.append(_section(lines, data[start : min(at, len(data))]))
+        lines = []
+        start = at
+    return sections
+
+
+def _section(lines: list[bytes], raw: bytes) -> _Section:
+    joined: list[bytes] = []
+    for line in lines:
+        if line.startswith(b" ") and joined:
+            joined[-1] += line[1:]
+        else:
+            joined.append(line)
+    attributes: dict[str, str] = {}
+    for line in joined:
+        key, _, value = line.partition(b":")
+        attributes.setdefault(
+            key.strip().decode("utf-8", "replace").lower(), value.strip().decode("utf-8", "replace")
+        )
+    return _Section(attributes.get("name"), attributes, raw)
+
+
+def _digests(attributes: dict[str, str], suffix: str) -> list[tuple[str, bytes]]:
+    """(hash, expected) for every ``<ALG><suffix>`` attribute Android knows."""
+    found = []
+    for name, algorithm in DIGEST_NAMES.items():
+        value = attributes.get(f"{name}{suffix}".lower())
+        if value is not None:
+            try:
+                found.append((algorithm, base64.b64decode(value, validate=True)))
+            except (binascii.Error, ValueError):
+                found.append((algorithm, b""))
+    return found
+
+
+def _needs_digest(name: str) -> bool:
+    if name.endswith("/"):
+        return False
+    if name.startswith("META-INF/") and "/" not in name[9:]:
+        lower = name[9:].lower()
+        return not (
+            lower == "manifest.mf"
+            or lower.endswith((".sf", ".rsa", ".dsa", ".ec"))
+            or lower.startswith("sig-")
+        )
+    return True
+
+
+def verify_v1(container: Container, min_sdk: int) -> V1Result:
+    """Verify the JAR signature of ``container`` for API levels from ``min_sdk`` up."""
+    manifest_entry = container.by_name.get("META-INF/MANIFEST.MF")
+    blocks = [
+        e
+        for e in container.entries
+        if e.name.startswith("META-INF/")
+        and "/" not in e.name[9:]
+        and e.name.upper().endswith(_BLOCK_SUFFIXES)
+    ]
+    if manifest_entry is None:
+        return V1Result(bool(blocks), False, (), ("Missing META-INF/MANIFEST.MF",), frozenset())
+    manifest = container.read_entry(manifest_entry, MAX_SIGNATURE_FILE)
+    sections = _sections(manifest)
+    main = sections[0] if sections else _Section(None, {}, b"")
+    errors: list[str] = []
+    signers: list[V1Signer] = []
+    claims: set[int] = set()
+    by_name = {s.name: s for s in sections[1:] if s.name is not None}
+    for block in sorted(blocks, key=lambda e: e.name):
+        base = block.name[: block.name.rindex(".")]
+        sf_entry = container.by_name.get(base + ".SF")
+        if sf_entry is None:
+            continue  # a block without its .SF is not a signer
+        signer, signer_claims = _signer(
+            container, block, sf_entry, manifest, main, by_name, min_sdk
+        )
+        claims |= signer_claims
+        signers.append(signer)
+        errors.extend(signer.errors)
+    if not signers:
+        return V1Result(bool(blocks), False, (), ("No JAR signatures",), frozenset())
+    errors.extend(_check_entries(container, by_name))
+    return V1Result(True, not errors, tuple(signers), tuple(errors), frozenset(claims))
+
+
+def _signer(
+    container: Container,
+    block: Entry,
+    sf_entry: Entry,
+    manifest: bytes,
+    main: _Section,
+    by_name: dict[str, _Section],
+    min_sdk: int,
+) -> tuple[V1Signer, set[int]]:
+    base = sf_entry.name[9:-3]
+    errors: list[str] = []
+    signed_file = container.read_entry(sf_entry, MAX_SIGNATURE_FILE)
+    # 1. The signature block: the first SignerInfo that verifies over the .SF file.
+    try:
+        signed = parse_signed_data(container.read_entry(block, MAX_SIGNATURE_FILE))
+    except Pkcs7Error as exc:
+        return V1Signer(base, None, (), "", (f"JAR signer {base}: {exc}",)), set()
+    verdicts = [
+        verify_signer(info, signed.certificates, signed_file) for info in signed.signer_infos
+    ]
+    good = next((v for v in verdicts if v.verified), None)
+    if good is None:
+        reason = verdicts[0].error if verdicts else "no signer information"
+        errors.append(f"JAR signer {base}: {reason}")
+    chosen = good or (verdicts[0] if verdicts else None)
+    certificate = chosen.certificate if chosen else None
+    algorithm = chosen.algorithm if chosen else ""
+    if good is not None and good.algorithm.endswith("withEC") and min_sdk < 18:
+        errors.append(f"JAR signer {base}: ECDSA signatures need API level 18, minSdk is {min_sdk}")
+    # 2. The .SF: the whole manifest's digest, else main attributes' and each section's.
+    sf_sections = _sections(signed_file)
+    sf_main = sf_sections[0].attributes if sf_sections else {}
+    claims = {int(x) for x in re.findall(r"\d+", sf_main.get("x-android-apk-signed", ""))}
+    whole = _digests(sf_main, "-Digest-Manifest")
+    if not whole or any(hashlib.new(a, manifest).digest() != v for a, v in whole):
+        for a, v in _digests(sf_main, "-Digest-Manifest-Main-Attributes"):
+            if hashlib.new(a, main.raw).digest() != v:
+                errors.append(f"JAR signer {base}: manifest main attributes digest mismatch")
+        listed = {s.name for s in sf_sections[1:] if s.name is not None}
+        for section in sf_sections[1:]:
+            target = by_name.get(section.name or "")
+            if target is None:
+                errors.append(
+                    f"JAR signer {base}: {section.name!r} is in the .SF but not the manifest"
+                )
+                continue
+            expected = _digests(section.attributes, "-Digest")
+            if not expected or any(hashlib.new(a, target.raw).digest() != v for a, v in expected):
+                errors.append(
+                    f"JAR signer {base}: manifest section {section.name!r} digest mismatch"
+                )
+        missing = sorted(set(by_name) - listed)
+        if missing:
+            errors.append(f"JAR signer {base}: entry {missing[0]!r} not signed by this signer")
+    return V1Signer(base, certificate, signed.certificates, algorithm, tuple(errors)), claims
+
+
+def _check_entries(container: Container, by_name: dict[str, _Section]) -> list[str]:
+    """Every entry that needs one has a manifest digest that matches, and every manifest
+    section names an entry that exists."""
+    errors: list[str] = []
+    for entry in container.entries:
+        if not _needs_digest(entry.name):
+            continue
+        section = by_name.get(entry.name)
+        if section is None:
+            errors.append(
+                f"{entry.name!r} is not protected by the JAR signature (not in MANIFEST.MF)"
+            )
+            continue
+        expected = _digests(section.attributes, "-Digest")
+        if not expected:
+            errors.append(f"{entry.name!r}: no digest Android knows in MANIFEST.MF")
+            continue
+        hashers = [hashlib.new(a) for a, _ in expected]
+        for piece in container.iter_entry(entry):
+            for hasher in hashers:
+                hasher.update(piece)
+        if any(h.digest() != v for h, (_, v) in zip(hashers, expected, strict=True)):
+            errors.append(f"{entry.name!r}: digest does not match MANIFEST.MF")
+    names = set(container.by_name)
+    for name in sorted(set(by_name) - names):
+        errors.append(f"MANIFEST.MF lists {name!r}, which is not in the APK")
+        break
+    return errors
