@@ -138,6 +138,30 @@ def _is_adb(source: str | None) -> bool:
     return is_adb_target(source)
 
 
+def _upload_token(upload: str | None, all_devices: bool) -> str | None:
+    """The credential for --upload, checked before any work is done."""
+    if upload is None:
+        return None
+    from handsetguard.report.upload import reports_url, token_from_env
+
+    if all_devices:
+        raise UsageError("--upload sends one report: not with --all")
+    reports_url(upload)
+    return token_from_env()
+
+
+def _upload(report: Report, url: str, token: str) -> None:
+    from handsetguard.report.json_report import render_json
+    from handsetguard.report.upload import upload
+
+    done = upload(url, render_json(report), token)
+    what = "the unit's baseline" if done.baseline else "a report"
+    sys.stderr.write(
+        f"uploaded: report {done.report_id} for unit {done.device_id} ({what}; "
+        f"{done.alerts} alert(s) raised)\n"
+    )
+
+
 def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code's three cases
     source: str | None = None,
     example: bool = False,
@@ -152,6 +176,7 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
     verbose: bool = False,
     safe_output: bool = False,
     iocs: Sequence[str] = (),
+    upload: str | None = None,
 ) -> int:
     """Grade a phone's security posture: rating, every check with evidence and a fix.
 
@@ -165,6 +190,7 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
     incomplete: str | None = None
     with guard(verbose):
         when = parse_as_of(as_of)
+        token = _upload_token(upload, all_devices)
         chosen = load_profile(profile, KNOWN_CHECKS)
         fmt = fmt or OutputFormat(chosen.default_format or "text")
         if all_devices:
@@ -196,6 +222,8 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
         unit = (serial or report.device.serial, report.device.model)
         line = visible(verdict_line(brief(gate), *unit))  # device strings: shown, not obeyed
         render(report, fmt, output, verbose, line)
+        if upload is not None and token is not None:
+            _upload(report, upload, token)
     # A gate was asked for: --fail-on, a [gate] profile, or the one-line verdict format (a
     # line controller reads the exit code as well as the line).
     gated = fail_on is not None or chosen.has_gate or fmt is OutputFormat.VERDICT
@@ -303,6 +331,7 @@ def _run_check(args: argparse.Namespace) -> int:
         args.verbose,
         args.safe_output,
         args.iocs,
+        args.upload,
     )
 
 
@@ -374,6 +403,12 @@ def register(commands: Commands) -> None:
         "(for a report read on the phone itself).",
     )
     add_iocs_option(parser)
+    parser.add_argument(
+        "--upload",
+        metavar="URL",
+        help="Also send the JSON report to a HandsetGuard service (its base URL); the "
+        "credential token is read from $HANDSETGUARD_TOKEN.",
+    )
     _verbose(parser)
     parser.set_defaults(run=_run_check)
 
