@@ -62,7 +62,7 @@ def test_out_of_order_tags_are_tolerated() -> None:
 @pytest.mark.parametrize(
     ("entry_name", "raw", "match"),
     [
-        ("rootOfTrust", "rot-bool-01", "Boolean"),
+        ("rootOfTrust", "rot-bool-01", "BOOLEAN 0x01"),
         ("rootOfTrust", "rot-state-9", "verifiedBootState: unknown value 9"),
         ("origin", "origin-99", "unknown value 99"),
         ("attestationIdImei", "imei-not-utf8", "not UTF-8"),

@@ -1,24 +1,24 @@
-"""The KeyDescription ASN.1 schema (pyasn1) and its decoding into plain typed values.
+"""The KeyDescription ASN.1 schema and its decoding into plain typed values, on the project's
+DER reader (:mod:`handsetguard.attest.der`).
 
 Schema: https://source.android.com/docs/security/features/keystore/attestation#schema (KeyMint
 v400, plus attestationIdSecondImei [723], moduleHash [724] and the ML-DSA variant [11]).
 An AuthorizationList is decoded entry by entry: each ``[tag] EXPLICIT`` entry is matched to its
-schema by tag number, so entries out of DER order, duplicated or unknown (kept as raw DER) are
-tolerated, while a *known* entry whose value does not match its schema is an error. pyasn1 has no
-type information: every ``Any`` stays inside this module.
+schema (:data:`KNOWN_TAGS`) by tag number, so entries out of DER order, duplicated or unknown
+(kept as raw DER) are tolerated, while a *known* entry whose value does not match its schema is
+an error. BOOLEANs must be DER (00 or ff; a deviceLocked of 01 is malformed); non-minimal
+lengths and INTEGERs are read as BER readers (Android's, Google's verifier) read them.
+The reference decoder this replaced (pyasn1, 15x slower) is kept in the tests as an oracle.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
-from pyasn1.codec.cer import decoder as cer_decoder
-from pyasn1.codec.der import decoder as der_decoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import namedtype, tag, univ
-
+from handsetguard.attest import der
+from handsetguard.attest.der import DerError
 from handsetguard.attest.errors import KeyDescriptionError
 
 __all__ = [
@@ -112,72 +112,6 @@ KNOWN_TAGS: dict[int, TagInfo] = {
 }
 
 
-# --- schema ---------------------------------------------------------------------------------
-
-
-class _AuthorizationList(univ.SequenceOf):  # type: ignore[misc]
-    # Entries stay raw here; decode_entry() applies each tag's own schema.
-    componentType = univ.Any()
-
-
-class _KeyDescription(univ.Sequence):  # type: ignore[misc]
-    # The two AuthorizationLists are kept whole (Any) and split by split_authorization_list():
-    # the caller caches decoded lists that are shared by many devices.
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("attestationVersion", univ.Integer()),
-        namedtype.NamedType("attestationSecurityLevel", univ.Enumerated()),
-        namedtype.NamedType("keyMintVersion", univ.Integer()),
-        namedtype.NamedType("keyMintSecurityLevel", univ.Enumerated()),
-        namedtype.NamedType("attestationChallenge", univ.OctetString()),
-        namedtype.NamedType("uniqueId", univ.OctetString()),
-        namedtype.NamedType("softwareEnforced", univ.Any()),
-        namedtype.NamedType("hardwareEnforced", univ.Any()),
-    )
-
-
-class _RootOfTrust(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("verifiedBootKey", univ.OctetString()),
-        namedtype.NamedType("deviceLocked", univ.Boolean()),
-        namedtype.NamedType("verifiedBootState", univ.Enumerated()),
-        namedtype.OptionalNamedType("verifiedBootHash", univ.OctetString()),
-    )
-
-
-class _PackageInfo(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("packageName", univ.OctetString()),
-        namedtype.NamedType("version", univ.Integer()),
-    )
-
-
-class _ApplicationId(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("packageInfos", univ.SetOf(componentType=_PackageInfo())),
-        namedtype.NamedType("signatureDigests", univ.SetOf(componentType=univ.OctetString())),
-    )
-
-
-def _base_spec(kind: EntryKind) -> Any:
-    if kind is EntryKind.INTEGER:
-        return univ.Integer()
-    if kind is EntryKind.INTEGER_SET:
-        return univ.SetOf(componentType=univ.Integer())
-    if kind is EntryKind.NULL:
-        return univ.Null()
-    if kind is EntryKind.ROOT_OF_TRUST:
-        return _RootOfTrust()
-    return univ.OctetString()  # OCTETS and APPLICATION_ID (an OCTET STRING holding DER)
-
-
-def _tagged(number: int, kind: EntryKind) -> Any:
-    explicit = tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, number)
-    return _base_spec(kind).subtype(explicitTag=explicit)
-
-
-_SPECS: dict[int, Any] = {n: _tagged(n, info.kind) for n, info in KNOWN_TAGS.items()}
-
-
 # --- plain values ---------------------------------------------------------------------------
 
 
@@ -221,141 +155,197 @@ class RawKeyDescription:
     hardware_enforced: bytes
 
 
-# pyasn1's DER decoder looks BOOLEAN up in a type map inherited from BER, which accepts any
-# non-zero octet as TRUE; DER (X.690 §11.1) allows only 0xFF. Use the strict CER/DER decoder.
-_TYPE_MAP = dict(der_decoder.TYPE_MAP)
-_TYPE_MAP[univ.Boolean.typeId] = cer_decoder.BooleanPayloadDecoder()
-
-
-class _SingleItemDecoder(der_decoder.SingleItemDecoder):  # type: ignore[misc]
-    TYPE_MAP = _TYPE_MAP
-
-
-class _StreamingDecoder(der_decoder.StreamingDecoder):  # type: ignore[misc]
-    SINGLE_ITEM_DECODER = _SingleItemDecoder
-
-
-class _Decoder(der_decoder.Decoder):  # type: ignore[misc]
-    STREAMING_DECODER = _StreamingDecoder
-
-
-_der_decode = _Decoder()
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1
+_CONTEXT_CONSTRUCTED = 0xA0
+_KEY_DESCRIPTION_FIELDS = (
+    ("attestationVersion", der.INTEGER),
+    ("attestationSecurityLevel", der.ENUMERATED),
+    ("keyMintVersion", der.INTEGER),
+    ("keyMintSecurityLevel", der.ENUMERATED),
+    ("attestationChallenge", der.OCTET_STRING),
+    ("uniqueId", der.OCTET_STRING),
+    ("softwareEnforced", None),
+    ("hardwareEnforced", None),
+)
 
 
-def _int(value: Any, what: str) -> int:
-    number = int(value)
+def _bad(what: str, exc: DerError | str) -> KeyDescriptionError:
+    return KeyDescriptionError(f"{what}: not valid DER for its schema ({exc})")
+
+
+def _int(data: bytes, start: int, end: int, what: str) -> int:
+    number = der.read_integer(data, start, end, what, [])
     if not _INT_MIN <= number <= _INT_MAX:
         raise KeyDescriptionError(f"{what}: integer out of the 64-bit range KeyMint uses")
     return number
 
 
-def _decode(der: bytes, spec: Any, what: str) -> Any:
-    try:
-        value, rest = _der_decode(der, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError, IndexError, RecursionError) as exc:
-        raise KeyDescriptionError(
-            f"{what}: not valid DER for its schema ({_first_line(exc)})"
-        ) from None
-    if rest:
-        raise KeyDescriptionError(f"{what}: {len(rest)} bytes of trailing data")
-    return value
+def _fields(
+    data: bytes, start: int, end: int, spec: tuple[tuple[str, int | None], ...], what: str
+) -> list[tuple[int, int, int, int, int]]:
+    """The children of a SEQUENCE, checked against (name, identifier or None = any) pairs;
+    trailing optional fields are the caller's business (``len(result) <= len(spec)``)."""
+    items = der.children(data, start, end, [])
+    if len(items) > len(spec):
+        raise _bad(what, f"{len(items)} fields, the schema has {len(spec)}")
+    for item, (name, identifier) in zip(items, spec, strict=False):
+        if identifier is not None and item[0] != identifier:
+            raise _bad(what, f"{name} has identifier 0x{item[0]:02x}")
+    return items
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:160] if text else type(exc).__name__
-
-
-def decode_key_description(der: bytes) -> RawKeyDescription:
+def decode_key_description(data: bytes) -> RawKeyDescription:
     """Decode the KeyDescription SEQUENCE; the two AuthorizationLists are returned as DER."""
-    value = _decode(der, _KeyDescription(), "KeyDescription")
+    try:
+        start, end = der.expect(data, 0, len(data), der.SEQUENCE, "KeyDescription", [])
+        if end != len(data):
+            raise KeyDescriptionError(f"KeyDescription: {len(data) - end} bytes of trailing data")
+        items = _fields(data, start, end, _KEY_DESCRIPTION_FIELDS, "KeyDescription")
+        if len(items) != len(_KEY_DESCRIPTION_FIELDS):
+            raise _bad("KeyDescription", f"{len(items)} fields, the schema has 8")
+        ints = [
+            _int(data, items[i][3], items[i][4], _KEY_DESCRIPTION_FIELDS[i][0]) for i in range(4)
+        ]
+    except DerError as exc:
+        raise _bad("KeyDescription", exc) from None
     return RawKeyDescription(
-        attestation_version=_int(value["attestationVersion"], "attestationVersion"),
-        attestation_security_level=_int(value["attestationSecurityLevel"], "securityLevel"),
-        keymint_version=_int(value["keyMintVersion"], "keyMintVersion"),
-        keymint_security_level=_int(value["keyMintSecurityLevel"], "keyMintSecurityLevel"),
-        attestation_challenge=value["attestationChallenge"].asOctets(),
-        unique_id=value["uniqueId"].asOctets(),
-        software_enforced=value["softwareEnforced"].asOctets(),
-        hardware_enforced=value["hardwareEnforced"].asOctets(),
+        attestation_version=ints[0],
+        attestation_security_level=ints[1],
+        keymint_version=ints[2],
+        keymint_security_level=ints[3],
+        attestation_challenge=data[items[4][3] : items[4][4]],
+        unique_id=data[items[5][3] : items[5][4]],
+        software_enforced=data[items[6][2] : items[6][4]],
+        hardware_enforced=data[items[7][2] : items[7][4]],
     )
 
 
-def split_authorization_list(der: bytes, name: str) -> tuple[bytes, ...]:
+def split_authorization_list(data: bytes, name: str) -> tuple[bytes, ...]:
     """The complete DER of each entry of an AuthorizationList SEQUENCE, in encoded order."""
-    entries = _decode(der, _AuthorizationList(), name)
+    try:
+        start, end = der.expect(data, 0, len(data), der.SEQUENCE, name, [])
+        if end != len(data):
+            raise KeyDescriptionError(f"{name}: {len(data) - end} bytes of trailing data")
+        entries = der.children(data, start, end, [])
+    except DerError as exc:
+        raise _bad(name, exc) from None
     if len(entries) > MAX_ENTRIES:
         raise KeyDescriptionError(f"{name}: {len(entries)} entries (limit {MAX_ENTRIES})")
-    return tuple(entry.asOctets() for entry in entries)
+    return tuple(data[entry[2] : entry[4]] for entry in entries)
 
 
-def _identifier(der: bytes) -> tuple[int, int]:
-    """(class and form bits, tag number) of a DER identifier; only used to pick the schema."""
-    if not der:
-        raise KeyDescriptionError("AuthorizationList entry: empty")
-    number = der[0] & 0x1F
-    if number != 0x1F:
-        return der[0] & 0xE0, number
-    number = 0
-    for position in range(1, min(len(der), 5)):
-        number = (number << 7) | (der[position] & 0x7F)
-        if not der[position] & 0x80:
-            return der[0] & 0xE0, number
-    raise KeyDescriptionError("AuthorizationList entry: tag number too long")
-
-
-_CONTEXT_CONSTRUCTED = 0xA0
-
-
-def decode_entry(der: bytes) -> tuple[int, EntryValue]:
+def decode_entry(data: bytes) -> tuple[int, EntryValue]:
     """Decode one ``[tag] EXPLICIT value`` entry with its tag's schema: (tag, plain value).
 
     NULL-typed entries (flags such as noAuthRequired) decode to ``True``.
     """
-    form, number = _identifier(der)
-    if form != _CONTEXT_CONSTRUCTED:
+    if not data:
+        raise KeyDescriptionError("AuthorizationList entry: empty")
+    if data[0] & 0xE0 != _CONTEXT_CONSTRUCTED:
         raise KeyDescriptionError(
-            f"AuthorizationList entry with identifier 0x{der[0]:02x}: "
+            f"AuthorizationList entry with identifier 0x{data[0]:02x}: "
             "expected a context-specific EXPLICIT tag"
         )
+    try:
+        _, number, start, end = der.read(data, 0, len(data), [])
+    except DerError as exc:
+        raise _bad("AuthorizationList entry", exc) from None
     info = KNOWN_TAGS.get(number)
+    what = f"AuthorizationList [{number}]" if info is None else f"{info.name} [{number}]"
+    if end != len(data):
+        raise KeyDescriptionError(f"{what}: {len(data) - end} bytes of trailing data")
     if info is None:
-        # Validate the framing (so trailing garbage is not kept as an "unknown tag").
-        _decode(der, univ.Any(), f"AuthorizationList [{number}]")
-        return number, UnknownEntry(number, der)
-    value = _decode(der, _SPECS[number], f"{info.name} [{number}]")
-    return number, _plain(info, value)
+        return number, UnknownEntry(number, data)
+    try:
+        return number, _value(info, data, start, end, what)
+    except DerError as exc:
+        raise _bad(what, exc) from None
 
 
-def _plain(info: TagInfo, value: Any) -> EntryValue:
+_IDENTIFIER = {
+    EntryKind.INTEGER: der.INTEGER,
+    EntryKind.INTEGER_SET: der.SET,
+    EntryKind.NULL: der.NULL,
+    EntryKind.OCTETS: der.OCTET_STRING,
+    EntryKind.APPLICATION_ID: der.OCTET_STRING,
+    EntryKind.ROOT_OF_TRUST: der.SEQUENCE,
+}
+
+
+def _value(info: TagInfo, data: bytes, start: int, end: int, what: str) -> EntryValue:
     kind = info.kind
+    inner_start, inner_end = der.expect(data, start, end, _IDENTIFIER[kind], what, [])
+    if inner_end != end:
+        raise DerError("more than one value inside the tag", inner_end)
     if kind is EntryKind.INTEGER:
-        return _int(value, info.name)
+        return _int(data, inner_start, inner_end, info.name)
     if kind is EntryKind.INTEGER_SET:
-        return tuple(_int(item, info.name) for item in value)
+        items = der.children(data, inner_start, inner_end, [])
+        if any(item[0] != der.INTEGER for item in items):
+            raise DerError("a SET OF INTEGER holds another type", inner_start)
+        return tuple(_int(data, item[3], item[4], info.name) for item in items)
     if kind is EntryKind.NULL:
+        if inner_start != inner_end:
+            raise DerError("NULL with content", inner_start)
         return True
     if kind is EntryKind.ROOT_OF_TRUST:
-        boot_hash = value["verifiedBootHash"]
-        return RawRootOfTrust(
-            verified_boot_key=value["verifiedBootKey"].asOctets(),
-            device_locked=bool(value["deviceLocked"]),
-            verified_boot_state=_int(value["verifiedBootState"], "verifiedBootState"),
-            verified_boot_hash=boot_hash.asOctets() if boot_hash.isValue else None,
-        )
-    octets: bytes = value.asOctets()
+        return _root_of_trust(data, inner_start, inner_end)
+    octets = data[inner_start:inner_end]
     if kind is EntryKind.APPLICATION_ID:
         return _application_id(octets)
     return octets
 
 
-def _application_id(der: bytes) -> RawApplicationId:
-    value = _decode(der, _ApplicationId(), "attestationApplicationId [709]")
-    return RawApplicationId(
-        packages=tuple(
-            (info["packageName"].asOctets(), _int(info["version"], "package version"))
-            for info in value["packageInfos"]
-        ),
-        signature_digests=tuple(digest.asOctets() for digest in value["signatureDigests"]),
+_ROOT_OF_TRUST_FIELDS = (
+    ("verifiedBootKey", der.OCTET_STRING),
+    ("deviceLocked", der.BOOLEAN),
+    ("verifiedBootState", der.ENUMERATED),
+    ("verifiedBootHash", der.OCTET_STRING),
+)
+
+
+def _root_of_trust(data: bytes, start: int, end: int) -> RawRootOfTrust:
+    items = _fields(data, start, end, _ROOT_OF_TRUST_FIELDS, "rootOfTrust [704]")
+    if len(items) < 3:
+        raise DerError("rootOfTrust needs verifiedBootKey, deviceLocked, verifiedBootState", start)
+    key, locked, state = items[:3]
+    return RawRootOfTrust(
+        verified_boot_key=data[key[3] : key[4]],
+        device_locked=der.read_boolean(data, locked[3], locked[4], "deviceLocked"),
+        verified_boot_state=_int(data, state[3], state[4], "verifiedBootState"),
+        verified_boot_hash=data[items[3][3] : items[3][4]] if len(items) == 4 else None,
     )
+
+
+_PACKAGE_FIELDS = (("packageName", der.OCTET_STRING), ("version", der.INTEGER))
+_APPLICATION_FIELDS = (("packageInfos", der.SET), ("signatureDigests", der.SET))
+
+
+def _application_id(data: bytes) -> RawApplicationId:
+    what = "attestationApplicationId [709]"
+    try:
+        start, end = der.expect(data, 0, len(data), der.SEQUENCE, what, [])
+        if end != len(data):
+            raise KeyDescriptionError(f"{what}: {len(data) - end} bytes of trailing data")
+        items = _fields(data, start, end, _APPLICATION_FIELDS, what)
+        if len(items) != 2:
+            raise _bad(what, "packageInfos and signatureDigests are required")
+        packages = []
+        for package in der.children(data, items[0][3], items[0][4], []):
+            if package[0] != der.SEQUENCE:
+                raise _bad(what, "a packageInfo is not a SEQUENCE")
+            fields = _fields(data, package[3], package[4], _PACKAGE_FIELDS, what)
+            if len(fields) != 2:
+                raise _bad(what, "a packageInfo needs packageName and version")
+            name, version = fields
+            packages.append(
+                (data[name[3] : name[4]], _int(data, version[3], version[4], "version"))
+            )
+        digests = []
+        for digest in der.children(data, items[1][3], items[1][4], []):
+            if digest[0] != der.OCTET_STRING:
+                raise _bad(what, "a signatureDigest is not an OCTET STRING")
+            digests.append(data[digest[3] : digest[4]])
+    except DerError as exc:
+        raise _bad(what, exc) from None
+    return RawApplicationId(packages=tuple(packages), signature_digests=tuple(digests))
