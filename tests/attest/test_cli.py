@@ -198,13 +198,28 @@ def test_roots_file_and_status_max_age_options() -> None:
     args = (str(corpus_path(CAIMAN)), None, None, str(corpus_path(SNAPSHOT)), CAIMAN_AT, "json")
     code, out, _ = _run(*args, roots=roots)
     assert code == 0 and json.loads(out)["chain"]["root"]["kind"] == "file"
-    # The list's age counts from the file's modification time (the corpus copy's is recent).
+    # A list given by hand has an unknown age: with a maximum age it counts as missing.
     factory = str(corpus_path(f"{TESTDATA}/blueline/sdk28/TEE_EC_NONE.pem"))
     later = (factory, None, None, str(corpus_path(SNAPSHOT)), "2027-11-25", "json")
-    assert _run(*later, status_max_age_days=3650)[0] == 0
-    code, out, _ = _run(*later, status_max_age_days=30)
+    assert _run(*later)[0] == 0
+    code, out, _ = _run(*later, status_max_age_days=3650)
     assert code == 1
     assert [f["code"] for f in json.loads(out)["failures"]] == ["revocation.stale"]
+    code, out, _ = _run(*later[:-1], "text")
+    assert "unknown age" in out
+
+
+def test_without_a_status_list_the_hint_names_the_refresh_command_and_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding: without --status-list every chain was INVALID with no hint."""
+    monkeypatch.setenv("HANDSETGUARD_CACHE_DIR", str(tmp_path))
+    for fmt in ("text", "json"):
+        code, _, err = _run(str(corpus_path(CAIMAN)), None, None, None, CAIMAN_AT, fmt)
+        assert code == 1
+        hint = [line for line in err.splitlines() if line.startswith("hint:")]
+        assert len(hint) == 1
+        assert "attest-status-refresh" in hint[0] and "--status-list" in hint[0]
 
 
 def test_strict_option_refuses_expired_factory_intermediates() -> None:

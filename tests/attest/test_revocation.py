@@ -27,7 +27,16 @@ from handsetguard.attest import (
     refresh_status_list,
 )
 from handsetguard.attest.chain import parse_certificates
-from tests.attest.helpers import ASSETS, SNAPSHOT_TIME, TODAY, chain_path, created_at, snapshot
+from handsetguard.attest.revocation import meta_path
+from tests.attest.helpers import (
+    ASSETS,
+    SNAPSHOT,
+    SNAPSHOT_TIME,
+    TODAY,
+    chain_path,
+    created_at,
+    snapshot,
+)
 from tests.conftest import corpus_path
 
 SUSPENDED_SERIAL = "cc66e9a93713b6e643b26c15879786f7"
@@ -185,7 +194,7 @@ def test_refresh_downloads_validates_and_replaces_atomically(
     assert set(status.entries) == {"dead0001", "5005e001"}
     assert status.fetched_at is not None and status.fetched_at <= datetime.now(UTC)
     assert target.read_bytes() == handler.body
-    assert [p.name for p in target.parent.iterdir()] == [target.name]
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name, meta_path(target).name]
 
 
 @pytest.mark.parametrize(
@@ -221,3 +230,72 @@ def test_a_list_of_unknown_age_is_stale_when_a_maximum_age_is_set() -> None:
         status_list=status, revocation=RevocationPolicy(max_age=timedelta(days=1))
     ).verify(read_chain(chain_path(name)), UnsafeNoOp(), at=created_at(name))
     assert verdict.codes == ("revocation.stale",)
+
+
+# --- issue 12: statuses normalised, duplicates, the list's age ------------------------------
+
+
+def _listed(status_text: str) -> tuple[str, ...]:
+    """Verdict codes of a real chain whose attestation certificate is listed with a status."""
+    name = "blueline/sdk28/TEE_EC_NONE"
+    chain = read_chain(chain_path(name))
+    serial = format(parse_certificates(chain.certificates, name)[1].serial, "x")
+    document = {"entries": {serial: {"status": status_text}}}
+    status = parse_status_list(json.dumps(document).encode(), "t", SNAPSHOT_TIME)
+    return Verifier(status_list=status).verify(chain, UnsafeNoOp(), at=created_at(name)).codes
+
+
+@pytest.mark.parametrize("spelling", ["REVOKED", "revoked", "REVOKED ", " Revoked\t"])
+def test_revoked_in_any_case_or_whitespace_fails_a_real_chain(spelling: str) -> None:
+    """Finding: "revoked" or "REVOKED " was a notice and the chain VALID."""
+    assert _listed(spelling) == ("revocation.revoked",)
+
+
+@pytest.mark.parametrize("spelling", ["suspended", " SUSPENDED"])
+def test_suspended_in_any_spelling_is_reported(spelling: str) -> None:
+    assert _listed(spelling) == ()
+
+
+@pytest.mark.parametrize("unknown", ["DISABLED", "", "REVOKE D"])
+def test_an_unknown_status_fails_closed(unknown: str) -> None:
+    assert _listed(unknown) == ("revocation.unknown_status",)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"entries": {"00ABC": {"status": "REVOKED"}, "abc": {"status": "SUSPENDED"}}}',
+        b'{"entries": {"abc": {"status": "SUSPENDED"}, "00ABC": {"status": "REVOKED"}}}',
+        b'{"entries": {"abc": {"status": "REVOKED"}, "abc": {"status": "SUSPENDED"}}}',
+        b'{"entries": {"abc": {"status": "SUSPENDED"}, "abc": {"status": "revoked"}}}',
+    ],
+)
+def test_one_serial_listed_twice_the_most_severe_status_wins_in_any_order(document: bytes) -> None:
+    """Finding: with two spellings of one serial, the last one won."""
+    status = parse_status_list(document, "t", None)
+    entry = status.lookup(0xABC)
+    assert entry is not None and entry.status == "REVOKED"
+
+
+def test_a_hand_given_file_has_unknown_age_not_its_modification_time(tmp_path: Path) -> None:
+    """Finding: the age was the file's mtime, so a 2023 snapshot read "fetched 0.0 days ago"."""
+    copy = tmp_path / "snapshot.json"
+    copy.write_bytes(corpus_path(SNAPSHOT).read_bytes())
+    status = load_status_list(copy)
+    assert status.fetched_at is None and status.age(TODAY) is None
+
+
+def test_the_age_comes_from_the_http_date_recorded_by_refresh(
+    endpoint: tuple[str, type[_Endpoint]], tmp_path: Path
+) -> None:
+    url, handler = endpoint
+    handler.body = (ASSETS / "status.json").read_bytes()
+    target = tmp_path / "attestation-status.json"
+    refresh_status_list(target, url=url, timeout=5)
+    record = json.loads(meta_path(target).read_text())
+    assert record["http_date"] is not None and record["fetched_at"] is not None
+    served = datetime.fromisoformat(record["http_date"])
+    assert load_status_list(target).fetched_at == served
+    # A record for other bytes does not date this list.
+    target.write_bytes(handler.body + b" ")
+    assert load_status_list(target).fetched_at is None

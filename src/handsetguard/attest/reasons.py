@@ -36,6 +36,7 @@ class FailureCode(enum.StrEnum):
     SUSPENDED = "revocation.suspended"
     STATUS_UNAVAILABLE = "revocation.unavailable"
     STATUS_STALE = "revocation.stale"
+    UNKNOWN_STATUS = "revocation.unknown_status"
     # the KeyDescription extension itself
     EXTENSION_MALFORMED = "extension.malformed"
     # policy

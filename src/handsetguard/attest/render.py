@@ -19,7 +19,7 @@ __all__ = ["render_text"]
 
 def _age(revocation: RevocationResult) -> str:
     if revocation.fetched_at is None or revocation.age is None:
-        return "fetch time unknown"
+        return "unknown age (not fetched by attest-status-refresh)"
     days = revocation.age.total_seconds() / 86400
     when = f"fetched {revocation.fetched_at:%Y-%m-%d %H:%M} UTC"
     if days >= 0:

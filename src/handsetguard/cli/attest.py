@@ -148,6 +148,11 @@ def attest_command(
         out.write(render_verdict_json(verdict))
     else:
         render_text(verdict, _console(out))
+    if "revocation.unavailable" in verdict.codes:
+        err.write(
+            "hint: run `handsetguard attest-status-refresh` to fetch Google's attestation status "
+            "list, or pass one with --status-list FILE\n"
+        )
     return EXIT_VALID if verdict.ok else EXIT_INVALID
 
 
