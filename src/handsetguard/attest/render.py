@@ -77,6 +77,50 @@ def _reason(console: Console, mark: str, reason: dict[str, Any], depth: int = 0)
 
 _BYTES_FIELDS = frozenset({"verifiedBootKey", "verifiedBootHash", "moduleHash", "applicationId"})
 
+# KeyMint enum names (hardware/interfaces/security/keymint/aidl/.../KeyPurpose.aidl,
+# Algorithm.aidl, BlockMode.aidl, Digest.aidl, PaddingMode.aidl, EcCurve.aidl), for people;
+# the JSON keeps the numbers, as Google's golden files do.
+_DIGEST = {0: "NONE", 1: "MD5", 2: "SHA1", 3: "SHA_2_224", 4: "SHA_2_256", 5: "SHA_2_384"}
+_DIGEST[6] = "SHA_2_512"
+_ENUMS: dict[str, dict[int, str]] = {
+    "purposes": {
+        0: "ENCRYPT",
+        1: "DECRYPT",
+        2: "SIGN",
+        3: "VERIFY",
+        5: "WRAP_KEY",
+        6: "AGREE_KEY",
+        7: "ATTEST_KEY",
+    },
+    "algorithms": {1: "RSA", 3: "EC", 32: "AES", 33: "TRIPLE_DES", 128: "HMAC"},
+    "blockModes": {1: "ECB", 2: "CBC", 3: "CTR", 32: "GCM"},
+    "digests": _DIGEST,
+    "rsaOaepMgfDigests": _DIGEST,
+    "paddings": {
+        1: "NONE",
+        2: "RSA_OAEP",
+        3: "RSA_PSS",
+        4: "RSA_PKCS1_1_5_ENCRYPT",
+        5: "RSA_PKCS1_1_5_SIGN",
+        64: "PKCS7",
+    },
+    "ecCurve": {0: "P_224", 1: "P_256", 2: "P_384", 3: "P_521", 4: "CURVE_25519"},
+}
+_AUTHENTICATORS = {1: "PASSWORD", 2: "FINGERPRINT"}  # HardwareAuthenticatorType bits
+
+
+def _named(field: str, value: str) -> str:
+    """``SIGN (2)`` for a known KeyMint enum value; the number alone otherwise."""
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    if field == "userAuthType":
+        bits = [name for bit, name in _AUTHENTICATORS.items() if number & bit]
+        return f"{'|'.join(bits) or 'NONE'} ({number})"
+    name = _ENUMS.get(field, {}).get(number)
+    return f"{name} ({number})" if name is not None else value
+
 
 def _hex(value: str) -> str:
     return base64.b64decode(value).hex() or "(empty)"
@@ -102,9 +146,9 @@ def _rows(fields: dict[str, Any]) -> dict[str, str]:
         elif name in _BYTES_FIELDS:
             rows[name] = _hex(value)
         elif isinstance(value, list):
-            rows[name] = ", ".join(str(item) for item in value)
+            rows[name] = ", ".join(_named(name, str(item)) for item in value)
         else:
-            rows[name] = "true" if value is True else str(value)
+            rows[name] = "true" if value is True else _named(name, str(value))
     return rows
 
 
