@@ -66,8 +66,9 @@ def verify_apk(
     for result in results.values():
         errors.extend(result.errors)
         warnings.extend(result.warnings)
+    schemes = {"v1": v1, **results}
     verified_schemes = [
-        s for s, r in (("v1", v1), *results.items()) if r is not None and r.verified
+        name for name in ("v1", "v2", "v3", "v3.1") if (r := schemes.get(name)) and r.verified
     ]
     # 3. Consistency: one identity across the schemes that verified.
     v1_certs = {s.certificate for s in v1.signers if s.certificate} if v1 and v1.verified else None

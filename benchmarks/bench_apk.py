@@ -1,0 +1,118 @@
+"""Time `handsetguard apk --format json` against androguard's `AnalyzeAPK` and `apksigner
+verify --print-certs` on corpus APKs and on a large synthetic APK: wall clock and peak RSS of
+each whole command, side by side, in one run, with the ratios and the issue's targets
+(>= 20x faster than androguard, <= 1/10 of its peak RSS, faster than apksigner).
+
+Usage: python benchmarks/bench_apk.py [--runs 3] [--corpus ../shared/corpus] [--no-androguard]
+                                      [--synthetic-mb 48]
+
+androguard is installed in a throwaway venv (/tmp/handsetguard-bench-androguard) from PyPI
+the first time. The synthetic APK is app-prod-debug.apk with a large stored asset and a
+classes2.dex padded with random bytes appended (its v1/v2 signatures then fail: every tool
+still reads and hashes the whole file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ANDROGUARD_VERSION = "4.1.4"
+VENV = Path("/tmp/handsetguard-bench-androguard")
+TARGET_SPEEDUP = 20.0
+TARGET_RSS_SHARE = 0.10
+PICKS = (
+    "androguard/app-prod-debug.apk",
+    "androguard/CertChain.apk",
+    "androguard/com.teleca.jamendo_35.apk",
+    "apkinspector/minimal_orig.apk",
+    "androguard-apksig/v1v2v3-with-rsa-2048-lineage-3-signers.apk",
+    "androguard-apksig/v2-only-max-sized-eocd-comment.apk",
+)
+
+
+def measure(cmd: list[str]) -> tuple[float, float, int]:
+    """Run ``cmd``; (wall seconds, peak RSS MiB of the largest process, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def ensure_androguard() -> Path | None:
+    python = VENV / "bin" / "python"
+    if python.exists():
+        return python
+    print(f"installing androguard=={ANDROGUARD_VERSION} into {VENV} …", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    done = subprocess.run(
+        [str(VENV / "bin" / "pip"), "install", "-q", f"androguard=={ANDROGUARD_VERSION}"],
+        check=False,
+    )
+    return python if done.returncode == 0 else None
+
+
+def synthetic(base: Path, folder: Path, megabytes: int) -> Path:
+    target = folder / f"synthetic-{megabytes}mb.apk"
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            out.writestr(info, source.read(info))
+        out.writestr("assets/blob.bin", os.urandom(megabytes << 19), zipfile.ZIP_STORED)
+        dex = source.read("classes.dex")
+        out.writestr("classes2.dex", dex + os.urandom(megabytes << 19), zipfile.ZIP_DEFLATED)
+    return target
+
+
+def best(cmd: list[str], runs: int) -> tuple[float, float, int]:
+    results = [measure(cmd) for _ in range(runs)]
+    return min(r[0] for r in results), statistics.median(r[1] for r in results), results[0][2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--no-androguard", action="store_true")
+    parser.add_argument("--synthetic-mb", type=int, default=48)
+    args = parser.parse_args()
+    apks = [args.corpus / "apk" / p for p in PICKS if (args.corpus / "apk" / p).exists()]
+    androguard = None if args.no_androguard else ensure_androguard()
+    ours = [str(ROOT / ".venv" / "bin" / "handsetguard"), "apk", "--format", "json"]
+    with tempfile.TemporaryDirectory(prefix="handsetguard-bench-apk-") as folder:
+        if apks and args.synthetic_mb:
+            apks.append(synthetic(apks[0], Path(folder), args.synthetic_mb))
+        print(f"{'apk':<46} {'tool':<11} {'wall s':>8} {'RSS MiB':>8} {'rc':>3}")
+        for apk in apks:
+            rows = {"handsetguard": best([*ours, str(apk)], args.runs)}
+            rows["apksigner"] = best(["apksigner", "verify", "--print-certs", str(apk)], args.runs)
+            if androguard is not None:
+                code = "import sys; from androguard.misc import AnalyzeAPK; AnalyzeAPK(sys.argv[1])"
+                rows["androguard"] = best([str(androguard), "-c", code, str(apk)], 1)
+            for tool, (wall, rss, rc) in rows.items():
+                print(f"{apk.name[:46]:<46} {tool:<11} {wall:8.3f} {rss:8.1f} {rc:3d}")
+            ours_wall, ours_rss, _ = rows["handsetguard"]
+            if "androguard" in rows:
+                speedup = rows["androguard"][0] / ours_wall
+                share = ours_rss / rows["androguard"][1]
+                print(
+                    f"{'':<46} vs androguard: {speedup:.1f}x faster "
+                    f"({'meets' if speedup >= TARGET_SPEEDUP else 'misses'} {TARGET_SPEEDUP:g}x), "
+                    f"RSS {share:.2f} ({'meets' if share <= TARGET_RSS_SHARE else 'misses'} "
+                    f"{TARGET_RSS_SHARE:g})"
+                )
+            print(f"{'':<46} vs apksigner: {rows['apksigner'][0] / ours_wall:.1f}x faster")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
