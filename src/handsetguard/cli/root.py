@@ -3,7 +3,8 @@
 Groups, one module each: check and apps (:mod:`.check`); diff of two acquisitions
 (:mod:`.diff`); live phones — devices, collect, watch,
 and the adb side of check (:mod:`.live`); attestation (:mod:`.attest`); indicator sets
-(:mod:`.iocs`); the licensing service — server, activation, royalty (:mod:`.server`). The
+(:mod:`.iocs`); the licensing service — server, activation, royalty (:mod:`.server`); the
+territory registers (:mod:`.registry`). The
 library never imports this package.
 
 Why argparse and not typer or click: start-up. On the 2-core build machine typer 0.29 cost
@@ -19,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard import __version__
-from handsetguard.cli import apk, attest, check, diff, iocs, live, server
+from handsetguard.cli import attest, check, diff, iocs, live, registry, server
 from handsetguard.cli.common import EXIT_USAGE, Parser, say
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ _GROUP_OF = {
     "server": server,
     "activation": server,
     "royalty": server,
-    "apk": apk,
+    "registry": registry,
 }
 
 
@@ -78,7 +79,7 @@ def build_parser(command: str | None = None) -> Parser:
     attest.register(commands)
     iocs.register(commands)
     server.register(commands)
-    apk.register(commands)
+    registry.register(commands)
     return parser
 
 

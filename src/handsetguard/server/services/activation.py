@@ -274,6 +274,11 @@ def _activation(
         existing = _existing(snap, actor, body)
         if existing is not None:
             return existing
+        if snap.blocked:
+            raise RefusedError(
+                "imei_blocklisted",
+                f"IMEI {snap.blocked[0]} is on the blocklist (reported lost or stolen)",
+            )
         if conflicted:
             break
         unit = _plan(snap, actor, body, now, attestation)

@@ -46,7 +46,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 from handsetguard.server.core.envelope import canonical_json
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
-from handsetguard.server.models import Activation, Agreement, Device, Nonce, SigningKey
+from handsetguard.server.models import (
+    Activation,
+    Agreement,
+    BlockedImei,
+    Device,
+    Nonce,
+    SigningKey,
+)
 from handsetguard.server.services import audit
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.keys import KeyVault
@@ -93,6 +100,7 @@ _READ_COLUMNS: dict[str, tuple[tuple[_Attr, ...], tuple[str, ...]]] = {
     ),
     "agreements": (AGREEMENT_COLUMNS, tuple(c.key for c in AGREEMENT_COLUMNS)),
     "nonce": (NONCE_COLUMNS, tuple(c.key for c in NONCE_COLUMNS)),
+    "blocked": ((BlockedImei.imei,), ("imei",)),
 }
 
 
@@ -115,6 +123,8 @@ _READS = {
     "agreements": f"SELECT {_select('agreements')} FROM agreements WHERE partner_id ="
     " (SELECT partner_id FROM credentials WHERE id = :credential_id) ORDER BY id",
     "nonce": f"SELECT {_select('nonce')} FROM nonces WHERE value = :nonce",
+    # IMEIs reported lost or stolen (registers: imported blocklist): imei_blocklisted.
+    "blocked": "SELECT imei FROM imei_blocklist WHERE imei IN (:imei1, :imei2)",
 }
 _AGREEMENT_STATE = "SELECT status, version FROM agreements WHERE id = :agreement_id"
 _CONSUME_NONCE = (
@@ -230,6 +240,8 @@ class Snapshot:
     signer: tuple[str, Ed25519PrivateKey] | None
     """The active signing key: (kid, key)."""
     nonce: dict[str, Any] | None
+    blocked: tuple[str, ...] = ()
+    """The unit's IMEIs that are on the imported blocklist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +374,7 @@ class Store:
             agreements=found["agreements"],
             signer=signer,
             nonce=next(iter(found.get("nonce", [])), None),
+            blocked=tuple(r["imei"] for r in found.get("blocked", [])),
         )
 
     def _fetch(self, names: list[str], params: dict[str, Any]) -> dict[str, list[Any]]:
