@@ -42,7 +42,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
         "-o",
         "--verbose",
     ),
-    ("diff",): ("--format", "-f", "--output", "-o", "--force", "--profile", "--verbose", "-v"),
+    ("diff",): ("--format", "-f", "--output", "-o", "--force", "--profile", "--iocs", "-v"),
     ("version",): (),
     ("devices",): (),
     ("collect",): ("--output", "-o", "--timeout"),

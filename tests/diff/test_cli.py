@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli_runner import run
 from tests.conftest import corpus_path
-from tests.diff.conftest import ATV_BUGREPORT, PIXEL1_81_BUGREPORT, PIXEL1_BUGREPORT
+from tests.diff.conftest import ANDROIDQF, ATV_BUGREPORT, PIXEL1_81_BUGREPORT, PIXEL1_BUGREPORT
 
 DIFF_SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "docs" / "diff.schema.json").read_text()
@@ -176,3 +176,21 @@ def test_output_through_a_link_is_refused(tmp_path: Path, pixel_json: Path) -> N
     assert result.exit_code == 2
     assert "is a symbolic link; refusing to write through it" in result.stderr
     assert victim.read_text() == "keep"
+
+
+def test_a_raw_input_is_checked_with_the_indicators_check_uses(tmp_path: Path) -> None:
+    """MVT's AndroidQF test collection against the project's MVT-compatibility STIX2 set:
+    its saved report and the raw folder diff empty only when the raw side is matched against
+    the same indicators (--iocs, as check takes it); without them, every match is 'gone'."""
+    folder = corpus_path(ANDROIDQF)
+    iocs = Path(__file__).resolve().parents[1] / "fixtures" / "iocs" / "mvt-compat.stix2"
+    saved = tmp_path / "androidqf.json"
+    checked = run("check", str(folder), "--iocs", str(iocs), "-f", "json", "-o", str(saved))
+    assert checked.exit_code == 0, checked.output
+    found = json.loads(saved.read_text())["threats"]
+    assert len(found) == 11 and {t["kind"] for t in found} == {"indicator"}
+    code, document = _json(str(saved), str(folder), "--iocs", str(iocs))
+    assert (code, document["summary"]["changes"]) == (0, 0)
+    code, document = _json(str(saved), str(folder))
+    kinds = [c["kind"] for f in document["facets"] for c in f["changes"] if f["name"] == "threats"]  # type: ignore[attr-defined]
+    assert code == 0 and kinds == ["threat_gone"] * 11

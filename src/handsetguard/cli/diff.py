@@ -11,9 +11,11 @@ import sys
 from typing import TYPE_CHECKING
 
 from handsetguard.cli.common import STDOUT, Commands, add_format, describe, guard, summary
+from handsetguard.cli.iocs import add_iocs_option, indicators_for_check
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
 __all__ = ["EXIT_CONCERN", "diff", "register"]
 
@@ -48,6 +50,7 @@ def diff(
     force: bool = False,
     profile: str = "consumer",
     verbose: bool = False,
+    iocs: Sequence[str] = (),
 ) -> int:
     """Compare two acquisitions of one phone: what was installed, enabled, granted or changed.
 
@@ -55,13 +58,20 @@ def diff(
     AndroidQF collection, snapshot folder). Exit 0: no change of concern; 1: a critical or
     high-severity change; 2: an unusable input or two different devices (--force compares them
     anyway)."""
+    from pathlib import Path
+
     from handsetguard.cli.common import write_atomic
     from handsetguard.diff import diff_documents
-    from handsetguard.diff.inputs import load_document
+    from handsetguard.diff.inputs import is_json_report, load_document
 
     with guard(verbose):
+        # A raw input is checked as `check` checks it: the same indicator sets.
+        raw = not (is_json_report(Path(old)) and is_json_report(Path(new)))
+        indicators = indicators_for_check(iocs) if raw else None
         result = diff_documents(
-            load_document(old, profile=profile), load_document(new, profile=profile), force=force
+            load_document(old, profile=profile, indicators=indicators),
+            load_document(new, profile=profile, indicators=indicators),
+            force=force,
         )
         if fmt == "json":
             from handsetguard.diff.render_json import render_json
@@ -94,6 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         args.force,
         args.profile,
         args.verbose,
+        args.iocs,
     )
 
 
@@ -119,5 +130,6 @@ def register(commands: Commands) -> None:
         default="consumer",
         help="Profile to check raw inputs under (JSON reports keep theirs).",
     )
+    add_iocs_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="Tracebacks on errors.")
     parser.set_defaults(run=_run)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handsetguard.boundedio import loads_bounded, read_bounded
 from handsetguard.diff.document import REPORT_SCHEMA
 from handsetguard.diff.model import DiffError
 from handsetguard.errors import SourceError
+
+if TYPE_CHECKING:
+    from handsetguard.threats.model import IndicatorMatcher
 
 __all__ = ["MAX_REPORT_BYTES", "is_json_report", "load_document"]
 
@@ -44,9 +48,15 @@ def _read_report(path: Path) -> dict[str, object]:
     return data
 
 
-def load_document(source: str | Path, *, profile: str = "consumer") -> dict[str, object]:
+def load_document(
+    source: str | Path,
+    *,
+    profile: str = "consumer",
+    indicators: IndicatorMatcher | None = None,
+) -> dict[str, object]:
     """The ``handsetguard.report/1`` document of ``source``: read from a JSON report, or made
-    by checking the input under ``profile``."""
+    by checking the input under ``profile`` with ``indicators`` (``check`` passes the bundled
+    and installed sets)."""
     path = Path(source)
     if not path.exists() and not path.is_symlink():
         raise SourceError(f"{path}: no such file or folder")
@@ -56,4 +66,4 @@ def load_document(source: str | Path, *, profile: str = "consumer") -> dict[str,
     from handsetguard.profiles.profile import load_profile
     from handsetguard.report.json_report import to_dict
 
-    return to_dict(run_check(path, load_profile(profile, KNOWN_CHECKS)))
+    return to_dict(run_check(path, load_profile(profile, KNOWN_CHECKS), indicators=indicators))
