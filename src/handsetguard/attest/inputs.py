@@ -27,6 +27,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "ChainInput",
     "InputForm",
+    "WebAuthnStatement",
     "parse_chain",
     "pem_blocks",
     "read_chain",
@@ -48,6 +49,18 @@ class InputForm(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class WebAuthnStatement:
+    """What an ``android-key`` attestation statement signs (WebAuthn §8.4): ``sig`` over
+    ``authData || SHA-256(clientDataJSON)`` with the leaf's key, ``alg`` a COSE algorithm.
+    ``client_data_json`` is known when a registration response was given."""
+
+    auth_data: bytes
+    signature: bytes
+    alg: int | None
+    client_data_json: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class ChainInput:
     """DER certificates as given (leaf first), where they came from and in which form."""
 
@@ -56,6 +69,7 @@ class ChainInput:
     form: InputForm
     notes: tuple[str, ...] = ()
     """What was set aside while reading (bytes after the last DER certificate)."""
+    webauthn: WebAuthnStatement | None = None
 
 
 def read_chain(path: str | Path) -> ChainInput:
@@ -205,7 +219,11 @@ def _from_json(data: bytes, source: str) -> ChainInput:
         response = document.get("response")
         if isinstance(response, dict) and isinstance(response.get("attestationObject"), str):
             raw = _b64decode(response["attestationObject"], source, "attestationObject")
-            return _from_attestation_object(raw, source)
+            client_data = response.get("clientDataJSON")
+            if client_data is not None and not isinstance(client_data, str):
+                raise ChainInputError(f"{source}: response.clientDataJSON is not base64url text")
+            decoded = _b64decode(client_data, source, "clientDataJSON") if client_data else None
+            return _from_attestation_object(raw, source, decoded)
         if isinstance(document.get("attestationObject"), str):
             raw = _b64decode(document["attestationObject"], source, "attestationObject")
             return _from_attestation_object(raw, source)
@@ -223,7 +241,9 @@ def _from_json(data: bytes, source: str) -> ChainInput:
     return _result(certs, source, InputForm.X5C_JSON)
 
 
-def _from_attestation_object(data: bytes, source: str) -> ChainInput:
+def _from_attestation_object(
+    data: bytes, source: str, client_data_json: bytes | None = None
+) -> ChainInput:
     what = f"{source}: WebAuthn attestation object"
     document = decode_cbor(data, what)
     if not isinstance(document, dict):
@@ -235,7 +255,16 @@ def _from_attestation_object(data: bytes, source: str) -> ChainInput:
     x5c = statement.get("x5c") if isinstance(statement, dict) else None
     if not isinstance(x5c, list) or not all(isinstance(item, bytes) for item in x5c):
         raise ChainInputError(f"{what}: attStmt.x5c is not an array of byte strings")
-    return _result([item for item in x5c if isinstance(item, bytes)], source, InputForm.WEBAUTHN)
+    auth_data = document.get("authData")
+    signature = statement.get("sig") if isinstance(statement, dict) else None
+    alg = statement.get("alg") if isinstance(statement, dict) else None
+    if not isinstance(auth_data, bytes) or not isinstance(signature, bytes):
+        raise ChainInputError(f"{what}: authData and attStmt.sig must be byte strings")
+    if alg is not None and (not isinstance(alg, int) or isinstance(alg, bool)):
+        raise ChainInputError(f"{what}: attStmt.alg is not a COSE algorithm number")
+    chain = _result([item for item in x5c if isinstance(item, bytes)], source, InputForm.WEBAUTHN)
+    statement_ = WebAuthnStatement(auth_data, signature, alg, client_data_json)
+    return ChainInput(chain.certificates, source, InputForm.WEBAUTHN, webauthn=statement_)
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:

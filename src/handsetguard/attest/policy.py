@@ -76,6 +76,15 @@ class Attestation:
     provisioning: Provisioning
     root: TrustedRoot
     at: datetime
+    client_challenge: bytes | None = None
+    """WebAuthn: the relying party's challenge from clientDataJSON (the attested challenge is
+    its hash, checked by the verifier); challenge policies compare this one when present."""
+
+    @property
+    def challenge(self) -> bytes:
+        if self.client_challenge is not None:
+            return self.client_challenge
+        return self.key_description.attestation_challenge
 
 
 class Policy(Protocol):
@@ -152,7 +161,7 @@ class ExpectedChallenge:
         self.challenge = challenge
 
     def check(self, attestation: Attestation) -> tuple[Failure, ...]:
-        got = attestation.key_description.attestation_challenge
+        got = attestation.challenge
         if hmac.compare_digest(got, self.challenge):
             return ()
         return _fail(
@@ -204,7 +213,7 @@ class SingleUseChallenge:
         self.store = store
 
     def check(self, attestation: Attestation) -> tuple[Failure, ...]:
-        challenge = attestation.key_description.attestation_challenge
+        challenge = attestation.challenge
         if self.store.consume(challenge, attestation.at):
             return ()
         return _fail(

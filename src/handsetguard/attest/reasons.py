@@ -37,6 +37,9 @@ class FailureCode(enum.StrEnum):
     STATUS_UNAVAILABLE = "revocation.unavailable"
     STATUS_STALE = "revocation.stale"
     UNKNOWN_STATUS = "revocation.unknown_status"
+    # the WebAuthn android-key attestation statement
+    WEBAUTHN_SIGNATURE = "webauthn.signature"
+    WEBAUTHN_CLIENT_DATA = "webauthn.client_data"
     # the KeyDescription extension itself
     EXTENSION_MALFORMED = "extension.malformed"
     # policy
@@ -73,6 +76,7 @@ class NoticeCode(enum.StrEnum):
     DUPLICATE_TAGS = "extension.duplicate_tags"
     UNKNOWN_TAGS = "extension.unknown_tags"
     PROVISIONING_INFO_MALFORMED = "extension.provisioning_info_malformed"
+    WEBAUTHN_NO_CLIENT_DATA = "webauthn.no_client_data"
     POLICY_NOT_EVALUATED = "policy.not_evaluated"
     UNSAFE_NO_POLICY = "policy.unsafe_no_policy"
 

@@ -34,6 +34,7 @@ from handsetguard.attest.revocation import (
     check_revocation,
 )
 from handsetguard.attest.roots import TrustedRoot, TrustStore
+from handsetguard.attest.webauthn import check_statement
 from handsetguard.errors import UsageError
 
 __all__ = ["ChainInfo", "Verdict", "Verifier"]
@@ -169,9 +170,19 @@ class Verifier:
             else:
                 notices += _extension_notices(key_description)
         provisioning_info = self._provisioning_info(certs, notices)
+        # 4b. A WebAuthn statement: its signature by the leaf key over authData and the client
+        #     data hash, and the client data bound to the attested challenge.
+        client_challenge = None
+        statement = chain.webauthn if isinstance(chain, ChainInput) else None
+        if statement is not None:
+            found, noted, client_challenge = check_statement(statement, certs[0], key_description)
+            failures += found
+            notices += noted
         # 5. Policy, only on a validated chain with a decoded extension.
         if path.trusted and key_description is not None and path.root is not None:
-            attestation = Attestation(key_description, path.provisioning, path.root, at)
+            attestation = Attestation(
+                key_description, path.provisioning, path.root, at, client_challenge
+            )
             failures += policy.check(attestation)
             if isinstance(policy, UnsafeNoOp):
                 notices.append(Notice(NoticeCode.UNSAFE_NO_POLICY, "unsafe: no policy applied"))
