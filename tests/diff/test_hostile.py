@@ -65,7 +65,7 @@ def _diff(text: str) -> Diff:
 
 
 def _text(result: Diff) -> str:
-    console = Console(width=400, color_system=None, highlight=False)
+    console = Console(width=20_000, color_system=None, highlight=False)  # no wrapping
     with console.capture() as captured:
         render_text(result, console)
     return captured.get()
