@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from handsetguard.errors import HandsetGuardError
 from handsetguard.server.errors import InvalidInputError, RefusedError
 
-__all__ = ["AttestChainCheck", "ChainCheck"]
+__all__ = ["AttestChainCheck", "ChainCheck", "attested_facts", "verify_for_checkin"]
 
 
 class ChainCheck(Protocol):
@@ -51,6 +51,10 @@ class AttestChainCheck:
     def __init__(self, *, status_list_path: str | None = None, verifier: Any = None) -> None:
         self._status_list_path = status_list_path
         self._verifier = verifier
+
+    def verifier(self) -> Any:
+        """The ``handsetguard.attest.Verifier`` this check uses."""
+        return self._verifier if self._verifier is not None else self._build()
 
     def _build(self) -> Any:
         from handsetguard.attest import Verifier, load_status_list
@@ -90,3 +94,56 @@ class AttestChainCheck:
                 "; ".join(f.message for f in verdict.failures)[:500],
                 details={"attestation_codes": list(verdict.codes)},
             )
+
+
+def _patch(level: Any) -> str | None:
+    if level is None or not level.is_valid:
+        return None
+    year, month, day = level.key()
+    return f"{year:04d}-{month:02d}-{day:02d}" if day else f"{year:04d}-{month:02d}"
+
+
+def attested_facts(verdict: Any) -> dict[str, Any]:
+    """What a verified chain proves about the device (tier ``attested``), as JSON values."""
+    kd = verdict.key_description
+    hw = kd.hardware_enforced
+    root = hw.root_of_trust
+    ids = kd.attested_ids
+    return {
+        "security_level": kd.attestation_security_level.name.lower(),
+        "verified_boot_state": root.verified_boot_state.name.lower() if root else None,
+        "device_locked": root.device_locked if root else None,
+        "verified_boot_key": root.verified_boot_key.hex() if root else None,
+        "os_version": hw.os_version,
+        "os_patch": _patch(hw.os_patch_level),
+        "vendor_patch": _patch(hw.vendor_patch_level),
+        "boot_patch": _patch(hw.boot_patch_level),
+        "serial": ids.serial,
+        "imei": ids.imei,
+        "second_imei": ids.second_imei,
+    }
+
+
+def verify_for_checkin(
+    check: ChainCheck, chain: list[str], *, challenge: bytes, at: datetime
+) -> tuple[dict[str, Any] | None, str | None, tuple[str, ...]]:
+    """Verify a check-in's chain against its challenge only (the IDs are compared by the
+    caller, which records a mismatch as an alert). Returns (facts, failure, codes): facts
+    when verified, else the failure's words and reason codes."""
+    if not isinstance(check, AttestChainCheck):
+        raise RefusedError(
+            "attestation_unsupported", "this server's chain check cannot read attested facts"
+        )
+    try:
+        from handsetguard.attest import ExpectedChallenge
+    except ImportError as exc:  # pragma: no cover (the verifier is part of this build)
+        raise RefusedError("attestation_unsupported", "no key attestation verifier") from exc
+    ders = _ders(chain)
+    try:
+        verdict = check.verifier().verify(ders, ExpectedChallenge(challenge), at=at)
+    except HandsetGuardError as exc:
+        return None, exc.message[:500], ("attestation_unusable",)
+    if not verdict.ok:
+        words = "; ".join(f.message for f in verdict.failures)[:500]
+        return None, words, verdict.codes
+    return attested_facts(verdict), None, ()
