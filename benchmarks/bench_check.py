@@ -3,6 +3,11 @@ bugreport: wall clock and peak RSS of each whole command, side by side, in one r
 ratios and whether each meets the targets (>= 10x faster, <= 1/4 of MVT's peak RSS).
 
 Usage: python benchmarks/bench_check.py [--runs 3] [--corpus ../shared/corpus] [--no-mvt]
+                                        [--iocs FILE] [--only NAME]
+
+--iocs gives both tools the same indicator file (`check --iocs FILE`, `check-bugreport -i FILE`),
+e.g. the corpus's iocs/stalkerware-indicators/stalkerware.stix2; --only keeps the
+inputs whose folder name contains NAME.
 
 MVT is installed in a throwaway venv (/tmp/handsetguard-bench-mvt) from PyPI the first time.
 MVT needs a main_entry.txt in the zip; for zips without one (the Pixel 1 report) the script
@@ -109,6 +114,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--no-mvt", action="store_true")
+    parser.add_argument("--iocs", type=Path, help="an indicator file given to both tools")
+    parser.add_argument("--only", help="only the inputs whose folder name contains this")
     args = parser.parse_args()
     hg_exe = Path(sys.executable).with_name("handsetguard")
     mvt = None if args.no_mvt else ensure_mvt()
@@ -118,12 +125,14 @@ def main() -> None:
         workdir = Path(tmp)
         # A regular file: -o refuses device nodes such as /dev/null.
         hg = [str(hg_exe), "check", "--format", "json", "-o", str(workdir / "report.json")]
-        inputs = bugreports(args.corpus)
+        iocs_hg = ["--iocs", str(args.iocs)] if args.iocs else []
+        iocs_mvt = ["-i", str(args.iocs)] if args.iocs else []
+        inputs = [z for z in bugreports(args.corpus) if args.only is None or args.only in str(z)]
         if not inputs:
             print(f"no bugreport in {args.corpus}/device: nothing to measure")
         for zip_path in inputs:
             label = zip_path.parent.name[:46]
-            hg_wall, hg_rss = best_of([*hg, str(zip_path)], args.runs)
+            hg_wall, hg_rss = best_of([*hg, *iocs_hg, str(zip_path)], args.runs)
             print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
             if mvt is None:
                 continue
@@ -135,6 +144,7 @@ def main() -> None:
                 "--disable-update-check",
                 "--disable-indicator-update-check",
                 "check-bugreport",
+                *iocs_mvt,
                 "-o",
                 str(out),
                 str(mvt_zip),

@@ -20,6 +20,7 @@ from handsetguard.parsers.appops import AppOps
 from handsetguard.parsers.device_policy import DevicePolicyState
 from handsetguard.parsers.files_json import FileListing
 from handsetguard.parsers.getprop import Properties
+from handsetguard.parsers.links import Links
 from handsetguard.parsers.lock_settings import KeyguardState, LockSettingsState
 from handsetguard.parsers.mounts import Mounts
 from handsetguard.parsers.notification import NotificationListeners
@@ -152,6 +153,9 @@ class DeviceState:
     # The icon and install-chain facts of ``dumpsys package`` (MAIN activities, disabled
     # components, the lines of installer/initiating/originating package and install time).
     package_components: Located[PackageComponents] | Unavailable = _NOT_READ
+    # Links (URLs, hosts) in text meant to carry them: intents' data in dumpsys activity and
+    # shortcut, SMS bodies of a backup, a log; per section, for the link indicators.
+    links: tuple[tuple[str, Located[Links]], ...] = ()
 
     def prop(self, name: str) -> str | None:
         """A system property's value, or ``None`` when absent or properties are unavailable."""

@@ -30,9 +30,10 @@ from handsetguard.parsers.appops import parse_appops
 from handsetguard.parsers.device_policy import parse_device_policy
 from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
 from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
-from handsetguard.parsers.files_json import parse_files_json
+from handsetguard.parsers.files_json import parse_files_json, parse_path_listing
 from handsetguard.parsers.getprop import Properties, parse_getprop
 from handsetguard.parsers.kernel_log import SelinuxEventKind, parse_kernel_selinux
+from handsetguard.parsers.links import Links, parse_intent_links, parse_log_links, parse_sms_json
 from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
 from handsetguard.parsers.mounts import parse_mounts
 from handsetguard.parsers.notification import parse_notification_listeners
@@ -326,6 +327,37 @@ def _package_mentions(evidence: Evidence) -> tuple[tuple[str, Located[PackageMen
     return tuple(found)
 
 
+# Sections that carry links (intents' data, SMS bodies, log lines) and how each is read.
+_LINK_PARSERS: dict[str, Callable[[str], Links]] = {
+    "dumpsys:activity": parse_intent_links,
+    "dumpsys:shortcut": parse_intent_links,
+    "androidqf:sms": parse_sms_json,
+    "logcat": parse_log_links,
+}
+LINK_SECTIONS = tuple(_LINK_PARSERS)
+
+
+def _links(builder: _Builder) -> tuple[tuple[str, Located[Links]], ...]:
+    """The links of every section that carries them (``androidqf:sms`` and its ``:N``
+    siblings, one per SMS backup member); a section that cannot be read is a coverage entry."""
+    evidence = builder.evidence
+    found = []
+    for name in LINK_SECTIONS:
+        if evidence.get(name) is None:
+            continue
+        siblings = sorted(n for n in evidence.sections if n.startswith(name + ":"))
+        for each in (name, *siblings):
+            located = _quiet(evidence, each, _LINK_PARSERS[name])
+            if isinstance(located, Located):
+                found.append((each, located))
+            else:
+                section = evidence.sections[each]
+                builder.coverage.append(
+                    CoverageEntry(each, CoverageStatus.ERROR, located.reason, section.provenance)
+                )
+    return tuple(found)
+
+
 def build_state(evidence: Evidence) -> DeviceState:
     """Parse every section the checks need; nothing here raises on bad section content."""
     builder = _Builder(evidence)
@@ -357,6 +389,7 @@ def build_state(evidence: Evidence) -> DeviceState:
     processes = builder.facet(("processes",), lambda text: parse_processes(text).names)
     settings, settings_origins = _settings(builder)
     listeners = builder.facet(("dumpsys:notification",), parse_notification_listeners)
+    links = _links(builder)
     return DeviceState(
         source_kind=evidence.kind,
         source_path=evidence.path,
@@ -391,6 +424,9 @@ def build_state(evidence: Evidence) -> DeviceState:
         package_files=packages
         if evidence.get("dumpsys:package") is None
         else _quiet(evidence, "androidqf:packages", parse_packages_json),
-        files=_quiet(evidence, "androidqf:files", parse_files_json),
+        files=_quiet(evidence, "androidqf:files", parse_files_json)
+        if evidence.get("androidqf:files") is not None
+        else _quiet(evidence, "bugreport:fs", parse_path_listing),
         package_mentions=_package_mentions(evidence),
+        links=links,
     )

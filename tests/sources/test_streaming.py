@@ -20,8 +20,13 @@ from handsetguard.evidence import Evidence, Provenance, SourceKind
 from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
 from handsetguard.sources.completeness import find_truncation
 from handsetguard.sources.dumpstate import MAX_MARKER_LINES, dumpstate_time, index_dumpstate
-from handsetguard.sources.stream import blob_chunks, index_stream
-from handsetguard.sources.wanted import STATE_SECTION_PREFIXES, STATE_SECTIONS, read_by_state
+from handsetguard.sources.stream import blob_chunks, index_stream, link_lines
+from handsetguard.sources.wanted import (
+    LINK_ONLY_SECTIONS,
+    STATE_SECTION_PREFIXES,
+    STATE_SECTIONS,
+    read_by_state,
+)
 from handsetguard.textcodec import normalise_bytes
 from tests.conftest import CORPUS, PIXEL1_BUGREPORT, corpus_path
 from tests.sources.test_sources import MINI_DUMP
@@ -64,7 +69,9 @@ def _whole_text(data: bytes, file: str) -> tuple[list[Record], Provenance | None
 def _assert_same(data: bytes, file: str, chunk: int) -> None:
     expected, stopped = _whole_text(data, file)
     # Everything kept: the streamed sections are byte for byte the whole-text ones.
-    everything = index_stream(blob_chunks(normalise_bytes(data), chunk), file, lambda _: True)
+    everything = index_stream(
+        blob_chunks(normalise_bytes(data), chunk), file, lambda _: True, links_only=()
+    )
     streamed = [(s.name, s.provenance, s.size, _sha(s.data)) for s in everything.sections]
     assert streamed == expected
     assert everything.stopped == stopped
@@ -72,8 +79,17 @@ def _assert_same(data: bytes, file: str, chunk: int) -> None:
     assert dumpstate_time(everything.head) == dumpstate_time(normalise_bytes(data))
     # As bugreports are read: only what state.py reads is kept, the rest listed by size.
     wanted = index_stream(blob_chunks(normalise_bytes(data), chunk), file)
+    # Link-only sections keep their lines that hold '://' (the others emptied).
+    whole = {(s.name, s.provenance): bytes(s.data) for s in everything.sections}
+
+    def as_kept(record: Record) -> Record:
+        if record[0] not in LINK_ONLY_SECTIONS:
+            return record
+        kept = link_lines(whole[record[0], record[1]])
+        return (record[0], record[1], len(kept), _sha(kept))
+
     assert [(s.name, s.provenance, s.size, _sha(s.data)) for s in wanted.sections] == [
-        r for r in expected if read_by_state(r[0])
+        as_kept(r) for r in expected if read_by_state(r[0])
     ]
     assert wanted.unread == [r[:3] for r in expected if not read_by_state(r[0])]
     assert wanted.truncation == everything.truncation

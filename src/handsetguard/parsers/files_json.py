@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from handsetguard.boundedio import loads_bounded
 from handsetguard.errors import ParseError
 
-__all__ = ["FileEntry", "FileListing", "parse_files_json"]
+__all__ = ["FileEntry", "FileListing", "parse_files_json", "parse_path_listing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,11 @@ class FileListing:
 
 def _digest(value: object) -> str | None:
     return value.lower() if isinstance(value, str) and value not in ("", "null") else None
+
+
+def parse_path_listing(text: str) -> FileListing:
+    """One device path per line (a bugreport zip's ``FS/`` tree): paths only, no digests."""
+    return FileListing(tuple(FileEntry(line) for line in text.split("\n") if line.startswith("/")))
 
 
 def parse_files_json(text: str) -> FileListing:

@@ -40,16 +40,20 @@ def threats_heading(report: Report) -> str:
 
 
 def threats_intro(report: Report) -> str:
-    count = len(report.threats)
-    one = count == 1
-    apps = "1 app" if one else f"{count} apps"
+    """``1 app on this phone matches …``; device-wide traces (a file, a link) are counted as
+    traces, not apps."""
+    apps = sum(1 for t in report.threats if t.package is not None)
+    traces = len(report.threats) - apps
+    parts = [f"{apps} app" + ("s" if apps > 1 else "")] if apps else []
+    parts += [f"{traces} trace" + ("s" if traces > 1 else "")] if traces else []
+    found = " and ".join(parts)
     if report.safe_output:
-        return f"{apps} on this phone can see more than most apps. Details below."
-    return (
-        f"{apps} on this phone {'matches' if one else 'match'} known spyware or stalkerware "
-        f"or {'behaves' if one else 'behave'} like it. Read the advice below before you "
-        "change anything."
-    )
+        return f"{found} on this phone need a closer look. Details below."
+    one = len(report.threats) == 1
+    what = f"{'matches' if one else 'match'} known spyware or stalkerware"
+    if not traces:
+        what += f" or {'behaves' if one else 'behave'} like it"
+    return f"{found} on this phone {what}. Read the advice below before you change anything."
 
 
 def threat_label(threat: Threat, safe_output: bool = False) -> str:

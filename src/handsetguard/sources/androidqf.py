@@ -1,5 +1,6 @@
 """AndroidQF collections (folder or zip): getprop, settings, dumpsys, packages, processes,
-root binaries, SELinux status, the acquisition record and a nested bugreport.
+root binaries, SELinux status, the acquisition record, a nested bugreport, the SMS of its
+``backup.ab`` and its ``logcat.txt`` (links for the indicator matcher).
 
 File names follow androidqf's modules (github.com/mvt-project/androidqf, ``modules/*.go``).
 """
@@ -21,6 +22,7 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
+from handsetguard.sources.android_backup import SMS_SECTION, add_backup_sms
 from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
 from handsetguard.sources.completeness import note_index_stop, note_truncation
 from handsetguard.sources.dumpstate import index_dumpstate
@@ -63,9 +65,10 @@ _PLAIN = {
     "mounts.json": "androidqf:mounts",
     "mounts.txt": "mounts",
     "acquisition.json": "androidqf:acquisition",
+    "logcat.txt": "logcat",
 }
 
-CONSUMED_FILES = frozenset(_PLAIN) | {"dumpsys.txt", "bugreport.zip"}
+CONSUMED_FILES = frozenset(_PLAIN) | {"dumpsys.txt", "bugreport.zip", "backup.ab"}
 """Files this reader takes by name; any other file of the folder is recognised by content."""
 
 ANDROIDQF_SPECIFIC = (MARKER_FILES - {"getprop.txt"}) | {"bugreport.zip"}
@@ -143,7 +146,21 @@ def androidqf_from_tree(tree: FileTree, kind: SourceKind, path: str) -> Evidence
         _add_dumpsys(evidence, tree)
     if "bugreport.zip" in names:
         _add_nested_bugreport(evidence, tree)
+    if "backup.ab" in names:
+        _add_backup(evidence, tree)
     return evidence
+
+
+def _add_backup(evidence: Evidence, tree: FileTree) -> None:
+    display = tree.display("backup.ab")
+    try:
+        data = tree.read("backup.ab", MAX_SMALL_FILE_BYTES)
+    except SourceError as exc:
+        evidence.problems.append(
+            CoverageEntry(SMS_SECTION, CoverageStatus.ERROR, exc.message, Provenance(display))
+        )
+        return
+    add_backup_sms(evidence, bytes(data), display)
 
 
 def _add_dumpsys(evidence: Evidence, tree: FileTree) -> None:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from handsetguard.evidence import Provenance, Section
 from handsetguard.sources.completeness import Truncation, TruncationScan
 from handsetguard.sources.dumpstate import _FIRST, _MARKER, MAX_MARKER_LINES, title_section
 from handsetguard.sources.limits import STREAM_CHUNK_BYTES
-from handsetguard.sources.wanted import read_by_state
+from handsetguard.sources.wanted import LINK_ONLY_SECTIONS, read_by_state
 from handsetguard.textcodec import Blob
 
-__all__ = ["HEAD_BYTES", "StreamedDumpstate", "blob_chunks", "index_stream"]
+__all__ = ["HEAD_BYTES", "StreamedDumpstate", "blob_chunks", "index_stream", "link_lines"]
 
 HEAD_BYTES = 4096
 """Bytes kept from the start of the text (dumpstate_time reads its header line there)."""
@@ -37,7 +37,11 @@ class _Open:
     kept: bytearray | None
     filled: int
     end: int = -1
+    links_only: bool = False
+    """Keep only the lines holding ``://`` (the others as empty lines, so line numbers hold):
+    the link sections of sources/wanted.py, which the link parser alone reads."""
     cut: int = -1
+    cut_kept: int = -1  # a links-only section: the length of ``kept`` at ``cut``
     """The first 79-dash line inside a service: where it ends if the text turns out to have no
     ``was the duration of dumpsys`` line (Android <= 6), as index_dumpstate decides."""
 
@@ -56,9 +60,10 @@ class StreamedDumpstate:
 
 
 class _Streamer:
-    def __init__(self, file: str, keep: Callable[[str], bool]) -> None:
+    def __init__(self, file: str, keep: Callable[[str], bool], links_only: Collection[str]) -> None:
         self.file = file
         self.keep = keep
+        self.links_only = links_only
         self.buf = bytearray()
         self.base = 0  # text offset of buf[0]
         self.cursor = (0, 1)  # (text offset, its line): newlines are counted once
@@ -74,7 +79,15 @@ class _Streamer:
         self.size = 0
 
     def _open(self, name: str, body: int, line: int) -> _Open:
-        return _Open(name, line, body, bytearray() if self.keep(name) else None, body)
+        kept = bytearray() if self.keep(name) else None
+        return _Open(name, line, body, kept, body, links_only=name in self.links_only)
+
+    def _fill(self, open_: _Open, stop: int) -> None:
+        """Append the text from where ``open_`` was filled up to offset ``stop``."""
+        assert open_.kept is not None
+        region = self.buf[open_.filled - self.base : stop - self.base]
+        open_.kept += link_lines(region) if open_.links_only else region
+        open_.filled = stop
 
     def line_of(self, offset: int) -> int:
         pos, line = self.cursor
@@ -128,8 +141,7 @@ class _Streamer:
         self.scan.feed(buf, stop, base, last_title, self.line_of)
         for open_ in (self.header, self.top, self.service):
             if open_ is not None and open_.kept is not None and open_.filled < base + stop:
-                open_.kept += buf[open_.filled - base : stop]
-                open_.filled = base + stop
+                self._fill(open_, base + stop)
         if not final and stop > 1:
             # Keep the newline that ends this region: \n-anchored patterns need it.
             self.line_of(base + stop - 1)
@@ -149,6 +161,10 @@ class _Streamer:
                 self.service = None
             elif match.group("dashes") and service.cut < 0 and not self.scan.service_ends:
                 service.cut = start
+                if service.links_only and service.kept is not None:
+                    if service.filled < start:
+                        self._fill(service, start)
+                    service.cut_kept = len(service.kept)
         if match.group("service"):
             name = "dumpsys:" + match.group("service").decode("latin-1")
             self.service = self._open(name, self._body(match, stop), self.line_of(start) + 1)
@@ -169,8 +185,7 @@ class _Streamer:
 
     def _close(self, open_: _Open, end: int) -> None:
         if open_.kept is not None and open_.filled < end:
-            open_.kept += self.buf[open_.filled - self.base : end - self.base]
-            open_.filled = end
+            self._fill(open_, end)
         open_.end = end
         self.closed.append(open_)
 
@@ -185,19 +200,35 @@ class _Streamer:
                 found.unread.append((open_.name, where, end - open_.body))
             else:
                 # Cut in place: a copy to exact-size bytes costs more peak RSS than it saves.
-                del open_.kept[end - open_.body :]
+                # (A links-only section's bytes are not the text's: it is cut where ``cut``
+                # left it.)
+                if not open_.links_only:
+                    del open_.kept[end - open_.body :]
+                elif end == open_.cut:
+                    del open_.kept[open_.cut_kept :]
                 found.sections.append(Section(open_.name, where, open_.kept, owned=True))
         found.truncation = self.scan.result(self.file)
         return found
 
 
+def link_lines(region: bytes | bytearray) -> bytes | bytearray:
+    """``region`` with every line that holds no ``://`` emptied (its newline kept)."""
+    if b"://" not in region:
+        return b"\n" * region.count(b"\n")
+    return b"\n".join(line if b"://" in line else b"" for line in region.split(b"\n"))
+
+
 def index_stream(
-    chunks: Iterable[Blob], file: str, keep: Callable[[str], bool] = read_by_state
+    chunks: Iterable[Blob],
+    file: str,
+    keep: Callable[[str], bool] = read_by_state,
+    links_only: Collection[str] = LINK_ONLY_SECTIONS,
 ) -> StreamedDumpstate:
     """Index the dumpstate (or multi-service dumpsys) text ``chunks`` make up, as
     :func:`~handsetguard.sources.dumpstate.index_dumpstate` does, keeping the bytes of the
-    sections ``keep`` names (by default those state.py reads)."""
-    streamer = _Streamer(file, keep)
+    sections ``keep`` names (by default those state.py reads) — of those in ``links_only``,
+    only their lines that hold a link (see :func:`link_lines`)."""
+    streamer = _Streamer(file, keep, links_only)
     for chunk in chunks:
         streamer.feed(chunk)
     return streamer.finish()

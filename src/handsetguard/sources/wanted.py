@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-__all__ = ["STATE_SECTIONS", "STATE_SECTION_PREFIXES", "read_by_state"]
+__all__ = ["LINK_ONLY_SECTIONS", "STATE_SECTIONS", "STATE_SECTION_PREFIXES", "read_by_state"]
 
 STATE_SECTIONS = frozenset(
     {
@@ -32,10 +32,22 @@ STATE_SECTIONS = frozenset(
         "dumpsys:dbinfo",
         "dumpsys:batterystats",
         "dumpsys:platform_compat",
+        # Links the indicator matcher looks up (parsers/links.py): intents' data URIs.
+        "dumpsys:activity",
+        "dumpsys:shortcut",
+        "androidqf:sms",
+        "logcat",
+        # A bugreport zip's FS/ tree, as paths (file-path indicators).
+        "bugreport:fs",
     }
 )
 """Every section name state.py asks the evidence for (tests/sources/test_streaming.py reads
 state.py to keep this in step)."""
+
+LINK_ONLY_SECTIONS = frozenset({"dumpsys:activity", "dumpsys:shortcut"})
+"""Kept by a streamed dumpstate as their lines that hold ``://`` only (the others emptied, so
+that line numbers hold): the link parser is all that reads them, and ``dumpsys activity`` is
+1–2 MB of which a few kB are links."""
 
 STATE_SECTION_PREFIXES = ("settings:",)
 """Families state.py reads by prefix: ``settings:<namespace>[:<user>]``."""

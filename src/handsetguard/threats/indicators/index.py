@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["INDEX_FORMAT", "IndicatorIndex", "SetSummary", "build_index"]
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 """Bumped whenever the compiled layout or the meaning of a map changes (part of the cache key)."""
 
 # Indicator type → the map it is looked up in.

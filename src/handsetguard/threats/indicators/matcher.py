@@ -1,6 +1,7 @@
 """Match a compiled index against one phone: every package, APK hash and signing certificate,
 process name, accessibility / notification-listener / device-admin component, app-ops package,
-system property, mount, root-binary path and listed file is one or a few hash probes. The hits
+system property, mount, root-binary path, listed file and link (URL, host and its parent
+domains) is one or a few hash probes. The hits
 become one INDICATOR threat per package (or per family for device-wide traces)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.device import Unavailable
+from handsetguard.parsers.links import normalise_url
 from handsetguard.threats.indicators.index import path_head
 from handsetguard.threats.indicators.summary import threats_from_hits
 
@@ -192,6 +194,27 @@ def _device_wide(c: _Collector, state: DeviceState) -> None:
                     c.probe("hash", digest, None, f"{fact} {algo} {digest}", files.origin)
 
 
+def _links(c: _Collector, state: DeviceState) -> None:
+    """A link matches a ``url`` indicator by its normalised URL and a ``domain`` (or IPv4)
+    indicator by its host — exactly (certain) or as a parent domain of it (probable: MVT also
+    alerts on the registered domain of a link's host)."""
+    for _section, located in state.links:
+        for link in located.value.links:
+            where = located.origin.at(link.line)
+            fact = f"{link.context}: {link.url[:300]}"
+            if "://" in link.url:
+                c.probe("url", normalise_url(link.url), None, fact, where, seen=link.url)
+            host = link.host
+            if host is None:
+                continue
+            c.probe("domain", host, None, fact, where, seen=host)
+            labels = host.split(".")
+            if not host[-1].isdigit():
+                for n in range(1, len(labels) - 1):
+                    parent = ".".join(labels[n:])
+                    c.probe("domain", parent, None, f"{fact} (under {parent})", where, False, host)
+
+
 def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
     """Every indicator of ``index`` seen on ``state``, as INDICATOR threats."""
     c = _Collector(index)
@@ -216,4 +239,5 @@ def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
             where = mentions.origin.at(line)
             c.probe("app", name.lower(), name, f"{name} named in {section}", where, seen=name)
     _device_wide(c, state)
+    _links(c, state)
     return threats_from_hits(index, c.hits, installed)

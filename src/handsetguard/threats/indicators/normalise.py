@@ -1,5 +1,6 @@
 """One spelling per indicator value, so that a lookup is one hash probe: hex digests, domains,
-package names and property names lower case; a certificate as DER. Also the guard that keeps a
+package names and property names lower case; a URL as parsers.links.normalise_url spells it; a
+certificate as DER. Also the guard that keeps a
 published regex from backtracking without end."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+
+from handsetguard.parsers.links import normalise_url
 
 __all__ = ["MAX_PATTERN_CHARS", "java_hashcode", "normalise", "unsafe_regex_reason"]
 
@@ -38,6 +41,8 @@ def normalise(kind: str, raw: str) -> tuple[str | None, str]:
     if kind == "app:cert.cname-pattern":
         why = unsafe_regex_reason(value)
         return (None, why) if why else (value, "")
+    if kind == "url:value":
+        return normalise_url(value), ""
     if kind in ("domain-name:value", "app:id", "android-property:name", "email-addr:value"):
         value = value.lower().rstrip(".") if kind == "domain-name:value" else value.lower()
     if kind == "app:cert.organization":

@@ -1,5 +1,6 @@
 """Indicator hits → findings: one INDICATOR threat per package (every match on it combined),
-one per family for device-wide traces (a file, a process, a property), with a plain sentence."""
+one per family for device-wide traces (a file, a process, a property) and one per family for
+links (an SMS, an intent's data), with a plain sentence."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["threats_from_hits"]
 
+LINK_TYPES = frozenset({"domain-name:value", "url:value", "ipv4-addr:value"})
 CERTAIN_SCORE = 100
 PROBABLE_SCORE = 60
 
@@ -86,15 +88,16 @@ def threats_from_hits(
     """Group ``hits``; ``installed`` maps each listed package to whether any user has it
     installed (False: uninstalled with its data kept). Certain findings first, then by name."""
     by_package: dict[str, list[_Hit]] = {}
-    by_family: dict[str, list[_Hit]] = {}
+    by_family: dict[tuple[str, bool], list[_Hit]] = {}
     for hit in hits:
         if hit.package is not None:
             by_package.setdefault(hit.package, []).append(hit)
         else:
             indicator, indicator_set = index.indicator(hit.row)
-            by_family.setdefault(indicator.family or indicator_set.name, []).append(hit)
+            key = (indicator.family or indicator_set.name, indicator.type in LINK_TYPES)
+            by_family.setdefault(key, []).append(hit)
     threats = [_package_threat(index, p, h, installed.get(p)) for p, h in by_package.items()]
-    threats.extend(_device_threat(index, h) for h in by_family.values())
+    threats.extend(_device_threat(index, h, link) for (_, link), h in by_family.items())
     threats.sort(
         key=lambda t: (t.confidence is not Confidence.CERTAIN, t.package or "~", t.summary)
     )
@@ -138,17 +141,25 @@ def _weak(matches: Sequence[Match]) -> str:
     return ", ".join(dict.fromkeys(words.get(m.type, m.type) for m in matches))
 
 
-def _device_threat(index: IndicatorIndex, hits: Sequence[_Hit]) -> Threat:
+def _device_threat(index: IndicatorIndex, hits: Sequence[_Hit], link: bool) -> Threat:
+    """Device-wide traces of one family; links (a message, an opened page) get their own
+    finding and wording: a link to an attacker's server is not the spyware itself."""
     matches, certain = _matches(index, hits)
     families, kinds = _families(index, hits)
     seen = ", ".join(dict.fromkeys(m.evidence[0].fact for m in matches[:3]))
     more = f" and {len(matches) - 3} more" if len(matches) > 3 else ""
-    lead = "Traces" if certain else "Possible traces"
+    what = _what(kinds, families)
+    if link:
+        lead = "A link to" if certain else "A link possibly to"
+        summary = f"{lead} servers of known {what} is on the phone: {seen}{more}"
+    else:
+        lead = "Traces" if certain else "Possible traces"
+        summary = f"{lead} of known {what} on the phone: {seen}{more}"
     return Threat(
         package=None,
         kind=ThreatKind.INDICATOR,
         confidence=Confidence.CERTAIN if certain else Confidence.PROBABLE,
         score=CERTAIN_SCORE if certain else PROBABLE_SCORE,
-        summary=f"{lead} of known {_what(kinds, families)} on the phone: {seen}{more}",
+        summary=summary,
         matches=matches,
     )
