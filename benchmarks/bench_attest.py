@@ -146,6 +146,10 @@ def main() -> int:
     print(f"{'naive per-certificate verify loop (signatures only)':<56} {baseline:>8,.0f} /s")
     print(f"{'handsetguard full verification, caches warm':<56} {ours:>8,.0f} /s")
     print(f"{'handsetguard full verification, every cache cleared':<56} {first_sight:>8,.0f} /s")
+    print(
+        f"ratios to the naive loop in this run: warm {ours / baseline:.2f}x, "
+        f"every cache cleared {first_sight / baseline:.2f}x"
+    )
     return 0
 
 

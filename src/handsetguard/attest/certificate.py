@@ -64,15 +64,22 @@ class ParsedCertificate:
     provisioning_info: bytes | None
     unknown_critical: tuple[str, ...]
     duplicate_extensions: tuple[str, ...]
-    serial_number_in_subject: bool
-    """The subject names a serialNumber: how Google's verifier recognises the intermediate of a
-    factory-provisioned chain."""
     quirks: tuple[str, ...]
     """Deviations from DER found while reading (empty for a strict DER certificate)."""
 
     @property
     def self_issued(self) -> bool:
         return self.subject == self.issuer
+
+    @property
+    def serial_number_in_subject(self) -> bool:
+        """The subject names a serialNumber: how Google's verifier recognises the intermediate
+        of a factory-provisioned chain (read on demand: only one certificate is asked)."""
+        try:
+            start, end = der.expect(self.subject, 0, len(self.subject), der.SEQUENCE, "Name", [])
+            return _has_attribute(self.subject, start, end, [])
+        except der.DerError:
+            return False
 
     @property
     def subject_text(self) -> str:
@@ -152,7 +159,6 @@ def _tbs(data: bytes, start: int, end: int, quirks: list[str]) -> dict[str, Any]
         "not_before": not_before,
         "not_after": not_after,
         "spki": data[spki[2] : spki[4]],
-        "serial_number_in_subject": _has_attribute(data, subject[3], subject[4], quirks),
         **_extension_facts(extensions, quirks),
     }
 
@@ -170,7 +176,8 @@ def _extensions(
         parts = der.children(data, content, stop, quirks)
         if not parts or parts[0][0] != der.OID:
             raise der.DerError("extension: no extnID", content)
-        oid = der.read_oid(data, parts[0][3], parts[0][4])
+        raw_oid = data[parts[0][3] : parts[0][4]]
+        oid = _KNOWN_OIDS.get(raw_oid) or der.read_oid(data, parts[0][3], parts[0][4])
         critical = False
         rest = parts[1:]
         if rest and rest[0][0] == der.BOOLEAN:
@@ -182,6 +189,23 @@ def _extensions(
             raise der.DerError(f"extension {oid}: extnValue is not one OCTET STRING", content)
         result.append((oid, critical, data[rest[0][3] : rest[0][4]]))
     return result
+
+
+def _oid_content(dotted: str) -> bytes:
+    """The DER content octets of an OBJECT IDENTIFIER (for the lookup table below)."""
+    arcs = [int(arc) for arc in dotted.split(".")]
+    out = bytearray()
+    for value in [40 * arcs[0] + arcs[1], *arcs[2:]]:
+        chunk = [value & 0x7F]
+        while value > 0x7F:
+            value >>= 7
+            chunk.append(0x80 | (value & 0x7F))
+        out += bytes(reversed(chunk))
+    return bytes(out)
+
+
+# Extension OIDs recognised by their encoded bytes, without decoding them each time.
+_KNOWN_OIDS = {_oid_content(oid): oid for oid in oids.KNOWN_CRITICAL}
 
 
 def _extension_facts(

@@ -188,11 +188,30 @@ def read_time(
 ) -> datetime:
     """UTCTime (years 1950-2049) or GeneralizedTime, in UTC. Lenient mode also reads a time
     without seconds, with fractional seconds or with a +hhmm offset."""
+    digits = 2 if identifier == UTC_TIME else 4
+    if end - start == digits + 11 and data[end - 1] == 0x5A:  # the DER form: fast path
+        raw = data[start : end - 1]
+        if raw.isdigit():
+            year = int(raw[:digits])
+            if digits == 2:
+                year += 1900 if year >= 50 else 2000
+            rest = raw[digits:]
+            try:
+                return datetime(
+                    year,
+                    int(rest[0:2]),
+                    int(rest[2:4]),
+                    int(rest[4:6]),
+                    int(rest[6:8]),
+                    int(rest[8:10]),
+                    tzinfo=UTC,
+                )
+            except ValueError:
+                raise DerError(f"{what}: {raw!r} is not a valid date", start) from None
     try:
         text = data[start:end].decode("ascii")
     except UnicodeDecodeError:
         raise DerError(f"{what}: time is not ASCII", start) from None
-    digits = 2 if identifier == UTC_TIME else 4
     strict = len(text) == digits + 11 and text.endswith("Z") and text[:-1].isdigit()
     if not strict:
         if quirks is None or identifier not in (UTC_TIME, GENERALIZED_TIME):
