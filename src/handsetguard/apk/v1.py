@@ -28,7 +28,8 @@ DIGEST_NAMES = {
     "SHA-512": "sha512",
 }
 _BLOCK_SUFFIXES = (".RSA", ".DSA", ".EC")
-_LINE = re.compile(rb"\r\n|\n|\r")
+# One section: non-empty lines, each ended by CRLF, LF, CR or the end, then one blank line.
+_SECTION = re.compile(rb"(?:[^\r\n]+(?:\r\n|\r|\n|\Z))+(?:\r\n|\r|\n)?")
 
 
 @dataclass(frozen=True)
@@ -59,28 +60,15 @@ class _Section:
 def _sections(data: bytes) -> list[_Section]:
     """A manifest's sections: the main one first, each with its exact bytes (up to and
     including the blank line that ends it), attribute names case-folded, continuations joined."""
-    sections: list[_Section] = []
-    start = at = 0
-    lines: list[bytes] = []
-    for match in _LINE.finditer(data + b"\n"):
-        line = data[at : match.start()]
-        at = match.end()
-        if line:
-            lines.append(line)
-            continue
-        if lines:
-            sections.append(_section(lines, data[start : min(at, len(data))]))
-        lines = []
-        start = at
-    return sections
+    return [_section(m[0].splitlines(), m[0]) for m in _SECTION.finditer(data)]
 
 
 def _section(lines: list[bytes], raw: bytes) -> _Section:
     joined: list[bytes] = []
     for line in lines:
-        if line.startswith(b" ") and joined:
+        if line[:1] == b" " and joined:
             joined[-1] += line[1:]
-        else:
+        elif line:
             joined.append(line)
     attributes: dict[str, str] = {}
     for line in joined:
