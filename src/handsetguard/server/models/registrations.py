@@ -11,6 +11,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handsetguard.server.models.base import Base, UTCDateTime
+from handsetguard.server.models.devices import Device
 
 __all__ = ["BatchUnit", "BlockedImei", "Registration", "RegistrationBatch", "RegistryLicence"]
 
@@ -92,3 +93,8 @@ class BlockedImei(Base):
     partner_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     imported_by: Mapped[str] = mapped_column(String(36))
+
+
+# The ship gate's and support desk's lookup of a unit by serial across partners: a serial is
+# unique per partner only, and the (partner_id, serial) index cannot serve it (0007).
+Index("ix_devices_serial", Device.serial)
