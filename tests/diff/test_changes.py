@@ -547,3 +547,21 @@ def test_a_new_trusted_adb_key_and_a_removed_one() -> None:
         (ChangeKind.ADB_KEY_REMOVED, ATV_KEY, Severity.INFO),
     ]
     assert "(x@y)" in result.changes[0].detail
+
+
+def test_a_patch_level_that_is_not_a_date_is_unknown_not_ordered() -> None:
+    old, new = report(PIXEL1_81_BUGREPORT), report(PIXEL1_81_BUGREPORT)
+    new["device"]["security_patch"] = "March 2018"  # would sort before "2018-03-05" as text
+    (change,) = diff_documents(old, new).changes
+    assert (change.kind, change.severity) == (ChangeKind.PATCH_UNKNOWN, Severity.LOW)
+    assert change.detail == "OS patch level 2018-03-05 -> March 2018 (not a date)"
+    old["device"]["security_patch"] = "garbled"
+    new["device"]["security_patch"] = "2018-03-05"
+    assert diff_documents(old, new).empty  # nothing to order against
+
+
+def test_a_system_app_as_device_owner_is_low() -> None:
+    old, new = report(PIXEL1_81_BUGREPORT), report(PIXEL1_81_BUGREPORT)
+    new["inventory"]["owners"]["items"].append(f"device owner: {GMAIL}/.Owner")
+    (change,) = diff_documents(old, new).changes
+    assert (change.kind, change.severity) == (ChangeKind.DEVICE_OWNER_CHANGED, Severity.LOW)

@@ -175,6 +175,11 @@ def _permission_changes(old: dict[str, Item], new: dict[str, Item]) -> list[Chan
     return changes
 
 
+def _package_of(item: str) -> str:
+    """The package of ``pkg/cls``, also in an owner's ``device owner: pkg/cls``."""
+    return item.rsplit(": ", 1)[-1].split("/", 1)[0]
+
+
 def _component_facet(
     old: Doc,
     new: Doc,
@@ -195,7 +200,7 @@ def _component_facet(
             facet,
             item,
             added,
-            Severity.LOW if item.split("/", 1)[0] in system else severity,
+            Severity.LOW if _package_of(item) in system else severity,
             None,
             item,
             f"{item} is newly {verb}",

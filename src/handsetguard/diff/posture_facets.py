@@ -4,6 +4,7 @@ findings, patch levels, the build, and the rating's level and score."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from handsetguard.checks.model import Severity
 from handsetguard.diff.document import Doc
@@ -199,6 +200,17 @@ def _score(summary: Mapping[str, object]) -> int:
     return score if isinstance(score, int) else 0
 
 
+def _date(value: str | None) -> date | None:
+    """A patch level as a date (``YYYY-MM-DD``, as ro.build.version.security_patch); None
+    when it is not one."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
 def _patch_facet(old: Doc, new: Doc) -> Facet:
     changes = []
     known = False
@@ -208,7 +220,8 @@ def _patch_facet(old: Doc, new: Doc) -> Facet:
         if was == now or (was is None and now is None):
             continue
         key = f"{label} patch level"
-        if now is None:
+        then, today = _date(was), _date(now)
+        if today is None:
             changes.append(
                 Change(
                     "patch_levels",
@@ -217,12 +230,12 @@ def _patch_facet(old: Doc, new: Doc) -> Facet:
                     Severity.LOW,
                     was,
                     now,
-                    f"{key} {was} -> unknown",
+                    f"{key} {was} -> " + ("unknown" if now is None else f"{now} (not a date)"),
                 )
             )
-        elif was is None:
+        elif then is None:
             continue
-        elif now < was:  # ISO dates (YYYY-MM-DD) order as strings
+        elif today < then:
             changes.append(
                 Change(
                     "patch_levels",
