@@ -57,8 +57,6 @@ def apk_command(
 ) -> int:
     """Inspect every APK named (folders: every ``*.apk`` inside); return the exit code."""
     from handsetguard.apk import ApkFormatError, inspect_apk
-    from handsetguard.apk.render import render_html, render_markdown, render_text
-    from handsetguard.apk.serialize import render_json
     from handsetguard.textsafe import visible
 
     out = out if out is not None else sys.stdout
@@ -78,8 +76,7 @@ def apk_command(
         except ApkFormatError as exc:
             unreadable.append((str(path), exc.message))
             err.write(f"error: {visible(exc.message)}\n")
-    render = {"json": render_json, "html": render_html, "md": render_markdown}.get(fmt, render_text)
-    text = render(reports, unreadable)
+    text = _render(fmt, reports, unreadable)
     try:
         if output is None:
             out.write(text)
@@ -91,6 +88,18 @@ def apk_command(
     if unreadable:
         return EXIT_USAGE
     return 0 if all(r.signature.verified for r in reports) else EXIT_INVALID
+
+
+def _render(fmt: str, reports: list[ApkReport], unreadable: list[tuple[str, str]]) -> str:
+    # Only the renderer asked for is imported (the Markdown one loads the report package).
+    if fmt == "json":
+        from handsetguard.apk.serialize import render_json
+
+        return render_json(reports, unreadable)
+    from handsetguard.apk import render
+
+    pick = {"html": render.render_html, "md": render.render_markdown}
+    return pick.get(fmt, render.render_text)(reports, unreadable)
 
 
 def _apk(args: argparse.Namespace) -> int:
