@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from handsetguard.server import ui
 from handsetguard.server.clock import Clock, SystemClock
 from handsetguard.server.config import Settings
 from handsetguard.server.context import AppContext, RateLimiter
@@ -24,6 +25,7 @@ from handsetguard.server.routes import (
     activations,
     agreements,
     audit,
+    checkins,
     credentials,
     devices,
     fleet,
@@ -137,6 +139,8 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from handsetguard.server.ui, assets offline
+        redoc_url=None,
         title="HandsetGuard licensing and factory activation service",
         version=API_VERSION,
         description="Partners, agreements, race-free device quotas, signed activations, "
@@ -149,7 +153,9 @@ def create_app(
     app.include_router(registrations.router)
     app.include_router(registrations.units_router)
     app.include_router(fleet.router)
+    app.include_router(checkins.router)
     app.include_router(support.router)
+    ui.install(app)
     _install_handlers(app)
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, larger={"/v1/reports": MAX_REPORT_BYTES}

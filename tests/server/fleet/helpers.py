@@ -22,9 +22,9 @@ class Tenant:
     partner_admin: dict[str, str]
 
 
-def tenant(env: Env, name: str = "Lava International Ltd") -> Tenant:
+def tenant(env: Env, name: str = "Lava International Ltd", **terms: Any) -> Tenant:
     partner = env.partner(name)
-    agreement = env.agreement(partner, quota=50)
+    agreement = env.agreement(partner, **{"quota": 50, **terms})
     return Tenant(
         partner,
         agreement,
