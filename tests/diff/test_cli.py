@@ -194,3 +194,17 @@ def test_a_raw_input_is_checked_with_the_indicators_check_uses(tmp_path: Path) -
     code, document = _json(str(saved), str(folder))
     kinds = [c["kind"] for f in document["facets"] for c in f["changes"] if f["name"] == "threats"]  # type: ignore[attr-defined]
     assert code == 0 and kinds == ["threat_gone"] * 11
+
+
+def test_a_json_input_is_read_with_bounds(
+    tmp_path: Path, pixel_json: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' + "[" * 200 + "]" * 200 + "}")
+    result = run("diff", str(pixel_json), str(deep))
+    assert result.exit_code == 2 and str(deep) in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    monkeypatch.setattr("handsetguard.diff.inputs.MAX_REPORT_BYTES", 1000)
+    result = run("diff", str(pixel_json), str(pixel_json))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {pixel_json}: larger than 1000 bytes; refusing to read it\n"

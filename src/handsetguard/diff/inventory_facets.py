@@ -329,7 +329,7 @@ def inventory_facets(old: Doc, new: Doc) -> list[Facet]:
             "Device admins",
             (ChangeKind.ADMIN_ADDED, ChangeKind.ADMIN_REMOVED),
             Severity.HIGH,
-            "an active device admin",
+            "active as a device admin",
         ),
         _component_facet(
             old,

@@ -20,7 +20,10 @@ def render_markdown(diff: Diff) -> str:
         f"- **Identity:** {text(shown.identity)}",
         "",
     ]
+    unchanged = [f.title for f in shown.facets if f.comparable and not f.changes]
     for facet in shown.facets:
+        if facet.comparable and not facet.changes:
+            continue
         lines += [f"## {text(facet.title)}", "", text(facet.note), ""]
         if facet.changes:
             rows = [
@@ -33,5 +36,7 @@ def render_markdown(diff: Diff) -> str:
                 for c in facet.changes
             ]
             lines += [*table(("severity", "change", "key", "detail"), rows), ""]
+    if unchanged:
+        lines += [f"**No change:** {text(', '.join(unchanged))}", ""]
     lines.append(f"<sub>{text(DIFF_SCHEMA_VERSION)} · handsetguard diff</sub>")
     return "\n".join(lines) + "\n"
