@@ -4,19 +4,30 @@ Nothing is extracted to disk; every read is bounded."""
 from __future__ import annotations
 
 import hashlib
+import struct
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handsetguard.apk.axml import AxmlError, parse_axml
+from handsetguard.apk.dex import class_names
 from handsetguard.apk.errors import ApkFormatError
+from handsetguard.apk.indicators import match_indicators
 from handsetguard.apk.manifest import Manifest, read_manifest
 from handsetguard.apk.model import ApkReport
+from handsetguard.apk.trackers import Tracker, TrackerHit, find_trackers
 from handsetguard.apk.verify import verify_apk
 from handsetguard.apk.zip import Container, Tampering, open_container
 
-__all__ = ["MAX_MANIFEST", "inspect_apk"]
+if TYPE_CHECKING:
+    from handsetguard.threats.indicators import IndicatorIndex
+
+__all__ = ["MAX_DEX", "MAX_MANIFEST", "inspect_apk"]
 
 MAX_MANIFEST = 8 << 20
 """A binary manifest larger than this is refused (real ones are well under 1 MiB)."""
+MAX_DEX = 512 << 20
+"""A DEX file larger than this is not read for class names (the largest real ones are ~100 MiB)."""
 
 
 def _file_sha256(container: Container) -> str:
@@ -37,8 +48,32 @@ def _manifest(container: Container, notes: list[str]) -> tuple[Manifest | None, 
         return None, f"AndroidManifest.xml: {exc}"
 
 
-def inspect_apk(path: Path | str, min_sdk: int | None = None) -> ApkReport:
-    """Inspect the APK at ``path``; ``min_sdk`` overrides the manifest's for verification.
+def _dex(
+    container: Container, names: list[str], trackers: tuple[Tracker, ...] | None, notes: list[str]
+) -> tuple[int, tuple[TrackerHit, ...] | None]:
+    """Class definitions counted from each DEX header; with ``trackers``, the class names of
+    every DEX read from its type table and matched."""
+    count = 0
+    classes: list[str] = []
+    for name in names:
+        entry = container.by_name[name]
+        header = b"".join(container.iter_entry(entry, limit=0x70))
+        if len(header) == 0x70 and header.startswith(b"dex\n"):
+            count += struct.unpack_from("<I", header, 0x60)[0]
+        if trackers is not None:
+            classes += class_names(container.read_entry(entry, MAX_DEX), notes, name)
+    return count, None if trackers is None else find_trackers(classes, trackers)
+
+
+def inspect_apk(
+    path: Path | str,
+    min_sdk: int | None = None,
+    *,
+    trackers: tuple[Tracker, ...] | None = None,
+    indicators: IndicatorIndex | None = None,
+) -> ApkReport:
+    """Inspect the APK at ``path``; ``min_sdk`` overrides the manifest's for verification;
+    ``trackers`` (an εxodus list) and ``indicators`` are matched when given.
     :class:`ApkFormatError` when the file is no ZIP archive at all."""
     path = Path(path)
     with open_container(path) as container:
@@ -54,7 +89,12 @@ def inspect_apk(path: Path | str, min_sdk: int | None = None) -> ApkReport:
             found=found,
         )
         names = [e.name for e in container.entries]
-        return ApkReport(
+        dex_files = tuple(
+            n for n in names if n.startswith("classes") and n.endswith(".dex") and "/" not in n
+        )
+        dex_notes: list[str] = []
+        classes, tracker_hits = _dex(container, list(dex_files), trackers, dex_notes)
+        report = ApkReport(
             path=str(path),
             size=container.file_size,
             sha256=_file_sha256(container),
@@ -64,12 +104,16 @@ def inspect_apk(path: Path | str, min_sdk: int | None = None) -> ApkReport:
             manifest_error=problem,
             signature=signature,
             tampering=container.tampering + tuple(found),
-            dex_files=tuple(
-                n for n in names if n.startswith("classes") and n.endswith(".dex") and "/" not in n
-            ),
+            dex_files=dex_files,
             native_abis=tuple(
                 sorted(
                     {n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2}
                 )
             ),
+            classes=classes,
+            trackers=tracker_hits,
+            notes=tuple(dex_notes),
         )
+    if indicators is None:
+        return report
+    return replace(report, indicators=match_indicators(report, indicators))

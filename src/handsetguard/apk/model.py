@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handsetguard.apk.algorithms import CertificateInfo
+from handsetguard.apk.indicators import IndicatorHit
 from handsetguard.apk.manifest import Manifest
+from handsetguard.apk.trackers import TrackerHit
 from handsetguard.apk.zip import Tampering
 
 __all__ = ["ApiRange", "ApkReport", "Signature", "Signer"]
@@ -62,3 +64,7 @@ class ApkReport:
     tampering: tuple[Tampering, ...]
     dex_files: tuple[str, ...]
     native_abis: tuple[str, ...]
+    classes: int = 0  # class definitions declared by the DEX headers
+    trackers: tuple[TrackerHit, ...] | None = None  # None: no tracker list was given
+    indicators: tuple[IndicatorHit, ...] | None = None  # None: no indicator index was given
+    notes: tuple[str, ...] = ()  # DEX files that did not check out

@@ -91,6 +91,13 @@ def report_lines(report: ApkReport) -> tuple[str, list[Line]]:
             for n in m.missing_exported
         ]
     lines += [("manifest note", n) for n in report.manifest_notes]
+    lines.append(("code", f"{report.classes} classes in {len(report.dex_files)} DEX file(s)"))
+    lines += [("note", n) for n in report.notes]
+    lines += [("tracker", f"{t.name} ({t.example})") for t in report.trackers or ()]
+    lines += [
+        ("INDICATOR", f"{h.what} {h.value}: {h.family or 'unnamed'} ({h.set_name} {h.indicator})")
+        for h in report.indicators or ()
+    ]
     lines += [
         (
             "tampering",

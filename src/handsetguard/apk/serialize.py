@@ -62,6 +62,14 @@ def apk_to_dict(report: ApkReport) -> dict[str, JsonValue]:
         ],
         "dex_files": list(report.dex_files),
         "native_abis": list(report.native_abis),
+        "classes": report.classes,
+        "trackers": None
+        if report.trackers is None
+        else [dataclasses.asdict(t) for t in report.trackers],
+        "indicators": None
+        if report.indicators is None
+        else [dataclasses.asdict(h) for h in report.indicators],
+        "notes": list(report.notes),
     }
 
 

@@ -22,10 +22,12 @@ from handsetguard.cli.common import (
     summary,
     write_atomic,
 )
+from handsetguard.cli.iocs import add_iocs_option
 from handsetguard.errors import HandsetGuardError, UsageError
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from handsetguard.apk import ApkReport
 
@@ -52,10 +54,14 @@ def apk_command(
     output: str | None = None,
     min_sdk: int | None = None,
     *,
+    trackers: str | None = None,
+    iocs: Sequence[str] | None = (),
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Inspect every APK named (folders: every ``*.apk`` inside); return the exit code."""
+    """Inspect every APK named (folders: every ``*.apk`` inside); return the exit code.
+    ``trackers``: an εxodus tracker JSON file; ``iocs``: extra indicator sets (``None``: no
+    indicator matching at all)."""
     from handsetguard.apk import ApkFormatError, inspect_apk
     from handsetguard.textsafe import visible
 
@@ -67,12 +73,22 @@ def apk_command(
         if output is not None and output != "-":
             check_output_target(output, "APK report")
         files = [f for p in paths for f in _apk_files(Path(p))]
+        tracker_list = None
+        if trackers is not None:
+            from handsetguard.apk.trackers import load_trackers
+
+            tracker_list = load_trackers(Path(trackers))
+        index = None
+        if iocs is not None:
+            from handsetguard.cli.iocs import indicators_for_check
+
+            index = indicators_for_check(iocs)
     except HandsetGuardError as exc:
         err.write(f"error: {visible(exc.message)}\n")
         return EXIT_USAGE
     for path in files:
         try:
-            reports.append(inspect_apk(path, min_sdk))
+            reports.append(inspect_apk(path, min_sdk, trackers=tracker_list, indicators=index))
         except ApkFormatError as exc:
             unreadable.append((str(path), exc.message))
             err.write(f"error: {visible(exc.message)}\n")
@@ -108,7 +124,14 @@ def _apk(args: argparse.Namespace) -> int:
 
     FILE or DIR (every *.apk inside, recursively). Signatures are checked for every API
     level from the manifest's minSdkVersion up, unless --min-sdk-version says otherwise."""
-    return apk_command(args.paths, args.fmt, args.output, args.min_sdk)
+    return apk_command(
+        args.paths,
+        args.fmt,
+        args.output,
+        args.min_sdk,
+        trackers=args.trackers,
+        iocs=None if args.no_iocs else args.iocs,
+    )
 
 
 def register(commands: Commands) -> None:
@@ -125,5 +148,14 @@ def register(commands: Commands) -> None:
         type=at_least(1, int),
         metavar="N",
         help="Verify for API levels from N up (default: the manifest's minSdkVersion).",
+    )
+    parser.add_argument(
+        "--trackers",
+        metavar="FILE",
+        help="εxodus tracker list (JSON from reports.exodus-privacy.eu.org/api/trackers).",
+    )
+    add_iocs_option(parser)
+    parser.add_argument(
+        "--no-iocs", action="store_true", help="Do not match the threat indicator sets."
     )
     parser.set_defaults(run=_apk)
