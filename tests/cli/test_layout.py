@@ -14,7 +14,7 @@ import handsetguard
 
 SRC = Path(handsetguard.__file__).resolve().parent
 CLI = SRC / "cli"
-GROUPS = ["attest", "check", "common", "iocs", "live", "root", "server"]
+GROUPS = ["apk", "attest", "check", "common", "diff", "iocs", "live", "registry", "root", "server"]
 
 
 def _imports(path: Path) -> set[str]:
