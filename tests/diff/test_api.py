@@ -133,3 +133,20 @@ def test_a_malformed_document_is_a_one_line_error(mutate: object, message: str) 
 def test_not_a_mapping() -> None:
     with pytest.raises(DiffError, match="old report: not a JSON object"):
         diff_documents([], {})  # type: ignore[arg-type]
+
+
+def test_to_json_follows_the_published_schema() -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "diff.schema.json").read_text()
+    )
+    forced = diff_documents(report(PIXEL1_81_BUGREPORT), report(PIXEL1_BUGREPORT), force=True)
+    document = forced.to_json()
+    jsonschema.validate(document, schema)
+    assert [f["name"] for f in document["facets"]] == list(FACETS)
+    assert document["summary"]["by_severity"] == forced.counts()
+    assert sum(forced.counts().values()) == document["summary"]["changes"] == len(forced.changes)
