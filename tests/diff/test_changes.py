@@ -214,6 +214,14 @@ CASES: list[tuple[str, Mutation, Mutation | None, str, str, Severity]] = [
         Severity.HIGH,
     ),
     (
+        "device owner removed",
+        _unchanged,
+        lambda d: d["inventory"]["owners"]["items"].append("device owner: com.example.t/.D"),
+        "owners",
+        "device owner: com.example.t/.D",
+        Severity.INFO,
+    ),
+    (
         "adb enabled",
         lambda d: _setting(d, "global:adb_enabled", "1"),
         lambda d: _setting(d, "global:adb_enabled", "0"),
@@ -431,6 +439,7 @@ KINDS = {
     "admin added": ChangeKind.ADMIN_ADDED,
     "admin removed": ChangeKind.ADMIN_REMOVED,
     "device owner set": ChangeKind.DEVICE_OWNER_CHANGED,
+    "device owner removed": ChangeKind.OWNER_REMOVED,
     "adb enabled": ChangeKind.SETTING_CHANGED,
     "adb disabled": ChangeKind.SETTING_CHANGED,
     "verifier off": ChangeKind.SETTING_CHANGED,

@@ -336,7 +336,7 @@ def inventory_facets(old: Doc, new: Doc) -> list[Facet]:
             new,
             "owners",
             "Device and profile owners",
-            (ChangeKind.DEVICE_OWNER_CHANGED, ChangeKind.DEVICE_OWNER_CHANGED),
+            (ChangeKind.DEVICE_OWNER_CHANGED, ChangeKind.OWNER_REMOVED),
             Severity.HIGH,
             "set",
         ),

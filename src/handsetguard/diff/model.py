@@ -64,7 +64,8 @@ class ChangeKind(enum.Enum):
     LISTENER_DISABLED = "listener_disabled"
     ADMIN_ADDED = "admin_added"
     ADMIN_REMOVED = "admin_removed"
-    DEVICE_OWNER_CHANGED = "device_owner_changed"
+    DEVICE_OWNER_CHANGED = "device_owner_changed"  # an owner that was not there (new or other)
+    OWNER_REMOVED = "owner_removed"
     # settings
     SETTING_CHANGED = "setting_changed"
     # trusted adb keys
@@ -115,7 +116,8 @@ _LABELS = {
     ChangeKind.LISTENER_DISABLED: "notification listener removed",
     ChangeKind.ADMIN_ADDED: "new device admin",
     ChangeKind.ADMIN_REMOVED: "device admin removed",
-    ChangeKind.DEVICE_OWNER_CHANGED: "device or profile owner changed",
+    ChangeKind.DEVICE_OWNER_CHANGED: "new device or profile owner",
+    ChangeKind.OWNER_REMOVED: "device or profile owner removed",
     ChangeKind.SETTING_CHANGED: "security setting changed",
     ChangeKind.ADB_KEY_ADDED: "new trusted adb key",
     ChangeKind.ADB_KEY_REMOVED: "trusted adb key removed",
