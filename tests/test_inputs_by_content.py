@@ -84,6 +84,7 @@ READ: dict[str, tuple[str, set[str], str | None]] = {
             "androidqf:files",
             "androidqf:packages",
             "androidqf:root_binaries",
+            "androidqf:sms",  # the SMS of its backup.ab
             "dumpsys:accessibility",
             "dumpsys:adb",
             "dumpsys:appops",

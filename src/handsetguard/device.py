@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -28,6 +28,7 @@ from handsetguard.parsers.package_components import PackageComponents
 from handsetguard.parsers.package_mentions import PackageMentions
 from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
+from handsetguard.records import record
 
 T = TypeVar("T")
 
@@ -43,14 +44,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unavailable:
     """A facet that could not be read, and why (names the section and the input)."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Located(Generic[T]):
     """Parsed records together with the provenance of the section they came from."""
 
@@ -64,14 +65,14 @@ class SelinuxMode(enum.Enum):
     DISABLED = "disabled"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SelinuxStatus:
     mode: SelinuxMode
     evidence: str
     origin: Provenance
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BootInfo:
     """``androidboot.*`` parameters from the dumpstate header's kernel command line/bootconfig."""
 
@@ -87,7 +88,7 @@ class TimeBasis(enum.Enum):
     OVERRIDE = "override"  # --as-of given by the user
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeviceIdentity:
     """The identity fields the report shows; ``None`` where the input does not say."""
 
@@ -108,7 +109,7 @@ class DeviceIdentity:
 _NOT_READ = Unavailable("the input was not read for this facet")
 
 
-@dataclass(frozen=True)
+@record
 class DeviceState:
     """Everything known about one handset at one moment."""
 

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from handsetguard.records import record
 from handsetguard.textcodec import Blob, decode_slice
 
 __all__ = [
@@ -41,7 +42,7 @@ class SourceKind(enum.Enum):
     """A folder of such outputs, each file recognised by its content."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Provenance:
     """Where a piece of text came from: a file (or zip member) and a 1-based line, if known."""
 
@@ -151,7 +152,7 @@ class CoverageStatus(enum.Enum):
     """A file of the input that was not read (unrecognised, ungradable, a symlink): a note."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CoverageEntry:
     """What happened to one section the checks wanted: parsed, missing, or failed (and why)."""
 
@@ -161,7 +162,7 @@ class CoverageEntry:
     provenance: Provenance | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AcquiredAt:
     """When the input was acquired, and which record of the input says so."""
 
@@ -169,7 +170,7 @@ class AcquiredAt:
     origin: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CollectionWindow:
     """When our own live collection ran, on the device's clock (widened by the uncertainty of
     reading that clock), and the app ops its commands may be charged to under

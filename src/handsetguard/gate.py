@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from handsetguard.checks.model import CheckResult, Status
+from handsetguard.records import record
 from handsetguard.threats.model import Threat
 
 __all__ = [
@@ -37,7 +37,7 @@ class Verdict(enum.Enum):
     ERROR = "ERROR"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GateVerdict:
     verdict: Verdict
     failing: tuple[str, ...]  # check ids, "id(not_assessed)" when unknown counts as failed

@@ -8,12 +8,11 @@ records or an :class:`Unavailable` saying why the input does not have them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.packages import Package
 from handsetguard.parsers.settings import Namespace
 from handsetguard.privacy import DANGEROUS_PERMISSIONS
+from handsetguard.records import record
 
 __all__ = ["SECURITY_SETTINGS", "AdbKeyEntry", "InstalledPackage", "Inventory", "inventory"]
 
@@ -37,7 +36,7 @@ SECURITY_SETTINGS = (
 (a keyboard sees every key typed)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstalledPackage:
     """One package; ``signers`` are SHA-256 certificate digests (``signer_kind`` "sha256",
     AndroidQF) or the hash codes ``dumpsys package`` prints ("hashcode"), empty when unknown."""
@@ -52,7 +51,7 @@ class InstalledPackage:
     granted_permissions: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AdbKeyEntry:
     """A trusted adb host key: its MD5 fingerprint as adb shows it (or, for a key that is not
     base64, ``undecodable:`` and its first 24 characters) and its comment."""
@@ -61,7 +60,7 @@ class AdbKeyEntry:
     comment: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Inventory:
     packages: tuple[InstalledPackage, ...] | Unavailable
     accessibility_services: tuple[str, ...] | Unavailable

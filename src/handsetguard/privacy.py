@@ -14,12 +14,12 @@ collection's commands may be charged to, recorded inside that collection's windo
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.evidence import CollectionWindow
 from handsetguard.parsers.appops import OpEntry, OpEvent
+from handsetguard.records import record
 
 __all__ = [
     "CATEGORY_OPS",
@@ -163,7 +163,7 @@ DANGEROUS_PERMISSIONS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CategoryAccess:
     count: int
     last: datetime | None
@@ -172,7 +172,7 @@ class CategoryAccess:
     rejected: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppPrivacy:
     package: str
     installer: str | None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,12 +20,13 @@ from handsetguard import __version__
 from handsetguard.adb.transport import DeviceError, Phone, ShellResult
 from handsetguard.errors import ParseError, SourceError
 from handsetguard.parsers.getprop import parse_getprop
+from handsetguard.records import record
 from handsetguard.sources.snapshot import CommandRecord, Manifest, write_manifest
 
 __all__ = ["BASE_PLAN", "Command", "Progress", "collect", "settings_commands"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Command:
     name: str  # also the output file's stem
     command: str

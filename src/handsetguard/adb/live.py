@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard.adb.collect import Progress, collect
 from handsetguard.adb.hostkey import host_key_fingerprint
 from handsetguard.adb.transport import AdbServer, DeviceInfo
 from handsetguard.evidence import Evidence
+from handsetguard.records import record
 from handsetguard.sources.snapshot import Manifest, snapshot_evidence
 
 __all__ = ["LiveResult", "acquire", "adb_target", "is_adb_target"]
@@ -28,7 +28,7 @@ def adb_target(source: str) -> str | None:
     return serial or None
 
 
-@dataclass(frozen=True)
+@record
 class LiveResult:
     evidence: Evidence
     manifest: Manifest

@@ -16,10 +16,10 @@ import io
 import os
 import socket
 import time
-from dataclasses import dataclass
 from types import TracebackType
 
 from handsetguard.errors import SourceError
+from handsetguard.records import record
 
 __all__ = [
     "MAX_OUTPUT_BYTES",
@@ -44,7 +44,7 @@ class DeviceError(SourceError):
     """A device or the adb server could not be reached or used (names the device)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeviceInfo:
     serial: str
     state: str  # device | unauthorized | offline | …
@@ -53,7 +53,7 @@ class DeviceInfo:
     transport_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShellResult:
     command: str
     stdout: bytes

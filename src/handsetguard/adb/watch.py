@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.parsers.appops import AppOps, EventKind, OpEntry, OpEvent
 from handsetguard.privacy import CATEGORY_OPS, Category
+from handsetguard.records import record
 
 __all__ = ["AccessNotice", "AccessWatcher", "NoticeKind"]
 
@@ -29,7 +29,7 @@ class NoticeKind(enum.Enum):
     REJECTED = "rejected"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccessNotice:
     time: datetime | None
     package: str

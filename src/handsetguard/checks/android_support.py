@@ -9,13 +9,14 @@ version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+from handsetguard.records import record
 
 __all__ = ["SupportWindow", "support_window"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SupportWindow:
     last_bulletin: date
     estimated: bool

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import NewType
 
 from handsetguard.device import DeviceState, TimeBasis
 from handsetguard.evidence import Provenance
+from handsetguard.records import record
 
 __all__ = [
     "Check",
@@ -51,7 +52,7 @@ SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
 """Report order within a status: the most serious first."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EvidenceItem:
     """One fact a result rests on, e.g. ``ro.boot.flash.locked=0``, and where it was read."""
 
@@ -59,7 +60,7 @@ class EvidenceItem:
     location: Provenance | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckContext:
     """What a check may depend on besides the device: the evaluation time and profile params."""
 
@@ -81,7 +82,7 @@ class CheckContext:
         return ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """What a check function returns; the registry adds id, title, severity and references."""
 
@@ -91,7 +92,7 @@ class Finding:
     title: str | None = None  # a more precise headline than the outcome's ("… is orange")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Titles:
     """What a check is called, and the headline it shows for each outcome: the finding, never
     the wanted state ("Bootloader is unlocked", not "Bootloader is locked", on a failure)."""
@@ -112,7 +113,7 @@ class Titles:
         return self.unknown
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckResult:
     id: CheckId
     status: Status
@@ -125,7 +126,7 @@ class CheckResult:
     name: str = ""  # the check's neutral name
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Check:
     """A registered check: metadata plus the pure function that assesses it."""
 

@@ -4,8 +4,6 @@ these lists that could not be read keeps its check from passing (stalkerware pic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.checks.apps import (
     component_package,
     is_system,
@@ -19,6 +17,7 @@ from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Sever
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.parsers.component import Unreadable, is_component, parse_component, unreadable
 from handsetguard.parsers.settings import Namespace
+from handsetguard.records import record
 
 __all__ = ["CHECKS"]
 
@@ -30,7 +29,7 @@ check = _registry.check
 _ACTIVE_LISTS = ("enabled services", "bound services", "binding services", "crashed services")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Services:
     """The enabled accessibility services of one source, what it could not read, and the
     evidence (the source first, then one item per unreadable entry)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from handsetguard.errors import ParseError
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
+from handsetguard.records import record
 
 __all__ = [
     "AccessibilityState",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccessibilityUser:
     """One ``User state[`` block; ``line`` is its 0-based line in the given text."""
 
@@ -49,7 +50,7 @@ class AccessibilityUser:
         return frozenset(service_package(c) for c in self.enabled_services)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AccessibilityState:
     """All user blocks of one dump."""
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from handsetguard.errors import ParseError
 from handsetguard.parsers.component import Unreadable, unreadable
+from handsetguard.records import record
 
 __all__ = [
     "AdbKey",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AdbKey:
     """One trusted adb host key; ``sources`` lists where it was seen (``user_keys``,
     ``system_keys``, ``keystore``); ``line`` is the 0-based line of its first sighting."""
@@ -62,7 +63,7 @@ def key_fingerprint(key_b64: str) -> str | None:
     return ":".join(f"{byte:02X}" for byte in hashlib.md5(blob, usedforsecurity=False).digest())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AdbState:
     """``connected`` is ``connected_to_adb``; ``unreadable`` holds the key entries that could
     not be read."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = ["AppOps", "EventKind", "OpEntry", "OpEvent", "parse_appops", "split_uid"]
 
@@ -36,7 +37,7 @@ class EventKind(enum.Enum):
     REJECT = "reject"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OpEvent:
     """One recorded access or rejection of an op.
 
@@ -70,7 +71,7 @@ class OpEvent:
         return self.uid_state.split("-", 1)[1]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OpEntry:
     """One op of one package (or, with ``package == ""``, a uid-wide mode) in one uid."""
 
@@ -101,7 +102,7 @@ class OpEntry:
         return _latest(self.rejects)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppOps:
     """Every op entry of one ``dumpsys appops``, in dump order; ``skipped`` counts unread lines."""
 

@@ -20,7 +20,8 @@ neither half, so this module adds only what Android itself enforces elsewhere:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from handsetguard.records import record
 
 __all__ = [
     "Component",
@@ -48,7 +49,7 @@ MAX_UNREADABLE_TEXT = 240
 """An unreadable entry keeps at most this many characters of its text (then ``…``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Component:
     """A component as a list printed it: ``class_name`` may be relative (``.Receiver``)."""
 
@@ -67,7 +68,7 @@ class Component:
         return f"{self.package}/{self.class_name}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unreadable:
     """An entry of a security-relevant list that the parser could not read: which list
     (``enabled services``, ``device admins (user 0)``), its text as read (capped at

@@ -23,11 +23,12 @@ from types import MappingProxyType
 from handsetguard.errors import ParseError
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
+from handsetguard.records import record
 
 __all__ = ["DeviceAdmin", "DevicePolicyState", "OwnerInfo", "parse_device_policy"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeviceAdmin:
     """One active device admin of one user; ``component`` as printed (``pkg/.Receiver``)."""
 
@@ -40,7 +41,7 @@ class DeviceAdmin:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OwnerInfo:
     """The device owner, or one user's profile owner; ``component`` is ``pkg/cls``."""
 
@@ -52,7 +53,7 @@ class OwnerInfo:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DevicePolicyState:
     """Everything read from one dump; ``unreadable`` holds the admin lines, owner components
     and admins headers that could not be read."""

@@ -8,14 +8,15 @@ bootloader's own statement and survive where ``getprop`` lacks them (AOSP
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from handsetguard.records import record
 
 __all__ = ["DumpstateHeader", "parse_dumpstate_header"]
 
 _BOOTCONFIG = re.compile(r'^\s*(androidboot\.[\w.\-]+)\s*=\s*"?(.*?)"?\s*$')
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DumpstateHeader:
     build: str | None
     fingerprint: str | None

@@ -3,15 +3,14 @@ hashes when androidqf computed them), for the indicator matcher's path and hash 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.boundedio import loads_bounded
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = ["FileEntry", "FileListing", "parse_files_json", "parse_path_listing"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileEntry:
     path: str
     size: int | None = None
@@ -20,7 +19,7 @@ class FileEntry:
     sha256: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileListing:
     """The files in listing order; ``unreadable`` counts items without a string ``path``."""
 

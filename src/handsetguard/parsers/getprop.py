@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import ItemsView, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = ["Properties", "Property", "parse_getprop"]
 
@@ -19,7 +20,7 @@ __all__ = ["Properties", "Property", "parse_getprop"]
 _ENTRY_START = re.compile(r"[ \t]*\[([^\[\]\s]+)\]: \[")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Property:
     """One system property; ``line`` is the 0-based line of its ``[name]: [`` in the given text."""
 
@@ -28,7 +29,7 @@ class Property:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Properties:
     """All properties of one ``getprop`` output, by name; ``skipped`` counts unreadable lines."""
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+
+from handsetguard.records import record
 
 __all__ = ["KernelSelinux", "SelinuxEvent", "SelinuxEventKind", "parse_kernel_selinux"]
 
@@ -28,7 +29,7 @@ class SelinuxEventKind(enum.Enum):
     UNENFORCED_DENIAL = "unenforced-denial"  # permissive=1 for any domain
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SelinuxEvent:
     """One record; ``text`` is the record from ``avc:``/``enforcing=`` on (at most 240
     characters), ``line`` 0-based in the parsed text."""
@@ -38,7 +39,7 @@ class SelinuxEvent:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KernelSelinux:
     """The latest record of each kind (``None`` if absent) and the count of ``permissive=1``
     denials, which are reported but prove no global mode."""

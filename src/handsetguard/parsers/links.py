@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = [
     "MAX_LINKS",
@@ -54,7 +54,7 @@ _BARE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Link:
     """One link as seen (cut to MAX_URL_CHARS), the host to look up (lower case, no trailing
     dot; None when the scheme names no internet host), its 0-based line and what carried it."""
@@ -65,7 +65,7 @@ class Link:
     context: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Links:
     links: tuple[Link, ...]
     dropped: int = 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from handsetguard.errors import ParseError
 from handsetguard.parsers.values import parse_int
+from handsetguard.records import record
 
 __all__ = [
     "KeyguardState",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockUser:
     """One user's lock-screen credential facts; ``line`` is the 0-based ``User N`` line."""
 
@@ -48,7 +49,7 @@ class LockUser:
         return self.sid.strip("0") != ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockSettingsState:
     users: tuple[LockUser, ...] = ()
     sp_enabled: bool | None = None
@@ -58,7 +59,7 @@ class LockSettingsState:
         return next((u for u in self.users if u.user_id == user_id), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KeyguardState:
     """The keyguard as WindowManager's policy sees it; all ``None`` when the block is absent."""
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = ["Mount", "Mounts", "parse_mounts"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mount:
     """One mount; ``line`` is its 0-based line in the given text."""
 
@@ -28,7 +28,7 @@ class Mount:
         return "ro" in self.options
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mounts:
     """Mounts in the order listed; ``skipped`` counts unreadable lines."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
@@ -32,6 +32,7 @@ from handsetguard.parsers.component import (
     parse_component,
     unreadable,
 )
+from handsetguard.records import record
 
 __all__ = [
     "ListenerEntry",
@@ -50,7 +51,7 @@ class ListenerList(enum.Enum):
     SNOOZED = "snoozed"  # approved but unbound on request (Android 8+)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListenerEntry:
     """One listener of one list. ``component`` is ``package/class`` as printed (or a bare
     package, which approves every listener of it); ``user`` is ``None`` where the list does not
@@ -64,7 +65,7 @@ class ListenerEntry:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnreadableEntry:
     """Text in a listener list that is not a listener as AOSP prints one, or a count mismatch."""
 
@@ -73,7 +74,7 @@ class UnreadableEntry:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NotificationListeners:
     """The lists of the ``Notification listeners:`` block. ``allowed`` is ``None`` when the dump
     has no such list (Android 7 and older); ``header_line`` is the block's 0-based line and

@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from handsetguard.records import record
+
 __all__ = ["Component", "PackageComponents", "PackageLines", "parse_package_components"]
 
 MAIN_ACTION = "android.intent.action.MAIN"
@@ -55,7 +57,7 @@ def _empty() -> Mapping[str, tuple[int, str]]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Component:
     """An activity or other component: its full class name, the user whose state it is in
     (``None`` for the resolver table, which is not per user) and its 0-based line."""
@@ -66,7 +68,7 @@ class Component:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageLines:
     """Where a package's install facts are printed: key -> (0-based line, value as printed)
     for ``installerPackageName``, ``initiatingPackageName``, ``originatingPackageName`` and
@@ -82,7 +84,7 @@ class PackageLines:
         return None if found is None or found[1] in ("", "null") else found[1]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageComponents:
     """The MAIN activities per package (``None`` when the dump has no Activity Resolver Table,
     e.g. ``dumpsys package packages``) and the per-package install lines and disabled

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
+
+from handsetguard.records import record
 
 __all__ = ["SECTIONS", "PackageMentions", "parse_package_mentions"]
 
@@ -46,7 +48,7 @@ def _no_names() -> Mapping[str, int]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageMentions:
     """Each package name mentioned, with the 0-based line it is first mentioned on."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 
 from handsetguard.parsers.component import Unreadable
+from handsetguard.records import record
 
 __all__ = ["EnabledState", "Package", "PackageDump", "PackageFile", "PackageUser"]
 
@@ -31,7 +32,7 @@ class EnabledState(enum.Enum):
     DISABLED_UNTIL_USED = 4
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageUser:
     """A package's state for one user (``User N: ceDataInode=… installed=true …``).
 
@@ -51,7 +52,7 @@ class PackageUser:
     runtime_permissions: Mapping[str, bool] = field(default_factory=_no_permissions, hash=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageFile:
     """An APK file of a package with its hashes (AndroidQF ``packages.json`` only)."""
 
@@ -66,7 +67,7 @@ class PackageFile:
     certificate_subject: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Package:
     """One installed package. Times are naive device-local ``datetime``s.
 
@@ -117,7 +118,7 @@ class Package:
         return frozenset(granted)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageDump:
     """All packages of one dump, in dump order. ``unreadable`` holds the package entries
     that could not be read (a garbled ``Package [`` header, a JSON item without a name), so

@@ -3,16 +3,15 @@ the process names, for root-tool detection."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = ["ProcessList", "parse_processes"]
 
 _NAME_COLUMNS = ("NAME", "CMD", "COMMAND", "ARGS")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProcessList:
     names: tuple[str, ...]
     skipped: int = 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.records import record
 
 __all__ = [
     "Namespace",
@@ -35,7 +36,7 @@ _DEVICE_WIDE = frozenset({Namespace.GLOBAL, Namespace.CONFIG})
 _Key = tuple[Namespace, int, str]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Setting:
     """One setting; ``value`` is ``None`` for a null value. ``package`` (who wrote it) and
     ``default`` come from ``dumpsys settings`` only; ``line`` is 0-based in the given text."""
@@ -49,7 +50,7 @@ class Setting:
     default: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """Settings by (namespace, user, name); ``skipped`` counts unreadable lines."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from handsetguard.boundedio import read_bounded
 from handsetguard.checks.model import Severity
 from handsetguard.errors import PolicyError
+from handsetguard.records import record
 
 __all__ = ["BUILTIN_PROFILES", "CoverageFloor", "Profile", "load_profile"]
 
@@ -18,7 +19,7 @@ _LEVEL_NAMES = ("excellent", "good", "fair", "poor")
 _MAX_PROFILE_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class Profile:
     name: str
     description: str
@@ -36,7 +37,7 @@ class Profile:
     floor: CoverageFloor = field(default_factory=lambda: CoverageFloor())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CoverageFloor:
     """How much of the profile must be assessed for a level to be given ([coverage] table):
     every critical check (``critical = "all"``, or ``"any"`` to not require it) and at least

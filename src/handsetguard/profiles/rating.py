@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from handsetguard.checks.model import CheckResult, Severity, Status
 from handsetguard.profiles.profile import Profile
+from handsetguard.records import record
 from handsetguard.threats.model import Confidence, Threat, ThreatKind
 
 __all__ = ["FORMULA", "Coverage", "Level", "Rating", "rate"]
@@ -45,7 +46,7 @@ _ORDER = (Level.POOR, Level.FAIR, Level.GOOD, Level.EXCELLENT)
 _CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Coverage:
     """How much of the profile was assessed, counted like the score."""
 
@@ -64,7 +65,7 @@ class Coverage:
         return int(100 * self.assessed_weight / self.total_weight)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rating:
     level: Level
     score: int | None

@@ -3,12 +3,11 @@ profile), the level, how much of the profile was assessed, and why the input is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.checks.model import SEVERITY_ORDER, CheckResult, Status
 from handsetguard.evidence import CoverageStatus
 from handsetguard.gate import GateVerdict, Verdict
 from handsetguard.profiles.rating import Coverage, Level, Rating
+from handsetguard.records import record
 from handsetguard.report.model import Report
 from handsetguard.report.present import plural
 
@@ -25,7 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Headline:
     gate: GateVerdict | None  # the verdict leads when the profile has a gate
     level: Level
@@ -35,7 +34,7 @@ class Headline:
     nothing_to_fix: bool  # only when everything needed was assessed and nothing failed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GateItem:
     """One reason for a gate's FAIL or ERROR: the check it concerns (None for a collection
     error), whether it counts only because it could not be assessed, and the reason in words."""

@@ -5,7 +5,6 @@ and names every check by its outcome."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -14,6 +13,7 @@ from handsetguard.checks.model import CheckResult
 from handsetguard.evidence import CoverageStatus
 from handsetguard.privacy import AppPrivacy, Category, CategoryAccess
 from handsetguard.profiles.rating import Level
+from handsetguard.records import record
 from handsetguard.report.headline import (
     coverage_sentence,
     gate_items,
@@ -66,7 +66,7 @@ _UNREAD = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Cell:
     """One app × category cell of the apps table; ``sort`` is what the sort script orders by."""
 
@@ -77,14 +77,14 @@ class _Cell:
     sort: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _AppRow:
     app: AppPrivacy
     cells: tuple[_Cell, ...]
     system: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _ThreatView:
     threat: Threat
     label: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.checks.model import CheckResult
@@ -12,6 +11,7 @@ from handsetguard.gate import GateVerdict
 from handsetguard.inventory import Inventory
 from handsetguard.privacy import AppPrivacy
 from handsetguard.profiles.rating import Rating
+from handsetguard.records import record
 from handsetguard.threats.model import Threat
 
 __all__ = ["SCHEMA_VERSION", "Report"]
@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_VERSION", "Report"]
 SCHEMA_VERSION = "handsetguard.report/1"
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     tool_version: str
     source_kind: SourceKind

@@ -4,9 +4,8 @@ each finding's label, its reasons and matches as lines — and the quieter wordi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.checks.model import EvidenceItem
+from handsetguard.records import record
 from handsetguard.report.model import Report
 from handsetguard.threats.model import Confidence, Match, Threat, ThreatKind
 
@@ -20,7 +19,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThreatLine:
     """One reason or match of a finding, in words, with the evidence it rests on."""
 

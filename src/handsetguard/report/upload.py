@@ -8,10 +8,10 @@ import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from handsetguard.errors import HandsetGuardError, UsageError
+from handsetguard.records import record
 
 __all__ = ["TOKEN_ENV", "UploadError", "Uploaded", "reports_url", "token_from_env", "upload"]
 
@@ -24,7 +24,7 @@ class UploadError(HandsetGuardError):
     """The service refused the report or could not be reached."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Uploaded:
     report_id: str
     device_id: str

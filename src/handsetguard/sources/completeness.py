@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
+from handsetguard.records import record
 from handsetguard.sources.dumpstate import (
     MAX_MARKER_LINES,
     MAX_TITLE_BYTES,
@@ -44,7 +44,7 @@ _BLANK = b" \t\r\n"
 _MAX_MARKER_LINE = MAX_TITLE_BYTES + 64
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Truncation:
     """Where a text stops (its last line) and the section that was being written there."""
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from handsetguard.records import record
 
 __all__ = ["GRADED_SECTIONS", "Recognised", "recognise", "settings_namespace"]
 
@@ -38,7 +39,7 @@ GRADED_SECTIONS = frozenset(
 """Sections some check reads (see state.py); a loose input holding none of them is refused."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Recognised:
     """A recognised output: the section it feeds (None: not gradable, ``why`` says why), what
     it is, and how many leading lines (a command echo such as ``settings list global``) precede

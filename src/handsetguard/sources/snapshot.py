@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +30,7 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
+from handsetguard.records import record
 from handsetguard.sources.limits import MAX_MEMBER_BYTES, MAX_SMALL_FILE_BYTES, read_file
 
 __all__ = [
@@ -46,7 +47,7 @@ SNAPSHOT_FORMAT = "handsetguard.snapshot/1"
 MANIFEST_NAME = "snapshot.json"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CommandRecord:
     name: str
     command: str
@@ -59,7 +60,7 @@ class CommandRecord:
     shell_ops: tuple[str, ...] = ()  # app ops this command may be charged to (com.android.shell)
 
 
-@dataclass(frozen=True)
+@record
 class Manifest:
     tool_version: str
     serial: str
@@ -271,28 +272,28 @@ def snapshot_evidence(directory: Path) -> Evidence:
             )
         )
     budget = MAX_MEMBER_BYTES  # all output files together, like a folder of loose dumps
-    for record in manifest.commands:
+    for command in manifest.commands:
         data = b""
-        if record.file is not None:
-            read = _read_output(directory, record, budget)
+        if command.file is not None:
+            read = _read_output(directory, command, budget)
             if isinstance(read, CoverageEntry):
                 evidence.problems.append(read)
                 continue
             data = read
             budget -= len(data)
-        problem = _refusal(record, data)
-        where = Provenance(f"{directory.name}/{record.file or MANIFEST_NAME}", 1)
+        problem = _refusal(command, data)
+        where = Provenance(f"{directory.name}/{command.file or MANIFEST_NAME}", 1)
         if problem is not None:
             # Output cut short stays in the snapshot for people to read, but is not evidence:
             # half a package list would make checks pass that should not.
             evidence.problems.append(
-                CoverageEntry(record.section, CoverageStatus.ERROR, problem, where)
+                CoverageEntry(command.section, CoverageStatus.ERROR, problem, where)
             )
-            if record.error is not None:  # cut short (timeout, unplug), not refused by the device
+            if command.error is not None:  # cut short (timeout, unplug), not refused by the device
                 evidence.collection_errors.append(problem)
             continue
-        if record.file is not None:
-            evidence.add(Section(record.section, where, data))
+        if command.file is not None:
+            evidence.add(Section(command.section, where, data))
     return evidence
 
 

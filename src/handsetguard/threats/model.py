@@ -5,10 +5,10 @@ or a behaviour pattern (the powers and habits stalkerware needs, whatever it is 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from handsetguard.checks.model import EvidenceItem
+from handsetguard.records import record
 
 if TYPE_CHECKING:
     from handsetguard.device import DeviceState
@@ -27,7 +27,7 @@ class Confidence(enum.Enum):
     HEURISTIC = "heuristic"  # behaviour score
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Match:
     """One indicator that matched: its type (``app:id``, ``app:cert.sha256``, ``file:path``,
     ``process:name``, ``domain-name:value``…), the value seen, the set and indicator it came
@@ -42,7 +42,7 @@ class Match:
     evidence: tuple[EvidenceItem, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reason:
     """One signal of a behaviour finding, with its weight and evidence."""
 
@@ -52,7 +52,7 @@ class Reason:
     evidence: tuple[EvidenceItem, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Threat:
     package: str | None  # None for a device-wide match (a file path, a domain in a log)
     kind: ThreatKind

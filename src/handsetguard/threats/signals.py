@@ -6,7 +6,6 @@ icon, whether its name poses as the system's. :mod:`handsetguard.threats.behavio
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 
 from handsetguard.checks.catalogs import KNOWN_STORES
@@ -18,6 +17,7 @@ from handsetguard.parsers.package_components import PackageComponents, PackageLi
 from handsetguard.parsers.packages import Package
 from handsetguard.parsers.settings import Namespace
 from handsetguard.privacy import CATEGORY_OPS, Category
+from handsetguard.records import record
 
 _OP_CATEGORY = {op: category for category, ops in CATEGORY_OPS.items() for op in ops}
 
@@ -62,7 +62,7 @@ BACKGROUND_CATEGORIES = (
 RECENT_INSTALL = timedelta(days=14)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Signal:
     """One signal seen: its stable code, a detail for the plain sentence (a category, an
     installer) and the evidence."""
@@ -273,7 +273,7 @@ def _powers(seen: Seen, name: str) -> Iterator[Signal]:
             yield Signal(code, "", tuple(holders[name]))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Seen:
     """What the signals read, indexed by package once per device (not once per app)."""
 

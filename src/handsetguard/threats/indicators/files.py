@@ -8,11 +8,11 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from handsetguard.boundedio import MAX_JSON_VALUES, read_bounded
+from handsetguard.records import record
 from handsetguard.threats.indicators.model import (
     MAX_INDICATOR_FILE_BYTES,
     IndicatorError,
@@ -42,7 +42,7 @@ _SUFFIXES = (".stix2", ".json", ".yaml", ".yml")
 _MVT_INDEX = "indicators.yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceFile:
     """One indicator file: what the cache key hashes (its sha256) and what a parse reads.
     ``data`` is None when the digest came from the :class:`Digests` memo (the file unchanged

@@ -8,9 +8,9 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from handsetguard.records import record
 from handsetguard.threats.indicators.model import Indicator, IndicatorSet
 from handsetguard.threats.indicators.normalise import java_hashcode
 
@@ -50,7 +50,7 @@ TRUNCATED_LENGTHS = (15, 16)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # rows are tab- and newline-separated
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetSummary:
     """What ``iocs list`` and a report say about one loaded set."""
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.device import Unavailable
 from handsetguard.parsers.links import normalise_url
+from handsetguard.records import record
 from handsetguard.threats.indicators.index import path_head
 from handsetguard.threats.indicators.summary import threats_from_hits
 
@@ -29,7 +29,7 @@ __all__ = ["match_state"]
 _SUBJECT_FIELD = re.compile(r"(?:^|,\s*)(O|CN)=([^,]*)")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Hit:
     row: int
     package: str | None

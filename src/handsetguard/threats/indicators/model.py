@@ -4,10 +4,11 @@ it came from (name, files, licence, counts) and what could not be used, with whe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import HandsetGuardError
+from handsetguard.records import record
 
 __all__ = [
     "KNOWN_TYPES",
@@ -55,7 +56,7 @@ class IndicatorError(HandsetGuardError):
     """An indicator file or set could not be used: names the file (and indicator, if one)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Indicator:
     """One indicator: ``value`` normalised for lookup (hex digests and domains lower case)."""
 
@@ -66,7 +67,7 @@ class Indicator:
     kind: str | None = None  # "stalkerware", "watchware", "spyware"… when the set says
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SetProblem:
     """Something in a set that was not used: one line naming the file and the indicator."""
 
@@ -83,7 +84,7 @@ def _no_counts() -> Mapping[str, int]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndicatorSet:
     """A named set of indicators read from one or more files."""
 

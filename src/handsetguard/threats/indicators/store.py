@@ -9,10 +9,10 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard import __version__
+from handsetguard.records import record
 from handsetguard.threats.indicators.cache import (
     load_cached,
     load_digests,
@@ -54,7 +54,7 @@ def _xdg(variable: str, fallback: str, env: Mapping[str, str]) -> Path:
     return Path(env.get("HOME") or os.path.expanduser("~")) / fallback / "handsetguard"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Places:
     """The folders used; tests and ``--no-cache`` style callers pass their own."""
 
@@ -85,7 +85,7 @@ def _user_folders(places: Places) -> list[Path]:
     return [p for p in names if p.is_dir()]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Group:
     name: str
     origin: str  # "bundled", "user", "option"

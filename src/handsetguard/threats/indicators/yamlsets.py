@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handsetguard.records import record
 from handsetguard.threats.indicators.model import Indicator, IndicatorError, SetProblem
 from handsetguard.threats.indicators.normalise import normalise
 
@@ -123,7 +124,7 @@ def _family(
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexEntry:
     """One feed of MVT's ``indicators.yaml``: its name and the local file it resolved to."""
 

@@ -1,0 +1,231 @@
+"""``@record``: a frozen, slotted dataclass that costs no compilation at import.
+
+``dataclasses.dataclass(frozen=True, slots=True)`` generates ``__init__``, ``__repr__``,
+``__eq__``, ``__hash__``, ``__setattr__`` and ``__delattr__`` as source text and compiles each
+with ``exec``: about 1 ms per class on the 2-core build machine. The engine defines about a
+hundred such classes, so a tenth of a second of every ``check`` went on compiling methods that
+most runs never call (a bugreport run instantiates 76 of the 104 loaded, 30 of them more than
+a few times).
+
+A record is the same class — ``__slots__``, immutable (``dataclasses.FrozenInstanceError``),
+``__eq__`` and ``__hash__`` over the compared fields in order, ``__repr__``, ``__match_args__``,
+copy and pickle support, and the ``__dataclass_fields__`` that ``dataclasses.fields``,
+``replace``, ``asdict`` and ``is_dataclass`` read — built from shared closures. Only
+``__init__`` is compiled, and only once a class has been instantiated :data:`COMPILE_AFTER`
+times; until then a generic ``__init__`` binds the arguments (with the same errors).
+
+Supported: fields with or without a default, and ``dataclasses.field(default=…,
+default_factory=…, repr=…, hash=…, compare=…)``. Refused at definition (use ``@dataclass``):
+``ClassVar``/``InitVar`` annotations, ``init=False`` or ``kw_only`` fields, ``__post_init__``,
+a class that defines ``__slots__`` or inherits fields. On a Python whose ``dataclasses`` lacks
+the internals this relies on, ``record`` is plain ``dataclass(frozen=True, slots=True)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_options: object) -> Callable[[Any], Any]:
+        return lambda decorator: decorator
+
+
+__all__ = ["COMPILE_AFTER", "record"]
+
+COMPILE_AFTER = 8
+"""Instantiations after which a record's ``__init__`` is compiled (the generic one is ~3x
+slower per call, compiling costs about 100 calls of it)."""
+
+_T = TypeVar("_T", bound=type)
+_MISSING: Any = dataclasses.MISSING
+_FIELD_MARK = getattr(dataclasses, "_FIELD", None)
+_set = object.__setattr__
+_REQUIRED, _DEFAULT, _FACTORY = 0, 1, 2
+
+
+def _frozen_setattr(_self: object, name: str, _value: object) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_delattr(_self: object, name: str) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _fields(cls: type) -> list[dataclasses.Field[Any]]:
+    for base in cls.__mro__[1:]:
+        if hasattr(base, "__dataclass_fields__"):
+            raise TypeError(f"{cls.__name__}: a record cannot inherit fields; use @dataclass")
+    if "__slots__" in cls.__dict__ or "__post_init__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__}: __slots__/__post_init__ need @dataclass")
+    found: list[dataclasses.Field[Any]] = []
+    defaulted = False
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if "ClassVar" in text or "InitVar" in text:
+            raise TypeError(f"{cls.__name__}.{name}: ClassVar/InitVar need @dataclass")
+        value = cls.__dict__.get(name, _MISSING)
+        spec = value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
+        if not spec.init or spec.kw_only is True:
+            raise TypeError(f"{cls.__name__}.{name}: init=False/kw_only need @dataclass")
+        if spec.default is not _MISSING and type(spec.default).__hash__ is None:
+            raise ValueError(
+                f"mutable default {type(spec.default)} for field {name} is not allowed: "
+                "use default_factory"
+            )
+        has_default = spec.default is not _MISSING or spec.default_factory is not _MISSING
+        if defaulted and not has_default:
+            raise TypeError(f"non-default argument {name!r} follows default argument")
+        defaulted = defaulted or has_default
+        spec.name, spec.type = name, annotation
+        spec._field_type = _FIELD_MARK  # what dataclasses.fields() filters on
+        found.append(spec)
+    return found
+
+
+def _kinds(fields: list[dataclasses.Field[Any]]) -> list[tuple[int, Any]]:
+    return [
+        (_FACTORY, f.default_factory)
+        if f.default_factory is not _MISSING
+        else (_DEFAULT, f.default)
+        if f.default is not _MISSING
+        else (_REQUIRED, None)
+        for f in fields
+    ]
+
+
+def _compiled_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any]]) -> Any:
+    """The ``__init__`` dataclasses would write for these fields (frozen: object.__setattr__)."""
+    params, body = ["__record_self__"], []
+    namespace: dict[str, Any] = {"__record_set__": _set, "__record_missing__": _MISSING}
+    for n, (name, (kind, default)) in enumerate(zip(names, kinds, strict=True)):
+        value = name
+        if kind == _REQUIRED:
+            params.append(name)
+        elif kind == _DEFAULT:
+            namespace[f"__record_default_{n}__"] = default
+            params.append(f"{name}=__record_default_{n}__")
+        else:
+            namespace[f"__record_factory_{n}__"] = default
+            params.append(f"{name}=__record_missing__")
+            value = f"__record_factory_{n}__() if {name} is __record_missing__ else {name}"
+        body.append(f"    __record_set__(__record_self__, {name!r}, {value})")
+    source = f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
+    exec(compile(source, f"<record {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _generic_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any]]) -> Any:
+    count = len(names)
+    position = {name: n for n, name in enumerate(names)}
+    calls = [0]
+    label = f"{cls.__qualname__}.__init__()"
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > count:
+            raise TypeError(
+                f"{label} takes {count + 1} positional arguments but {len(args) + 1} were given"
+            )
+        values = [*args, *([_MISSING] * (count - len(args)))]
+        for key, value in kwargs.items():
+            n = position.get(key)
+            if n is None:
+                raise TypeError(f"{label} got an unexpected keyword argument {key!r}")
+            if n < len(args):
+                raise TypeError(f"{label} got multiple values for argument {key!r}")
+            values[n] = value
+        for n, value in enumerate(values):
+            if value is _MISSING:
+                kind, default = kinds[n]
+                if kind == _REQUIRED:
+                    raise TypeError(f"{label} missing required argument: {names[n]!r}")
+                value = default() if kind == _FACTORY else default
+            _set(self, names[n], value)
+        calls[0] += 1
+        if calls[0] == COMPILE_AFTER:
+            type.__setattr__(cls, "__init__", _compiled_init(cls, names, kinds))
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+def _key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if not names:
+        return lambda _self: ()
+    getter = attrgetter(*names)
+    if len(names) == 1:
+        return lambda self: (getter(self),)
+    return getter
+
+
+def _methods(cls: type, fields: list[dataclasses.Field[Any]]) -> dict[str, Any]:
+    names = tuple(f.name for f in fields)
+    shown = tuple(f.name for f in fields if f.repr)
+    compared = _key(tuple(f.name for f in fields if f.compare))
+    hashed = _key(tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash)))
+    everything = _key(names)
+
+    def __repr__(self: Any) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{type(self).__qualname__}({inner})"
+
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return bool(compared(self) == compared(other))
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(hashed(self))
+
+    def __getstate__(self: Any) -> tuple[Any, ...]:
+        return everything(self)
+
+    def __setstate__(self: Any, state: tuple[Any, ...]) -> None:
+        for name, value in zip(names, state, strict=True):
+            _set(self, name, value)
+
+    methods: dict[str, Any] = {
+        "__repr__": __repr__,
+        "__eq__": __eq__,
+        "__hash__": __hash__,
+        "__getstate__": __getstate__,
+        "__setstate__": __setstate__,
+    }
+    for name, method in methods.items():
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+    return methods
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+def record(cls: _T) -> _T:
+    """Make ``cls`` a frozen, slotted dataclass (see the module docstring)."""
+    if _FIELD_MARK is None:  # pragma: no cover - a Python without dataclasses._FIELD
+        plain: Any = dataclasses.dataclass(frozen=True, slots=True)(cls)
+        return plain  # type: ignore[no-any-return]
+    fields = _fields(cls)
+    names = tuple(f.name for f in fields)
+    namespace = {k: v for k, v in cls.__dict__.items() if k not in names}
+    namespace.pop("__dict__", None)
+    namespace.pop("__weakref__", None)
+    namespace["__slots__"] = names
+    built: Any = type(cls)(cls.__name__, cls.__bases__, namespace)
+    kinds = _kinds(fields)
+    own = dict(cls.__dict__)
+    if own.get("__hash__", _MISSING) is None and "__eq__" in own:
+        del own["__hash__"]  # set to None by Python for a class defining __eq__: not its own
+    for name, method in _methods(built, fields).items():
+        if name not in own:
+            type.__setattr__(built, name, method)
+    built.__init__ = _generic_init(built, names, kinds)
+    built.__setattr__ = _frozen_setattr
+    built.__delattr__ = _frozen_delattr
+    type.__setattr__(built, "__match_args__", names)
+    built.__dataclass_fields__ = {f.name: f for f in fields}
+    return built  # type: ignore[no-any-return]
