@@ -76,6 +76,7 @@ def inspect_apk(
     ``trackers`` (an εxodus list) and ``indicators`` are matched when given.
     :class:`ApkFormatError` when the file is no ZIP archive at all."""
     path = Path(path)
+    idsig = path.with_name(path.name + ".idsig")  # v4: the signature file beside the APK
     with open_container(path) as container:
         notes: list[str] = []
         manifest, problem = _manifest(container, notes)
@@ -87,6 +88,7 @@ def inspect_apk(
             manifest.target_sandbox if manifest else 1,
             has_manifest="AndroidManifest.xml" in container.by_name,
             found=found,
+            idsig=idsig if idsig.is_file() else None,
         )
         names = [e.name for e in container.entries]
         dex_files = tuple(

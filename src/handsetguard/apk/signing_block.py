@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from handsetguard.apk.zip import Container, Tampering, TamperingKind
@@ -21,6 +21,7 @@ __all__ = [
     "SigningBlock",
     "chunked_digest",
     "find_signing_block",
+    "merkle_root",
     "verity_digest",
 ]
 
@@ -125,29 +126,33 @@ PAGE = 4096
 SALT = bytes(8)  # the platform's verity tree is salted with 8 zero bytes (ApkVerityBuilder)
 
 
-def verity_digest(container: Container, block_start: int) -> bytes:
-    """VERITY_CHUNKED_SHA256: the root of a SHA-256 Merkle tree over 4 KiB pages of the
-    protected contents (8-byte zero salt, zero-padded pages), followed by their length as uint64."""
+def merkle_root(pieces: Iterable[bytes], salt: bytes = b"") -> bytes:
+    """The fs-verity style SHA-256 Merkle tree root over ``pieces`` (4 KiB pages, the last
+    one zero-padded; each level's hashes concatenated and padded to whole pages)."""
     level = bytearray()
     pending = bytearray()
-    total = 0
-    for section in _sections(container, block_start):
-        for piece in section:
-            total += len(piece)
-            pending += piece
-            whole = len(pending) - len(pending) % PAGE
-            for i in range(0, whole, PAGE):
-                level += hashlib.sha256(SALT + pending[i : i + PAGE]).digest()
-            del pending[:whole]
+    for piece in pieces:
+        pending += piece
+        whole = len(pending) - len(pending) % PAGE
+        for i in range(0, whole, PAGE):
+            level += hashlib.sha256(salt + pending[i : i + PAGE]).digest()
+        del pending[:whole]
     if pending:
-        level += hashlib.sha256(SALT + bytes(pending) + bytes(PAGE - len(pending))).digest()
+        level += hashlib.sha256(salt + bytes(pending) + bytes(PAGE - len(pending))).digest()
     while len(level) > PAGE:
         padded = bytes(level) + bytes(-len(level) % PAGE)
         level = bytearray(
             b"".join(
-                hashlib.sha256(SALT + padded[i : i + PAGE]).digest()
+                hashlib.sha256(salt + padded[i : i + PAGE]).digest()
                 for i in range(0, len(padded), PAGE)
             )
         )
-    root = hashlib.sha256(SALT + bytes(level) + bytes(PAGE - len(level))).digest()
-    return root + struct.pack("<Q", total)
+    return hashlib.sha256(salt + bytes(level) + bytes(PAGE - len(level))).digest()
+
+
+def verity_digest(container: Container, block_start: int) -> bytes:
+    """VERITY_CHUNKED_SHA256: the Merkle tree root over the protected contents (salted with
+    8 zero bytes, as the platform's ApkVerityBuilder does), then their length as uint64."""
+    total = block_start + container.cd_size + (container.file_size - container.eocd_offset)
+    pieces = (piece for section in _sections(container, block_start) for piece in section)
+    return merkle_root(pieces, SALT) + struct.pack("<Q", total)

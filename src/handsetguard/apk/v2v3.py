@@ -27,7 +27,7 @@ from handsetguard.apk.signing_block import (
 )
 from handsetguard.apk.zip import Container
 
-__all__ = ["MAX_SDK", "SchemeResult", "SchemeSigner", "verify_scheme"]
+__all__ = ["MAX_SDK", "SchemeResult", "SchemeSigner", "spki", "verify_scheme"]
 
 MAX_SDK = 0x7FFFFFFF
 SDK_N, SDK_P, SDK_T = 24, 28, 33
@@ -214,7 +214,7 @@ def _signer(
     attributes = [(item.u32(), item.data[item.at :]) for item in data.sequence()]
     if not certificates:
         errors.append(f"{label}: no certificates")
-    elif _spki(certificates[0]) != public_key_der:
+    elif spki(certificates[0]) != public_key_der:
         errors.append(f"{label}: public key mismatch between certificate and signature record")
     if [a for a, _ in signatures] != [a for a, _ in listed]:
         errors.append(
@@ -319,13 +319,14 @@ def _lineage(value: bytes, label: str, errors: list[str]) -> tuple[bytes, ...]:
                 parent_key, algorithm.key, algorithm.hash, algorithm.pss_salt, signature, signed
             ):
                 errors.append(f"{label}: lineage node #{len(certs) + 1}: signature did not verify")
-        parent_key = load_public_key(_spki(cert) or b"")
+        parent_key = load_public_key(spki(cert) or b"")
         parent_algorithm = child_algorithm
         certs.append(cert)
     return tuple(certs)
 
 
-def _spki(certificate: bytes) -> bytes | None:
+def spki(certificate: bytes) -> bytes | None:
+    """The SubjectPublicKeyInfo of a DER certificate, or ``None`` when it is unreadable."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 

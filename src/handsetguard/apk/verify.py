@@ -7,6 +7,8 @@ present; the stripping protections of v1 (``X-Android-APK-Signed``) and v2 (attr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from handsetguard.apk.algorithms import ContentDigest, certificate_info
 from handsetguard.apk.model import ApiRange, Signature, Signer
 from handsetguard.apk.signing_block import (
@@ -18,7 +20,16 @@ from handsetguard.apk.signing_block import (
     find_signing_block,
 )
 from handsetguard.apk.v1 import V1Result, verify_v1
-from handsetguard.apk.v2v3 import MAX_SDK, SDK_N, SDK_P, SDK_T, SchemeResult, verify_scheme
+from handsetguard.apk.v2v3 import (
+    MAX_SDK,
+    SDK_N,
+    SDK_P,
+    SDK_T,
+    SchemeResult,
+    SchemeSigner,
+    verify_scheme,
+)
+from handsetguard.apk.v4 import verify_v4
 from handsetguard.apk.zip import Container, Tampering, TamperingKind
 
 __all__ = ["verify_apk"]
@@ -33,9 +44,11 @@ def verify_apk(
     target_sandbox: int = 1,
     has_manifest: bool = True,
     found: list[Tampering] | None = None,
+    idsig: Path | None = None,
 ) -> Signature:
     """Whether Android would install ``container`` as signed on every API level from
-    ``min_sdk`` up, which schemes verified, and with which signers."""
+    ``min_sdk`` up, which schemes verified, and with which signers; ``idsig``: a v4
+    signature file to verify too."""
     found = found if found is not None else []
     errors: list[str] = []
     warnings: list[str] = []
@@ -49,10 +62,13 @@ def verify_apk(
         errors.append("Missing AndroidManifest.xml")
     block = find_signing_block(container, found)
     results: dict[str, SchemeResult] = {}
+    digests: dict[ContentDigest, bytes] = {}
     if block is not None:
-        _block_schemes(container, block, min_sdk, results, errors)
+        digests = _block_schemes(container, block, min_sdk, results, errors)
+    if idsig is not None:
+        results["v4"] = _v4(container, idsig, digests)
     v2, v3, v31 = results.get("v2"), results.get("v3"), results.get("v3.1")
-    block_schemes = {name for name, r in results.items()}
+    block_schemes = {name for name in results if name != "v4"}
     found_ids = {2 for _ in [v2] if v2} | {3 for _ in [v3] if v3}
     if v2 is not None and "v3" in v2.stripping_claims and v3 is None:
         errors.append(
@@ -63,22 +79,17 @@ def verify_apk(
     if min_sdk < SDK_N or not block_schemes:
         v1 = verify_v1(container, min_sdk)
         errors += [*v1.errors, *_stripped(v1, found_ids)]
-    for result in results.values():
-        errors.extend(result.errors)
+    for name, result in results.items():
+        # A v4 signature is read only by incremental installs (as apksigner treats it): a bad
+        # one is reported, and the APK's own verdict rests on v1-v3.
+        (warnings if name == "v4" else errors).extend(result.errors)
         warnings.extend(result.warnings)
     schemes = {"v1": v1, **results}
     verified_schemes = [
-        name for name in ("v1", "v2", "v3", "v3.1") if (r := schemes.get(name)) and r.verified
+        name for name in ("v1", "v2", "v3", "v3.1", "v4") if (r := schemes.get(name)) and r.verified
     ]
     # 3. Consistency: one identity across the schemes that verified.
-    v1_certs = {s.certificate for s in v1.signers if s.certificate} if v1 and v1.verified else None
-    v2_certs = {s.certificates[0] for s in v2.signers} if v2 and v2.verified else None
-    if v1_certs is not None and v2_certs is not None and v1_certs != v2_certs:
-        errors.append("v1 and v2 signers do not match")
-    if v2_certs is not None and v3 is not None and v3.verified:
-        allowed = {c for s in v3.signers for c in (s.lineage or s.certificates[:1])}
-        if not v2_certs <= allowed:
-            errors.append("v2 and v3 signers do not match")
+    errors += _consistency(v1, v2, v3)
     # 4. What the target SDK and sandbox version demand.
     if target_sdk >= SDK_R and not {"v2", "v3", "v3.1"} & set(verified_schemes) and has_manifest:
         errors.append(f"target SDK {target_sdk} requires signature scheme v2 or later")
@@ -88,7 +99,7 @@ def verify_apk(
         )
     present = tuple(
         s
-        for s in ("v1", "v2", "v3", "v3.1")
+        for s in ("v1", "v2", "v3", "v3.1", "v4")
         if (s == "v1" and _has_v1(container, v1)) or s in results
     )
     if not present:
@@ -109,6 +120,21 @@ def verify_apk(
     )
 
 
+def _consistency(
+    v1: V1Result | None, v2: SchemeResult | None, v3: SchemeResult | None
+) -> list[str]:
+    """The same signers in v1 and v2; v2's signers within v3's (its lineage, when rotated)."""
+    v1_certs = {s.certificate for s in v1.signers if s.certificate} if v1 and v1.verified else None
+    v2_certs = {s.certificates[0] for s in v2.signers} if v2 and v2.verified else None
+    if v1_certs is not None and v2_certs is not None and v1_certs != v2_certs:
+        return ["v1 and v2 signers do not match"]
+    if v2_certs is not None and v3 is not None and v3.verified:
+        allowed = {c for s in v3.signers for c in (s.lineage or s.certificates[:1])}
+        if not v2_certs <= allowed:
+            return ["v2 and v3 signers do not match"]
+    return []
+
+
 def _stripped(v1: V1Result, found_ids: set[int]) -> list[str]:
     """``X-Android-APK-Signed`` in a .SF names the block schemes the signer also applied."""
     return [
@@ -125,7 +151,8 @@ def _block_schemes(
     min_sdk: int,
     results: dict[str, SchemeResult],
     errors: list[str],
-) -> None:
+) -> dict[ContentDigest, bytes]:
+    """Verify the block-based schemes into ``results``; the content digests computed."""
     digests: dict[ContentDigest, bytes] = {}
     if any(t.kind is TamperingKind.DATA_BEFORE_EOCD for t in container.tampering):
         errors.append("central directory is not immediately followed by the EOCD")
@@ -153,6 +180,16 @@ def _block_schemes(
         results["v2"] = verify_scheme(
             container, block, V2_ID, max(min_sdk, SDK_N), MAX_SDK, digests
         )
+    return digests
+
+
+def _v4(container: Container, idsig: Path, digests: dict[ContentDigest, bytes]) -> SchemeResult:
+    """The .idsig beside the APK, as a scheme result (incremental installs start at R)."""
+    result = verify_v4(container, idsig, digests.values())
+    signers = (
+        (SchemeSigner((result.certificate,), SDK_R, MAX_SDK, ()),) if result.certificate else ()
+    )
+    return SchemeResult("v4", result.verified, signers, result.errors)
 
 
 def _has_v1(container: Container, v1: V1Result | None) -> bool:
