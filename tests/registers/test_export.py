@@ -71,3 +71,34 @@ def test_same_batch_same_bytes_and_hash() -> None:
     with zipfile.ZipFile(io.BytesIO(render_xlsx(one, "NEIR", AT))) as archive:
         assert {i.date_time for i in archive.infolist()} == {(2026, 10, 15, 10, 30, 0)}
         assert b"2026-10-15T10:30:00Z" in archive.read("docProps/core.xml")
+
+
+def test_xlsx_cells_round_trip_through_openpyxl() -> None:
+    """The data rows are streamed into openpyxl's sheet: XML specials, spaces at the ends,
+    non-ASCII and many columns (past Z) read back exactly."""
+    from openpyxl import load_workbook
+
+    header = [f"H{i}" for i in range(30)]
+    values = ['A&B <Ltd> "q"', " padded ", "Lava Mobiles Pvt. Ltd. — नई दिल्ली", "x" * 300]
+    line = [values[i % len(values)] for i in range(30)]
+    book = load_workbook(io.BytesIO(render_xlsx([header, line, line], "S", AT)), read_only=True)
+    rows = [[c.value for c in row] for row in book["S"].iter_rows()]
+    assert rows == [header, line, line]
+
+
+def test_date_formats_with_and_without_a_time() -> None:
+    from dataclasses import replace
+
+    from handsetguard.registers.profiles import Column, Layout
+
+    rows = [
+        BatchRow("SN1", "351234560000010", None, "Z60", AT),
+        BatchRow("SN2", "351234560000028", None, "Z60", AT.replace(hour=11, minute=5)),
+    ]
+    layout = Layout((Column("IMEI", field="imei1"), Column("Made", field="manufacturing_date")))
+    for fmt, made in (
+        ("%d.%m.%Y", ["15.10.2026", "15.10.2026"]),
+        ("%Y-%m-%d %H:%M", ["2026-10-15 10:30", "2026-10-15 11:05"]),
+    ):
+        cells = list(table(replace(layout, date_format=fmt), Constants("B", "L"), rows))
+        assert [c[1] for c in cells[1:]] == made

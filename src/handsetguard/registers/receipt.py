@@ -16,17 +16,15 @@ MAX_REASON = 500
 MAX_REFERENCE = 128
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, less 9 when over 9
+
+
 def is_imei(value: str) -> bool:
     """15 ASCII digits whose last is the Luhn check digit of the first 14."""
     if len(value) != 15 or not value.isascii() or not value.isdigit():
         return False
-    total = 0
-    for index, char in enumerate(reversed(value)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
+    kept, doubled = value[::2], value[1::2].translate(_DOUBLED)  # from the right: 0, 2, …
+    return (sum(kept.encode()) + sum(doubled.encode()) - 48 * 15) % 10 == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,36 +84,36 @@ def _columns(layout: ReceiptLayout, header: list[str], name: str, row: int) -> d
 
 
 def _row(
-    cells: list[str], number: int, cols: dict[str, int], layout: ReceiptLayout, problem: Problem
+    cells: list[str], number: int, cols: dict[str, int], layout: ReceiptLayout, file: str
 ) -> ReceiptRow | Problem:
-    def cell(role: str) -> str:
-        return cells[cols[role]].strip() if cols[role] < len(cells) else ""
-
-    def bad(role: str, message: str) -> Problem:
-        title = {"imei": layout.imei, "status": layout.status}.get(role, "")
-        title = title or {"reason": layout.reason, "reference": layout.reference}[role]
-        return Problem(problem.file, number, title, message)
-
-    for role in cols:
-        if cell(role) == FORMULA:
-            return bad(role, "a formula, not a value; export the values only")
-    imei, status = cell("imei"), cell("status").casefold()
+    width = len(cells)
+    imei, status, reason, reference = (
+        cells[cols[role]].strip() if cols[role] < width else ""
+        for role in ("imei", "status", "reason", "reference")
+    )
+    titles = (layout.imei, layout.status, layout.reason, layout.reference)
+    for title, value in zip(titles, (imei, status, reason, reference), strict=True):
+        if value == FORMULA:
+            return Problem(file, number, title, "a formula, not a value; export the values only")
     if not imei:
-        return bad("imei", "empty")
+        return Problem(file, number, layout.imei, "empty")
     if not is_imei(imei):
-        return bad("imei", f"{visible(imei[:40])!r} is not an IMEI (15 digits, Luhn check digit)")
+        shown = visible(imei[:40])
+        return Problem(
+            file, number, layout.imei, f"{shown!r} is not an IMEI (15 digits, Luhn check digit)"
+        )
+    status = status.casefold()
     if status in layout.accepted:
         accepted = True
     elif status in layout.rejected:
         accepted = False
     else:
-        words = sorted(layout.accepted | layout.rejected)
-        return bad("status", f"{visible(status[:40])!r} is none of {', '.join(words)}")
-    reason, reference = cell("reason"), cell("reference")
+        words = ", ".join(sorted(layout.accepted | layout.rejected))
+        return Problem(file, number, layout.status, f"{visible(status[:40])!r} is none of {words}")
     if len(reason) > MAX_REASON:
-        return bad("reason", f"longer than {MAX_REASON} characters")
+        return Problem(file, number, layout.reason, f"longer than {MAX_REASON} characters")
     if len(reference) > MAX_REFERENCE:
-        return bad("reference", f"longer than {MAX_REFERENCE} characters")
+        return Problem(file, number, layout.reference, f"longer than {MAX_REFERENCE} characters")
     return ReceiptRow(number, imei, accepted, reason, reference)
 
 
@@ -131,7 +129,6 @@ def parse(data: bytes, name: str, layout: ReceiptLayout) -> Receipt:
     rows: list[ReceiptRow] = []
     problems: list[Problem] = []
     first_seen: dict[str, int] = {}
-    template = Problem(name, 0, "", "")
     for number, cells in sheet.rows[1:]:
         extra = [i for i in range(width, len(cells)) if cells[i].strip()]
         if extra:
@@ -141,7 +138,7 @@ def parse(data: bytes, name: str, layout: ReceiptLayout) -> Receipt:
                 )
             )
             continue
-        parsed = _row(cells, number, cols, layout, template)
+        parsed = _row(cells, number, cols, layout, name)
         if isinstance(parsed, Problem):
             problems.append(parsed)
             continue

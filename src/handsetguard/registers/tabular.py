@@ -118,7 +118,7 @@ def read_sheet(data: bytes, name: str) -> Sheet:
         rows = _csv_rows(text, name)
     kept: list[tuple[int, list[str]]] = []
     for number, cells in rows:
-        if any(c.strip() for c in cells):
+        if "".join(cells).strip():
             kept.append((number, cells))
             if len(kept) > MAX_ROWS:
                 raise RegisterError(f"{name}: more than {MAX_ROWS} rows")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from handsetguard.server.models import Registration
@@ -182,4 +183,28 @@ def test_registration_counts_per_territory_and_model(env: Env) -> None:
             "in_batch": 1,
             "unregistered": 0,
         },
+    ]
+
+
+def test_decisions_written_in_chunks(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A receipt's decisions go out in UPDATE … FROM (VALUES …) chunks: across a boundary
+    every unit gets its own state, reference and reason."""
+    from handsetguard.server.services import receipts
+
+    monkeypatch.setattr(receipts, "_CHUNK", 2)
+    who = licensed_partner(env)
+    units = activate(env, who, "IN", 5)
+    made = batch(env, who, "IN")
+    rows = [
+        [u["imei1"], "Rejected" if n == 2 else "Accepted", "bad TAC" if n == 2 else "", f"R{n}"]
+        for n, u in enumerate(units)
+    ]
+    assert post_receipt(env, who, made["id"], receipt_csv(HEADER, rows)).status_code == 200
+    seen = [status(env, who, u["serial"]) for u in units]
+    assert [(s["state"], s["reference"], s["reason"]) for s in seen] == [
+        ("registered", "R0", None),
+        ("registered", "R1", None),
+        ("rejected", "R2", "bad TAC"),
+        ("registered", "R3", None),
+        ("registered", "R4", None),
     ]

@@ -112,6 +112,16 @@ def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | Non
     return Outcome(issued, replayed=True)
 
 
+def _refuse_blocklisted(snap: Snapshot) -> None:
+    """A new activation of an IMEI on the imported blocklist (reported lost or stolen: a
+    refurbished or stolen board must not re-enter a line) is refused."""
+    if snap.blocked:
+        raise RefusedError(
+            "imei_blocklisted",
+            f"IMEI {snap.blocked[0]} is on the blocklist (reported lost or stolen)",
+        )
+
+
 def _check_nonce(row: dict[str, Any] | None, actor: Actor, now: datetime) -> None:
     if row is None or row["credential_id"] != actor.credential_id:
         raise RefusedError("nonce_unknown", "the nonce was not issued to this credential")
@@ -274,11 +284,7 @@ def _activation(
         existing = _existing(snap, actor, body)
         if existing is not None:
             return existing
-        if snap.blocked:
-            raise RefusedError(
-                "imei_blocklisted",
-                f"IMEI {snap.blocked[0]} is on the blocklist (reported lost or stolen)",
-            )
+        _refuse_blocklisted(snap)
         if conflicted:
             break
         unit = _plan(snap, actor, body, now, attestation)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from handsetguard.registers import Problem, Receipt
 from handsetguard.server.models import BatchUnit, Registration, RegistrationBatch
+from handsetguard.server.models.base import UTCDateTime
 
 __all__ = ["Decision", "apply_rows", "match_rows"]
 
@@ -93,42 +94,59 @@ def match_rows(
     return decided, [str(p) for p in problems]
 
 
+_CHUNK = 5000  # rows per UPDATE … FROM (VALUES …): 4 parameters each, under both limits
+
+
+def _update_from_values(dialect: str, count: int) -> str:
+    """One UPDATE setting each listed unit's state, reference and reason from a VALUES list
+    (SQLite ≥ 3.33 and PostgreSQL both have UPDATE … FROM); positional parameters, so that
+    the driver gets them without SQLAlchemy compiling 20,000 named ones."""
+    mark = "%s" if dialect == "postgresql" else "?"
+    values = ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * count)
+    if dialect == "postgresql":
+        return (
+            f"UPDATE registrations AS g SET state = v.state, reference = v.reference,"
+            f" reason = v.reason, updated_at = {mark}"
+            f" FROM (VALUES {values}) AS v(device_id, state, reference, reason)"
+            f" WHERE g.device_id = v.device_id AND g.batch_id = {mark}"
+        )
+    return (
+        f"UPDATE registrations SET state = v.column2, reference = v.column3,"
+        f" reason = v.column4, updated_at = {mark}"
+        f" FROM (VALUES {values}) AS v"
+        f" WHERE registrations.device_id = v.column1 AND registrations.batch_id = {mark}"
+    )
+
+
 def apply_rows(
     session: Session, batch: RegistrationBatch, decided: dict[str, Decision], now: datetime
 ) -> tuple[set[str], dict[str, str], int]:
-    """Write the decisions; the registered ids, the rejected ids with their reasons, and the
-    number already in the state the receipt says."""
-    statement = (
-        update(_regs)
-        .where(_regs.c.device_id == bindparam("d_id"), _regs.c.batch_id == batch.id)
-        .values(
-            state=bindparam("d_state"),
-            reference=bindparam("d_reference"),
-            reason=bindparam("d_reason"),
-            updated_at=now,
-        )
-    )
+    """Write the decisions (a few statements for a whole receipt, not one per unit); the
+    registered ids, the rejected ids with their reasons, and the number already in the state
+    the receipt says."""
     registered: set[str] = set()
     rejected: dict[str, str] = {}
-    params = []
+    writes: list[tuple[str, str, str | None, str | None]] = []
     unchanged = 0
     for device_id, d in decided.items():
         if d.unchanged:
             unchanged += 1
             continue
-        reason = None if d.accepted else (d.reason or NO_REASON)
         if d.accepted:
             registered.add(device_id)
+            writes.append((device_id, "registered", d.reference or None, None))
         else:
-            rejected[device_id] = str(reason)
-        params.append(
-            {
-                "d_id": device_id,
-                "d_state": "registered" if d.accepted else "rejected",
-                "d_reference": d.reference or None,
-                "d_reason": reason,
-            }
-        )
-    if params:
-        session.execute(statement, params)
+            rejected[device_id] = d.reason or NO_REASON
+            writes.append((device_id, "rejected", d.reference or None, rejected[device_id]))
+    connection = session.connection()
+    dialect = connection.dialect
+    stamp = UTCDateTime().bind_processor(dialect)
+    at = stamp(now) if stamp is not None else now
+    for start in range(0, len(writes), _CHUNK):
+        chunk = writes[start : start + _CHUNK]
+        flat: list[object] = [at]
+        for write in chunk:
+            flat.extend(write)
+        flat.append(batch.id)
+        connection.exec_driver_sql(_update_from_values(dialect.name, len(chunk)), tuple(flat))
     return registered, rejected, unchanged

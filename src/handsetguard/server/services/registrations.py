@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import String, Table, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from handsetguard.registers import (
@@ -46,6 +46,7 @@ from handsetguard.server.models import (
     RegistrationBatch,
     RegistryLicence,
 )
+from handsetguard.server.models.base import UTCDateTime
 from handsetguard.server.services import alerts, audit
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, visible
@@ -157,9 +158,19 @@ def set_licence(
     return row
 
 
-def _candidates(agreement_id: str, territory: str, filt: BatchFilter) -> Any:
+def _candidates(batch_id: str, agreement_id: str, territory: str, filt: BatchFilter) -> Any:
+    """The batch's units as rows of ``registration_batch_units``, numbered in file order
+    (activation time, then serial): selected and inserted by the database in one statement."""
+    order = (Device.activated_at, Device.serial, Device.id)
     query = select(
-        Device.id, Device.serial, Device.imei1, Device.imei2, Device.model_code, Device.activated_at
+        literal(batch_id, String(36)),
+        func.row_number().over(order_by=order),
+        Device.id,
+        Device.serial,
+        Device.imei1,
+        Device.imei2,
+        Device.model_code,
+        Device.activated_at,
     ).where(
         Device.agreement_id == agreement_id,
         Device.territory == territory,
@@ -177,7 +188,7 @@ def _candidates(agreement_id: str, territory: str, filt: BatchFilter) -> Any:
         query = query.where(Device.activated_at >= filt.since)
     if filt.until is not None:
         query = query.where(Device.activated_at < filt.until)
-    return query.order_by(Device.activated_at, Device.serial, Device.id)
+    return query
 
 
 def _constants(
@@ -211,10 +222,6 @@ def create_batch(
     agreement = _agreement(session, actor, agreement_id)
     profile = _profile(profiles, territory)
     constants = _constants(session, profile, agreement, territory)
-    found = session.execute(_candidates(agreement.id, territory, filt)).all()
-    if not found:
-        raise ConflictError("nothing_to_register", f"no unregistered activated unit in {territory}")
-    rows = [BatchRow(r.serial, r.imei1, r.imei2, r.model_code, r.activated_at) for r in found]
     batch = RegistrationBatch(
         id=new_id(),
         partner_id=agreement.partner_id,
@@ -224,31 +231,26 @@ def create_batch(
         profile=profile.to_dict(),
         constants={"brand": constants.brand, "licence_number": constants.licence_number},
         filters=filt.to_dict(),
-        unit_count=len(rows),
-        content_hash=content_hash(table(profile.layout, constants, rows)),
+        unit_count=0,
+        content_hash="",
         status="frozen",
         created_at=now,
         created_by=actor.credential_id,
     )
     session.add(batch)
     session.flush()
+    columns = ["batch_id", "position", "device_id", "serial", "imei1", "imei2", "model_code"]
     session.execute(
-        insert(_units),
-        [
-            {
-                "batch_id": batch.id,
-                "position": i,
-                "device_id": r.id,
-                "serial": r.serial,
-                "imei1": r.imei1,
-                "imei2": r.imei2,
-                "model_code": r.model_code,
-                "activated_at": r.activated_at,
-            }
-            for i, r in enumerate(found, start=1)
-        ],
+        insert(_units).from_select(
+            [*columns, "activated_at"], _candidates(batch.id, agreement.id, territory, filt)
+        )
     )
-    _mark_in_batch(session, batch, [r.id for r in found], filt.include_rejected, now)
+    rows = _frozen_rows(session, batch.id)
+    if not rows:
+        raise ConflictError("nothing_to_register", f"no unregistered activated unit in {territory}")
+    batch.unit_count = len(rows)
+    batch.content_hash = content_hash(table(profile.layout, constants, rows))
+    _mark_in_batch(session, batch, filt.include_rejected, now)
     audit.append(
         session,
         actor,
@@ -267,38 +269,48 @@ def create_batch(
     return batch
 
 
+def _frozen_rows(session: Session, batch_id: str) -> list[BatchRow]:
+    query = (
+        select(_units.c.serial, _units.c.imei1, _units.c.imei2, _units.c.model_code)
+        .add_columns(_units.c.activated_at)
+        .where(_units.c.batch_id == batch_id)
+        .order_by(_units.c.position)
+    )
+    return [BatchRow(*r) for r in session.execute(query)]
+
+
 def _mark_in_batch(
-    session: Session, batch: RegistrationBatch, ids: list[str], rebatch: bool, now: datetime
+    session: Session, batch: RegistrationBatch, rebatch: bool, now: datetime
 ) -> None:
-    again: set[str] = set()
+    """Each unit of the batch becomes ``in_batch``: rejected ones (``rebatch``) move over, the
+    others get their first row. A unit another batch took meanwhile is a conflict (PK)."""
+    mine = select(_units.c.device_id).where(_units.c.batch_id == batch.id)
     if rebatch:
-        held = select(_regs.c.device_id).where(
-            _regs.c.device_id.in_(bindparam("ids", expanding=True))
+        session.execute(
+            update(_regs)
+            .where(_regs.c.device_id.in_(mine), _regs.c.state == "rejected")
+            .values(state="in_batch", batch_id=batch.id, reason=None, updated_at=now)
         )
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            again.update(session.execute(held, {"ids": chunk}).scalars())
-        if again:
-            moved = session.execute(
-                update(_regs)
-                .where(_regs.c.device_id.in_(sorted(again)), _regs.c.state == "rejected")
-                .values(state="in_batch", batch_id=batch.id, reason=None, updated_at=now)
-            )
-            if moved.rowcount != len(again):  # type: ignore[attr-defined]
-                raise ConflictError("conflict", "units changed state meanwhile; retry")
-    fresh = [
-        {
-            "device_id": i,
-            "territory": batch.territory,
-            "state": "in_batch",
-            "batch_id": batch.id,
-            "updated_at": now,
-        }
-        for i in ids
-        if i not in again
-    ]
-    if fresh:
-        session.execute(insert(_regs), fresh)
+    fresh = select(
+        _units.c.device_id,
+        literal(batch.territory, String(2)),
+        literal("in_batch", String(12)),
+        literal(batch.id, String(36)),
+        literal(now, UTCDateTime()),
+    ).where(
+        _units.c.batch_id == batch.id,
+        ~exists().where(_regs.c.device_id == _units.c.device_id),
+    )
+    session.execute(
+        insert(_regs).from_select(
+            ["device_id", "territory", "state", "batch_id", "updated_at"], fresh
+        )
+    )
+    held = session.execute(
+        select(func.count()).where(_regs.c.batch_id == batch.id, _regs.c.state == "in_batch")
+    ).scalar_one()
+    if held != batch.unit_count:
+        raise ConflictError("conflict", "units changed state meanwhile; retry")
 
 
 def get_batch(session: Session, actor: Actor, batch_id: str) -> RegistrationBatch:
@@ -318,13 +330,7 @@ def batch_file(session: Session, actor: Actor, batch_id: str, fmt: str) -> tuple
     except RegisterError as exc:
         raise ServiceError("batch_altered", f"batch {batch_id}: {exc.message}") from exc
     constants = Constants(**batch.constants)
-    query = (
-        select(_units.c.serial, _units.c.imei1, _units.c.imei2, _units.c.model_code)
-        .add_columns(_units.c.activated_at)
-        .where(_units.c.batch_id == batch.id)
-        .order_by(_units.c.position)
-    )
-    rows = [BatchRow(*r) for r in session.execute(query)]
+    rows = _frozen_rows(session, batch.id)
     cells = list(table(profile.layout, constants, rows))
     if len(rows) != batch.unit_count or content_hash(cells) != batch.content_hash:
         raise ServiceError("batch_altered", f"batch {batch_id} no longer matches its content hash")
