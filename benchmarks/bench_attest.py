@@ -9,7 +9,10 @@ signature with ``verify_directly_issued_by`` — no revocation, no extension, no
 The *cold* figure clears every cache before each verification (each chain seen for the first
 time); the main figure keeps the caches that are safe to keep (signatures and parses of shared
 issuing certificates, decoded AuthorizationList entries shared across devices; never anything
-unique to one key or unit).
+unique to one key or unit). The *new device* figure is the traffic of a factory line or an RKP
+fleet: before each verification it forgets the chain's leaf and attestation certificate (their
+parses, keys and signatures) and every decoded KeyDescription entry, keeping only the issuing
+CAs the devices share.
 
 Usage: python benchmarks/bench_attest.py [--seconds 3] [--corpus ../shared/corpus]
 """
@@ -91,6 +94,19 @@ def rate(run_once: Callable[[], int], seconds: float) -> float:
     return done / elapsed
 
 
+ROUNDS = 6
+
+
+def rates(runs: dict[str, Callable[[], int]], seconds: float) -> dict[str, float]:
+    """The best rate of each run over ``ROUNDS`` interleaved rounds (``seconds`` in all per run):
+    other load on the machine then weighs on every run alike."""
+    best = dict.fromkeys(runs, 0.0)
+    for _ in range(ROUNDS):
+        for name, run_once in runs.items():
+            best[name] = max(best[name], rate(run_once, seconds / ROUNDS))
+    return best
+
+
 def naive(cases: list[Case]) -> int:
     for chain, _, _ in cases:
         certs = [x509.load_der_x509_certificate(der) for der in chain.certificates]
@@ -127,6 +143,13 @@ def main() -> int:
             verifier.verify(chain, policy, at=at)
         return len(cases)
 
+    def new_device() -> int:
+        for chain, policy, at in cases:
+            chain_module.forget_device(chain.certificates, verifier.links)
+            keydescription.clear_caches()
+            verifier.verify(chain, policy, at=at)
+        return len(cases)
+
     def cold() -> int:
         for chain, policy, at in cases:
             verifier.links.clear()
@@ -138,17 +161,23 @@ def main() -> int:
     print(
         f"{len(cases)} valid corpus chains ({certificates} certificates), status list "
         f"{len(status.entries)} entries, Python {sys.version.split()[0]}, one core, "
-        f"{args.seconds:.0f} s each"
+        f"{args.seconds:.0f} s each, best of {ROUNDS} interleaved rounds"
     )
-    baseline = rate(lambda: naive(cases), args.seconds)
-    ours = rate(full, args.seconds)
-    first_sight = rate(cold, args.seconds)
+    measured = rates(
+        {"naive": lambda: naive(cases), "warm": full, "cold": cold, "new": new_device},
+        args.seconds,
+    )
+    baseline, ours = measured["naive"], measured["warm"]
+    first_sight, unseen = measured["cold"], measured["new"]
     print(f"{'naive per-certificate verify loop (signatures only)':<56} {baseline:>8,.0f} /s")
     print(f"{'handsetguard full verification, caches warm':<56} {ours:>8,.0f} /s")
     print(f"{'handsetguard full verification, every cache cleared':<56} {first_sight:>8,.0f} /s")
     print(
+        f"{'handsetguard full verification, new device, shared CAs known':<56} {unseen:>8,.0f} /s"
+    )
+    print(
         f"ratios to the naive loop in this run: warm {ours / baseline:.2f}x, "
-        f"every cache cleared {first_sight / baseline:.2f}x"
+        f"new device {unseen / baseline:.2f}x, every cache cleared {first_sight / baseline:.2f}x"
     )
     return 0
 

@@ -129,7 +129,7 @@ def _int(value: Any, what: str) -> int:
 def _decode(der: bytes, spec: Any, what: str) -> Any:
     try:
         value, rest = _der_decode(der, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError, IndexError, RecursionError) as exc:
+    except (PyAsn1Error, ValueError, TypeError, IndexError, OverflowError, RecursionError) as exc:
         raise KeyDescriptionError(
             f"{what}: not valid DER for its schema ({_first_line(exc)})"
         ) from None

@@ -31,6 +31,10 @@ class BoundedCache(Generic[K, V]):
                 self._data.pop(next(iter(self._data)))
             self._data[key] = value
 
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

@@ -241,6 +241,9 @@ def decode_entry(data: bytes) -> tuple[int, EntryValue]:
     """
     if not data:
         raise KeyDescriptionError("AuthorizationList entry: empty")
+    fast = _simple_entry(data)
+    if fast is not None:
+        return fast
     if data[0] & 0xE0 != _CONTEXT_CONSTRUCTED:
         raise KeyDescriptionError(
             f"AuthorizationList entry with identifier 0x{data[0]:02x}: "
@@ -260,6 +263,37 @@ def decode_entry(data: bytes) -> tuple[int, EntryValue]:
         return number, _value(info, data, start, end, what)
     except DerError as exc:
         raise _bad(what, exc) from None
+
+
+def _simple_entry(data: bytes) -> tuple[int, EntryValue] | None:
+    """The common shape, decoded inline: a context tag of up to two number bytes holding one
+    short INTEGER, OCTET STRING or NULL, every length short-form and exact. Anything else
+    (None) takes the general path, which gives the same values and every error."""
+    size = len(data)
+    first = data[0]
+    if first & 0xE0 != _CONTEXT_CONSTRUCTED or size < 4:
+        return None
+    if first & 0x1F != 0x1F:
+        number, pos = first & 0x1F, 1
+    elif data[1] & 0x80:
+        if data[1] == 0x80 or data[2] & 0x80:
+            return None
+        number, pos = ((data[1] & 0x7F) << 7) | data[2], 3
+    else:
+        number, pos = data[1], 2
+    if size < pos + 3 or data[pos] != size - pos - 1 or data[pos + 2] != size - pos - 3:
+        return None
+    info = KNOWN_TAGS.get(number)
+    if info is None:
+        return None
+    kind, identifier, content = info.kind, data[pos + 1], pos + 3
+    if kind is EntryKind.INTEGER and identifier == der.INTEGER and content < size:
+        return number, _int(data, content, size, info.name)
+    if kind is EntryKind.OCTETS and identifier == der.OCTET_STRING:
+        return number, data[content:size]
+    if kind is EntryKind.NULL and identifier == der.NULL and content == size:
+        return number, True
+    return None
 
 
 _IDENTIFIER = {

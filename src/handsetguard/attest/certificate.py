@@ -380,6 +380,10 @@ def clear_caches() -> None:
     _KEYS.clear()
 
 
+def forget_key(spki: bytes) -> None:
+    _KEYS.discard(spki)
+
+
 def public_key(spki: bytes) -> Any:
     """The public key of a DER SubjectPublicKeyInfo (cached: a pure function of the bytes)."""
     key = _KEYS.get(spki)

@@ -38,6 +38,7 @@ from handsetguard.attest.certificate import (
     public_key,
     verify_signature,
 )
+from handsetguard.attest.errors import ChainInputError
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
 from handsetguard.attest.roots import TrustedRoot, TrustStore
 
@@ -47,6 +48,7 @@ __all__ = [
     "ParsedCertificate",
     "Provisioning",
     "clear_caches",
+    "forget_device",
     "parse_certificates",
     "validate_chain",
 ]
@@ -82,6 +84,9 @@ class LinkCache:
     def add(self, pair: tuple[bytes, bytes]) -> None:
         self._cache.put(pair, True)
 
+    def discard(self, pair: tuple[bytes, bytes]) -> None:
+        self._cache.discard(pair)
+
     def clear(self) -> None:
         self._cache.clear()
 
@@ -89,6 +94,22 @@ class LinkCache:
 def clear_caches() -> None:
     _CERT_CACHE.clear()
     certificate.clear_caches()
+
+
+def forget_device(ders: Sequence[bytes], links: LinkCache) -> None:
+    """Forget what was learnt from a chain's per-device certificates (the leaf and the
+    attestation certificate: parses, keys, the signatures they are subject of), keeping the
+    issuing CAs a factory line or an RKP fleet shares: benchmarks use it to stand for a device
+    never seen before."""
+    for index in range(min(2, len(ders))):
+        _CERT_CACHE.discard(ders[index])
+        if index + 1 < len(ders):
+            links.discard((ders[index], ders[index + 1]))
+    for der in ders[:2]:
+        try:
+            certificate.forget_key(parse_certificate(der, "forget").spki)
+        except ChainInputError:
+            continue
 
 
 def parse_certificates(ders: Sequence[bytes], source: str) -> tuple[ParsedCertificate, ...]:

@@ -52,7 +52,7 @@ class DerError(ValueError):
         self.offset = offset
 
 
-def _tag_number(data: bytes, pos: int, end: int) -> tuple[int, int]:
+def _tag_number(data: bytes, pos: int, end: int, quirks: list[str] | None) -> tuple[int, int]:
     """A high-tag-number form's number (X.690 §8.1.2.4) and the offset after it."""
     number = 0
     for count in range(5):
@@ -61,7 +61,9 @@ def _tag_number(data: bytes, pos: int, end: int) -> tuple[int, int]:
         octet = data[pos]
         pos += 1
         if count == 0 and octet == 0x80:
-            raise DerError("tag number with a leading zero group", pos - 1)
+            if quirks is None:
+                raise DerError("tag number with a leading zero group", pos - 1)
+            quirks.append(f"tag number with a leading zero group at byte {pos - 1}")
         number = (number << 7) | (octet & 0x7F)
         if not octet & 0x80:
             return number, pos
@@ -98,7 +100,7 @@ def read(
     number = first & 0x1F
     pos += 1
     if number == 0x1F:
-        number, pos = _tag_number(data, pos, end)
+        number, pos = _tag_number(data, pos, end, quirks)
     if pos >= end:
         raise DerError("truncated: a length was expected", pos)
     length = data[pos]
