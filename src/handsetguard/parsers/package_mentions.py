@@ -7,7 +7,7 @@ the package list, can still be named there; the indicator matcher probes each na
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import field
 from types import MappingProxyType
 
@@ -25,8 +25,9 @@ _PATTERNS = {
     "data_dir": re.compile(rf"/data/(?:user(?:_de)?/[0-9]+|data)/({_NAME})/"),
     # "+job=u0a94:"com.samsung.android.app.reminder/…"", "+pkginst=10123:"com.x""
     "history": re.compile(rf'=(?:u[0-9]+a[0-9]+|[0-9]+):"({_NAME})[/"]'),
-    # "      Update com.facebook.system vers=385230279"
-    "daily": re.compile(rf"^[ \t]+(?:Update|Install|Uninstall) ({_NAME}) vers=", re.MULTILINE),
+    # "      Update com.facebook.system vers=385230279": the line before each " vers=" (found
+    # by str.find: a multi-line ^ pattern tried at every line start is 15x slower)
+    "daily": re.compile(rf"[ \t]+(?:Update|Install|Uninstall) ({_NAME})"),
     # "packageOverrides={org.torproject.torbrowser=false}; rawOverrides={…}"
     "overrides": re.compile(r"(?:package|raw)Overrides=\{([^}]{0,100000})\}"),
 }
@@ -55,6 +56,16 @@ class PackageMentions:
     names: Mapping[str, int] = field(default_factory=_no_names)
 
 
+def _daily(text: str) -> Iterator[re.Match[str]]:
+    pattern = _PATTERNS["daily"]
+    at = text.find(" vers=")
+    while at >= 0:
+        match = pattern.fullmatch(text, text.rfind("\n", 0, at) + 1, at)
+        if match is not None:
+            yield match
+        at = text.find(" vers=", at + 6)
+
+
 def parse_package_mentions(text: str, section: str) -> PackageMentions:
     """The package names ``section``'s patterns find in ``text`` (never raises)."""
     first: dict[str, int] = {}
@@ -62,7 +73,8 @@ def parse_package_mentions(text: str, section: str) -> PackageMentions:
         line, last = 0, 0
         # The whole text: the resolver tables usually come before "Packages:", not always
         # (MVT's Samsung excerpt has its receivers after the package entries).
-        for match in _PATTERNS[kind].finditer(text):
+        matches = _daily(text) if kind == "daily" else _PATTERNS[kind].finditer(text)
+        for match in matches:
             line += text.count("\n", last, match.start())
             last = match.start()
             if kind == "overrides":

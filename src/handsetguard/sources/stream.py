@@ -211,11 +211,21 @@ class _Streamer:
         return found
 
 
+_LINK_LINE = re.compile(rb"[^\n]*://[^\n]*")
+
+
 def link_lines(region: bytes | bytearray) -> bytes | bytearray:
     """``region`` with every line that holds no ``://`` emptied (its newline kept)."""
     if b"://" not in region:
         return b"\n" * region.count(b"\n")
-    return b"\n".join(line if b"://" in line else b"" for line in region.split(b"\n"))
+    out = bytearray()
+    last = 0
+    for match in _LINK_LINE.finditer(region):
+        out += b"\n" * region.count(b"\n", last, match.start())
+        out += match.group()
+        last = match.end()
+    out += b"\n" * region.count(b"\n", last)
+    return out
 
 
 def index_stream(
