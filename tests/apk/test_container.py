@@ -149,3 +149,15 @@ def test_public_names_are_pinned() -> None:
         "Signer",
         "inspect_apk",
     ]
+
+
+def test_overlapping_entries_are_reported(tmp_path: Path) -> None:
+    """Two central records pointing at one local record (an overlapping zip bomb's trick)."""
+    path = _zip(tmp_path / "o.apk", {"a.txt": b"x" * 100, "b.txt": b"y" * 100})
+    data = bytearray(path.read_bytes())
+    second = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 4)
+    struct.pack_into("<I", data, second + 42, 0)  # b.txt's local header offset -> a.txt's
+    path.write_bytes(bytes(data))
+    with open_container(path) as container:
+        details = [(t.entry, t.detail) for t in container.tampering]
+    assert ("b.txt", "overlaps the data of 'a.txt'") in details

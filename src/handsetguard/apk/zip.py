@@ -224,6 +224,7 @@ def _parse(path: Path, fd: int, size: int) -> Container:
             )
             continue
         by_name[entry.name] = entry
+    found += _overlaps(entries)
     return Container(
         container_args[0],
         container_args[1],
@@ -237,3 +238,27 @@ def _parse(path: Path, fd: int, size: int) -> Container:
         tuple(found),
         fd,
     )
+
+
+def _overlaps(entries: list[Entry]) -> list[Tampering]:
+    """Entries whose local records overlap another's (the trick of overlapping zip bombs,
+    where many names share one compressed stream): one finding per entry, non-fatal (the
+    installer does not look), each entry still bounded by its declared size."""
+    found = []
+    spans = sorted(
+        (
+            (e.local_offset, e.data_offset + e.compressed_size, e.index, e.name)
+            for e in entries
+            if e.data_offset >= 0
+        ),
+        key=lambda span: span[:3],
+    )
+    reach, holder = -1, ""
+    for start, end, _index, name in spans:
+        if start < reach:
+            found.append(
+                Tampering(TamperingKind.ENTRY_BOUNDS, f"overlaps the data of {holder!r}", name)
+            )
+        if end > reach:
+            reach, holder = end, name
+    return found
