@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import tarfile
 import zlib
 
 from handsetguard.boundedio import loads_bounded
@@ -129,6 +128,8 @@ def _messages(raw: bytes, where: str) -> list[str]:
 def add_backup_sms(evidence: Evidence, data: bytes, display: str) -> None:
     """Add the SMS of the backup ``data`` (named ``display``) as :data:`SMS_SECTION` sections;
     an encrypted or unreadable backup becomes a coverage entry."""
+    import tarfile  # here: it costs its importers (bz2, lzma, shutil) only an AndroidQF run
+
     try:
         compressed, encryption, offset = _header(data, display)
         if encryption.lower() != "none":
