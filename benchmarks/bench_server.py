@@ -36,10 +36,13 @@ from sqlalchemy.engine import make_url
 
 from handsetguard.server.config import Settings
 from handsetguard.server.core.identifiers import luhn_check_digit
+from handsetguard.server.core.kek import KEK_ENV
+from handsetguard.server.core.keywrap import new_key_file
 from handsetguard.server.db import Database, normalise_url
 from handsetguard.server.schemas.licensing import AgreementTerms
 from handsetguard.server.services import agreements, credentials, partners
 from handsetguard.server.services.actors import SYSTEM, Role
+from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.setup import initialise
 
 TERMS = {
@@ -80,10 +83,11 @@ def imei(n: int) -> str:
 
 
 def prepare(url: str) -> tuple[str, str]:
-    """Initialise the database and return (factory token, agreement id)."""
-    db = Database(Settings(database_url=url))
+    """Initialise the database (keys sealed under the run's key-encryption key, as in
+    production) and return (factory token, agreement id)."""
+    db = Database(Settings(database_url=url), create=True)
     now = datetime.now(UTC)
-    initialise(db, "bench", now)
+    initialise(db, "bench", now, KeyVault.from_file(os.environ[KEK_ENV]))
     with db.write() as session:
         partner = partners.create_partner(session, SYSTEM, "Bench OEM", "IN", now)
         agreement = agreements.create_agreement(
@@ -264,6 +268,9 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("HANDSETGUARD_TEST_PG_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
+    kek_dir = tempfile.TemporaryDirectory()
+    os.environ[KEK_ENV] = str(Path(kek_dir.name) / "kek")  # the server processes inherit it
+    new_key_file(Path(os.environ[KEK_ENV]))
     print(
         f"{args.clients} clients, {args.requests} activations, {args.workers} worker(s), "
         f"{os.cpu_count()} CPUs"

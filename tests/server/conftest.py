@@ -98,10 +98,23 @@ def pg_admin() -> Iterator[PgAdmin | None]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tpl") / "template.db"
-    db = Database(Settings(database_url=f"sqlite:///{path}"))
+    db = Database(Settings(database_url=f"sqlite:///{path}"), create=True)
     upgrade(db.write_engine)
     db.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def config_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("config")
+
+
+@pytest.fixture(autouse=True)
+def _config_home(config_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default key-encryption key file (core/kek.py) is under a temporary folder, never
+    the user's own: set up once, as ``server init`` does, and shared by the tests."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    monkeypatch.delenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE", raising=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -196,8 +209,8 @@ def agreement_body(partner_id: str, **terms: Any) -> dict[str, Any]:
 def make_env(db_url: str, attestation: Any = None, **settings: Any) -> tuple[Env, TestClient]:
     config = Settings(database_url=db_url, **settings)
     clock = SettableClock(START)
-    db = Database(config)
-    vault = KeyVault.from_file(config.key_encryption_key_file)
+    db = Database(config, create=True)
+    vault = KeyVault.from_file(config.key_encryption_key_file, create=True)
     kid, token = initialise(db, "HandsetGuard Licensing", clock.now(), vault)
     db.dispose()
     client = TestClient(create_app(config, clock=clock, attestation=attestation))

@@ -88,11 +88,14 @@ def test_key_rotation_keeps_old_activations_valid_until_retired(env: Env) -> Non
 def test_revocation_list_is_signed_and_names_revoked_and_suspended(env: Env) -> None:
     partner, factory, made = _activate(env)
     keep = env.ok("POST", "/v1/activations", factory, json=env.unit())
-    env.ok("POST", f"/v1/devices/{made['device_id']}/revoke", env.admin, json={"reason": "stolen"})
+    revoke = {"reason": "reported by the owner", "reason_code": "stolen"}
+    env.ok("POST", f"/v1/devices/{made['device_id']}/revoke", env.admin, json=revoke)
     keys = load_keys(env.client.get("/v1/keys").content)
     listed = env.client.get("/v1/revocations").text
-    assert verify_activation(made["activation"], keys, listed).revoked == "device revoked: stolen"
-    assert verify_activation(keep["activation"], keys, listed).revoked is None
+    now = env.clock.now()
+    verified = verify_activation(made["activation"], keys, listed, now=now)
+    assert verified.revoked == "device revoked: stolen"
+    assert verify_activation(keep["activation"], keys, listed, now=now).revoked is None
     agreement = env.ok("GET", "/v1/agreements", env.admin)["items"][0]["id"]
     env.ok(
         "POST",
@@ -101,7 +104,8 @@ def test_revocation_list_is_signed_and_names_revoked_and_suspended(env: Env) -> 
         json={"status": "suspended", "reason": "audit"},
     )
     listed = env.client.get("/v1/revocations").text
-    assert verify_activation(keep["activation"], keys, listed).revoked == "agreement suspended"
+    verified = verify_activation(keep["activation"], keys, listed, now=now)
+    assert verified.revoked == "agreement suspended"
     # A revoked unit's retry is refused, not re-issued.
     again = env.client.post("/v1/activations", json=made["unit"], headers=factory)
     assert again.json()["error"]["code"] == "device_revoked"

@@ -4,6 +4,7 @@ with a PEM or the published keys, royalty statement (JSON, CSV, --close)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ def test_init_then_audit_verify_and_second_init_refused(tmp_path: Path) -> None:
 
 
 def test_activation_verify_offline(env: Env, tmp_path: Path) -> None:
+    env.clock.set(datetime.now(UTC))  # the revocation list below must be fresh by the real clock
     partner = env.partner()
     env.agreement(partner)
     factory = env.credential("factory", partner_id=partner)
@@ -73,7 +75,7 @@ def test_activation_verify_offline(env: Env, tmp_path: Path) -> None:
         "POST",
         f"/v1/devices/{response.json()['device_id']}/revoke",
         env.admin,
-        json={"reason": "stolen"},
+        json={"reason": "stolen", "reason_code": "stolen"},
     )
     (tmp_path / "rev.json").write_text(env.client.get("/v1/revocations").text)
     revoked = run(
@@ -129,6 +131,7 @@ def test_royalty_statement_command(env: Env) -> None:
 def test_uninitialised_database_is_one_line_error(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
+    (tmp_path / "empty.db").touch()
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = run(*args, "--database-url", url)
     assert result.exit_code == 2
@@ -141,10 +144,14 @@ def test_unreachable_database_is_one_line_error() -> None:
     url = "sqlite:////nonexistent/folder/hg.db"
     result = run("server", "init", "--database-url", url)
     assert result.exit_code == 2
-    assert result.output.splitlines()[0] == "error: database: unable to open database file"
+    assert result.output.splitlines()[0] == (
+        "error: database file /nonexistent/folder/hg.db: cannot create it "
+        "(No such file or directory)"
+    )
 
 
 def test_serve_refuses_an_uninitialised_database(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = run("server", "serve", "--database-url", url)
     assert result.exit_code == 2

@@ -18,7 +18,7 @@ from handsetguard.server.core.envelope import ACTIVATION_TYPE, open_envelope, ve
 from handsetguard.server.core.offline import load_keys
 from handsetguard.server.models import SigningKey
 from tests.cli_runner import run
-from tests.server.conftest import Env, make_env
+from tests.server.conftest import START, Env, make_env
 
 KEK = bytes(range(32))
 
@@ -118,10 +118,11 @@ def test_service_seals_new_keys_and_signs_with_them(sealed_env: Env) -> None:
 
 @pytest.mark.parametrize("kek", ["none", "other"])
 def test_a_sealed_key_without_its_kek_is_a_503_not_a_signature(
-    db_url: str, kek_file: Path, tmp_path: Path, kek: str
+    db_url: str, kek_file: Path, tmp_path: Path, kek: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env, client = make_env(db_url, key_encryption_key_file=str(kek_file))
     client.close()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty"))  # no default KEK either
     other = tmp_path / "other-kek"
     keywrap.new_key_file(other)
     settings = {} if kek == "none" else {"key_encryption_key_file": str(other)}
@@ -141,9 +142,16 @@ def test_a_sealed_key_without_its_kek_is_a_503_not_a_signature(
 def test_commands_create_a_key_file_and_seal_existing_keys(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     url = f"sqlite:///{tmp_path / 'hg.db'}"
-    assert run("server", "init", "--database-url", url).exit_code == 0
-    assert run("server", "rotate-key", "--database-url", url).exit_code == 0
+    unsafe = run("server", "init", "--database-url", url, "--unsafe-unsealed-keys")
+    assert unsafe.exit_code == 0 and "UNSEALED" in unsafe.stderr
+    assert not (tmp_path / "config").exists()  # no key file made when told not to seal
+    refused = run("server", "rotate-key", "--database-url", url)
+    assert refused.exit_code == 2 and "--unsafe-unsealed-keys" in refused.output
+    assert "Traceback" not in refused.output
+    again_unsafe = run("server", "rotate-key", "--database-url", url, "--unsafe-unsealed-keys")
+    assert again_unsafe.exit_code == 0 and "UNSEALED" in again_unsafe.stderr
     kek = tmp_path / "kek"
     made = run("server", "new-key-file", str(kek))
     assert made.exit_code == 0 and "HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE" in made.output
@@ -170,3 +178,98 @@ def test_commands_create_a_key_file_and_seal_existing_keys(
     monkeypatch.setenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE", str(tmp_path / "missing"))
     broken = run("server", "rotate-key", "--database-url", url)
     assert broken.exit_code == 2 and "missing" in broken.output and "Traceback" not in broken.output
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_creates_a_private_database_and_a_key_file_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: the default set-up wrote hg.db 0644 with the signing key unsealed in it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "hg.db"
+        url = f"sqlite:///{path}"
+        result = run("server", "init", "--database-url", url)
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    default = tmp_path / "config" / "handsetguard" / "server.kek"
+    assert f"created the key-encryption key {default} (mode 0600)" in result.output
+    assert _mode(default) == 0o600 and _mode(default.parent) == 0o700
+    from handsetguard.server.config import Settings
+    from handsetguard.server.db import Database
+
+    db = Database(Settings(database_url=url))
+    with db.read() as s:  # a read leaves the -wal and -shm files in place while open
+        stored = s.execute(select(SigningKey.private_key)).scalars().all()
+        assert stored and all(keywrap.is_sealed(v) for v in stored)
+        files = [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.writelock")]
+        with db.write():
+            pass
+        for file in files:
+            assert file.exists() and _mode(file) == 0o600, file
+    db.dispose()
+    # The next command finds the key file where init put it, and seals with it.
+    assert run("server", "rotate-key", "--database-url", url).exit_code == 0
+    second = run("server", "init", "--database-url", f"sqlite:///{tmp_path / 'two.db'}")
+    assert f"sealed with the key-encryption key {default}" in second.output
+
+
+def test_rotate_key_refuses_an_unsealed_key_in_a_sealed_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: rotate-key without the KEK variable stored the new active key unsealed."""
+    kek = tmp_path / "kek"
+    keywrap.new_key_file(kek)
+    url = f"sqlite:///{tmp_path / 'hg.db'}"
+    monkeypatch.setenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE", str(kek))
+    assert run("server", "init", "--database-url", url).exit_code == 0
+    monkeypatch.delenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty"))
+    for extra in ((), ("--unsafe-unsealed-keys",)):
+        refused = run("server", "rotate-key", "--database-url", url, *extra)
+        assert refused.exit_code == 2, refused.output
+        assert "stored keys are sealed" in refused.output and "Traceback" not in refused.output
+
+
+def test_the_service_refuses_an_unsealed_key_in_a_sealed_set(
+    db_url: str, kek_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, client = make_env(db_url, key_encryption_key_file=str(kek_file))
+    client.close()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty"))
+    from fastapi.testclient import TestClient
+
+    from handsetguard.server.app import create_app
+    from handsetguard.server.config import Settings
+
+    settings = Settings(database_url=db_url, unsafe_unsealed_keys=True)
+    with TestClient(create_app(settings, clock=env.clock)) as c:
+        response = c.post("/v1/keys/rotate", headers=env.admin)
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "sealed_key_set"
+    assert all(keywrap.is_sealed(v) for v in _stored_keys(env).values())
+    assert len(_stored_keys(env)) == 1
+
+
+def test_the_service_stores_no_unsealed_key_unless_told(db_url: str) -> None:
+    from handsetguard.server.config import Settings
+    from handsetguard.server.db import Database
+    from handsetguard.server.errors import ServiceError
+    from handsetguard.server.services.keys import KeyVault
+    from handsetguard.server.services.setup import initialise
+
+    db = Database(Settings(database_url=db_url))
+    try:
+        with pytest.raises(ServiceError, match="unsealed") as raised:
+            initialise(db, "licensor", START, KeyVault(None))
+        assert raised.value.code == "no_key_encryption_key"
+        kid, _ = initialise(db, "licensor", START, KeyVault(None, unsafe_unsealed=True))
+        with db.read() as s:
+            assert not keywrap.is_sealed(s.get(SigningKey, kid).private_key)  # type: ignore[union-attr]
+    finally:
+        db.dispose()

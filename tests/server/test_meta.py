@@ -19,7 +19,7 @@ def test_health_metrics_openapi(env: Env) -> None:
     env.agreement(partner, quota=0)
     factory = env.credential("factory", partner_id=partner)
     env.client.post("/v1/activations", json=env.unit(), headers=factory)
-    metrics = env.client.get("/metrics").text
+    metrics = env.client.get("/metrics", headers=env.admin).text
     assert 'handsetguard_activations_total{outcome="quota_exhausted"} 1.0' in metrics
     assert 'route="/v1/activations"' in metrics
     spec = env.client.get("/openapi.json").json()

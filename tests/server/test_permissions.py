@@ -16,7 +16,6 @@ L, A, PA, F, S = "licensor_admin", "auditor", "partner_admin", "factory", "suppo
 ROLES = (L, A, PA, F, S)
 PUBLIC = {
     ("GET", "/health"),
-    ("GET", "/metrics"),
     ("GET", "/v1/keys"),
     ("GET", "/v1/revocations"),
 }
@@ -167,7 +166,9 @@ MATRIX = [
     ),
     row("GET", "/v1/audit", (L, A)),
     row("GET", "/v1/audit/verify", (L, A)),
+    row("GET", "/v1/audit/checkpoint", (L, A)),
     row("POST", "/v1/keys/rotate", (L,)),
+    row("GET", "/metrics", (L, A)),
 ]
 
 

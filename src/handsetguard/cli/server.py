@@ -1,5 +1,6 @@
-"""Commands of the service: ``server init|serve|migrate|rotate-key|new-key-file|seal-keys|
-audit verify``, ``activation verify`` and ``royalty statement``. Each needs the ``server``
+"""Commands of the service: ``server init|serve|migrate|rotate-key|new-key-file|seal-keys``,
+``server audit verify|checkpoint`` (cli/server_audit.py), ``activation verify``
+(cli/activation.py) and ``royalty statement``. Each needs the ``server``
 extra, imported inside the command (the main command line stays light); without it the command
 says so in one line and exits 2.
 
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from handsetguard.cli import activation as offline
+from handsetguard.cli import server_audit
 from handsetguard.cli.common import (
-    EXIT_INVALID,
     EXIT_USAGE,
     SERVER,
     Commands,
@@ -45,16 +47,32 @@ DATABASE_HELP = (
 
 
 def _settings(database_url: str | None) -> Settings:
+    """The settings (environment, then ``--database-url``); a bad value is one line."""
+    from pydantic import ValidationError
+
     from handsetguard.server.config import Settings
 
-    return Settings(database_url=database_url) if database_url else Settings()
+    try:
+        return Settings(database_url=database_url) if database_url else Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "HANDSETGUARD_" + "_".join(str(p) for p in first["loc"]).upper()
+        say(f"error: setting {name}: {first['msg']}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
 
 
-def _vault(database_url: str | None) -> KeyVault:
+def _vault(database_url: str | None, *, unsafe_unsealed: bool = False) -> KeyVault:
     """The signing-key vault of the settings (its key file is read now)."""
     from handsetguard.server.services.keys import KeyVault
 
-    return KeyVault.from_file(_settings(database_url).key_encryption_key_file)
+    settings = _settings(database_url)
+    try:
+        return KeyVault.from_file(
+            settings.key_encryption_key_file,
+            unsafe_unsealed=unsafe_unsealed or settings.unsafe_unsealed_keys,
+        )
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
 
 
 def _fail(exc: HandsetGuardError) -> SystemExit:
@@ -67,22 +85,26 @@ def _fail(exc: HandsetGuardError) -> SystemExit:
 
 
 @contextmanager
-def _database(database_url: str | None) -> Iterator[Database]:
+def _database(database_url: str | None, *, create: bool = False) -> Iterator[Database]:
     """The configured database; the project's errors and the database driver's become one
-    line and exit 2 (the URL is not printed: it may hold a password), and it is disposed."""
+    line and exit 2 (the URL is not printed: it may hold a password), and it is disposed.
+    Only ``create`` (``server init``) makes a SQLite file that does not exist."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from handsetguard.server.db import Database
     from handsetguard.textsafe import visible
 
-    db = Database(_settings(database_url))
+    try:
+        db = Database(_settings(database_url), create=create)
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
     try:
         yield db
     except HandsetGuardError as exc:
         raise _fail(exc) from exc
     except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        say(f"error: database: {visible(detail)}", err=True)
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        say(f"error: database: {visible(detail[0] if detail else type(exc).__name__)}", err=True)
         say(
             "hint: check --database-url / HANDSETGUARD_DATABASE_URL, and run "
             "'handsetguard server init' (or 'migrate') first",
@@ -93,26 +115,60 @@ def _database(database_url: str | None) -> Iterator[Database]:
         db.dispose()
 
 
-def init(database_url: str | None = None, licensor: str = "HandsetGuard licensor") -> int:
-    """Create the database, an Ed25519 signing key and the first licensor-admin token."""
+def init(
+    database_url: str | None = None,
+    licensor: str = "HandsetGuard licensor",
+    unsafe_unsealed_keys: bool = False,
+) -> int:
+    """Create the database, an Ed25519 signing key and the first licensor-admin token. The
+    keys are sealed under the key-encryption key, which is created (mode 0600) when none is
+    configured."""
     from handsetguard.server.clock import SystemClock
+    from handsetguard.server.core.kek import KEK_ENV, configured_kek
+    from handsetguard.server.services.keys import KeyVault
     from handsetguard.server.services.setup import initialise
+    from handsetguard.textsafe import visible
 
-    with _database(database_url) as db:
-        kid, token = initialise(db, licensor, SystemClock().now(), _vault(database_url))
+    settings = _settings(database_url)
+    unsafe = unsafe_unsealed_keys or settings.unsafe_unsealed_keys
+    try:
+        kek, created = configured_kek(settings.key_encryption_key_file, create=not unsafe)
+    except HandsetGuardError as exc:
+        raise _fail(exc) from exc
+    with _database(database_url, create=True) as db:
+        vault = KeyVault(kek, unsafe_unsealed=unsafe)
+        kid, token = initialise(db, licensor, SystemClock().now(), vault)
+    if kek is None:
+        say(
+            "warning: --unsafe-unsealed-keys: the signing key is stored UNSEALED in the "
+            "database; anyone who can read it or a backup can sign activations",
+            err=True,
+        )
+    elif created:
+        where = visible(str(kek.path))
+        say(f"created the key-encryption key {where} (mode 0600); it seals the signing keys")
+        say(f"keep it out of database backups; other hosts: {KEK_ENV}={where}")
+    else:
+        say(f"signing keys sealed with the key-encryption key {visible(str(kek.path))}")
     say(f"signing key: {kid}")
     say("licensor-admin token (shown once, store it now):")
     say(token.token)
     return 0
 
 
-def migrate(database_url: str | None = None) -> int:
-    """Upgrade the database schema to the latest migration."""
-    from handsetguard.server.migrate import current_revision, upgrade
+def migrate(database_url: str | None = None, app_role: str | None = None) -> int:
+    """Upgrade the database schema to the latest migration (run it as the owner role). On
+    PostgreSQL, --app-role gives the role the API runs as what it needs and no more: it may
+    only read and append to the audit log (no UPDATE, DELETE or TRUNCATE)."""
+    from handsetguard.server.migrate import current_revision, grant_app_role, upgrade
+    from handsetguard.textsafe import visible
 
     with _database(database_url) as db:
         upgrade(db.write_engine)
         say(f"schema at revision {current_revision(db.write_engine)}")
+        if app_role is not None:
+            grant_app_role(db.write_engine, app_role)
+            say(f"role {visible(app_role)}: tables read/write, audit_log SELECT and INSERT only")
     return 0
 
 
@@ -146,14 +202,17 @@ def serve(
     return 0
 
 
-def rotate_key(database_url: str | None = None) -> int:
+def rotate_key(database_url: str | None = None, unsafe_unsealed_keys: bool = False) -> int:
     """Make a new signing key active; the old one stays valid for verification."""
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import keys
     from handsetguard.server.services.actors import SYSTEM
 
+    vault = _vault(database_url, unsafe_unsealed=unsafe_unsealed_keys)
     with _database(database_url) as db, db.write() as session:
-        kid = keys.create_key(session, SYSTEM, SystemClock().now(), _vault(database_url))
+        kid = keys.create_key(session, SYSTEM, SystemClock().now(), vault)
+    if vault.kek is None:
+        say("warning: --unsafe-unsealed-keys: the new signing key is stored UNSEALED", err=True)
     say(f"active signing key: {kid}")
     return 0
 
@@ -187,75 +246,6 @@ def seal_keys(database_url: str | None = None) -> int:
     return 0
 
 
-def audit_verify(database_url: str | None = None) -> int:
-    """Recompute the audit log's hash chain; exit 1 if it was tampered with."""
-    from handsetguard.server.services.audit import verify_chain
-    from handsetguard.textsafe import visible
-
-    with _database(database_url) as db, db.read() as session:
-        report = verify_chain(session)
-    if report.ok:
-        say(f"audit log OK: {report.entries} entries, head {report.head_hash}")
-        return 0
-    say(
-        f"audit log BROKEN at entry {report.first_bad_seq}: {visible(str(report.problem))}",
-        err=True,
-    )
-    return EXIT_INVALID
-
-
-def activation_verify(
-    file: str, public_key: str, revocations: str | None = None, as_json: bool = False
-) -> int:
-    """Verify a signed activation offline."""
-    import json
-    from pathlib import Path
-
-    from handsetguard.server.core.envelope import EnvelopeError
-    from handsetguard.server.core.offline import load_keys, read_activation_text, verify_activation
-    from handsetguard.textsafe import json_text, visible
-
-    try:
-        keys = load_keys(Path(public_key).read_bytes())
-        text = read_activation_text(Path(file).read_bytes())
-        listed = Path(revocations).read_text() if revocations else None
-    except (OSError, EnvelopeError) as exc:
-        say(f"error: {visible(str(exc))}", err=True)
-        return EXIT_USAGE
-    try:
-        verified = verify_activation(text, keys, listed)
-    except EnvelopeError as exc:
-        say(f"INVALID ({visible(str(exc.code))}): {visible(str(exc))}", err=True)
-        return EXIT_INVALID
-    if as_json:
-        document = {
-            "valid": verified.revoked is None,
-            "kid": verified.kid,
-            "revoked": verified.revoked,
-            "payload": verified.payload,
-        }
-        say(json_text(json.dumps(document)))
-    else:
-        device = verified.payload.get("device", {})
-        fields = (
-            verified.kid,
-            device.get("serial"),
-            device.get("imei1"),
-            device.get("model_code"),
-            device.get("territory"),
-            verified.payload.get("issued_at"),
-        )
-        kid, serial, imei, model, territory, issued = (visible(str(f)) for f in fields)
-        say(
-            f"VALID signature (key {kid}): device {serial} IMEI {imei} model {model} "
-            f"territory {territory} issued {issued}"
-        )
-    if verified.revoked is not None:
-        say(f"REVOKED: {visible(str(verified.revoked))}", err=True)
-        return EXIT_INVALID
-    return 0
-
-
 def royalty_statement(
     partner: str,
     period: str,
@@ -285,6 +275,11 @@ def royalty_statement(
         with db.read() as session:
             found = royalties.partner_statements(session, SYSTEM, partner, period)
     found = [s for s in found if agreement in (None, s["agreement"]["id"])]
+    if agreement is not None and not found:
+        from handsetguard.textsafe import visible
+
+        say(f"error: partner {visible(partner)} has no agreement {visible(agreement)}", err=True)
+        return EXIT_USAGE
     if fmt == "csv":
         sys.stdout.write(royalties.to_csv(found))
     else:
@@ -345,11 +340,24 @@ def _usage(parser: Parser) -> int:
     return EXIT_USAGE
 
 
+def _unsafe_keys(parser: Parser) -> None:
+    parser.add_argument(
+        "--unsafe-unsealed-keys",
+        dest="unsafe_unsealed",
+        action="store_true",
+        help="UNSAFE: with no key-encryption key, store the new signing key unsealed "
+        "(anyone who can read the database can then sign activations)",
+    )
+
+
 def register(commands: Commands) -> None:
     """Add ``server``, ``activation`` and ``royalty`` command groups to the main CLI."""
     server = _group(commands, "server", "Licensing and factory activation service.")
-    parser = _add(server, "init", init, lambda a: init(_database_url(a), a.licensor))
+    parser = _add(
+        server, "init", init, lambda a: init(_database_url(a), a.licensor, a.unsafe_unsealed)
+    )
     parser.add_argument("--licensor", default="HandsetGuard licensor", help="the licensor's name")
+    _unsafe_keys(parser)
     parser = _add(
         server, "serve", serve, lambda a: serve(_database_url(a), a.host, a.port, a.workers)
     )
@@ -358,22 +366,50 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "--workers", type=at_least(1, int), default=1, help="worker processes (at least 1)"
     )
-    _add(server, "migrate", migrate, lambda a: migrate(_database_url(a)))
-    _add(server, "rotate-key", rotate_key, lambda a: rotate_key(_database_url(a)))
+    parser = _add(server, "migrate", migrate, lambda a: migrate(_database_url(a), a.app_role))
+    parser.add_argument(
+        "--app-role",
+        metavar="ROLE",
+        help="PostgreSQL: the role the API connects as (not the owner running this)",
+    )
+    parser = _add(
+        server, "rotate-key", rotate_key, lambda a: rotate_key(_database_url(a), a.unsafe_unsealed)
+    )
+    _unsafe_keys(parser)
     parser = _add(
         server, "new-key-file", new_key_file, lambda a: new_key_file(a.path), database=False
     )
     parser.add_argument("path", metavar="PATH", help="where to write it")
     _add(server, "seal-keys", seal_keys, lambda a: seal_keys(_database_url(a)))
-    audit = _group(server, "audit", "The hash-chained audit log.")
-    _add(audit, "verify", audit_verify, lambda a: audit_verify(_database_url(a)))
+    audit = _group(server, "audit", "The hash-chained audit log and its signed checkpoints.")
+    parser = _add(
+        audit,
+        "verify",
+        server_audit.audit_verify,
+        lambda a: server_audit.audit_verify(_database_url(a), a.checkpoint),
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="a checkpoint kept outside the database (audit checkpoint, GET "
+        "/v1/audit/checkpoint): entries deleted or rewritten before it are found",
+    )
+    parser = _add(
+        audit,
+        "checkpoint",
+        server_audit.audit_checkpoint,
+        lambda a: server_audit.audit_checkpoint(_database_url(a), a.output),
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write it here (default stdout)")
 
     activation = _group(commands, "activation", "Signed factory activations.")
     parser = _add(
         activation,
         "verify",
-        activation_verify,
-        lambda a: activation_verify(a.file, a.public_key, a.revocations, a.as_json),
+        offline.activation_verify,
+        lambda a: offline.activation_verify(
+            a.file, a.public_key, a.revocations, a.as_json, a.max_list_age
+        ),
         database=False,
     )
     parser.add_argument("file", metavar="FILE", help="activation envelope, or the JSON response")
@@ -385,6 +421,13 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument(
         "--revocations", metavar="FILE", help="GET /v1/revocations output, to check revocation"
+    )
+    parser.add_argument(
+        "--max-list-age",
+        type=offline.parse_age,
+        default=7.0,
+        metavar="AGE",
+        help="refuse a revocation list older than this: days, or 36h, 90m, 7d (default 7d)",
     )
     parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
 

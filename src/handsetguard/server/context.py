@@ -1,11 +1,12 @@
 """Everything one app instance owns, built by the factory and handed to routes by a
-dependency: settings, database, clock, metrics, rate limiter."""
+dependency: settings, database, clock, metrics, rate limiter (services/ratelimit.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -16,7 +17,7 @@ from handsetguard.server.services.activation_store import AsyncPgStore, Store
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.keys import KeyVault
 
-__all__ = ["AppContext", "Metrics", "RateLimiter"]
+__all__ = ["AppContext", "Limiter", "Metrics", "RateLimiter"]
 
 
 class Metrics:
@@ -43,9 +44,16 @@ class Metrics:
         )
 
 
+class Limiter(Protocol):
+    def allow(self, key: str) -> bool:
+        """Spend one request of ``key``'s allowance; False when it is used up."""
+        ...
+
+
 class RateLimiter:
-    """Token bucket per credential, in this process. Not a correctness mechanism (quotas are
-    enforced in the database): with N processes a credential gets up to N × the rate."""
+    """A token bucket per credential in this process only (N processes grant N times the
+    rate): kept for callers that build an app without a database-backed limiter; the app
+    factory uses services/ratelimit.py's SharedRateLimiter."""
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, float(burst)
@@ -53,7 +61,6 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, key: str) -> bool:
-        # Monotonic time, not the injected clock: this is throttling, not business time.
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (self.burst, now))
@@ -72,7 +79,7 @@ class AppContext:
     clock: Clock
     attestation: ChainCheck
     metrics: Metrics = field(default_factory=Metrics)
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     vault: KeyVault = field(default_factory=KeyVault)
     store: Store = field(init=False)
     """The activation hot path's statements for ``db``."""
@@ -80,6 +87,7 @@ class AppContext:
     """The same on the event loop, for PostgreSQL (opened by the app's lifespan)."""
 
     def __post_init__(self) -> None:
+        self.vault.unsafe_unsealed = self.settings.unsafe_unsealed_keys
         self.store = Store(self.db, self.vault)
         self.async_store = (
             None if self.db.sqlite else AsyncPgStore(self.store, self.settings.threads)

@@ -11,18 +11,29 @@ counting race-free.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from handsetguard.errors import UsageError
 from handsetguard.server.config import Settings
 
-__all__ = ["Database", "is_sqlite", "normalise_url"]
+__all__ = ["Database", "DatabaseURLError", "is_sqlite", "normalise_url", "parse_url"]
+
+URL_HINT = "use sqlite:///path.db or postgresql://user:password@host/database"
+_DRIVERS = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
+
+
+class DatabaseURLError(UsageError):
+    """The database URL cannot be used: not a URL, another database, or a missing file.
+    The message never repeats the URL (it may hold a password)."""
 
 
 def normalise_url(url: str) -> str:
@@ -33,8 +44,46 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def parse_url(url: str) -> URL:
+    """The URL, checked: SQLite (a file or ``:memory:``) or PostgreSQL through psycopg 3."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        raise DatabaseURLError("database URL: not a database URL", remediation=URL_HINT) from None
+    driver = (parsed.get_backend_name(), parsed.get_driver_name())
+    if driver not in _DRIVERS:
+        raise DatabaseURLError(
+            f"database URL: unsupported database {parsed.drivername!r}", remediation=URL_HINT
+        )
+    if driver[0] == "sqlite" and not parsed.database:
+        raise DatabaseURLError("database URL: no SQLite file named", remediation=URL_HINT)
+    return parsed
+
+
 def is_sqlite(url: str) -> bool:
-    return make_url(normalise_url(url)).get_backend_name() == "sqlite"
+    return parse_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(parsed: URL, *, create: bool) -> None:
+    """A SQLite database file is created only on purpose (``create``), and then mode 0600:
+    it holds the service's keys and records (SQLite gives its -wal and -shm files the same
+    mode). Otherwise a missing file is an error, not a new empty database."""
+    path = parsed.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if os.path.exists(path):
+        return
+    if not create:
+        raise DatabaseURLError(
+            f"database file {path} does not exist",
+            remediation="check the URL, or create it with 'handsetguard server init'",
+        )
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseURLError(f"database file {path}: cannot create it ({exc.strerror})") from None
 
 
 def _sqlite_engine(url: str, settings: Settings, *, immediate: bool) -> Engine:
@@ -69,11 +118,15 @@ def _sqlite_engine(url: str, settings: Settings, *, immediate: bool) -> Engine:
 class Database:
     """The engines of one app and the two kinds of transaction the services open."""
 
-    def __init__(self, settings: Settings) -> None:
-        url = normalise_url(settings.database_url)
+    def __init__(self, settings: Settings, *, create: bool = False) -> None:
+        """``create``: a missing SQLite file is created (mode 0600); without it, it is a
+        :class:`DatabaseURLError`, as is a URL that is not SQLite or PostgreSQL."""
+        parsed = parse_url(settings.database_url)
+        url = parsed.render_as_string(hide_password=False)
         self.url = url
-        self.sqlite = is_sqlite(url)
+        self.sqlite = parsed.get_backend_name() == "sqlite"
         if self.sqlite:
+            _sqlite_file(parsed, create=create)
             self.write_engine = _sqlite_engine(url, settings, immediate=True)
             self.read_engine = _sqlite_engine(url, settings, immediate=False)
         else:
@@ -126,7 +179,8 @@ class Database:
             if self._lock_path is None:
                 yield
                 return
-            with open(self._lock_path, "a+b") as handle:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "r+b") as handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 try:
                     yield

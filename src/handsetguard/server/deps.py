@@ -12,9 +12,9 @@ from handsetguard.server.errors import AuthError, RateLimitedError
 from handsetguard.server.services import credentials
 from handsetguard.server.services.actors import Actor
 
-__all__ = ["BearerToken", "Ctx", "CurrentActor", "Limit", "admit", "get_ctx"]
+__all__ = ["BearerToken", "Ctx", "CurrentActor", "Limit", "admit", "bearer", "get_ctx"]
 
-_bearer = HTTPBearer(auto_error=False, description="hgk_… token from POST /v1/credentials")
+bearer = HTTPBearer(auto_error=False, description="hgk_… token from POST /v1/credentials")
 
 
 async def get_ctx(request: Request) -> AppContext:  # async: no threadpool hop
@@ -27,7 +27,7 @@ Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 def current_actor(
     ctx: Ctx,
-    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     with ctx.db.read_conn() as conn:
         actor = credentials.authenticate(conn, auth.credentials if auth else None, ctx.clock.now())
@@ -39,7 +39,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
 async def bearer_token(
-    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> str:
     """The bearer token, for a handler that authenticates it itself (the activation hot path
     reads the credential in the same round trip as everything else)."""

@@ -10,7 +10,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+from handsetguard.errors import UsageError
+
+__all__ = ["current_revision", "grant_app_role", "head_revision", "upgrade"]
 
 
 def _config() -> Config:
@@ -42,3 +44,34 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
+
+
+APPEND_ONLY = ("audit_log",)
+
+
+def grant_app_role(engine: Engine, role: str) -> None:
+    """PostgreSQL: let ``role`` (the API's, not the owner's) read and write every table but
+    only SELECT and INSERT into the audit log — no UPDATE, DELETE or TRUNCATE, which only the
+    owner (who runs migrations) keeps; nor any DDL (it owns nothing, so it cannot drop the
+    append-only trigger). Tables added by later migrations need this run again."""
+    if engine.dialect.name != "postgresql":
+        raise UsageError("--app-role is for PostgreSQL (SQLite has no roles)")
+    with engine.begin() as conn:
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(role)s", {"role": role}
+        ).first()
+        if exists is None:
+            raise UsageError(f"PostgreSQL role {role!r} does not exist")
+        quoted = engine.dialect.identifier_preparer.quote(role)
+        tables = inspect(conn).get_table_names()
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {quoted}")
+        for table in tables:
+            name = engine.dialect.identifier_preparer.quote(table)
+            conn.exec_driver_sql(f"REVOKE ALL ON {name} FROM {quoted}")
+            if table in APPEND_ONLY:
+                conn.exec_driver_sql(f"GRANT SELECT, INSERT ON {name} TO {quoted}")
+            elif table == "alembic_version":
+                conn.exec_driver_sql(f"GRANT SELECT ON {name} TO {quoted}")
+            else:
+                conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {quoted}")
+        conn.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")

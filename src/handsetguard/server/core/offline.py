@@ -2,7 +2,10 @@
 
 Keys come from a PEM public key, a bare base64url raw key, or the JSON of ``GET /v1/keys``
 (retired keys are not trusted). A revocation list (``GET /v1/revocations``) is itself a
-signed envelope, checked with the same keys before it is believed.
+signed envelope, checked with the same keys before it is believed, and then for freshness:
+a list issued more than ``max_list_age`` ago (default 7 days), or before the activation it
+is asked about, is refused (:class:`StaleListError`) — an old list cannot show a newer
+revocation.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,7 +28,20 @@ from handsetguard.server.core.envelope import (
     verify_envelope,
 )
 
-__all__ = ["Verified", "load_keys", "read_activation_text", "verify_activation"]
+__all__ = [
+    "DEFAULT_MAX_LIST_AGE",
+    "StaleListError",
+    "Verified",
+    "load_keys",
+    "read_activation_text",
+    "verify_activation",
+]
+
+DEFAULT_MAX_LIST_AGE = timedelta(days=7)
+
+
+class StaleListError(EnvelopeError):
+    """The revocation list verifies but is too old to answer for this activation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +111,60 @@ def _revoked(payload: dict[str, Any], revocations: dict[str, Any]) -> str | None
     return None
 
 
+def _issued_at(payload: dict[str, Any], what: str) -> datetime:
+    try:
+        issued = datetime.fromisoformat(str(payload["issued_at"]))
+    except (KeyError, ValueError):
+        raise EnvelopeError("malformed", f"the {what} has no valid issued_at") from None
+    if issued.tzinfo is None:
+        raise EnvelopeError("malformed", f"the {what}'s issued_at has no time zone")
+    return issued
+
+
+def _days(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 86400:.1f} days"
+
+
+def check_list_age(
+    listed: dict[str, Any],
+    activation: dict[str, Any],
+    now: datetime,
+    max_age: timedelta,
+) -> None:
+    """Refuse a list older than ``max_age`` at ``now``, or issued before the activation."""
+    issued = _issued_at(listed, "revocation list")
+    age = now - issued
+    if age > max_age:
+        raise StaleListError(
+            "stale_list",
+            f"the revocation list was issued {issued.isoformat()}, {_days(age)} ago: older "
+            f"than the {_days(max_age)} allowed; fetch a fresh GET /v1/revocations",
+        )
+    activated = _issued_at(activation, "activation")
+    if issued < activated:
+        raise StaleListError(
+            "stale_list",
+            f"the revocation list was issued {issued.isoformat()}, before the activation "
+            f"({activated.isoformat()}): it cannot show its revocation; fetch a fresh one",
+        )
+
+
 def verify_activation(
     activation: str,
     keys: dict[str, Ed25519PublicKey],
     revocation_list: str | None = None,
+    *,
+    now: datetime | None = None,
+    max_list_age: timedelta = DEFAULT_MAX_LIST_AGE,
 ) -> Verified:
+    """Verify the activation and, with a list, whether it is revoked; the list must be
+    fresh (see the module docstring; ``now`` defaults to the system clock)."""
     opened = verify_envelope(activation, keys, ACTIVATION_TYPE)
     revoked = None
     if revocation_list is not None:
         text = read_revocations_text(revocation_list)
         listed = verify_envelope(text, keys, REVOCATIONS_TYPE)
+        check_list_age(listed.payload, opened.payload, now or datetime.now(UTC), max_list_age)
         revoked = _revoked(opened.payload, listed.payload)
     return Verified(opened.kid, opened.payload, revoked)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from handsetguard.server.deps import Ctx, CurrentActor
-from handsetguard.server.services import audit, keys
+from handsetguard.server.services import audit, checkpoints, keys
 from handsetguard.server.services.actors import Role, require
 
 router = APIRouter(tags=["audit"])
@@ -71,6 +71,20 @@ def verify_audit(ctx: Ctx, actor: CurrentActor) -> ChainOut:
         head_hash=report.head_hash,
         first_bad_seq=report.first_bad_seq,
         problem=report.problem,
+    )
+
+
+class CheckpointOut(BaseModel):
+    checkpoint: str
+    """Signed hg1 envelope of type handsetguard.audit-checkpoint.v1 (tree_size, head_hash,
+    issued_at, key): keep it outside the database; ``server audit verify --checkpoint``."""
+
+
+@router.get("/v1/audit/checkpoint")
+def audit_checkpoint(ctx: Ctx, actor: CurrentActor) -> CheckpointOut:
+    require(actor, Role.LICENSOR_ADMIN, Role.AUDITOR)
+    return CheckpointOut(
+        checkpoint=checkpoints.issue_checkpoint(ctx.db, ctx.vault, ctx.clock.now())
     )
 
 

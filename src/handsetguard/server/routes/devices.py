@@ -65,5 +65,7 @@ def list_notes(device_id: str, ctx: Ctx, actor: CurrentActor) -> list[NoteOut]:
 @router.post("/{device_id}/revoke")
 def revoke_device(device_id: str, body: DeviceRevokeIn, ctx: Ctx, actor: CurrentActor) -> DeviceOut:
     with ctx.db.write() as session:
-        device = devices.revoke_device(session, actor, device_id, body.reason, ctx.clock.now())
+        device = devices.revoke_device(
+            session, actor, device_id, body.reason, ctx.clock.now(), body.reason_code
+        )
         return DeviceOut.model_validate(device)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from handsetguard.server.deps import Ctx
-from handsetguard.server.services import keys, revocations
+from handsetguard.server.deps import Ctx, admit, bearer
+from handsetguard.server.services import credentials, keys, revocations
+from handsetguard.server.services.actors import Role, require
 
 router = APIRouter(tags=["meta"])
 
@@ -50,8 +54,30 @@ def health(ctx: Ctx) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+def _allowed_without_credential(request: Request, networks: list[str]) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
 @router.get("/metrics", response_class=Response)
-def metrics(ctx: Ctx) -> Response:
+def metrics(
+    ctx: Ctx,
+    request: Request,
+    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    """Prometheus metrics: for a licensor-admin or auditor credential, or without one from
+    an address in ``HANDSETGUARD_METRICS_ALLOW_FROM`` (the scraper's)."""
+    if not _allowed_without_credential(request, ctx.settings.metrics_allow_from):
+        with ctx.db.read_conn() as conn:
+            actor = credentials.authenticate(
+                conn, auth.credentials if auth else None, ctx.clock.now()
+            )
+        admit(ctx, actor)
+        require(actor, Role.LICENSOR_ADMIN, Role.AUDITOR)
     return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

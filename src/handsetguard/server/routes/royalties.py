@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from handsetguard.server.deps import Ctx, CurrentActor
+from handsetguard.server.schemas.common import Strict
 from handsetguard.server.services import royalties
 
 router = APIRouter(prefix="/v1/royalties", tags=["royalties"])
@@ -17,14 +18,12 @@ router = APIRouter(prefix="/v1/royalties", tags=["royalties"])
 PeriodField = Field(min_length=7, max_length=7, description="YYYY-MM (UTC month)")
 
 
-class ClosureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClosureIn(Strict):
     agreement_id: str = Field(min_length=1, max_length=36)
     period: str = PeriodField
 
 
-class AdjustmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AdjustmentIn(Strict):
     agreement_id: str = Field(min_length=1, max_length=36)
     refers_to_period: str = PeriodField
     units: int = Field(ge=-1_000_000, le=1_000_000)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from handsetguard.server.schemas.common import Strict
 
 __all__ = [
     "ActivationIn",
@@ -13,11 +16,11 @@ __all__ = [
     "DeviceOut",
     "DeviceRevokeIn",
     "NonceOut",
+    "REVOKE_CODES",
 ]
 
 
-class ActivationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ActivationIn(Strict):
     serial: str = Field(min_length=1, max_length=64)
     imei1: str = Field(min_length=1, max_length=32)
     imei2: str | None = Field(default=None, min_length=1, max_length=32)
@@ -38,6 +41,13 @@ class ActivationOut(BaseModel):
     activation: str = Field(description="signed hg1 envelope, see docs/server.md")
     replayed: bool = Field(description="true when this unit was already activated (idempotent)")
     overage: bool
+    registration_required: bool = Field(
+        description="the territory's equipment-identity register must still register this unit "
+        "before it may ship (GET /v1/registrations/status/{serial})"
+    )
+    registration_register: str | None = Field(
+        description="that register (e.g. IN-ICDR); null where the territory has none"
+    )
 
 
 class NonceOut(BaseModel):
@@ -60,13 +70,28 @@ class DeviceOut(BaseModel):
     status: str
     revoked_at: datetime | None
     revoke_reason: str | None
+    revoke_code: str | None = None
 
 
-class DeviceNoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeviceNoteIn(Strict):
     text: str = Field(min_length=1, max_length=2000)
 
 
-class DeviceRevokeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=200)
+REVOKE_CODES = (
+    "unspecified",
+    "lost",
+    "stolen",
+    "fraud",
+    "key_compromise",
+    "returned",
+    "decommissioned",
+    "superseded",
+)
+"""The reason codes the public revocation list carries."""
+
+
+class DeviceRevokeIn(Strict):
+    reason: str = Field(min_length=1, max_length=200, description="private: never published")
+    reason_code: Literal[REVOKE_CODES] = Field(  # type: ignore[valid-type]
+        default="unspecified", description="published on /v1/revocations"
+    )

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from handsetguard.server.schemas.common import INT32_MAX, Strict, UTCTime
+
 __all__ = [
     "AgreementIn",
     "AgreementOut",
@@ -25,10 +27,6 @@ __all__ = [
 ]
 
 Name = Field(min_length=1, max_length=200)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PartnerIn(Strict):
@@ -51,7 +49,9 @@ class DeviceModel(Strict):
 
 
 class RoyaltyTier(Strict):
-    from_units: int = Field(ge=0, description="applies from this cumulative unit count on")
+    from_units: int = Field(
+        ge=0, le=INT32_MAX, description="applies from this cumulative unit count on"
+    )
     rate: Decimal = Field(ge=0, max_digits=12, decimal_places=4)
 
 
@@ -111,7 +111,9 @@ class CredentialIn(Strict):
     agreement_id: str | None = Field(default=None, max_length=36)
     model_code: str | None = Field(default=None, max_length=64)
     factory_line: str | None = Field(default=None, max_length=64)
-    expires_at: datetime | None = None
+    expires_at: UTCTime | None = Field(
+        default=None, description="with a time zone; capped at the issuer's own expiry"
+    )
 
 
 class CredentialOut(BaseModel):

@@ -15,14 +15,20 @@
    AND used < unit_limit AND status = 'active' AND version = v`` — its row lock serialises
    concurrent activations of one agreement and its condition is re-checked on the latest
    row, so the quota can never be oversold (a CHECK constraint backs it up); the device and
-   its IMEIs (UNIQUE serial; IMEI primary key — one namespace for IMEI 1 and 2), the
+   its IMEIs (serial UNIQUE per partner; IMEI primary key — one namespace for IMEI 1 and 2), the
    activation (UNIQUE per device and per counter value) and the audit entry. All of it
    commits together, or nothing does.
 
 If the guard refuses because the agreement changed after the read (amended, suspended),
 the whole thing is redone; a UNIQUE violation (the same unit sent twice at once) writes
 nothing, counter included, and is answered like a retry: the stored activation, or
-``duplicate_device``.
+``duplicate_device``. A guard refused at the limit is answered only after one more read, so
+that copies of one request that lose to their twin at a full quota get the twin's stored
+proof (``replayed: true``), not ``quota_exhausted``.
+
+Tenancy: serials are unique per partner and read only among the caller's partner's units;
+IMEIs are unique everywhere, and one held by another partner's unit is refused only after
+the caller's own terms have been checked (:func:`_held_elsewhere`).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from handsetguard.server.core.envelope import ACTIVATION_TYPE, sign_envelope
@@ -41,6 +48,7 @@ from handsetguard.server.errors import (
     AuthError,
     ConflictError,
     InvalidInputError,
+    RateLimitedError,
     RefusedError,
     ServiceError,
 )
@@ -88,28 +96,41 @@ class Outcome:
     replayed: bool
 
 
+DUPLICATE = "the serial or an IMEI already belongs to another activated unit"
+
+
 def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | None:
-    """The stored activation when this unit was already activated by this partner."""
-    if not snap.devices:
+    """The stored activation when this unit was already activated by this partner; a
+    conflict with another of this partner's units is ``duplicate_device``. Units of other
+    partners are left to :func:`_held_elsewhere`."""
+    own = [d for d in snap.devices if d["partner_id"] == actor.partner_id]
+    if not own:
         return None
-    device = snap.devices[0]
+    device = own[0]
     same = (
         len(snap.devices) == 1
-        and device["partner_id"] == actor.partner_id
         and (device["serial"], device["imei1"], device["imei2"])
         == (body.serial, body.imei1, body.imei2)
         and (device["model_code"], device["territory"]) == (body.model_code, body.territory)
     )
     if not same:
-        raise ConflictError(
-            "duplicate_device", "the serial or an IMEI already belongs to another activated unit"
-        )
+        raise ConflictError("duplicate_device", DUPLICATE)
     if device["status"] == "revoked":
         raise RefusedError("device_revoked", f"device {device['id']} was revoked")
     issued = Issued(
         device["activation_id"], device["id"], device["kid"], device["token"], device["overage"]
     )
     return Outcome(issued, replayed=True)
+
+
+def _held_elsewhere(snap: Snapshot, actor: Actor, body: ActivationIn, now: datetime) -> None:
+    """An IMEI held by another partner's unit (serials are per partner, IMEIs global): the
+    request is first judged on this partner's own terms (agreement, term, territory, model,
+    TAC), so that the answer says nothing about the other unit unless the IMEI is one this
+    partner may activate — and then only the same ``duplicate_device`` as any duplicate."""
+    if snap.devices:
+        check_terms(_resolve_agreement(snap, actor, body), body, now)
+        raise ConflictError("duplicate_device", DUPLICATE)
 
 
 def _refuse_blocklisted(snap: Snapshot) -> None:
@@ -274,19 +295,29 @@ def _activation(
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
     validate_identity(body)  # before the read: only well-formed identifiers reach the database
-    conflicted = False
-    for attempt in range(ATTEMPTS):
+    conflicted, exhausted, first = False, None, True
+    plans = 0
+    while True:
         snap: Snapshot = yield _Read(parsed[0], body.serial, (body.imei1, body.imei2), body.nonce)
         actor = actor_from_row(snap.credential, token, now)
-        if attempt == 0 and admit is not None:
+        if first and admit is not None:
             admit(actor)
+        first = False
         check_scope(actor, body)
         existing = _existing(snap, actor, body)
         if existing is not None:
             return existing
         _refuse_blocklisted(snap)
+        _held_elsewhere(snap, actor, body, now)
+        if exhausted is not None:
+            # Re-read after the guard refused at the limit: not this unit (a copy of this
+            # request that won would have been returned above as the stored proof).
+            raise exhausted
         if conflicted:
-            break
+            raise ConflictError("conflict", "a concurrent change conflicted; retry")
+        if plans == ATTEMPTS:
+            raise ConflictError("agreement_changing", "the agreement kept changing; retry")
+        plans += 1
         unit = _plan(snap, actor, body, now, attestation)
         try:
             written: Written | None = yield _Write(unit)
@@ -302,15 +333,12 @@ def _activation(
             )
             return Outcome(issued, replayed=False)
         if (yield _State(unit.agreement_id)) == ("active", unit.version):
-            raise RefusedError(
+            exhausted = RefusedError(
                 "quota_exhausted",
                 f"the agreement's {unit.unit_limit} units are used up "
                 f"(quota {unit.quota}, overage {unit.overage_policy})",
             )
-        # The agreement changed since the read (amended, suspended): plan again.
-    if conflicted:
-        raise ConflictError("conflict", "a concurrent change conflicted; retry")
-    raise ConflictError("agreement_changing", "the agreement kept changing; retry")
+        # Else the agreement changed since the read (amended, suspended): plan again.
 
 
 def _advance(
@@ -378,8 +406,23 @@ async def activate_async(
     return step
 
 
-def issue_nonce(session: Session, actor: Actor, now: datetime, ttl: int) -> Nonce:
+def issue_nonce(
+    session: Session, actor: Actor, now: datetime, ttl: int, max_open: int = 1000
+) -> Nonce:
+    """A single-use nonce for an attested activation. Expired nonces (of every credential)
+    are purged here; a credential holding ``max_open`` live unused ones gets 429."""
     require(actor, Role.FACTORY)
+    session.execute(delete(Nonce).where(Nonce.expires_at <= now))
+    open_now = session.execute(
+        select(func.count())
+        .select_from(Nonce)
+        .where(Nonce.credential_id == actor.credential_id, Nonce.used_at.is_(None))
+    ).scalar_one()
+    if open_now >= max_open:
+        raise RateLimitedError(
+            "too_many_nonces",
+            f"this credential holds {open_now} unused nonces; use them or let them expire",
+        )
     nonce = Nonce(
         value=secrets.token_hex(32),
         credential_id=actor.credential_id,

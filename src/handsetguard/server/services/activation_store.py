@@ -108,9 +108,11 @@ def _select(read: str) -> str:
     return ", ".join(f"{c.class_.__tablename__}.{c.key}" for c in _READ_COLUMNS[read][0])
 
 
+# Serials are unique per partner (the caller's); IMEIs everywhere.
 _HELD = (
-    "SELECT id FROM devices WHERE serial = :serial "
-    "UNION SELECT device_id FROM device_imeis WHERE imei IN (:imei1, :imei2)"
+    "SELECT id FROM devices WHERE serial = :serial AND partner_id ="
+    " (SELECT partner_id FROM credentials WHERE id = :credential_id)"
+    " UNION SELECT device_id FROM device_imeis WHERE imei IN (:imei1, :imei2)"
 )
 _READS = {
     "credential": f"SELECT {_select('credential')} FROM credentials"

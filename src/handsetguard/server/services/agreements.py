@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from handsetguard.server.core.identifiers import is_country, is_currency, is_valid_model_code
 from handsetguard.server.errors import ConflictError, InvalidInputError, NotFoundError
 from handsetguard.server.models import Agreement, AgreementVersion, Partner
+from handsetguard.server.schemas.common import INT32_MAX
 from handsetguard.server.schemas.licensing import AgreementTerms
-from handsetguard.server.services import audit
+from handsetguard.server.services import audit, revocations
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, page, scoped, visible
 
@@ -59,6 +60,10 @@ def validate_terms(terms: AgreementTerms) -> None:
         raise _invalid("invalid_term", "term_end is before term_start")
     if not is_currency(terms.currency):
         raise _invalid("invalid_currency", f"{terms.currency!r} is not an ISO 4217 code")
+    if unit_limit(terms) > INT32_MAX:
+        raise _invalid(
+            "invalid_quota", f"quota × overage_factor is over {INT32_MAX} units (the counter)"
+        )
     starts = [t.from_units for t in terms.royalty_tiers]
     if starts[0] != 0 or starts != sorted(set(starts)):
         raise _invalid("invalid_tiers", "tiers start at 0 units and increase strictly")
@@ -216,6 +221,7 @@ def set_status(
         )
     before = {"status": agreement.status}
     agreement.status, agreement.updated_at = status, now
+    revocations.changed(session)
     audit.append(
         session,
         actor,

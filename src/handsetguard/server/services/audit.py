@@ -158,8 +158,13 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
-    """Recompute every link; the first broken entry (or a head out of step) is reported."""
+def verify_chain(
+    session: Session, *, batch: int = 5000, anchor: tuple[int, str] | None = None
+) -> ChainReport:
+    """Recompute every link; the first broken entry (or a head out of step) is reported.
+    ``anchor`` (tree size, head hash), from a signed checkpoint kept outside the database:
+    the entry at that size must exist and have that hash, so that entries deleted,
+    truncated or rewritten before it — hashes recomputed and all — are found too."""
     prev, expected_seq, last = GENESIS, 1, 0
     while True:
         rows: Sequence[AuditEntry] = (
@@ -180,11 +185,21 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
                 problem = "prev_hash does not match the previous entry"
             elif entry_hash(prev, _fields(entry)) != entry.hash:
                 problem = "content does not match its hash"
+            elif anchor is not None and entry.seq == anchor[0] and entry.hash != anchor[1]:
+                problem = (
+                    f"entry {entry.seq} differs from the checkpoint: the log up to it was rewritten"
+                )
             if problem is not None:
                 return ChainReport(False, expected_seq - 1, prev, entry.seq, problem)
             prev, expected_seq, last = entry.hash, expected_seq + 1, entry.seq
         if len(rows) < batch:
             break
+    if anchor is not None and last < anchor[0]:
+        problem = (
+            f"the log has {last} entries but the checkpoint saw {anchor[0]}: entries were "
+            "deleted or the log truncated"
+        )
+        return ChainReport(False, last, prev, last + 1, problem)
     head = session.get(AuditHead, 1)
     if head is None or head.seq != last or head.hash != prev:
         return ChainReport(False, last, prev, last + 1, "chain head does not match the last entry")

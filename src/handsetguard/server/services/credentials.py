@@ -98,11 +98,22 @@ def _check_spec(session: Session, actor: Actor, spec: CredentialSpec, now: datet
         raise InvalidInputError("invalid_expiry", "expires_at is in the past")
 
 
+def _issuer_expiry(session: Session, actor: Actor) -> datetime | None:
+    """When the issuing credential expires (None: never, or the local operator)."""
+    row = session.get(Credential, actor.credential_id)
+    return None if row is None else row.expires_at
+
+
 def issue(
     session: Session, actor: Actor, spec: CredentialSpec, now: datetime
 ) -> tuple[Credential, IssuedToken]:
     require(actor, Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN)
     _check_spec(session, actor, spec, now)
+    # A credential never outlives the one that issued it (and is revoked with it: revoke).
+    expires_at = spec.expires_at
+    ceiling = _issuer_expiry(session, actor)
+    if ceiling is not None and (expires_at is None or expires_at > ceiling):
+        expires_at = ceiling
     token = issue_token()
     row = Credential(
         id=token.credential_id,
@@ -115,7 +126,7 @@ def issue(
         secret_hash=hash_secret(token.secret),
         created_at=now,
         created_by=actor.credential_id,
-        expires_at=spec.expires_at,
+        expires_at=expires_at,
     )
     session.add(row)
     audit.append(
@@ -169,6 +180,10 @@ def revoke(session: Session, actor: Actor, credential_id: str, now: datetime) ->
     if row.revoked_at is None:
         before = describe(row)
         row.revoked_at = now
+        cascaded = _revoke_issued_by(session, row.id, now)
+        after = describe(row)
+        if cascaded:
+            after["cascade"] = cascaded
         audit.append(
             session,
             actor,
@@ -177,9 +192,31 @@ def revoke(session: Session, actor: Actor, credential_id: str, now: datetime) ->
             target=("credential", row.id),
             partner_id=row.partner_id,
             before=before,
-            after=describe(row),
+            after=after,
         )
     return row
+
+
+def _revoke_issued_by(session: Session, issuer: str, now: datetime) -> list[str]:
+    """Revoke, with their issuer, every live credential it issued, and theirs in turn;
+    returns their ids."""
+    revoked: list[str] = []
+    pending = [issuer]
+    while pending:
+        children = (
+            session.execute(
+                select(Credential)
+                .where(Credential.created_by.in_(pending), Credential.revoked_at.is_(None))
+                .with_for_update()
+            )
+            .scalars()
+            .all()
+        )
+        for child in children:
+            child.revoked_at = now
+        pending = [c.id for c in children]
+        revoked.extend(sorted(pending))
+    return revoked
 
 
 def list_credentials(

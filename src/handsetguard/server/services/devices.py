@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from handsetguard.server.errors import NotFoundError
 from handsetguard.server.models import Device, DeviceImei, DeviceNote
-from handsetguard.server.services import audit
+from handsetguard.server.services import audit, revocations
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import page, scoped, visible
 
@@ -75,15 +75,23 @@ def list_notes(session: Session, actor: Actor, device_id: str) -> list[DeviceNot
 
 
 def revoke_device(
-    session: Session, actor: Actor, device_id: str, reason: str, now: datetime
+    session: Session,
+    actor: Actor,
+    device_id: str,
+    reason: str,
+    now: datetime,
+    code: str = "unspecified",
 ) -> Device:
-    """The device's activation goes on the published revocation list. Its unit still counts
-    toward quota and royalties (it was built)."""
+    """The device's activation goes on the published revocation list, with ``code`` (the
+    free-text ``reason`` stays private). Its unit still counts toward quota and royalties
+    (it was built)."""
     require(actor, Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN)
     device = get_device(session, actor, device_id, lock=True)
     if device.status == "revoked":
         return device
     device.status, device.revoked_at, device.revoke_reason = "revoked", now, reason
+    device.revoke_code = code
+    revocations.changed(session)
     audit.append(
         session,
         actor,
@@ -92,6 +100,6 @@ def revoke_device(
         target=("device", device.id),
         partner_id=device.partner_id,
         before={"status": "active"},
-        after={"status": "revoked", "reason": reason},
+        after={"status": "revoked", "reason": reason, "code": code},
     )
     return device

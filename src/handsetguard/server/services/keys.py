@@ -2,10 +2,10 @@
 retire, and the current signer.
 
 Private keys are stored in the database so that several stateless API processes sign with
-the same key: sealed with AES-256-GCM when a key-encryption key is configured
-(``HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE``; see core/keywrap.py), else as base64 raw bytes
-(then restrict database access and its backups accordingly). Holding them in a KMS/HSM is
-a follow-up noted in docs/server.md.
+the same key, sealed under a key-encryption key kept outside it (core/kek.py: a file today,
+a KMS/HSM behind the same interface later). Storing a key unsealed (base64 raw bytes) needs
+an explicit ``unsafe_unsealed`` (``--unsafe-unsealed-keys``), and is refused even then in a
+set whose keys are sealed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from handsetguard.server.core import keywrap
 from handsetguard.server.core.envelope import key_id, raw_public_key
+from handsetguard.server.core.kek import FileKek, KeyEncryptionKey, configured_kek
 from handsetguard.server.errors import (
     ConflictError,
     NotFoundError,
@@ -40,6 +42,7 @@ __all__ = [
     "create_key",
     "load_public_key",
     "public_keys",
+    "refuse_unsealed_in_sealed_set",
     "retire_key",
     "seal_keys",
 ]
@@ -47,25 +50,67 @@ __all__ = [
 _ACTIVE = select(SigningKey.kid, SigningKey.private_key).where(SigningKey.status == "active")
 
 
+class _RawKek:
+    """A KEK given as its 32 bytes (tests, tools)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @property
+    def where(self) -> str:
+        return "the given key"
+
+    def seal(self, kid: str, raw: bytes) -> str:
+        return keywrap.seal(self._key, kid, raw)
+
+    def unseal(self, kid: str, stored: str) -> bytes:
+        return keywrap.unseal(self._key, kid, stored)
+
+
 class KeyVault:
     """Seals private keys for storage and opens them for signing (each once per process).
-    ``kek`` is the key-encryption key; without one, new keys are stored unsealed."""
+    ``kek`` is the key-encryption key; without one a new key is refused unless
+    ``unsafe_unsealed`` says to store it unsealed."""
 
-    def __init__(self, kek: bytes | None = None) -> None:
-        self.kek = kek
+    def __init__(
+        self, kek: KeyEncryptionKey | bytes | None = None, *, unsafe_unsealed: bool = False
+    ) -> None:
+        self.kek: KeyEncryptionKey | None = _RawKek(kek) if isinstance(kek, bytes) else kek
+        self.unsafe_unsealed = unsafe_unsealed
         self._opened: dict[str, Ed25519PrivateKey] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: str | None) -> KeyVault:
-        """Raises :class:`keywrap.KeyFileError` naming the file when it is unusable."""
-        return cls(keywrap.read_key_file(Path(path)) if path else None)
+    def from_file(
+        cls, path: str | None, *, unsafe_unsealed: bool = False, create: bool = False
+    ) -> KeyVault:
+        """The KEK file ``path``, else the default one (core/kek.py; created when ``create``).
+        Raises :class:`keywrap.KeyFileError` naming the file when it is unusable."""
+        kek, _ = configured_kek(path, create=create)
+        return cls(kek, unsafe_unsealed=unsafe_unsealed)
+
+    @property
+    def where(self) -> str | None:
+        """Where the KEK is (``file PATH``), or None."""
+        return None if self.kek is None else self.kek.where
+
+    @property
+    def kek_path(self) -> Path | None:
+        return self.kek.path if isinstance(self.kek, FileKek) else None
 
     def store(self, kid: str, key: Ed25519PrivateKey) -> str:
         raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        if self.kek is None:
-            return base64.b64encode(raw).decode()
-        return keywrap.seal(self.kek, kid, raw)
+        if self.kek is not None:
+            return self.kek.seal(kid, raw)
+        if not self.unsafe_unsealed:
+            raise ServiceError(
+                "no_key_encryption_key",
+                "no key-encryption key is configured: a new private key would be stored "
+                "unsealed in the database",
+                remediation="set HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE (server new-key-file "
+                "PATH writes one), or pass --unsafe-unsealed-keys to accept the risk",
+            )
+        return base64.b64encode(raw).decode()
 
     def open(self, kid: str, stored: str) -> Ed25519PrivateKey:
         with self._lock:
@@ -82,7 +127,7 @@ class KeyVault:
             )
         else:
             try:
-                raw = keywrap.unseal(self.kek, kid, stored)
+                raw = self.kek.unseal(kid, stored)
             except ValueError as exc:
                 raise UnavailableError("signing_key_unreadable", str(exc)) from None
         key = Ed25519PrivateKey.from_private_bytes(raw)
@@ -111,6 +156,8 @@ def create_key(session: Session, actor: Actor, now: datetime, vault: KeyVault) -
     require(actor, Role.LICENSOR_ADMIN)
     key = Ed25519PrivateKey.generate()
     kid = key_id(key.public_key())
+    if vault.kek is None:
+        refuse_unsealed_in_sealed_set(session, "signing key", SigningKey.private_key)
     previous = (
         session.execute(
             select(SigningKey.kid).where(SigningKey.status == "active").with_for_update()
@@ -141,6 +188,19 @@ def create_key(session: Session, actor: Actor, now: datetime, vault: KeyVault) -
         after={"active": kid},
     )
     return kid
+
+
+def refuse_unsealed_in_sealed_set(session: Session, what: str, column: Any) -> None:
+    """Refuse to add an unsealed key where the stored keys are sealed: it would silently
+    become the weakest link (and the active key)."""
+    stored = session.execute(select(column)).scalars().all()
+    if any(keywrap.is_sealed(v) for v in stored):
+        raise ConflictError(
+            "sealed_key_set",
+            f"the stored keys are sealed and no key-encryption key is configured: "
+            f"refusing to add an unsealed {what}",
+            remediation="set HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE to the file that seals them",
+        )
 
 
 def retire_key(session: Session, actor: Actor, kid: str, now: datetime) -> None:

@@ -50,6 +50,8 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     if match is None:
         raise InvalidInputError("invalid_period", f"period {period!r} is not YYYY-MM")
     year, month = int(match[1]), int(match[2])
+    if not 1 <= year <= 9998:
+        raise InvalidInputError("invalid_period", f"period {period!r}: years 0001-9998 only")
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return start, end
@@ -192,6 +194,9 @@ def partner_statements(
 ) -> list[dict[str, Any]]:
     require(actor, *READERS)
     visible(actor, partner_id, "partner", partner_id)
+    period_bounds(period)
+    if session.get(Partner, partner_id) is None:
+        raise NotFoundError("partner_not_found", f"no partner {partner_id}")
     ids = session.execute(
         select(Agreement.id).where(Agreement.partner_id == partner_id).order_by(Agreement.id)
     ).scalars()

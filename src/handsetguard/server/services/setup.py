@@ -1,4 +1,5 @@
-"""First-time set-up: schema (Alembic), licensor, signing key, first licensor-admin token."""
+"""First-time set-up: schema (Alembic), licensor, signing key, audit checkpoint key, first
+licensor-admin token."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import ConflictError
 from handsetguard.server.migrate import upgrade
 from handsetguard.server.models import Licensor
-from handsetguard.server.services import credentials, keys
+from handsetguard.server.services import checkpoints, credentials, keys
 from handsetguard.server.services.actors import SYSTEM, Role
 
 __all__ = ["initialise"]
@@ -31,7 +32,9 @@ def initialise(
                 remediation="issue more credentials with an admin token, or use a new database",
             )
         session.add(Licensor(id=1, name=licensor_name, created_at=now))
-        kid = keys.create_key(session, SYSTEM, now, vault or keys.KeyVault())
+        vault = vault or keys.KeyVault()
+        kid = keys.create_key(session, SYSTEM, now, vault)
+        checkpoints.create_audit_key(session, vault, now)
         spec = credentials.CredentialSpec(name="first licensor admin", role=Role.LICENSOR_ADMIN)
         _, token = credentials.issue(session, SYSTEM, spec, now)
     return kid, token
