@@ -105,6 +105,25 @@ def test_the_relying_partys_challenge_is_checked_in_the_client_data() -> None:
     )
 
 
+def _auth_data(key_name: str = "valid-leaf") -> bytes:
+    """authData (WebAuthn §6.1) with attested credential data naming ``key_name``'s Ed25519
+    public key as the credential key (COSE OKP, EdDSA)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = generator().key(key_name).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    credential_id = os.urandom(16)
+    cose = _cbor({1: 1, 3: -8, -1: 6, -2: raw})
+    return (
+        hashlib.sha256(b"example.org").digest()
+        + b"\x41"  # user present, attested credential data
+        + bytes(4)
+        + bytes(16)
+        + len(credential_id).to_bytes(2, "big")
+        + credential_id
+        + cose
+    )
+
+
 def _synthetic(signature: bytes | None, auth_data: bytes) -> bytes:
     """The trusted synthetic factory chain (challenge 'hg-challenge') as an android-key
     attestation object, the statement signed by the leaf key unless ``signature`` is given."""
@@ -125,15 +144,23 @@ def _synthetic(signature: bytes | None, auth_data: bytes) -> bytes:
 def test_zero_signature_over_random_auth_data_is_invalid_on_a_trusted_chain() -> None:
     """Finding: only the x5c chain was checked, so a zero attStmt signature over random
     authData was VALID."""
-    auth_data = os.urandom(37)
+    random_data = os.urandom(37)
+    assert "webauthn.signature" in _codes(_synthetic(bytes(64), random_data))
+    assert "webauthn.credential_key" in _codes(_synthetic(bytes(64), random_data))
+    auth_data = _auth_data()
     assert _codes(_synthetic(bytes(64), auth_data)) == ("webauthn.signature",)
     assert _codes(_synthetic(None, auth_data)) == ()
     other = generator().key("valid-leaf").sign(b"other authData" + b"hg-challenge")
     assert _codes(_synthetic(other, auth_data)) == ("webauthn.signature",)
 
 
+def test_a_credential_key_other_than_the_attested_key_fails() -> None:
+    """WebAuthn §8.4: the credential public key in authData must be the leaf's key."""
+    assert _codes(_synthetic(None, _auth_data("someone-else"))) == ("webauthn.credential_key",)
+
+
 def test_client_data_whose_hash_is_not_the_attested_challenge_fails() -> None:
-    auth_data = os.urandom(37)
+    auth_data = _auth_data()
     client = json.dumps({"type": "webauthn.create", "challenge": _b64url(b"x")}).encode()
     response = {
         "response": {

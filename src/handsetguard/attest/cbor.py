@@ -8,7 +8,7 @@ from typing import TypeAlias
 
 from handsetguard.attest.errors import ChainInputError
 
-__all__ = ["MAX_DEPTH", "MAX_ITEMS", "CborKey", "CborValue", "decode_cbor"]
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "CborKey", "CborValue", "decode_cbor", "decode_cbor_prefix"]
 
 MAX_DEPTH = 16
 MAX_ITEMS = 10_000
@@ -102,3 +102,10 @@ def decode_cbor(data: bytes, what: str = "CBOR data") -> CborValue:
     if reader.pos != len(data):
         raise reader.fail(f"{len(data) - reader.pos} bytes of trailing data")
     return value
+
+
+def decode_cbor_prefix(data: bytes, what: str = "CBOR data") -> tuple[CborValue, int]:
+    """Decode the CBOR item at the start of ``data``: (value, offset after it)."""
+    reader = _Reader(data, what)
+    value = reader.item(0)
+    return value, reader.pos

@@ -40,6 +40,7 @@ class FailureCode(enum.StrEnum):
     # the WebAuthn android-key attestation statement
     WEBAUTHN_SIGNATURE = "webauthn.signature"
     WEBAUTHN_CLIENT_DATA = "webauthn.client_data"
+    WEBAUTHN_CREDENTIAL_KEY = "webauthn.credential_key"
     # the KeyDescription extension itself
     EXTENSION_MALFORMED = "extension.malformed"
     # policy

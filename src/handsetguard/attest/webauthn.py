@@ -17,7 +17,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from handsetguard.attest.cbor import decode_cbor_prefix
 from handsetguard.attest.certificate import ParsedCertificate, SignatureError, public_key
+from handsetguard.attest.errors import ChainInputError
 from handsetguard.attest.inputs import WebAuthnStatement
 from handsetguard.attest.keydescription import KeyDescription
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
@@ -44,6 +46,53 @@ def _verify(key: Any, alg: int | None, signature: bytes, message: bytes) -> None
         key.verify(signature, message)
     else:
         raise SignatureError(f"COSE algorithm {alg} with a {type(key).__name__} leaf key")
+
+
+_ATTESTED_CREDENTIAL_DATA = 0x40
+_EC_CURVES = {1: "secp256r1", 2: "secp384r1", 3: "secp521r1"}
+
+
+def _credential_key(auth_data: bytes) -> dict[Any, Any] | str:
+    """The COSE_Key of authData's attested credential data, or why there is none
+    (WebAuthn §6.1: rpIdHash 32, flags 1, signCount 4, aaguid 16, idLength 2, id, key)."""
+    if len(auth_data) < 37 or not auth_data[32] & _ATTESTED_CREDENTIAL_DATA:
+        return "authData has no attested credential data"
+    if len(auth_data) < 55:
+        return "authData is too short for its attested credential data"
+    length = int.from_bytes(auth_data[53:55], "big")
+    try:
+        key, _ = decode_cbor_prefix(auth_data[55 + length :], "authData credentialPublicKey")
+    except ChainInputError as exc:
+        return exc.message
+    return key if isinstance(key, dict) else "credentialPublicKey is not a COSE_Key map"
+
+
+def _same_key(cose: dict[Any, Any], key: Any) -> bool:
+    kty = cose.get(1)
+    if kty == 2 and isinstance(key, ec.EllipticCurvePublicKey):
+        point = key.public_numbers()
+        x, y = cose.get(-2), cose.get(-3)
+        return (
+            _EC_CURVES.get(int(cose.get(-1) or 0)) == key.curve.name
+            and isinstance(x, bytes)
+            and isinstance(y, bytes)
+            and int.from_bytes(x, "big") == point.x
+            and int.from_bytes(y, "big") == point.y
+        )
+    if kty == 3 and isinstance(key, rsa.RSAPublicKey):
+        numbers = key.public_numbers()
+        n, e = cose.get(-1), cose.get(-2)
+        return (
+            isinstance(n, bytes)
+            and isinstance(e, bytes)
+            and int.from_bytes(n, "big") == numbers.n
+            and int.from_bytes(e, "big") == numbers.e
+        )
+    if kty == 1 and cose.get(-1) == 6 and isinstance(key, ed25519.Ed25519PublicKey):
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        return cose.get(-2) == key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return False
 
 
 def _client_challenge(client_data_json: bytes) -> tuple[bytes | None, str | None]:
@@ -102,12 +151,18 @@ def check_statement(
         )
         return failures, notices, None
     try:
-        _verify(
-            public_key(leaf.spki),
-            statement.alg,
-            statement.signature,
-            statement.auth_data + client_hash,
+        leaf_key = public_key(leaf.spki)
+    except SignatureError as exc:
+        failures.append(Failure(FailureCode.WEBAUTHN_SIGNATURE, f"leaf key unusable ({exc})", 0))
+        return failures, notices, challenge
+    cose = _credential_key(statement.auth_data)
+    if isinstance(cose, str) or not _same_key(cose, leaf_key):
+        why = cose if isinstance(cose, str) else "it is not the attested (leaf) key"
+        failures.append(
+            Failure(FailureCode.WEBAUTHN_CREDENTIAL_KEY, f"credentialPublicKey: {why}", 0)
         )
+    try:
+        _verify(leaf_key, statement.alg, statement.signature, statement.auth_data + client_hash)
     except InvalidSignature:
         failures.append(
             Failure(
