@@ -3,6 +3,9 @@ end as an AxmlError (never another exception)."""
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -54,11 +57,31 @@ def test_short_component_names_are_qualified() -> None:
     assert all(c.name.startswith("com.android.galaxy4.") for c in m.components)
 
 
-def test_debuggable_as_resource_reference_stays_unresolved() -> None:
-    m = inspect_apk(corpus_path("apk/androguard-apksig/debuggable-resource.apk")).manifest
-    assert m is not None and m.debuggable == "@0x7f030000"
+def test_debuggable_from_a_resource() -> None:
+    """apksig's debuggable-resource.apk: android:debuggable="@bool/debuggable", false in the
+    default configuration of its resources.arsc (aapt dump resources agrees)."""
+    report = inspect_apk(corpus_path("apk/androguard-apksig/debuggable-resource.apk"))
+    assert report.manifest is not None and report.manifest.debuggable is False
+    assert any("resolved from resources.arsc" in n for n in report.manifest_notes)
     b = inspect_apk(corpus_path("apk/androguard-apksig/debuggable-boolean.apk")).manifest
     assert b is not None and b.debuggable is True
+
+
+def test_label_from_resources() -> None:
+    m = inspect_apk(corpus_path("apk/androguard/com.teleca.jamendo_35.apk")).manifest
+    assert m is not None and m.label == "Jamendo"  # aapt dump badging: application-label
+
+
+def test_unresolvable_reference_stays_a_reference(tmp_path: Path) -> None:
+    """Without resources.arsc the reference is shown as it is, never guessed."""
+    source = corpus_path("apk/androguard-apksig/debuggable-resource.apk")
+    path = tmp_path / "no-arsc.apk"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w") as copy:
+        for info in original.infolist():
+            if info.filename != "resources.arsc":
+                copy.writestr(info, original.read(info))
+    m = inspect_apk(path).manifest
+    assert m is not None and m.debuggable == "@0x7f030000"
 
 
 def test_cdata_node() -> None:
@@ -115,3 +138,18 @@ def test_huge_string_count_is_capped() -> None:
 def test_corpus_manifests_read(name: str) -> None:
     report = inspect_apk(corpus_path(f"apk/androguard/{name}"))
     assert report.manifest is not None and report.manifest.package
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=16))
+def test_mutated_resource_table_never_raises(flips: list[tuple[int, int]]) -> None:
+    from handsetguard.apk.resources import ResourceTable
+
+    path = corpus_path("apk/androguard-apksig/debuggable-resource.apk")
+    with zipfile.ZipFile(path) as archive:
+        data = bytearray(archive.read("resources.arsc"))
+    for at, value in flips:
+        data[at % len(data)] = value
+    table = ResourceTable(bytes(data))
+    for resource_id in (0x7F030000, 0x7F020000, 0x7F010000, 0x01010000):
+        table.lookup(resource_id)

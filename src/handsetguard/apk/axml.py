@@ -14,7 +14,18 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["ANDROID_ATTRS", "AxmlError", "Element", "Reference", "parse_axml"]
+__all__ = [
+    "ANDROID_ATTRS",
+    "TYPE_BOOLEAN",
+    "TYPE_REFERENCE",
+    "TYPE_STRING",
+    "AxmlError",
+    "Element",
+    "Reference",
+    "StringPool",
+    "Value",
+    "parse_axml",
+]
 
 MAX_ELEMENTS = 200_000
 MAX_DEPTH = 256
@@ -87,7 +98,9 @@ class Element:
         return found
 
 
-class _Pool:
+class StringPool:
+    """A ResStringPool chunk (UTF-8 or UTF-16), its strings decoded on first use."""
+
     def __init__(self, data: bytes, start: int, notes: list[str]) -> None:
         header_size, size = struct.unpack_from("<HI", data, start + 2)
         count, _styles, flags, strings_start, _styles_start = struct.unpack_from(
@@ -158,14 +171,14 @@ class _Tree:
 
     def __init__(self, data: bytes, notes: list[str]) -> None:
         self.data, self.notes = data, notes
-        self.pool: _Pool | None = None
+        self.pool: StringPool | None = None
         self.resource_ids: tuple[int, ...] = ()
         self.stack = [Element("")]
         self.elements = 0
 
     def chunk(self, kind: int, at: int, header_size: int, size: int) -> None:
         if kind == STRING_POOL and self.pool is None and size >= 28:
-            self.pool = _Pool(self.data, at, self.notes)
+            self.pool = StringPool(self.data, at, self.notes)
         elif kind == RESOURCE_MAP:
             count = (size - header_size) // 4
             self.resource_ids = struct.unpack_from(f"<{count}I", self.data, at + header_size)
@@ -174,7 +187,7 @@ class _Tree:
                 raise AxmlError("element before the string pool")
             self.node(kind, at, header_size, size, self.pool)
 
-    def node(self, kind: int, at: int, header_size: int, size: int, pool: _Pool) -> None:
+    def node(self, kind: int, at: int, header_size: int, size: int, pool: StringPool) -> None:
         if kind == START_ELEMENT and size >= 36:
             self.elements += 1
             if self.elements > MAX_ELEMENTS or len(self.stack) > MAX_DEPTH:
@@ -211,7 +224,12 @@ def _parse(data: bytes, notes: list[str]) -> Element:
 
 
 def _element(
-    data: bytes, at: int, header_size: int, size: int, pool: _Pool, resource_ids: tuple[int, ...]
+    data: bytes,
+    at: int,
+    header_size: int,
+    size: int,
+    pool: StringPool,
+    resource_ids: tuple[int, ...],
 ) -> Element:
     ext = at + header_size
     _ns, name, attr_start, attr_size, attr_count = struct.unpack_from("<IIHHH", data, ext)
@@ -227,7 +245,7 @@ def _element(
     return element
 
 
-def _attribute_name(index: int, ns: int, pool: _Pool, resource_ids: tuple[int, ...]) -> str:
+def _attribute_name(index: int, ns: int, pool: StringPool, resource_ids: tuple[int, ...]) -> str:
     """``android:minSdkVersion`` style: by resource id when there is one (what the platform
     reads), otherwise the name string with its namespace's prefix."""
     if index < len(resource_ids) and resource_ids[index] in ANDROID_ATTRS:
@@ -238,7 +256,7 @@ def _attribute_name(index: int, ns: int, pool: _Pool, resource_ids: tuple[int, .
     return name
 
 
-def _value(vtype: int, vdata: int, raw: int, pool: _Pool) -> Value:
+def _value(vtype: int, vdata: int, raw: int, pool: StringPool) -> Value:
     if vtype == TYPE_STRING:
         return pool.get(vdata)
     if vtype == TYPE_BOOLEAN:

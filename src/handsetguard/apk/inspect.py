@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handsetguard.apk.axml import AxmlError, parse_axml
+from handsetguard.apk.axml import AxmlError, Element, Reference, parse_axml
 from handsetguard.apk.dex import class_names
 from handsetguard.apk.errors import ApkFormatError
 from handsetguard.apk.indicators import match_indicators
@@ -26,6 +26,8 @@ __all__ = ["MAX_DEX", "MAX_MANIFEST", "inspect_apk"]
 
 MAX_MANIFEST = 8 << 20
 """A binary manifest larger than this is refused (real ones are well under 1 MiB)."""
+MAX_ARSC = 128 << 20
+"""resources.arsc larger than this is not read (manifest references then stay unresolved)."""
 MAX_DEX = 512 << 20
 """A DEX file larger than this is not read for class names (the largest real ones are ~100 MiB)."""
 
@@ -37,13 +39,24 @@ def _file_sha256(container: Container) -> str:
     return digest.hexdigest()
 
 
+def _has_references(root: Element) -> bool:
+    return any(isinstance(v, Reference) for e in root.iter() for v in e.attributes.values())
+
+
 def _manifest(container: Container, notes: list[str]) -> tuple[Manifest | None, str | None]:
     entry = container.by_name.get("AndroidManifest.xml")
     if entry is None:
         return None, "no AndroidManifest.xml"
     try:
-        data = container.read_entry(entry, MAX_MANIFEST)
-        return read_manifest(parse_axml(data, notes)), None
+        root = parse_axml(container.read_entry(entry, MAX_MANIFEST), notes)
+        table = container.by_name.get("resources.arsc")
+        if table is not None and _has_references(root):
+            from handsetguard.apk.resources import ResourceTable, resolve_references
+
+            count = resolve_references(root, ResourceTable(container.read_entry(table, MAX_ARSC)))
+            if count:
+                notes.append(f"{count} attribute(s) resolved from resources.arsc")
+        return read_manifest(root), None
     except (AxmlError, ApkFormatError) as exc:
         return None, f"AndroidManifest.xml: {exc}"
 

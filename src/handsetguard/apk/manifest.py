@@ -43,6 +43,7 @@ class Component:
 @dataclass(frozen=True)
 class Manifest:
     package: str
+    label: str | None  # the application's label (resolved from resources.arsc when it can be)
     version_code: int | None
     version_name: str | None
     min_sdk: int
@@ -120,6 +121,7 @@ def read_manifest(root: Element) -> Manifest:
     )
     return Manifest(
         package=package,
+        label=_text(app.get("android:label")),
         version_code=_int(attrs.get("android:versionCode"), None),
         version_name=_text(attrs.get("android:versionName")),
         min_sdk=min_sdk,

@@ -64,6 +64,7 @@ def report_lines(report: ApkReport) -> tuple[str, list[Line]]:
     else:
         lines += [
             ("package", m.package),
+            ("label", m.label or "none"),
             ("version", f"{m.version_name or '?'} (code {m.version_code})"),
             ("sdk", f"min {m.min_sdk}, target {m.target_sdk}, max {m.max_sdk or '-'}"),
             ("launcher", m.launcher or "none"),
