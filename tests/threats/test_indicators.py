@@ -22,6 +22,7 @@ from handsetguard.threats.indicators import (
 from handsetguard.threats.indicators.files import SourceFile, parse_source, read_sources
 from handsetguard.threats.indicators.normalise import unsafe_regex_reason
 from tests.conftest import FIXTURES
+from tests.threats.stix import stix_bundle
 
 IOCS = FIXTURES / "iocs"
 
@@ -35,21 +36,7 @@ def _load(tmp_path: Path, *paths: Path, bundled: bool = False, cache: bool = Fal
 
 
 def _stix(*patterns: str, extra: list[dict[str, object]] | None = None) -> str:
-    objects: list[dict[str, object]] = [
-        {"type": "malware", "id": "malware--1", "name": "Fam", "description": "A spyware"}
-    ]
-    for n, pattern in enumerate(patterns):
-        objects.append({"type": "indicator", "id": f"indicator--{n}", "pattern": pattern})
-        objects.append(
-            {
-                "type": "relationship",
-                "id": f"relationship--{n}",
-                "relationship_type": "indicates",
-                "source_ref": f"indicator--{n}",
-                "target_ref": "malware--1",
-            }
-        )
-    return json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects + (extra or [])})
+    return stix_bundle(*patterns, description="A spyware", extra=extra)
 
 
 def _set(tmp_path: Path, name: str, text: str):  # noqa: ANN202

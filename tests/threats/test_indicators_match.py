@@ -18,6 +18,7 @@ from handsetguard.threats.indicators import IndicatorIndex, Places, load_indicat
 from handsetguard.threats.model import Confidence, Match, Threat, ThreatKind
 from tests.cli_runner import run
 from tests.conftest import ATV_BUGREPORT, FIXTURES, PIXEL1_BUGREPORT, corpus_path
+from tests.threats.stix import write_stix
 
 IOCS = FIXTURES / "iocs"
 STALKERWARE_DUMP = IOCS / "dumpsys-package-stalkerware.txt"
@@ -202,21 +203,7 @@ def test_a_dumpsys_certificate_hash_code_is_probable(tmp_path: Path) -> None:
 
 
 def _stix(tmp_path: Path, *patterns: str) -> Path:
-    objects: list[dict[str, object]] = [{"type": "malware", "id": "malware--1", "name": "Fam"}]
-    for n, pattern in enumerate(patterns):
-        objects.append({"type": "indicator", "id": f"indicator--{n}", "pattern": pattern})
-        objects.append(
-            {
-                "type": "relationship",
-                "id": f"relationship--{n}",
-                "relationship_type": "indicates",
-                "source_ref": f"indicator--{n}",
-                "target_ref": "malware--1",
-            }
-        )
-    path = tmp_path / "t.stix2"
-    path.write_text(json.dumps({"type": "bundle", "objects": objects}), encoding="utf-8")
-    return path
+    return write_stix(tmp_path / "t.stix2", *patterns)
 
 
 def test_process_names_map_to_packages_and_truncations(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from handsetguard.threats.indicators import Places, load_indicators
 from handsetguard.threats.model import Confidence, Threat
 from tests.cli_runner import run
 from tests.conftest import corpus_path
+from tests.threats.stix import write_stix
 
 SMS_MEMBER = "apps/com.android.providers.telephony/d_f/000000_sms_backup"
 PIXEL_81 = "device/google-pixel1-sailfish-android8.1-bugreport"
@@ -20,35 +21,8 @@ EMULATOR_9 = "device/emulator-sdkgphone-x86-android9-bugreport/bugreport.zip"
 AOSP_10 = "device/google-pixel1-sailfish-aosp10-bugreport"
 
 
-def _stix2(path: Path, family: str, *patterns: str) -> Path:
-    objects: list[dict[str, object]] = [
-        {"type": "malware", "id": "malware--1", "name": family, "is_family": False}
-    ]
-    for n, pattern in enumerate(patterns):
-        objects.append(
-            {
-                "type": "indicator",
-                "id": f"indicator--{n}",
-                "pattern": f"[{pattern}]",
-                "pattern_type": "stix",
-                "valid_from": "2020-01-01T00:00:00Z",
-            }
-        )
-        objects.append(
-            {
-                "type": "relationship",
-                "id": f"relationship--{n}",
-                "relationship_type": "indicates",
-                "source_ref": f"indicator--{n}",
-                "target_ref": "malware--1",
-            }
-        )
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects}))
-    return path
-
-
 def _match(tmp_path: Path, source: Path, *patterns: str) -> list[Threat]:
-    stix = _stix2(tmp_path / "set.stix2", "TestSpy", *patterns)
+    stix = write_stix(tmp_path / "set.stix2", *(f"[{p}]" for p in patterns), family="TestSpy")
     index = load_indicators([stix], places=Places(tmp_path / "data", None), env={}, bundled=False)
     return index.match(build_state(open_source(source)))
 
@@ -131,7 +105,9 @@ def test_no_link_finding_without_a_link_indicator(tmp_path: Path) -> None:
 
 
 def test_report_counts_traces_not_apps(tmp_path: Path) -> None:
-    stix = _stix2(tmp_path / "set.stix2", "TestSpy", "domain-name:value = 'google.com'")
+    stix = write_stix(
+        tmp_path / "set.stix2", "[domain-name:value = 'google.com']", family="TestSpy"
+    )
     source = str(corpus_path("device/mvt-tests/androidqf"))
     report = json.loads(run("check", source, "--iocs", str(stix), "--format", "json").stdout)
     [threat] = report["threats"]
