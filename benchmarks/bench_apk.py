@@ -7,9 +7,9 @@ Usage: python benchmarks/bench_apk.py [--runs 3] [--corpus ../shared/corpus] [--
                                       [--synthetic-mb 48]
 
 androguard is installed in a throwaway venv (/tmp/handsetguard-bench-androguard) from PyPI
-the first time. The synthetic APK is app-prod-debug.apk with a large stored asset and a
-classes2.dex padded with random bytes appended (its v1/v2 signatures then fail: every tool
-still reads and hashes the whole file).
+the first time. The synthetic APK is app-prod-debug.apk with 8 more copies of its classes.dex
+and a large stored random asset (its v1/v2 signatures then fail: every tool still reads and
+hashes the whole file).
 """
 
 from __future__ import annotations
@@ -60,15 +60,20 @@ def ensure_androguard() -> Path | None:
     return python if done.returncode == 0 else None
 
 
-def synthetic(base: Path, target: Path, megabytes: int) -> Path:
+def synthetic(base: Path, target: Path, megabytes: int, dex_copies: int = 8) -> Path:
+    """``base`` plus ``dex_copies`` more copies of its classes.dex (real classes, many of
+    them) and a stored random asset that brings the file to about ``megabytes``."""
     with zipfile.ZipFile(base) as source, zipfile.ZipFile(target, "w") as out:
         dex = b""
+        names = source.namelist()
         for info in source.infolist():
             data = source.read(info)
             dex = data if info.filename == "classes.dex" else dex
             out.writestr(info, data)
-        out.writestr("assets/blob.bin", os.urandom(megabytes << 19), zipfile.ZIP_STORED)
-        out.writestr("classes2.dex", dex + os.urandom(megabytes << 19), zipfile.ZIP_DEFLATED)
+        first = 1 + sum(n.startswith("classes") and n.endswith(".dex") for n in names)
+        for number in range(first, first + dex_copies):
+            out.writestr(f"classes{number}.dex", dex, zipfile.ZIP_DEFLATED)
+        out.writestr("assets/blob.bin", os.urandom(megabytes << 20), zipfile.ZIP_STORED)
     return target
 
 
