@@ -119,15 +119,24 @@ def test_nul_in_entry_name_is_reported() -> None:
     ]
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 8000), st.integers(0, 255)), min_size=1, max_size=12))
+FUZZ_BASES = (
+    "androguard-apksig/v1v2v3-with-rsa-2048-lineage-3-signers.apk",
+    "androguard-apksig/v2-only-cert-and-public-key-mismatch.apk",  # once: an unknown key OID
+    "androguard-apksig/v1-only-with-dsa-sha256-2.16.840.1.101.3.4.3.2-2048.apk",
+    "androguard-apksig/v31-ec-p256-2-tgt-33-1-tgt-28-targetSdk-30.apk",
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(FUZZ_BASES),
+    st.lists(st.tuples(st.integers(0, 16000), st.integers(0, 255)), min_size=1, max_size=12),
+)
 def test_mutated_apk_never_raises_anything_else(
-    tmp_path_factory: pytest.TempPathFactory, flips: list[tuple[int, int]]
+    tmp_path_factory: pytest.TempPathFactory, base: str, flips: list[tuple[int, int]]
 ) -> None:
-    """Bytes of a real signed APK overwritten at random: a report or one ApkFormatError."""
-    data = bytearray(
-        corpus_path("apk/androguard-apksig/v1v2v3-with-rsa-2048-lineage-3-signers.apk").read_bytes()
-    )
+    """Bytes of real signed APKs overwritten at random: a report or one ApkFormatError."""
+    data = bytearray(corpus_path(f"apk/{base}").read_bytes())
     for at, value in flips:
         data[at % len(data)] = value
     path = tmp_path_factory.mktemp("fuzz") / "m.apk"

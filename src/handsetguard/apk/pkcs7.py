@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from pyasn1.codec.der import decoder
 from pyasn1.error import PyAsn1Error
@@ -252,7 +253,10 @@ def verify_signer(
         error = _check_signed_attributes(data, digest, signed_file)
         if error is not None:
             return SignerVerdict(False, der, error, label)
-    key: PublicKeyTypes = cert.public_key()
+    try:
+        key: PublicKeyTypes = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return SignerVerdict(False, der, "signer certificate's key is unreadable", label)
     ok = verify_signature(key, key_type, hash_name, 0, bytes(signer["signature"]), data)
     return SignerVerdict(ok, der, None if ok else f"{label} signature did not verify", label)
 
