@@ -170,3 +170,22 @@ def test_concatenated_der_certificates_are_one_chain() -> None:
     certs = read_chain(ASSETS / "valid_factory.pem").certificates
     chain = parse_chain(b"".join(certs), source="chain.der")
     assert chain.form is InputForm.DER and chain.certificates == certs and not chain.notes
+
+
+def test_a_chain_given_root_first_is_read_leaf_first_with_a_notice() -> None:
+    """Pixel 8a (SDK 34) RKP chain, certificates in reverse order (as some tools print)."""
+    from tests.attest.helpers import created_at, snapshot
+
+    name = "akita/sdk34/TEE_EC_NONE"
+    certs = read_chain(chain_path(name)).certificates
+    verdict = verifier(snapshot()).verify(certs[::-1], UnsafeNoOp(), at=created_at(name))
+    assert verdict.ok, verdict.failures
+    assert "input.reversed_order" in {n.code.value for n in verdict.notices}
+    assert verdict.chain.certificates[0].key_description is not None
+
+
+def test_x5c_json_of_pem_strings_as_in_android_keyattestation_roots_json() -> None:
+    certs = read_chain(chain_path("blueline/sdk28/TEE_EC_NONE")).certificates
+    document = [_pem(der).decode() for der in certs]
+    chain = parse_chain(json.dumps(document).encode(), source="chain.json")
+    assert chain.form is InputForm.X5C_JSON and chain.certificates == certs

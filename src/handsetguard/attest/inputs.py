@@ -89,13 +89,13 @@ def parse_chain(data: bytes, source: str = "<input>") -> ChainInput:
     stripped = data.strip()
     if not stripped:
         raise ChainInputError(f"{source}: empty input, expected a certificate chain")
+    if stripped[:1] in (b"[", b"{"):
+        return _from_json(stripped, source)
     if b"-----BEGIN" in stripped:
         blocks = pem_blocks(stripped, source, limit=MAX_CERTIFICATES)
         return _result(
             [der for _, der in _only_certificates(blocks, source)], source, InputForm.PEM
         )
-    if stripped[:1] in (b"[", b"{"):
-        return _from_json(stripped, source)
     if data[0] == 0x30:
         return _from_der(data, source)
     if data[0] >> 5 == 5:  # a CBOR map: a WebAuthn attestation object
@@ -237,7 +237,13 @@ def _from_json(data: bytes, source: str) -> ChainInput:
         raise ChainInputError(
             f"{source}: {len(document)} certificates, more than the {MAX_CERTIFICATES} allowed"
         )
-    certs = [_b64decode(item, source, f"x5c[{i}]") for i, item in enumerate(document)]
+    certs: list[bytes] = []
+    for i, item in enumerate(document):
+        if "-----BEGIN" in item:  # PEM text, as in android/keyattestation's roots.json
+            blocks = pem_blocks(item.encode("utf-8", "replace"), f"{source}: x5c[{i}]", limit=1)
+            certs += [der for _, der in _only_certificates(blocks, f"{source}: x5c[{i}]")]
+        else:
+            certs.append(_b64decode(item, source, f"x5c[{i}]"))
     return _result(certs, source, InputForm.X5C_JSON)
 
 

@@ -63,6 +63,7 @@ class FailureCode(enum.StrEnum):
 
 class NoticeCode(enum.StrEnum):
     TRAILING_DATA = "input.trailing_data"
+    REVERSED_ORDER = "input.reversed_order"
     UNSAFE_ROOT = "chain.unsafe_root"
     EXPIRED_FACTORY_CERTIFICATE = "chain.expired_factory_certificate_accepted"
     ROOT_CERTIFICATE_EXPIRED = "chain.root_certificate_expired"

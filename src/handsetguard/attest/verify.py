@@ -77,6 +77,16 @@ class Verdict:
         return tuple(failure.code.value for failure in self.failures)
 
 
+def _root_first(certs: Sequence[ParsedCertificate]) -> bool:
+    return (
+        len(certs) > 1
+        and certs[0].self_issued
+        and certs[0].key_description is None
+        and certs[-1].key_description is not None
+        and not certs[-1].self_issued
+    )
+
+
 def _extension_notices(kd: KeyDescription) -> list[Notice]:
     notices = []
     lists = (("softwareEnforced", kd.software_enforced), ("hardwareEnforced", kd.hardware_enforced))
@@ -141,13 +151,22 @@ class Verifier:
             raise ChainInputError(
                 f"{source}: {len(ders)} certificates; a chain has 1 to {MAX_CERTIFICATES}"
             )
-        # 1. Parse every certificate; unusable input raises ChainInputError.
-        certs = parse_certificates(ders, source)
         failures: list[Failure] = []
         notices = [
             Notice(NoticeCode.TRAILING_DATA, note)
             for note in (chain.notes if isinstance(chain, ChainInput) else ())
         ]
+        # 1. Parse every certificate; unusable input raises ChainInputError. A chain given
+        #    root first (self-issued first, the KeyDescription last) is put leaf first.
+        certs = parse_certificates(ders, source)
+        if _root_first(certs):
+            certs = parse_certificates(ders[::-1], source)
+            notices.append(
+                Notice(
+                    NoticeCode.REVERSED_ORDER,
+                    "the chain was given root first; read leaf first (indexes are leaf first)",
+                )
+            )
         # 2. Path validation at `at`: anchor by SPKI, extension placement, names, signatures,
         #    CA constraints, path shape, validity (with the factory-provisioning exception).
         path = validate_chain(certs, self.trust, at, self.links, strict=self.strict)
