@@ -31,8 +31,9 @@ Territory = Annotated[str, Query(min_length=2, max_length=2, pattern="^[A-Z]{2}$
 FileName = Annotated[str, Query(min_length=1, max_length=200)]
 
 
-def get_profiles(request: Request) -> dict[str, RegisterProfile]:
-    """The register profiles (bundled, or HANDSETGUARD_REGISTER_PROFILES), read once per app."""
+async def get_profiles(request: Request) -> dict[str, RegisterProfile]:
+    """The register profiles (bundled, or HANDSETGUARD_REGISTER_PROFILES), read once per app
+    (async: no worker-thread hop, the activation hot path depends on it)."""
     profiles: dict[str, RegisterProfile] | None = getattr(
         request.app.state, "register_profiles", None
     )

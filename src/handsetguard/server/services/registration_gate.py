@@ -24,6 +24,7 @@ __all__ = [
     "ShipStatus",
     "blocklist_hits",
     "import_blocklist",
+    "is_registered",
     "list_units",
     "registration_counts",
     "ship_status",
@@ -124,6 +125,11 @@ def ship_status(
     if not found:
         raise NotFoundError("device_not_found", f"no unit with serial or IMEI {ident}")
     return found
+
+
+def is_registered(conn: Connection, device_id: str) -> bool:
+    query = select(_regs.c.state).where(_regs.c.device_id == device_id)
+    return conn.execute(query).scalar_one_or_none() == "registered"
 
 
 def list_units(
