@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from handsetguard.server import ui
 from handsetguard.server.clock import Clock, SystemClock
 from handsetguard.server.config import Settings
-from handsetguard.server.context import AppContext, RateLimiter
+from handsetguard.server.context import AppContext
 from handsetguard.server.db import Database
 from handsetguard.server.errors import RateLimitedError, ServiceError, UnavailableError
 from handsetguard.server.middleware import BodyLimit, RequestMetrics
@@ -37,7 +37,9 @@ from handsetguard.server.routes import (
 )
 from handsetguard.server.services.attestation import AttestChainCheck, ChainCheck
 from handsetguard.server.services.keys import KeyVault
+from handsetguard.server.services.ratelimit import SharedRateLimiter
 from handsetguard.server.services.reports import MAX_REPORT_BYTES
+from handsetguard.server.surface import SecureSurface
 
 __all__ = ["API_VERSION", "create_app", "create_app_from_env"]
 
@@ -116,12 +118,13 @@ def create_app(
     settings = settings if settings is not None else Settings()
     if attestation is None:
         attestation = AttestChainCheck(status_list_path=settings.attestation_status_list)
+    db = Database(settings)
     ctx = AppContext(
         settings=settings,
-        db=Database(settings),
+        db=db,
         clock=clock if clock is not None else SystemClock(),
         attestation=attestation,
-        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        limiter=SharedRateLimiter(db, settings.rate_limit_per_second, settings.rate_limit_burst),
         vault=KeyVault.from_file(settings.key_encryption_key_file),
     )
 
@@ -160,6 +163,7 @@ def create_app(
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, larger={"/v1/reports": MAX_REPORT_BYTES}
     )
+    app.add_middleware(SecureSurface)  # headers on every answer, the 413s above included
     app.add_middleware(RequestMetrics, metrics=ctx.metrics)
 
     return app
