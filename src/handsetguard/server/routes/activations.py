@@ -10,9 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from handsetguard.server.deps import BearerToken, Ctx, CurrentActor, admit
 from handsetguard.server.errors import ServiceError
+from handsetguard.server.routes.registrations import Profiles
 from handsetguard.server.schemas.common import ErrorOut
 from handsetguard.server.schemas.devices import ActivationIn, ActivationOut, NonceOut
 from handsetguard.server.services import activation
+from handsetguard.server.services.registration_gate import is_registered
 
 router = APIRouter(prefix="/v1/activations", tags=["activations"])
 
@@ -35,7 +37,9 @@ def issue_nonce(ctx: Ctx, actor: CurrentActor) -> NonceOut:
 
 
 @router.post("", status_code=201, response_model=ActivationOut, responses=REFUSALS)
-async def activate(body: ActivationIn, ctx: Ctx, token: BearerToken) -> Response:
+async def activate(
+    body: ActivationIn, ctx: Ctx, token: BearerToken, profiles: Profiles
+) -> Response:
     """Activate one unit. Retrying the same unit returns the same signed activation (200)."""
     now, limit = ctx.clock.now(), partial(admit, ctx)
     try:
@@ -71,9 +75,29 @@ async def activate(body: ActivationIn, ctx: Ctx, token: BearerToken) -> Response
         "activation": a.token,
         "replayed": outcome.replayed,
         "overage": a.overage,
+        **(await _registration(ctx, profiles, body.territory, a.device_id, outcome.replayed)),
     }
     return Response(
         json.dumps(body_out, separators=(",", ":")),
         status_code=200 if outcome.replayed else 201,
         media_type="application/json",
     )
+
+
+async def _registration(
+    ctx: Ctx, profiles: Profiles, territory: str, device_id: str, replayed: bool
+) -> dict[str, object]:
+    """Whether the territory's register must still register the unit: always for a new unit
+    where there is a register; for a replay, unless it is registered by now (one read)."""
+    profile = profiles.get(territory)
+    if profile is None:
+        return {"registration_required": False, "registration_register": None}
+    required = True
+    if replayed:
+
+        def registered() -> bool:
+            with ctx.db.read_conn() as conn:
+                return is_registered(conn, device_id)
+
+        required = not await run_in_threadpool(registered)
+    return {"registration_required": required, "registration_register": profile.register}

@@ -41,6 +41,13 @@ class ActivationOut(BaseModel):
     activation: str = Field(description="signed hg1 envelope, see docs/server.md")
     replayed: bool = Field(description="true when this unit was already activated (idempotent)")
     overage: bool
+    registration_required: bool = Field(
+        description="the territory's equipment-identity register must still register this unit "
+        "before it may ship (GET /v1/registrations/status/{serial})"
+    )
+    registration_register: str | None = Field(
+        description="that register (e.g. IN-ICDR); null where the territory has none"
+    )
 
 
 class NonceOut(BaseModel):
