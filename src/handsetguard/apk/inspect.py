@@ -70,11 +70,14 @@ def _dex(
     classes: list[str] = []
     for name in names:
         entry = container.by_name[name]
-        header = b"".join(container.iter_entry(entry, limit=0x70))
-        if len(header) == 0x70 and header.startswith(b"dex\n"):
-            count += struct.unpack_from("<I", header, 0x60)[0]
-        if trackers is not None:
-            classes += class_names(container.read_entry(entry, MAX_DEX), notes, name)
+        try:
+            header = b"".join(container.iter_entry(entry, limit=0x70))
+            if len(header) == 0x70 and header.startswith(b"dex\n"):
+                count += struct.unpack_from("<I", header, 0x60)[0]
+            if trackers is not None:
+                classes += class_names(container.read_entry(entry, MAX_DEX), notes, name)
+        except ApkFormatError as exc:
+            notes.append(exc.message)
     return count, None if trackers is None else find_trackers(classes, trackers)
 
 

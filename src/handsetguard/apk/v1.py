@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from handsetguard.apk.errors import ApkFormatError
 from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
 from handsetguard.apk.zip import Container, Entry
 
@@ -216,9 +217,13 @@ def _check_entries(container: Container, by_name: dict[str, _Section]) -> list[s
             errors.append(f"{entry.name!r}: no digest Android knows in MANIFEST.MF")
             continue
         hashers = [hashlib.new(a) for a, _ in expected]
-        for piece in container.iter_entry(entry):
-            for hasher in hashers:
-                hasher.update(piece)
+        try:
+            for piece in container.iter_entry(entry):
+                for hasher in hashers:
+                    hasher.update(piece)
+        except ApkFormatError as exc:  # corrupt data: the entry cannot match its digest
+            errors.append(f"{entry.name!r}: unreadable ({exc.message.rpartition(': ')[2]})")
+            continue
         if any(h.digest() != v for h, (_, v) in zip(hashers, expected, strict=True)):
             errors.append(f"{entry.name!r}: digest does not match MANIFEST.MF")
     names = set(container.by_name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from handsetguard.apk.algorithms import ContentDigest, certificate_info
+from handsetguard.apk.errors import ApkFormatError
 from handsetguard.apk.model import ApiRange, Signature, Signer
 from handsetguard.apk.signing_block import (
     KNOWN_BLOCK_IDS,
@@ -77,7 +78,12 @@ def verify_apk(
     # 2. JAR signing: needed below Android N, or when there is no block-based signature.
     v1: V1Result | None = None
     if min_sdk < SDK_N or not block_schemes:
-        v1 = verify_v1(container, min_sdk)
+        try:
+            v1 = verify_v1(container, min_sdk)
+        except ApkFormatError as exc:  # MANIFEST.MF, a .SF or a signature block is corrupt
+            v1 = V1Result(
+                True, False, (), (f"JAR signature unreadable: {exc.message}",), frozenset()
+            )
         errors += [*v1.errors, *_stripped(v1, found_ids)]
     for name, result in results.items():
         # A v4 signature is read only by incremental installs (as apksigner treats it): a bad

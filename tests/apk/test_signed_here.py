@@ -1,0 +1,125 @@
+"""Signature cases the corpus lacks, made here: corpus APKs signed by apksigner with throwaway
+keys (RSA, EC P-256 and P-384, DSA) and different schemes and minSdk levels, some then
+tampered with; for each, our verdict and signer must equal apksigner's."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from handsetguard.apk import inspect_apk
+from tests.conftest import corpus_path
+
+KEYS = {
+    "rsa2048": ["-newkey", "rsa:2048"],
+    "ecp256": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
+    "ecp384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp384r1"],
+    "dsa2048": ["-newkey", "dsa:{params}"],
+}
+# (name, apksigner sign options)
+SCHEMES = {
+    "v1-only": ["--v2-signing-enabled", "false", "--v3-signing-enabled", "false"],
+    "v2-only-min24": [
+        "--min-sdk-version",
+        "24",
+        "--v1-signing-enabled",
+        "false",
+        "--v3-signing-enabled",
+        "false",
+    ],
+    "v3-only-min28": [
+        "--min-sdk-version",
+        "28",
+        "--v1-signing-enabled",
+        "false",
+        "--v2-signing-enabled",
+        "false",
+    ],
+    "all": [],
+}
+CASES = [(k, s) for k in KEYS for s in SCHEMES]
+
+
+def _run(*cmd: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    missing = [t for t in ("apksigner", "java", "openssl") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (Debian apksigner, default-jre-headless, openssl)")
+    folder = tmp_path_factory.mktemp("keys")
+    params = folder / "dsa.params"
+    assert _run("openssl", "dsaparam", "-out", params, "2048").returncode == 0
+    made = {}
+    for name, how in KEYS.items():
+        pem, cert, pk8 = folder / f"{name}.pem", folder / f"{name}.x509.pem", folder / f"{name}.pk8"
+        options = [o.format(params=params) for o in how]
+        done = _run(
+            "openssl",
+            "req",
+            "-x509",
+            *options,
+            "-nodes",
+            "-keyout",
+            pem,
+            "-out",
+            cert,
+            "-days",
+            "30",
+            "-subj",
+            f"/CN=handsetguard {name}",
+        )
+        assert done.returncode == 0, done.stderr
+        assert (
+            _run(
+                "openssl", "pkcs8", "-topk8", "-nocrypt", "-in", pem, "-outform", "DER", "-out", pk8
+            ).returncode
+            == 0
+        )
+        made[name] = (pk8, cert)
+    return made
+
+
+def _apksigner(apk: Path) -> bool:
+    return _run("apksigner", "verify", apk).returncode == 0
+
+
+def _sign(keys: dict[str, tuple[Path, Path]], key: str, scheme: str, folder: Path) -> Path:
+    source = folder / "in.apk"
+    source.write_bytes(corpus_path("apk/androguard-apksig/golden-aligned-in.apk").read_bytes())
+    pk8, cert = keys[key]
+    out = folder / f"{key}-{scheme}.apk"
+    done = _run(
+        "apksigner", "sign", "--key", pk8, "--cert", cert, *SCHEMES[scheme], "--out", out, source
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.parametrize(("key", "scheme"), CASES, ids=[f"{k}-{s}" for k, s in CASES])
+def test_signed_here_agrees(
+    keys: dict[str, tuple[Path, Path]], tmp_path: Path, key: str, scheme: str
+) -> None:
+    apk = _sign(keys, key, scheme, tmp_path)
+    verdict = inspect_apk(apk).signature
+    assert verdict.verified == _apksigner(apk), verdict.errors
+    cert = x509.load_pem_x509_certificate(keys[key][1].read_bytes()).public_bytes(Encoding.DER)
+    if verdict.verified:
+        assert {s.certificate.sha256 for s in verdict.signers} == {hashlib.sha256(cert).hexdigest()}
+    # The same APK with one byte of an entry's data changed must fail for both.
+    data = bytearray(apk.read_bytes())
+    data[data.index(b"PK\x03\x04") + 60] ^= 0x20
+    tampered = tmp_path / "tampered.apk"
+    tampered.write_bytes(bytes(data))
+    assert not _apksigner(tampered)
+    assert not inspect_apk(tampered).signature.verified
