@@ -116,7 +116,8 @@ def export(args: argparse.Namespace) -> int:
         say(f"error: {visible(str(target))}: cannot write ({exc.strerror or exc})", err=True)
         return EXIT_USAGE
     say(
-        f"batch {batch.id} ({batch.register}, {batch.unit_count} units, sha256 "
+        f"batch {batch.id} ({batch.register}, {batch.unit_count} "
+        f"unit{'' if batch.unit_count == 1 else 's'}, sha256 "
         f"{batch.content_hash[:16]}…) written to {visible(str(target))}"
     )
     return 0
