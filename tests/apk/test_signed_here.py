@@ -123,3 +123,65 @@ def test_signed_here_agrees(
     tampered.write_bytes(bytes(data))
     assert not _apksigner(tampered)
     assert not inspect_apk(tampered).signature.verified
+
+
+def test_key_rotation_lineage(keys: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    """apksigner rotate + sign --lineage: v1/v2 by the old key, v3 by the new one with a
+    proof-of-rotation lineage old -> new, each API range verified by the right signer."""
+    old_key, old_cert = keys["rsa2048"]
+    new_key, new_cert = keys["ecp256"]
+    lineage = tmp_path / "lineage.bin"
+    done = _run(
+        "apksigner",
+        "rotate",
+        "--out",
+        lineage,
+        "--old-signer",
+        "--key",
+        old_key,
+        "--cert",
+        old_cert,
+        "--new-signer",
+        "--key",
+        new_key,
+        "--cert",
+        new_cert,
+    )
+    assert done.returncode == 0, done.stderr
+    source = tmp_path / "in.apk"
+    source.write_bytes(corpus_path("apk/androguard-apksig/golden-aligned-in.apk").read_bytes())
+    apk = tmp_path / "rotated.apk"
+    done = _run(
+        "apksigner",
+        "sign",
+        "--key",
+        old_key,
+        "--cert",
+        old_cert,
+        "--next-signer",
+        "--key",
+        new_key,
+        "--cert",
+        new_cert,
+        "--lineage",
+        lineage,
+        "--v4-signing-enabled",
+        "false",
+        "--out",
+        apk,
+        source,
+    )
+    assert done.returncode == 0, done.stderr
+    verdict = inspect_apk(apk).signature
+    assert _apksigner(apk) and verdict.verified, verdict.errors
+    assert [c.subject for c in verdict.lineage] == [
+        "CN=handsetguard rsa2048",
+        "CN=handsetguard ecp256",
+    ]
+    by_scheme = {scheme: s.certificate.subject for s in verdict.signers for scheme in s.schemes}
+    assert by_scheme == {
+        "v1": "CN=handsetguard rsa2048",
+        "v2": "CN=handsetguard rsa2048",
+        "v3": "CN=handsetguard ecp256",
+    }
+    assert [(r.low, r.scheme) for r in verdict.api_ranges] == [(23, "v1"), (24, "v2"), (28, "v3")]
