@@ -208,3 +208,31 @@ def test_decisions_written_in_chunks(env: Env, monkeypatch: pytest.MonkeyPatch) 
         ("registered", "R3", None),
         ("registered", "R4", None),
     ]
+
+
+def test_royalty_statement_shows_registration_per_territory_and_model(env: Env) -> None:
+    who = licensed_partner(env)
+    india = activate(env, who, "IN", 2)
+    made = batch(env, who, "IN")
+    data = receipt_csv(
+        HEADER,
+        [[india[0]["imei1"], "Accepted", "", "R1"], [india[1]["imei1"], "Rejected", "x", ""]],
+    )
+    assert post_receipt(env, who, made["id"], data).status_code == 200
+    params = {"partner_id": who.id, "period": "2026-10"}
+    (statement,) = env.ok("GET", "/v1/royalties/statements", env.admin, params=params)["statements"]
+    assert statement["registration"] == [
+        {
+            "territory": "IN",
+            "model_code": "Z60",
+            "activated": 2,
+            "registered": 1,
+            "rejected": 1,
+            "in_batch": 0,
+            "unregistered": 0,
+        }
+    ]
+    later = env.ok(
+        "GET", "/v1/royalties/statements", env.admin, params={**params, "period": "2026-11"}
+    )
+    assert later["statements"][0]["registration"] == []

@@ -29,6 +29,7 @@ from handsetguard.server.models import (
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import visible
+from handsetguard.server.services.registration_gate import registration_counts
 
 __all__ = [
     "SCHEMA",
@@ -154,6 +155,9 @@ def _compute(session: Session, agreement: Agreement, period: str) -> dict[str, A
             "total_amount": str(amount + adj_amount),
         },
         "cumulative": {"units": cum_units, "amount": str(cum_amount)},
+        # Per territory and model, the period's units with their territory's register
+        # (activated, registered, rejected, in batch, unregistered) as of the statement.
+        "registration": registration_counts(session, agreement.id, start, end),
     }
 
 
