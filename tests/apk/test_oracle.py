@@ -153,3 +153,38 @@ def test_lineage_of_three_signers() -> None:
     assert verdict.verified
     assert len(verdict.lineage) == 3
     assert verdict.schemes == ("v1", "v2", "v3")
+
+
+JAR_LEVEL_FILES = (
+    "v1-only-with-rsa-pkcs1-sha256-1.2.840.113549.1.1.11-2048.apk",
+    "v1-only-with-ecdsa-sha256-1.2.840.10045.4.3.2-p256.apk",
+    "v1-only-with-dsa-sha256-2.16.840.1.101.3.4.3.2-2048.apk",
+    "v1-only-with-rsa-pkcs1-md5-1.2.840.113549.1.1.4-2048.apk",
+    "v1-sha1-sha256-manifest-and-sf.apk",
+    "golden-aligned-v1-out.apk",
+)
+JAR_LEVEL_CASES = [(f, m) for f in JAR_LEVEL_FILES for m in (1, 9, 17, 18, 20, 21)]
+
+
+@pytest.mark.parametrize(
+    ("name", "level"), JAR_LEVEL_CASES, ids=[f"{f[:40]}@{m}" for f, m in JAR_LEVEL_CASES]
+)
+def test_jar_signature_per_api_level_agrees(name: str, level: int) -> None:
+    """The API levels each JAR signature algorithm works on (MD5withRSA not on 9-20, SHA-256
+    with RSA from 18, with ECDSA or DSA from 21): `apksigner verify --min-sdk-version N`."""
+    if shutil.which("apksigner") is None or shutil.which("java") is None:
+        pytest.skip(
+            "apksigner/java not installed (Debian packages apksigner, default-jre-headless)"
+        )
+    path = APK_DIR / "androguard-apksig" / name
+    if not path.exists():
+        pytest.skip(f"corpus file missing: {path}")
+    done = subprocess.run(
+        ["apksigner", "verify", "--min-sdk-version", str(level), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    verdict = inspect_apk(path, min_sdk=level).signature
+    assert verdict.verified == (done.returncode == 0), (done.stdout, verdict.errors)

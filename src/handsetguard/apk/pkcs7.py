@@ -145,6 +145,9 @@ class SignerVerdict:
     certificate: bytes | None  # the signer's certificate (DER), when found
     error: str | None
     algorithm: str
+    key_type: str = ""  # RSA, DSA, EC
+    digest: str = ""  # the SignerInfo's digest algorithm
+    signature_hash: str | None = None  # the signature OID's own hash (None: a generic key OID)
 
 
 def _decode(data: bytes, spec: Any) -> Any:
@@ -258,7 +261,8 @@ def verify_signer(
     except (ValueError, UnsupportedAlgorithm):
         return SignerVerdict(False, der, "signer certificate's key is unreadable", label)
     ok = verify_signature(key, key_type, hash_name, 0, bytes(signer["signature"]), data)
-    return SignerVerdict(ok, der, None if ok else f"{label} signature did not verify", label)
+    error = None if ok else f"{label} signature did not verify"
+    return SignerVerdict(ok, der, error, label, key_type, digest, named_hash)
 
 
 def _set_header(length: int) -> bytes:

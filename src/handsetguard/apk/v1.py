@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 
 from handsetguard.apk.errors import ApkFormatError
+from handsetguard.apk.jar_levels import unsupported_levels
 from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
 from handsetguard.apk.zip import Container, Entry
 
 __all__ = ["MAX_SIGNATURE_FILE", "V1Result", "V1Signer", "verify_v1"]
 
+MAX_SDK = 0x7FFFFFFF
 MAX_SIGNATURE_FILE = 16 << 20
 """MANIFEST.MF, .SF and signature blocks larger than this are refused (they list digests)."""
 DIGEST_NAMES = {
@@ -169,8 +171,14 @@ def _signer(
     chosen = good or (verdicts[0] if verdicts else None)
     certificate = chosen.certificate if chosen else None
     algorithm = chosen.algorithm if chosen else ""
-    if good is not None and good.algorithm.endswith("withEC") and min_sdk < 18:
-        errors.append(f"JAR signer {base}: ECDSA signatures need API level 18, minSdk is {min_sdk}")
+    if good is not None:
+        gaps = unsupported_levels(good.key_type, good.digest, good.signature_hash, min_sdk, MAX_SDK)
+        if gaps:
+            levels = ", ".join(f"{lo}-{'' if hi is None else hi}" for lo, hi in gaps)
+            errors.append(
+                f"JAR signer {base}: {good.algorithm} (digest {good.digest}) is not supported "
+                f"on API levels {levels}"
+            )
     # 2. The .SF: the whole manifest's digest, else main attributes' and each section's.
     sf_sections = _sections(signed_file)
     sf_main = sf_sections[0].attributes if sf_sections else {}
