@@ -361,6 +361,10 @@ _HASH_BY_OID: dict[str, Any] = {
     "2.16.840.1.101.3.4.2.3": hashes.SHA512,
 }
 _RSA_PSS = "1.2.840.113549.1.1.10"
+# The signature parameters of each algorithm, built once (they are immutable).
+_ECDSA_PARAMETERS = {oid: ec.ECDSA(digest()) for oid, digest in _ECDSA.items()}
+_PKCS1_PARAMETERS = {oid: (padding.PKCS1v15(), digest()) for oid, digest in _RSA_PKCS1.items()}
+_ALGORITHMS: BoundedCache[bytes, tuple[str, bytes]] = BoundedCache(256)
 _PURE: dict[str, Any] = {  # algorithms that sign the message itself, with their key types
     "1.3.101.112": ed25519.Ed25519PublicKey,
     "1.3.101.113": ed448.Ed448PublicKey,
@@ -378,6 +382,7 @@ _KEYS: BoundedCache[bytes, Any] = BoundedCache(4096)
 
 def clear_caches() -> None:
     _KEYS.clear()
+    _ALGORITHMS.clear()
 
 
 def forget_key(spki: bytes) -> None:
@@ -397,6 +402,15 @@ def public_key(spki: bytes) -> Any:
 
 
 def _algorithm(identifier: bytes) -> tuple[str, bytes]:
+    """(OID, parameters DER) of an AlgorithmIdentifier; cached, a pure function of its bytes."""
+    known = _ALGORITHMS.get(identifier)
+    if known is None:
+        known = _read_algorithm(identifier)
+        _ALGORITHMS.put(identifier, known)
+    return known
+
+
+def _read_algorithm(identifier: bytes) -> tuple[str, bytes]:
     start, end = der.expect(identifier, 0, len(identifier), der.SEQUENCE, "algorithm", [])
     parts = der.children(identifier, start, end, [])
     if not parts or parts[0][0] != der.OID:
@@ -432,9 +446,9 @@ def verify_signature(cert: ParsedCertificate, key: Any) -> None:
     try:
         oid, parameters = _algorithm(cert.signature_algorithm)
         if oid in _ECDSA and isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs, ec.ECDSA(_ECDSA[oid]()))
+            key.verify(cert.signature, cert.tbs, _ECDSA_PARAMETERS[oid])
         elif oid in _RSA_PKCS1 and isinstance(key, rsa.RSAPublicKey):
-            key.verify(cert.signature, cert.tbs, padding.PKCS1v15(), _RSA_PKCS1[oid]())
+            key.verify(cert.signature, cert.tbs, *_PKCS1_PARAMETERS[oid])
         elif oid == _RSA_PSS and isinstance(key, rsa.RSAPublicKey):
             key.verify(cert.signature, cert.tbs, *_pss(parameters))
         elif oid in _PURE and isinstance(key, _PURE[oid]):

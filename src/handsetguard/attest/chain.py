@@ -38,7 +38,6 @@ from handsetguard.attest.certificate import (
     public_key,
     verify_signature,
 )
-from handsetguard.attest.errors import ChainInputError
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
 from handsetguard.attest.roots import TrustedRoot, TrustStore
 
@@ -102,14 +101,12 @@ def forget_device(ders: Sequence[bytes], links: LinkCache) -> None:
     issuing CAs a factory line or an RKP fleet shares: benchmarks use it to stand for a device
     never seen before."""
     for index in range(min(2, len(ders))):
+        cached = _CERT_CACHE.get(ders[index])
+        if cached is not None:  # its key was loaded to check the certificate below it
+            certificate.forget_key(cached.spki)
         _CERT_CACHE.discard(ders[index])
         if index + 1 < len(ders):
             links.discard((ders[index], ders[index + 1]))
-    for der in ders[:2]:
-        try:
-            certificate.forget_key(parse_certificate(der, "forget").spki)
-        except ChainInputError:
-            continue
 
 
 def parse_certificates(ders: Sequence[bytes], source: str) -> tuple[ParsedCertificate, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 from handsetguard.attest import asn1
 from handsetguard.attest._cache import BoundedCache
@@ -318,8 +318,22 @@ def _text(value: bytes, what: str) -> str:
         raise KeyDescriptionError(f"{what}: not UTF-8") from None
 
 
+def _name(tag: int) -> str:
+    return asn1.KNOWN_TAGS[tag].name if tag in asn1.KNOWN_TAGS else f"[{tag}]"
+
+
 def _convert(tag: int, value: asn1.EntryValue) -> FieldValue:
-    name = asn1.KNOWN_TAGS[tag].name if tag in asn1.KNOWN_TAGS else f"[{tag}]"
+    kind = type(value)
+    if kind is int:  # most entries: plain numbers (bool, the NULL flags, is not int here)
+        number = cast(int, value)
+        if tag in _PATCH_TAGS:
+            return PatchLevel(number)
+        if tag == 702:
+            return KeyOrigin(_enum(KeyOrigin, number, _name(tag)))
+        return number
+    if kind is bytes:
+        octets = cast(bytes, value)
+        return _text(octets, _name(tag)) if tag in _STRING_TAGS else octets
     if isinstance(value, asn1.RawRootOfTrust):
         state = _enum(VerifiedBootState, value.verified_boot_state, "verifiedBootState")
         return RootOfTrust(
@@ -335,12 +349,6 @@ def _convert(tag: int, value: asn1.EntryValue) -> FieldValue:
             ),
             signature_digests=value.signature_digests,
         )
-    if tag in _STRING_TAGS and isinstance(value, bytes):
-        return _text(value, name)
-    if tag in _PATCH_TAGS and isinstance(value, int):
-        return PatchLevel(value)
-    if tag == 702 and isinstance(value, int):
-        return KeyOrigin(_enum(KeyOrigin, value, name))
     return value
 
 
