@@ -71,7 +71,25 @@ def test_folder_gives_one_report_per_apk() -> None:
     folder = corpus_path("apk/apkinspector")
     code, text, _ = _run(folder, fmt="text")
     assert code == 1  # the tampered copy does not verify
-    assert text.count("com.erev0s.minimal: ") == 2
+    lines = text.splitlines()
+    assert lines[0].split() == [
+        "verdict",
+        "schemes",
+        "package",
+        "version",
+        "signer",
+        "tamper",
+        "iocs",
+        "file",
+    ]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["FAIL", "-", "com.erev0s.minimal"],
+        ["ok", "v2+v3", "com.erev0s.minimal"],
+    ]
+    assert lines[1].split()[5] == "3!"  # extra field, header mismatch, shifted record (fatal)
+    out, err = io.StringIO(), io.StringIO()
+    assert apk_command([str(folder)], "text", iocs=[], details=True, out=out, err=err) == 1
+    assert out.getvalue().count("com.erev0s.minimal: ") == 2
 
 
 def test_output_file_and_symlink_refused(tmp_path: Path) -> None:

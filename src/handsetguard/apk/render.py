@@ -12,7 +12,15 @@ from handsetguard.report.markdown_safe import code as md_code
 from handsetguard.report.markdown_safe import text as md_text
 from handsetguard.textsafe import visible
 
-__all__ = ["report_lines", "render_html", "render_markdown", "render_text"]
+__all__ = [
+    "SUMMARY_HEADER",
+    "render_html",
+    "render_markdown",
+    "render_rows",
+    "render_text",
+    "report_lines",
+    "summary_row",
+]
 
 Line = tuple[str, str]  # (label, value): the value is from the APK and untrusted
 
@@ -108,6 +116,38 @@ def report_lines(report: ApkReport) -> tuple[str, list[Line]]:
         for t in report.tampering
     ]
     return f"{m.package if m else report.path}: {verdict}", lines
+
+
+def summary_row(report: ApkReport) -> list[str]:
+    """One APK on one line: verdict, schemes, package and version, signer, findings, file."""
+    s, m = report.signature, report.manifest
+    signer = s.signers[0].certificate.sha256[:16] if s.signers else "-"
+    fatal = sum(t.fatal for t in report.tampering)
+    return [
+        "ok" if s.verified else "FAIL",
+        "+".join(s.schemes) or "-",
+        m.package if m else "?",
+        (m.version_name or "?") if m else "?",
+        signer,
+        f"{len(report.tampering)}{'!' if fatal else ''}",
+        f"{len(report.indicators)}" if report.indicators is not None else "-",
+        report.path,
+    ]
+
+
+SUMMARY_HEADER = ["verdict", "schemes", "package", "version", "signer", "tamper", "iocs", "file"]
+
+
+def render_rows(reports: Sequence[ApkReport], errors: Sequence[tuple[str, str]] = ()) -> str:
+    """One row per APK (what a folder prints): columns padded, every value made visible."""
+    rows = [SUMMARY_HEADER] + [[visible(v) for v in summary_row(r)] for r in reports]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(SUMMARY_HEADER) - 1)]
+    out = [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    ]
+    out += [f"{visible(path)}: unreadable: {visible(error)}" for path, error in errors]
+    return "\n".join(out) + "\n"
 
 
 def render_text(reports: Sequence[ApkReport], errors: Sequence[tuple[str, str]] = ()) -> str:

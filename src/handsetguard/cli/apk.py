@@ -56,6 +56,7 @@ def apk_command(
     *,
     trackers: str | None = None,
     iocs: Sequence[str] | None = (),
+    details: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -92,7 +93,9 @@ def apk_command(
         except ApkFormatError as exc:
             unreadable.append((str(path), exc.message))
             err.write(f"error: {visible(exc.message)}\n")
-    text = _render(fmt, reports, unreadable)
+    # Several APKs in text: one row each, unless the details were asked for.
+    rows = fmt == "text" and len(files) > 1 and not details
+    text = _render("rows" if rows else fmt, reports, unreadable)
     try:
         if output is None:
             out.write(text)
@@ -114,7 +117,7 @@ def _render(fmt: str, reports: list[ApkReport], unreadable: list[tuple[str, str]
         return render_json(reports, unreadable)
     from handsetguard.apk import render
 
-    pick = {"html": render.render_html, "md": render.render_markdown}
+    pick = {"html": render.render_html, "md": render.render_markdown, "rows": render.render_rows}
     return pick.get(fmt, render.render_text)(reports, unreadable)
 
 
@@ -122,8 +125,9 @@ def _apk(args: argparse.Namespace) -> int:
     """Inspect APKs: container tampering, manifest, and every signature scheme verified as
     Android does. Exit 0 when every APK verifies, 1 when one does not, 2 unusable input.
 
-    FILE or DIR (every *.apk inside, recursively). Signatures are checked for every API
-    level from the manifest's minSdkVersion up, unless --min-sdk-version says otherwise."""
+    FILE or DIR (every *.apk inside, recursively); several APKs print one row each in text
+    (--details for the full reports). Signatures are checked for every API level from the
+    manifest's minSdkVersion up, unless --min-sdk-version says otherwise."""
     return apk_command(
         args.paths,
         args.fmt,
@@ -131,6 +135,7 @@ def _apk(args: argparse.Namespace) -> int:
         args.min_sdk,
         trackers=args.trackers,
         iocs=None if args.no_iocs else args.iocs,
+        details=args.details,
     )
 
 
@@ -153,6 +158,11 @@ def register(commands: Commands) -> None:
         "--trackers",
         metavar="FILE",
         help="εxodus tracker list (JSON from reports.exodus-privacy.eu.org/api/trackers).",
+    )
+    parser.add_argument(
+        "--details",
+        action="store_true",
+        help="With several APKs in text: every APK's full report, not one row each.",
     )
     add_iocs_option(parser)
     parser.add_argument(
