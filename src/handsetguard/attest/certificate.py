@@ -33,6 +33,7 @@ __all__ = [
     "name_text",
     "parse_certificate",
     "public_key",
+    "same_name",
     "verify_signature",
 ]
 
@@ -318,6 +319,37 @@ def _value_text(identifier: int, value: bytes) -> str:
         return "#" + value.hex()
     codec = {0x1E: "utf-16-be", 0x1C: "utf-32-be"}.get(identifier, "utf-8")
     return _escape(value.decode(codec, errors="replace"))
+
+
+def _canonical(name: bytes) -> tuple[frozenset[tuple[str, str]], ...] | None:
+    """A Name compared as X500Principal compares them (RFC 2253 canonical form): string values
+    whatever their ASN.1 string type, case-folded, whitespace collapsed; None if unreadable."""
+    try:
+        start, end = der.expect(name, 0, len(name), der.SEQUENCE, "Name", [])
+        rdns = _rdns(name, start, end, [])
+    except der.DerError:
+        return None
+    canonical = []
+    for rdn in rdns:
+        values = set()
+        for oid, identifier, value in rdn:
+            if identifier in _STRING_TYPES:
+                codec = {0x1E: "utf-16-be", 0x1C: "utf-32-be"}.get(identifier, "utf-8")
+                text = " ".join(value.decode(codec, errors="replace").split()).casefold()
+            else:
+                text = "#" + value.hex()
+            values.add((oid, text))
+        canonical.append(frozenset(values))
+    return tuple(canonical)
+
+
+def same_name(a: bytes, b: bytes) -> bool:
+    """Whether two DER Names are the same name: identical bytes, or the same canonical form
+    (Java's X500Principal equality, which Google's verifier uses for name chaining)."""
+    if a == b:
+        return True
+    left = _canonical(a)
+    return left is not None and left == _canonical(b)
 
 
 def name_text(name: bytes) -> str:

@@ -36,6 +36,7 @@ from handsetguard.attest.certificate import (
     SignatureError,
     parse_certificate,
     public_key,
+    same_name,
     verify_signature,
 )
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
@@ -278,15 +279,25 @@ def _check_links(
         issuer = chain[index + 1] if index + 1 < len(chain) else None
         expected = issuer.subject if issuer is not None else root.subject
         if expected is not None and subject.issuer != expected:
-            result.failures.append(
-                Failure(
-                    FailureCode.NAME_CHAINING,
-                    f"certificate {index} names issuer {subject.issuer_text!r}"
-                    " but the next certificate is not that issuer",
-                    index,
+            if same_name(subject.issuer, expected):
+                result.notices.append(
+                    Notice(
+                        NoticeCode.NAME_ENCODING_DIFFERS,
+                        f"certificate {index} names its issuer in another encoding of the "
+                        "issuer's subject (the same name once canonical, as Java compares them)",
+                        index,
+                    )
                 )
-            )
-            return
+            else:
+                result.failures.append(
+                    Failure(
+                        FailureCode.NAME_CHAINING,
+                        f"certificate {index} names issuer {subject.issuer_text!r}"
+                        " but the next certificate is not that issuer",
+                        index,
+                    )
+                )
+                return
         if issuer is None:
             continue  # issued by a key-only anchor: verified in _find_anchor
         pair = (subject.der, issuer.der)

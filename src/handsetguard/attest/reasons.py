@@ -69,10 +69,11 @@ class NoticeCode(enum.StrEnum):
     ROOT_CERTIFICATE_EXPIRED = "chain.root_certificate_expired"
     LEAF_OUTSIDE_VALIDITY = "chain.leaf_outside_validity"
     NON_STRICT_ENCODING = "chain.non_strict_encoding"
+    NAME_ENCODING_DIFFERS = "chain.name_encoding_differs"
     ISSUER_NOT_CA_ACCEPTED = "chain.issuer_not_ca_accepted"
     UNKNOWN_CRITICAL_EXTENSION = "chain.unknown_critical_extension"
     SUSPENDED = "revocation.suspended"
-    LISTED = "revocation.listed"
+    LISTED = "revocation.listed"  # no longer produced: an unknown status fails closed
     UNSAFE_NO_STATUS_LIST = "revocation.unsafe_fail_open"
     TAGS_OUT_OF_ORDER = "extension.tags_out_of_order"
     DUPLICATE_TAGS = "extension.duplicate_tags"

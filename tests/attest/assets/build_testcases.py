@@ -614,6 +614,27 @@ def build() -> dict[str, dict[str, Any]]:
         notices=["chain.issuer_not_ca_accepted", "chain.expired_factory_certificate_accepted"],
         strict_failures=["chain.expired", "chain.expired"],
     )
+    # The leaf names its issuer in UTF8String and another case where the attestation
+    # certificate's subject is a PrintableString: the same name for Java's X500Principal.
+    from cryptography.x509.name import _ASN1Type
+
+    utf8_issuer = x509.Name(
+        [
+            x509.NameAttribute(NameOID.TITLE, "tee", _type=_ASN1Type.UTF8String),
+            x509.NameAttribute(
+                NameOID.SERIAL_NUMBER, "reencoded-attestation", _type=_ASN1Type.UTF8String
+            ),
+        ]
+    )
+    chain_u, _ = factory_chain(prefix="reencoded", kd=valid_kd, leaf_issuer=utf8_issuer)
+    add(
+        "issuer_name_reencoded.pem",
+        pem(chain_u),
+        "the leaf's issuer is the attestation certificate's subject in UTF8String and lower "
+        "case: the same name once canonical (as Java compares names), reported",
+        [],
+        notices=["chain.name_encoding_differs"],
+    )
     # The leaf carries the KeyDescription twice: a genuine one and a forged StrongBox one.
     # A certificate builder refuses this; the placeholder OID ...2.1.18 becomes ...2.1.17.
     placeholder = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.1.18")
