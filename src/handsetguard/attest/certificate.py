@@ -70,7 +70,7 @@ class ParsedCertificate:
 
     @property
     def self_issued(self) -> bool:
-        return self.subject == self.issuer
+        return same_name(self.subject, self.issuer)
 
     @property
     def serial_number_in_subject(self) -> bool:
