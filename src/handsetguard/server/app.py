@@ -35,7 +35,9 @@ from handsetguard.server.routes import (
     royalties,
     support,
 )
+from handsetguard.server.services import fleet_worker
 from handsetguard.server.services.attestation import AttestChainCheck, ChainCheck
+from handsetguard.server.services.fleet_worker import FleetSettings
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.ratelimit import SharedRateLimiter
 from handsetguard.server.services.reports import MAX_REPORT_BYTES
@@ -128,6 +130,8 @@ def create_app(
         vault=KeyVault.from_file(settings.key_encryption_key_file),
     )
 
+    fleet_settings = FleetSettings()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Fewer worker threads than anyio's 40: the work is CPU under one GIL, and a crowd of
@@ -135,7 +139,8 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if ctx.async_store is not None:
             await ctx.async_store.open()
-        yield
+        async with fleet_worker.running(ctx.db, ctx.clock.now, fleet_settings):
+            yield
         if ctx.async_store is not None:
             await ctx.async_store.close()
         ctx.db.dispose()

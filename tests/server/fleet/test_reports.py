@@ -92,12 +92,17 @@ def test_refusals_store_nothing_and_the_ones_that_matter_are_audited(env: Env) -
     for who, report, params, status, code in cases:
         response = _post(env, who, report, **params)
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), report
+    # The same serial at another partner (serials are unique per partner only).
+    twin = activate(env, other, serial=unit["serial"])
+    assert twin["device_id"] != unit["device_id"]
+    twin_report = _post(env, other.factory, example_report(serial=unit["serial"]))
+    assert twin_report.json()["device_id"] == twin["device_id"]
     invalid = example_report(serial=unit["serial"])
     invalid["checks"][2]["status"] = "maybe"
     response = _post(env, lava.factory, invalid)
     assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("report field checks[2].status:")
-    assert _count(env, PostureReport) == 0 and _count(env, FleetUnit) == 0
+    assert _count(env, PostureReport) == 1 and _count(env, FleetUnit) == 1  # the twin's
     with env.db.read() as session:
         refused = session.execute(
             select(AuditEntry.after).where(AuditEntry.action == "report.refuse")

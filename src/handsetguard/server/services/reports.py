@@ -62,12 +62,26 @@ class MalformedReport(InvalidInputError):
 
 
 @functools.cache
+def _schema() -> dict[str, Any]:
+    text = resources.files("handsetguard.report").joinpath("report.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.cache
+def _fast_validator() -> Any:
+    """jsonschema-rs: ~2 ms for a report where the pure-Python validator takes ~40 ms."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(_schema())
+
+
+@functools.cache
 def _validator() -> Any:
+    """The pure-Python validator, only to name the first error of an invalid report."""
     from jsonschema import Draft202012Validator
 
-    text = resources.files("handsetguard.report").joinpath("report.schema.json").read_text()
-    schema = json.loads(text)
-    return Draft202012Validator(schema, format_checker=None)
+    return Draft202012Validator(_schema(), format_checker=None)
 
 
 def _where(path: Any) -> str:
@@ -89,6 +103,8 @@ def parse_report(raw: bytes) -> dict[str, Any]:
         raise InvalidInputError(
             "report_schema_unsupported", f"schema must be {REPORT_SCHEMA!r} (check --format json)"
         )
+    if _fast_validator().is_valid(document):
+        return document
     error = next(iter(sorted(_validator().iter_errors(document), key=lambda e: e.path)), None)
     if error is not None:
         message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
@@ -171,8 +187,11 @@ def _unit(session: Session, actor: Actor, summary: Summary, device_id: str | Non
         if unit is None:
             raise NotFoundError("device_not_found", f"no activated unit {device_id}")
     elif summary.serial is not None:
+        # Serials are unique per partner: the caller's own unit of that serial.
         unit = session.execute(
-            select(Device).where(Device.serial == summary.serial).with_for_update()
+            select(Device)
+            .where(Device.serial == summary.serial, Device.partner_id == actor.partner_id)
+            .with_for_update()
         ).scalar_one_or_none()
         if unit is None:
             raise NotFoundError(

@@ -1,0 +1,127 @@
+"""The fleet's periodic work, run by every API process (each step is safe with several:
+staleness is claimed per unit, deliveries by lease): stale-unit alerts, due webhook
+deliveries, and the retention policy for stored report documents."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from anyio import to_thread
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from handsetguard.server.db import Database
+from handsetguard.server.errors import ServiceError
+from handsetguard.server.models import PostureReport, WebhookDelivery
+from handsetguard.server.services import fleet_state, webhooks
+
+__all__ = ["FleetSettings", "Tick", "prune_documents", "running", "tick"]
+
+log = logging.getLogger(__name__)
+
+
+class FleetSettings(BaseSettings):
+    """``HANDSETGUARD_FLEET_*`` environment variables, read when an app is built."""
+
+    model_config = SettingsConfigDict(env_prefix="HANDSETGUARD_FLEET_", extra="ignore")
+
+    worker_seconds: float = Field(default=5.0, ge=0)
+    """How often each process runs :func:`tick`; 0 turns the worker off (then run
+    ``tick`` some other way, or no stale alert and no webhook is ever sent)."""
+    document_retention_days: int = Field(default=400, ge=1)
+    """Full report documents older than this are dropped (the summary columns stay; a
+    baseline's document is kept for as long as the unit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    stale_alerts: int
+    deliveries: int
+    pruned: int
+
+
+def prune_documents(db: Database, now: datetime, days: int, *, limit: int = 1000) -> int:
+    """Drop the documents of non-baseline reports received more than ``days`` ago."""
+    cutoff = now - timedelta(days=days)
+    with db.write() as session:
+        ids = list(
+            session.execute(
+                select(PostureReport.id)
+                .where(
+                    PostureReport.received_at < cutoff,
+                    PostureReport.baseline.is_(False),
+                    PostureReport.document.is_not(None),
+                )
+                .limit(limit)
+            ).scalars()
+        )
+        if ids:
+            session.execute(
+                update(PostureReport)
+                .where(PostureReport.id.in_(ids), PostureReport.received_at < cutoff)
+                .values(document=None)
+                .execution_options(synchronize_session=False)
+            )
+    return len(ids)
+
+
+def _anything_due(db: Database, now: datetime) -> bool:
+    with db.read() as session:
+        due = session.execute(
+            select(
+                exists().where(
+                    WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now
+                )
+            )
+        ).scalar_one()
+    return bool(due)
+
+
+def tick(
+    db: Database,
+    now: datetime,
+    settings: FleetSettings,
+    *,
+    sender: webhooks.Sender = webhooks.urllib_sender,
+) -> Tick:
+    with db.write() as session:
+        stale = len(fleet_state.stale_sweep(session, now))
+    sent = webhooks.deliver_due(db, now, sender=sender) if _anything_due(db, now) else 0
+    pruned = prune_documents(db, now, settings.document_retention_days)
+    return Tick(stale, sent, pruned)
+
+
+@asynccontextmanager
+async def running(
+    db: Database, clock: Callable[[], datetime], settings: FleetSettings
+) -> AsyncIterator[None]:
+    """Run :func:`tick` every ``worker_seconds`` in a worker thread while the block runs."""
+    if settings.worker_seconds <= 0:
+        yield
+        return
+
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.worker_seconds)
+                return
+            try:
+                await to_thread.run_sync(tick, db, clock(), settings)
+            except (SQLAlchemyError, OSError, ServiceError):  # logged, retried next time
+                log.exception("fleet worker tick failed; next in %.0f s", settings.worker_seconds)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        stop.set()  # a tick under way finishes (its transactions end cleanly) before shutdown
+        await task
