@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.server.conftest import Env, agreement_body
+from tests.server.registers.matrix import register_rows
 
 L, A, PA, F, S = "licensor_admin", "auditor", "partner_admin", "factory", "support"
 ROLES = (L, A, PA, F, S)
@@ -28,6 +29,8 @@ class Tenant:
     device: str
     serial: str
     credential: str
+    imei: str = ""
+    batch: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Row:
     body: Callable[[Env, Tenant], Any] | None = None
     bound: bool = True
     """The request names a tenant's object (else it is a list, filtered by tenant)."""
+    raw: Callable[[Tenant], bytes] | None = None
+    """A raw request body (an uploaded file) instead of JSON."""
 
 
 def row(
@@ -56,6 +61,18 @@ def row(
         body,
         bound=url is not None or body is not None,
     )
+
+
+def raw_row(
+    method: str,
+    path: str,
+    allowed: tuple[str, ...],
+    url: Callable[[Tenant], str],
+    raw: Callable[[Tenant], bytes] | None = None,
+    *,
+    bound: bool = True,
+) -> Row:
+    return Row(method, path, frozenset(allowed), url, None, bound=bound, raw=raw)
 
 
 def _terms(_env: Env, t: Tenant) -> Any:
@@ -169,6 +186,7 @@ MATRIX = [
     row("GET", "/v1/audit/checkpoint", (L, A)),
     row("POST", "/v1/keys/rotate", (L,)),
     row("GET", "/metrics", (L, A)),
+    *register_rows(row, raw_row),
 ]
 
 
@@ -180,13 +198,20 @@ def _tenant(env: Env, name: str) -> tuple[Tenant, dict[str, dict[str, str]]]:
         creds[role] = env.credential(role, partner_id=partner)
     unit = env.unit()
     device = env.ok("POST", "/v1/activations", creds[F], json=unit)["device_id"]
+    # The registers' rows: unit in an IN batch (licence recorded), an unbatched unit in BD.
+    env.ok("POST", "/v1/activations", creds[F], json=env.unit(territory="BD"))
+    licence = {"licence_number": "ICDR-MFR-1"}
+    env.ok("PUT", f"/v1/registrations/licences/{agreement}/IN", env.admin, json=licence)
+    in_batch = {"agreement_id": agreement, "territory": "IN"}
+    batch = env.ok("POST", "/v1/registrations/batches", env.admin, json=in_batch)["id"]
     spare = env.ok(
         "POST",
         "/v1/credentials",
         env.admin,
         json={"name": "spare", "role": S, "partner_id": partner},
     )["id"]
-    return Tenant(partner, agreement, device, unit["serial"], spare), creds
+    tenant = Tenant(partner, agreement, device, unit["serial"], spare, unit["imei1"], batch)
+    return tenant, creds
 
 
 def test_every_route_is_in_the_matrix(env: Env) -> None:
@@ -211,9 +236,14 @@ def test_permission_matrix(env: Env, role: str) -> None:
         targets = ((own, "own"), (other, "other")) if entry.bound else ((own, "own"),)
         for tenant, owner in targets:
             body = entry.body(env, tenant) if entry.body else None
-            response = env.client.request(
-                entry.method, entry.url(tenant), headers=headers, json=body
-            )
+            if entry.raw is not None:
+                response = env.client.request(
+                    entry.method, entry.url(tenant), headers=headers, content=entry.raw(tenant)
+                )
+            else:
+                response = env.client.request(
+                    entry.method, entry.url(tenant), headers=headers, json=body
+                )
             where = f"{role} {entry.method} {entry.path} on {owner} tenant"
             visible = role in (L, A) or owner == "own"
             if role in entry.allowed and visible:

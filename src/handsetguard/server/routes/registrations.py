@@ -3,10 +3,10 @@ ship gate's /v1/units."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
 
 from handsetguard.registers import RegisterError, RegisterProfile, load_profiles
 from handsetguard.server.deps import Ctx, CurrentActor, Limit
@@ -155,8 +155,8 @@ def summary(
     agreement_id: str,
     ctx: Ctx,
     actor: CurrentActor,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
 ) -> list[dict[str, Any]]:
     """Per territory and model: activated, registered, rejected, in batch, unregistered."""
     with ctx.db.read() as session:

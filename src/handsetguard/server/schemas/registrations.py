@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "BatchIn",
@@ -38,8 +38,8 @@ class BatchIn(BaseModel):
     agreement_id: str = Field(min_length=1, max_length=36)
     territory: str = Field(min_length=2, max_length=2)
     model_code: str | None = Field(default=None, max_length=64)
-    since: datetime | None = Field(default=None, description="activated at or after")
-    until: datetime | None = Field(default=None, description="activated before")
+    since: AwareDatetime | None = Field(default=None, description="activated at or after")
+    until: AwareDatetime | None = Field(default=None, description="activated before")
     include_rejected: bool = Field(default=False, description="gather rejected units again")
 
 
