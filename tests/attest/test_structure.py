@@ -135,3 +135,38 @@ def test_name_text_escapes_rfc4514_specials() -> None:
         ]
     )
     assert name_text(name.public_bytes()) == name.rfc4514_string()
+
+
+def test_public_keys_cryptography_refuses_for_their_encoding_are_rebuilt() -> None:
+    """An RSA key with a non-minimal modulus INTEGER and an EC key with a long-form length,
+    from the Pixel 3 (SDK 28) StrongBox RSA leaf and TEE EC leaf: read as BER readers read
+    them, to the same key."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    from handsetguard.attest.certificate import public_key
+    from tests.attest.helpers import generator
+
+    gen = generator()
+    rsa_leaf = parse_certificate(
+        read_chain(chain_path("blueline/sdk28/SB_RSA_NONE")).certificates[0], "rsa"
+    )
+    numbers = load_der_public_key(rsa_leaf.spki).public_numbers()  # type: ignore[union-attr]
+    assert isinstance(numbers, rsa.RSAPublicNumbers)
+    modulus = b"\x00\x00" + numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
+    body = gen.der_seq(gen.tlv(b"\x02", modulus), gen.der_int(numbers.e))
+    algorithm = gen.der_seq(gen.tlv(b"\x06", bytes.fromhex("2a864886f70d010101")), b"\x05\x00")
+    spki = gen.der_seq(algorithm, gen.tlv(b"\x03", b"\x00" + body))
+    ec_leaf = parse_certificate(
+        read_chain(chain_path("blueline/sdk28/TEE_EC_NONE")).certificates[0], "ec"
+    )
+    long_form = b"\x30\x81" + ec_leaf.spki[1:]  # 0x59 written as 81 59
+    for encoded, reference in ((spki, numbers), (long_form, None)):
+        with pytest.raises(ValueError):
+            load_der_public_key(encoded)
+        key = public_key(encoded)
+        if reference is not None:
+            assert key.public_numbers() == reference
+        else:
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            assert key.public_numbers() == load_der_public_key(ec_leaf.spki).public_numbers()  # type: ignore[union-attr]

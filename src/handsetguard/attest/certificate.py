@@ -428,9 +428,50 @@ def public_key(spki: bytes) -> Any:
         try:
             key = load_der_public_key(spki)
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise SignatureError(f"unusable public key ({exc})") from None
+            key = _lenient_public_key(spki)
+            if key is None:
+                raise SignatureError(f"unusable public key ({exc})") from None
         _KEYS.put(spki, key)
     return key
+
+
+_RSA_KEY = "1.2.840.113549.1.1.1"
+_EC_KEY = "1.2.840.10045.2.1"
+_CURVES: dict[str, Any] = {
+    "1.2.840.10045.3.1.7": ec.SECP256R1,
+    "1.3.132.0.34": ec.SECP384R1,
+    "1.3.132.0.35": ec.SECP521R1,
+}
+
+
+def _lenient_public_key(spki: bytes) -> Any:
+    """An RSA or EC key whose SubjectPublicKeyInfo cryptography refuses for its encoding (a
+    non-minimal INTEGER or length, as BER readers accept), rebuilt from its numbers; None when
+    it is not such a key."""
+    quirks: list[str] = []
+    try:
+        start, end = der.expect(spki, 0, len(spki), der.SEQUENCE, "SubjectPublicKeyInfo", quirks)
+        algorithm, bits = der.children(spki, start, end, quirks)
+        oid, parameters = _read_algorithm(spki[algorithm[2] : algorithm[4]])
+        if bits[0] != der.BIT_STRING or bits[3] == bits[4] or spki[bits[3]] != 0:
+            return None
+        point = spki[bits[3] + 1 : bits[4]]
+        if oid == _EC_KEY and parameters[:1] == bytes([der.OID]):
+            curve = _CURVES.get(der.read_oid(parameters, 2, len(parameters)))
+            return (
+                None
+                if curve is None
+                else ec.EllipticCurvePublicKey.from_encoded_point(curve(), point)
+            )
+        if oid == _RSA_KEY:
+            inner_start, inner_end = der.expect(point, 0, len(point), der.SEQUENCE, "RSA", quirks)
+            modulus, exponent = der.children(point, inner_start, inner_end, quirks)
+            n = der.read_integer(point, modulus[3], modulus[4], "modulus", quirks)
+            e = der.read_integer(point, exponent[3], exponent[4], "exponent", quirks)
+            return rsa.RSAPublicNumbers(e, n).public_key()
+    except (der.DerError, SignatureError, ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    return None
 
 
 def _algorithm(identifier: bytes) -> tuple[str, bytes]:
