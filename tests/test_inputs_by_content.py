@@ -42,6 +42,9 @@ READ: dict[str, tuple[str, set[str], str | None]] = {
         "bugreport-dir",
         {
             "header",
+            "bugreport:fs",  # its FS/ tree: two tombstones
+            "bugreport:tombstone:0",
+            "bugreport:tombstone:1",
             "dumpsys:AAS",
             "dumpsys:appops",
             "dumpsys:appwidget",

@@ -157,6 +157,8 @@ class DeviceState:
     # Links (URLs, hosts) in text meant to carry them: intents' data in dumpsys activity and
     # shortcut, SMS bodies of a backup, a log; per section, for the link indicators.
     links: tuple[tuple[str, Located[Links]], ...] = ()
+    # The process each native crash tombstone of a bugreport's FS/ tree names, where it says so.
+    crashed_processes: tuple[tuple[str, Provenance], ...] = ()
 
     def prop(self, name: str) -> str | None:
         """A system property's value, or ``None`` when absent or properties are unavailable."""

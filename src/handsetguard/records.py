@@ -70,7 +70,9 @@ def _fields(cls: type) -> list[dataclasses.Field[Any]]:
         if "ClassVar" in text or "InitVar" in text:
             raise TypeError(f"{cls.__name__}.{name}: ClassVar/InitVar need @dataclass")
         value = cls.__dict__.get(name, _MISSING)
-        spec = value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
+        spec: dataclasses.Field[Any] = (
+            value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
+        )
         if not spec.init or spec.kw_only is True:
             raise TypeError(f"{cls.__name__}.{name}: init=False/kw_only need @dataclass")
         if spec.default is not _MISSING and type(spec.default).__hash__ is None:
@@ -83,7 +85,7 @@ def _fields(cls: type) -> list[dataclasses.Field[Any]]:
             raise TypeError(f"non-default argument {name!r} follows default argument")
         defaulted = defaulted or has_default
         spec.name, spec.type = name, annotation
-        spec._field_type = _FIELD_MARK  # what dataclasses.fields() filters on
+        spec._field_type = _FIELD_MARK  # type: ignore[attr-defined]  # what fields() filters on
         found.append(spec)
     return found
 

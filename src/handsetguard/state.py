@@ -49,6 +49,7 @@ from handsetguard.parsers.settings import (
     parse_dumpsys_settings,
     parse_settings_list,
 )
+from handsetguard.sources.bugreport_fs import TOMBSTONE_SECTION
 from handsetguard.sources.dumpstate import dumpstate_time
 
 __all__ = ["build_state"]
@@ -358,6 +359,15 @@ def _links(builder: _Builder) -> tuple[tuple[str, Located[Links]], ...]:
     return tuple(found)
 
 
+def _crashed_processes(evidence: Evidence) -> tuple[tuple[str, Provenance], ...]:
+    """The process of each tombstone (sources/bugreport_fs.py: one section per tombstone)."""
+    return tuple(
+        (section.text.strip(), section.provenance)
+        for name, section in sorted(evidence.sections.items())
+        if name.startswith(TOMBSTONE_SECTION + ":")
+    )
+
+
 def build_state(evidence: Evidence) -> DeviceState:
     """Parse every section the checks need; nothing here raises on bad section content."""
     builder = _Builder(evidence)
@@ -429,4 +439,5 @@ def build_state(evidence: Evidence) -> DeviceState:
         else _quiet(evidence, "bugreport:fs", parse_path_listing),
         package_mentions=_package_mentions(evidence),
         links=links,
+        crashed_processes=_crashed_processes(evidence),
     )

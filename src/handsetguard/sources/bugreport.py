@@ -17,6 +17,7 @@ from handsetguard.evidence import (
     Section,
     SourceKind,
 )
+from handsetguard.sources.bugreport_fs import add_fs_from_dir, add_fs_from_zip
 from handsetguard.sources.completeness import note_index_stop, record_truncation
 from handsetguard.sources.dumpstate import dumpstate_time
 from handsetguard.sources.limits import (
@@ -98,24 +99,8 @@ def bugreport_from_zip(
     add_dumpstate(evidence, iter_member(archive, info, str(path)), f"{path.name}!{info.filename}")
     _require_sections(evidence, f"{path.name}!{info.filename}")
     _add_mounts(evidence, archive, path.name)
-    _add_fs_listing(evidence, archive, path.name)
+    add_fs_from_zip(evidence, archive, path.name)
     return evidence
-
-
-FS_SECTION = "bugreport:fs"
-
-
-def _add_fs_listing(evidence: Evidence, archive: zipfile.ZipFile, name: str) -> None:
-    """The files dumpstate copied into the zip's ``FS/`` tree (tombstones, ANR traces,
-    recovery logs…), as device paths one per line: for the indicator matcher's file paths."""
-    paths = [
-        info.filename[2:].replace("\n", "?").replace("\r", "?")
-        for info in archive.infolist()
-        if info.filename.startswith("FS/") and not info.is_dir()
-    ]
-    if paths:
-        data = "\n".join(paths).encode("utf-8", "surrogateescape")
-        evidence.add(Section(FS_SECTION, Provenance(f"{name}!FS/"), data))
 
 
 # Mount tables dumpstate copies into the zip's FS/ tree (init's view first).
@@ -174,6 +159,7 @@ def bugreport_from_dir(path: Path) -> Evidence:
     evidence = Evidence(SourceKind.BUGREPORT_DIR, str(path))
     add_dumpstate(evidence, iter_file(target), target.name)
     _require_sections(evidence, str(target))
+    add_fs_from_dir(evidence, path)
     return evidence
 
 

@@ -114,12 +114,14 @@ def _process_name(raw: str) -> str:
     return os.path.basename(name.split(" ", 1)[0]) or name
 
 
-def _processes(c: _Collector, names: Iterable[str], origin: Provenance) -> None:
+def _processes(
+    c: _Collector, names: Iterable[str], origin: Provenance, what: str = "process"
+) -> None:
     for raw in names:
         name = _process_name(raw)
         if not name:
             continue
-        fact = f"process {raw.strip()[:200]}"
+        fact = f"{what} {raw.strip()[:200]}"
         app = name.split(":", 1)[0]
         c.probe("app", app.lower(), app, fact, origin, seen=app)
         c.probe("proc", name, None, fact, origin)
@@ -232,6 +234,8 @@ def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
     procs = state.processes
     if not isinstance(procs, Unavailable):
         _processes(c, procs.value, procs.origin)
+    for process, where in state.crashed_processes:
+        _processes(c, (process,), where, "crashed process")
     for name, what, where in _components(state):
         c.probe("app", name.lower(), name, what, where, seen=name)
     for section, mentions in state.package_mentions:
