@@ -1,7 +1,7 @@
 """``attest`` and ``attest-status-refresh``: parse arguments, call the verifier, print the
 verdict and the decoded fields, return the exit code — nothing else.
 
-The commands are registered without importing the verifier: cryptography and pyasn1 load only
+The commands are registered without importing the verifier: cryptography loads only
 when ``attest`` actually runs (they would add ~80 ms and 10 MB to every ``check``).
 Exit codes of ``attest``: 0 valid, 1 invalid (the verdict says why), 2 unusable input or options.
 """
