@@ -249,11 +249,12 @@ def test_the_service_refuses_an_unsealed_key_in_a_sealed_set(
 
     settings = Settings(database_url=db_url, unsafe_unsealed_keys=True)
     with TestClient(create_app(settings, clock=env.clock)) as c:
+        env.client = c  # its database is disposed when the block ends
         response = c.post("/v1/keys/rotate", headers=env.admin)
-    assert response.status_code == 409, response.text
-    assert response.json()["error"]["code"] == "sealed_key_set"
-    assert all(keywrap.is_sealed(v) for v in _stored_keys(env).values())
-    assert len(_stored_keys(env)) == 1
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "sealed_key_set"
+        stored = _stored_keys(env)
+    assert len(stored) == 1 and all(keywrap.is_sealed(v) for v in stored.values())
 
 
 def test_the_service_stores_no_unsealed_key_unless_told(db_url: str) -> None:
