@@ -170,3 +170,20 @@ def test_overlapping_entries_are_reported(tmp_path: Path) -> None:
     with open_container(path) as container:
         details = [(t.entry, t.detail) for t in container.tampering]
     assert ("b.txt", "overlaps the data of 'a.txt'") in details
+
+
+def test_certificate_with_an_impossible_version(tmp_path: Path) -> None:
+    """Found by mutation: a signer certificate with X.509 version 68 makes cryptography raise
+    InvalidVersion (no ValueError); the JAR signer fails, nothing escapes."""
+    source = corpus_path("apk/androguard-apksig/golden-aligned-v1-out.apk")
+    path = tmp_path / "version.apk"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith(".RSA"):
+                assert b"\xa0\x03\x02\x01\x02" in data
+                data = data.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x43", 1)
+            copy.writestr(info, data)
+    verdict = inspect_apk(path).signature
+    assert not verdict.verified
+    assert any(e.startswith("JAR signer RSA-2048:") for e in verdict.errors)

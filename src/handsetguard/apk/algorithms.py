@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 __all__ = [
     "ALGORITHMS",
+    "CERTIFICATE_ERRORS",
     "Algorithm",
     "CertificateInfo",
     "ContentDigest",
@@ -23,6 +24,11 @@ __all__ = [
     "load_public_key",
     "verify_signature",
 ]
+
+
+CERTIFICATE_ERRORS = (ValueError, UnsupportedAlgorithm, x509.InvalidVersion)
+"""What ``cryptography`` raises for a certificate it cannot read (InvalidVersion is no
+ValueError)."""
 
 
 class ContentDigest(enum.Enum):
@@ -148,7 +154,7 @@ def certificate_info(der: bytes) -> CertificateInfo:
             # country); the certificate is still what Android accepted.
             warnings.simplefilter("ignore")
             return _described(der, digests)
-    except (ValueError, UnsupportedAlgorithm):
+    except CERTIFICATE_ERRORS:
         return CertificateInfo(*digests, "", "", "", "", "", "unreadable", 0, "")
 
 

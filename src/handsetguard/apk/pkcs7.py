@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from pyasn1.codec.der import decoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import namedtype, tag, univ
 
-from handsetguard.apk.algorithms import verify_signature
+from handsetguard.apk.algorithms import CERTIFICATE_ERRORS, verify_signature
 
 __all__ = ["Pkcs7Error", "SignedData", "SignerVerdict", "parse_signed_data", "verify_signer"]
 
@@ -168,7 +167,8 @@ def parse_signed_data(block: bytes) -> SignedData:
             certificates = tuple(bytes(c) for c in signed["certificates"])
         return SignedData(certificates, tuple(signed["signerInfos"]))
     except PyAsn1Error as exc:
-        raise Pkcs7Error(f"malformed PKCS#7 ({str(exc).splitlines()[0][:120]})") from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]  # pyasn1 may say nothing
+        raise Pkcs7Error(f"malformed PKCS#7 ({first[:120]})") from None
 
 
 def _find_certificate(
@@ -183,7 +183,7 @@ def _find_certificate(
         try:
             cert = x509.load_der_x509_certificate(der)
             found = _serial_and_issuer(cert.tbs_certificate_bytes)
-        except (ValueError, PyAsn1Error, Pkcs7Error):
+        except (*CERTIFICATE_ERRORS, PyAsn1Error, Pkcs7Error):
             continue
         if found[0] == serial and (found[1] == issuer or _name_key(found[1]) == _name_key(issuer)):
             return der, cert
@@ -258,7 +258,7 @@ def verify_signer(
             return SignerVerdict(False, der, error, label)
     try:
         key: PublicKeyTypes = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm):
+    except CERTIFICATE_ERRORS:
         return SignerVerdict(False, der, "signer certificate's key is unreadable", label)
     ok = verify_signature(key, key_type, hash_name, 0, bytes(signer["signature"]), data)
     error = None if ok else f"{label} signature did not verify"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from handsetguard.apk.algorithms import (
     ALGORITHMS,
+    CERTIFICATE_ERRORS,
     Algorithm,
     ContentDigest,
     load_public_key,
@@ -328,12 +329,11 @@ def _lineage(value: bytes, label: str, errors: list[str]) -> tuple[bytes, ...]:
 def spki(certificate: bytes) -> bytes | None:
     """The SubjectPublicKeyInfo of a DER certificate, or ``None`` when it is unreadable."""
     from cryptography import x509
-    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     try:
         key = x509.load_der_x509_certificate(certificate).public_key()
-    except (ValueError, UnsupportedAlgorithm):
+    except CERTIFICATE_ERRORS:
         return None
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
