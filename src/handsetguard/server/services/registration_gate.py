@@ -5,6 +5,8 @@ per-territory and per-model counts, and the imported IMEI blocklist."""
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -13,7 +15,14 @@ from sqlalchemy import Connection, Table, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from handsetguard.registers import RegisterError, RegisterProfile, is_imei, parse_blocklist
+from handsetguard.registers import (
+    RegisterError,
+    RegisterProfile,
+    is_imei,
+    load_profiles,
+    parse_blocklist,
+)
+from handsetguard.registers.profiles import PROFILES_ENV
 from handsetguard.server.errors import InvalidInputError, NotFoundError
 from handsetguard.server.models import BlockedImei, Device, DeviceImei, Registration
 from handsetguard.server.services import audit
@@ -26,6 +35,7 @@ __all__ = [
     "import_blocklist",
     "is_registered",
     "list_units",
+    "registration_card",
     "registration_counts",
     "ship_status",
 ]
@@ -130,6 +140,28 @@ def ship_status(
 def is_registered(conn: Connection, device_id: str) -> bool:
     query = select(_regs.c.state).where(_regs.c.device_id == device_id)
     return conn.execute(query).scalar_one_or_none() == "registered"
+
+
+def registration_card(session: Session, unit: Device) -> dict[str, Any]:
+    """A unit's registration for the support desk: state, register, reference, reason, the
+    ship verdict, and its IMEIs on the blocklist. Profiles: bundled or the operator's
+    (HANDSETGUARD_REGISTER_PROFILES), as the service reads them."""
+    query = select(*_COLUMNS).select_from(_JOINED).where(_devices.c.id == unit.id)
+    row = session.execute(query).one()
+    try:
+        profiles = _profiles(os.environ.get(PROFILES_ENV))
+    except RegisterError as exc:
+        return {"error": exc.message}
+    imeis = [i for i in (unit.imei1, unit.imei2) if i]
+    listed = select(_blocked.c.imei).where(_blocked.c.imei.in_(imeis))
+    card = _status(row, profiles).to_dict()
+    card["blocklisted"] = sorted(session.execute(listed).scalars())
+    return card
+
+
+@functools.lru_cache(maxsize=4)
+def _profiles(_path: str | None) -> dict[str, RegisterProfile]:
+    return load_profiles()
 
 
 def list_units(

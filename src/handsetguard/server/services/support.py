@@ -25,6 +25,7 @@ from handsetguard.server.services import alerts, history
 from handsetguard.server.services.actors import Actor, require
 from handsetguard.server.services.common import scoped
 from handsetguard.server.services.fleet_state import report_by_id
+from handsetguard.server.services.registration_gate import registration_card
 
 __all__ = ["MAX_MATCHES", "Lookup", "lookup", "unit_card"]
 
@@ -54,7 +55,8 @@ def lookup(session: Session, actor: Actor, q: str) -> Lookup:
             raise InvalidInputError(
                 "invalid_imei", f"{q} is not a valid IMEI (15 digits with a Luhn check digit)"
             )
-        query = base.where(Device.id.in_(select(DeviceImei.device_id).where(DeviceImei.imei == q)))
+        # A join, not IN (subquery): SQLite would otherwise walk all the partner's units.
+        query = base.join(DeviceImei, DeviceImei.device_id == Device.id).where(DeviceImei.imei == q)
         return Lookup("imei", list(session.execute(query).scalars()))
     exact = list(session.execute(base.where(Device.serial == q)).scalars())
     if exact:
@@ -138,4 +140,5 @@ def unit_card(session: Session, unit: Device, *, timeline: bool = True) -> dict[
             for a in alerts.open_alerts_of(session, unit.id)
         ],
         "timeline": history.timeline(session, unit.id) if timeline else None,
+        "registration": registration_card(session, unit),
     }
