@@ -20,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard import __version__
-from handsetguard.cli import attest, check, diff, iocs, live, registry, server
+from handsetguard.cli import apk, attest, check, diff, iocs, live, registry, server
 from handsetguard.cli.common import EXIT_USAGE, Parser, say
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ _GROUP_OF = {
     "server": server,
     "activation": server,
     "royalty": server,
+    "apk": apk,
     "registry": registry,
 }
 
@@ -79,6 +80,7 @@ def build_parser(command: str | None = None) -> Parser:
     attest.register(commands)
     iocs.register(commands)
     server.register(commands)
+    apk.register(commands)
     registry.register(commands)
     return parser
 
