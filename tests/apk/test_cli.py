@@ -131,3 +131,34 @@ def test_json_escapes_invisible_characters() -> None:
     text = render_json([hostile])
     assert "\x1b" not in text and "\u202e" not in text
     assert json.loads(text)["apks"][0]["package"] == HOSTILE
+
+
+def test_registered_on_the_command_line() -> None:
+    """`handsetguard apk` is reachable through the real parser (both the one-group parser a
+    command line builds and the full one), so a lost registration fails here."""
+    import subprocess
+    import sys
+
+    from handsetguard.cli.root import build_parser
+
+    args = build_parser("apk").parse_args(["apk", "-f", "json", "x.apk"])
+    assert (args.paths, args.fmt) == (["x.apk"], "json")
+    assert "apk" in build_parser().format_help()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from handsetguard.cli import main; main()",
+            "apk",
+            "--no-iocs",
+            "-f",
+            "json",
+            str(corpus_path(GOOD)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["apks"][0]["signature"]["verified"] is True
