@@ -3,9 +3,9 @@ credential held in the database (``rate_limits``), so that N processes (or hosts
 database grant a credential the configured rate in all, not N times it.
 
 To keep the database out of the hot path, a process *borrows* tokens a lease at a time —
-``rate × 50 ms`` of them, at least 1 and at most the burst — in one short transaction, and
-spends them locally; a lease not spent within a second is dropped (the limit errs towards
-refusing). With the default 1,000/s that is one small write per 50 requests per process.
+``rate × 50 ms`` of them, at least 1 and at most a quarter of the burst — in one short
+transaction, and spends them locally; a lease not spent within a second is dropped (the
+limit errs towards refusing). With the default 1,000/s that is one small write per 50 requests per process.
 Time is the wall clock (every process must agree on it); it is throttling, not business
 time, so the injected clock is not used. Not a correctness mechanism: quotas are enforced
 in the database by the activation's guarded update.
@@ -31,7 +31,9 @@ LEASE_LIFETIME = 1.0
 class SharedRateLimiter:
     def __init__(self, db: Database, rate: float, burst: int) -> None:
         self.db, self.rate, self.burst = db, rate, float(burst)
-        self.lease = max(1, min(burst, int(rate * LEASE_SECONDS)))
+        # A quarter of the burst at most, so that one process cannot drain the bucket of
+        # the others between two refills.
+        self.lease = max(1, min(burst // 4, int(rate * LEASE_SECONDS)))
         self._leases: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
         insert = sqlite.insert if db.sqlite else postgresql.insert
@@ -54,14 +56,18 @@ class SharedRateLimiter:
 
     def _borrow(self, key: str) -> int:
         """Take up to a lease of tokens from the shared bucket; how many were granted."""
-        wall = time.time()
         with self.db.write() as session:
-            session.execute(self._create, {"key": key, "tokens": self.burst, "updated_at": wall})
+            session.execute(
+                self._create, {"key": key, "tokens": self.burst, "updated_at": time.time()}
+            )
             tokens, updated = session.execute(
                 select(RateBucket.tokens, RateBucket.updated_at)
                 .where(RateBucket.key == key)
                 .with_for_update()
             ).one()
+            # The time once the row is ours: read before the lock, a process that waited on
+            # another's borrow would see no time pass since it and be refused wrongly.
+            wall = time.time()
             available = min(self.burst, tokens + max(0.0, wall - updated) * self.rate)
             granted = min(self.lease, int(available))
             session.execute(
