@@ -169,7 +169,7 @@ def run(name: str, url: str, units: int, lookups: int) -> None:
         p50 = statistics.median(latencies)
         p99 = latencies[int(len(latencies) * 0.99)]
         print(
-            f"  ship gate, one unit ({lookups} lookups)            p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+            f"  {f'ship gate, one unit ({lookups} lookups)':<44} p50 {p50:.2f} ms, p99 {p99:.2f} ms"
         )
     finally:
         db.dispose()
