@@ -122,6 +122,12 @@ def test_staleness_follows_the_agreement_window(env: Env) -> None:
         headers=lava.partner_admin,
     )
     assert too_short.status_code == 422
+    missing = env.client.put(
+        "/v1/agreements/no-such/fleet-policy", json={"stale_after_hours": 2}, headers=env.admin
+    )
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "agreement_not_found")
+    no_hook = env.client.get("/v1/webhooks/no-such/deliveries", headers=env.admin)
+    assert no_hook.status_code == 404
     env.ok(
         "PUT",
         f"/v1/agreements/{lava.agreement}/fleet-policy",

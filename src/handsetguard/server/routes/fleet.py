@@ -147,8 +147,9 @@ def set_fleet_policy(
     now = ctx.clock.now()
     with ctx.db.write() as session:
         agreement = session.get(Agreement, agreement_id)
-        visible(actor, agreement.partner_id if agreement else None, "agreement", agreement_id)
-        assert agreement is not None
+        if agreement is None:
+            raise NotFoundError("agreement_not_found", f"no agreement {agreement_id}")
+        visible(actor, agreement.partner_id, "agreement", agreement_id)
         policy = session.get(FleetPolicy, agreement_id)
         before = policy.stale_after_hours if policy else DEFAULT_STALE_HOURS
         if policy is None:

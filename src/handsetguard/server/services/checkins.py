@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from handsetguard.server.errors import RefusedError
+from handsetguard.server.errors import NotFoundError, RefusedError
 from handsetguard.server.models import CheckIn, CheckInChallenge, Device
 from handsetguard.server.services import alerts, audit, fleet_state
 from handsetguard.server.services.actors import Actor, Role, require
@@ -37,8 +37,9 @@ CALLERS = (Role.FACTORY, Role.SUPPORT)
 def _unit(session: Session, actor: Actor, device_id: str) -> Device:
     require(actor, *CALLERS)
     unit = session.get(Device, device_id)
-    visible(actor, unit.partner_id if unit else None, "device", device_id)
-    assert unit is not None
+    if unit is None:
+        raise NotFoundError("device_not_found", f"no activated unit {device_id}")
+    visible(actor, unit.partner_id, "device", device_id)
     if unit.status != "active":
         raise RefusedError("device_revoked", f"unit {unit.id} was revoked")
     return unit

@@ -83,8 +83,10 @@ def _rebucket(session: Session, row: FleetUnit, before: dict[str, Any] | None) -
     _move(session, after, +1)
 
 
-def _state_for(session: Session, unit: Device, now: datetime) -> tuple[FleetUnit, Any]:
-    row = unit_state(session, unit)
+def _state_for(
+    session: Session, unit: Device, now: datetime, known: FleetUnit | None = None
+) -> tuple[FleetUnit, Any]:
+    row = known if known is not None else unit_state(session, unit)
     if row is not None:
         return row, _bucket(row)
     row = FleetUnit(
@@ -107,10 +109,11 @@ def after_report(
     found: Iterable[Finding],
     *,
     now: datetime,
+    state: FleetUnit | None = None,
 ) -> list[str]:
-    """Update the unit's row and the counts for a stored report; raise its regressions.
-    Returns the ids of the alerts raised."""
-    row, before = _state_for(session, unit, now)
+    """Update the unit's row (``state``, when the caller already read it locked) and the
+    counts for a stored report; raise its regressions. Returns the ids of the alerts raised."""
+    row, before = _state_for(session, unit, now, state)
     if report.baseline:
         row.baseline_report_id = report.id
     row.last_report_id, row.last_report_at = report.id, now

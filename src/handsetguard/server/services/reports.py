@@ -285,7 +285,7 @@ def ingest(
         document=gzip.compress(raw, 6),
     )
     session.add(report)
-    raised = fleet_state.after_report(session, unit, report, found, now=now)
+    raised = fleet_state.after_report(session, unit, report, found, now=now, state=state)
     return Ingested(report, tuple(raised))
 
 

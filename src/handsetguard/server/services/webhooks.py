@@ -25,7 +25,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from handsetguard.server.db import Database
-from handsetguard.server.errors import InvalidInputError
+from handsetguard.server.errors import InvalidInputError, NotFoundError
 from handsetguard.server.models import Alert, Partner, Webhook, WebhookDelivery
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
@@ -135,7 +135,9 @@ def list_webhooks(session: Session, actor: Actor) -> list[Webhook]:
 def list_deliveries(session: Session, actor: Actor, webhook_id: str) -> list[WebhookDelivery]:
     require(actor, Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN, Role.AUDITOR)
     hook = session.get(Webhook, webhook_id)
-    visible(actor, hook.partner_id if hook else None, "webhook", webhook_id)
+    if hook is None:
+        raise NotFoundError("webhook_not_found", f"no webhook {webhook_id}")
+    visible(actor, hook.partner_id, "webhook", webhook_id)
     query = (
         select(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook_id)

@@ -1,0 +1,456 @@
+"""Fleet posture at scale: bulk-load units and report summaries (COPY on PostgreSQL, batched
+inserts on SQLite), then measure the overview (from the maintained counts), the IMEI lookup,
+report ingestion over HTTP with concurrent clients, and attestation verification for
+check-ins; print the bytes stored per report and what a year of daily reports would need.
+
+Usage: python benchmarks/bench_fleet.py [--units 200000] [--summaries 1000000]
+           [--sqlite-units 100000] [--sqlite-summaries 300000] [--clients 64]
+           [--reports 3000] [--workers 2] [--no-sqlite]
+           [--pg-url postgresql+psycopg://hg:hg@127.0.0.1/hg_test]
+
+The issue's target is 1,000,000 units and 5,000,000 summaries on PostgreSQL; the defaults are
+smaller so that a run takes minutes on a shared 2-core machine — the figures printed say the
+scale they were measured at. The PostgreSQL run needs a URL (or HANDSETGUARD_TEST_PG_URL) and
+creates and drops its own database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import gzip
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_server import imei, prepare, settle, start_server  # noqa: E402
+from handsetguard.server.config import Settings  # noqa: E402
+from handsetguard.server.core.kek import KEK_ENV  # noqa: E402
+from handsetguard.server.core.keywrap import new_key_file  # noqa: E402
+from handsetguard.server.db import Database, normalise_url  # noqa: E402
+from handsetguard.server.models import Agreement  # noqa: E402
+from handsetguard.server.services import credentials, overview, support  # noqa: E402
+from handsetguard.server.services.actors import SYSTEM, Role  # noqa: E402
+
+TERRITORIES = ("IN", "LK", "NP", "BD")
+MODELS = ("Z60", "Z61", "Z70")
+LEVELS = ("excellent", "good", "fair", "poor")
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _example_report() -> dict[str, Any]:
+    from handsetguard.cli.check import _acquire
+    from handsetguard.engine import KNOWN_CHECKS, run_check
+    from handsetguard.profiles.profile import load_profile
+    from handsetguard.report.json_report import render_json
+
+    report = run_check(_acquire(None, True), load_profile("consumer", KNOWN_CHECKS))
+    loaded: dict[str, Any] = json.loads(render_json(report))
+    return loaded
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def _rows(partner: str, agreement: str, units: int, summaries: int, doc: bytes) -> dict[str, Any]:
+    """Column tuples per table, generated in memory (deterministic)."""
+    rng = random.Random(7)
+    checks = json.dumps({"usb_debugging": "pass", "screen_lock": "pass", "os_patch_level": "warn"})
+    devices, imeis, states, reports = [], [], [], []
+    per_unit = max(1, summaries // units)
+    for n in range(units):
+        device_id = str(uuid.UUID(int=n + 1))
+        model, where = MODELS[n % 3], TERRITORIES[n % 4]
+        at = START + timedelta(seconds=n)
+        i1, i2 = imei(2 * n), imei(2 * n + 1)
+        devices.append((device_id, f"F{n:09d}", i1, i2, model, where, partner, agreement, at))
+        imeis += [(i1, device_id), (i2, device_id)]
+        month = f"2025-{1 + rng.randrange(12):02d}"
+        level = LEVELS[rng.randrange(4)]
+        last = None
+        for k in range(per_unit):
+            report_id = str(uuid.UUID(int=(n + 1) << 20 | k))
+            received = at + timedelta(days=k)
+            sample = doc if n % 1000 == 0 else None  # full documents for a sample
+            reports.append(
+                (
+                    report_id,
+                    received,
+                    device_id,
+                    partner,
+                    level,
+                    month + "-05",
+                    checks,
+                    k == 0,
+                    sample,
+                    len(doc),
+                )
+            )
+            last = (report_id, received)
+        assert last is not None
+        states.append(
+            (
+                device_id,
+                partner,
+                model,
+                where,
+                reports[-per_unit][0],
+                last[0],
+                last[1],
+                level,
+                month,
+            )
+        )
+    return {"devices": devices, "imeis": imeis, "states": states, "reports": reports}
+
+
+DEVICE_COLS = (
+    "id, serial, imei1, imei2, model_code, territory, partner_id, agreement_id, activated_at, "
+    "status"
+)
+REPORT_COLS = (
+    "id, received_at, device_id, partner_id, credential_id, sender_role, input_kind, baseline, "
+    "profile, level, score, checks, os_patch, vendor_patch, threat_count, doc_sha256, doc_bytes, "
+    "document"
+)
+STATE_COLS = (
+    "device_id, partner_id, model_code, territory, baseline_report_id, last_report_id, "
+    "last_report_at, last_seen_at, level, patch_month, stale_alerted"
+)
+
+
+def _report_tuple(r: tuple[Any, ...]) -> tuple[Any, ...]:
+    report_id, received, device_id, partner, level, patch, checks, baseline, doc, size = r
+    return (
+        report_id,
+        received,
+        device_id,
+        partner,
+        "bench",
+        "support",
+        "bugreport-zip",
+        baseline,
+        "consumer",
+        level,
+        70,
+        checks,
+        patch,
+        patch,
+        0,
+        "0" * 64,
+        size,
+        doc,
+    )
+
+
+def _state_tuple(s: tuple[Any, ...]) -> tuple[Any, ...]:
+    device_id, partner, model, where, baseline, last, last_at, level, month = s
+    return (device_id, partner, model, where, baseline, last, last_at, last_at, level, month, True)
+
+
+def load_pg(url: str, data: dict[str, Any]) -> float:
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as c:
+        with c.cursor() as cur:
+            with cur.copy(f"COPY devices ({DEVICE_COLS}) FROM STDIN") as copy:
+                for d in data["devices"]:
+                    copy.write_row((*d, "active"))
+            with cur.copy("COPY device_imeis (imei, device_id) FROM STDIN") as copy:
+                for row in data["imeis"]:
+                    copy.write_row(row)
+            with cur.copy(f"COPY fleet_reports ({REPORT_COLS}) FROM STDIN") as copy:
+                for r in data["reports"]:
+                    copy.write_row(_report_tuple(r))
+            with cur.copy(f"COPY fleet_units ({STATE_COLS}) FROM STDIN") as copy:
+                for s in data["states"]:
+                    copy.write_row(_state_tuple(s))
+        c.commit()
+    return time.perf_counter() - started
+
+
+def load_sqlite(db: Database, data: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    marks = lambda n: ", ".join("?" * n)  # noqa: E731
+    with db.dbapi(write=True) as conn:
+        conn.executemany(
+            f"INSERT INTO devices ({DEVICE_COLS}) VALUES ({marks(10)})",
+            [(*d[:8], d[8].strftime("%Y-%m-%d %H:%M:%S.%f"), "active") for d in data["devices"]],
+        )
+        conn.executemany("INSERT INTO device_imeis VALUES (?, ?)", data["imeis"])
+        conn.executemany(
+            f"INSERT INTO fleet_reports ({REPORT_COLS}) VALUES ({marks(18)})",
+            [
+                (t[0], t[1].strftime("%Y-%m-%d %H:%M:%S.%f"), *t[2:])
+                for t in map(_report_tuple, data["reports"])
+            ],
+        )
+        conn.executemany(
+            f"INSERT INTO fleet_units ({STATE_COLS}) VALUES ({marks(11)})",
+            [
+                (
+                    *t[:6],
+                    t[6].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    t[7].strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    *t[8:],
+                )
+                for t in map(_state_tuple, data["states"])
+            ],
+        )
+    return time.perf_counter() - started
+
+
+def rebuild_counts(db: Database) -> None:
+    """The maintained roll-up, built once from the loaded units (the service keeps it in
+    step on every report afterwards)."""
+    with db.write() as session:
+        session.execute(text("DELETE FROM fleet_counts"))
+        session.execute(
+            text(
+                "INSERT INTO fleet_counts (partner_id, model_code, territory, level, "
+                "patch_month, units) SELECT partner_id, model_code, territory, level, "
+                "COALESCE(patch_month, 'unknown'), count(*) FROM fleet_units GROUP BY "
+                "partner_id, model_code, territory, level, COALESCE(patch_month, 'unknown')"
+            )
+        )
+        if not db.sqlite:
+            session.execute(text("ANALYZE"))
+
+
+def _support_actor(db: Database, partner: str) -> Any:
+    now = datetime.now(UTC)
+    with db.write() as session:
+        spec = credentials.CredentialSpec("bench desk", Role.SUPPORT, partner_id=partner)
+        _, token = credentials.issue(session, SYSTEM, spec, now)
+    with db.read_conn() as conn:
+        return credentials.authenticate(conn, token.token, now), token.token
+
+
+def measure_reads(db: Database, actor: Any, units: int) -> list[str]:
+    today = date(2026, 10, 15)
+    with db.read() as session:
+        overview.overview(session, actor, today)  # warm
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        with db.read() as session:
+            overview.overview(session, actor, today)
+        times.append(time.perf_counter() - started)
+    rng = random.Random(3)
+    lookups, cards = [], []
+    for _ in range(2000):
+        q = imei(rng.randrange(2 * units))
+        started = time.perf_counter()
+        with db.read() as session:
+            found = support.lookup(session, actor, q)
+        lookups.append(time.perf_counter() - started)
+        assert len(found.units) == 1
+    for _ in range(300):
+        q = imei(rng.randrange(2 * units))
+        started = time.perf_counter()
+        with db.read() as session:
+            found = support.lookup(session, actor, q)
+            support.unit_card(session, found.units[0])
+        cards.append(time.perf_counter() - started)
+    ms = lambda xs, q: _pct(xs, q) * 1000  # noqa: E731
+    return [
+        f"  overview (maintained counts)   median {statistics.median(times) * 1000:7.1f} ms   "
+        f"p99 {ms(times, 0.99):7.1f} ms   (target <= 200 ms)",
+        f"  IMEI lookup                    median {statistics.median(lookups) * 1000:7.2f} ms   "
+        f"p99 {ms(lookups, 0.99):7.2f} ms   (target p99 <= 20 ms)",
+        f"  IMEI lookup + unit card        median {statistics.median(cards) * 1000:7.2f} ms   "
+        f"p99 {ms(cards, 0.99):7.2f} ms",
+    ]
+
+
+async def _ingest(
+    base: str, token: str, bodies: list[bytes], clients: int
+) -> tuple[int, float, list[float]]:
+    host, port = base.removeprefix("http://").split(":")
+    head = (
+        f"POST /v1/reports HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/json\r\nContent-Length: "
+    ).encode()
+    queue = iter(bodies)
+    ok, latencies = 0, []
+
+    async def client() -> None:
+        nonlocal ok
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for body in queue:
+                started = time.perf_counter()
+                writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+                status = int((await reader.readline()).split()[1])
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+                ok += status == 201
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return ok, time.perf_counter() - started, latencies
+
+
+def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, args: Any) -> str:
+    os.environ["HANDSETGUARD_FLEET_WORKER_SECONDS"] = "0"  # the server processes inherit it
+    proc, base = start_server(url, args.workers, threads=4)
+    try:
+        rng = random.Random(5)
+        bodies = []
+        for _ in range(args.reports):
+            n = rng.randrange(units)
+            report["device"]["serial"] = f"F{n:09d}"
+            bodies.append(json.dumps(report).encode())
+        asyncio.run(_ingest(base, token, bodies[:200], args.clients))  # warm-up
+        ok, seconds, latencies = asyncio.run(_ingest(base, token, bodies, args.clients))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return (
+        f"  report ingestion over HTTP     {ok / seconds:7.0f}/s     p99 "
+        f"{_pct(latencies, 0.99) * 1000:7.1f} ms   {args.clients} clients, {args.workers} "
+        f"process(es), {ok}/{len(bodies)} stored   (target >= 500/s)"
+    )
+
+
+def measure_attestation() -> str:
+    """Check-ins are bound by chain verification: its rate on one core, in process."""
+    try:
+        from tests.attest.helpers import ASSETS, unsafe_test_trust
+
+        import handsetguard.attest as attest
+        from handsetguard.server.services.attestation import AttestChainCheck, verify_for_checkin
+    except ImportError as exc:
+        return f"  attestation verification       skipped ({exc})"
+    verifier = attest.Verifier(
+        trust=unsafe_test_trust(), status_list=attest.load_status_list(ASSETS / "status.json")
+    )
+    check = AttestChainCheck(verifier=verifier)
+    chain = [
+        base64.b64encode(d).decode()
+        for d in attest.read_chain(ASSETS / "valid_factory.pem").certificates
+    ]
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < 5:
+        facts, _, _ = verify_for_checkin(check, chain, challenge=b"hg-challenge", at=at)
+        assert facts is not None
+        count += 1
+    rate = count / (time.perf_counter() - started)
+    return (
+        f"  attestation verification       {rate:7.0f}/s per core (the check-in's CPU cost; "
+        "target >= 300 check-ins/s)"
+    )
+
+
+def storage_lines(db: Database, doc: bytes, raw: int) -> list[str]:
+    with db.read() as session:
+        count = session.execute(text("SELECT count(*) FROM fleet_reports")).scalar_one()
+        if db.sqlite:
+            size = None
+        else:
+            size = session.execute(
+                text("SELECT pg_total_relation_size('fleet_reports')")
+            ).scalar_one()
+    lines = [f"  one report: JSON {raw} bytes, gzipped document {len(doc)} bytes"]
+    if size:
+        per = size / count
+        year = 1_000_000 * 365
+        lines.append(
+            f"  summary row incl. indexes      {per:7.0f} bytes/report ({count} rows, "
+            f"{size / 2**20:.0f} MiB)"
+        )
+        lines.append(
+            f"  a year of daily reports for 1M units: {year / 1e6:.0f}M summaries = "
+            f"{per * year / 2**30:.0f} GiB, + {len(doc) * year / 2**30:.0f} GiB if every "
+            "document is kept (the retention policy keeps baselines and the last N days)"
+        )
+    return lines
+
+
+def bench(name: str, url: str, units: int, summaries: int, args: Any) -> None:
+    print(f"{name}: {units} units, {summaries} report summaries")
+    token, agreement = prepare(url)
+    db = Database(Settings(database_url=url))
+    with db.read() as session:
+        partner = session.execute(select(Agreement.partner_id)).scalar_one()
+    report = _example_report()
+    raw = json.dumps(report).encode()
+    doc = gzip.compress(raw, 6)
+    data = _rows(partner, agreement, units, summaries, doc)
+    seconds = load_pg(url, data) if not db.sqlite else load_sqlite(db, data)
+    del data
+    rebuild_counts(db)
+    print(f"  bulk load                      {seconds:7.1f} s")
+    actor, support_token = _support_actor(db, partner)
+    settle()
+    for line in measure_reads(db, actor, units):
+        print(line)
+    for line in storage_lines(db, doc, len(raw)):
+        print(line)
+    db.dispose()
+    print(measure_ingest(url, support_token, report, units, args))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=200_000)
+    parser.add_argument("--summaries", type=int, default=1_000_000)
+    parser.add_argument("--sqlite-units", type=int, default=100_000)
+    parser.add_argument("--sqlite-summaries", type=int, default=300_000)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--reports", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--pg-url", default=os.environ.get("HANDSETGUARD_TEST_PG_URL"))
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    kek_dir = tempfile.TemporaryDirectory()
+    os.environ[KEK_ENV] = str(Path(kek_dir.name) / "kek")
+    new_key_file(Path(os.environ[KEK_ENV]))
+    print(f"{os.cpu_count()} CPUs (shared with other work while measured)")
+    print(measure_attestation())
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'fleet.db'}"
+            bench("SQLite", url, args.sqlite_units, args.sqlite_summaries, args)
+    if args.pg_url:
+        admin_url = make_url(normalise_url(args.pg_url))
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        name = f"hg_fleet_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = admin_url.set(database=name).render_as_string(False)
+            bench("PostgreSQL", url, args.units, args.summaries, args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        print("PostgreSQL skipped: give --pg-url or set HANDSETGUARD_TEST_PG_URL")
+
+
+if __name__ == "__main__":
+    main()
