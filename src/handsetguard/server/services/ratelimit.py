@@ -2,13 +2,13 @@
 credential held in the database (``rate_limits``), so that N processes (or hosts) on one
 database grant a credential the configured rate in all, not N times it.
 
-To keep the database out of the hot path, a process *borrows* tokens a lease at a time —
-``rate × 50 ms`` of them, at least 1 and at most a quarter of the burst — in one short
-transaction, and spends them locally; a lease not spent within a second is dropped (the
-limit errs towards refusing). With the default 1,000/s that is one small write per 50 requests per process.
-Time is the wall clock (every process must agree on it); it is throttling, not business
-time, so the injected clock is not used. Not a correctness mechanism: quotas are enforced
-in the database by the activation's guarded update.
+To keep the database out of the hot path, a process *borrows* tokens a lease at a
+time — ``rate × 50 ms`` of them, at least 1 and at most a quarter of the burst — in one
+short transaction, and spends them locally; a lease not spent within a second is dropped
+(the limit errs towards refusing). With the default 1,000/s that is one small write per
+50 requests per process. Time is the wall clock (every process must agree on it); it is
+throttling, not business time, so the injected clock is not used. Not a correctness
+mechanism: quotas are enforced in the database by the activation's guarded update.
 """
 
 from __future__ import annotations
