@@ -6,7 +6,6 @@ arrive at once — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from handsetguard.server.models import Agreement, Device
-from tests.server.conftest import Env, LiveServer, imei, make_env
+from tests.server.conftest import Env, LiveServer, imei
+from tests.server.test_concurrency import live  # noqa: F401 (the live-server fixture)
 
 
 def _code(response: Any) -> tuple[int, str | None]:
@@ -103,20 +103,10 @@ def test_a_replay_at_a_full_quota_returns_the_stored_proof(env: Env) -> None:
     )
 
 
-@pytest.fixture
-def live(db_url: str) -> Iterator[tuple[Env, LiveServer]]:
-    environment, client = make_env(db_url)
-    with client:
-        server = LiveServer(client.app)
-        try:
-            yield environment, server
-        finally:
-            server.stop()
-
-
 @pytest.mark.parametrize("used", [0, 4])
 def test_copies_of_one_unit_sent_at_once_at_a_full_quota_all_get_the_proof(
-    live: tuple[Env, LiveServer], used: int
+    live: tuple[Env, LiveServer],  # noqa: F811 (the imported fixture)
+    used: int,
 ) -> None:
     """Found: 16 identical requests at the last unit of the quota: the losing copies got 403
     quota_exhausted (PostgreSQL 15 of 16, SQLite up to 7) although the unit was counted."""
