@@ -6,13 +6,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import warnings
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from handsetguard.records import record
 
 __all__ = [
     "ALGORITHMS",
@@ -37,7 +38,7 @@ class ContentDigest(enum.Enum):
     VERITY_CHUNKED_SHA256 = "verity-sha256"
 
 
-@dataclass(frozen=True)
+@record
 class Algorithm:
     """One signature algorithm id: its key type, hash, padding, content digest and the first
     API level that knows it."""
@@ -114,7 +115,7 @@ def verify_signature(
     return True
 
 
-@dataclass(frozen=True)
+@record
 class CertificateInfo:
     """What a report says about a signer certificate (strings are untrusted: from the APK)."""
 

@@ -14,6 +14,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from handsetguard.records import record
+
 __all__ = [
     "ANDROID_ATTRS",
     "TYPE_BOOLEAN",
@@ -66,7 +68,7 @@ class AxmlError(Exception):
     """The bytes are not binary XML at all (the message says where it broke)."""
 
 
-@dataclass(frozen=True)
+@record
 class Reference:
     """An attribute value that points into resources.arsc (``@0x7f030000``)."""
 

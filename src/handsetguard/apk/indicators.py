@@ -4,8 +4,9 @@ probe each, as ``check`` matches the apps of a phone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from handsetguard.records import record
 
 if TYPE_CHECKING:
     from handsetguard.apk.model import ApkReport
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["IndicatorHit", "match_indicators"]
 
 
-@dataclass(frozen=True)
+@record
 class IndicatorHit:
     what: str  # "package", "certificate", "file"
     value: str

@@ -7,10 +7,9 @@ reviewer looks at first. Values that point into resources.arsc are kept as refer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.apk.axml import Element, Reference, Value
 from handsetguard.apk.permissions import DANGEROUS, POWERFUL_BINDINGS, SIGNATURE_LEVEL
+from handsetguard.records import record
 
 __all__ = ["Component", "Manifest", "Permission", "read_manifest"]
 
@@ -19,7 +18,7 @@ SDK_J_MR1 = 17  # from J MR1, providers are not exported by default
 COMPONENT_TAGS = ("activity", "activity-alias", "service", "receiver", "provider")
 
 
-@dataclass(frozen=True)
+@record
 class Permission:
     name: str
     dangerous: bool
@@ -28,7 +27,7 @@ class Permission:
     max_sdk: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Component:
     kind: str
     name: str
@@ -40,7 +39,7 @@ class Component:
     enabled: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class Manifest:
     package: str
     label: str | None  # the application's label (resolved from resources.arsc when it can be)

@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.apk.algorithms import CertificateInfo
 from handsetguard.apk.indicators import IndicatorHit
 from handsetguard.apk.manifest import Manifest
 from handsetguard.apk.trackers import TrackerHit
 from handsetguard.apk.zip import Tampering
+from handsetguard.records import record
 
 __all__ = ["ApiRange", "ApkReport", "Signature", "Signer"]
 
 
-@dataclass(frozen=True)
+@record
 class Signer:
     """One signing certificate and the schemes that verified with it."""
 
@@ -24,7 +23,7 @@ class Signer:
     max_sdk: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ApiRange:
     """Which scheme (and signer) a platform version in ``[low, high]`` verifies the APK with."""
 
@@ -34,7 +33,7 @@ class ApiRange:
     signer_sha256: str
 
 
-@dataclass(frozen=True)
+@record
 class Signature:
     """``verified``: would Android install this APK as signed, on every API level from
     ``min_sdk`` up. ``schemes``: the schemes that verified; ``present``: those found."""
@@ -51,7 +50,7 @@ class Signature:
     api_ranges: tuple[ApiRange, ...]
 
 
-@dataclass(frozen=True)
+@record
 class ApkReport:
     path: str
     size: int

@@ -7,7 +7,6 @@ as it was encoded (or over the .SF file itself when there are none)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -17,6 +16,7 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import namedtype, tag, univ
 
 from handsetguard.apk.algorithms import CERTIFICATE_ERRORS, verify_signature
+from handsetguard.records import record
 
 __all__ = ["Pkcs7Error", "SignedData", "SignerVerdict", "parse_signed_data", "verify_signer"]
 
@@ -132,13 +132,13 @@ class Pkcs7Error(Exception):
     """The signature block is not a SignedData this verifier can read (message says why)."""
 
 
-@dataclass(frozen=True)
+@record
 class SignedData:
     certificates: tuple[bytes, ...]
     signer_infos: tuple[Any, ...]  # pyasn1 values: they stay inside this module
 
 
-@dataclass(frozen=True)
+@record
 class SignerVerdict:
     verified: bool
     certificate: bytes | None  # the signer's certificate (DER), when found

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from handsetguard.apk.zip import Container, Tampering, TamperingKind
+from handsetguard.records import record
 
 __all__ = [
     "KNOWN_BLOCK_IDS",
@@ -46,7 +46,7 @@ CHUNK = 1 << 20
 MAX_PAIRS = 4096
 
 
-@dataclass(frozen=True)
+@record
 class SigningBlock:
     """The block's offset and size and its id → value pairs (first of each id kept)."""
 

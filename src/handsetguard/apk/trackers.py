@@ -7,11 +7,11 @@ regular expression (package prefixes joined by ``|``) searched in every package 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard.boundedio import loads_bounded, read_bounded
 from handsetguard.errors import SourceError
+from handsetguard.records import record
 
 __all__ = ["MAX_TRACKER_FILE", "Tracker", "TrackerHit", "find_trackers", "load_trackers"]
 
@@ -19,14 +19,14 @@ MAX_TRACKER_FILE = 16 << 20
 MAX_SIGNATURE = 2048
 
 
-@dataclass(frozen=True)
+@record
 class Tracker:
     name: str
     signature: re.Pattern[str]
     website: str | None
 
 
-@dataclass(frozen=True)
+@record
 class TrackerHit:
     name: str
     website: str | None

@@ -10,12 +10,12 @@ import base64
 import binascii
 import hashlib
 import re
-from dataclasses import dataclass
 
 from handsetguard.apk.errors import ApkFormatError
 from handsetguard.apk.jar_levels import unsupported_levels
 from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
 from handsetguard.apk.zip import Container, Entry
+from handsetguard.records import record
 
 __all__ = ["MAX_SIGNATURE_FILE", "V1Result", "V1Signer", "verify_v1"]
 
@@ -35,7 +35,7 @@ _BLOCK_SUFFIXES = (".RSA", ".DSA", ".EC")
 _SECTION = re.compile(rb"(?:[^\r\n]+(?:\r\n|\r|\n|\Z))+(?:\r\n|\r|\n)?")
 
 
-@dataclass(frozen=True)
+@record
 class V1Signer:
     name: str  # the signature file's base name, e.g. CERT
     certificate: bytes | None
@@ -44,7 +44,7 @@ class V1Signer:
     errors: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class V1Result:
     present: bool
     verified: bool
@@ -53,7 +53,7 @@ class V1Result:
     apk_signed_claims: frozenset[int]
 
 
-@dataclass(frozen=True)
+@record
 class _Section:
     name: str | None
     attributes: dict[str, str]

@@ -8,7 +8,7 @@ over the file; v3 adds SDK ranges that must match and cover, and a proof-of-rota
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from handsetguard.apk.algorithms import (
     ALGORITHMS,
@@ -27,6 +27,7 @@ from handsetguard.apk.signing_block import (
     verity_digest,
 )
 from handsetguard.apk.zip import Container
+from handsetguard.records import record
 
 __all__ = ["MAX_SDK", "SchemeResult", "SchemeSigner", "spki", "verify_scheme"]
 
@@ -75,7 +76,7 @@ class _Reader:
         return items
 
 
-@dataclass(frozen=True)
+@record
 class SchemeSigner:
     """One verified (or failed) signer: certificates as DER, first is the signer's."""
 
@@ -87,7 +88,7 @@ class SchemeSigner:
     errors: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class SchemeResult:
     scheme: str
     verified: bool
@@ -123,11 +124,19 @@ def verify_scheme(
         return SchemeResult(scheme, False, (), (f"{scheme}: malformed list of signers ({exc})",))
     if not records:
         return SchemeResult(scheme, False, (), (f"{scheme}: no signers",))
-    for number, record in enumerate(records, 1):
+    for number, signer_record in enumerate(records, 1):
         label = f"{scheme} signer #{number}"
         try:
             signer = _signer(
-                record, block_id, label, min_sdk, max_sdk, expected, claims, rotation, warnings
+                signer_record,
+                block_id,
+                label,
+                min_sdk,
+                max_sdk,
+                expected,
+                claims,
+                rotation,
+                warnings,
             )
         except _Malformed as exc:
             errors.append(f"{label}: malformed ({exc})")

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard.apk.algorithms import ALGORITHMS, load_public_key, verify_signature
 from handsetguard.apk.signing_block import merkle_root
 from handsetguard.apk.v2v3 import spki
 from handsetguard.apk.zip import Container
+from handsetguard.records import record
 
 __all__ = ["MAX_IDSIG", "V4Result", "verify_v4"]
 
@@ -29,7 +29,7 @@ MAX_IDSIG = 64 << 20
 _HEAD = 64 << 10
 
 
-@dataclass(frozen=True)
+@record
 class V4Result:
     verified: bool
     certificate: bytes | None

@@ -17,7 +17,6 @@ import stat
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard.apk.errors import ApkFormatError
@@ -31,6 +30,7 @@ from handsetguard.apk.zip_records import (
     find_eocd,
     parse_central_directory,
 )
+from handsetguard.records import record
 
 __all__ = [
     "Container",
@@ -43,7 +43,7 @@ __all__ = [
 _CHUNK = 1 << 16
 
 
-@dataclass(frozen=True)
+@record
 class Container:
     """The parsed container: entries in central-directory order, the first of each name in
     ``by_name``, the layout offsets the signature schemes need, and the findings."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 import enum
 import os
 import struct
-from dataclasses import dataclass
+
+from handsetguard.records import record
 
 __all__ = [
     "CD_SIGNATURE",
@@ -50,7 +51,7 @@ class TamperingKind(enum.Enum):
     CRC_MISMATCH = "crc_mismatch"
 
 
-@dataclass(frozen=True)
+@record
 class Tampering:
     """One place where the container says two things, or something no honest packer writes.
     ``fatal`` findings make Android refuse the APK."""
@@ -61,7 +62,7 @@ class Tampering:
     fatal: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One central-directory record (the installer's view) and where its data starts."""
 

@@ -14,12 +14,12 @@ The reference decoder this replaced (pyasn1, 15x slower) is kept in the tests as
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from handsetguard.attest import der
 from handsetguard.attest.der import DerError
 from handsetguard.attest.errors import KeyDescriptionError
+from handsetguard.records import record
 
 __all__ = [
     "MAX_ENTRIES",
@@ -49,7 +49,7 @@ class EntryKind(enum.Enum):
     APPLICATION_ID = "application-id"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TagInfo:
     number: int
     name: str
@@ -115,7 +115,7 @@ KNOWN_TAGS: dict[int, TagInfo] = {
 # --- plain values ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawRootOfTrust:
     verified_boot_key: bytes
     device_locked: bool
@@ -123,13 +123,13 @@ class RawRootOfTrust:
     verified_boot_hash: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawApplicationId:
     packages: tuple[tuple[bytes, int], ...]
     signature_digests: tuple[bytes, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnknownEntry:
     """An entry whose tag this schema does not know: kept as its whole DER encoding."""
 
@@ -142,7 +142,7 @@ EntryValue: TypeAlias = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawKeyDescription:
     attestation_version: int
     attestation_security_level: int

@@ -13,7 +13,6 @@ fails on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from handsetguard.attest import der, oids
 from handsetguard.attest._cache import BoundedCache
 from handsetguard.attest.errors import ChainInputError
+from handsetguard.records import record
 
 __all__ = [
     "ParsedCertificate",
@@ -41,7 +41,7 @@ _EXPLICIT_0, _EXPLICIT_3 = 0xA0, 0xA3
 _SERIAL_NUMBER_ATTRIBUTE = "2.5.4.5"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParsedCertificate:
     """The facts path validation needs from one certificate, read once from its DER."""
 

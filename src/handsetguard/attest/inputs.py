@@ -14,13 +14,13 @@ import binascii
 import enum
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from handsetguard.attest import der
 from handsetguard.attest.cbor import decode_cbor
 from handsetguard.attest.errors import ChainInputError
 from handsetguard.boundedio import read_bounded
+from handsetguard.records import record
 
 __all__ = [
     "MAX_CERTIFICATES",
@@ -48,7 +48,7 @@ class InputForm(enum.Enum):
     WEBAUTHN = "webauthn"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WebAuthnStatement:
     """What an ``android-key`` attestation statement signs (WebAuthn §8.4): ``sig`` over
     ``authData || SHA-256(clientDataJSON)`` with the leaf's key, ``alg`` a COSE algorithm.
@@ -60,7 +60,7 @@ class WebAuthnStatement:
     client_data_json: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainInput:
     """DER certificates as given (leaf first), where they came from and in which form."""
 

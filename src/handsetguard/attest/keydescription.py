@@ -17,6 +17,7 @@ from typing import TypeAlias, cast
 from handsetguard.attest import asn1
 from handsetguard.attest._cache import BoundedCache
 from handsetguard.attest.errors import KeyDescriptionError
+from handsetguard.records import record
 
 __all__ = [
     "FIELD_BY_TAG",
@@ -84,7 +85,7 @@ class PatchLevel:
         return str(self.raw)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RootOfTrust:
     verified_boot_key: bytes
     device_locked: bool
@@ -92,20 +93,20 @@ class RootOfTrust:
     verified_boot_hash: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageInfo:
     name: str
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttestationApplicationId:
     packages: tuple[PackageInfo, ...]
     signature_digests: tuple[bytes, ...]
     """SHA-256 digests of the app's signing certificates."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttestedIds:
     """Device identifiers attested by the secure hardware (hardware-enforced list only)."""
 
@@ -120,7 +121,7 @@ class AttestedIds:
     model: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AuthorizationList:
     """One AuthorizationList. Absent entries are ``None`` (flags: ``False``).
 
@@ -197,7 +198,7 @@ class AuthorizationList:
             return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KeyDescription:
     attestation_version: int
     attestation_security_level: SecurityLevel

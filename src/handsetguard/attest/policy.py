@@ -13,7 +13,6 @@ import hmac
 import secrets
 import threading
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -28,6 +27,7 @@ from handsetguard.attest.keydescription import (
 )
 from handsetguard.attest.reasons import Failure, FailureCode
 from handsetguard.attest.roots import TrustedRoot
+from handsetguard.records import record
 
 __all__ = [
     "ATTESTED_ID_FIELDS",
@@ -68,7 +68,7 @@ ATTESTED_ID_FIELDS = (
 ANY_MODEL = "*"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Attestation:
     """A validated chain's facts, as policies see them."""
 

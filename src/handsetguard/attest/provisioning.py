@@ -7,10 +7,9 @@ https://developer.android.com/privacy-and-security/security-key-attestation#prov
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.attest.cbor import CborKey, CborValue, decode_cbor
 from handsetguard.attest.errors import ChainInputError, KeyDescriptionError
+from handsetguard.records import record
 
 __all__ = ["ProvisioningInfo", "parse_provisioning_info"]
 
@@ -18,7 +17,7 @@ _CERTIFICATES_ISSUED = 1
 _MANUFACTURER = 3
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProvisioningInfo:
     certificates_issued: int | None
     manufacturer: str | None

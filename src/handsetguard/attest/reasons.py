@@ -7,7 +7,8 @@ them): add new ones, never rename.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from handsetguard.records import record
 
 __all__ = ["Failure", "FailureCode", "Notice", "NoticeCode"]
 
@@ -84,7 +85,7 @@ class NoticeCode(enum.StrEnum):
     UNSAFE_NO_POLICY = "policy.unsafe_no_policy"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failure:
     """One reason a verdict is negative. ``certificate`` is the index in the chain as given
     (0 = leaf) when the reason concerns one certificate."""
@@ -96,7 +97,7 @@ class Failure:
     """For ``policy.any_of``: why each alternative failed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Notice:
     """Something true about an attestation that does not, by itself, fail it."""
 

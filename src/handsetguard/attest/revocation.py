@@ -28,12 +28,12 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from handsetguard.attest.errors import StatusListError, StatusListFetchError
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
+from handsetguard.records import record
 
 __all__ = [
     "MAX_STATUS_BYTES",
@@ -72,7 +72,7 @@ class SuspendedPolicy(enum.Enum):
     FAIL = "fail"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RevocationPolicy:
     when_missing: MissingListPolicy = MissingListPolicy.FAIL_CLOSED
     suspended: SuspendedPolicy = SuspendedPolicy.REPORT
@@ -80,7 +80,7 @@ class RevocationPolicy:
     """A list older than this (at the verification time) counts as missing."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusEntry:
     serial: str
     status: str
@@ -89,7 +89,7 @@ class StatusEntry:
     expires: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusList:
     entries: Mapping[str, StatusEntry]
     source: str
@@ -103,7 +103,7 @@ class StatusList:
         return None if self.fetched_at is None else at - self.fetched_at
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RevocationResult:
     """What the status list said about the chain. ``hits`` pairs chain indexes with entries."""
 

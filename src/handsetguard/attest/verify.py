@@ -11,7 +11,6 @@ malformed extension, policy not met — is a verdict with its reasons.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from handsetguard.attest.chain import (
@@ -36,11 +35,12 @@ from handsetguard.attest.revocation import (
 from handsetguard.attest.roots import TrustedRoot, TrustStore
 from handsetguard.attest.webauthn import check_statement
 from handsetguard.errors import UsageError
+from handsetguard.records import record
 
 __all__ = ["ChainInfo", "Verdict", "Verifier"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainInfo:
     """The chain as given (leaf first), the anchor it ended at and how it was provisioned."""
 
@@ -52,7 +52,7 @@ class ChainInfo:
     """Path validation passed (revocation and policy are separate)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """The outcome: ``ok`` exactly when there is no failure. ``key_description`` is the leaf's
     decoded extension when it could be decoded — also for an invalid chain, for display: only

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from handsetguard.diff.model import DiffError
+from handsetguard.records import record
 
 __all__ = ["REPORT_SCHEMA", "Doc", "FacetItems"]
 
 REPORT_SCHEMA = "handsetguard.report/1"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FacetItems:
     """One section of a side: its items, or why it cannot be compared (``items`` None)."""
 
@@ -21,7 +21,7 @@ class FacetItems:
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Doc:
     """One side of the diff: ``name`` is "old" or "new" (for messages)."""
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from handsetguard.checks.model import SEVERITY_ORDER, Severity
 from handsetguard.errors import HandsetGuardError
+from handsetguard.records import record
 
 __all__ = [
     "CONCERN",
@@ -144,7 +144,7 @@ _LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Change:
     """One change: ``key`` is its stable identity within the facet (a package name, a
     component, ``namespace:name`` of a setting, a check id, …); ``old``/``new`` are the values
@@ -175,7 +175,7 @@ class Change:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Facet:
     """One compared part of the reports. Not comparable (``comparable`` False, ``reason`` says
     which side lacks what) when either side does not have the section: no changes then."""
@@ -196,7 +196,7 @@ class Facet:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IdentityCheck:
     """One identity field compared between the two sides (``match`` None: not known on both)."""
 
@@ -209,7 +209,7 @@ class IdentityCheck:
         return {"field": self.field, "old": self.old, "new": self.new, "match": self.match}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Side:
     """Which acquisition one side of the diff is."""
 
@@ -246,7 +246,7 @@ class Side:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diff:
     """The changes from ``old`` to ``new``, per facet, in a fixed facet order; within a facet
     the most serious first, then by key."""

@@ -4,10 +4,9 @@ that could steer a terminal, a page or a Markdown viewer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handsetguard.checks.model import Severity
 from handsetguard.diff.model import Change, Diff, Facet, Side
+from handsetguard.records import record
 from handsetguard.textsafe import visible
 
 __all__ = ["ChangeView", "DiffView", "FacetView", "view"]
@@ -21,7 +20,7 @@ SEVERITY_WORD = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChangeView:
     severity: Severity
     word: str  # CRITICAL, HIGH, …
@@ -32,7 +31,7 @@ class ChangeView:
     of_concern: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FacetView:
     name: str
     title: str
@@ -41,7 +40,7 @@ class FacetView:
     changes: tuple[ChangeView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DiffView:
     headline: str
     verdict: str  # "no change", "changes, none of concern", "N changes of concern"
