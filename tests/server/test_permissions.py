@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from handsetguard.server.models import Device
+from handsetguard.server.services import alerts
 from tests.server.conftest import Env, agreement_body
+from tests.server.fleet.matrix import fleet_rows
 from tests.server.registers.matrix import register_rows
 
 L, A, PA, F, S = "licensor_admin", "auditor", "partner_admin", "factory", "support"
@@ -31,6 +34,8 @@ class Tenant:
     credential: str
     imei: str = ""
     batch: str = ""
+    alert: str = ""
+    webhook: str = ""
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,7 @@ MATRIX = [
     row("POST", "/v1/keys/rotate", (L,)),
     row("GET", "/metrics", (L, A)),
     *register_rows(row, raw_row),
+    *fleet_rows(row, raw_row),
 ]
 
 
@@ -210,7 +216,18 @@ def _tenant(env: Env, name: str) -> tuple[Tenant, dict[str, dict[str, str]]]:
         env.admin,
         json={"name": "spare", "role": S, "partner_id": partner},
     )["id"]
-    tenant = Tenant(partner, agreement, device, unit["serial"], spare, unit["imei1"], batch)
+    # The fleet's rows: an open alert on the unit, a webhook of the partner.
+    with env.db.write() as session:
+        raised = alerts.raise_alert(
+            session, session.get(Device, device), "stale", "no_check_in", {}, now=env.clock.now()
+        )
+        assert raised is not None
+        alert = raised.id
+    hook = {"partner_id": partner, "url": "https://hooks.example.com/matrix"}
+    webhook = env.ok("POST", "/v1/webhooks", env.admin, json=hook)["id"]
+    tenant = Tenant(
+        partner, agreement, device, unit["serial"], spare, unit["imei1"], batch, alert, webhook
+    )
     return tenant, creds
 
 
@@ -221,7 +238,8 @@ def test_every_route_is_in_the_matrix(env: Env) -> None:
         {(r.method, r.path) for r in MATRIX}
         | PUBLIC
         | {
-            ("POST", "/v1/keys/{kid}/retire")  # covered by test_keys_revocation
+            ("POST", "/v1/keys/{kid}/retire"),  # covered by test_keys_revocation
+            ("POST", "/v1/checkins"),  # covered by tests/server/fleet/test_checkins.py
         }
     )
     assert routes == covered
