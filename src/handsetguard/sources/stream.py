@@ -211,20 +211,22 @@ class _Streamer:
         return found
 
 
-_LINK_LINE = re.compile(rb"[^\n]*://[^\n]*")
-
-
 def link_lines(region: bytes | bytearray) -> bytes | bytearray:
     """``region`` with every line that holds no ``://`` emptied (its newline kept)."""
-    if b"://" not in region:
+    at = region.find(b"://")
+    if at < 0:
         return b"\n" * region.count(b"\n")
     out = bytearray()
-    last = 0
-    for match in _LINK_LINE.finditer(region):
-        out += b"\n" * region.count(b"\n", last, match.start())
-        out += match.group()
-        last = match.end()
-    out += b"\n" * region.count(b"\n", last)
+    done = 0  # region[:done] is accounted for
+    while at >= 0:
+        start = region.rfind(b"\n", done, at) + 1 or done
+        end = region.find(b"\n", at)
+        end = len(region) if end < 0 else end
+        out += b"\n" * region.count(b"\n", done, start)
+        out += region[start:end]
+        done = end
+        at = region.find(b"://", end)
+    out += b"\n" * region.count(b"\n", done)
     return out
 
 
