@@ -14,7 +14,20 @@ import handsetguard
 
 SRC = Path(handsetguard.__file__).resolve().parent
 CLI = SRC / "cli"
-GROUPS = ["apk", "attest", "check", "common", "diff", "iocs", "live", "registry", "root", "server"]
+GROUPS = [
+    "activation",  # activation verify/issue, split out of server
+    "apk",
+    "attest",
+    "check",
+    "common",
+    "diff",
+    "iocs",
+    "live",
+    "registry",
+    "root",
+    "server",
+    "server_audit",  # server audit verify/checkpoint, split out of server
+]
 
 
 def _imports(path: Path) -> set[str]:

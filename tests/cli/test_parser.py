@@ -174,7 +174,10 @@ def test_the_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HANDSETGUARD_DATABASE_URL", "sqlite:////nonexistent/folder/hg.db")
     result = run("server", "init")
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == "error: database: unable to open database file"
+    assert result.stderr.splitlines()[0] == (
+        "error: database file /nonexistent/folder/hg.db: "
+        "cannot create it (No such file or directory)"
+    )
 
 
 HEAVY = (
