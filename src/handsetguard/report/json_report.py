@@ -227,5 +227,11 @@ def _coverage(coverage: Coverage | None) -> dict[str, JsonValue] | None:
 
 
 def render_json(report: Report) -> str:
-    # The values as read; DEL, C1 and bidi/invisible characters written as \uXXXX escapes.
-    return json_text(json.dumps(to_dict(report), indent=2, ensure_ascii=False)) + "\n"
+    """The report as JSON: one top-level member per line, each value on its line (the C encoder:
+    indenting every level goes through json's pure-Python encoder, 5x slower on a 200 KB
+    report). The values as read; DEL, C1 and bidi/invisible characters as \\uXXXX escapes."""
+    members = (
+        f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in to_dict(report).items()
+    )
+    return json_text("{\n" + ",\n".join(members) + "\n}") + "\n"
