@@ -4,7 +4,8 @@ process each native crash tombstone (``FS/data/tombstones/tombstone_NN``) names,
 indicators — what MVT's ``check-bugreport`` reads there too.
 
 Bounded: at most :data:`MAX_FS_ENTRIES` paths, :data:`MAX_TOMBSTONES` tombstones of at most
-:data:`MAX_TOMBSTONE_BYTES` each; a folder's symbolic links are never followed.
+:data:`MAX_TOMBSTONE_BYTES` each, of which only the first :data:`HEAD_BYTES` are read; a
+folder's symbolic links are never followed.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pathlib import Path
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
-from handsetguard.sources.limits import read_file, read_member
+from handsetguard.sources.limits import iter_file, iter_member
 
 __all__ = [
     "FS_SECTION",
     "MAX_FS_ENTRIES",
     "MAX_TOMBSTONES",
+    "HEAD_BYTES",
     "MAX_TOMBSTONE_BYTES",
     "TOMBSTONE_SECTION",
     "add_fs_from_dir",
@@ -33,6 +35,9 @@ TOMBSTONE_SECTION = "bugreport:tombstone"
 MAX_FS_ENTRIES = 100_000
 MAX_TOMBSTONES = 64
 MAX_TOMBSTONE_BYTES = 4 * 1024 * 1024
+HEAD_BYTES = 64 * 1024
+"""Bytes read of each tombstone: the ``pid: … >>> name <<<`` line is in its first lines (the
+rest, backtraces and memory maps, is up to megabytes that would cost the run inflating)."""
 _TOMBSTONE_NAME = re.compile(r"data/tombstones/tombstone_\d{1,4}")  # text ones (not .pb)
 # "pid: 9850, tid: 9893, name: UsbFfs-worker  >>> /system/bin/adbd <<<"
 _CRASHED = re.compile(rb"^pid: \d+, tid: \d+, name: [^\n]*?>>> ([^\n]{1,512}?) <<<", re.MULTILINE)
@@ -70,7 +75,8 @@ def add_fs_from_zip(evidence: Evidence, archive: zipfile.ZipFile, name: str) -> 
     for n, info in enumerate(tombstones[:MAX_TOMBSTONES]):
         where = f"{name}!{info.filename}"
         try:
-            data = read_member(archive, info, name, limit=MAX_TOMBSTONE_BYTES)
+            chunks = iter_member(archive, info, name, MAX_TOMBSTONE_BYTES, chunk=HEAD_BYTES)
+            data = next(iter(chunks), b"")
         except SourceError as exc:
             _problem(evidence, exc.message, where)
             continue
@@ -96,7 +102,7 @@ def add_fs_from_dir(evidence: Evidence, folder: Path) -> None:
     for n, device in enumerate(tombstones[:MAX_TOMBSTONES]):
         where = f"{folder.name}/FS{device}"
         try:
-            data = read_file(root / device[1:], MAX_TOMBSTONE_BYTES)
+            data = next(iter(iter_file(root / device[1:], MAX_TOMBSTONE_BYTES)), b"")[:HEAD_BYTES]
         except SourceError as exc:
             _problem(evidence, exc.message, where)
             continue
