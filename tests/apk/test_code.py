@@ -13,6 +13,7 @@ from handsetguard.apk.trackers import load_trackers
 from handsetguard.errors import SourceError
 from handsetguard.threats.indicators import Places, load_indicators
 from tests.conftest import corpus_path
+from tests.threats.stix import write_stix
 
 GOOD = "apk/androguard/app-prod-debug.apk"
 SIGNER = "5e29b0ae637411e251bd8deb235d4fa812e7ab79a6a69f3ea0b7324bdca6a390"
@@ -71,21 +72,7 @@ def test_dex_type_table_bounds() -> None:
 
 
 def _stix(tmp_path: Path, *patterns: str) -> Path:
-    objects: list[dict[str, object]] = [{"type": "malware", "id": "malware--1", "name": "Fam"}]
-    for n, pattern in enumerate(patterns):
-        objects.append({"type": "indicator", "id": f"indicator--{n}", "pattern": pattern})
-        objects.append(
-            {
-                "type": "relationship",
-                "id": f"relationship--{n}",
-                "relationship_type": "indicates",
-                "source_ref": f"indicator--{n}",
-                "target_ref": "malware--1",
-            }
-        )
-    path = tmp_path / "fam.stix2"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects}))
-    return path
+    return write_stix(tmp_path / "fam.stix2", *patterns)
 
 
 def test_indicators_match_package_and_signer(tmp_path: Path) -> None:

@@ -120,6 +120,10 @@ def _package_threat(
         summary = f"Known {what} {state}: {package}"
     else:
         summary = f"Possibly known {what}: {package} (only {_weak(matches)} matches)"
+    return _threat(package, certain, summary, matches)
+
+
+def _threat(package: str | None, certain: bool, summary: str, matches: tuple[Match, ...]) -> Threat:
     return Threat(
         package=package,
         kind=ThreatKind.INDICATOR,
@@ -155,11 +159,4 @@ def _device_threat(index: IndicatorIndex, hits: Sequence[_Hit], link: bool) -> T
     else:
         lead = "Traces" if certain else "Possible traces"
         summary = f"{lead} of known {what} on the phone: {seen}{more}"
-    return Threat(
-        package=None,
-        kind=ThreatKind.INDICATOR,
-        confidence=Confidence.CERTAIN if certain else Confidence.PROBABLE,
-        score=CERTAIN_SCORE if certain else PROBABLE_SCORE,
-        summary=summary,
-        matches=matches,
-    )
+    return _threat(None, certain, summary, matches)
