@@ -20,9 +20,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from process_stats import measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ANDROGUARD_VERSION = "4.1.4"
@@ -37,14 +39,6 @@ PICKS = (
     "androguard-apksig/v1v2v3-with-rsa-2048-lineage-3-signers.apk",
     "androguard-apksig/v2-only-max-sized-eocd-comment.apk",
 )
-
-
-def measure(cmd: list[str]) -> tuple[float, float, int]:
-    """Run ``cmd``; (wall seconds, peak RSS MiB of the largest process, exit code)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def ensure_androguard() -> Path | None:

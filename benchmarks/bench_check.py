@@ -18,15 +18,16 @@ Also prints a linearity probe: HandsetGuard on the ATV dumpstate repeated 1x, 2x
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from process_stats import measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MVT_VERSION = "2026.10.26"
@@ -41,17 +42,6 @@ def bugreports(corpus: Path) -> list[Path]:
     """Every bugreport zip of the corpus (each device/*bugreport* folder), ATV first."""
     folders = sorted((corpus / "device").glob("*bugreport*"), key=lambda p: p.name != ATV[7:])
     return [z for folder in folders for z in sorted(folder.glob("*.zip"))[:1]]
-
-
-def measure(cmd: list[str]) -> tuple[float, float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS MiB, exit code) of that process tree's
-    largest process, read from wait4's rusage."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode
 
 
 def ensure_mvt() -> Path | None:
