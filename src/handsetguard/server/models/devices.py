@@ -23,6 +23,8 @@ class Device(Base):
     serial: Mapped[str] = mapped_column(String(64))
     imei1: Mapped[str] = mapped_column(String(15))
     imei2: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    meid: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    """CDMA equipment id when the unit has one: 14 upper-case hex digits, no check digit."""
     model_code: Mapped[str] = mapped_column(String(64))
     territory: Mapped[str] = mapped_column(String(2))
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)

@@ -63,6 +63,7 @@ class BatchUnit(Base):
     imei2: Mapped[str | None] = mapped_column(String(15), nullable=True)
     model_code: Mapped[str] = mapped_column(String(64))
     activated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    meid: Mapped[str | None] = mapped_column(String(14), nullable=True)
 
 
 class Registration(Base):
