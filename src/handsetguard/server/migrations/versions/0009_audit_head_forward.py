@@ -6,8 +6,8 @@ database role could reset the head to 0 (checkpoints found it afterwards, nothin
 it). With the log append-only and the head forward-only, rewinding the chain needs the
 owner's rights, which ``server migrate --app-role`` keeps from the service.
 
-Revision ID: 0008_audit_head_forward
-Revises: 0007_serial_lookup
+Revision ID: 0009_audit_head_forward
+Revises: 0008_meid
 Create Date: 2026-12-01 14:40:00
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008_audit_head_forward"
-down_revision = "0007_serial_lookup"
+revision = "0009_audit_head_forward"
+down_revision = "0008_meid"
 branch_labels = None
 depends_on = None
 
