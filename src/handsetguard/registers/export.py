@@ -47,6 +47,7 @@ class BatchRow:
     imei2: str | None
     model_code: str
     activated_at: datetime
+    meid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ def _getter(field: str, constants: Constants, date_format: str) -> Callable[[Bat
         return lambda row: row.imei1
     if field == "imei2":
         return lambda row: row.imei2 or ""
+    if field == "meid":  # 14 hex digits by the time it is stored (validated at activation)
+        return lambda row: row.meid or ""
     if field == "tac":
         return lambda row: row.imei1[:8]
     if field == "serial":

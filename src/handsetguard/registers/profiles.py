@@ -28,7 +28,17 @@ __all__ = [
 
 PROFILES_ENV = "HANDSETGUARD_REGISTER_PROFILES"
 FIELDS = frozenset(
-    {"imei1", "imei2", "serial", "brand", "model", "tac", "manufacturing_date", "licence_number"}
+    {
+        "imei1",
+        "imei2",
+        "meid",
+        "serial",
+        "brand",
+        "model",
+        "tac",
+        "manufacturing_date",
+        "licence_number",
+    }
 )
 DUE = frozenset({"before_first_sale", "before_import", "before_activation_on_network"})
 _MAX_BYTES = 1024 * 1024

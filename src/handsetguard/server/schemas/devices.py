@@ -24,6 +24,13 @@ class ActivationIn(Strict):
     serial: str = Field(min_length=1, max_length=64)
     imei1: str = Field(min_length=1, max_length=32)
     imei2: str | None = Field(default=None, min_length=1, max_length=32)
+    meid: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="CDMA MEID, when the unit has one: 14 hex digits (15 with the check "
+        "digit) or the 18-digit decimal form (19); stored as 14 upper-case hex digits",
+    )
     model_code: str = Field(min_length=1, max_length=64)
     territory: str = Field(min_length=1, max_length=8, description="ISO 3166-1 alpha-2")
     factory_line: str | None = Field(default=None, max_length=64)
@@ -61,6 +68,7 @@ class DeviceOut(BaseModel):
     serial: str
     imei1: str
     imei2: str | None
+    meid: str | None = None
     model_code: str
     territory: str
     partner_id: str

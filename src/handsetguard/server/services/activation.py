@@ -71,6 +71,7 @@ from handsetguard.server.services.credentials import actor_from_row
 from handsetguard.server.services.licence_checks import (
     check_scope,
     check_terms,
+    meid_of,
     validate_identity,
 )
 
@@ -109,8 +110,8 @@ def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | Non
     device = own[0]
     same = (
         len(snap.devices) == 1
-        and (device["serial"], device["imei1"], device["imei2"])
-        == (body.serial, body.imei1, body.imei2)
+        and (device["serial"], device["imei1"], device["imei2"], device["meid"])
+        == (body.serial, body.imei1, body.imei2, meid_of(body))
         and (device["model_code"], device["territory"]) == (body.model_code, body.territory)
     )
     if not same:
@@ -229,6 +230,7 @@ def _plan(
         serial=body.serial,
         imei1=body.imei1,
         imei2=body.imei2,
+        meid=meid_of(body),
         model_code=body.model_code,
         territory=body.territory,
         factory_line=body.factory_line or actor.factory_line,

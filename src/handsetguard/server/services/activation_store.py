@@ -69,6 +69,7 @@ DEVICE_COLUMNS: tuple[_Attr, ...] = (
     Device.serial,
     Device.imei1,
     Device.imei2,
+    Device.meid,
     Device.model_code,
     Device.territory,
     Device.status,
@@ -138,11 +139,11 @@ _GUARD = (
     " AND status = 'active' AND used < unit_limit"
 )
 _DEVICE_FIELDS = (
-    "id, serial, imei1, imei2, model_code, territory, partner_id, agreement_id, factory_line,"
-    " activated_at, status"
+    "id, serial, imei1, imei2, meid, model_code, territory, partner_id, agreement_id,"
+    " factory_line, activated_at, status"
 )
 _DEVICE_VALUES = (
-    ":device_id, :serial, :imei1, :imei2, :model_code, :territory, :partner_id,"
+    ":device_id, :serial, :imei1, :imei2, :meid, :model_code, :territory, :partner_id,"
     " :agreement_id, :factory_line, :now, 'active'"
 )
 _ACTIVATION_FIELDS = (
@@ -255,6 +256,7 @@ class Unit:
     serial: str
     imei1: str
     imei2: str | None
+    meid: str | None
     model_code: str
     territory: str
     factory_line: str | None
@@ -509,6 +511,7 @@ def _unit_params(unit: Unit) -> dict[str, Any]:
         "serial": unit.serial,
         "imei1": unit.imei1,
         "imei2": unit.imei2,
+        "meid": unit.meid,
         "model_code": unit.model_code,
         "territory": unit.territory,
         "factory_line": unit.factory_line,

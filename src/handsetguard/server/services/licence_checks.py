@@ -13,13 +13,14 @@ from handsetguard.server.core.identifiers import (
     is_valid_imei,
     is_valid_model_code,
     is_valid_serial,
+    parse_meid,
     tac,
 )
 from handsetguard.server.errors import ForbiddenError, InvalidInputError, RefusedError
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services.actors import Actor, Role, require
 
-__all__ = ["check_scope", "check_terms", "rate_for", "validate_identity"]
+__all__ = ["check_scope", "check_terms", "meid_of", "rate_for", "validate_identity"]
 
 
 def validate_identity(body: ActivationIn) -> None:
@@ -32,12 +33,22 @@ def validate_identity(body: ActivationIn) -> None:
             )
     if body.imei2 is not None and body.imei2 == body.imei1:
         raise InvalidInputError("invalid_imei", "imei1 and imei2 are the same")
+    if body.meid is not None:
+        try:
+            parse_meid(body.meid)
+        except ValueError as exc:
+            raise InvalidInputError("invalid_meid", f"meid {body.meid!r}: {exc}") from exc
     if not is_valid_model_code(body.model_code):
         raise InvalidInputError("invalid_model", f"bad model code {body.model_code!r}")
     if not is_country(body.territory):
         raise InvalidInputError(
             "invalid_territory", f"{body.territory!r} is not an ISO 3166-1 alpha-2 code"
         )
+
+
+def meid_of(body: ActivationIn) -> str | None:
+    """The request's MEID as stored (14 upper-case hex digits), once validated."""
+    return None if body.meid is None else parse_meid(body.meid)
 
 
 def check_scope(actor: Actor, body: ActivationIn) -> None:

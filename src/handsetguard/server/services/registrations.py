@@ -171,6 +171,7 @@ def _candidates(batch_id: str, agreement_id: str, territory: str, filt: BatchFil
         Device.imei2,
         Device.model_code,
         Device.activated_at,
+        Device.meid,
     ).where(
         Device.agreement_id == agreement_id,
         Device.territory == territory,
@@ -242,7 +243,8 @@ def create_batch(
     columns = ["batch_id", "position", "device_id", "serial", "imei1", "imei2", "model_code"]
     session.execute(
         insert(_units).from_select(
-            [*columns, "activated_at"], _candidates(batch.id, agreement.id, territory, filt)
+            [*columns, "activated_at", "meid"],
+            _candidates(batch.id, agreement.id, territory, filt),
         )
     )
     rows = _frozen_rows(session, batch.id)
@@ -272,7 +274,7 @@ def create_batch(
 def _frozen_rows(session: Session, batch_id: str) -> list[BatchRow]:
     query = (
         select(_units.c.serial, _units.c.imei1, _units.c.imei2, _units.c.model_code)
-        .add_columns(_units.c.activated_at)
+        .add_columns(_units.c.activated_at, _units.c.meid)
         .where(_units.c.batch_id == batch_id)
         .order_by(_units.c.position)
     )
