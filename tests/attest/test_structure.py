@@ -12,8 +12,9 @@ import pytest
 from cryptography import x509
 
 from handsetguard.attest import UnsafeNoOp, Verifier, read_chain
-from handsetguard.attest.certificate import name_text, parse_certificate
+from handsetguard.attest.certificate import parse_certificate
 from handsetguard.attest.chain import parse_certificates
+from handsetguard.attest.names import name_text
 from tests.attest.helpers import ASSETS, FAIL_OPEN, GOLDEN_CHAINS, chain_path, unsafe_test_trust
 from tests.conftest import CORPUS
 
@@ -144,7 +145,7 @@ def test_public_keys_cryptography_refuses_for_their_encoding_are_rebuilt() -> No
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-    from handsetguard.attest.certificate import public_key
+    from handsetguard.attest.signatures import public_key
     from tests.attest.helpers import generator
 
     gen = generator()

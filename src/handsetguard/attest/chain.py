@@ -29,18 +29,13 @@ from datetime import datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from handsetguard.attest import certificate
+from handsetguard.attest import signatures
 from handsetguard.attest._cache import BoundedCache
-from handsetguard.attest.certificate import (
-    ParsedCertificate,
-    SignatureError,
-    parse_certificate,
-    public_key,
-    same_name,
-    verify_signature,
-)
+from handsetguard.attest.certificate import ParsedCertificate, parse_certificate
+from handsetguard.attest.names import same_name
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
 from handsetguard.attest.roots import TrustedRoot, TrustStore
+from handsetguard.attest.signatures import SignatureError, public_key, verify_signature
 
 __all__ = [
     "ChainResult",
@@ -93,7 +88,7 @@ class LinkCache:
 
 def clear_caches() -> None:
     _CERT_CACHE.clear()
-    certificate.clear_caches()
+    signatures.clear_caches()
 
 
 def forget_device(ders: Sequence[bytes], links: LinkCache) -> None:
@@ -104,7 +99,7 @@ def forget_device(ders: Sequence[bytes], links: LinkCache) -> None:
     for index in range(min(2, len(ders))):
         cached = _CERT_CACHE.get(ders[index])
         if cached is not None:  # its key was loaded to check the certificate below it
-            certificate.forget_key(cached.spki)
+            signatures.forget_key(cached.spki)
         _CERT_CACHE.discard(ders[index])
         if index + 1 < len(ders):
             links.discard((ders[index], ders[index + 1]))

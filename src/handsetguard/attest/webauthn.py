@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from handsetguard.attest.cbor import decode_cbor_prefix
-from handsetguard.attest.certificate import ParsedCertificate, SignatureError, public_key
+from handsetguard.attest.certificate import ParsedCertificate
 from handsetguard.attest.errors import ChainInputError
 from handsetguard.attest.inputs import WebAuthnStatement
 from handsetguard.attest.keydescription import KeyDescription
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
+from handsetguard.attest.signatures import SignatureError, public_key
 
 __all__ = ["check_statement"]
 
