@@ -35,10 +35,14 @@ __all__ = [
 class PostureReport(Base):
     """One uploaded JSON report: its summary in columns, the whole document gzipped (dropped
     by the retention policy, except a baseline's). On PostgreSQL the table is partitioned by
-    month of ``received_at`` (hence the two-column primary key)."""
+    month of ``received_at`` (hence the two-column primary key; migration 0010 and
+    services/report_partitions.py)."""
 
     __tablename__ = "fleet_reports"
-    __table_args__ = (Index("ix_fleet_reports_device_received", "device_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_fleet_reports_device_received", "device_id", "received_at"),
+        {"postgresql_partition_by": "RANGE (received_at)"},
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(36))
@@ -60,6 +64,11 @@ class PostureReport(Base):
     doc_sha256: Mapped[str] = mapped_column(String(64))
     doc_bytes: Mapped[int] = mapped_column(Integer)
     document: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    components_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Digest of what the component regressions depend on (services/report_facts.py): equal
+    to the baseline's, the two documents need no diff."""
+    threats: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    """The packages of the report's threat findings."""
 
 
 class CheckInChallenge(Base):
@@ -100,6 +109,7 @@ class FleetUnit(Base):
     model_code: Mapped[str] = mapped_column(String(64))
     territory: Mapped[str] = mapped_column(String(2))
     baseline_report_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    baseline_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_report_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_checkin_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
