@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from handsetguard.evidence import CollectionWindow, CoverageEntry, Provenance, SourceKind
 from handsetguard.parsers.accessibility import AccessibilityState
@@ -29,6 +29,9 @@ from handsetguard.parsers.package_mentions import PackageMentions
 from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
 from handsetguard.records import record
+
+if TYPE_CHECKING:
+    from handsetguard.apk.collected import CollectedApk
 
 T = TypeVar("T")
 
@@ -147,6 +150,9 @@ class DeviceState:
     # APK files with hashes and signing certificates (AndroidQF packages.json), also when the
     # package list itself came from ``dumpsys package``, which prints no digests.
     package_files: Located[PackageDump] | Unavailable = _NOT_READ
+    # The APKs of the collection (AndroidQF apks/), each with the signer certificates its own
+    # signature carries and the verdict on it: what check uses over the package dump's signers.
+    apks: Located[tuple[CollectedApk, ...]] | Unavailable = _NOT_READ
     # A file listing with hashes (AndroidQF files.json).
     files: Located[FileListing] | Unavailable = _NOT_READ
     # Package names other dumps mention (resolver tables, dbinfo, batterystats, platform_compat).

@@ -11,12 +11,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from handsetguard.records import record
 from handsetguard.textcodec import Blob, decode_slice
 
 __all__ = [
     "AcquiredAt",
+    "ApkFile",
     "CollectionWindow",
     "CoverageEntry",
     "CoverageStatus",
@@ -181,6 +183,18 @@ class CollectionWindow:
     shell_ops: frozenset[str] = frozenset()
 
 
+@record
+class ApkFile:
+    """An APK a collection holds (AndroidQF's ``apks/`` folder): located, never read here.
+    ``path`` is where it can be opened (a file of a folder collection), ``None`` when it is a
+    member of a zip collection."""
+
+    name: str  # within the collection, e.g. "apks/com.example_base.apk"
+    display: str  # as provenance names it
+    size: int
+    path: Path | None = None
+
+
 @dataclass
 class Evidence:
     """Everything a source found: its sections by name, when it was acquired, what went wrong."""
@@ -203,6 +217,8 @@ class Evidence:
     collection_errors: list[str] = field(default_factory=list)
     """Commands of a live collection that were cut short ('command' (error)): the evidence is
     partial through no fault of the device, so a gate says ERROR, never FAIL."""
+    apk_files: list[ApkFile] = field(default_factory=list)
+    """APKs the collection holds, for their signatures (verified when the state is built)."""
 
     def get(self, name: str) -> Section | None:
         return self.sections.get(name)

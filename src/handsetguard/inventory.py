@@ -39,7 +39,10 @@ SECURITY_SETTINGS = (
 @record
 class InstalledPackage:
     """One package; ``signers`` are SHA-256 certificate digests (``signer_kind`` "sha256",
-    AndroidQF) or the hash codes ``dumpsys package`` prints ("hashcode"), empty when unknown."""
+    AndroidQF) or the hash codes ``dumpsys package`` prints ("hashcode"), empty when unknown.
+    ``signer_source`` says where they were read: "apk" (the signature of the APK files the
+    collection holds; ``signer_verified`` whether every one verifies), "packages.json" or
+    "dumpsys" (what the phone's package manager reported; ``signer_verified`` None)."""
 
     name: str
     version_code: int | None
@@ -49,6 +52,8 @@ class InstalledPackage:
     signers: tuple[str, ...]
     signer_kind: str | None
     granted_permissions: tuple[str, ...]
+    signer_source: str | None = None
+    signer_verified: bool | None = None
 
 
 @record
@@ -71,25 +76,40 @@ class Inventory:
     settings: tuple[tuple[str, str | None], ...] | Unavailable  # ("secure:name", value)
 
 
-def _certificates(state: DeviceState) -> dict[str, tuple[str, ...]]:
-    """SHA-256 signer digests per package from AndroidQF packages.json, when the input has it."""
-    found: dict[str, tuple[str, ...]] = {}
+_Signers = tuple[tuple[str, ...], str, bool | None]  # digests, where read, verified
+
+
+def _certificates(state: DeviceState) -> dict[str, _Signers]:
+    """SHA-256 signer digests per package: from the APK files of the collection when it has
+    them (their own signatures), else from AndroidQF packages.json."""
+    found: dict[str, _Signers] = {}
+    if not isinstance(state.apks, Unavailable):
+        by_package: dict[str, list[tuple[set[str], bool]]] = {}
+        for apk in state.apks.value:
+            if apk.package and apk.certificates:
+                digests = {c.sha256 for c in apk.certificates}
+                by_package.setdefault(apk.package, []).append((digests, apk.verified))
+        for name, apks in by_package.items():
+            digests = set().union(*(d for d, _ in apks))
+            found[name] = (tuple(sorted(digests)), "apk", all(v for _, v in apks))
     for source in (state.package_files, state.packages):
         if isinstance(source, Unavailable):
             continue
         for pkg in source.value.packages:
             digests = {f.certificate_sha256.lower() for f in pkg.files if f.certificate_sha256}
             if digests and pkg.name not in found:
-                found[pkg.name] = tuple(sorted(digests))
+                found[pkg.name] = (tuple(sorted(digests)), "packages.json", None)
     return found
 
 
-def _package(pkg: Package, certificates: dict[str, tuple[str, ...]]) -> InstalledPackage:
-    digests = certificates.get(pkg.name)
-    if digests:
-        signers, kind = digests, "sha256"
+def _package(pkg: Package, certificates: dict[str, _Signers]) -> InstalledPackage:
+    known = certificates.get(pkg.name)
+    source: str | None = None
+    verified: bool | None = None
+    if known:
+        (signers, source, verified), kind = known, "sha256"
     elif pkg.signatures:
-        signers, kind = tuple(sorted(set(pkg.signatures))), "hashcode"
+        signers, kind, source = tuple(sorted(set(pkg.signatures))), "hashcode", "dumpsys"
     else:
         signers, kind = (), None
     return InstalledPackage(
@@ -101,6 +121,8 @@ def _package(pkg: Package, certificates: dict[str, tuple[str, ...]]) -> Installe
         signers=signers,
         signer_kind=kind,
         granted_permissions=tuple(sorted(DANGEROUS_PERMISSIONS & pkg.granted_permissions(0))),
+        signer_source=source,
+        signer_verified=verified,
     )
 
 

@@ -51,6 +51,7 @@ from handsetguard.parsers.settings import (
 )
 from handsetguard.sources.bugreport_fs import TOMBSTONE_SECTION
 from handsetguard.sources.dumpstate import dumpstate_time
+from handsetguard.state_apks import apks_facet
 
 __all__ = ["build_state"]
 
@@ -400,13 +401,20 @@ def build_state(evidence: Evidence) -> DeviceState:
     settings, settings_origins = _settings(builder)
     listeners = builder.facet(("dumpsys:notification",), parse_notification_listeners)
     links = _links(builder)
+    package_files = (
+        packages
+        if evidence.get("dumpsys:package") is None
+        else _quiet(evidence, "androidqf:packages", parse_packages_json)
+    )
+    identity = _identity(props)
+    apks = apks_facet(evidence, (packages, package_files), identity.sdk, builder.coverage)
     return DeviceState(
         source_kind=evidence.kind,
         source_path=evidence.path,
         acquired_at=acquired,
         acquired_at_origin=origin,
         timezone=tz_name,
-        identity=_identity(props),
+        identity=identity,
         properties=properties,
         settings=settings,
         packages=packages,
@@ -431,9 +439,8 @@ def build_state(evidence: Evidence) -> DeviceState:
         collection_errors=tuple(evidence.collection_errors),
         recorded_clock_unset=clock_unset,
         package_components=_package_components(evidence),
-        package_files=packages
-        if evidence.get("dumpsys:package") is None
-        else _quiet(evidence, "androidqf:packages", parse_packages_json),
+        package_files=package_files,
+        apks=apks,
         files=_quiet(evidence, "androidqf:files", parse_files_json)
         if evidence.get("androidqf:files") is not None
         else _quiet(evidence, "bugreport:fs", parse_path_listing),

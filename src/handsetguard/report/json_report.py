@@ -178,6 +178,8 @@ def _item(entry: object) -> JsonValue:
             "signers": list(entry.signers),
             "signer_kind": entry.signer_kind,
             "granted_permissions": list(entry.granted_permissions),
+            "signer_source": entry.signer_source,
+            "signer_verified": entry.signer_verified,
         }
     if isinstance(entry, AdbKeyEntry):
         return {"fingerprint": entry.fingerprint, "comment": entry.comment}

@@ -1,6 +1,6 @@
 """AndroidQF collections (folder or zip): getprop, settings, dumpsys, packages, processes,
 root binaries, SELinux status, the acquisition record, a nested bugreport, the SMS of its
-``backup.ab`` and its ``logcat.txt`` (links for the indicator matcher).
+``backup.ab``, its ``logcat.txt`` (links for the indicator matcher) and the APKs of ``apks/``.
 
 File names follow androidqf's modules (github.com/mvt-project/androidqf, ``modules/*.go``).
 """
@@ -15,6 +15,7 @@ from handsetguard.boundedio import loads_bounded
 from handsetguard.errors import SourceError
 from handsetguard.evidence import (
     AcquiredAt,
+    ApkFile,
     CoverageEntry,
     CoverageStatus,
     Evidence,
@@ -32,6 +33,7 @@ from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = [
     "ANDROIDQF_SPECIFIC",
+    "APKS_SECTION",
     "CONSUMED_FILES",
     "MARKER_FILES",
     "androidqf_from_tree",
@@ -68,7 +70,7 @@ _PLAIN = {
     "logcat.txt": "logcat",
 }
 
-CONSUMED_FILES = frozenset(_PLAIN) | {"dumpsys.txt", "bugreport.zip", "backup.ab"}
+CONSUMED_FILES = frozenset(_PLAIN) | {"dumpsys.txt", "bugreport.zip", "backup.ab", "apks"}
 """Files this reader takes by name; any other file of the folder is recognised by content."""
 
 ANDROIDQF_SPECIFIC = (MARKER_FILES - {"getprop.txt"}) | {"bugreport.zip"}
@@ -148,7 +150,33 @@ def androidqf_from_tree(tree: FileTree, kind: SourceKind, path: str) -> Evidence
         _add_nested_bugreport(evidence, tree)
     if "backup.ab" in names:
         _add_backup(evidence, tree)
+    _add_apks(evidence, tree, names)
     return evidence
+
+
+APKS_SECTION = "androidqf:apks"
+
+
+def _add_apks(evidence: Evidence, tree: FileTree, names: set[str]) -> None:
+    """The APKs androidqf pulled into ``apks/`` (``modules/packages.go``: one file per APK
+    of a package, ``<package>[_<name>][_<n>].apk``), located for their signatures."""
+    for name in sorted(names):
+        folder, _, base = name.partition("/")
+        if folder != "apks" or "/" in base or not base.lower().endswith(".apk"):
+            continue
+        display = tree.display(name)
+        path, size = tree.locate(name)
+        if size is None:
+            evidence.problems.append(
+                CoverageEntry(
+                    APKS_SECTION,
+                    CoverageStatus.ERROR,
+                    f"{display}: a symbolic link or not a regular file; not followed",
+                    Provenance(display),
+                )
+            )
+            continue
+        evidence.apk_files.append(ApkFile(name, display, size, path))
 
 
 def _add_backup(evidence: Evidence, tree: FileTree) -> None:

@@ -6,6 +6,7 @@ listed: nothing here extracts to disk, but such names are hostile and are ignore
 
 from __future__ import annotations
 
+import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +31,11 @@ class FileTree:
         """How a member is named in provenance and messages."""
         return f"{self.label}/{name}"
 
+    def locate(self, name: str) -> tuple[Path | None, int | None]:
+        """Where a member can be opened as a file (``None`` inside a zip) and its size;
+        (``None``, ``None``) for a symbolic link or anything but a regular file."""
+        raise NotImplementedError
+
 
 class DirTree(FileTree):
     def __init__(self, root: Path) -> None:
@@ -48,6 +54,14 @@ class DirTree(FileTree):
 
     def read(self, name: str, limit: int | None = None) -> Blob:
         return read_file(self.root / name, limit)
+
+    def locate(self, name: str) -> tuple[Path | None, int | None]:
+        path = self.root / name
+        try:
+            info = path.lstat()
+        except OSError:
+            return None, None
+        return (path, info.st_size) if stat.S_ISREG(info.st_mode) else (None, None)
 
 
 def _safe_member_name(name: str) -> bool:
@@ -76,3 +90,6 @@ class ZipTree(FileTree):
 
     def display(self, name: str) -> str:
         return f"{self.label}!{self.prefix}{name}"
+
+    def locate(self, name: str) -> tuple[Path | None, int | None]:
+        return None, self._infos[name].file_size

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.device import Unavailable
+from handsetguard.evidence import Provenance
 from handsetguard.parsers.links import normalise_url
 from handsetguard.records import record
 from handsetguard.threats.indicators.index import path_head
@@ -20,7 +21,6 @@ from handsetguard.threats.indicators.summary import threats_from_hits
 
 if TYPE_CHECKING:
     from handsetguard.device import DeviceState
-    from handsetguard.evidence import Provenance
     from handsetguard.parsers.packages import Package, PackageDump
     from handsetguard.threats.indicators.index import IndicatorIndex
     from handsetguard.threats.model import Threat
@@ -97,8 +97,32 @@ def _package_files(c: _Collector, package: Package, where: Provenance) -> None:
             _subject(c, name, apk.certificate_subject, where)
 
 
-def _subject(c: _Collector, package: str, subject: str, where: Provenance) -> None:
-    fact = f"{package} signing certificate subject {subject[:200]}"
+def _collected_apks(c: _Collector, state: DeviceState, listed: Mapping[str, bool]) -> None:
+    """The APK files of the collection: each file's SHA-256 and the certificates its own
+    signature carries. A certificate match is certain when that signature verifies, only
+    probable when it does not (a certificate can be copied into any file)."""
+    if isinstance(state.apks, Unavailable):
+        return
+    for apk in state.apks.value:
+        where = Provenance(apk.file)
+        name = apk.package
+        if name and name not in listed:  # its manifest names a package the phone did not list
+            c.probe("app", name.lower(), name, f"package {name} of {apk.file}", where, seen=name)
+        c.probe("hash", apk.sha256, name, f"{apk.file} sha256 {apk.sha256}", where)
+        verdict = "verified" if apk.verified else f"its signature does NOT verify: {apk.problem}"
+        for cert in apk.certificates:
+            for algo in ("sha256", "sha1", "md5"):
+                digest = getattr(cert, algo)
+                fact = f"{apk.file} signing certificate {algo} {digest} ({verdict})"
+                c.probe("cert", digest, name, fact, where, certain=apk.verified)
+            if cert.subject:
+                _subject(c, name, cert.subject, where, apk.file)
+
+
+def _subject(
+    c: _Collector, package: str | None, subject: str, where: Provenance, label: str = ""
+) -> None:
+    fact = f"{label or package} signing certificate subject {subject[:200]}"
     for field, value in _SUBJECT_FIELD.findall(subject[:1024]):
         if field == "O":
             c.probe("org", value.strip().casefold(), package, fact, where, certain=False)
@@ -231,6 +255,7 @@ def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
         for package in facet.value:
             users = [u.installed for u in package.users if u.installed is not None]
             installed[package.name] = installed.get(package.name, False) or not users or any(users)
+    _collected_apks(c, state, installed)
     procs = state.processes
     if not isinstance(procs, Unavailable):
         _processes(c, procs.value, procs.origin)
