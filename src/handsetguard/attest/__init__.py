@@ -4,6 +4,12 @@ KeyDescription extension, policy, and one typed verdict. Re-exports only; see th
 from __future__ import annotations
 
 from handsetguard.attest.chain import LinkCache, Provisioning
+from handsetguard.attest.challenges import (
+    ExpectedChallenge,
+    InMemoryNonceStore,
+    NonceStore,
+    SingleUseChallenge,
+)
 from handsetguard.attest.errors import (
     AttestPolicyError,
     ChainInputError,
@@ -32,20 +38,16 @@ from handsetguard.attest.policy import (
     AnyOf,
     Attestation,
     DeviceLocked,
-    ExpectedChallenge,
     ExpectedPackage,
     ExpectedSigningDigests,
     ExpectedVerifiedBootKey,
-    InMemoryNonceStore,
     KeyOriginIn,
     MinimumBootPatchLevel,
     MinimumOsPatchLevel,
     MinimumSecurityLevel,
     MinimumVendorPatchLevel,
-    NonceStore,
     Policy,
     RequiredAttestedIds,
-    SingleUseChallenge,
     UnsafeNoOp,
     VerifiedBootStateIn,
 )

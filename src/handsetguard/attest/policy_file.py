@@ -31,13 +31,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from handsetguard.attest.challenges import ExpectedChallenge
 from handsetguard.attest.errors import AttestPolicyError
 from handsetguard.attest.keydescription import KeyOrigin, SecurityLevel, VerifiedBootState
 from handsetguard.attest.policy import (
     AllOf,
     AnyOf,
     DeviceLocked,
-    ExpectedChallenge,
     ExpectedPackage,
     ExpectedSigningDigests,
     ExpectedVerifiedBootKey,

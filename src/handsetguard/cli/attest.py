@@ -59,8 +59,9 @@ def parse_time(value: str | None) -> datetime:
 
 
 def _policy(challenge: str | None, policy_file: str | None) -> Policy:
+    from handsetguard.attest.challenges import ExpectedChallenge
     from handsetguard.attest.errors import AttestPolicyError
-    from handsetguard.attest.policy import AllOf, ExpectedChallenge, UnsafeNoOp
+    from handsetguard.attest.policy import AllOf, UnsafeNoOp
     from handsetguard.attest.policy_file import load_policy, parse_hex
 
     parts: list[Policy] = []
