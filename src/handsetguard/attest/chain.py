@@ -33,6 +33,7 @@ from handsetguard.attest import signatures
 from handsetguard.attest._cache import BoundedCache
 from handsetguard.attest.certificate import ParsedCertificate, parse_certificate
 from handsetguard.attest.names import same_name
+from handsetguard.attest.path_checks import issuer_notices, validity
 from handsetguard.attest.reasons import Failure, FailureCode, Notice, NoticeCode
 from handsetguard.attest.roots import TrustedRoot, TrustStore
 from handsetguard.attest.signatures import SignatureError, public_key, verify_signature
@@ -307,99 +308,6 @@ def _check_links(
             links.add(pair)
 
 
-def _note_issuers(path: Sequence[ParsedCertificate], result: ChainResult) -> None:
-    """RFC 5280 constraints Google's verifier does not enforce: reported, never failing."""
-    for index, cert in enumerate(path):
-        if cert.unknown_critical:
-            result.notices.append(
-                Notice(
-                    NoticeCode.UNKNOWN_CRITICAL_EXTENSION,
-                    f"certificate {index} has unknown critical extension(s) "
-                    f"{', '.join(cert.unknown_critical)} (not enforced, as in Google's verifier)",
-                    index,
-                )
-            )
-        if index == 0:
-            continue
-        if not cert.is_ca or cert.key_cert_sign is False:
-            result.notices.append(
-                Notice(
-                    NoticeCode.ISSUER_NOT_CA_ACCEPTED,
-                    f"certificate {index} issues certificate {index - 1} without the CA flags "
-                    "(basicConstraints cA, keyUsage keyCertSign); accepted by its place in the "
-                    "chain, as Google's verifier does for older devices",
-                    index,
-                )
-            )
-        elif cert.path_length is not None and index - 1 > cert.path_length:
-            result.notices.append(
-                Notice(
-                    NoticeCode.ISSUER_NOT_CA_ACCEPTED,
-                    f"certificate {index} allows {cert.path_length} intermediate(s) below it, "
-                    f"the chain has {index - 1} (not enforced, as in Google's verifier)",
-                    index,
-                )
-            )
-
-
-def _check_validity(
-    chain: Sequence[ParsedCertificate],
-    path_len: int,
-    at: datetime,
-    result: ChainResult,
-    strict: bool,
-) -> None:
-    leaf = chain[0]
-    if not leaf.not_before <= at <= leaf.not_after:
-        result.notices.append(
-            Notice(
-                NoticeCode.LEAF_OUTSIDE_VALIDITY,
-                f"the leaf is valid {leaf.not_before:%Y-%m-%d}..{leaf.not_after:%Y-%m-%d} "
-                "(set by the device; not enforced)",
-                0,
-            )
-        )
-    for index in range(1, path_len):
-        cert = chain[index]
-        if at < cert.not_before:
-            result.failures.append(
-                Failure(
-                    FailureCode.NOT_YET_VALID,
-                    f"certificate {index} is not valid before {cert.not_before:%Y-%m-%d %H:%M}",
-                    index,
-                )
-            )
-        elif at > cert.not_after:
-            if result.provisioning is Provisioning.FACTORY and not strict:
-                result.notices.append(
-                    Notice(
-                        NoticeCode.EXPIRED_FACTORY_CERTIFICATE,
-                        f"certificate {index} expired {cert.not_after:%Y-%m-%d}; accepted: "
-                        "factory-provisioned keys cannot be rotated (--strict refuses it)",
-                        index,
-                    )
-                )
-            else:
-                result.failures.append(
-                    Failure(
-                        FailureCode.EXPIRED,
-                        f"certificate {index} expired {cert.not_after:%Y-%m-%d %H:%M}",
-                        index,
-                    )
-                )
-    if path_len < len(chain):
-        root = chain[path_len]
-        if not root.not_before <= at <= root.not_after:
-            result.notices.append(
-                Notice(
-                    NoticeCode.ROOT_CERTIFICATE_EXPIRED,
-                    f"the root certificate given is valid {root.not_before:%Y-%m-%d}.."
-                    f"{root.not_after:%Y-%m-%d}; trust rests on its key, which is still trusted",
-                    path_len,
-                )
-            )
-
-
 def validate_chain(
     chain: Sequence[ParsedCertificate],
     trust: TrustStore,
@@ -442,7 +350,7 @@ def validate_chain(
     if result.failures:
         return result
     # 6. CA flags, path lengths and unknown critical extensions: reported only.
-    _note_issuers(path, result)
+    result.notices.extend(issuer_notices(path))
     # 7. Path shape: factory = intermediate, attestation, leaf; RKP adds one more intermediate.
     limit = _MAX_PATH[result.provisioning]
     if path_len > limit:
@@ -454,5 +362,8 @@ def validate_chain(
             )
         )
     # 8. Validity at the verification time (leaf: not enforced; factory: expiry accepted).
-    _check_validity(chain, path_len, at, result, strict)
+    factory = result.provisioning is Provisioning.FACTORY
+    failures, notices = validity(chain, path_len, at, lenient_factory=factory and not strict)
+    result.failures.extend(failures)
+    result.notices.extend(notices)
     return result
