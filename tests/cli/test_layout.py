@@ -27,6 +27,7 @@ GROUPS = [
     "root",
     "server",
     "server_audit",  # server audit verify/checkpoint, split out of server
+    "watch",  # watch, split out of live
 ]
 
 

@@ -1,9 +1,9 @@
 """The ``handsetguard`` command line: one argparse parser with every command group on it.
 
 Groups, one module each: check and apps (:mod:`.check`); diff of two acquisitions
-(:mod:`.diff`); live phones — devices, collect, watch,
-and the adb side of check (:mod:`.live`); attestation (:mod:`.attest`); indicator sets
-(:mod:`.iocs`); the licensing service — server, activation, royalty (:mod:`.server`); the
+(:mod:`.diff`); live phones — devices, collect and the adb side of check (:mod:`.live`), watch
+(:mod:`.watch`); attestation (:mod:`.attest`); indicator sets (:mod:`.iocs`); APK inspection
+(:mod:`.apk`); the licensing service — server, activation, royalty (:mod:`.server`); the
 territory registers (:mod:`.registry`). The
 library never imports this package.
 
@@ -20,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard import __version__
-from handsetguard.cli import apk, attest, check, diff, iocs, live, registry, server
+from handsetguard.cli import apk, attest, check, diff, iocs, live, registry, server, watch
 from handsetguard.cli.common import EXIT_USAGE, Parser, say
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ _GROUP_OF = {
     "diff": diff,
     "devices": live,
     "collect": live,
-    "watch": live,
+    "watch": watch,
     "attest": attest,
     "attest-status-refresh": attest,
     "iocs": iocs,
@@ -77,6 +77,7 @@ def build_parser(command: str | None = None) -> Parser:
         run=lambda _args: version()
     )
     live.register(commands)
+    watch.register(commands)
     attest.register(commands)
     iocs.register(commands)
     server.register(commands)
