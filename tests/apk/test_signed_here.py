@@ -185,3 +185,41 @@ def test_key_rotation_lineage(keys: dict[str, tuple[Path, Path]], tmp_path: Path
         "v3": "CN=handsetguard ecp256",
     }
     assert [(r.low, r.scheme) for r in verdict.api_ranges] == [(23, "v1"), (24, "v2"), (28, "v3")]
+
+
+# (apksigner sign --min-sdk-version, the level verified from): apksigner writes SHA-256 digests
+# into MANIFEST.MF and the .SF from minSdk 18, SHA-1 below; platforms before API 18 read only
+# SHA-1 (or what Digest-Algorithms names), so the SHA-256-only APK fails from 17 down.
+DIGEST_LEVELS = [("18", 17), ("18", 18), ("17", 17), ("17", 1), ("24", 9)]
+
+
+@pytest.mark.parametrize(("signed_for", "verified_from"), DIGEST_LEVELS)
+def test_v1_sha256_digests_need_api_18(
+    keys: dict[str, tuple[Path, Path]], tmp_path: Path, signed_for: str, verified_from: int
+) -> None:
+    source = tmp_path / "in.apk"
+    source.write_bytes(corpus_path("apk/androguard-apksig/golden-aligned-in.apk").read_bytes())
+    pk8, cert = keys["rsa2048"]
+    apk = tmp_path / "v1.apk"
+    done = _run(
+        "apksigner",
+        "sign",
+        "--key",
+        pk8,
+        "--cert",
+        cert,
+        *SCHEMES["v1-only"],
+        "--min-sdk-version",
+        signed_for,
+        "--out",
+        apk,
+        source,
+    )
+    assert done.returncode == 0, done.stderr
+    oracle = _run("apksigner", "verify", "--min-sdk-version", str(verified_from), apk)
+    verdict = inspect_apk(apk, verified_from).signature
+    expected = int(signed_for) < 18 or verified_from >= 18
+    assert (oracle.returncode == 0) is expected, oracle.stdout + oracle.stderr
+    assert verdict.verified is expected, verdict.errors
+    if not expected:
+        assert any("SHA-2 digests only from API 18" in e for e in verdict.errors), verdict.errors

@@ -5,11 +5,20 @@ pair: the platform's PKCS#7 verifier changed with Android 2.3 (API 9), 4.3 (18),
 The ranges are the facts AOSP apksig records for the platform (``OidConstants``'s supported
 signature-algorithm table): a generic key OID (rsaEncryption, id-dsa, id-ecPublicKey) takes
 its hash from the digest algorithm; a hash-specific OID whose hash is the digest algorithm's
-has its own ranges; a mismatched pair worked only on API 21-23 (one or two on 21 alone)."""
+has its own ranges; a mismatched pair worked only on API 21-23 (one or two on 21 alone).
+
+Which digests of MANIFEST.MF and the .SF files a platform reads changed with Android 4.3 (API
+18), as apksig ``V1SchemeVerifier.getDigestsToVerify`` records: before it, the first digest
+named by the ``Digest-Algorithms`` attribute (default ``SHA SHA1``: SHA-256 digests alone are
+not understood); from it, the strongest of SHA-512, SHA-384, SHA-256 and SHA-1."""
 
 from __future__ import annotations
 
-__all__ = ["unsupported_levels"]
+import base64
+import binascii
+from collections.abc import Mapping
+
+__all__ = ["SDK_JB_MR2", "manifest_digests", "unsupported_levels"]
 
 Range = tuple[int, int | None]  # inclusive; None: no upper end
 ALL: tuple[Range, ...] = ((0, None),)
@@ -95,3 +104,52 @@ def unsupported_levels(
     if level <= max_sdk:
         gaps.append((level, max_sdk if max_sdk < 0x7FFFFFFF else None))
     return gaps
+
+
+SDK_JB_MR2 = 18
+"""Android 4.3: the first level that picks the strongest digest of a manifest section."""
+# A Digest-Algorithms token as platforms before API 18 map it: (hash, first level it works on).
+_OLD_TOKENS = {
+    "MD5": ("md5", 0),
+    "SHA": ("sha1", 0),
+    "SHA1": ("sha1", 0),
+    "SHA-1": ("sha1", 0),
+    "SHA-256": ("sha256", 0),
+    "SHA-384": ("sha384", 9),
+    "SHA-512": ("sha512", 9),
+}
+# From API 18, strongest first, as the attribute names spell them (SHA-1 is "SHA1-").
+_NEW_NAMES = (("SHA-512", "sha512"), ("SHA-384", "sha384"), ("SHA-256", "sha256"), ("SHA1", "sha1"))
+
+
+def _decoded(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return b""  # matches no digest
+
+
+def manifest_digests(
+    attributes: Mapping[str, str], suffix: str, min_sdk: int
+) -> list[tuple[str, bytes]]:
+    """The (hash, expected digest) pairs of a manifest or .SF section (attribute names case-
+    folded) that every API level from ``min_sdk`` up checks, for attributes ``<ALG><suffix>``;
+    empty when some of those levels find none they understand."""
+    found: list[tuple[str, bytes]] = []
+    if min_sdk < SDK_JB_MR2:
+        for token in attributes.get("digest-algorithms", "SHA SHA1").split():
+            value = attributes.get(f"{token}{suffix}".lower())
+            known = _OLD_TOKENS.get(token.upper())
+            if value is not None and known is not None and known[1] <= min_sdk:
+                found.append((known[0], _decoded(value)))
+                break
+        if not found:
+            return found
+    for name, algorithm in _NEW_NAMES:
+        value = attributes.get(f"{name}{suffix}".lower())
+        if value is not None:
+            digest = _decoded(value)
+            if (algorithm, digest) not in found:
+                found.append((algorithm, digest))
+            break
+    return found

@@ -1,18 +1,16 @@
 """JAR signing (APK signature scheme v1) verified as Android does (rules learnt from AOSP
 apksig ``V1SchemeVerifier``): every signature block's PKCS#7 over its .SF file, the .SF's
 digest of the whole manifest (or of its main section and each entry's section), every entry's
-digest in MANIFEST.MF, every entry covered, and ``X-Android-APK-Signed`` naming schemes that
-must not have been stripped."""
+digest in MANIFEST.MF (the digests each API level reads), every entry covered, and
+``X-Android-APK-Signed`` naming schemes that must not have been stripped."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 
 from handsetguard.apk.errors import ApkFormatError
-from handsetguard.apk.jar_levels import unsupported_levels
+from handsetguard.apk.jar_levels import SDK_JB_MR2, manifest_digests, unsupported_levels
 from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
 from handsetguard.apk.zip import Container, Entry
 from handsetguard.records import record
@@ -22,14 +20,6 @@ __all__ = ["MAX_SIGNATURE_FILE", "V1Result", "V1Signer", "verify_v1"]
 MAX_SDK = 0x7FFFFFFF
 MAX_SIGNATURE_FILE = 16 << 20
 """MANIFEST.MF, .SF and signature blocks larger than this are refused (they list digests)."""
-DIGEST_NAMES = {
-    "MD5": "md5",
-    "SHA1": "sha1",
-    "SHA-1": "sha1",
-    "SHA-256": "sha256",
-    "SHA-384": "sha384",
-    "SHA-512": "sha512",
-}
 _BLOCK_SUFFIXES = (".RSA", ".DSA", ".EC")
 # One section: non-empty lines, each ended by CRLF, LF, CR or the end, then one blank line.
 _SECTION = re.compile(rb"(?:[^\r\n]+(?:\r\n|\r|\n|\Z))+(?:\r\n|\r|\n)?")
@@ -82,17 +72,15 @@ def _section(lines: list[bytes], raw: bytes) -> _Section:
     return _Section(attributes.get("name"), attributes, raw)
 
 
-def _digests(attributes: dict[str, str], suffix: str) -> list[tuple[str, bytes]]:
-    """(hash, expected) for every ``<ALG><suffix>`` attribute Android knows."""
-    found = []
-    for name, algorithm in DIGEST_NAMES.items():
-        value = attributes.get(f"{name}{suffix}".lower())
-        if value is not None:
-            try:
-                found.append((algorithm, base64.b64decode(value, validate=True)))
-            except (binascii.Error, ValueError):
-                found.append((algorithm, b""))
-    return found
+def _none_read(attributes: dict[str, str], suffix: str, min_sdk: int) -> str:
+    """Why a section gives no digest to check: none Android knows, or only ones that the
+    levels before 18 do not read."""
+    if min_sdk < SDK_JB_MR2 and manifest_digests(attributes, suffix, SDK_JB_MR2):
+        return (
+            f"no digest API levels {min_sdk}-{SDK_JB_MR2 - 1} read (they take SHA-1, or "
+            "the one Digest-Algorithms names; SHA-2 digests only from API 18)"
+        )
+    return "no digest Android knows"
 
 
 def _needs_digest(name: str) -> bool:
@@ -140,7 +128,7 @@ def verify_v1(container: Container, min_sdk: int) -> V1Result:
         errors.extend(signer.errors)
     if not signers:
         return V1Result(bool(blocks), False, (), ("No JAR signatures",), frozenset())
-    errors.extend(_check_entries(container, by_name))
+    errors.extend(_check_entries(container, by_name, min_sdk))
     return V1Result(True, not errors, tuple(signers), tuple(errors), frozenset(claims))
 
 
@@ -180,12 +168,27 @@ def _signer(
                 f"on API levels {levels}"
             )
     # 2. The .SF: the whole manifest's digest, else main attributes' and each section's.
+    claims = _check_signed_file(base, signed_file, manifest, main, by_name, min_sdk, errors)
+    return V1Signer(base, certificate, signed.certificates, algorithm, tuple(errors)), claims
+
+
+def _check_signed_file(
+    base: str,
+    signed_file: bytes,
+    manifest: bytes,
+    main: _Section,
+    by_name: dict[str, _Section],
+    min_sdk: int,
+    errors: list[str],
+) -> set[int]:
+    """The .SF's digest of the whole manifest, else of its main attributes and each section,
+    into ``errors``; the scheme ids its ``X-Android-APK-Signed`` names."""
     sf_sections = _sections(signed_file)
     sf_main = sf_sections[0].attributes if sf_sections else {}
     claims = {int(x) for x in re.findall(r"\d+", sf_main.get("x-android-apk-signed", ""))}
-    whole = _digests(sf_main, "-Digest-Manifest")
+    whole = manifest_digests(sf_main, "-Digest-Manifest", min_sdk)
     if not whole or any(hashlib.new(a, manifest).digest() != v for a, v in whole):
-        for a, v in _digests(sf_main, "-Digest-Manifest-Main-Attributes"):
+        for a, v in manifest_digests(sf_main, "-Digest-Manifest-Main-Attributes", min_sdk):
             if hashlib.new(a, main.raw).digest() != v:
                 errors.append(f"JAR signer {base}: manifest main attributes digest mismatch")
         listed = {s.name for s in sf_sections[1:] if s.name is not None}
@@ -196,18 +199,21 @@ def _signer(
                     f"JAR signer {base}: {section.name!r} is in the .SF but not the manifest"
                 )
                 continue
-            expected = _digests(section.attributes, "-Digest")
-            if not expected or any(hashlib.new(a, target.raw).digest() != v for a, v in expected):
+            expected = manifest_digests(section.attributes, "-Digest", min_sdk)
+            if not expected:
+                reason = _none_read(section.attributes, "-Digest", min_sdk)
+                errors.append(f"JAR signer {base}: {section.name!r}: {reason} in the .SF")
+            elif any(hashlib.new(a, target.raw).digest() != v for a, v in expected):
                 errors.append(
                     f"JAR signer {base}: manifest section {section.name!r} digest mismatch"
                 )
         missing = sorted(set(by_name) - listed)
         if missing:
             errors.append(f"JAR signer {base}: entry {missing[0]!r} not signed by this signer")
-    return V1Signer(base, certificate, signed.certificates, algorithm, tuple(errors)), claims
+    return claims
 
 
-def _check_entries(container: Container, by_name: dict[str, _Section]) -> list[str]:
+def _check_entries(container: Container, by_name: dict[str, _Section], min_sdk: int) -> list[str]:
     """Every entry that needs one has a manifest digest that matches, and every manifest
     section names an entry that exists."""
     errors: list[str] = []
@@ -220,9 +226,10 @@ def _check_entries(container: Container, by_name: dict[str, _Section]) -> list[s
                 f"{entry.name!r} is not protected by the JAR signature (not in MANIFEST.MF)"
             )
             continue
-        expected = _digests(section.attributes, "-Digest")
+        expected = manifest_digests(section.attributes, "-Digest", min_sdk)
         if not expected:
-            errors.append(f"{entry.name!r}: no digest Android knows in MANIFEST.MF")
+            reason = _none_read(section.attributes, "-Digest", min_sdk)
+            errors.append(f"{entry.name!r}: {reason} in MANIFEST.MF")
             continue
         hashers = [hashlib.new(a) for a, _ in expected]
         try:
