@@ -24,6 +24,7 @@ from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import MAX_PAGE, new_id, scoped, visible
 
 __all__ = [
+    "CLONE",
     "IDENTITY",
     "KINDS",
     "READERS",
@@ -41,7 +42,9 @@ __all__ = [
 REGRESSION = "regression"
 STALE = "stale"
 IDENTITY = "identity_mismatch"
-KINDS = (REGRESSION, STALE, IDENTITY)
+CLONE = "possible_clone"
+"""Raised by :mod:`clones`: one unit's identity coming from a second device."""
+KINDS = (REGRESSION, STALE, IDENTITY, CLONE)
 """The kinds this package raises; other services may add their own (``[a-z_]{1,32}``)."""
 
 READERS = (Role.LICENSOR_ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN, Role.SUPPORT)

@@ -121,6 +121,9 @@ def attested_facts(verdict: Any) -> dict[str, Any]:
         "serial": ids.serial,
         "imei": ids.imei,
         "second_imei": ids.second_imei,
+        "brand": ids.brand,
+        "product": ids.product,
+        "device": ids.device,
     }
 
 

@@ -3,7 +3,8 @@ answering it — verified with ``handsetguard.attest``, its attested IDs compare
 activated unit's, its facts (verified boot, lock state, patch levels, security level) stored
 as tier ``attested`` beside what the OS reported (tier ``os``). A failing chain, a changed
 verified-boot key, a patch level going backwards or an attested IMEI or serial that is not
-the unit's raise alerts."""
+the unit's raise alerts; evidence of a second device answering for the unit raises
+``possible_clone`` (:mod:`clones`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from handsetguard.server.errors import NotFoundError, RefusedError
 from handsetguard.server.models import CheckIn, CheckInChallenge, Device
-from handsetguard.server.services import alerts, audit, fleet_state
+from handsetguard.server.services import alerts, audit, clones, fleet_state
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.attestation import ChainCheck, verify_for_checkin
 from handsetguard.server.services.common import new_id, visible
@@ -177,6 +178,7 @@ def record_checkin(
             _raise(alerts.IDENTITY, reason, detail)
         for reason, detail in _regressions(first, facts):
             _raise(alerts.REGRESSION, reason, detail)
+        raised += clones.after_checkin(session, unit, row, facts, first, now)
     patch = facts.get("os_patch") if facts else None
     fleet_state.after_checkin(session, unit, row.id, patch, now=now)
     return Recorded(row, tuple(raised))

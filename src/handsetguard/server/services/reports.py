@@ -29,7 +29,7 @@ from handsetguard.server.errors import (
     RefusedError,
 )
 from handsetguard.server.models import Device, PostureReport
-from handsetguard.server.services import audit, fleet_state
+from handsetguard.server.services import audit, clones, fleet_state
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, visible
 from handsetguard.server.services.regressions import regressions
@@ -286,6 +286,7 @@ def ingest(
     )
     session.add(report)
     raised = fleet_state.after_report(session, unit, report, found, now=now, state=state)
+    raised += clones.after_report(session, unit, report, baseline_row, now)
     return Ingested(report, tuple(raised))
 
 

@@ -1,0 +1,197 @@
+"""``possible_clone`` alerts: an activated unit's identity coming from a second device.
+
+What tells one device from another in the evidence the service receives (issue 14, item 5):
+
+1. **The IMEIs**, as the secure hardware attests them (ID attestation is provisioned at the
+   factory; the OS cannot change it). A check-in for unit B whose chain attests unit A's IMEI
+   ties one device to two activated units: ``imei_of_another_unit`` is raised on **both**
+   (beside B's ``identity_mismatch``). Reports carry no IMEI (the report schema has none; a
+   report names its unit by serial or ``device_id``), so this rule reads check-ins only.
+2. **The product the device is**: brand, product and device, from the build fingerprint
+   (``brand/product/device:release/build-id/incremental:type/tags``) or from the attested
+   brand, product and device IDs. An OS update changes the release, build id and incremental,
+   never these three, so a fingerprint change alone is an update, not a clone. A report or a
+   check-in naming another product than the unit's first evidence of the same kind (its
+   baseline report, else its first report with a fingerprint; its first verified check-in
+   that attests them) is a second device: ``other_product``.
+3. **The verified-boot key, over time.** One change of key is a re-flash (the
+   ``attestation_boot_key_changed`` regression). A unit whose check-ins go *back* to an earlier
+   key after another one (K1, K2, K1) has two keys in use at once — two devices answering for
+   one unit: ``boot_key_alternating``. Check-ins answer a fresh single-use challenge, so their
+   order is the order the devices answered in; reports are not used for this, since one may
+   be uploaded long after it was acquired.
+
+Not used: the leaf public key (a fresh key is attested for every challenge) and the
+attestation key above it (a factory-provisioned one is shared by a batch of devices,
+a remotely provisioned one rotates), so a different one for the same IMEI is normal.
+
+Rules 2 and 3 raise on the unit concerned only: the second device is no unit the service
+knows. A unit's alert names the other unit only when both belong to the same partner (another
+partner's unit is "a unit of another partner"). Alerts go through :func:`alerts.raise_alert`:
+deduplicated while open, delivered to the partner's webhooks, shown on the support card and
+the dashboard like every other alert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handsetguard.server.models import CheckIn, Device, DeviceImei, PostureReport
+from handsetguard.server.services import alerts
+
+__all__ = [
+    "KIND",
+    "after_checkin",
+    "after_report",
+    "product_of_facts",
+    "product_of_fingerprint",
+]
+
+KIND = alerts.CLONE
+HISTORY = 100
+"""Verified check-ins of a unit looked back over for an earlier boot key."""
+
+Product = tuple[str, str, str]
+
+
+def product_of_fingerprint(fingerprint: str | None) -> Product | None:
+    """(brand, product, device) of a build fingerprint, case-folded; None if it has not
+    that shape."""
+    if not fingerprint:
+        return None
+    parts = fingerprint.split(":", 1)[0].split("/")
+    if len(parts) != 3 or not all(p.strip() for p in parts):
+        return None
+    brand, product, device = (p.strip().casefold() for p in parts)
+    return brand, product, device
+
+
+def product_of_facts(facts: dict[str, Any]) -> Product | None:
+    """(brand, product, device) as attested, when the chain attests all three."""
+    values = [facts.get(k) for k in ("brand", "product", "device")]
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        return None
+    brand, product, device = (str(v).strip().casefold() for v in values)
+    return brand, product, device
+
+
+def _raise(
+    session: Session, unit: Device, reason: str, detail: dict[str, Any], now: Any
+) -> list[str]:
+    alert = alerts.raise_alert(session, unit, KIND, reason, detail, now=now)
+    return [alert.id] if alert is not None else []
+
+
+def _owner(session: Session, imei: str) -> Device | None:
+    query = select(Device).join(DeviceImei, DeviceImei.device_id == Device.id)
+    return session.execute(query.where(DeviceImei.imei == imei)).scalar_one_or_none()
+
+
+def _pair(
+    session: Session,
+    unit: Device,
+    imei: str,
+    evidence: dict[str, Any],
+    now: Any,
+) -> list[str]:
+    """``imei_of_another_unit`` on ``unit`` (whose evidence carried ``imei``) and on the
+    unit that holds it, if any."""
+    owner = _owner(session, imei)
+    if owner is None or owner.id == unit.id:
+        return []
+    same = owner.partner_id == unit.partner_id
+    here = {
+        "imei": imei,
+        "imei_holder": owner.id if same else "a unit of another partner",
+        **evidence,
+    }
+    there = {"imei": imei, "seen_on": unit.id if same else "a unit of another partner"}
+    there.update(evidence if same else {"source": evidence["source"]})
+    return _raise(session, unit, "imei_of_another_unit", here, now) + _raise(
+        session, owner, "imei_of_another_unit", there, now
+    )
+
+
+def _boot_keys(session: Session, unit: Device, current_id: str) -> list[str | None]:
+    """The boot keys of the unit's earlier verified check-ins, newest first."""
+    query = (
+        select(CheckIn.attested)
+        .where(
+            CheckIn.device_id == unit.id,
+            CheckIn.verified.is_(True),
+            CheckIn.id != current_id,
+        )
+        .order_by(CheckIn.received_at.desc())
+        .limit(HISTORY)
+    )
+    return [facts.get("verified_boot_key") for facts in session.execute(query).scalars()]
+
+
+def after_checkin(
+    session: Session,
+    unit: Device,
+    checkin: CheckIn,
+    facts: dict[str, Any],
+    first: CheckIn | None,
+    now: Any,
+) -> list[str]:
+    """Rules 1-3 for a verified check-in (``first``: the unit's first verified one before
+    it). Returns the ids of the alerts raised."""
+    raised: list[str] = []
+    evidence: dict[str, Any] = {"source": "checkin", "checkin_id": checkin.id}
+    own = {unit.imei1, unit.imei2} - {None}
+    for slot in ("imei", "second_imei"):
+        value = facts.get(slot)
+        if isinstance(value, str) and value and value not in own:
+            raised += _pair(session, unit, value, evidence, now)
+    then = product_of_facts(first.attested) if first is not None else None
+    product = product_of_facts(facts)
+    if then is not None and product is not None and product != then:
+        found = {**evidence, "first": "/".join(then), "now": "/".join(product)}
+        raised += _raise(session, unit, "other_product", found, now)
+    key = facts.get("verified_boot_key")
+    earlier = _boot_keys(session, unit, checkin.id)
+    if key is not None and earlier and key != earlier[0] and key in earlier[1:]:
+        detail = {**evidence, "previous": earlier[0], "now": key}
+        raised += _raise(session, unit, "boot_key_alternating", detail, now)
+    return raised
+
+
+def _first_fingerprint(session: Session, unit: Device) -> str | None:
+    query = (
+        select(PostureReport.fingerprint)
+        .where(PostureReport.device_id == unit.id, PostureReport.fingerprint.is_not(None))
+        .order_by(PostureReport.received_at)
+        .limit(1)
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
+def after_report(
+    session: Session,
+    unit: Device,
+    report: PostureReport,
+    baseline: PostureReport | None,
+    now: Any,
+) -> list[str]:
+    """Rule 2 for a stored report, before it is added: its product against the baseline's
+    (else the unit's first report with a fingerprint)."""
+    product = product_of_fingerprint(report.fingerprint)
+    if product is None:
+        return []
+    reference = baseline.fingerprint if baseline is not None else None
+    if reference is None:
+        reference = _first_fingerprint(session, unit)
+    then = product_of_fingerprint(reference)
+    if then is None or then == product:
+        return []
+    detail = {
+        "source": "report",
+        "report_id": report.id,
+        "first": reference,
+        "now": report.fingerprint,
+    }
+    return _raise(session, unit, "other_product", detail, now)
