@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from handsetguard.server.core.envelope import open_envelope
 from handsetguard.server.models import AuditEntry
@@ -24,6 +24,12 @@ from tests.cli_runner import run
 from tests.server.conftest import Env, make_env
 
 APP_ROLE = os.environ.get("HANDSETGUARD_TEST_PG_APP_ROLE", "hg_app")
+OWNER_ONLY_TRIGGERS = (
+    "audit_log_no_update",
+    "audit_log_no_delete",
+    "audit_head_forward",
+    "audit_head_no_delete",
+)
 
 
 def _activity(env: Env, units: int = 3) -> None:
@@ -35,15 +41,16 @@ def _activity(env: Env, units: int = 3) -> None:
 
 
 def _owner_sql(env: Env, *statements: str) -> None:
-    """As the database owner, with the append-only trigger out of the way (what someone
-    with the database's files or owner password can do)."""
+    """As the database owner, with the append-only and forward-only triggers out of the way
+    (what someone with the database's files or owner password can do)."""
     sqlite = env.db.sqlite
     with env.db.write() as s:
         if sqlite:
-            s.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-            s.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+            for trigger in OWNER_ONLY_TRIGGERS:
+                s.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
         else:
             s.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            s.execute(text("ALTER TABLE audit_head DISABLE TRIGGER USER"))
         for statement in statements:
             s.execute(text(statement))
 
@@ -186,8 +193,62 @@ def test_migrate_leaves_the_app_role_only_insert_on_the_log(db_url: str) -> None
             "UPDATE audit_log SET actor_role = 'x'",
             "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
             "DROP TABLE audit_log",
+            "TRUNCATE audit_head",
+            "DELETE FROM audit_head",
+            "INSERT INTO audit_head (id, seq, hash) VALUES (2, 0, 'x')",
+            "ALTER TABLE audit_head DISABLE TRIGGER USER",
         ):
             with engine.begin() as conn, pytest.raises(ProgrammingError, match="permission|owner"):
                 conn.execute(text(statement))
+        # UPDATE is granted (appends advance the head), but only forward by one entry.
+        reset = f"UPDATE audit_head SET seq = 0, hash = '{audit.GENESIS}'"
+        with engine.begin() as conn, pytest.raises(DBAPIError, match="only advance"):
+            conn.execute(text(reset))
     finally:
         engine.dispose()
+
+
+def _head(env: Env) -> tuple[int, str, str | None]:
+    with env.db.write() as s:
+        row = s.execute(text("SELECT seq, hash, prev_hash FROM audit_head WHERE id = 1")).one()
+    return int(row[0]), str(row[1]), row[2]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE audit_head SET seq = 0, hash = '{audit.GENESIS}', prev_hash = NULL",
+        "UPDATE audit_head SET seq = seq + 2, prev_hash = hash",
+        "UPDATE audit_head SET seq = seq + 1, prev_hash = 'f00d', hash = 'beef'",
+        "UPDATE audit_head SET id = 2",
+        "DELETE FROM audit_head",
+    ],
+)
+def test_the_head_only_moves_forward_in_the_database(env: Env, statement: str) -> None:
+    """Found: the service's own role could reset the chain's head ("OK: 0 entries"). The
+    database now refuses any change of the head but the one-entry advance an append makes."""
+    _activity(env, 2)
+    before = _head(env)
+    with pytest.raises(DBAPIError, match="audit_head"), env.db.write() as s:
+        s.execute(text(statement))
+    assert _head(env) == before
+    assert env.ok("GET", "/v1/audit/verify", env.admin)["ok"] is True
+
+
+def test_a_head_naming_no_entry_is_refused_at_commit(env: Env) -> None:
+    """PostgreSQL checks at commit that the head names an entry of the log (seq and both
+    hashes): advancing it by one with a made-up hash is refused, and appends still work."""
+    if env.db.sqlite:
+        pytest.skip("the deferred anchor check is PostgreSQL's (SQLite has one writer)")
+    partner = env.partner()
+    env.agreement(partner)
+    factory = env.credential("factory", partner_id=partner)
+    env.ok("POST", "/v1/activations", factory, json=env.unit())
+    before = _head(env)
+    forged = f"UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = '{'e' * 64}'"
+    with pytest.raises(DBAPIError, match="names no audit_log entry"), env.db.write() as s:
+        s.execute(text(forged))
+    assert _head(env) == before
+    env.ok("POST", "/v1/activations", factory, json=env.unit())
+    assert _head(env)[0] == before[0] + 1  # the activation's audit entry
+    assert env.ok("GET", "/v1/audit/verify", env.admin)["ok"] is True

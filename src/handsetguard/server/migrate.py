@@ -47,13 +47,16 @@ def head_revision() -> str:
 
 
 APPEND_ONLY = ("audit_log",)
+FORWARD_ONLY = ("audit_head",)
+"""Tables the service may read and UPDATE only (their triggers let the row move forward)."""
 
 
 def grant_app_role(engine: Engine, role: str) -> None:
     """PostgreSQL: let ``role`` (the API's, not the owner's) read and write every table but
     only SELECT and INSERT into the audit log — no UPDATE, DELETE or TRUNCATE, which only the
-    owner (who runs migrations) keeps; nor any DDL (it owns nothing, so it cannot drop the
-    append-only trigger). Tables added by later migrations need this run again."""
+    owner (who runs migrations) keeps — and only SELECT and UPDATE on the audit head, whose
+    trigger lets it advance one entry at a time; nor any DDL (it owns nothing, so it cannot
+    drop or disable the triggers). Tables added by later migrations need this run again."""
     if engine.dialect.name != "postgresql":
         raise UsageError("--app-role is for PostgreSQL (SQLite has no roles)")
     with engine.begin() as conn:
@@ -70,6 +73,8 @@ def grant_app_role(engine: Engine, role: str) -> None:
             conn.exec_driver_sql(f"REVOKE ALL ON {name} FROM {quoted}")
             if table in APPEND_ONLY:
                 conn.exec_driver_sql(f"GRANT SELECT, INSERT ON {name} TO {quoted}")
+            elif table in FORWARD_ONLY:
+                conn.exec_driver_sql(f"GRANT SELECT, UPDATE ON {name} TO {quoted}")
             elif table == "alembic_version":
                 conn.exec_driver_sql(f"GRANT SELECT ON {name} TO {quoted}")
             else:
