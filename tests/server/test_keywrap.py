@@ -274,3 +274,30 @@ def test_the_service_stores_no_unsealed_key_unless_told(db_url: str) -> None:
             assert not keywrap.is_sealed(s.get(SigningKey, kid).private_key)  # type: ignore[union-attr]
     finally:
         db.dispose()
+
+
+def test_an_existing_world_readable_database_is_tightened(
+    tmp_path: Path,
+    kek_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database file made before files were created 0600 (or copied with a loose umask)
+    holds the same keys and records: opening it sets it to 0600 and says so."""
+    from handsetguard.server.config import Settings
+    from handsetguard.server.db import Database
+
+    monkeypatch.setenv("HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE", str(kek_file))
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    assert run("server", "init", "--database-url", url).exit_code == 0
+    path.chmod(0o644)
+    with caplog.at_level("WARNING", logger="handsetguard.server"):
+        db = Database(Settings(database_url=url))
+    db.dispose()
+    assert _mode(path) == 0o600
+    assert f"database file {path} was mode 644, readable by other users: now 0600" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="handsetguard.server"):
+        Database(Settings(database_url=url)).dispose()
+    assert caplog.text == ""  # already tight: nothing to say

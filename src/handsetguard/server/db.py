@@ -11,7 +11,9 @@ counting race-free.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -72,6 +74,7 @@ def _sqlite_file(parsed: URL, *, create: bool) -> None:
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     if os.path.exists(path):
+        _tighten(path)
         return
     if not create:
         raise DatabaseURLError(
@@ -84,6 +87,37 @@ def _sqlite_file(parsed: URL, *, create: bool) -> None:
         return
     except OSError as exc:
         raise DatabaseURLError(f"database file {path}: cannot create it ({exc.strerror})") from None
+
+
+_log = logging.getLogger("handsetguard.server")
+
+
+def _tighten(path: str) -> None:
+    """An existing database file (or its -wal/-shm) that other users may read — made before
+    files were created 0600, or copied with a loose umask — is set to 0600 when this process
+    owns it, with a warning; one it cannot change is left as it is, with a warning too."""
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            info = os.stat(name)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or not info.st_mode & 0o077:
+            continue
+        loose = oct(stat.S_IMODE(info.st_mode))[2:]
+        try:
+            os.chmod(name, 0o600)
+        except OSError as exc:
+            _log.warning(
+                "database file %s is mode %s and cannot be made 0600 (%s): other users "
+                "may read the service's records",
+                name,
+                loose,
+                exc.strerror,
+            )
+        else:
+            _log.warning(
+                "database file %s was mode %s, readable by other users: now 0600", name, loose
+            )
 
 
 def _sqlite_engine(url: str, settings: Settings, *, immediate: bool) -> Engine:
