@@ -162,3 +162,47 @@ def test_registered_on_the_command_line() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["apks"][0]["signature"]["verified"] is True
+
+
+@pytest.mark.parametrize(
+    ("relative", "absent"),
+    [
+        # v2 + v3 from API 24: no JAR signature to check, so no PKCS#7 (pyasn1) either.
+        ("apk/apkinspector/minimal_orig.apk", ("pyasn1", "handsetguard.apk.pkcs7")),
+        ("apk/androguard/com.teleca.jamendo_35.apk", ()),  # v1: pyasn1 is needed
+    ],
+)
+def test_apk_loads_neither_the_engine_nor_unused_schemes(
+    relative: str, absent: tuple[str, ...]
+) -> None:
+    """`apk FILE` (indicators matched, JSON) must not pay for the check engine (device model,
+    parsers, behaviour detector), the report package, rich, or a scheme the APK lacks."""
+    import subprocess
+    import sys
+
+    heavy = (
+        "handsetguard.device",
+        "handsetguard.parsers.packages",
+        "handsetguard.checks",
+        "handsetguard.threats.behaviour",
+        "handsetguard.report",
+        "handsetguard.apk.v4",
+        "rich",
+        "yaml",
+        *absent,
+    )
+    probe = (
+        "import sys, io\n"
+        "from handsetguard.cli import main\n"
+        "sys.stdout = io.StringIO()\n"
+        "try:\n"
+        f"    main(['apk', '--format', 'json', {str(corpus_path(relative))!r}])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "sys.stdout = sys.__stdout__\n"
+        f"print(code, ','.join(sorted(m for m in sys.modules if m.startswith({heavy!r}))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "0"

@@ -8,8 +8,6 @@ import html
 from collections.abc import Sequence
 
 from handsetguard.apk.model import ApkReport
-from handsetguard.report.markdown_safe import code as md_code
-from handsetguard.report.markdown_safe import text as md_text
 from handsetguard.textsafe import visible
 
 __all__ = [
@@ -162,6 +160,10 @@ def render_text(reports: Sequence[ApkReport], errors: Sequence[tuple[str, str]] 
 
 
 def render_markdown(reports: Sequence[ApkReport], errors: Sequence[tuple[str, str]] = ()) -> str:
+    # The report package (loaded with its Markdown helpers) only for Markdown output.
+    from handsetguard.report.markdown_safe import code as md_code
+    from handsetguard.report.markdown_safe import text as md_text
+
     out = ["# HandsetGuard APK inspection", ""]
     for report in reports:
         heading, lines = report_lines(report)

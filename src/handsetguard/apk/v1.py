@@ -11,7 +11,6 @@ import re
 
 from handsetguard.apk.errors import ApkFormatError
 from handsetguard.apk.jar_levels import SDK_JB_MR2, manifest_digests, unsupported_levels
-from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
 from handsetguard.apk.zip import Container, Entry
 from handsetguard.records import record
 
@@ -141,6 +140,9 @@ def _signer(
     by_name: dict[str, _Section],
     min_sdk: int,
 ) -> tuple[V1Signer, set[int]]:
+    # PKCS#7 (pyasn1) is loaded only for an APK that has a JAR signature to check.
+    from handsetguard.apk.pkcs7 import Pkcs7Error, parse_signed_data, verify_signer
+
     base = sf_entry.name[9:-3]
     errors: list[str] = []
     signed_file = container.read_entry(sf_entry, MAX_SIGNATURE_FILE)

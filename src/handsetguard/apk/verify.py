@@ -30,7 +30,6 @@ from handsetguard.apk.v2v3 import (
     SchemeSigner,
     verify_scheme,
 )
-from handsetguard.apk.v4 import verify_v4
 from handsetguard.apk.zip import Container, Tampering, TamperingKind
 
 __all__ = ["verify_apk"]
@@ -191,6 +190,8 @@ def _block_schemes(
 
 def _v4(container: Container, idsig: Path, digests: dict[ContentDigest, bytes]) -> SchemeResult:
     """The .idsig beside the APK, as a scheme result (incremental installs start at R)."""
+    from handsetguard.apk.v4 import verify_v4  # only beside an .idsig file
+
     result = verify_v4(container, idsig, digests.values())
     signers = (
         (SchemeSigner((result.certificate,), SDK_R, MAX_SDK, ()),) if result.certificate else ()
