@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 
 __all__ = ["SDK_JB_MR2", "manifest_digests", "unsupported_levels"]
@@ -129,6 +130,22 @@ def _decoded(value: str) -> bytes:
         return b""  # matches no digest
 
 
+@functools.lru_cache(maxsize=64)  # the attribute is the APK's: bounded
+def _old_names(tokens: str, suffix: str, min_sdk: int) -> tuple[tuple[str, str], ...]:
+    """(attribute name, hash) a platform before API 18 tries, in the order it tries them."""
+    found = []
+    for token in tokens.split():
+        known = _OLD_TOKENS.get(token.upper())
+        if known is not None and known[1] <= min_sdk:
+            found.append((f"{token}{suffix}".lower(), known[0]))
+    return tuple(found)
+
+
+@functools.cache
+def _new_names(suffix: str) -> tuple[tuple[str, str], ...]:
+    return tuple((f"{name}{suffix}".lower(), algorithm) for name, algorithm in _NEW_NAMES)
+
+
 def manifest_digests(
     attributes: Mapping[str, str], suffix: str, min_sdk: int
 ) -> list[tuple[str, bytes]]:
@@ -137,16 +154,16 @@ def manifest_digests(
     empty when some of those levels find none they understand."""
     found: list[tuple[str, bytes]] = []
     if min_sdk < SDK_JB_MR2:
-        for token in attributes.get("digest-algorithms", "SHA SHA1").split():
-            value = attributes.get(f"{token}{suffix}".lower())
-            known = _OLD_TOKENS.get(token.upper())
-            if value is not None and known is not None and known[1] <= min_sdk:
-                found.append((known[0], _decoded(value)))
+        tokens = attributes.get("digest-algorithms", "SHA SHA1")
+        for name, algorithm in _old_names(tokens, suffix, min(min_sdk, 9)):
+            value = attributes.get(name)
+            if value is not None:
+                found.append((algorithm, _decoded(value)))
                 break
         if not found:
             return found
-    for name, algorithm in _NEW_NAMES:
-        value = attributes.get(f"{name}{suffix}".lower())
+    for name, algorithm in _new_names(suffix):
+        value = attributes.get(name)
         if value is not None:
             digest = _decoded(value)
             if (algorithm, digest) not in found:

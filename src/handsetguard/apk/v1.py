@@ -71,6 +71,10 @@ def _section(lines: list[bytes], raw: bytes) -> _Section:
     return _Section(attributes.get("name"), attributes, raw)
 
 
+def _more(items: list[_Section]) -> str:
+    return f" and {len(items) - 1} more" if len(items) > 1 else ""
+
+
 def _none_read(attributes: dict[str, str], suffix: str, min_sdk: int) -> str:
     """Why a section gives no digest to check: none Android knows, or only ones that the
     levels before 18 do not read."""
@@ -194,6 +198,7 @@ def _check_signed_file(
             if hashlib.new(a, main.raw).digest() != v:
                 errors.append(f"JAR signer {base}: manifest main attributes digest mismatch")
         listed = {s.name for s in sf_sections[1:] if s.name is not None}
+        unread: list[_Section] = []
         for section in sf_sections[1:]:
             target = by_name.get(section.name or "")
             if target is None:
@@ -203,12 +208,15 @@ def _check_signed_file(
                 continue
             expected = manifest_digests(section.attributes, "-Digest", min_sdk)
             if not expected:
-                reason = _none_read(section.attributes, "-Digest", min_sdk)
-                errors.append(f"JAR signer {base}: {section.name!r}: {reason} in the .SF")
+                unread.append(section)
             elif any(hashlib.new(a, target.raw).digest() != v for a, v in expected):
                 errors.append(
                     f"JAR signer {base}: manifest section {section.name!r} digest mismatch"
                 )
+        if unread:
+            reason = _none_read(unread[0].attributes, "-Digest", min_sdk)
+            first = unread[0].name
+            errors.append(f"JAR signer {base}: {first!r}{_more(unread)}: {reason} in the .SF")
         missing = sorted(set(by_name) - listed)
         if missing:
             errors.append(f"JAR signer {base}: entry {missing[0]!r} not signed by this signer")
@@ -219,6 +227,7 @@ def _check_entries(container: Container, by_name: dict[str, _Section], min_sdk: 
     """Every entry that needs one has a manifest digest that matches, and every manifest
     section names an entry that exists."""
     errors: list[str] = []
+    unread: list[_Section] = []
     for entry in container.entries:
         if not _needs_digest(entry.name):
             continue
@@ -230,8 +239,7 @@ def _check_entries(container: Container, by_name: dict[str, _Section], min_sdk: 
             continue
         expected = manifest_digests(section.attributes, "-Digest", min_sdk)
         if not expected:
-            reason = _none_read(section.attributes, "-Digest", min_sdk)
-            errors.append(f"{entry.name!r}: {reason} in MANIFEST.MF")
+            unread.append(section)
             continue
         hashers = [hashlib.new(a) for a, _ in expected]
         try:
@@ -243,6 +251,9 @@ def _check_entries(container: Container, by_name: dict[str, _Section], min_sdk: 
             continue
         if any(h.digest() != v for h, (_, v) in zip(hashers, expected, strict=True)):
             errors.append(f"{entry.name!r}: digest does not match MANIFEST.MF")
+    if unread:
+        reason = _none_read(unread[0].attributes, "-Digest", min_sdk)
+        errors.append(f"{unread[0].name!r}{_more(unread)}: {reason} in MANIFEST.MF")
     names = set(container.by_name)
     for name in sorted(set(by_name) - names):
         errors.append(f"MANIFEST.MF lists {name!r}, which is not in the APK")
