@@ -29,9 +29,8 @@ from handsetguard.server.models import (
 )
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services import activation, audit
+from handsetguard.server.services.activation_sql import AGREEMENT_COLUMNS, DEVICE_COLUMNS
 from handsetguard.server.services.activation_store import (
-    AGREEMENT_COLUMNS,
-    DEVICE_COLUMNS,
     Conflict,
     NonceLost,
     Store,

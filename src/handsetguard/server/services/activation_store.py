@@ -41,181 +41,29 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.core.envelope import canonical_json
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import (
     Activation,
-    Agreement,
-    BlockedImei,
-    Device,
-    Nonce,
-    SigningKey,
 )
 from handsetguard.server.services import audit
-from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.activation_sql import (
+    AFTER_HOLES,
+    AGREEMENT_STATE,
+    AUDIT_HOLES,
+    CONSUME_NONCE,
+    PG_WRITE,
+    READ_COLUMNS,
+    READS,
+    SQLITE_WRITES,
+    Column,
+)
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.licence_checks import rate_for
 
 __all__ = ["AsyncPgStore", "Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
-
-_Attr = InstrumentedAttribute[Any]
-
-DEVICE_COLUMNS: tuple[_Attr, ...] = (
-    Device.id,
-    Device.partner_id,
-    Device.serial,
-    Device.imei1,
-    Device.imei2,
-    Device.meid,
-    Device.model_code,
-    Device.territory,
-    Device.status,
-)
-STORED_COLUMNS: tuple[_Attr, ...] = (
-    Activation.id,
-    Activation.kid,
-    Activation.token,
-    Activation.overage,
-)
-"""Read with each device (``activation_id``, ``kid``, ``token``, ``overage``)."""
-SIGNER_COLUMNS: tuple[_Attr, ...] = (SigningKey.kid, SigningKey.private_key)
-"""Read with the credential (``signer_kid``, ``signer_key``): the active signing key."""
-AGREEMENT_COLUMNS: tuple[_Attr, ...] = tuple(
-    getattr(Agreement, c.name) for c in Agreement.__table__.columns
-)
-NONCE_COLUMNS: tuple[_Attr, ...] = (Nonce.credential_id, Nonce.used_at, Nonce.expires_at)
-
-
-# Each read: the columns it selects and the keys they get in the snapshot's dicts.
-_READ_COLUMNS: dict[str, tuple[tuple[_Attr, ...], tuple[str, ...]]] = {
-    "credential": (
-        LOOKUP_COLUMNS + SIGNER_COLUMNS,
-        tuple(c.key for c in LOOKUP_COLUMNS) + ("signer_kid", "signer_key"),
-    ),
-    "devices": (
-        DEVICE_COLUMNS + STORED_COLUMNS,
-        tuple(c.key for c in DEVICE_COLUMNS) + ("activation_id", "kid", "token", "overage"),
-    ),
-    "agreements": (AGREEMENT_COLUMNS, tuple(c.key for c in AGREEMENT_COLUMNS)),
-    "nonce": (NONCE_COLUMNS, tuple(c.key for c in NONCE_COLUMNS)),
-    "blocked": ((BlockedImei.imei,), ("imei",)),
-}
-
-
-def _select(read: str) -> str:
-    return ", ".join(f"{c.class_.__tablename__}.{c.key}" for c in _READ_COLUMNS[read][0])
-
-
-# Serials are unique per partner (the caller's); IMEIs everywhere.
-_HELD = (
-    "SELECT id FROM devices WHERE serial = :serial AND partner_id ="
-    " (SELECT partner_id FROM credentials WHERE id = :credential_id)"
-    " UNION SELECT device_id FROM device_imeis WHERE imei IN (:imei1, :imei2)"
-)
-_READS = {
-    "credential": f"SELECT {_select('credential')} FROM credentials"
-    " LEFT JOIN signing_keys ON signing_keys.status = 'active'"
-    " WHERE credentials.id = :credential_id",
-    # A device and its activation are inserted together, so one statement sees both.
-    "devices": f"SELECT {_select('devices')} FROM devices"
-    " LEFT JOIN activations ON activations.device_id = devices.id"
-    f" WHERE devices.id IN ({_HELD})",
-    "agreements": f"SELECT {_select('agreements')} FROM agreements WHERE partner_id ="
-    " (SELECT partner_id FROM credentials WHERE id = :credential_id) ORDER BY id",
-    "nonce": f"SELECT {_select('nonce')} FROM nonces WHERE value = :nonce",
-    # IMEIs reported lost or stolen (registers: imported blocklist): imei_blocklisted.
-    "blocked": "SELECT imei FROM imei_blocklist WHERE imei IN (:imei1, :imei2)",
-}
-_AGREEMENT_STATE = "SELECT status, version FROM agreements WHERE id = :agreement_id"
-_CONSUME_NONCE = (
-    "UPDATE nonces SET used_at = :now WHERE value = :nonce AND credential_id = :credential_id"
-    " AND used_at IS NULL AND expires_at > :now"
-)
-_GUARD = (
-    "UPDATE agreements SET used = used + 1 WHERE id = :agreement_id AND version = :version"
-    " AND status = 'active' AND used < unit_limit"
-)
-_DEVICE_FIELDS = (
-    "id, serial, imei1, imei2, meid, model_code, territory, partner_id, agreement_id,"
-    " factory_line, activated_at, status"
-)
-_DEVICE_VALUES = (
-    ":device_id, :serial, :imei1, :imei2, :meid, :model_code, :territory, :partner_id,"
-    " :agreement_id, :factory_line, :now, 'active'"
-)
-_ACTIVATION_FIELDS = (
-    "id, device_id, partner_id, agreement_id, agreement_version, seq, overage, territory,"
-    " model_code, unit_rate, currency, issued_at, credential_id, kid, token, attested"
-)
-_AUDIT_FIELDS = (
-    "seq, at, actor_id, actor_role, action, target_type, target_id, partner_id, before, after,"
-    " prev_hash, hash"
-)
-
-# The audit entry's holes, in the order they occur in its canonical JSON (keys sorted:
-# "after" holds "overage" before "seq"; the entry's own "seq" comes after "after").
-AUDIT_HOLES = ("overage", "counter", "entry_seq")
-AFTER_HOLES = ("overage", "counter")
-
-_PG_WRITE = f"""
-WITH c AS (
-    {_GUARD} RETURNING used, used > quota AS overage
-), d AS (
-    INSERT INTO devices ({_DEVICE_FIELDS}) SELECT {_DEVICE_VALUES} FROM c
-), i AS (
-    INSERT INTO device_imeis (imei, device_id)
-    SELECT imei, :device_id FROM c, unnest(:imeis::text[]) AS imei
-), a AS (
-    INSERT INTO activations ({_ACTIVATION_FIELDS})
-    SELECT :activation_id, :device_id, :partner_id, :agreement_id, :version, c.used, c.overage,
-        :territory, :model_code,
-        (SELECT t.rate FROM unnest(:tier_from::int[], :tier_rate::text[])
-             WITH ORDINALITY AS t(from_units, rate, n)
-         WHERE c.used > t.from_units OR t.n = 1 ORDER BY t.n DESC LIMIT 1),
-        :currency, :now, :credential_id, :kid,
-        CASE WHEN c.overage THEN :token_overage ELSE :token END, :attested
-    FROM c
-), h AS (
-    UPDATE audit_head SET
-        seq = audit_head.seq + 1,
-        prev_hash = audit_head.hash,
-        hash = encode(sha256(
-            convert_to(audit_head.hash, 'UTF8') || :part0::bytea
-            || convert_to(c.overage::text, 'UTF8') || :part1::bytea
-            || convert_to(c.used::text, 'UTF8') || :part2::bytea
-            || convert_to((audit_head.seq + 1)::text, 'UTF8') || :part3::bytea
-        ), 'hex')
-    FROM c WHERE audit_head.id = 1
-    RETURNING audit_head.seq, audit_head.prev_hash, audit_head.hash, c.used, c.overage
-), l AS (
-    INSERT INTO audit_log ({_AUDIT_FIELDS})
-    SELECT h.seq, :at, :credential_id, :actor_role, 'device.activate', 'device', :device_id,
-        :partner_id, NULL,
-        (:after0::text || h.overage::text || :after1::text || h.used::text
-            || :after2::text)::json,
-        h.prev_hash, h.hash
-    FROM h
-)
-SELECT used, overage FROM c
-"""
-
-_SQLITE_WRITES = {
-    "count": f"{_GUARD} RETURNING used",
-    "device": f"INSERT INTO devices ({_DEVICE_FIELDS}) VALUES ({_DEVICE_VALUES})",
-    "imei": "INSERT INTO device_imeis (imei, device_id) VALUES (:imei, :device_id)",
-    "activation": f"INSERT INTO activations ({_ACTIVATION_FIELDS}) VALUES (:activation_id,"
-    " :device_id, :partner_id, :agreement_id, :version, :seq, :overage, :territory,"
-    " :model_code, :unit_rate, :currency, :now, :credential_id, :kid, :token, :attested)",
-    "head": "SELECT seq, hash FROM audit_head WHERE id = 1",
-    "audit": f"INSERT INTO audit_log ({_AUDIT_FIELDS}) VALUES (:seq, :at, :actor_id,"
-    " :actor_role, :action, :target_type, :target_id, :partner_id, :before, :after,"
-    " :prev_hash, :hash)",
-    "advance": "UPDATE audit_head SET seq = :seq, prev_hash = :prev_hash, hash = :hash"
-    " WHERE id = 1",
-}
 
 
 def _pyformat(sql: str) -> str:
@@ -288,7 +136,7 @@ class Written:
 
 
 def _reader(
-    dialect: Dialect, columns: Sequence[_Attr], names: Sequence[str]
+    dialect: Dialect, columns: Sequence[Column], names: Sequence[str]
 ) -> Callable[[Sequence[Any]], dict[str, Any]]:
     processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
 
@@ -310,15 +158,15 @@ class Store:
         self.dbapi = dialect.loaded_dbapi
         self._read_as = {
             read: _reader(dialect, columns, names)
-            for read, (columns, names) in _READ_COLUMNS.items()
+            for read, (columns, names) in READ_COLUMNS.items()
         }
         stamp = Activation.issued_at.type
         self._timestamp = stamp.dialect_impl(dialect).bind_processor(dialect)
         placeholders: Callable[[str], str] = str if db.sqlite else _pyformat
-        self._reads = {k: placeholders(v) for k, v in _READS.items()}
-        self._agreement_state = placeholders(_AGREEMENT_STATE)
-        self._consume_nonce = placeholders(_CONSUME_NONCE)
-        self._pg_write = _pyformat(_PG_WRITE)
+        self._reads = {k: placeholders(v) for k, v in READS.items()}
+        self._agreement_state = placeholders(AGREEMENT_STATE)
+        self._consume_nonce = placeholders(CONSUME_NONCE)
+        self._pg_write = _pyformat(PG_WRITE)
 
     def _ts(self, value: datetime) -> Any:
         return value if self._timestamp is None else self._timestamp(value)
@@ -440,7 +288,7 @@ class Store:
         return params
 
     def _write_sqlite(self, unit: Unit) -> Written | None:
-        sql, now = _SQLITE_WRITES, self._ts(unit.now)
+        sql, now = SQLITE_WRITES, self._ts(unit.now)
         params = {**_unit_params(unit), "now": now}
         try:
             with self.db.dbapi(write=True) as conn:
