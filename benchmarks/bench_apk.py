@@ -7,14 +7,16 @@ Usage: python benchmarks/bench_apk.py [--runs 3] [--corpus ../shared/corpus] [--
                                       [--synthetic-mb 48]
 
 androguard is installed in a throwaway venv (/tmp/handsetguard-bench-androguard) from PyPI
-the first time. The synthetic APK is app-prod-debug.apk with 8 more copies of its classes.dex
-and a large stored random asset (its v1/v2 signatures then fail: every tool still reads and
-hashes the whole file).
+the first time. The interpreter's own start-up and androguard's import are printed first: on
+small APKs both tools spend most of their time starting. The synthetic APK is
+app-prod-debug.apk with 8 more copies of its classes.dex and a large stored random asset (its
+v1/v2 signatures then fail: every tool still reads and hashes the whole file).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -91,8 +93,17 @@ def main() -> int:
     if args.make_synthetic:
         synthetic(Path(args.make_synthetic[0]), Path(args.make_synthetic[1]), args.synthetic_mb)
         return 0
+    # As an installed package runs: byte-compiled (PYTHONDONTWRITEBYTECODE would otherwise
+    # make every run of a checkout compile the modules changed since their .pyc was written).
+    compileall.compile_dir(ROOT / "src" / "handsetguard", quiet=2)
+    print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    floor = best([str(ROOT / ".venv" / "bin" / "python"), "-c", "pass"], args.runs)
+    print(f"the interpreter alone (python -c pass): {floor[0]:.3f} s, {floor[1]:.1f} MiB")
     apks = [args.corpus / "apk" / p for p in PICKS if (args.corpus / "apk" / p).exists()]
     androguard = None if args.no_androguard else ensure_androguard()
+    if androguard is not None:
+        alone = best([str(androguard), "-c", "import androguard.misc"], args.runs)
+        print(f"androguard's import alone: {alone[0]:.3f} s, {alone[1]:.1f} MiB")
     ours = [str(ROOT / ".venv" / "bin" / "handsetguard"), "apk", "--format", "json"]
     with tempfile.TemporaryDirectory(prefix="handsetguard-bench-apk-") as folder:
         if apks and args.synthetic_mb:
