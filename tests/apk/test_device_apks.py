@@ -265,3 +265,30 @@ def test_check_without_apks_never_imports_the_apk_code() -> None:
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_mutated_apks_never_stop_the_check(tmp_path: Path) -> None:
+    """Corpus APKs cut short and with bytes flipped all over: every one is either inspected
+    or one coverage entry, and the check completes."""
+    sources = [corpus_path(p).read_bytes() for p in (POLITEDROID, BAD_V2)]
+    mutants: dict[str, bytes | str] = {}
+    for n in range(24):
+        data = bytearray(sources[n % 2])
+        if n % 3 == 0:
+            data = data[: len(data) * (n + 1) // 25]
+        else:
+            for k in range(1 + n):
+                data[(k * 7919 + n * 104729) % len(data)] ^= 0xFF
+        mutants[f"m{n:02d}.apk"] = bytes(data)
+    root = _collection(tmp_path, mutants)
+    run_check(root)  # completes
+    state = build_state(open_source(root))
+    assert not isinstance(state.apks, Unavailable)
+    read = [apk.file for apk in state.apks.value]
+    unread = [
+        str(e.provenance)
+        for e in state.coverage
+        if e.section == "androidqf:apks" and e.status is CoverageStatus.ERROR
+    ]
+    assert sorted(read + unread) == [f"androidqf/apks/{name}" for name in sorted(mutants)]
+    assert unread  # the cut copies are no ZIP archives
