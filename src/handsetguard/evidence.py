@@ -186,13 +186,15 @@ class CollectionWindow:
 @record
 class ApkFile:
     """An APK a collection holds (AndroidQF's ``apks/`` folder): located, never read here.
-    ``path`` is where it can be opened (a file of a folder collection), ``None`` when it is a
-    member of a zip collection."""
+    ``path`` is where it can be opened (a file of a folder collection); for a member of a zip
+    collection, ``archive`` is the zip file and ``member`` its name there."""
 
     name: str  # within the collection, e.g. "apks/com.example_base.apk"
     display: str  # as provenance names it
     size: int
     path: Path | None = None
+    archive: Path | None = None
+    member: str | None = None
 
 
 @dataclass

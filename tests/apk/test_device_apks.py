@@ -198,20 +198,58 @@ def test_size_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ]
 
 
-def test_zip_collection_apks_are_named_not_verified(tmp_path: Path) -> None:
-    root = _collection(tmp_path, {"com.politedroid_base.apk": POLITEDROID})
+def _zipped(tmp_path: Path, root: Path) -> Path:
     packed = tmp_path / "androidqf.zip"
-    with zipfile.ZipFile(packed, "w") as archive:
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(root.rglob("*")):
             if path.is_file():
                 archive.write(path, path.relative_to(tmp_path).as_posix())
+    return packed
+
+
+def test_zip_collection_apks_are_read_in_memory(tmp_path: Path) -> None:
+    root = _collection(tmp_path, {"com.politedroid_base.apk": POLITEDROID, "text.apk": b"no"})
+    report = run_check(_zipped(tmp_path, root))
+    polite = _packages(to_dict(report))["com.politedroid"]
+    assert polite["signers"] == [_v1_certificate(corpus_path(POLITEDROID))]
+    assert (polite["signer_source"], polite["signer_verified"]) == ("apk", True)
+    entries = [(e.status, e.detail) for e in report.coverage if e.section == "androidqf:apks"]
+    assert entries == [
+        (CoverageStatus.PARSED, "1 APK(s) inspected, 1 with a signature that verifies"),
+        (
+            CoverageStatus.ERROR,
+            "androidqf.zip!androidqf/apks/text.apk: not a ZIP archive (2 bytes)",
+        ),
+    ]
+
+
+def test_zip_collection_without_memory_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the system has no anonymous memory file, a zipped APK is named, not extracted."""
+    root = _collection(tmp_path, {"com.politedroid_base.apk": POLITEDROID})
+    packed = _zipped(tmp_path, root)
+    monkeypatch.delattr(os, "memfd_create", raising=False)
     report = run_check(packed)
     [entry] = [e for e in report.coverage if e.section == "androidqf:apks"]
     assert entry.detail == (
-        "androidqf.zip!androidqf/apks/com.politedroid_base.apk: inside a zip collection: unzip "
-        "it to have its signature verified"
+        "androidqf.zip!androidqf/apks/com.politedroid_base.apk: inside a zip collection, and "
+        "this system has no in-memory file to read it into: unzip the collection to have its "
+        "signature verified"
     )
     assert _packages(to_dict(report))["com.politedroid"]["signer_source"] == "packages.json"
+
+
+def test_zip_collection_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _collection(tmp_path, {"com.politedroid_base.apk": POLITEDROID})
+    packed = _zipped(tmp_path, root)
+    monkeypatch.setattr(collected, "MAX_ZIPPED_APK", 1000)
+    [entry] = [e for e in run_check(packed).coverage if e.section == "androidqf:apks"]
+    size = corpus_path(POLITEDROID).stat().st_size
+    assert entry.detail == (
+        f"androidqf.zip!androidqf/apks/com.politedroid_base.apk: not inspected: {size} bytes, "
+        "over 1000 for an APK read from a zip into memory; unzip the collection"
+    )
 
 
 def test_certificate_and_file_indicators_match_the_apk(tmp_path: Path) -> None:

@@ -2,16 +2,21 @@
 apk`` inspects a file: the signer certificates its signature carries, with the verdict on it,
 tied to the package it belongs to. ``check`` uses them instead of what the phone's package
 dump says about the app's signer. Bounded: a size cap per file and for all of them together,
-nothing extracted to disk (:mod:`handsetguard.apk.zip`)."""
+nothing extracted to disk (:mod:`handsetguard.apk.zip`; an APK inside a zipped collection is
+inflated into an anonymous memory file)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from handsetguard.apk.algorithms import CertificateInfo
 from handsetguard.apk.errors import ApkFormatError
-from handsetguard.apk.inspect import inspect_apk
+from handsetguard.apk.inspect import inspect_apk, inspect_container
+from handsetguard.apk.model import ApkReport
+from handsetguard.apk.zip import Container, open_container_fd
+from handsetguard.errors import SourceError
 from handsetguard.evidence import ApkFile
 from handsetguard.records import record
 
@@ -19,12 +24,15 @@ __all__ = [
     "MAX_COLLECTED_APK",
     "MAX_COLLECTED_APKS",
     "MAX_COLLECTED_BYTES",
+    "MAX_ZIPPED_APK",
     "CollectedApk",
     "inspect_collected",
 ]
 
 MAX_COLLECTED_APK = 1 << 30
 """An APK larger than this is not inspected (Play's largest base APKs are a few hundred MiB)."""
+MAX_ZIPPED_APK = 256 << 20
+"""An APK inside a zip collection is inflated into memory to be read: at most this large."""
 MAX_COLLECTED_BYTES = 8 << 30
 """All APKs of one collection together: past this, the rest are not inspected."""
 MAX_COLLECTED_APKS = 2000
@@ -54,14 +62,53 @@ def _by_file_name(name: str, packages: Collection[str]) -> str | None:
     return max(found, key=len) if found else None
 
 
+def _zipped(apk: ApkFile) -> Container:
+    """An APK of a zip collection inflated into an anonymous memory file (never the disk),
+    bounded by :data:`MAX_ZIPPED_APK`, as a container."""
+    from handsetguard.sources.limits import iter_member, open_zip
+
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is None or apk.archive is None or apk.member is None:
+        raise ApkFormatError(
+            f"{apk.display}: inside a zip collection, and this system has no in-memory file "
+            "to read it into: unzip the collection to have its signature verified"
+        )
+    if apk.size > MAX_ZIPPED_APK:
+        raise ApkFormatError(
+            f"{apk.display}: not inspected: {apk.size} bytes, over {MAX_ZIPPED_APK} for an APK "
+            "read from a zip into memory; unzip the collection"
+        )
+    with open_zip(apk.archive, str(apk.archive)) as archive:
+        try:
+            info = archive.getinfo(apk.member)
+        except KeyError:
+            raise ApkFormatError(f"{apk.display}: no longer in the zip") from None
+        fd = memfd("handsetguard-apk", os.MFD_CLOEXEC)
+        try:
+            for piece in iter_member(archive, info, apk.archive.name, MAX_ZIPPED_APK, 1 << 20):
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            raise
+    return open_container_fd(fd, Path(apk.display))
+
+
+def _report(apk: ApkFile, sdk: int | None) -> ApkReport:
+    if apk.path is not None:
+        return inspect_apk(apk.path, sdk)
+    with _zipped(apk) as container:
+        return inspect_container(container, sdk)
+
+
 def _one(
     apk: ApkFile,
-    path: Path,
     sdk: int | None,
     by_sha256: Mapping[str, str],
     packages: Collection[str],
 ) -> CollectedApk:
-    report = inspect_apk(path, sdk)
+    report = _report(apk, sdk)
     signature = report.signature
     package, tied_by = (report.manifest.package, "manifest") if report.manifest else (None, None)
     if not package and report.sha256 in by_sha256:
@@ -103,12 +150,7 @@ def inspect_collected(
                 for f in files[count:]
             ]
             break
-        path = apk.path
-        if path is None:
-            unread.append(
-                (apk.display, "inside a zip collection: unzip it to have its signature verified")
-            )
-        elif apk.size > MAX_COLLECTED_APK:
+        if apk.size > MAX_COLLECTED_APK:
             unread.append(
                 (apk.display, f"not inspected: {apk.size} bytes, over {MAX_COLLECTED_APK}")
             )
@@ -119,8 +161,12 @@ def inspect_collected(
         else:
             budget -= apk.size
             try:
-                done.append(_one(apk, path, sdk, by_sha256, packages))
-            except ApkFormatError as exc:  # not an APK at all
-                reason = exc.message.replace(str(path), apk.display)
+                done.append(_one(apk, sdk, by_sha256, packages))
+            except SourceError as exc:  # not an APK at all, or its zip member is unreadable
+                reason = (
+                    exc.message.replace(str(apk.path), apk.display) if apk.path else exc.message
+                )
                 unread.append((apk.display, reason.removeprefix(f"{apk.display}: ")))
+            except OSError as exc:  # no memory file to be had
+                unread.append((apk.display, f"cannot be read into memory ({exc.strerror or exc})"))
     return tuple(done), tuple(unread)

@@ -22,7 +22,7 @@ from handsetguard.apk.zip import Container, Tampering, open_container
 if TYPE_CHECKING:
     from handsetguard.threats.indicators import IndicatorIndex
 
-__all__ = ["MAX_DEX", "MAX_MANIFEST", "inspect_apk"]
+__all__ = ["MAX_DEX", "MAX_MANIFEST", "inspect_apk", "inspect_container"]
 
 MAX_MANIFEST = 8 << 20
 """A binary manifest larger than this is refused (real ones are well under 1 MiB)."""
@@ -94,44 +94,60 @@ def inspect_apk(
     path = Path(path)
     idsig = path.with_name(path.name + ".idsig")  # v4: the signature file beside the APK
     with open_container(path) as container:
-        notes: list[str] = []
-        manifest, problem = _manifest(container, notes)
-        found: list[Tampering] = []
-        signature = verify_apk(
+        return inspect_container(
             container,
-            min_sdk if min_sdk is not None else (manifest.min_sdk if manifest else 1),
-            manifest.target_sdk if manifest else 1,
-            manifest.target_sandbox if manifest else 1,
-            has_manifest="AndroidManifest.xml" in container.by_name,
-            found=found,
+            min_sdk,
             idsig=idsig if idsig.is_file() else None,
+            trackers=trackers,
+            indicators=indicators,
         )
-        names = [e.name for e in container.entries]
-        dex_files = tuple(
-            n for n in names if n.startswith("classes") and n.endswith(".dex") and "/" not in n
-        )
-        dex_notes: list[str] = []
-        classes, tracker_hits = _dex(container, list(dex_files), trackers, dex_notes)
-        report = ApkReport(
-            path=str(path),
-            size=container.file_size,
-            sha256=_file_sha256(container),
-            entries=len(container.entries),
-            manifest=manifest,
-            manifest_notes=tuple(notes),
-            manifest_error=problem,
-            signature=signature,
-            tampering=container.tampering + tuple(found),
-            dex_files=dex_files,
-            native_abis=tuple(
-                sorted(
-                    {n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2}
-                )
-            ),
-            classes=classes,
-            trackers=tracker_hits,
-            notes=tuple(dex_notes),
-        )
+
+
+def inspect_container(
+    container: Container,
+    min_sdk: int | None = None,
+    *,
+    idsig: Path | None = None,
+    trackers: tuple[Tracker, ...] | None = None,
+    indicators: IndicatorIndex | None = None,
+) -> ApkReport:
+    """:func:`inspect_apk` of an open container (``idsig``: its v4 signature file, if any)."""
+    notes: list[str] = []
+    manifest, problem = _manifest(container, notes)
+    found: list[Tampering] = []
+    signature = verify_apk(
+        container,
+        min_sdk if min_sdk is not None else (manifest.min_sdk if manifest else 1),
+        manifest.target_sdk if manifest else 1,
+        manifest.target_sandbox if manifest else 1,
+        has_manifest="AndroidManifest.xml" in container.by_name,
+        found=found,
+        idsig=idsig,
+    )
+    names = [e.name for e in container.entries]
+    dex_files = tuple(
+        n for n in names if n.startswith("classes") and n.endswith(".dex") and "/" not in n
+    )
+    dex_notes: list[str] = []
+    classes, tracker_hits = _dex(container, list(dex_files), trackers, dex_notes)
+    report = ApkReport(
+        path=str(container.path),
+        size=container.file_size,
+        sha256=_file_sha256(container),
+        entries=len(container.entries),
+        manifest=manifest,
+        manifest_notes=tuple(notes),
+        manifest_error=problem,
+        signature=signature,
+        tampering=container.tampering + tuple(found),
+        dex_files=dex_files,
+        native_abis=tuple(
+            sorted({n.split("/")[1] for n in names if n.startswith("lib/") and n.count("/") >= 2})
+        ),
+        classes=classes,
+        trackers=tracker_hits,
+        notes=tuple(dex_notes),
+    )
     if indicators is None:
         return report
     return replace(report, indicators=match_indicators(report, indicators))

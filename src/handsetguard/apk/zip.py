@@ -38,6 +38,7 @@ __all__ = [
     "Tampering",
     "TamperingKind",
     "open_container",
+    "open_container_fd",
 ]
 
 _CHUNK = 1 << 16
@@ -163,6 +164,16 @@ def open_container(path: Path) -> Container:
         if not stat.S_ISREG(info.st_mode):
             raise ApkFormatError(f"{path}: not a regular file")
         return _parse(path, fd, info.st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_container_fd(fd: int, label: Path) -> Container:
+    """Parse the container of an open descriptor (an APK held in memory, named ``label`` in
+    messages); the descriptor is the container's, closed with it or on error."""
+    try:
+        return _parse(label, fd, os.fstat(fd).st_size)
     except BaseException:
         os.close(fd)
         raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from handsetguard.boundedio import loads_bounded
 from handsetguard.errors import SourceError
@@ -28,7 +28,7 @@ from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
 from handsetguard.sources.completeness import note_index_stop, note_truncation
 from handsetguard.sources.dumpstate import index_dumpstate
 from handsetguard.sources.limits import MAX_SMALL_FILE_BYTES, open_zip, read_member
-from handsetguard.sources.tree import FileTree
+from handsetguard.sources.tree import FileTree, ZipTree
 from handsetguard.textcodec import Blob, normalise_bytes
 
 __all__ = [
@@ -176,7 +176,12 @@ def _add_apks(evidence: Evidence, tree: FileTree, names: set[str]) -> None:
                 )
             )
             continue
-        evidence.apk_files.append(ApkFile(name, display, size, path))
+        if isinstance(tree, ZipTree) and isinstance(tree.archive.filename, str):
+            # A member of a zip opened from its path: read from there when it is inspected.
+            outer, member = Path(tree.archive.filename), tree.prefix + name
+            evidence.apk_files.append(ApkFile(name, display, size, None, outer, member))
+        else:
+            evidence.apk_files.append(ApkFile(name, display, size, path))
 
 
 def _add_backup(evidence: Evidence, tree: FileTree) -> None:
