@@ -38,7 +38,7 @@ from handsetguard.server.db import Database, normalise_url
 from handsetguard.server.migrate import upgrade
 from handsetguard.server.models import Device, DeviceImei
 from handsetguard.server.schemas.licensing import AgreementTerms
-from handsetguard.server.services import agreements, partners, registrations
+from handsetguard.server.services import agreements, partners, receipts, registrations
 from handsetguard.server.services import registration_gate as gate
 from handsetguard.server.services.actors import SYSTEM
 
@@ -146,11 +146,9 @@ def run(name: str, url: str, units: int, lookups: int) -> None:
         assert again == data, "re-export changed bytes"
         file = receipt(rows)
 
-        def apply() -> registrations.ReceiptOutcome:
+        def apply() -> receipts.ReceiptOutcome:
             with db.write() as session:
-                return registrations.import_receipt(
-                    session, SYSTEM, batch_id, file, "result.csv", NOW
-                )
+                return receipts.import_receipt(session, SYSTEM, batch_id, file, "result.csv", NOW)
 
         out = timed(f"import receipt ({len(file) / 1e6:.1f} MB CSV)", apply)
         print(

@@ -129,13 +129,13 @@ def import_receipt(url: str | None, batch: str, file: str, partial: bool) -> int
     and lists the others row by row."""
     from handsetguard.cli.server import _database
     from handsetguard.server.clock import SystemClock
-    from handsetguard.server.services import registrations
+    from handsetguard.server.services import receipts
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.textsafe import visible
 
     data = _read(file)
     with _database(url) as db, db.write() as session:
-        out = registrations.import_receipt(
+        out = receipts.import_receipt(
             session, SYSTEM, batch, data, Path(file).name, SystemClock().now(), partial=partial
         )
     for problem in out.problems:

@@ -21,8 +21,8 @@ from handsetguard.server.schemas.registrations import (
     ReceiptOut,
     ShipStatusOut,
 )
+from handsetguard.server.services import receipts, registrations
 from handsetguard.server.services import registration_gate as gate
-from handsetguard.server.services import registrations
 
 router = APIRouter(prefix="/v1/registrations", tags=["registrations"])
 units_router = APIRouter(prefix="/v1/units", tags=["registrations"])
@@ -122,9 +122,9 @@ async def import_receipt(
     data = await request.body()
     from starlette.concurrency import run_in_threadpool
 
-    def apply() -> registrations.ReceiptOutcome:
+    def apply() -> receipts.ReceiptOutcome:
         with ctx.db.write() as session:
-            return registrations.import_receipt(
+            return receipts.import_receipt(
                 session, actor, batch_id, data, filename, ctx.clock.now(), partial=partial
             )
 

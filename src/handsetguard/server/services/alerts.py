@@ -37,6 +37,7 @@ __all__ = [
     "list_alerts",
     "open_alerts_of",
     "raise_alert",
+    "raise_many",
 ]
 
 REGRESSION = "regression"
@@ -52,20 +53,43 @@ ACKNOWLEDGERS = (Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN, Role.SUPPORT)
 _WORD = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
 
 
-def _insert_ignoring_open_duplicate(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT (open_key) DO NOTHING: True when the row was added. Two
-    processes raising the same open condition at once leave one alert."""
+def _insert_statement(session: Session) -> Any:
+    """INSERT … ON CONFLICT (open_key) DO NOTHING. Two processes raising the same open
+    condition at once leave one alert."""
     dialect = session.get_bind().dialect.name
     table = cast(Table, Alert.__table__)
-    statement: Any
     if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
-    else:  # pragma: no cover (the service runs on SQLite and PostgreSQL only)
-        statement = insert(table)
-    added = session.execute(statement.values(**values).returning(table.c.id)).first()
-    return added is not None
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
+    return insert(table)  # pragma: no cover (the service runs on SQLite and PostgreSQL only)
+
+
+def _insert_ignoring_open_duplicate(session: Session, values: dict[str, Any]) -> bool:
+    """True when the row was added (not already open)."""
+    table = cast(Table, Alert.__table__)
+    statement = _insert_statement(session).values(**values).returning(table.c.id)
+    return session.execute(statement).first() is not None
+
+
+def _check_codes(kind: str, reasons: set[str]) -> None:
+    for name, value in (("kind", kind), *(("reason", r) for r in sorted(reasons))):
+        if not _WORD.fullmatch(value) or (name == "kind" and len(value) > 32):
+            raise ValueError(f"alert {name} {value!r} is not a short lower-case code")
+
+
+def _row(unit: Device, kind: str, reason: str, detail: dict[str, Any], now: datetime) -> Any:
+    return {
+        "id": new_id(),
+        "device_id": unit.id,
+        "partner_id": unit.partner_id,
+        "kind": kind,
+        "reason": reason,
+        "detail": detail,
+        "raised_at": now,
+        "status": "open",
+        "open_key": f"{unit.id}|{kind}|{reason}",
+    }
 
 
 def raise_alert(
@@ -81,28 +105,45 @@ def raise_alert(
     partner's active webhooks. ``kind`` and ``reason`` are short codes (``regression``,
     ``check_now_fails:usb_debugging``); ``detail`` is JSON-serialisable and holds no secret.
     Returns the new alert, or None when the same (unit, kind, reason) is already open."""
-    for name, value in (("kind", kind), ("reason", reason)):
-        if not _WORD.fullmatch(value) or (name == "kind" and len(value) > 32):
-            raise ValueError(f"alert {name} {value!r} is not a short lower-case code")
+    _check_codes(kind, {reason})
     session.flush()
-    alert_id = new_id()
-    values = {
-        "id": alert_id,
-        "device_id": unit.id,
-        "partner_id": unit.partner_id,
-        "kind": kind,
-        "reason": reason,
-        "detail": detail,
-        "raised_at": now,
-        "status": "open",
-        "open_key": f"{unit.id}|{kind}|{reason}",
-    }
+    values = _row(unit, kind, reason, detail, now)
     if not _insert_ignoring_open_duplicate(session, values):
         return None
-    alert = session.get(Alert, alert_id)
+    alert = session.get(Alert, values["id"])
     assert alert is not None
     webhooks.enqueue(session, alert, alert_event(alert, unit), now=now)
     return alert
+
+
+def raise_many(
+    session: Session,
+    raised: list[tuple[Device, str, dict[str, Any]]],
+    kind: str,
+    *,
+    now: datetime,
+) -> list[str]:
+    """:func:`raise_alert` for many units at once — (unit, reason, detail) each — in a few
+    statements (an INSERT … ON CONFLICT DO NOTHING per 1,000 alerts, an INSERT per 1,000
+    deliveries), so a receipt that rejects thousands of units does not pay round trips per
+    alert. The same deduplication and webhook outbox; returns the new alerts' ids."""
+    _check_codes(kind, {reason for _, reason, _ in raised})
+    session.flush()
+    rows = {}
+    for unit, reason, detail in raised:
+        values = _row(unit, kind, reason, detail, now)
+        rows[values["id"]] = (unit, values)
+    statement = _insert_statement(session).returning(cast(Table, Alert.__table__).c.id)
+    values_list = [values for _, values in rows.values()]
+    added: list[str] = []
+    for start in range(0, len(values_list), 1000):
+        chunk = values_list[start : start + 1000]
+        added += session.execute(statement, chunk).scalars().all()
+    events = [
+        (rows[i][0].partner_id, i, alert_event(Alert(**rows[i][1]), rows[i][0])) for i in added
+    ]
+    webhooks.enqueue_many(session, events, now=now)
+    return added
 
 
 def alert_event(alert: Alert, unit: Device) -> dict[str, Any]:

@@ -1,21 +1,20 @@
 """Territory register batches: the partner's licence number per territory, freezing a
 territory's activated, unregistered units into a batch (content hash, the layout frozen with
-it), its file in the register's layout, and the portal's receipt applied to it.
+it) and its file in the register's layout; the portal's receipt is applied to it by
+:mod:`receipts`.
 
 State of a unit with its territory's register: no ``registrations`` row = ``unregistered``;
-freezing a batch makes it ``in_batch``; a receipt makes it ``registered`` or ``rejected``
-(rejected units raise a ``registration`` alert). A receipt with any problem applies nothing
-unless ``partial``, which applies the good rows and reports the others row by row.
+freezing a batch makes it ``in_batch``; a receipt makes it ``registered`` or ``rejected``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import String, Table, exists, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from handsetguard.registers import (
@@ -24,7 +23,6 @@ from handsetguard.registers import (
     RegisterError,
     RegisterProfile,
     content_hash,
-    parse,
     profile_from_dict,
     render_csv,
     render_xlsx,
@@ -47,27 +45,33 @@ from handsetguard.server.models import (
     RegistryLicence,
 )
 from handsetguard.server.models.base import UTCDateTime
-from handsetguard.server.services import alerts, audit
+from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, visible
 
 __all__ = [
     "ADMINS",
     "BatchFilter",
-    "ReceiptOutcome",
     "batch_file",
     "create_batch",
     "get_agreement_visible",
     "get_batch",
-    "import_receipt",
     "set_licence",
 ]
 
 ADMINS = (Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN)
 READERS = (Role.LICENSOR_ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN)
-MAX_PROBLEMS_SHOWN = 100
 _units = cast(Table, BatchUnit.__table__)
 _regs = cast(Table, Registration.__table__)
+_ROW_COLUMNS = (
+    _units.c.serial,
+    _units.c.imei1,
+    _units.c.imei2,
+    _units.c.model_code,
+    _units.c.activated_at,
+    _units.c.meid,
+)
+"""A frozen unit's columns in :class:`BatchRow` order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +88,6 @@ class BatchFilter:
             "until": self.until.isoformat() if self.until else None,
             "include_rejected": self.include_rejected,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiptOutcome:
-    batch_id: str
-    file_sha256: str
-    encoding: str
-    registered: int
-    rejected: int
-    unchanged: int
-    pending: int
-    problems: list[str]
 
 
 def _agreement(session: Session, actor: Actor, agreement_id: str) -> Agreement:
@@ -241,13 +233,16 @@ def create_batch(
     session.add(batch)
     session.flush()
     columns = ["batch_id", "position", "device_id", "serial", "imei1", "imei2", "model_code"]
-    session.execute(
-        insert(_units).from_select(
+    frozen = session.execute(
+        insert(_units)
+        .from_select(
             [*columns, "activated_at", "meid"],
             _candidates(batch.id, agreement.id, territory, filt),
         )
-    )
-    rows = _frozen_rows(session, batch.id)
+        .returning(_units.c.position, *_ROW_COLUMNS)
+    ).all()
+    # The rows as inserted (no second read of the batch), in file order.
+    rows = [BatchRow(*row[1:]) for row in sorted(frozen, key=lambda row: int(row[0]))]
     if not rows:
         raise ConflictError("nothing_to_register", f"no unregistered activated unit in {territory}")
     batch.unit_count = len(rows)
@@ -272,20 +267,17 @@ def create_batch(
 
 
 def _frozen_rows(session: Session, batch_id: str) -> list[BatchRow]:
-    query = (
-        select(_units.c.serial, _units.c.imei1, _units.c.imei2, _units.c.model_code)
-        .add_columns(_units.c.activated_at, _units.c.meid)
-        .where(_units.c.batch_id == batch_id)
-        .order_by(_units.c.position)
-    )
-    return [BatchRow(*r) for r in session.execute(query)]
+    query = select(*_ROW_COLUMNS).where(_units.c.batch_id == batch_id).order_by(_units.c.position)
+    return [BatchRow(*r) for r in session.execute(query).all()]
 
 
 def _mark_in_batch(
     session: Session, batch: RegistrationBatch, rebatch: bool, now: datetime
 ) -> None:
     """Each unit of the batch becomes ``in_batch``: rejected ones (``rebatch``) move over, the
-    others get their first row. A unit another batch took meanwhile is a conflict (PK)."""
+    others get their first row. A unit that has a row already (another batch took it
+    meanwhile) is skipped by ON CONFLICT — no anti-join over the batch — and then missing
+    from the count: a conflict."""
     mine = select(_units.c.device_id).where(_units.c.batch_id == batch.id)
     if rebatch:
         session.execute(
@@ -299,14 +291,13 @@ def _mark_in_batch(
         literal("in_batch", String(12)),
         literal(batch.id, String(36)),
         literal(now, UTCDateTime()),
-    ).where(
-        _units.c.batch_id == batch.id,
-        ~exists().where(_regs.c.device_id == _units.c.device_id),
-    )
+    ).where(_units.c.batch_id == batch.id)
+    dialect = session.get_bind().dialect.name
+    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_regs)
     session.execute(
-        insert(_regs).from_select(
+        insert_.from_select(
             ["device_id", "territory", "state", "batch_id", "updated_at"], fresh
-        )
+        ).on_conflict_do_nothing(index_elements=["device_id"])
     )
     held = session.execute(
         select(func.count()).where(_regs.c.batch_id == batch.id, _regs.c.state == "in_batch")
@@ -342,76 +333,3 @@ def batch_file(session: Session, actor: Actor, batch_id: str, fmt: str) -> tuple
     if fmt == "csv":
         return render_csv(cells), f"{stem}.csv"
     raise InvalidInputError("invalid_format", "format is csv or xlsx")
-
-
-def import_receipt(
-    session: Session,
-    actor: Actor,
-    batch_id: str,
-    data: bytes,
-    name: str,
-    now: datetime,
-    *,
-    partial: bool = False,
-) -> ReceiptOutcome:
-    """Apply the portal's result file to its batch (see the module docstring)."""
-    from handsetguard.server.services.receipts import apply_rows, match_rows
-
-    require(actor, *ADMINS)
-    batch = get_batch(session, actor, batch_id)
-    profile = profile_from_dict(batch.territory, batch.profile)
-    try:
-        receipt = parse(data, name, profile.receipt)
-    except RegisterError as exc:
-        raise InvalidInputError("receipt_unreadable", exc.message) from exc
-    decided, problems = match_rows(session, batch, receipt)
-    if problems and not partial:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise InvalidInputError(
-            "receipt_invalid",
-            f"{problems[0]}{more}; nothing applied",
-            details={"problems": problems[:MAX_PROBLEMS_SHOWN]},
-            remediation="fix the file, or import with --partial to apply the good rows",
-        )
-    registered, rejected, unchanged = apply_rows(session, batch, decided, now)
-    pending = session.execute(
-        select(func.count()).where(_regs.c.batch_id == batch.id, _regs.c.state == "in_batch")
-    ).scalar_one()
-    if pending == 0 and batch.status == "frozen":
-        batch.status, batch.receipted_at = "receipted", now
-    digest = hashlib.sha256(data).hexdigest()
-    audit.append(
-        session,
-        actor,
-        at=now,
-        action="registry.receipt",
-        target=("registration_batch", batch.id),
-        partner_id=batch.partner_id,
-        after={
-            "file_sha256": digest,
-            "registered": len(registered),
-            "rejected": len(rejected),
-            "unchanged": unchanged,
-            "skipped_rows": len(problems),
-            "pending": pending,
-        },
-    )
-    for device in session.execute(select(Device).where(Device.id.in_(sorted(rejected)))).scalars():
-        alerts.raise_alert(
-            session,
-            device,
-            "registration",
-            "register_rejected",
-            {"batch_id": batch.id, "register": batch.register, "reason": rejected[device.id]},
-            now=now,
-        )
-    return ReceiptOutcome(
-        batch.id,
-        digest,
-        receipt.encoding,
-        len(registered),
-        len(rejected),
-        unchanged,
-        int(pending),
-        problems,
-    )

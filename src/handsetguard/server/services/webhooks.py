@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from handsetguard.server.db import Database
@@ -40,6 +40,7 @@ __all__ = [
     "create_webhook",
     "deliver_due",
     "enqueue",
+    "enqueue_many",
     "list_deliveries",
     "list_webhooks",
     "next_delay",
@@ -145,6 +146,40 @@ def list_deliveries(session: Session, actor: Actor, webhook_id: str) -> list[Web
         .limit(200)
     )
     return list(session.execute(query).scalars())
+
+
+def enqueue_many(
+    session: Session, events: list[tuple[str, str, dict[str, Any]]], *, now: datetime
+) -> int:
+    """:func:`enqueue` for many alerts — (partner id, alert id, event) each — in one
+    statement per 1,000 deliveries; returns how many."""
+    partners = sorted({partner for partner, _, _ in events})
+    hooks: dict[str, list[str]] = {}
+    if partners:
+        found = session.execute(
+            select(Webhook.partner_id, Webhook.id).where(
+                Webhook.partner_id.in_(partners), Webhook.active
+            )
+        )
+        for partner, hook_id in found:
+            hooks.setdefault(partner, []).append(hook_id)
+    rows = [
+        {
+            "id": new_id(),
+            "webhook_id": hook_id,
+            "alert_id": alert_id,
+            "event": event,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for partner, alert_id, event in events
+        for hook_id in hooks.get(partner, [])
+    ]
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(WebhookDelivery), rows[start : start + 1000])
+    return len(rows)
 
 
 def enqueue(session: Session, alert: Alert, event: dict[str, Any], *, now: datetime) -> int:
