@@ -1,17 +1,26 @@
 """Fleet posture at scale: bulk-load units and report summaries (COPY on PostgreSQL, batched
 inserts on SQLite), then measure the overview (from the maintained counts), the IMEI lookup,
-report ingestion over HTTP with concurrent clients, and attestation verification for
-check-ins; print the bytes stored per report and what a year of daily reports would need.
+report ingestion and attested check-ins over HTTP with concurrent clients, and attestation
+verification alone; print the bytes stored per report and what a year of daily reports would
+need.
 
 Usage: python benchmarks/bench_fleet.py [--units 200000] [--summaries 1000000]
            [--sqlite-units 100000] [--sqlite-summaries 300000] [--clients 64]
-           [--reports 3000] [--workers 2] [--no-sqlite]
+           [--reports 3000] [--checkins 2000] [--workers 2] [--no-sqlite] [--no-reads]
            [--pg-url postgresql+psycopg://hg:hg@127.0.0.1/hg_test]
 
 The issue's target is 1,000,000 units and 5,000,000 summaries on PostgreSQL; the defaults are
 smaller so that a run takes minutes on a shared 2-core machine — the figures printed say the
 scale they were measured at. The PostgreSQL run needs a URL (or HANDSETGUARD_TEST_PG_URL) and
 creates and drops its own database.
+
+The loaded baselines are the uploaded report's own summary (the same checks, patch levels,
+components and threats), so an ingestion compares on columns alone — as for a phone whose
+apps and components did not change since its gate report; one whose components changed
+also reads its baseline's document and diffs the two (about 1.5 ms more). Check-ins carry a
+synthetic key-attestation chain made per check-in (tests/attest/assets, trusted by the
+server through benchmarks/fleet_app.py), answering a challenge written beforehand: the
+rate is of POST /v1/checkins, verification included, not of the challenge requests.
 """
 
 from __future__ import annotations
@@ -36,19 +45,23 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_server import imei, prepare, settle, start_server  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.attest: the synthetic chains
+from bench_server import prepare, settle, start_server  # noqa: E402
 from handsetguard.server.config import Settings  # noqa: E402
+from handsetguard.server.core.identifiers import luhn_check_digit  # noqa: E402
 from handsetguard.server.core.kek import KEK_ENV  # noqa: E402
 from handsetguard.server.core.keywrap import new_key_file  # noqa: E402
 from handsetguard.server.db import Database, normalise_url  # noqa: E402
 from handsetguard.server.models import Agreement  # noqa: E402
 from handsetguard.server.services import credentials, overview, support  # noqa: E402
 from handsetguard.server.services.actors import SYSTEM, Role  # noqa: E402
+from handsetguard.server.services.regressions import components_digest  # noqa: E402
 
 TERRITORIES = ("IN", "LK", "NP", "BD")
 MODELS = ("Z60", "Z61", "Z70")
 LEVELS = ("excellent", "good", "fair", "poor")
 START = datetime(2026, 1, 1, tzinfo=UTC)
+STAMP = "%Y-%m-%d %H:%M:%S.%f"  # SQLite's UTCDateTime text
 
 
 def _example_report() -> dict[str, Any]:
@@ -62,15 +75,28 @@ def _example_report() -> dict[str, Any]:
     return loaded
 
 
+def imei(n: int) -> str:
+    """A distinct valid IMEI per n up to 100 million (a TAC per million)."""
+    body = f"{35123456 + n // 1_000_000:08d}{n % 1_000_000:06d}"
+    return body + str(luhn_check_digit(body))
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-def _rows(partner: str, agreement: str, units: int, summaries: int, doc: bytes) -> dict[str, Any]:
+def _rows(
+    partner: str, agreement: str, units: int, summaries: int, doc: bytes, report: dict[str, Any]
+) -> dict[str, Any]:
     """Column tuples per table, generated in memory (deterministic)."""
     rng = random.Random(7)
-    checks = json.dumps({"usb_debugging": "pass", "screen_lock": "pass", "os_patch_level": "warn"})
+    checks = json.dumps({c["id"]: c["status"] for c in report["checks"]})
+    digest = components_digest(report)
+    threats = json.dumps([t["package"] for t in report.get("threats") or []])
+    patch = report["device"]["security_patch"]
+    vendor = report["device"]["vendor_security_patch"]
+    fingerprint = report["device"]["build_fingerprint"]
     devices, imeis, states, reports = [], [], [], []
     per_unit = max(1, summaries // units)
     for n in range(units):
@@ -87,6 +113,7 @@ def _rows(partner: str, agreement: str, units: int, summaries: int, doc: bytes) 
             report_id = str(uuid.UUID(int=(n + 1) << 20 | k))
             received = at + timedelta(days=k)
             sample = doc if n % 1000 == 0 else None  # full documents for a sample
+            baseline = k == 0
             reports.append(
                 (
                     report_id,
@@ -94,11 +121,15 @@ def _rows(partner: str, agreement: str, units: int, summaries: int, doc: bytes) 
                     device_id,
                     partner,
                     level,
-                    month + "-05",
+                    patch if baseline else month + "-05",
                     checks,
-                    k == 0,
+                    baseline,
                     sample,
                     len(doc),
+                    digest if baseline else None,
+                    threats if baseline else None,
+                    vendor if baseline else None,
+                    fingerprint,
                 )
             )
             last = (report_id, received)
@@ -110,6 +141,7 @@ def _rows(partner: str, agreement: str, units: int, summaries: int, doc: bytes) 
                 model,
                 where,
                 reports[-per_unit][0],
+                reports[-per_unit][1],
                 last[0],
                 last[1],
                 level,
@@ -125,17 +157,18 @@ DEVICE_COLS = (
 )
 REPORT_COLS = (
     "id, received_at, device_id, partner_id, credential_id, sender_role, input_kind, baseline, "
-    "profile, level, score, checks, os_patch, vendor_patch, threat_count, doc_sha256, doc_bytes, "
-    "document"
+    "profile, level, score, checks, os_patch, vendor_patch, fingerprint, threat_count, "
+    "doc_sha256, doc_bytes, document, components_sha256, threats"
 )
 STATE_COLS = (
-    "device_id, partner_id, model_code, territory, baseline_report_id, last_report_id, "
-    "last_report_at, last_seen_at, level, patch_month, stale_alerted"
+    "device_id, partner_id, model_code, territory, baseline_report_id, baseline_received_at, "
+    "last_report_id, last_report_at, last_seen_at, level, patch_month, stale_alerted"
 )
 
 
 def _report_tuple(r: tuple[Any, ...]) -> tuple[Any, ...]:
-    report_id, received, device_id, partner, level, patch, checks, baseline, doc, size = r
+    report_id, received, device_id, partner, level, patch, checks, baseline, doc, size = r[:10]
+    digest, threats, vendor, fingerprint = r[10:]
     return (
         report_id,
         received,
@@ -150,17 +183,33 @@ def _report_tuple(r: tuple[Any, ...]) -> tuple[Any, ...]:
         70,
         checks,
         patch,
-        patch,
+        vendor or patch,
+        fingerprint,
         0,
         "0" * 64,
         size,
         doc,
+        digest,
+        threats,
     )
 
 
 def _state_tuple(s: tuple[Any, ...]) -> tuple[Any, ...]:
-    device_id, partner, model, where, baseline, last, last_at, level, month = s
-    return (device_id, partner, model, where, baseline, last, last_at, last_at, level, month, True)
+    device_id, partner, model, where, baseline, baseline_at, last, last_at, level, month = s
+    return (
+        device_id,
+        partner,
+        model,
+        where,
+        baseline,
+        baseline_at,
+        last,
+        last_at,
+        last_at,
+        level,
+        month,
+        True,
+    )
 
 
 def load_pg(url: str, data: dict[str, Any]) -> float:
@@ -191,24 +240,23 @@ def load_sqlite(db: Database, data: dict[str, Any]) -> float:
     with db.dbapi(write=True) as conn:
         conn.executemany(
             f"INSERT INTO devices ({DEVICE_COLS}) VALUES ({marks(10)})",
-            [(*d[:8], d[8].strftime("%Y-%m-%d %H:%M:%S.%f"), "active") for d in data["devices"]],
+            [(*d[:8], d[8].strftime(STAMP), "active") for d in data["devices"]],
         )
         conn.executemany("INSERT INTO device_imeis VALUES (?, ?)", data["imeis"])
         conn.executemany(
-            f"INSERT INTO fleet_reports ({REPORT_COLS}) VALUES ({marks(18)})",
-            [
-                (t[0], t[1].strftime("%Y-%m-%d %H:%M:%S.%f"), *t[2:])
-                for t in map(_report_tuple, data["reports"])
-            ],
+            f"INSERT INTO fleet_reports ({REPORT_COLS}) VALUES ({marks(21)})",
+            [(t[0], t[1].strftime(STAMP), *t[2:]) for t in map(_report_tuple, data["reports"])],
         )
         conn.executemany(
-            f"INSERT INTO fleet_units ({STATE_COLS}) VALUES ({marks(11)})",
+            f"INSERT INTO fleet_units ({STATE_COLS}) VALUES ({marks(12)})",
             [
                 (
-                    *t[:6],
-                    t[6].strftime("%Y-%m-%d %H:%M:%S.%f"),
-                    t[7].strftime("%Y-%m-%d %H:%M:%S.%f"),
-                    *t[8:],
+                    *t[:5],
+                    t[5].strftime(STAMP),
+                    t[6],
+                    t[7].strftime(STAMP),
+                    t[8].strftime(STAMP),
+                    *t[9:],
                 )
                 for t in map(_state_tuple, data["states"])
             ],
@@ -279,16 +327,18 @@ def measure_reads(db: Database, actor: Any, units: int) -> list[str]:
     ]
 
 
-async def _ingest(
-    base: str, token: str, bodies: list[bytes], clients: int
-) -> tuple[int, float, list[float]]:
+async def _post_all(
+    base: str, path: str, token: str, bodies: list[bytes], clients: int
+) -> tuple[int, float, list[float], list[bytes]]:
+    """POST every body over ``clients`` keep-alive connections: (201s, seconds, latencies,
+    the answers' bodies)."""
     host, port = base.removeprefix("http://").split(":")
     head = (
-        f"POST /v1/reports HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
         "Content-Type: application/json\r\nContent-Length: "
     ).encode()
     queue = iter(bodies)
-    ok, latencies = 0, []
+    ok, latencies, answers = 0, [], []
 
     async def client() -> None:
         nonlocal ok
@@ -302,7 +352,7 @@ async def _ingest(
                 while (line := await reader.readline()) not in (b"\r\n", b""):
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
+                answers.append(await reader.readexactly(length))
                 latencies.append(time.perf_counter() - started)
                 ok += status == 201
         finally:
@@ -310,28 +360,114 @@ async def _ingest(
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
-    return ok, time.perf_counter() - started, latencies
+    return ok, time.perf_counter() - started, latencies, answers
 
 
 def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, args: Any) -> str:
     os.environ["HANDSETGUARD_FLEET_WORKER_SECONDS"] = "0"  # the server processes inherit it
-    proc, base = start_server(url, args.workers, threads=4)
+    proc, base = start_server(url, args.workers, threads=args.threads)
     try:
         rng = random.Random(5)
         bodies = []
-        for _ in range(args.reports):
+        for _ in range(args.reports + 200):
             n = rng.randrange(units)
             report["device"]["serial"] = f"F{n:09d}"
             bodies.append(json.dumps(report).encode())
-        asyncio.run(_ingest(base, token, bodies[:200], args.clients))  # warm-up
-        ok, seconds, latencies = asyncio.run(_ingest(base, token, bodies, args.clients))
+        warm, bodies = bodies[:200], bodies[200:]
+        asyncio.run(_post_all(base, "/v1/reports", token, warm, args.clients))
+        ok, seconds, latencies, answers = asyncio.run(
+            _post_all(base, "/v1/reports", token, bodies, args.clients)
+        )
     finally:
         proc.terminate()
         proc.wait(30)
+    alerted = sum(1 for a in answers if b'"alerts":[]' not in a)
     return (
-        f"  report ingestion over HTTP     {ok / seconds:7.0f}/s     p99 "
-        f"{_pct(latencies, 0.99) * 1000:7.1f} ms   {args.clients} clients, {args.workers} "
-        f"process(es), {ok}/{len(bodies)} stored   (target >= 500/s)"
+        f"  report ingestion over HTTP     {ok / seconds:7.0f}/s     p50 "
+        f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
+        f" ms   {args.clients} clients, {args.workers} process(es) x {args.threads} threads, "
+        f"{ok}/{len(bodies)} stored, {alerted} opened alerts   (target >= 500/s)"
+    )
+
+
+def _chains(units: list[tuple[str, str, str, str]]) -> list[list[str]]:
+    """One synthetic attestation chain per (device_id, serial, imei1, imei2, challenge),
+    attesting the unit's own IDs and answering its challenge."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from tests.attest.helpers import generator
+
+    gen = generator()
+    out = []
+    for k, (_, serial, imei1, imei2) in enumerate(units):
+        facts = gen.golden()
+        facts["attestationChallenge"] = base64.b64encode(f"bench-{k}".encode()).decode()
+        facts["hardwareEnforced"].update(
+            attestationIdSerial=serial, attestationIdImei=imei1, attestationIdSecondImei=imei2
+        )
+        chain, _ = gen.factory_chain(prefix="bench", kd=gen.encode_key_description(facts))
+        out.append([base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in chain])
+    return out
+
+
+def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
+    """POST /v1/checkins over HTTP, each with its own chain and a challenge written
+    beforehand (issued to the bench's support credential, unused, not expired)."""
+    rng = random.Random(11)
+    picked = [rng.randrange(units) for _ in range(args.checkins + 100)]
+    who = [(str(uuid.UUID(int=n + 1)), f"F{n:09d}", imei(2 * n), imei(2 * n + 1)) for n in picked]
+    chains = _chains(who)
+    credential_id = token.split("_")[1]
+    now = datetime.now(UTC)
+    db = Database(Settings(database_url=url))
+    with db.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO fleet_challenges (value, device_id, credential_id, issued_at,"
+                " expires_at) VALUES (:v, :d, :c, :at, :until)"
+            ),
+            [
+                {
+                    "v": f"bench-{k}",
+                    "d": w[0],
+                    "c": credential_id,
+                    "at": now,
+                    "until": now + timedelta(days=1),
+                }
+                for k, w in enumerate(who)
+            ],
+        )
+    db.dispose()
+    bodies = [
+        json.dumps(
+            {
+                "device_id": w[0],
+                "challenge": f"bench-{k}",
+                "attestation_chain": chain,
+                "os_reported": {"security_patch": "2025-10-05"},
+            }
+        ).encode()
+        for k, (w, chain) in enumerate(zip(who, chains, strict=True))
+    ]
+    os.environ["HANDSETGUARD_FLEET_WORKER_SECONDS"] = "0"
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
+    )
+    factory = "fleet_app:create_unsafe_test_trust_app"
+    proc, base = start_server(url, args.workers, threads=args.threads, factory=factory)
+    try:
+        asyncio.run(_post_all(base, "/v1/checkins", token, bodies[:100], args.clients))
+        ok, seconds, latencies, answers = asyncio.run(
+            _post_all(base, "/v1/checkins", token, bodies[100:], args.clients)
+        )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    verified = sum(1 for a in answers if b'"verified":true' in a)
+    return (
+        f"  check-ins over HTTP            {ok / seconds:7.0f}/s     p50 "
+        f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
+        f" ms   {args.clients} clients, {ok}/{len(bodies) - 100} stored, {verified} verified"
+        "   (target >= 300/s)"
     )
 
 
@@ -399,19 +535,21 @@ def bench(name: str, url: str, units: int, summaries: int, args: Any) -> None:
     report = _example_report()
     raw = json.dumps(report).encode()
     doc = gzip.compress(raw, 6)
-    data = _rows(partner, agreement, units, summaries, doc)
+    data = _rows(partner, agreement, units, summaries, doc, report)
     seconds = load_pg(url, data) if not db.sqlite else load_sqlite(db, data)
     del data
     rebuild_counts(db)
     print(f"  bulk load                      {seconds:7.1f} s")
     actor, support_token = _support_actor(db, partner)
     settle()
-    for line in measure_reads(db, actor, units):
-        print(line)
+    if not args.no_reads:
+        for line in measure_reads(db, actor, units):
+            print(line)
     for line in storage_lines(db, doc, len(raw)):
         print(line)
     db.dispose()
-    print(measure_ingest(url, support_token, report, units, args))
+    print(measure_ingest(url, support_token, report, units, args), flush=True)
+    print(measure_checkins(url, support_token, units, args))
 
 
 def main() -> None:
@@ -422,6 +560,9 @@ def main() -> None:
     parser.add_argument("--sqlite-summaries", type=int, default=300_000)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--reports", type=int, default=3000)
+    parser.add_argument("--checkins", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
+    parser.add_argument("--no-reads", action="store_true", help="skip overview and lookups")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--pg-url", default=os.environ.get("HANDSETGUARD_TEST_PG_URL"))
     parser.add_argument("--no-sqlite", action="store_true")

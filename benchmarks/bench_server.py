@@ -105,7 +105,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, workers: int, threads: int = 2) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    url: str,
+    workers: int,
+    threads: int = 2,
+    factory: str = "handsetguard.server.app:create_app_from_env",
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``factory``: the uvicorn app factory (bench_fleet's check-ins use one of its own)."""
     port = free_port()
     env = {
         **os.environ,
@@ -120,7 +126,7 @@ def start_server(url: str, workers: int, threads: int = 2) -> tuple[subprocess.P
             "-m",
             "uvicorn",
             "--factory",
-            "handsetguard.server.app:create_app_from_env",
+            factory,
             "--port",
             str(port),
             "--workers",

@@ -16,6 +16,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.services.activation_store import AsyncPgStore, Store
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.keys import KeyVault
+from handsetguard.server.services.report_store import ReportStore
 
 __all__ = ["AppContext", "Limiter", "Metrics", "RateLimiter"]
 
@@ -85,10 +86,13 @@ class AppContext:
     """The activation hot path's statements for ``db``."""
     async_store: AsyncPgStore | None = field(init=False)
     """The same on the event loop, for PostgreSQL (opened by the app's lifespan)."""
+    report_store: ReportStore = field(init=False)
+    """The report ingestion hot path's statements for ``db``."""
 
     def __post_init__(self) -> None:
         self.vault.unsafe_unsealed = self.settings.unsafe_unsealed_keys
         self.store = Store(self.db, self.vault)
+        self.report_store = ReportStore(self.db)
         self.async_store = (
             None if self.db.sqlite else AsyncPgStore(self.store, self.settings.threads)
         )

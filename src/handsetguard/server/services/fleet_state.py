@@ -1,5 +1,6 @@
 """The maintained posture of each unit (``fleet_units``) and its roll-up (``fleet_counts``),
-kept in step in the transaction that stores a report or a check-in; staleness sweeps.
+kept in step in the transaction that stores a check-in (a report's is written by
+report_store.py in its one statement); staleness sweeps.
 
 The overview reads ``fleet_counts`` (a row per partner × model × territory × level × patch
 month), never a scan of the units: every change of a unit's bucket moves one unit from the
@@ -8,9 +9,8 @@ old row to the new one with an upsert.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,15 +25,11 @@ from handsetguard.server.models import (
 )
 from handsetguard.server.services import alerts
 
-if TYPE_CHECKING:
-    from handsetguard.server.services.regressions import Finding
-
 __all__ = [
     "DEFAULT_STALE_HOURS",
     "MIN_STALE_HOURS",
     "NO_PATCH",
     "after_checkin",
-    "after_report",
     "report_by_id",
     "stale_sweep",
     "unit_state",
@@ -83,10 +79,8 @@ def _rebucket(session: Session, row: FleetUnit, before: dict[str, Any] | None) -
     _move(session, after, +1)
 
 
-def _state_for(
-    session: Session, unit: Device, now: datetime, known: FleetUnit | None = None
-) -> tuple[FleetUnit, Any]:
-    row = known if known is not None else unit_state(session, unit)
+def _state_for(session: Session, unit: Device, now: datetime) -> tuple[FleetUnit, Any]:
+    row = unit_state(session, unit)
     if row is not None:
         return row, _bucket(row)
     row = FleetUnit(
@@ -100,41 +94,6 @@ def _state_for(
     )
     session.add(row)
     return row, None
-
-
-def after_report(
-    session: Session,
-    unit: Device,
-    report: PostureReport,
-    found: Iterable[Finding],
-    *,
-    now: datetime,
-    state: FleetUnit | None = None,
-) -> list[str]:
-    """Update the unit's row (``state``, when the caller already read it locked) and the
-    counts for a stored report; raise its regressions. Returns the ids of the alerts raised."""
-    row, before = _state_for(session, unit, now, state)
-    if report.baseline:
-        row.baseline_report_id = report.id
-    row.last_report_id, row.last_report_at = report.id, now
-    row.last_seen_at, row.stale_alerted = now, False
-    row.level = report.level
-    row.patch_month = report.os_patch[:7] if report.os_patch else None
-    session.flush()
-    _rebucket(session, row, before)
-    raised = []
-    for finding in found:
-        detail = {
-            **finding.detail,
-            "report_id": report.id,
-            "baseline_report_id": row.baseline_report_id,
-        }
-        alert = alerts.raise_alert(
-            session, unit, alerts.REGRESSION, finding.reason, detail, now=now
-        )
-        if alert is not None:
-            raised.append(alert.id)
-    return raised
 
 
 def after_checkin(

@@ -2,19 +2,32 @@
 now fails, a patch level that went backwards, a threat finding the baseline did not have, and —
 from the offline diff of the two documents (``handsetguard.diff``) when both are kept — a new
 accessibility service, notification listener, device admin or device owner, or an app whose
-signer changed."""
+signer changed.
+
+The diff is needed only when the report's components differ from the baseline's: each
+report stores :func:`components_digest` (what those regressions depend on), so an unchanged
+phone is compared on columns alone, without reading the baseline's document.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from handsetguard.server.models import PostureReport
 
 if TYPE_CHECKING:
     from handsetguard.server.services.reports import Summary
 
-__all__ = ["COMPONENT_KINDS", "Finding", "regressions"]
+__all__ = [
+    "COMPONENT_KINDS",
+    "COMPONENT_SECTIONS",
+    "Baseline",
+    "Finding",
+    "components_digest",
+    "needs_document",
+    "regressions",
+]
 
 COMPONENT_KINDS = frozenset(
     {
@@ -27,6 +40,55 @@ COMPONENT_KINDS = frozenset(
     }
 )
 """The diff's change kinds that are regressions whatever the checks say."""
+COMPONENT_SECTIONS = (
+    "accessibility_services",
+    "notification_listeners",
+    "device_admins",
+    "owners",
+    "adb_keys",
+)
+"""The inventory sections those changes come from (with each package's signers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The baseline report's summary columns a new report is compared with."""
+
+    report_id: str
+    checks: dict[str, str]
+    os_patch: str | None
+    vendor_patch: str | None
+    components_sha256: str | None
+    threats: tuple[str, ...] | None
+    """None for a baseline stored before the column existed: read from its document."""
+    has_document: bool
+
+
+def components_digest(document: dict[str, Any]) -> str:
+    """SHA-256 over the inventory's component sections and each package's signers, as the
+    report gives them: two reports with the same digest have no component change."""
+    inventory = document.get("inventory")
+    inventory = inventory if isinstance(inventory, dict) else {}
+    packages = inventory.get("packages")
+    items = packages.get("items") if isinstance(packages, dict) else None
+    signers = [
+        [p.get("package"), p.get("signer_kind"), p.get("signers")]
+        for p in (items if isinstance(items, list) else [])
+        if isinstance(p, dict)
+    ]
+    projection = [[inventory.get(section) for section in COMPONENT_SECTIONS], signers]
+    text = json.dumps(projection, separators=(",", ":"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def needs_document(baseline: Baseline, summary: Summary, digest: str) -> bool:
+    """Whether comparing with ``baseline`` needs its document (a component changed, or its
+    threats were not kept in a column) — and it still has one."""
+    if not baseline.has_document:
+        return False
+    return baseline.components_sha256 != digest or (
+        bool(summary.threats) and baseline.threats is None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +102,7 @@ def _code(prefix: str, key: str) -> str:
     return f"{prefix}:{key}"[:64]
 
 
-def _checks(baseline: PostureReport, summary: Summary) -> list[Finding]:
+def _checks(baseline: Baseline, summary: Summary) -> list[Finding]:
     return [
         Finding(_code("check_now_fails", check), {"check": check, "baseline": "pass", "now": now})
         for check, now in sorted(summary.checks.items())
@@ -48,7 +110,7 @@ def _checks(baseline: PostureReport, summary: Summary) -> list[Finding]:
     ]
 
 
-def _patches(baseline: PostureReport, summary: Summary) -> list[Finding]:
+def _patches(baseline: Baseline, summary: Summary) -> list[Finding]:
     found = []
     for which, old, new in (
         ("os", baseline.os_patch, summary.os_patch),
@@ -84,20 +146,22 @@ def _components(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
 
 
 def regressions(
-    baseline: PostureReport,
+    baseline: Baseline,
     baseline_doc: dict[str, Any] | None,
     summary: Summary,
     document: dict[str, Any],
+    digest: str,
 ) -> list[Finding]:
-    """Every regression of ``summary`` (and its ``document``) against ``baseline``."""
-    known_threats = set()
-    if baseline_doc is not None:
+    """Every regression of ``summary`` (its ``document``, whose :func:`components_digest` is
+    ``digest``) against ``baseline``; ``baseline_doc`` when :func:`needs_document` said so."""
+    known_threats: set[str] = set(baseline.threats or ())
+    if baseline.threats is None and baseline_doc is not None:
         known_threats = {str(t.get("package")) for t in baseline_doc.get("threats") or []}
     threats = [
         Finding(_code("threat", package), {"package": package})
         for package in sorted(set(summary.threats) - known_threats)
     ]
     found = _checks(baseline, summary) + _patches(baseline, summary) + threats
-    if baseline_doc is not None:
+    if baseline_doc is not None and baseline.components_sha256 != digest:
         found += _components(baseline_doc, document)
     return found

@@ -1,7 +1,7 @@
 """Posture reports into the service: parse and validate (JSON Schema of
-``handsetguard.report/1``, size bounded by the caller), identify the activated unit, store the
-summary in columns and the document gzipped with its provenance, take the factory gate's
-report as the unit's baseline, and raise regression alerts against that baseline.
+``handsetguard.report/1``, size bounded by the caller) and summarise it in the columns every
+report keeps; read a stored document back; audit a refused upload. Storing one is
+:mod:`report_ingest`'s (the hot path, through :mod:`report_store`).
 
 Tier: a report is evidence **collected by the host** (a bugreport, an AndroidQF collection or
 a live phone read over adb by ``handsetguard check``), never attested.
@@ -11,38 +11,28 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handsetguard.server.errors import (
-    ConflictError,
-    ForbiddenError,
     InvalidInputError,
-    NotFoundError,
-    RefusedError,
 )
-from handsetguard.server.models import Device, PostureReport
-from handsetguard.server.services import audit, clones, fleet_state
-from handsetguard.server.services.actors import Actor, Role, require
-from handsetguard.server.services.common import new_id, visible
-from handsetguard.server.services.regressions import regressions
+from handsetguard.server.models import PostureReport
+from handsetguard.server.services import audit
+from handsetguard.server.services.actors import Actor, Role
 
 __all__ = [
     "MAX_REPORT_BYTES",
     "SENDERS",
     "TIER",
-    "Ingested",
     "MalformedReport",
     "Summary",
     "document_of",
-    "ingest",
     "parse_report",
     "record_refusal",
     "summarise",
@@ -170,124 +160,12 @@ def summarise(document: dict[str, Any]) -> Summary:
     )
 
 
-def _patch(value: str | None) -> str | None:
-    return value[:10] if value else None
-
-
-@dataclass(frozen=True, slots=True)
-class Ingested:
-    report: PostureReport
-    alerts: tuple[str, ...]
-    """Ids of the alerts this report raised."""
-
-
-def _unit(session: Session, actor: Actor, summary: Summary, device_id: str | None) -> Device:
-    if device_id is not None:
-        unit = session.get(Device, device_id, with_for_update=True)
-        if unit is None:
-            raise NotFoundError("device_not_found", f"no activated unit {device_id}")
-    elif summary.serial is not None:
-        # Serials are unique per partner: the caller's own unit of that serial.
-        unit = session.execute(
-            select(Device)
-            .where(Device.serial == summary.serial, Device.partner_id == actor.partner_id)
-            .with_for_update()
-        ).scalar_one_or_none()
-        if unit is None:
-            raise NotFoundError(
-                "device_not_found", f"no activated unit with serial {summary.serial}"
-            )
-    else:
-        raise InvalidInputError(
-            "unit_not_identified", "the report has no device.serial: pass ?device_id="
-        )
-    visible(actor, unit.partner_id, "device", unit.id)
-    if unit.status != "active":
-        raise RefusedError("device_revoked", f"unit {unit.id} was revoked")
-    return unit
-
-
-def _check_identity(unit: Device, summary: Summary) -> None:
-    if summary.serial is not None and summary.serial != unit.serial:
-        raise ConflictError(
-            "report_identity_mismatch",
-            f"the report's serial {summary.serial} is not unit {unit.id}'s",
-            details={"field": "device.serial"},
-        )
-    known = {unit.imei1, unit.imei2} - {None}
-    stray = [i for i in summary.imei if i not in known]
-    if stray:
-        raise ConflictError(
-            "report_identity_mismatch",
-            f"the report's IMEI {stray[0]} is not one of unit {unit.id}'s",
-            details={"field": "device.imei"},
-        )
-
-
 def document_of(report: PostureReport) -> dict[str, Any] | None:
     """The stored document, or None once the retention policy dropped it."""
     if report.document is None:
         return None
     loaded: dict[str, Any] = json.loads(gzip.decompress(report.document))
     return loaded
-
-
-def ingest(
-    session: Session,
-    actor: Actor,
-    raw: bytes,
-    now: datetime,
-    *,
-    device_id: str | None = None,
-) -> Ingested:
-    """Store one report for an activated unit of the caller's partner. The first report a
-    factory credential sends with a gate verdict becomes the unit's baseline; every later
-    report is compared with it (:mod:`regressions`)."""
-    require(actor, *SENDERS)
-    if actor.partner_id is None:
-        raise ForbiddenError("credential_not_scoped", "the credential has no partner")
-    document = parse_report(raw)
-    summary = summarise(document)
-    unit = _unit(session, actor, summary, device_id)
-    _check_identity(unit, summary)
-    state = fleet_state.unit_state(session, unit)
-    baseline_row = (
-        fleet_state.report_by_id(session, state.baseline_report_id)
-        if state is not None and state.baseline_report_id
-        else None
-    )
-    baseline_doc = document_of(baseline_row) if baseline_row is not None else None
-    found = regressions(baseline_row, baseline_doc, summary, document) if baseline_row else []
-    is_baseline = (
-        baseline_row is None and actor.role is Role.FACTORY and summary.gate_verdict is not None
-    )
-    report = PostureReport(
-        id=new_id(),
-        received_at=now,
-        device_id=unit.id,
-        partner_id=unit.partner_id,
-        credential_id=actor.credential_id,
-        sender_role=actor.role.value,
-        input_kind=summary.input_kind,
-        acquired_at=summary.acquired_at,
-        baseline=is_baseline,
-        profile=summary.profile,
-        level=summary.level,
-        score=summary.score,
-        gate_verdict=summary.gate_verdict,
-        checks=summary.checks,
-        os_patch=_patch(summary.os_patch),
-        vendor_patch=_patch(summary.vendor_patch),
-        fingerprint=(summary.fingerprint or "")[:200] or None,
-        threat_count=len(summary.threats),
-        doc_sha256=hashlib.sha256(raw).hexdigest(),
-        doc_bytes=len(raw),
-        document=gzip.compress(raw, 6),
-    )
-    session.add(report)
-    raised = fleet_state.after_report(session, unit, report, found, now=now, state=state)
-    raised += clones.after_report(session, unit, report, baseline_row, now)
-    return Ingested(report, tuple(raised))
 
 
 def record_refusal(session: Session, actor: Actor, code: str, target: str, at: datetime) -> None:

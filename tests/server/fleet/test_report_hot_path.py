@@ -1,0 +1,153 @@
+"""The report ingestion hot path (services/report_ingest.py, report_store.py) on SQLite and
+PostgreSQL: the baseline's document is read only when the components changed, and then the
+diff's regressions are raised (a new accessibility service, a new adb key); reports of one
+unit arriving at once leave consistent posture and counts and one baseline; a webhook
+delivery is queued with each alert opened; a month without a partition yet is created on
+demand (PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from handsetguard.server.models import (
+    Alert,
+    FleetCount,
+    FleetUnit,
+    PostureReport,
+    Webhook,
+    WebhookDelivery,
+)
+from handsetguard.server.services import report_ingest
+from tests.server.conftest import Env
+from tests.server.fleet.helpers import Tenant, activate, example_report, tenant
+
+
+def _post(env: Env, who: dict[str, str], report: dict[str, Any]) -> Any:
+    headers = {**who, "Content-Type": "application/json"}
+    response = env.client.post("/v1/reports", content=json.dumps(report), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _token(who: dict[str, str]) -> str:
+    return who["Authorization"].removeprefix("Bearer ")
+
+
+def _count(env: Env, model: Any) -> int:
+    with env.db.read() as session:
+        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def _hook(env: Env, lava: Tenant) -> None:
+    with env.db.write() as session:
+        session.add(
+            Webhook(
+                id="hook-1",
+                partner_id=lava.partner,
+                url="http://127.0.0.1:9/x",
+                secret="s",
+                created_at=env.clock.now(),
+                created_by="admin",
+                active=True,
+            )
+        )
+
+
+def test_the_baseline_document_is_read_only_for_changed_components(
+    env: Env, monkeypatch: Any
+) -> None:
+    lava = tenant(env)
+    _hook(env, lava)
+    unit = activate(env, lava)
+    assert _post(env, lava.factory, example_report("factory", serial=unit["serial"]))["baseline"]
+    store = env.client.app.state.ctx.report_store  # type: ignore[attr-defined]
+    reads: list[str] = []
+    original = store.baseline_document
+
+    def counted(report_id: str, received_at: datetime) -> Any:
+        reads.append(report_id)
+        return original(report_id, received_at)
+
+    monkeypatch.setattr(store, "baseline_document", counted)
+    same = _post(env, lava.support, example_report("factory", serial=unit["serial"]))
+    assert (same["alerts"], reads) == ([], [])
+    changed = example_report("factory", serial=unit["serial"])
+    inventory = changed["inventory"]
+    inventory["accessibility_services"]["items"].append("com.evil.spy/.ReadScreen")
+    inventory["adb_keys"]["items"].append({"fingerprint": "AA:BB:CC", "comment": "stranger"})
+    body = _post(env, lava.support, changed)
+    assert len(reads) == 1
+    with env.db.read() as session:
+        raised = session.execute(
+            select(Alert.reason, Alert.detail).where(Alert.id.in_(body["alerts"]))
+        ).all()
+        queued = session.execute(select(WebhookDelivery.alert_id, WebhookDelivery.event)).all()
+    assert sorted(r for r, _ in raised) == [
+        "accessibility_enabled:com.evil.spy/.ReadScreen",
+        "adb_key_added:AA:BB:CC",
+    ]
+    assert all(d["report_id"] == body["report_id"] for _, d in raised)
+    assert sorted(a for a, _ in queued) == sorted(body["alerts"])
+    event = queued[0][1]
+    assert event["type"] == "alert.raised" and event["unit"]["serial"] == unit["serial"]
+    assert event["alert"]["kind"] == "regression"
+
+
+def test_reports_of_one_unit_at_once(env: Env) -> None:
+    lava = tenant(env)
+    unit = activate(env, lava)
+    ctx = env.client.app.state.ctx  # type: ignore[attr-defined]
+    gate = json.dumps(example_report("factory", serial=unit["serial"])).encode()
+    later = example_report("consumer", serial=unit["serial"], security_patch="2026-11-05")
+    bodies = [(_token(lava.factory), gate)] * 3 + [
+        (_token(lava.support), json.dumps(later).encode())
+    ] * 5
+    done: list[Any] = []
+    failed: list[BaseException] = []
+
+    def send(token: str, raw: bytes) -> None:
+        try:
+            done.append(report_ingest.ingest(ctx.report_store, token, raw, env.clock.now()))
+        except BaseException as exc:  # noqa: BLE001 (collected, asserted below)
+            failed.append(exc)
+
+    threads = [threading.Thread(target=send, args=body) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and len(done) == len(bodies)
+    with env.db.read() as session:
+        baselines = session.execute(
+            select(func.count()).select_from(PostureReport).where(PostureReport.baseline)
+        ).scalar_one()
+        state = session.get(FleetUnit, unit["device_id"])
+        counts = session.execute(select(func.sum(FleetCount.units))).scalar_one()
+    assert baselines == 1 and sum(d.baseline for d in done) == 1
+    assert state is not None and state.last_report_id in {d.report_id for d in done}
+    assert counts == 1 and _count(env, PostureReport) == len(bodies)
+
+
+def test_a_month_without_a_partition_is_created_on_demand(env: Env) -> None:
+    lava = tenant(env, term_end="2035-12-31")
+    unit = activate(env, lava)
+    env.clock.set(datetime(2031, 5, 3, 12, 0, tzinfo=UTC))
+    body = _post(env, lava.factory, example_report("factory", serial=unit["serial"]))
+    with env.db.read() as session:
+        stored = session.execute(
+            select(PostureReport.received_at).where(PostureReport.id == body["report_id"])
+        ).scalar_one()
+        if not env.db.sqlite:
+            names = session.execute(
+                text(
+                    "SELECT relname FROM pg_class WHERE relkind = 'r'"
+                    " AND relname LIKE 'fleet_reports_y2031%'"
+                )
+            ).scalars()
+            assert list(names) == ["fleet_reports_y2031m05"]
+    assert stored == env.clock.now()
