@@ -94,14 +94,15 @@ def _apksigner(apk: Path) -> bool:
     return _run("apksigner", "verify", apk).returncode == 0
 
 
-def _sign(keys: dict[str, tuple[Path, Path]], key: str, scheme: str, folder: Path) -> Path:
+def _sign(
+    keys: dict[str, tuple[Path, Path]], key: str, scheme: str, folder: Path, *more: str
+) -> Path:
     source = folder / "in.apk"
     source.write_bytes(corpus_path("apk/androguard-apksig/golden-aligned-in.apk").read_bytes())
     pk8, cert = keys[key]
     out = folder / f"{key}-{scheme}.apk"
-    done = _run(
-        "apksigner", "sign", "--key", pk8, "--cert", cert, *SCHEMES[scheme], "--out", out, source
-    )
+    options = [*SCHEMES[scheme], *more]
+    done = _run("apksigner", "sign", "--key", pk8, "--cert", cert, *options, "--out", out, source)
     assert done.returncode == 0, done.stderr
     return out
 
@@ -197,25 +198,7 @@ DIGEST_LEVELS = [("18", 17), ("18", 18), ("17", 17), ("17", 1), ("24", 9)]
 def test_v1_sha256_digests_need_api_18(
     keys: dict[str, tuple[Path, Path]], tmp_path: Path, signed_for: str, verified_from: int
 ) -> None:
-    source = tmp_path / "in.apk"
-    source.write_bytes(corpus_path("apk/androguard-apksig/golden-aligned-in.apk").read_bytes())
-    pk8, cert = keys["rsa2048"]
-    apk = tmp_path / "v1.apk"
-    done = _run(
-        "apksigner",
-        "sign",
-        "--key",
-        pk8,
-        "--cert",
-        cert,
-        *SCHEMES["v1-only"],
-        "--min-sdk-version",
-        signed_for,
-        "--out",
-        apk,
-        source,
-    )
-    assert done.returncode == 0, done.stderr
+    apk = _sign(keys, "rsa2048", "v1-only", tmp_path, "--min-sdk-version", signed_for)
     oracle = _run("apksigner", "verify", "--min-sdk-version", str(verified_from), apk)
     verdict = inspect_apk(apk, verified_from).signature
     expected = int(signed_for) < 18 or verified_from >= 18
