@@ -40,7 +40,14 @@ from handsetguard.server.services.regressions import (
     regressions,
 )
 from handsetguard.server.services.report_store import AlertRow, ReportRow, ReportStore, UnitChange
-from handsetguard.server.services.reports import SENDERS, Summary, parse_report, summarise
+from handsetguard.server.services.reports import (
+    SENDERS,
+    MalformedReport,
+    Summary,
+    load_json,
+    summarise,
+    validate_report,
+)
 
 __all__ = ["ATTEMPTS", "GZIP_LEVEL", "Stored", "check_identity", "ingest"]
 
@@ -80,13 +87,9 @@ def check_identity(unit: dict[str, Any], summary: Summary) -> None:
         )
 
 
-def _serial_of(raw: bytes) -> str | None:
+def _serial_of(document: Any) -> str | None:
     """The body's device.serial if it has one, to find the unit in the first read; the
     body is validated (and a malformed one refused) once the caller is authenticated."""
-    try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
     device = document.get("device") if isinstance(document, dict) else None
     serial = device.get("serial") if isinstance(device, dict) else None
     return serial if isinstance(serial, str) and serial else None
@@ -222,14 +225,20 @@ def ingest(
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
-    read = store.read(parsed[0], device_id, _serial_of(raw) if device_id is None else None)
+    try:
+        loaded, malformed = load_json(raw), None
+    except MalformedReport as exc:
+        loaded, malformed = None, exc
+    read = store.read(parsed[0], device_id, _serial_of(loaded) if device_id is None else None)
     actor = actor_from_row(read.credential, token, now)
     if admit is not None:
         admit(actor)
     require(actor, *SENDERS)
     if actor.partner_id is None:
         raise ForbiddenError("credential_not_scoped", "the credential has no partner")
-    document = parse_report(raw)
+    if malformed is not None:
+        raise malformed
+    document = validate_report(loaded)
     summary = summarise(document)
     digest = components_digest(document)
     unit = _the_unit(actor, read.unit, summary, device_id)

@@ -33,9 +33,11 @@ __all__ = [
     "MalformedReport",
     "Summary",
     "document_of",
+    "load_json",
     "parse_report",
     "record_refusal",
     "summarise",
+    "validate_report",
 ]
 
 TIER = "host"
@@ -81,12 +83,22 @@ def _where(path: Any) -> str:
     return out or "(document)"
 
 
-def parse_report(raw: bytes) -> dict[str, Any]:
-    """The report as a dict, or a one-line error naming the field that is wrong."""
+def load_json(raw: bytes) -> Any:
+    """The body as JSON, or ``malformed_json`` (400)."""
     try:
-        document = json.loads(raw)
+        return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedReport("malformed_json", f"the report is not valid JSON: {exc}") from exc
+
+
+def parse_report(raw: bytes) -> dict[str, Any]:
+    """The report as a dict, or a one-line error naming the field that is wrong."""
+    return validate_report(load_json(raw))
+
+
+def validate_report(document: Any) -> dict[str, Any]:
+    """``document`` (parsed JSON) if it is a valid report, or a one-line error naming the
+    field that is wrong."""
     if not isinstance(document, dict):
         raise InvalidInputError("report_invalid", "the report must be a JSON object")
     if document.get("schema") != REPORT_SCHEMA:
