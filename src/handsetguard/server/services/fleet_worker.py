@@ -1,6 +1,8 @@
 """The fleet's periodic work, run by every API process (each step is safe with several:
 staleness is claimed per unit, deliveries by lease): stale-unit alerts, due webhook
-deliveries, and the retention policy for stored report documents."""
+deliveries, the retention policy (report documents after a number of days, report summaries
+after a number of whole months — baselines excepted — see report_partitions.py), and on
+PostgreSQL the monthly partitions of the next months."""
 
 from __future__ import annotations
 
@@ -14,15 +16,24 @@ from datetime import datetime, timedelta
 from anyio import to_thread
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from handsetguard.server.db import Database
 from handsetguard.server.errors import ServiceError
 from handsetguard.server.models import PostureReport, WebhookDelivery
-from handsetguard.server.services import fleet_state, webhooks
+from handsetguard.server.services import fleet_state, report_partitions, webhooks
 
-__all__ = ["FleetSettings", "Tick", "prune_documents", "running", "tick"]
+__all__ = [
+    "MONTHS_AHEAD",
+    "FleetSettings",
+    "Tick",
+    "drop_old_summaries",
+    "prepare_partitions",
+    "prune_documents",
+    "running",
+    "tick",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,9 @@ class FleetSettings(BaseSettings):
     document_retention_days: int = Field(default=400, ge=1)
     """Full report documents older than this are dropped (the summary columns stay; a
     baseline's document is kept for as long as the unit)."""
+    summary_retention_months: int = Field(default=36, ge=0)
+    """Report summaries received more than this many whole months before the current one
+    are dropped (a unit's baseline is kept for as long as the unit); 0 keeps them all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,7 @@ class Tick:
     stale_alerts: int
     deliveries: int
     pruned: int
+    summaries_dropped: int = 0
 
 
 def prune_documents(db: Database, now: datetime, days: int, *, limit: int = 1000) -> int:
@@ -67,6 +82,50 @@ def prune_documents(db: Database, now: datetime, days: int, *, limit: int = 1000
                 update(PostureReport)
                 .where(PostureReport.id.in_(ids), PostureReport.received_at < cutoff)
                 .values(document=None)
+                .execution_options(synchronize_session=False)
+            )
+    return len(ids)
+
+
+MONTHS_AHEAD = 3
+"""Partitions kept ready: this month and the next two (ingestion creates a missing one
+itself, so this only keeps that off the request path)."""
+
+
+def prepare_partitions(db: Database, now: datetime) -> list[str]:
+    """PostgreSQL: create this month's and the next months' partitions that are missing."""
+    if db.sqlite:
+        return []
+    with db.dbapi(write=True) as conn:
+        return report_partitions.ensure_months(conn, now, MONTHS_AHEAD)
+
+
+def drop_old_summaries(db: Database, now: datetime, months: int, *, limit: int = 5000) -> int:
+    """Drop the report summaries of the months more than ``months`` before ``now``'s,
+    baselines excepted: whole partitions on PostgreSQL, ``limit`` rows a call on SQLite."""
+    if months <= 0:
+        return 0
+    if not db.sqlite:
+        with db.dbapi(write=True) as conn:
+            done = 0
+            for year, month in report_partitions.months_past(conn, now, months):
+                done += report_partitions.shrink_month(conn, year, month)
+            return done
+    year, month = report_partitions.month_of(now)
+    index = year * 12 + month - 1 - months
+    horizon = datetime(index // 12, index % 12 + 1, 1, tzinfo=now.tzinfo)
+    with db.write() as session:
+        ids = list(
+            session.execute(
+                select(PostureReport.id)
+                .where(PostureReport.received_at < horizon, PostureReport.baseline.is_(False))
+                .limit(limit)
+            ).scalars()
+        )
+        if ids:
+            session.execute(
+                delete(PostureReport)
+                .where(PostureReport.id.in_(ids))
                 .execution_options(synchronize_session=False)
             )
     return len(ids)
@@ -95,7 +154,9 @@ def tick(
         stale = len(fleet_state.stale_sweep(session, now))
     sent = webhooks.deliver_due(db, now, sender=sender) if _anything_due(db, now) else 0
     pruned = prune_documents(db, now, settings.document_retention_days)
-    return Tick(stale, sent, pruned)
+    prepare_partitions(db, now)
+    dropped = drop_old_summaries(db, now, settings.summary_retention_months)
+    return Tick(stale, sent, pruned, dropped)
 
 
 @asynccontextmanager

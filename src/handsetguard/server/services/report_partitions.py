@@ -8,7 +8,8 @@ Retention (docs/fleet.md): report *documents* are dropped after
 dropped with their month — every unit's baseline excepted, kept for as long as the unit.
 On PostgreSQL a month past the horizon is rebuilt in one transaction: its baselines are
 copied to a new table, the old partition is detached and dropped (no row-by-row delete),
-and the new table is attached in its place. On SQLite the rows are deleted in batches.
+and the new table is attached in its place (and marked, so that it is not counted again).
+On SQLite the rows are deleted in batches.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ __all__ = [
 
 PARTITION = re.compile(r"fleet_reports_y(\d{4})m(\d{2})")
 _LOCK = 0x68670010  # pg_advisory_xact_lock key: one process changes partitions at a time
+_SHRUNK = "handsetguard: past the summary retention, baselines only"
+"""The comment on a partition already shrunk, so that a tick does not count it again."""
 
 
 def month_of(at: datetime) -> tuple[int, int]:
@@ -102,10 +105,14 @@ def shrink_month(conn: Any, year: int, month: int) -> int:
     name, kept = partition_name(year, month), f"{partition_name(year, month)}_kept"
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
+        done = conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", (name,))
+        if done.fetchone()[0] == _SHRUNK:
+            return 0
         total, baselines = conn.execute(
             f"SELECT count(*), count(*) FILTER (WHERE baseline) FROM {name}"
         ).fetchone()
         if total == baselines:
+            conn.execute(f"COMMENT ON TABLE {name} IS '{_SHRUNK}'")
             return 0
         conn.execute(f"CREATE TABLE {kept} (LIKE fleet_reports INCLUDING DEFAULTS)")
         conn.execute(f"INSERT INTO {kept} SELECT * FROM {name} WHERE baseline")
@@ -116,4 +123,5 @@ def shrink_month(conn: Any, year: int, month: int) -> int:
             f"ALTER TABLE fleet_reports ATTACH PARTITION {name} FOR VALUES FROM"
             f" ('{_bound(year, month)}') TO ('{_bound(*_next(year, month))}')"
         )
+        conn.execute(f"COMMENT ON TABLE {name} IS '{_SHRUNK}'")
     return int(total - baselines)
