@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from handsetguard.boundedio import read_bounded
@@ -113,6 +112,8 @@ def store_digests(folder: Path, digests: Digests) -> None:
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
+    import tempfile  # only when a cache file is (re)written
+
     tmp: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -201,6 +199,9 @@ def update_user_set(source: Path, name: str | None, places: Places | None = None
         raise IndicatorError(f"{source}: holds no indicator file (.stix2, .json, .yaml)")
     for f in files:
         parse_source(f)  # raises IndicatorError naming the file
+    import shutil  # only here and in _swap: every check and apk run loads this module
+    import tempfile
+
     places.user_sets.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=places.user_sets))
     try:
@@ -217,6 +218,8 @@ def update_user_set(source: Path, name: str | None, places: Places | None = None
 
 def _swap(link: Path, target: Path) -> None:
     """Point ``link`` at ``target`` atomically; remove what it pointed at before."""
+    import shutil
+
     old = link.resolve() if link.is_symlink() else None
     if link.exists() and not link.is_symlink():
         raise OSError(f"{link} is not a set installed by `iocs update`")
