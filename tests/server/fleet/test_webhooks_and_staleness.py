@@ -140,3 +140,36 @@ def test_staleness_follows_the_agreement_window(env: Env) -> None:
     assert _sweep(env) == []
     env.clock.advance(timedelta(minutes=2))
     assert len(_sweep(env)) == 1
+
+
+def _never(env: Env) -> list[str]:
+    with env.db.write() as session:
+        return fleet_state.never_reported_sweep(session, env.clock.now())
+
+
+def test_a_unit_never_heard_of_within_its_window_is_stale_once(env: Env) -> None:
+    lava = tenant(env)
+    env.ok(
+        "PUT",
+        f"/v1/agreements/{lava.agreement}/fleet-policy",
+        lava.partner_admin,
+        json={"stale_after_hours": 24},
+    )
+    silent, reporting = activate(env, lava), activate(env, lava)
+    env.clock.advance(timedelta(hours=23))
+    _post(env, lava.factory, example_report(serial=reporting["serial"]))
+    assert _never(env) == []
+    env.clock.advance(timedelta(hours=2))  # 25 h after activation, window 24 h
+    raised = _never(env)
+    assert len(raised) == 1 and _never(env) == [] and _sweep(env) == []  # once
+    alert = env.ok("GET", "/v1/alerts", lava.support, params={"kind": "stale"})["items"][0]
+    assert (alert["device_id"], alert["reason"]) == (silent["device_id"], "never_reported")
+    assert alert["detail"]["window_hours"] == 24 and alert["detail"]["silent_hours"] == 25.0
+    overview = env.ok("GET", "/v1/fleet/overview", lava.support)
+    assert overview["units"] == 2 and overview["by_level"].get("unknown") == 1
+    # Its first report makes it a unit like the others: silent again past the window, stale.
+    _post(env, lava.factory, example_report(serial=silent["serial"]))
+    overview = env.ok("GET", "/v1/fleet/overview", lava.support)
+    assert overview["units"] == 2 and "unknown" not in overview["by_level"]
+    env.clock.advance(timedelta(hours=25))
+    assert len(_sweep(env)) == 2 and _never(env) == []

@@ -1,6 +1,7 @@
 """The maintained posture of each unit (``fleet_units``) and its roll-up (``fleet_counts``),
 kept in step in the transaction that stores a check-in (a report's is written by
-report_store.py in its one statement); staleness sweeps.
+report_store.py in its one statement); staleness sweeps — of units silent past their
+agreement's window, and of activated units never heard of within it.
 
 The overview reads ``fleet_counts`` (a row per partner × model × territory × level × patch
 month), never a scan of the units: every change of a unit's bucket moves one unit from the
@@ -28,14 +29,20 @@ from handsetguard.server.services import alerts
 __all__ = [
     "DEFAULT_STALE_HOURS",
     "MIN_STALE_HOURS",
+    "NEVER_REPORTED_LOOKBACK",
     "NO_PATCH",
     "after_checkin",
     "report_by_id",
+    "never_reported_sweep",
     "stale_sweep",
     "unit_state",
 ]
 
 DEFAULT_STALE_HOURS = 48
+NEVER_REPORTED_LOOKBACK = timedelta(days=30)
+"""How far past its window an activation is still looked at for a unit never heard of (the
+sweep runs every few seconds, so it meets each one as its window ends; the bound keeps the
+sweep an index range scan, not an anti-join of every unit ever activated)."""
 MIN_STALE_HOURS = 1
 NO_PATCH = "unknown"
 _counts = cast(Table, FleetCount.__table__)
@@ -152,6 +159,75 @@ def stale_sweep(session: Session, now: datetime, *, limit: int = 500) -> list[st
             "silent_hours": round(silent, 1),
         }
         alert = alerts.raise_alert(session, unit, alerts.STALE, "no_check_in", detail, now=now)
+        if alert is not None:
+            raised.append(alert.id)
+    return raised
+
+
+def _claim_silent(session: Session, unit: Device) -> bool:
+    """Give a never-heard-of unit its posture row (level ``unknown``, last seen at its
+    activation, already alerted), counted in the roll-up; False when a report, a check-in
+    or another process's sweep made one first."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, FleetUnit.__table__)
+    row = {
+        "device_id": unit.id,
+        "partner_id": unit.partner_id,
+        "model_code": unit.model_code,
+        "territory": unit.territory,
+        "last_seen_at": unit.activated_at,
+        "level": "unknown",
+        "stale_alerted": True,
+    }
+    statement = insert(table).values(**row).on_conflict_do_nothing(index_elements=["device_id"])
+    added = session.execute(statement.returning(table.c.device_id)).first()
+    if added is None:
+        return False
+    _move(
+        session,
+        {
+            **{k: row[k] for k in ("partner_id", "model_code", "territory")},
+            "level": "unknown",
+            "patch_month": NO_PATCH,
+        },
+        +1,
+    )
+    return True
+
+
+def never_reported_sweep(session: Session, now: datetime, *, limit: int = 500) -> list[str]:
+    """Raise a ``stale`` alert (reason ``never_reported``) for each active unit with no
+    report and no check-in within its agreement's window after activation; once, as the
+    unit then has a posture row (level ``unknown``). Returns the alert ids."""
+    windows = _windows(session)
+    hours = [DEFAULT_STALE_HOURS, *windows.values()]
+    newest = now - timedelta(hours=min(hours))
+    oldest = now - timedelta(hours=max(hours)) - NEVER_REPORTED_LOOKBACK
+    candidates = session.execute(
+        select(Device)
+        .outerjoin(FleetUnit, FleetUnit.device_id == Device.id)
+        .where(
+            FleetUnit.device_id.is_(None),
+            Device.status == "active",
+            Device.activated_at < newest,
+            Device.activated_at >= oldest,
+        )
+        .order_by(Device.activated_at)
+        .limit(limit)
+    ).scalars()
+    raised = []
+    for unit in list(candidates):
+        window = windows.get(unit.agreement_id, DEFAULT_STALE_HOURS)
+        if unit.activated_at >= now - timedelta(hours=window) or not _claim_silent(session, unit):
+            continue
+        silent = (now - unit.activated_at).total_seconds() / 3600
+        detail = {
+            "activated_at": unit.activated_at.isoformat(),
+            "window_hours": window,
+            "silent_hours": round(silent, 1),
+        }
+        alert = alerts.raise_alert(session, unit, alerts.STALE, "never_reported", detail, now=now)
         if alert is not None:
             raised.append(alert.id)
     return raised

@@ -152,6 +152,7 @@ def tick(
 ) -> Tick:
     with db.write() as session:
         stale = len(fleet_state.stale_sweep(session, now))
+        stale += len(fleet_state.never_reported_sweep(session, now))
     sent = webhooks.deliver_due(db, now, sender=sender) if _anything_due(db, now) else 0
     pruned = prune_documents(db, now, settings.document_retention_days)
     prepare_partitions(db, now)
