@@ -134,7 +134,10 @@ def run(name: str, url: str, units: int, lookups: int) -> None:
 
         def export(fmt: str) -> bytes:
             with db.read() as session:
-                return registrations.batch_file(session, SYSTEM, batch_id, fmt)[0]
+                data = registrations.batch_file(session, SYSTEM, batch_id, fmt)[0]
+            with db.write() as session:  # each download is audited
+                registrations.record_export(session, SYSTEM, batch_id, fmt, data, NOW)
+            return data
 
         start = time.perf_counter()
         batch_id = timed("freeze batch (gather, hash, insert)", freeze)

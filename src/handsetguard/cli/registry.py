@@ -109,6 +109,10 @@ def export(args: argparse.Namespace) -> int:
         with db.read() as session:
             batch = registrations.get_batch(session, SYSTEM, batch_id)
             data, name = registrations.batch_file(session, SYSTEM, batch_id, args.fmt)
+        with db.write() as session:
+            registrations.record_export(
+                session, SYSTEM, batch_id, args.fmt, data, SystemClock().now()
+            )
     target = Path(args.output) if args.output else Path(name)
     try:
         target.write_bytes(data)

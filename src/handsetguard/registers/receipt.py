@@ -83,18 +83,25 @@ def _columns(layout: ReceiptLayout, header: list[str], name: str, row: int) -> d
     return where
 
 
+_ROLES = ("imei", "status", "reason", "reference")
+
+
 def _row(
-    cells: list[str], number: int, cols: dict[str, int], layout: ReceiptLayout, file: str
+    cells: list[str], number: int, cols: tuple[int, ...], layout: ReceiptLayout, file: str
 ) -> ReceiptRow | Problem:
+    """One data row (``cols``: the column of the IMEI, status, reason and reference). Runs
+    100,000 times for a factory's batch: plain indexing, one membership test for formulas."""
     width = len(cells)
     imei, status, reason, reference = (
-        cells[cols[role]].strip() if cols[role] < width else ""
-        for role in ("imei", "status", "reason", "reference")
+        cells[cols[0]].strip() if cols[0] < width else "",
+        cells[cols[1]].strip() if cols[1] < width else "",
+        cells[cols[2]].strip() if cols[2] < width else "",
+        cells[cols[3]].strip() if cols[3] < width else "",
     )
-    titles = (layout.imei, layout.status, layout.reason, layout.reference)
-    for title, value in zip(titles, (imei, status, reason, reference), strict=True):
-        if value == FORMULA:
-            return Problem(file, number, title, "a formula, not a value; export the values only")
+    values = (imei, status, reason, reference)
+    if FORMULA in values:
+        title = (layout.imei, layout.status, layout.reason, layout.reference)[values.index(FORMULA)]
+        return Problem(file, number, title, "a formula, not a value; export the values only")
     if not imei:
         return Problem(file, number, layout.imei, "empty")
     if not is_imei(imei):
@@ -124,13 +131,16 @@ def parse(data: bytes, name: str, layout: ReceiptLayout) -> Receipt:
     if not sheet.rows:
         raise RegisterError(f"{name}: row 1: no header row (the file is empty)")
     header_row, header = sheet.rows[0]
-    cols = _columns(layout, header, name, header_row)
+    where = _columns(layout, header, name, header_row)
+    cols = tuple(where[role] for role in _ROLES)
     width = len(header)
     rows: list[ReceiptRow] = []
     problems: list[Problem] = []
     first_seen: dict[str, int] = {}
     for number, cells in sheet.rows[1:]:
-        extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+        extra = (
+            [i for i in range(width, len(cells)) if cells[i].strip()] if len(cells) > width else []
+        )
         if extra:
             problems.append(
                 Problem(

@@ -69,7 +69,9 @@ def _csv_rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
         for cells in reader:
             if len(cells) > 1000:
                 raise RegisterError(f"{name}: row {reader.line_num}: more than 1000 cells")
-            yield reader.line_num, [FORMULA if c.startswith("=") else c for c in cells]
+            if "=" in "".join(cells):  # rare: only then look for a cell that starts with one
+                cells = [FORMULA if c.startswith("=") else c for c in cells]
+            yield reader.line_num, cells
     except csv.Error as exc:
         raise RegisterError(f"{name}: row {reader.line_num}: not valid CSV ({exc})") from exc
 

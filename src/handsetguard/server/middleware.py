@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -32,10 +33,18 @@ async def _send_error(send: Send, status: int, code: str, message: str) -> None:
 class BodyLimit:
     """Refuse bodies over ``limit`` bytes with 413 ``body_too_large``: by Content-Length when
     given, otherwise by reading at most limit + 1 bytes before the app sees any of it.
-    ``larger`` maps an exact path to its own limit (uploaded reports are bigger)."""
+    ``larger`` maps a path to its own limit (uploaded reports and register files are
+    bigger); ``{}`` in a path stands for one segment (``/v1/registrations/batches/{}/receipt``)."""
 
     def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
-        self.app, self._limit, self.larger = app, limit, larger or {}
+        self.app, self._limit = app, limit
+        self.larger = [
+            (re.compile("[^/]+".join(re.escape(part) for part in path.split("{}"))), size)
+            for path, size in (larger or {}).items()
+        ]
+
+    def _limit_for(self, path: str) -> int:
+        return next((size for p, size in self.larger if p.fullmatch(path)), self._limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,7 +52,7 @@ class BodyLimit:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        limit = self.larger.get(scope.get("path", ""), self._limit)
+        limit = self._limit_for(scope.get("path", ""))
         too_big = f"request body over {limit} bytes"
         if declared is not None:
             if not declared.isdigit() or int(declared) > limit:

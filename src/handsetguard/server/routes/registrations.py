@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from handsetguard.registers import RegisterError, RegisterProfile, load_profiles
+from handsetguard.registers.tabular import MAX_FILE_BYTES
 from handsetguard.server.deps import Ctx, CurrentActor, Limit
 from handsetguard.server.errors import ServiceError
 from handsetguard.server.schemas.common import Page
@@ -25,6 +26,13 @@ from handsetguard.server.services import receipts, registrations
 from handsetguard.server.services import registration_gate as gate
 
 router = APIRouter(prefix="/v1/registrations", tags=["registrations"])
+UPLOADS = {
+    "/v1/registrations/batches/{}/receipt": MAX_FILE_BYTES,
+    "/v1/registrations/blocklist": MAX_FILE_BYTES,
+}
+"""The register files' body limit (the app's BodyLimit): the size the files are read to
+anyway, 32 MiB — a 100,000-unit receipt is about 4.5 MB of CSV — where other bodies get
+``max_body_bytes`` (64 KiB)."""
 units_router = APIRouter(prefix="/v1/units", tags=["registrations"])
 
 Territory = Annotated[str, Query(min_length=2, max_length=2, pattern="^[A-Z]{2}$")]
@@ -101,9 +109,12 @@ def batch_file(
     actor: CurrentActor,
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",  # noqa: A002 (the query name)
 ) -> Response:
-    """The batch file in its register's layout; the same bytes on every download."""
+    """The batch file in its register's layout; the same bytes on every download (each
+    download audited: ``registry.export``)."""
     with ctx.db.read() as session:
         data, name = registrations.batch_file(session, actor, batch_id, format)
+    with ctx.db.write() as session:
+        registrations.record_export(session, actor, batch_id, format, data, ctx.clock.now())
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(data, media_type=MEDIA[format], headers=headers)
 
@@ -117,8 +128,9 @@ async def import_receipt(
     filename: FileName = "receipt",
     partial: bool = False,
 ) -> ReceiptOut:
-    """The portal's result file as the raw body (CSV or XLSX). Any problem refuses the whole
-    file unless ``partial``; larger files than the body limit: ``handsetguard registry import``."""
+    """The portal's result file as the raw body (CSV or XLSX, at most 32 MiB, as
+    ``handsetguard registry import`` reads). Any problem refuses the whole file unless
+    ``partial``."""
     data = await request.body()
     from starlette.concurrency import run_in_threadpool
 

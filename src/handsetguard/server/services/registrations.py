@@ -9,6 +9,7 @@ freezing a batch makes it ``in_batch``; a receipt makes it ``registered`` or ``r
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -56,6 +57,7 @@ __all__ = [
     "create_batch",
     "get_agreement_visible",
     "get_batch",
+    "record_export",
     "set_licence",
 ]
 
@@ -333,3 +335,26 @@ def batch_file(session: Session, actor: Actor, batch_id: str, fmt: str) -> tuple
     if fmt == "csv":
         return render_csv(cells), f"{stem}.csv"
     raise InvalidInputError("invalid_format", "format is csv or xlsx")
+
+
+def record_export(
+    session: Session, actor: Actor, batch_id: str, fmt: str, data: bytes, now: datetime
+) -> None:
+    """Audit a download of a batch's file (who, which format, SHA-256 of the bytes). Its own
+    short write transaction, after the file was rendered in a read one; the file is handed
+    out only once this is recorded."""
+    batch = get_batch(session, actor, batch_id)
+    audit.append(
+        session,
+        actor,
+        at=now,
+        action="registry.export",
+        target=("registration_batch", batch.id),
+        partner_id=batch.partner_id,
+        after={
+            "format": fmt,
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "unit_count": batch.unit_count,
+        },
+    )
