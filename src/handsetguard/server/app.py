@@ -166,7 +166,9 @@ def create_app(
     ui.install(app)
     _install_handlers(app)
     app.add_middleware(
-        BodyLimit, limit=settings.max_body_bytes, larger={"/v1/reports": MAX_REPORT_BYTES}
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        larger={"/v1/reports": MAX_REPORT_BYTES, **registrations.UPLOADS},
     )
     app.add_middleware(SecureSurface)  # headers on every answer, the 413s above included
     app.add_middleware(RequestMetrics, metrics=ctx.metrics)
