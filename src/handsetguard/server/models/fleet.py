@@ -24,6 +24,7 @@ __all__ = [
     "CheckIn",
     "CheckInChallenge",
     "FleetCount",
+    "FleetGolden",
     "FleetPolicy",
     "FleetUnit",
     "PostureReport",
@@ -131,6 +132,25 @@ class FleetCount(Base):
     level: Mapped[str] = mapped_column(String(16), primary_key=True)
     patch_month: Mapped[str] = mapped_column(String(7), primary_key=True)
     units: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FleetGolden(Base):
+    """A partner's model's golden baseline: what its golden units (whose factory gate
+    baseline passed the gate) share, recomputed by the fleet worker (services/golden.py)."""
+
+    __tablename__ = "fleet_golden"
+    partner_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    model_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    golden_units: Mapped[int] = mapped_column(Integer)
+    checks: Mapped[dict[str, int]] = mapped_column(JSON)
+    """Per check id: on how many golden units it passed."""
+    expected_checks: Mapped[list[str]] = mapped_column(JSON)
+    """The checks that pass on the model's golden units (golden.EXPECTED_SHARE of them)."""
+    fingerprints: Mapped[dict[str, int]] = mapped_column(JSON)
+    """Build fingerprints of the golden units' baselines, with how many had each."""
+    os_patch_min: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    os_patch_max: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FleetPolicy(Base):
