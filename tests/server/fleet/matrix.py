@@ -59,6 +59,7 @@ def fleet_rows(row: Any, raw_row: Any) -> list[Any]:
             lambda _e, _t: {"stale_after_hours": 24},
         ),
         row("GET", "/v1/fleet/overview", READERS),
+        row("GET", "/v1/fleet/golden", READERS),
         # A search, filtered by tenant like a list: another partner's serial finds nothing.
         raw_row(
             "GET",

@@ -1,5 +1,5 @@
 """/v1/reports, /v1/units/{id}/history, /v1/alerts, /v1/webhooks, /v1/fleet — fleet posture
-after activation (services/reports.py, alerts.py, webhooks.py, overview.py)."""
+after activation (services/report_ingest.py, alerts.py, webhooks.py, overview.py, golden.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from handsetguard.server.deps import BearerToken, Ctx, CurrentActor, admit
 from handsetguard.server.errors import ConflictError, NotFoundError, RefusedError
@@ -32,6 +32,7 @@ from handsetguard.server.services import (
     alerts,
     credentials,
     devices,
+    golden,
     history,
     overview,
     report_ingest,
@@ -203,3 +204,29 @@ def fleet_overview(ctx: Ctx, actor: CurrentActor) -> OverviewOut:
     with ctx.db.read() as session:
         found = overview.overview(session, actor, now.date())
     return OverviewOut(as_of=now, **asdict(found))
+
+
+class GoldenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    partner_id: str
+    model_code: str
+    golden_units: int = Field(description="units whose factory gate baseline passed the gate")
+    expected_checks: list[str] = Field(description="checks that pass on the golden units")
+    checks: dict[str, int] = Field(description="per check: on how many golden units it passed")
+    fingerprints: dict[str, int] = Field(description="the golden units' build fingerprints")
+    os_patch_min: str | None
+    os_patch_max: str | None
+    refreshed_at: datetime
+
+
+@router.get("/v1/fleet/golden")
+def fleet_golden(
+    ctx: Ctx,
+    actor: CurrentActor,
+    model_code: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[GoldenOut]:
+    """Each model's golden baseline (services/golden.py): what its golden units share; a
+    report deviating from it raises ``golden_deviation``."""
+    with ctx.db.read() as session:
+        rows = golden.golden_models(session, actor, model_code)
+        return [GoldenOut.model_validate(r) for r in rows]

@@ -1,8 +1,9 @@
 """The fleet's periodic work, run by every API process (each step is safe with several:
 staleness is claimed per unit, deliveries by lease): stale-unit alerts, due webhook
 deliveries, the retention policy (report documents after a number of days, report summaries
-after a number of whole months — baselines excepted — see report_partitions.py), and on
-PostgreSQL the monthly partitions of the next months."""
+after a number of whole months — baselines excepted — see report_partitions.py), the
+per-model golden baselines (golden.py), and on PostgreSQL the monthly partitions of the
+next months."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from handsetguard.server.db import Database
 from handsetguard.server.errors import ServiceError
 from handsetguard.server.models import PostureReport, WebhookDelivery
-from handsetguard.server.services import fleet_state, report_partitions, webhooks
+from handsetguard.server.services import fleet_state, golden, report_partitions, webhooks
 
 __all__ = [
     "MONTHS_AHEAD",
@@ -49,6 +50,8 @@ class FleetSettings(BaseSettings):
     document_retention_days: int = Field(default=400, ge=1)
     """Full report documents older than this are dropped (the summary columns stay; a
     baseline's document is kept for as long as the unit)."""
+    golden_refresh_seconds: float = Field(default=3600.0, ge=1)
+    """How old the per-model golden baselines may get before a tick recomputes them."""
     summary_retention_months: int = Field(default=36, ge=0)
     """Report summaries received more than this many whole months before the current one
     are dropped (a unit's baseline is kept for as long as the unit); 0 keeps them all."""
@@ -153,6 +156,8 @@ def tick(
     with db.write() as session:
         stale = len(fleet_state.stale_sweep(session, now))
         stale += len(fleet_state.never_reported_sweep(session, now))
+    with db.write() as session:
+        golden.refresh_due(session, now, timedelta(seconds=settings.golden_refresh_seconds))
     sent = webhooks.deliver_due(db, now, sender=sender) if _anything_due(db, now) else 0
     pruned = prune_documents(db, now, settings.document_retention_days)
     prepare_partitions(db, now)

@@ -28,7 +28,7 @@ from handsetguard.server.errors import (
     UnavailableError,
 )
 from handsetguard.server.models import Alert, Device
-from handsetguard.server.services import alerts, clones
+from handsetguard.server.services import alerts, clones, golden
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, visible
 from handsetguard.server.services.credentials import actor_from_row
@@ -141,6 +141,18 @@ def _regressions(
     return regressions(baseline, baseline_doc, summary, document, digest)
 
 
+def _golden_deviations(
+    unit: dict[str, Any], summary: Summary, regressed: list[Finding]
+) -> list[Finding]:
+    if unit["golden_units"] is None:
+        return []
+    model = golden.Golden(
+        unit["golden_units"], tuple(unit["golden_checks"] or ()), unit["golden_patch_min"]
+    )
+    checks = {str(f.detail["check"]) for f in regressed if "check" in f.detail}
+    return golden.deviations(model, summary, checks)
+
+
 def _other_product(unit: dict[str, Any], fingerprint: str | None, report_id: str) -> list[Finding]:
     """clones.py's rule 2 for a report: another product (brand/product/device of the
     fingerprint) than the unit's baseline, else its first report with a fingerprint."""
@@ -175,6 +187,8 @@ def _alert_rows(
                 "report_id": report_id,
                 "baseline_report_id": unit["baseline_report_id"],
             }
+        elif kind == golden.KIND:
+            detail = {**detail, "report_id": report_id, "model_code": unit["model_code"]}
         alert = Alert(
             id=new_id(),
             kind=kind,
@@ -250,7 +264,9 @@ def ingest(
             and summary.gate_verdict is not None
         )
         values = {**columns, "id": new_id(), "baseline": is_baseline}
-        found = [(alerts.REGRESSION, f) for f in _regressions(store, unit, summary, document)]
+        regressed = _regressions(store, unit, summary, document)
+        found = [(alerts.REGRESSION, f) for f in regressed]
+        found += [(golden.KIND, f) for f in _golden_deviations(unit, summary, regressed)]
         found += [
             (alerts.CLONE, f) for f in _other_product(unit, values["fingerprint"], values["id"])
         ]

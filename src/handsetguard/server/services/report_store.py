@@ -32,7 +32,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.db import Database
 from handsetguard.server.errors import UnavailableError
-from handsetguard.server.models import Device, FleetUnit, PostureReport
+from handsetguard.server.models import Device, FleetGolden, FleetUnit, PostureReport
 from handsetguard.server.services import report_partitions
 from handsetguard.server.services.activation_store import _pyformat, _reader
 from handsetguard.server.services.common import new_id
@@ -59,6 +59,9 @@ UNIT_COLUMNS: tuple[_Attr, ...] = (
     PostureReport.components_sha256,
     PostureReport.threats,
     PostureReport.fingerprint,
+    FleetGolden.golden_units,
+    FleetGolden.expected_checks,
+    FleetGolden.os_patch_min,
 )
 _UNIT_NAMES = (
     *(c.key for c in UNIT_COLUMNS[:10]),
@@ -68,6 +71,9 @@ _UNIT_NAMES = (
     "b_components",
     "b_threats",
     "first_fingerprint",
+    "golden_units",
+    "golden_checks",
+    "golden_patch_min",
 )
 _UNIT_SELECT = (
     "SELECT d.id, d.partner_id, d.serial, d.imei1, d.imei2, d.model_code, d.territory,"
@@ -78,8 +84,11 @@ _UNIT_SELECT = (
     " coalesce(b.fingerprint, (SELECT f.fingerprint FROM fleet_reports f"
     " WHERE f.device_id = d.id AND f.fingerprint IS NOT NULL"
     " ORDER BY f.received_at LIMIT 1)),"
+    " g.golden_units, g.expected_checks, g.os_patch_min,"
     " u.device_id IS NOT NULL AS has_state, b.document IS NOT NULL AS has_document"
     " FROM devices d LEFT JOIN fleet_units u ON u.device_id = d.id"
+    # The model's golden baseline (services/golden.py).
+    " LEFT JOIN fleet_golden g ON g.partner_id = d.partner_id AND g.model_code = d.model_code"
     " LEFT JOIN fleet_reports b ON b.id = u.baseline_report_id"
     " AND b.received_at = u.baseline_received_at"
 )
@@ -197,8 +206,8 @@ _SQLITE = {
 class Read:
     credential: dict[str, Any] | None
     unit: dict[str, Any] | None
-    """UNIT_COLUMNS' keys (the baseline's prefixed ``b_``), ``first_fingerprint``,
-    ``has_state``, ``has_document``."""
+    """UNIT_COLUMNS' keys (the baseline's prefixed ``b_``), ``first_fingerprint``, the
+    model's golden baseline (``golden_*``), ``has_state``, ``has_document``."""
 
 
 @dataclass(frozen=True, slots=True)
