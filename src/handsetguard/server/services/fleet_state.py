@@ -152,16 +152,29 @@ def stale_sweep(session: Session, now: datetime, *, limit: int = 500) -> list[st
         )
         if not getattr(claimed, "rowcount", 0):
             continue  # another process took it
-        silent = (now - row.last_seen_at).total_seconds() / 3600
-        detail = {
-            "last_seen_at": row.last_seen_at.isoformat(),
-            "window_hours": hours,
-            "silent_hours": round(silent, 1),
-        }
-        alert = alerts.raise_alert(session, unit, alerts.STALE, "no_check_in", detail, now=now)
-        if alert is not None:
-            raised.append(alert.id)
+        raised += _raise_stale(
+            session, unit, "no_check_in", ("last_seen_at", row.last_seen_at), hours, now
+        )
     return raised
+
+
+def _raise_stale(
+    session: Session,
+    unit: Device,
+    reason: str,
+    since: tuple[str, datetime],
+    window: int,
+    now: datetime,
+) -> list[str]:
+    """A ``stale`` alert: silent since ``since`` (its name and time) past ``window`` hours."""
+    name, at = since
+    detail = {
+        name: at.isoformat(),
+        "window_hours": window,
+        "silent_hours": round((now - at).total_seconds() / 3600, 1),
+    }
+    alert = alerts.raise_alert(session, unit, alerts.STALE, reason, detail, now=now)
+    return [] if alert is None else [alert.id]
 
 
 def _claim_silent(session: Session, unit: Device) -> bool:
@@ -221,13 +234,6 @@ def never_reported_sweep(session: Session, now: datetime, *, limit: int = 500) -
         window = windows.get(unit.agreement_id, DEFAULT_STALE_HOURS)
         if unit.activated_at >= now - timedelta(hours=window) or not _claim_silent(session, unit):
             continue
-        silent = (now - unit.activated_at).total_seconds() / 3600
-        detail = {
-            "activated_at": unit.activated_at.isoformat(),
-            "window_hours": window,
-            "silent_hours": round(silent, 1),
-        }
-        alert = alerts.raise_alert(session, unit, alerts.STALE, "never_reported", detail, now=now)
-        if alert is not None:
-            raised.append(alert.id)
+        since = ("activated_at", unit.activated_at)
+        raised += _raise_stale(session, unit, "never_reported", since, window, now)
     return raised
