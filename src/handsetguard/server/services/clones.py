@@ -12,8 +12,9 @@ What tells one device from another in the evidence the service receives (issue 1
    brand, product and device IDs. An OS update changes the release, build id and incremental,
    never these three, so a fingerprint change alone is an update, not a clone. A report or a
    check-in naming another product than the unit's first evidence of the same kind (its
-   baseline report, else its first report with a fingerprint; its first verified check-in
-   that attests them) is a second device: ``other_product``.
+   baseline report, else its first report with a fingerprint; its first verified check-in,
+   when that one attests them — a unit's app asks for ID attestation on every check-in or
+   on none) is a second device: ``other_product``.
 3. **The verified-boot key, over time.** One change of key is a re-flash (the
    ``attestation_boot_key_changed`` regression). A unit whose check-ins go *back* to an earlier
    key after another one (K1, K2, K1) has two keys in use at once — two devices answering for
@@ -24,6 +25,9 @@ What tells one device from another in the evidence the service receives (issue 1
 Not used: the leaf public key (a fresh key is attested for every challenge) and the
 attestation key above it (a factory-provisioned one is shared by a batch of devices,
 a remotely provisioned one rotates), so a different one for the same IMEI is normal.
+
+Rule 2 for reports runs on the report hot path (``report_ingest``, which reads the reference
+fingerprint with the unit); the check-in rules run here (:func:`after_checkin`).
 
 Rules 2 and 3 raise on the unit concerned only: the second device is no unit the service
 knows. A unit's alert names the other unit only when both belong to the same partner (another
@@ -39,13 +43,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handsetguard.server.models import CheckIn, Device, DeviceImei, PostureReport
+from handsetguard.server.models import CheckIn, Device, DeviceImei
 from handsetguard.server.services import alerts
 
 __all__ = [
     "KIND",
     "after_checkin",
-    "after_report",
     "product_of_facts",
     "product_of_fingerprint",
 ]
@@ -158,40 +161,3 @@ def after_checkin(
         detail = {**evidence, "previous": earlier[0], "now": key}
         raised += _raise(session, unit, "boot_key_alternating", detail, now)
     return raised
-
-
-def _first_fingerprint(session: Session, unit: Device) -> str | None:
-    query = (
-        select(PostureReport.fingerprint)
-        .where(PostureReport.device_id == unit.id, PostureReport.fingerprint.is_not(None))
-        .order_by(PostureReport.received_at)
-        .limit(1)
-    )
-    return session.execute(query).scalar_one_or_none()
-
-
-def after_report(
-    session: Session,
-    unit: Device,
-    report: PostureReport,
-    baseline: PostureReport | None,
-    now: Any,
-) -> list[str]:
-    """Rule 2 for a stored report, before it is added: its product against the baseline's
-    (else the unit's first report with a fingerprint)."""
-    product = product_of_fingerprint(report.fingerprint)
-    if product is None:
-        return []
-    reference = baseline.fingerprint if baseline is not None else None
-    if reference is None:
-        reference = _first_fingerprint(session, unit)
-    then = product_of_fingerprint(reference)
-    if then is None or then == product:
-        return []
-    detail = {
-        "source": "report",
-        "report_id": report.id,
-        "first": reference,
-        "now": report.fingerprint,
-    }
-    return _raise(session, unit, "other_product", detail, now)
