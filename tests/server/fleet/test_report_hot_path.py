@@ -151,3 +151,23 @@ def test_a_month_without_a_partition_is_created_on_demand(env: Env) -> None:
             ).scalars()
             assert list(names) == ["fleet_reports_y2031m05"]
     assert stored == env.clock.now()
+
+
+def test_control_characters_are_refused_alike_and_nothing_stored(env: Env) -> None:
+    lava = tenant(env)
+    unit = activate(env, lava)
+    headers = {**lava.factory, "Content-Type": "application/json"}
+    nul_serial = example_report("factory", serial=unit["serial"] + "\x00")
+    surrogate = example_report("factory", serial=unit["serial"], build_fingerprint="a/b/c:\ud800")
+    threat = example_report("factory", serial=unit["serial"])
+    threat["threats"][0]["package"] = "com.evil\x00"
+    for report, field in (
+        (nul_serial, "device.serial"),
+        (surrogate, "device.build_fingerprint"),
+        (threat, "threats[].package"),
+    ):
+        response = env.client.post("/v1/reports", content=json.dumps(report), headers=headers)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["details"]["field"]) == ("report_invalid", field)
+    assert _count(env, PostureReport) == 0 and _count(env, FleetUnit) == 0

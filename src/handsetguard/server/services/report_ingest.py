@@ -28,6 +28,7 @@ from handsetguard.server.errors import (
     UnavailableError,
 )
 from handsetguard.server.models import Alert, Device
+from handsetguard.server.schemas.common import forbidden_character
 from handsetguard.server.services import alerts, clones, golden
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, visible
@@ -92,7 +93,35 @@ def _serial_of(document: Any) -> str | None:
     body is validated (and a malformed one refused) once the caller is authenticated."""
     device = document.get("device") if isinstance(document, dict) else None
     serial = device.get("serial") if isinstance(device, dict) else None
-    return serial if isinstance(serial, str) and serial else None
+    usable = isinstance(serial, str) and serial and forbidden_character(serial) is None
+    return serial if usable else None
+
+
+def _refuse_control_characters(summary: Summary) -> None:
+    """The report's values that go into text columns and alert codes carry no character a
+    database cannot store as text (NUL, other controls, lone surrogates): refused on both
+    databases alike, naming the field."""
+    fields = [
+        ("device.serial", summary.serial),
+        ("device.build_fingerprint", summary.fingerprint),
+        ("device.security_patch", summary.os_patch),
+        ("device.vendor_security_patch", summary.vendor_patch),
+        ("profile", summary.profile),
+        ("rating.level", summary.level),
+        ("source.kind", summary.input_kind),
+        ("gate.verdict", summary.gate_verdict),
+        *(("device.imei", i) for i in summary.imei),
+        *(("checks[].id", c) for c in summary.checks),
+        *(("threats[].package", t) for t in summary.threats),
+    ]
+    for field, value in fields:
+        bad = forbidden_character(value) if value else None
+        if bad is not None:
+            raise InvalidInputError(
+                "report_invalid",
+                f"report field {field}: control character {bad} not allowed",
+                details={"field": field},
+            )
 
 
 def _the_unit(
@@ -254,6 +283,7 @@ def ingest(
         raise malformed
     document = validate_report(loaded)
     summary = summarise(document)
+    _refuse_control_characters(summary)
     digest = components_digest(document)
     unit = _the_unit(actor, read.unit, summary, device_id)
     columns = _report_values(actor, summary, raw, digest)

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.db import Database
-from handsetguard.server.errors import UnavailableError
+from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import Device, FleetGolden, FleetUnit, PostureReport
 from handsetguard.server.services import report_partitions
 from handsetguard.server.services.activation_store import _pyformat, _reader
@@ -265,6 +265,11 @@ class ReportStore:
         except self.dbapi.OperationalError as exc:
             raise UnavailableError(
                 "database_unavailable", f"the database is unavailable ({type(exc).__name__}); retry"
+            ) from None
+        except (self.dbapi.DataError, UnicodeEncodeError):
+            # A value from the diff of the documents that no text column can hold.
+            raise InvalidInputError(
+                "invalid_value", "a value of the report cannot be stored (control characters?)"
             ) from None
 
     def read(self, credential_id: str, device_id: str | None, serial: str | None) -> Read:
