@@ -63,6 +63,9 @@ def test_activation_stores_the_canonical_meid_and_refuses_a_malformed_one(env: E
     made = env.ok("POST", "/v1/activations", who.factory, json=unit)
     device = env.ok("GET", f"/v1/devices/{made['device_id']}", env.admin)
     assert device["meid"] == HEX
+    support = env.credential("support", partner_id=who.id)
+    card = env.ok("GET", "/v1/support/lookup", support, params={"q": unit["imei1"]})
+    assert card["units"][0]["meid"] == HEX
     # The same unit sent again in another of its formats is the same unit (idempotent).
     again = env.ok("POST", "/v1/activations", who.factory, json={**unit, "meid": HEX + CHECK})
     assert (again["replayed"], again["device_id"]) == (True, made["device_id"])

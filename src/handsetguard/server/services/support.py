@@ -116,6 +116,7 @@ def unit_card(session: Session, unit: Device, *, timeline: bool = True) -> dict[
         "serial": unit.serial,
         "imei1": unit.imei1,
         "imei2": unit.imei2,
+        "meid": unit.meid,
         "model_code": unit.model_code,
         "territory": unit.territory,
         "status": unit.status,
