@@ -56,6 +56,7 @@ from handsetguard.server.models import Agreement  # noqa: E402
 from handsetguard.server.services import credentials, overview, support  # noqa: E402
 from handsetguard.server.services.actors import SYSTEM, Role  # noqa: E402
 from handsetguard.server.services.regressions import components_digest  # noqa: E402
+from handsetguard.server.services.report_ingest import GZIP_LEVEL  # noqa: E402
 
 TERRITORIES = ("IN", "LK", "NP", "BD")
 MODELS = ("Z60", "Z61", "Z70")
@@ -507,8 +508,12 @@ def storage_lines(db: Database, doc: bytes, raw: int) -> list[str]:
         if db.sqlite:
             size = None
         else:
+            # Partitioned: the parent holds nothing, its monthly partitions hold the rows.
             size = session.execute(
-                text("SELECT pg_total_relation_size('fleet_reports')")
+                text(
+                    "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits"
+                    " WHERE inhparent = 'fleet_reports'::regclass"
+                )
             ).scalar_one()
     lines = [f"  one report: JSON {raw} bytes, gzipped document {len(doc)} bytes"]
     if size:
@@ -534,7 +539,7 @@ def bench(name: str, url: str, units: int, summaries: int, args: Any) -> None:
         partner = session.execute(select(Agreement.partner_id)).scalar_one()
     report = _example_report()
     raw = json.dumps(report).encode()
-    doc = gzip.compress(raw, 6)
+    doc = gzip.compress(raw, GZIP_LEVEL)  # as ingestion stores it
     data = _rows(partner, agreement, units, summaries, doc, report)
     seconds = load_pg(url, data) if not db.sqlite else load_sqlite(db, data)
     del data
