@@ -157,12 +157,15 @@ def _baseline(unit: dict[str, Any]) -> Baseline | None:
 
 
 def _regressions(
-    store: ReportStore, unit: dict[str, Any], summary: Summary, document: dict[str, Any]
+    store: ReportStore,
+    unit: dict[str, Any],
+    summary: Summary,
+    document: dict[str, Any],
+    digest: str,
 ) -> list[Finding]:
     baseline = _baseline(unit)
     if baseline is None:
         return []
-    digest = components_digest(document)
     baseline_doc = None
     if needs_document(baseline, summary, digest):
         stored = store.baseline_document(baseline.report_id, unit["baseline_received_at"])
@@ -294,7 +297,7 @@ def ingest(
             and summary.gate_verdict is not None
         )
         values = {**columns, "id": new_id(), "baseline": is_baseline}
-        regressed = _regressions(store, unit, summary, document)
+        regressed = _regressions(store, unit, summary, document, digest)
         found = [(alerts.REGRESSION, f) for f in regressed]
         found += [(golden.KIND, f) for f in _golden_deviations(unit, summary, regressed)]
         found += [
