@@ -139,7 +139,7 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if ctx.async_store is not None:
             await ctx.async_store.open()
-        async with fleet_worker.running(ctx.db, ctx.clock.now, fleet_settings):
+        async with fleet_worker.running(ctx.db, ctx.clock.now, fleet_settings, ctx.vault):
             yield
         if ctx.async_store is not None:
             await ctx.async_store.close()

@@ -1,17 +1,28 @@
 """Signed webhooks delivered to a receiver on loopback (retried with back-off after a
-failure, every attempt recorded), staleness per the agreement's window, the fleet policy's
-minimum, webhook URLs that are not HTTP refused."""
+failure, every attempt recorded; the secret stored sealed with the KEK), staleness per the
+agreement's window, the fleet policy's minimum, webhook URLs that are not HTTP refused."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
+import pytest
+from sqlalchemy import select
+
+from handsetguard.server.core import keywrap
+from handsetguard.server.errors import UnavailableError
+from handsetguard.server.models import Webhook, WebhookDelivery
 from handsetguard.server.services import fleet_state, webhooks
 from tests.server.conftest import Env
 from tests.server.fleet.helpers import activate, example_report, tenant
 from tests.server.fleet.receiver import receiver
 from tests.server.fleet.test_reports import _post
+
+
+def _vault(env: Env) -> Any:
+    return env.client.app.state.ctx.vault  # type: ignore[attr-defined]
 
 
 def test_an_alert_reaches_the_partner_webhook_signed_after_a_retry(env: Env) -> None:
@@ -31,19 +42,24 @@ def test_an_alert_reaches_the_partner_webhook_signed_after_a_retry(env: Env) -> 
         assert len(raised) == 1
 
         now = env.clock.now()
-        assert webhooks.deliver_due(env.db, now) == 1  # answered 500
-        assert webhooks.deliver_due(env.db, now) == 0  # not due before its back-off
+        assert webhooks.deliver_due(env.db, now, vault=_vault(env)) == 1  # answered 500
+        assert (
+            webhooks.deliver_due(env.db, now, vault=_vault(env)) == 0
+        )  # not due before its back-off
         deliveries = env.ok("GET", f"/v1/webhooks/{made['id']}/deliveries", lava.partner_admin)
         assert [(d["status"], d["attempts"], d["last_status"]) for d in deliveries] == [
             ("pending", 1, 500)
         ]
         env.clock.advance(webhooks.next_delay(1))
-        assert webhooks.deliver_due(env.db, env.clock.now()) == 1
+        assert webhooks.deliver_due(env.db, env.clock.now(), vault=_vault(env)) == 1
         deliveries = env.ok("GET", f"/v1/webhooks/{made['id']}/deliveries", lava.partner_admin)
         assert [(d["status"], d["attempts"], d["last_status"]) for d in deliveries] == [
             ("delivered", 2, 200)
         ]
     assert len(hook.got) == 2
+    with env.db.read() as session:
+        stored = session.execute(select(Webhook.secret)).scalar_one()
+    assert keywrap.is_sealed(stored) and made["secret"] not in stored
     last = hook.got[-1]
     signature = last.headers[webhooks.SIGNATURE_HEADER.lower()]
     sent_at = int(env.clock.now().timestamp())
@@ -71,9 +87,9 @@ def test_a_webhook_that_never_answers_gives_up_after_max_attempts(env: Env) -> N
         _post(env, lava.factory, example_report(serial=unit["serial"]))
         _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
         for attempt in range(1, webhooks.MAX_ATTEMPTS + 1):
-            assert webhooks.deliver_due(env.db, env.clock.now()) == 1
+            assert webhooks.deliver_due(env.db, env.clock.now(), vault=_vault(env)) == 1
             env.clock.advance(webhooks.next_delay(attempt))
-        assert webhooks.deliver_due(env.db, env.clock.now()) == 0
+        assert webhooks.deliver_due(env.db, env.clock.now(), vault=_vault(env)) == 0
     deliveries = env.ok("GET", f"/v1/webhooks/{made['id']}/deliveries", lava.partner_admin)
     assert [(d["status"], d["attempts"]) for d in deliveries] == [("failed", webhooks.MAX_ATTEMPTS)]
 
@@ -173,3 +189,33 @@ def test_a_unit_never_heard_of_within_its_window_is_stale_once(env: Env) -> None
     assert overview["units"] == 2 and "unknown" not in overview["by_level"]
     env.clock.advance(timedelta(hours=25))
     assert len(_sweep(env)) == 2 and _never(env) == []
+
+
+def test_a_sealed_secret_without_its_key_is_an_attempt_that_failed(env: Env) -> None:
+    lava = tenant(env)
+    with receiver() as hook:
+        made = env.ok(
+            "POST",
+            "/v1/webhooks",
+            lava.partner_admin,
+            json={"partner_id": lava.partner, "url": hook.url},
+        )
+        unit = activate(env, lava)
+        _post(env, lava.factory, example_report(serial=unit["serial"]))
+        _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
+        assert webhooks.deliver_due(env.db, env.clock.now()) == 1  # no vault given
+        with env.db.read() as session:
+            row = session.execute(select(WebhookDelivery)).scalar_one()
+            assert (row.status, row.attempts, row.last_status) == ("pending", 1, None)
+            assert "sealed" in (row.last_error or "")
+        # A secret sealed for one webhook does not open as another's.
+        with env.db.read() as session:
+            stored = session.execute(select(Webhook.secret)).scalar_one()
+        other = webhooks.seal_secret(_vault(env), "another-hook", made["secret"])
+        assert webhooks.open_secret(_vault(env), made["id"], stored) == made["secret"]
+        with pytest.raises(UnavailableError) as refused:
+            webhooks.open_secret(_vault(env), made["id"], other)
+        assert refused.value.code == "webhook_secret_unreadable"
+        env.clock.advance(webhooks.next_delay(1))
+        assert webhooks.deliver_due(env.db, env.clock.now(), vault=_vault(env)) == 1
+    assert len(hook.got) == 1

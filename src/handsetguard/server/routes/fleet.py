@@ -137,7 +137,9 @@ def acknowledge(alert_id: str, body: AcknowledgeIn, ctx: Ctx, actor: CurrentActo
 @router.post("/v1/webhooks", status_code=201)
 def create_webhook(body: WebhookIn, ctx: Ctx, actor: CurrentActor) -> WebhookCreatedOut:
     with ctx.db.write() as session:
-        made = webhooks.create_webhook(session, actor, body.partner_id, body.url, ctx.clock.now())
+        made = webhooks.create_webhook(
+            session, actor, body.partner_id, body.url, ctx.clock.now(), vault=ctx.vault
+        )
         session.flush()
         out = WebhookOut.model_validate(made.webhook)
         return WebhookCreatedOut(**out.model_dump(), secret=made.secret)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from anyio import to_thread
 from pydantic import Field
@@ -24,6 +25,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import ServiceError
 from handsetguard.server.models import PostureReport, WebhookDelivery
 from handsetguard.server.services import fleet_state, golden, report_partitions, webhooks
+from handsetguard.server.services.keys import KeyVault
 
 __all__ = [
     "MONTHS_AHEAD",
@@ -152,13 +154,16 @@ def tick(
     settings: FleetSettings,
     *,
     sender: webhooks.Sender = webhooks.urllib_sender,
+    vault: KeyVault | None = None,
 ) -> Tick:
+    """One round of the periodic work; ``vault`` opens the webhook secrets."""
     with db.write() as session:
         stale = len(fleet_state.stale_sweep(session, now))
         stale += len(fleet_state.never_reported_sweep(session, now))
     with db.write() as session:
         golden.refresh_due(session, now, timedelta(seconds=settings.golden_refresh_seconds))
-    sent = webhooks.deliver_due(db, now, sender=sender) if _anything_due(db, now) else 0
+    due = _anything_due(db, now)
+    sent = webhooks.deliver_due(db, now, sender=sender, vault=vault) if due else 0
     pruned = prune_documents(db, now, settings.document_retention_days)
     prepare_partitions(db, now)
     dropped = drop_old_summaries(db, now, settings.summary_retention_months)
@@ -167,7 +172,10 @@ def tick(
 
 @asynccontextmanager
 async def running(
-    db: Database, clock: Callable[[], datetime], settings: FleetSettings
+    db: Database,
+    clock: Callable[[], datetime],
+    settings: FleetSettings,
+    vault: KeyVault | None = None,
 ) -> AsyncIterator[None]:
     """Run :func:`tick` every ``worker_seconds`` in a worker thread while the block runs."""
     if settings.worker_seconds <= 0:
@@ -182,7 +190,7 @@ async def running(
                 await asyncio.wait_for(stop.wait(), settings.worker_seconds)
                 return
             try:
-                await to_thread.run_sync(tick, db, clock(), settings)
+                await to_thread.run_sync(partial(tick, db, clock(), settings, vault=vault))
             except (SQLAlchemyError, OSError, ServiceError):  # logged, retried next time
                 log.exception("fleet worker tick failed; next in %.0f s", settings.worker_seconds)
 

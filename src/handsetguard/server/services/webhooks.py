@@ -5,6 +5,11 @@ Signature (docs/fleet.md): header ``X-HandsetGuard-Signature: t=<unix seconds>,v
 where hex = HMAC-SHA256(secret, ``<t>.`` + raw body). A receiver recomputes it and refuses a
 ``t`` far from its clock (replay). Deliveries are claimed with a lease by a conditional
 UPDATE, so several API processes never send one delivery at the same time.
+
+A webhook's secret is stored sealed with the service's key-encryption key (core/kek.py), as
+the signing keys are (AES-GCM, the webhook id as associated data: a sealed secret copied to
+another row does not open); unsealed only with ``--unsafe-unsealed-keys``. A secret stored
+before sealing (plain text) is still used as it is.
 """
 
 from __future__ import annotations
@@ -24,12 +29,19 @@ from urllib.parse import urlsplit
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from handsetguard.server.core import keywrap
 from handsetguard.server.db import Database
-from handsetguard.server.errors import InvalidInputError, NotFoundError
+from handsetguard.server.errors import (
+    InvalidInputError,
+    NotFoundError,
+    ServiceError,
+    UnavailableError,
+)
 from handsetguard.server.models import Alert, Partner, Webhook, WebhookDelivery
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.common import new_id, scoped, visible
+from handsetguard.server.services.keys import KeyVault
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -38,6 +50,8 @@ __all__ = [
     "Created",
     "Sender",
     "create_webhook",
+    "open_secret",
+    "seal_secret",
     "deliver_due",
     "enqueue",
     "enqueue_many",
@@ -96,8 +110,48 @@ def _check_url(url: str) -> None:
         )
 
 
+def _kid(hook_id: str) -> str:
+    return f"webhook:{hook_id}"
+
+
+def seal_secret(vault: KeyVault, hook_id: str, secret: str) -> str:
+    """The secret as stored: sealed with the KEK, or as it is when the vault may keep keys
+    unsealed (``--unsafe-unsealed-keys``); without either, refused as signing keys are."""
+    if vault.kek is not None:
+        return vault.kek.seal(_kid(hook_id), secret.encode())
+    if vault.unsafe_unsealed:
+        return secret
+    raise ServiceError(
+        "no_key_encryption_key",
+        "no key-encryption key is configured: the webhook secret would be stored unsealed",
+        remediation="set HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE, or run with "
+        "--unsafe-unsealed-keys to accept the risk",
+    )
+
+
+def open_secret(vault: KeyVault | None, hook_id: str, stored: str) -> str:
+    """The secret to sign with; :class:`UnavailableError` when it is sealed and ``vault``
+    cannot open it."""
+    if not keywrap.is_sealed(stored):
+        return stored
+    if vault is None or vault.kek is None:
+        raise UnavailableError(
+            "webhook_secret_sealed", "the webhook secret is sealed and no KEK is configured"
+        )
+    try:
+        return vault.kek.unseal(_kid(hook_id), stored).decode()
+    except ValueError as exc:
+        raise UnavailableError("webhook_secret_unreadable", str(exc)) from None
+
+
 def create_webhook(
-    session: Session, actor: Actor, partner_id: str, url: str, now: datetime
+    session: Session,
+    actor: Actor,
+    partner_id: str,
+    url: str,
+    now: datetime,
+    *,
+    vault: KeyVault,
 ) -> Created:
     require(actor, Role.LICENSOR_ADMIN, Role.PARTNER_ADMIN)
     _check_url(url)
@@ -105,11 +159,12 @@ def create_webhook(
     if session.get(Partner, partner_id) is None:
         raise InvalidInputError("partner_not_found", f"no partner {partner_id}")
     secret = "whsec_" + secrets.token_urlsafe(32)
+    hook_id = new_id()
     hook = Webhook(
-        id=new_id(),
+        id=hook_id,
         partner_id=partner_id,
         url=url,
-        secret=secret,
+        secret=seal_secret(vault, hook_id, secret),
         created_at=now,
         created_by=actor.credential_id,
         active=True,
@@ -238,13 +293,20 @@ def urllib_sender(url: str, body: bytes, headers: dict[str, str]) -> Attempt:
         return Attempt(None, f"{type(exc).__name__}: {reason}"[:500])
 
 
-def _claim(db: Database, now: datetime, limit: int) -> list[tuple[str, str, str, Any]]:
-    """Lease up to ``limit`` due deliveries; returns (id, url, secret, event) of each won."""
-    won: list[tuple[str, str, str, Any]] = []
+def _claim(db: Database, now: datetime, limit: int) -> list[tuple[str, str, str, str, Any]]:
+    """Lease up to ``limit`` due deliveries; returns (id, url, webhook id, stored secret,
+    event) of each won."""
+    won: list[tuple[str, str, str, str, Any]] = []
     free = or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
     with db.write() as session:
         due = session.execute(
-            select(WebhookDelivery.id, Webhook.url, Webhook.secret, WebhookDelivery.event)
+            select(
+                WebhookDelivery.id,
+                Webhook.url,
+                Webhook.id,
+                Webhook.secret,
+                WebhookDelivery.event,
+            )
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
             .where(
                 WebhookDelivery.status == "pending",
@@ -261,7 +323,7 @@ def _claim(db: Database, now: datetime, limit: int) -> list[tuple[str, str, str,
                 .values(lease_until=now + LEASE)
             )
             if getattr(result, "rowcount", 0) == 1:
-                won.append((row[0], row[1], row[2], row[3]))
+                won.append((row[0], row[1], row[2], row[3], row[4]))
     return won
 
 
@@ -286,11 +348,18 @@ def deliver_due(
     *,
     sender: Sender = urllib_sender,
     limit: int = 50,
+    vault: KeyVault | None = None,
 ) -> int:
     """Send every due delivery once (signed at ``now``) and record what came of it; returns
-    how many were attempted. Failures are retried later with :func:`next_delay`."""
+    how many were attempted. Failures are retried later with :func:`next_delay`; so is a
+    delivery whose webhook secret ``vault`` cannot open (recorded as its error)."""
     claimed = _claim(db, now, limit)
-    for delivery_id, url, secret, event in claimed:
+    for delivery_id, url, hook_id, stored, event in claimed:
+        try:
+            secret = open_secret(vault, hook_id, stored)
+        except UnavailableError as exc:
+            _record(db, delivery_id, Attempt(None, exc.message[:500]), now)
+            continue
         body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
         headers = {
             "Content-Type": "application/json",
