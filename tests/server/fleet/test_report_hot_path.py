@@ -151,6 +151,7 @@ def test_a_month_without_a_partition_is_created_on_demand(env: Env) -> None:
             ).scalars()
             assert list(names) == ["fleet_reports_y2031m05"]
     assert stored == env.clock.now()
+    assert body["received_at"] == "2031-05-03T12:00:00Z"  # as pydantic writes times
 
 
 def test_control_characters_are_refused_alike_and_nothing_stored(env: Env) -> None:

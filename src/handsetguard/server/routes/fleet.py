@@ -74,7 +74,8 @@ def _ingest(ctx: Any, token: str, raw: bytes, device_id: str | None) -> bytes:
     body = {
         "report_id": done.report_id,
         "device_id": done.device_id,
-        "received_at": done.received_at.isoformat(),
+        # As the service's other answers give a time (pydantic): UTC with a Z.
+        "received_at": done.received_at.isoformat().replace("+00:00", "Z"),
         "baseline": done.baseline,
         "tier": reports.TIER,
         "level": done.level,
