@@ -96,3 +96,22 @@ def test_refresh_is_due_only_after_its_interval(env: Env) -> None:
         assert golden.refresh_due(session, env.clock.now() + timedelta(minutes=59), every) is None
     with env.db.write() as session:
         assert golden.refresh_due(session, env.clock.now() + timedelta(minutes=61), every) == 1
+
+
+def test_the_overview_page_shows_the_golden_baseline(env: Env) -> None:
+    from tests.server.fleet.test_ui import _sign_in
+
+    lava = tenant(env)
+    _fleet(env, lava, golden.MIN_GOLDEN_UNITS)
+    _sign_in(env, lava.support)
+    before = env.client.get("/ui/").text
+    assert 'id="golden"' in before and "none yet (recomputed by the fleet worker)" in before
+    tick(env.db, env.clock.now(), FleetSettings(worker_seconds=0))
+    page = env.client.get("/ui/").text
+    [model] = env.ok("GET", "/v1/fleet/golden", lava.support)
+    row = (
+        f'<tr><th>Z60</th><td class="num">3</td>'
+        f'<td class="num" title="{", ".join(model["expected_checks"])}">'
+        f"{len(model['expected_checks'])}</td><td>2025-05-05 – 2025-06-05</td>"
+    )
+    assert row in page

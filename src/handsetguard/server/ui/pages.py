@@ -19,7 +19,7 @@ from handsetguard.server.context import AppContext
 from handsetguard.server.deps import admit
 from handsetguard.server.errors import ServiceError
 from handsetguard.server.models import Device
-from handsetguard.server.services import alerts, credentials, devices, overview, support
+from handsetguard.server.services import alerts, credentials, devices, golden, overview, support
 from handsetguard.server.services.actors import Actor
 from handsetguard.server.ui import session
 from handsetguard.server.ui.charts import bar_chart
@@ -155,6 +155,7 @@ def overview_page(request: Request) -> Response:
     now = ctx.clock.now()
     with ctx.db.read() as db:
         found = overview.overview(db, who[0], now.date())
+        models = golden.golden_models(db, who[0])
     chart = bar_chart(found.patch_age, "Units by age of their OS security patch (months)")
     return _render(
         "overview.html",
@@ -162,6 +163,7 @@ def overview_page(request: Request) -> Response:
         csrf=session.csrf_for(who[1]),
         view=found,
         chart=chart,
+        golden=models,
         as_of=now,
     )
 
