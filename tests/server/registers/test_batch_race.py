@@ -1,6 +1,6 @@
 """Freezing a batch while another batch takes one of its units (on SQLite and PostgreSQL):
 the unit's registration row already exists when this batch marks its units ``in_batch``, so
-ON CONFLICT skips it and the count no longer matches — 409 ``conflict``, and nothing of the
+NOT EXISTS leaves it out and the count no longer matches — 409 ``conflict``, and nothing of the
 batch is kept (no batch, no frozen units, the other batch's row untouched)."""
 
 from __future__ import annotations
