@@ -48,8 +48,14 @@ NO_PATCH = "unknown"
 _counts = cast(Table, FleetCount.__table__)
 
 
-def report_by_id(session: Session, report_id: str) -> PostureReport | None:
+def report_by_id(
+    session: Session, report_id: str, received_at: datetime | None = None
+) -> PostureReport | None:
+    """The report ``report_id``; with its ``received_at`` (the partition key) read from its
+    own month's partition on PostgreSQL instead of probing every month's."""
     query = select(PostureReport).where(PostureReport.id == report_id)
+    if received_at is not None:
+        query = query.where(PostureReport.received_at == received_at)
     return session.execute(query).scalar_one_or_none()
 
 

@@ -87,7 +87,9 @@ def _latest_checkin(session: Session, device_id: str) -> CheckIn | None:
 def _posture(session: Session, unit: Device, state: FleetUnit | None) -> dict[str, Any]:
     """The latest facts per tier: attested (verified check-in), os (what the OS reported at
     that check-in), host (the latest report, collected by the host)."""
-    report = report_by_id(session, state.last_report_id) if state and state.last_report_id else None
+    report = None
+    if state is not None and state.last_report_id:
+        report = report_by_id(session, state.last_report_id, state.last_report_at)
     checkin = _latest_checkin(session, unit.id)
     return {
         "host": history.report_entry(report) if report is not None else None,
