@@ -31,8 +31,7 @@ so what this module reads and writes is exactly what the ORM reads and writes.
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +39,6 @@ from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.engine import Dialect
 
 from handsetguard.server.core.envelope import canonical_json
 from handsetguard.server.db import Database
@@ -58,17 +56,12 @@ from handsetguard.server.services.activation_sql import (
     READ_COLUMNS,
     READS,
     SQLITE_WRITES,
-    Column,
 )
+from handsetguard.server.services.dbapi import pyformat, row_reader
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.licence_checks import rate_for
 
 __all__ = ["AsyncPgStore", "Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
-
-
-def _pyformat(sql: str) -> str:
-    """``:name`` placeholders to psycopg's ``%(name)s`` (``::type`` casts are left alone)."""
-    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
 
 
 class Conflict(Exception):
@@ -135,20 +128,6 @@ class Written:
     overage: bool
 
 
-def _reader(
-    dialect: Dialect, columns: Sequence[Column], names: Sequence[str]
-) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-
-    def read(row: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: value if process is None or value is None else process(value)
-            for name, process, value in zip(names, processors, row, strict=True)
-        }
-
-    return read
-
-
 class Store:
     """The hot path's statements for one :class:`Database` (its dialect decides which)."""
 
@@ -157,16 +136,16 @@ class Store:
         dialect = db.write_engine.dialect
         self.dbapi = dialect.loaded_dbapi
         self._read_as = {
-            read: _reader(dialect, columns, names)
+            read: row_reader(dialect, columns, names)
             for read, (columns, names) in READ_COLUMNS.items()
         }
         stamp = Activation.issued_at.type
         self._timestamp = stamp.dialect_impl(dialect).bind_processor(dialect)
-        placeholders: Callable[[str], str] = str if db.sqlite else _pyformat
+        placeholders: Callable[[str], str] = str if db.sqlite else pyformat
         self._reads = {k: placeholders(v) for k, v in READS.items()}
         self._agreement_state = placeholders(AGREEMENT_STATE)
         self._consume_nonce = placeholders(CONSUME_NONCE)
-        self._pg_write = _pyformat(PG_WRITE)
+        self._pg_write = pyformat(PG_WRITE)
 
     def _ts(self, value: datetime) -> Any:
         return value if self._timestamp is None else self._timestamp(value)

@@ -34,9 +34,9 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import Device, FleetGolden, FleetUnit, PostureReport
 from handsetguard.server.services import report_partitions
-from handsetguard.server.services.activation_store import _pyformat, _reader
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.dbapi import pyformat, row_reader
 
 __all__ = ["AlertRow", "Read", "ReportRow", "ReportStore", "UnitChange"]
 
@@ -247,13 +247,13 @@ class ReportStore:
         dialect = db.write_engine.dialect
         self.dbapi = dialect.loaded_dbapi
         unit_types = [*UNIT_COLUMNS]
-        self._credential = _reader(dialect, LOOKUP_COLUMNS, [c.key for c in LOOKUP_COLUMNS])
-        self._unit = _reader(dialect, unit_types, _UNIT_NAMES)
+        self._credential = row_reader(dialect, LOOKUP_COLUMNS, [c.key for c in LOOKUP_COLUMNS])
+        self._unit = row_reader(dialect, unit_types, _UNIT_NAMES)
         self._stamp = PostureReport.received_at.type.dialect_impl(dialect).bind_processor(dialect)
-        convert = str if db.sqlite else _pyformat
+        convert = str if db.sqlite else pyformat
         self._reads = {name: convert(sql) for name, sql in _READS.items()}
         self._document = convert(_DOCUMENT)
-        self._pg_write = _pyformat(_PG_WRITE)
+        self._pg_write = pyformat(_PG_WRITE)
 
     def _ts(self, value: datetime | None) -> Any:
         return value if value is None or self._stamp is None else self._stamp(value)
