@@ -16,13 +16,25 @@ from handsetguard.server.errors import UnavailableError
 from handsetguard.server.models import Webhook, WebhookDelivery
 from handsetguard.server.services import fleet_state, webhooks
 from tests.server.conftest import Env
-from tests.server.fleet.helpers import activate, example_report, tenant
+from tests.server.fleet.helpers import Tenant, activate, example_report, tenant
 from tests.server.fleet.receiver import receiver
 from tests.server.fleet.test_reports import _post
 
 
 def _vault(env: Env) -> Any:
     return env.client.app.state.ctx.vault  # type: ignore[attr-defined]
+
+
+def hooked_regression(env: Env, lava: Tenant, url: str) -> dict[str, Any]:
+    """A webhook of ``lava``'s at ``url`` (returned as created), then a unit whose second
+    report's patch level went backwards: one alert, one delivery due."""
+    made: dict[str, Any] = env.ok(
+        "POST", "/v1/webhooks", lava.partner_admin, json={"partner_id": lava.partner, "url": url}
+    )
+    unit = activate(env, lava)
+    _post(env, lava.factory, example_report(serial=unit["serial"]))
+    _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
+    return made
 
 
 def test_an_alert_reaches_the_partner_webhook_signed_after_a_retry(env: Env) -> None:
@@ -77,15 +89,7 @@ def test_an_alert_reaches_the_partner_webhook_signed_after_a_retry(env: Env) -> 
 def test_a_webhook_that_never_answers_gives_up_after_max_attempts(env: Env) -> None:
     lava = tenant(env)
     with receiver(*[503] * webhooks.MAX_ATTEMPTS) as hook:
-        made = env.ok(
-            "POST",
-            "/v1/webhooks",
-            lava.partner_admin,
-            json={"partner_id": lava.partner, "url": hook.url},
-        )
-        unit = activate(env, lava)
-        _post(env, lava.factory, example_report(serial=unit["serial"]))
-        _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
+        made = hooked_regression(env, lava, hook.url)
         for attempt in range(1, webhooks.MAX_ATTEMPTS + 1):
             assert webhooks.deliver_due(env.db, env.clock.now(), vault=_vault(env)) == 1
             env.clock.advance(webhooks.next_delay(attempt))
@@ -194,15 +198,7 @@ def test_a_unit_never_heard_of_within_its_window_is_stale_once(env: Env) -> None
 def test_a_sealed_secret_without_its_key_is_an_attempt_that_failed(env: Env) -> None:
     lava = tenant(env)
     with receiver() as hook:
-        made = env.ok(
-            "POST",
-            "/v1/webhooks",
-            lava.partner_admin,
-            json={"partner_id": lava.partner, "url": hook.url},
-        )
-        unit = activate(env, lava)
-        _post(env, lava.factory, example_report(serial=unit["serial"]))
-        _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
+        made = hooked_regression(env, lava, hook.url)
         assert webhooks.deliver_due(env.db, env.clock.now()) == 1  # no vault given
         with env.db.read() as session:
             row = session.execute(select(WebhookDelivery)).scalar_one()

@@ -15,6 +15,7 @@ from tests.server.conftest import make_env
 from tests.server.fleet.helpers import activate, example_report, tenant
 from tests.server.fleet.receiver import receiver
 from tests.server.fleet.test_reports import _post
+from tests.server.fleet.test_webhooks_and_staleness import hooked_regression
 
 
 def test_the_apps_worker_delivers_without_being_asked(
@@ -23,16 +24,7 @@ def test_the_apps_worker_delivers_without_being_asked(
     monkeypatch.setenv("HANDSETGUARD_FLEET_WORKER_SECONDS", "0.2")
     env, client = make_env(db_url)
     with client, receiver() as hook:
-        lava = tenant(env)
-        env.ok(
-            "POST",
-            "/v1/webhooks",
-            lava.partner_admin,
-            json={"partner_id": lava.partner, "url": hook.url},
-        )
-        unit = activate(env, lava)
-        _post(env, lava.factory, example_report(serial=unit["serial"]))
-        _post(env, lava.support, example_report(serial=unit["serial"], security_patch="2020-01-01"))
+        hooked_regression(env, tenant(env), hook.url)
         deadline = time.monotonic() + 20
         while not hook.got and time.monotonic() < deadline:
             time.sleep(0.1)
