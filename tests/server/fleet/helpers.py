@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from handsetguard.server.models import Device
+from handsetguard.server.models import Device, Webhook
 from tests.server.conftest import Env
 
 
@@ -73,3 +73,20 @@ def set_check(report: dict[str, Any], check_id: str, status: str) -> dict[str, A
             check["status"] = status
             return report
     raise KeyError(check_id)
+
+
+def stored_webhook(env: Env, who: Tenant) -> None:
+    """A webhook row of ``who``'s (id ``hook-1``, to a port nothing listens on), written
+    directly: for tests that look at the deliveries queued, not at their sending."""
+    with env.db.write() as session:
+        session.add(
+            Webhook(
+                id="hook-1",
+                partner_id=who.partner,
+                url="http://127.0.0.1:9/hook",
+                secret="s",
+                created_at=env.clock.now(),
+                created_by="admin",
+                active=True,
+            )
+        )

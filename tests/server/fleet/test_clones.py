@@ -25,12 +25,18 @@ attest = pytest.importorskip("handsetguard.attest")
 
 from sqlalchemy import select  # noqa: E402
 
-from handsetguard.server.models import Alert, CheckInChallenge, Webhook, WebhookDelivery  # noqa: E402
+from handsetguard.server.models import Alert, CheckInChallenge, WebhookDelivery  # noqa: E402
 from handsetguard.server.services.attestation import AttestChainCheck  # noqa: E402
 from handsetguard.server.services.clones import product_of_fingerprint  # noqa: E402
 from tests.attest.helpers import chain_path, created_at, snapshot  # noqa: E402
 from tests.server.conftest import Env, make_env  # noqa: E402
-from tests.server.fleet.helpers import Tenant, activate, example_report, tenant  # noqa: E402
+from tests.server.fleet.helpers import (  # noqa: E402
+    Tenant,
+    activate,
+    example_report,
+    stored_webhook,
+    tenant,
+)
 from tests.server.fleet.test_ui import _sign_in  # noqa: E402
 
 PIXEL_8A = "akita/sdk34/TEE_RSA_BASE+IMEI"  # attests google/akita/akita, two IMEIs
@@ -96,18 +102,7 @@ def _reasons(env: Env, who: Tenant, device_id: str) -> set[tuple[str, str]]:
 
 def test_a_chain_attesting_another_units_imei_raises_on_both(real: tuple[Env, Tenant]) -> None:
     env, lava = real
-    with env.db.write() as s:
-        s.add(
-            Webhook(
-                id="hook-1",
-                partner_id=lava.partner,
-                url="http://127.0.0.1:9/hook",
-                secret="s",
-                created_at=env.clock.now(),
-                created_by="admin",
-                active=True,
-            )
-        )
+    stored_webhook(env, lava)
     pixel = activate(env, lava, serial="PIXEL8A0001", **AKITA_IMEIS)
     other = activate(env, lava, serial="ZSIXTY0002")
     assert _check_in(env, lava, pixel["device_id"], PIXEL_8A)["alerts"] == []

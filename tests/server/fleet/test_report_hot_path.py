@@ -19,12 +19,11 @@ from handsetguard.server.models import (
     FleetCount,
     FleetUnit,
     PostureReport,
-    Webhook,
     WebhookDelivery,
 )
 from handsetguard.server.services import report_ingest
 from tests.server.conftest import Env
-from tests.server.fleet.helpers import Tenant, activate, example_report, tenant
+from tests.server.fleet.helpers import activate, example_report, stored_webhook, tenant
 
 
 def _post(env: Env, who: dict[str, str], report: dict[str, Any]) -> Any:
@@ -43,26 +42,11 @@ def _count(env: Env, model: Any) -> int:
         return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def _hook(env: Env, lava: Tenant) -> None:
-    with env.db.write() as session:
-        session.add(
-            Webhook(
-                id="hook-1",
-                partner_id=lava.partner,
-                url="http://127.0.0.1:9/x",
-                secret="s",
-                created_at=env.clock.now(),
-                created_by="admin",
-                active=True,
-            )
-        )
-
-
 def test_the_baseline_document_is_read_only_for_changed_components(
     env: Env, monkeypatch: Any
 ) -> None:
     lava = tenant(env)
-    _hook(env, lava)
+    stored_webhook(env, lava)
     unit = activate(env, lava)
     assert _post(env, lava.factory, example_report("factory", serial=unit["serial"]))["baseline"]
     store = env.client.app.state.ctx.report_store  # type: ignore[attr-defined]
