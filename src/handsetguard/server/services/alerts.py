@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.orm import Session
 
 from handsetguard.server.errors import ConflictError, InvalidInputError, NotFoundError
 from handsetguard.server.models import Alert, Device
 from handsetguard.server.services import audit, webhooks
 from handsetguard.server.services.actors import Actor, Role, require
-from handsetguard.server.services.common import MAX_PAGE, new_id, scoped, visible
+from handsetguard.server.services.common import MAX_PAGE, new_id, scoped, upsert_insert, visible
 
 __all__ = [
     "CLONE",
@@ -56,13 +55,8 @@ _WORD = re.compile(r"[a-z][a-z0-9_:.-]{0,63}")
 def _insert_statement(session: Session) -> Any:
     """INSERT … ON CONFLICT (open_key) DO NOTHING. Two processes raising the same open
     condition at once leave one alert."""
-    dialect = session.get_bind().dialect.name
     table = cast(Table, Alert.__table__)
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["open_key"])
-    return insert(table)  # pragma: no cover (the service runs on SQLite and PostgreSQL only)
+    return upsert_insert(session, table).on_conflict_do_nothing(index_elements=["open_key"])
 
 
 def _insert_ignoring_open_duplicate(session: Session, values: dict[str, Any]) -> bool:

@@ -1,20 +1,29 @@
-"""Helpers shared by the services: ids, tenant scoping, keyset pagination."""
+"""Helpers shared by the services: ids, tenant scoping, keyset pagination, and the INSERT
+that can say ON CONFLICT on either database."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from handsetguard.server.errors import NotFoundError
 from handsetguard.server.services.actors import Actor
 
-__all__ = ["MAX_PAGE", "new_id", "page", "scoped", "visible"]
+__all__ = ["MAX_PAGE", "new_id", "page", "scoped", "upsert_insert", "visible"]
 
 MAX_PAGE = 200
 S = TypeVar("S", bound="Select[Any]")
+
+
+def upsert_insert(session: Session, table: Table) -> Any:
+    """INSERT into ``table`` in the session's dialect, so that ``on_conflict_do_nothing`` /
+    ``on_conflict_do_update`` can follow (the service runs on PostgreSQL and SQLite only)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def new_id() -> str:

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from handsetguard.server.models import (
@@ -25,6 +24,7 @@ from handsetguard.server.models import (
     PostureReport,
 )
 from handsetguard.server.services import alerts
+from handsetguard.server.services.common import upsert_insert
 
 __all__ = [
     "DEFAULT_STALE_HOURS",
@@ -74,9 +74,7 @@ def _bucket(row: FleetUnit) -> dict[str, Any]:
 
 
 def _move(session: Session, key: dict[str, Any], delta: int) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_counts).values(**key, units=delta)
+    statement = upsert_insert(session, _counts).values(**key, units=delta)
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={"units": _counts.c.units + delta}
     )
@@ -187,8 +185,6 @@ def _claim_silent(session: Session, unit: Device) -> bool:
     """Give a never-heard-of unit its posture row (level ``unknown``, last seen at its
     activation, already alerted), counted in the roll-up; False when a report, a check-in
     or another process's sweep made one first."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, FleetUnit.__table__)
     row = {
         "device_id": unit.id,
@@ -199,7 +195,11 @@ def _claim_silent(session: Session, unit: Device) -> bool:
         "level": "unknown",
         "stale_alerted": True,
     }
-    statement = insert(table).values(**row).on_conflict_do_nothing(index_elements=["device_id"])
+    statement = (
+        upsert_insert(session, table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["device_id"])
+    )
     added = session.execute(statement.returning(table.c.device_id)).first()
     if added is None:
         return False

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from handsetguard.registers import (
@@ -27,7 +26,7 @@ from handsetguard.server.errors import InvalidInputError, NotFoundError
 from handsetguard.server.models import BlockedImei, Device, DeviceImei, Registration
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
-from handsetguard.server.services.common import MAX_PAGE
+from handsetguard.server.services.common import MAX_PAGE, upsert_insert
 
 __all__ = [
     "ShipStatus",
@@ -250,8 +249,7 @@ def import_blocklist(
             f"{problems[0]}{more}; nothing applied",
             details={"problems": problems[:100]},
         )
-    dialect = session.get_bind().dialect.name
-    insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_blocked)
+    insert_ = upsert_insert(session, _blocked)
     added = 0
     values = {
         "territory": territory,

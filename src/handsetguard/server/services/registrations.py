@@ -15,8 +15,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import String, Table, exists, func, insert, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from handsetguard.registers import (
@@ -49,7 +47,7 @@ from handsetguard.server.models import (
 from handsetguard.server.models.base import UTCDateTime
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role, require
-from handsetguard.server.services.common import new_id, visible
+from handsetguard.server.services.common import new_id, upsert_insert, visible
 
 __all__ = [
     "ADMINS",
@@ -299,9 +297,8 @@ def _mark_in_batch(
         literal(batch.id, String(36)),
         literal(now, UTCDateTime()),
     ).where(_units.c.batch_id == batch.id)
-    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     session.execute(
-        dialect_insert(_regs)
+        upsert_insert(session, _regs)
         .from_select(["device_id", "territory", "state", "batch_id", "updated_at"], fresh)
         .on_conflict_do_nothing(index_elements=["device_id"])
     )
