@@ -176,3 +176,32 @@ def test_territory_without_register_ships_on_activation_and_other_tenants_see_no
     assert hidden.status_code == 404
     with env.db.read() as session:
         assert session.execute(select(func.count()).select_from(Registration)).scalar_one() == 0
+
+
+def test_a_registration_can_only_name_a_batch_its_unit_is_in(env: Env) -> None:
+    """The database holds it (migration 0012): a registration's (device, batch) is a unit of
+    that batch, so no code path can point a unit at another batch or at a unit it lacks."""
+    import pytest
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    who = licensed_partner(env)
+    india = activate(env, who, "IN", 1)
+    bangladesh = activate(env, who, "BD", 1)
+    first, second = batch(env, who, "IN"), batch(env, who, "BD")
+    with env.db.read() as session:
+        ids = dict(session.execute(select(Registration.batch_id, Registration.device_id)).all())
+    india_unit, bd_unit = ids[first["id"]], ids[second["id"]]
+    assert india_unit != bd_unit and india and bangladesh
+    moves = [
+        update(Registration)
+        .where(Registration.device_id == india_unit)
+        .values(batch_id=second["id"]),
+        update(Registration).where(Registration.device_id == bd_unit).values(device_id="nope"),
+    ]
+    for move in moves:
+        with pytest.raises(IntegrityError), env.db.write() as session:
+            session.execute(move)
+    with env.db.read() as session:
+        after = dict(session.execute(select(Registration.batch_id, Registration.device_id)).all())
+    assert after == ids

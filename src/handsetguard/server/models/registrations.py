@@ -7,7 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handsetguard.server.models.base import Base, UTCDateTime
@@ -52,12 +60,16 @@ class RegistrationBatch(Base):
 
 
 class BatchUnit(Base):
-    """One unit of a batch, its identifiers as frozen (``position`` orders the file)."""
+    """One unit of a batch, its identifiers as frozen (``position`` orders the file). A unit
+    is in a batch at most once; (``device_id``, ``batch_id``) is what a registration names."""
 
     __tablename__ = "registration_batch_units"
+    __table_args__ = (
+        Index("ux_registration_batch_units_device_batch", "device_id", "batch_id", unique=True),
+    )
     batch_id: Mapped[str] = mapped_column(ForeignKey("registration_batches.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
     serial: Mapped[str] = mapped_column(String(64))
     imei1: Mapped[str] = mapped_column(String(15))
     imei2: Mapped[str | None] = mapped_column(String(15), nullable=True)
@@ -67,17 +79,27 @@ class BatchUnit(Base):
 
 
 class Registration(Base):
-    """A unit's state with its territory's register; no row means ``unregistered``."""
+    """A unit's state with its territory's register; no row means ``unregistered``.
+
+    Its (``device_id``, ``batch_id``) must be a unit of that batch: one foreign key to the
+    batch's units, which reach the device and the batch by theirs. That is stronger than a
+    key to each (a registration cannot name a batch its unit is not in) and half the checks:
+    a freeze of 100,000 units ran 200,000 foreign-key checks here, each a row lock and a
+    WAL record on PostgreSQL, now 100,000 (migration 0012)."""
 
     __tablename__ = "registrations"
     __table_args__ = (
         CheckConstraint("state IN ('in_batch', 'registered', 'rejected')", name="state"),
         Index("ix_registrations_territory_state", "territory", "state"),
+        ForeignKeyConstraint(
+            ["device_id", "batch_id"],
+            ["registration_batch_units.device_id", "registration_batch_units.batch_id"],
+        ),
     )
-    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     territory: Mapped[str] = mapped_column(String(2))
     state: Mapped[str] = mapped_column(String(12))
-    batch_id: Mapped[str] = mapped_column(ForeignKey("registration_batches.id"), index=True)
+    batch_id: Mapped[str] = mapped_column(String(36), index=True)
     reference: Mapped[str | None] = mapped_column(String(128), nullable=True)
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
