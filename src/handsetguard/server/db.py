@@ -33,6 +33,12 @@ URL_HINT = "use sqlite:///path.db or postgresql://user:password@host/database"
 _DRIVERS = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
 
 
+_SESSION_UTC = "-c timezone=UTC"
+"""Every PostgreSQL session is in UTC, whatever the server's default: the service stores and
+compares UTC only, and psycopg then returns ``datetime.UTC`` itself, which the UTC columns
+pass through without converting (``models.base.UTCDateTime``)."""
+
+
 class DatabaseURLError(UsageError):
     """The database URL cannot be used: not a URL, another database, or a missing file.
     The message never repeats the URL (it may hold a password)."""
@@ -170,6 +176,7 @@ class Database:
                 max_overflow=0,
                 pool_timeout=60,
                 pool_pre_ping=True,
+                connect_args={"options": _SESSION_UTC},
             )
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -194,7 +201,7 @@ class Database:
                 pool_size=settings.pool_size,
                 max_overflow=0,
                 pool_timeout=60,
-                connect_args={"options": "-c plan_cache_mode=force_generic_plan"},
+                connect_args={"options": f"-c plan_cache_mode=force_generic_plan {_SESSION_UTC}"},
             )
         )
 
