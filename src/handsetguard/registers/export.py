@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from handsetguard.registers.profiles import Layout
@@ -38,9 +39,10 @@ _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%f", "%p", "%X", "%c", "%T", "%R", 
 _T_SPACE = '<t xml:space="preserve">'
 
 
-@dataclass(frozen=True, slots=True)
-class BatchRow:
-    """One unit as frozen into a batch."""
+class BatchRow(NamedTuple):
+    """One unit as frozen into a batch (a tuple: a batch's 100,000 rows are made from the
+    database's rows by ``BatchRow._make``: 0.27 µs a row here against 1.35 µs for a frozen
+    dataclass)."""
 
     serial: str
     imei1: str
@@ -79,21 +81,31 @@ def _getter(field: str, constants: Constants, date_format: str) -> Callable[[Bat
         return lambda row: row.imei1[:8]
     if field == "serial":
         return lambda row: escape_cell(row.serial)
-    if field == "model":
-        return lambda row: escape_cell(row.model_code)
+    if field == "model":  # a batch has few models
+        return _once_each(lambda row: row.model_code, lambda row: escape_cell(row.model_code))
     if field == "manufacturing_date":
         if any(d in date_format for d in _TIME_DIRECTIVES):
             return lambda row: escape_cell(row.activated_at.strftime(date_format))
-        days: dict[object, str] = {}  # a batch spans few days: format each once
-
-        def day(row: BatchRow) -> str:
-            key = row.activated_at.date()
-            if key not in days:
-                days[key] = escape_cell(row.activated_at.strftime(date_format))
-            return days[key]
-
-        return day
+        return _once_each(  # a batch spans few days
+            lambda row: row.activated_at.date(),
+            lambda row: escape_cell(row.activated_at.strftime(date_format)),
+        )
     return _fixed(escape_cell(constants.brand if field == "brand" else constants.licence_number))
+
+
+def _once_each(
+    key: Callable[[BatchRow], object], make: Callable[[BatchRow], str]
+) -> Callable[[BatchRow], str]:
+    """A column whose cell is the same for every row with the same ``key``: made once each."""
+    made: dict[object, str] = {}
+
+    def cell(row: BatchRow) -> str:
+        value = key(row)
+        if value not in made:
+            made[value] = make(row)
+        return made[value]
+
+    return cell
 
 
 def _fixed(value: str) -> Callable[[BatchRow], str]:

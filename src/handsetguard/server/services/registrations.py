@@ -268,7 +268,7 @@ def create_batch(
 
 def _frozen_rows(session: Session, batch_id: str) -> list[BatchRow]:
     query = select(*_ROW_COLUMNS).where(_units.c.batch_id == batch_id).order_by(_units.c.position)
-    return [BatchRow(*r) for r in session.execute(query).all()]
+    return list(map(BatchRow._make, session.execute(query)))
 
 
 def _mark_in_batch(
