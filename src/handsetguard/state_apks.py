@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from handsetguard.device import Located, Unavailable
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
-from handsetguard.sources.androidqf import APKS_SECTION
 
 if TYPE_CHECKING:
     from handsetguard.apk.collected import CollectedApk
@@ -29,6 +28,7 @@ def apks_facet(
     if not evidence.apk_files:
         return Unavailable("the input holds no APK files")
     from handsetguard.apk.collected import inspect_collected
+    from handsetguard.sources.androidqf import APKS_SECTION  # the AndroidQF reader: only here
 
     by_sha256: dict[str, str] = {}
     names: set[str] = set()

@@ -8,13 +8,6 @@ from pathlib import Path
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageStatus, Evidence, SourceKind
-from handsetguard.sources.androidqf import (
-    ANDROIDQF_SPECIFIC,
-    CONSUMED_FILES,
-    MARKER_FILES,
-    androidqf_from_tree,
-    find_collection_root,
-)
 from handsetguard.sources.bugreport import (
     SNIFF_BYTES,
     bugreport_from_dir,
@@ -24,10 +17,10 @@ from handsetguard.sources.bugreport import (
 )
 from handsetguard.sources.dumpstate import has_dumpstate_layout
 from handsetguard.sources.limits import open_zip
-from handsetguard.sources.loose import add_loose_dir, add_loose_file, graded
-from handsetguard.sources.snapshot import MANIFEST_NAME, snapshot_evidence
-from handsetguard.sources.tree import DirTree, ZipTree
 from handsetguard.textcodec import normalise_bytes
+
+# The AndroidQF, snapshot and loose-output readers (and their tables of signatures) are
+# imported by the branch that needs them: a bugreport, the common input, loads none of them.
 
 __all__ = ["open_source"]
 
@@ -66,6 +59,8 @@ _REMEDY = (
 
 
 def _open_loose_file(path: Path, head: bytes, target: Path) -> Evidence:
+    from handsetguard.sources.loose import add_loose_file, graded
+
     evidence = Evidence(SourceKind.LOOSE_FILE, str(path))
     reason = add_loose_file(evidence, target, path.name, head)
     if reason is not None:
@@ -77,6 +72,8 @@ def _open_loose_file(path: Path, head: bytes, target: Path) -> Evidence:
 
 
 def _open_loose_dir(path: Path) -> Evidence:
+    from handsetguard.sources.loose import add_loose_dir, graded
+
     evidence = Evidence(SourceKind.LOOSE_DIR, str(path))
     add_loose_dir(evidence, path)
     if not graded(evidence):
@@ -90,6 +87,8 @@ def _open_loose_dir(path: Path) -> Evidence:
 
 
 def _open_dir(path: Path) -> Evidence:
+    from handsetguard.sources.snapshot import MANIFEST_NAME, snapshot_evidence
+
     names = {p.name for p in path.iterdir()}
     if MANIFEST_NAME in names:
         return snapshot_evidence(path)
@@ -97,6 +96,15 @@ def _open_dir(path: Path) -> Evidence:
         n.startswith("bugreport") and n.endswith(".txt") for n in names
     ):
         return bugreport_from_dir(path)
+    from handsetguard.sources.androidqf import (
+        ANDROIDQF_SPECIFIC,
+        CONSUMED_FILES,
+        MARKER_FILES,
+        androidqf_from_tree,
+    )
+    from handsetguard.sources.loose import add_loose_dir
+    from handsetguard.sources.tree import DirTree
+
     if names & ANDROIDQF_SPECIFIC:
         evidence = androidqf_from_tree(DirTree(path), SourceKind.ANDROIDQF_DIR, str(path))
         add_loose_dir(evidence, path, CONSUMED_FILES)
@@ -114,6 +122,9 @@ def _open_zip(path: Path) -> Evidence:
     with archive:
         if find_main_entry(archive, str(path)) is not None:
             return bugreport_from_zip(path, archive)
+        from handsetguard.sources.androidqf import androidqf_from_tree, find_collection_root
+        from handsetguard.sources.tree import ZipTree
+
         root = find_collection_root([info.filename for info in archive.infolist()])
         if root is not None:
             tree = ZipTree(archive, path.name, root)

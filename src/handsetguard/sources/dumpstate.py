@@ -93,8 +93,16 @@ def dumpstate_time(data: Blob) -> datetime | None:
     match = _HEADER_TIME.search(data, 0, 4096)
     if match is None:
         return None
+    text = match.group(1)  # the pattern fixed the layout: the fields by position, no strptime
     try:
-        return datetime.strptime(match.group(1).decode("ascii"), "%Y-%m-%d %H:%M:%S")
+        return datetime(
+            int(text[:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+        )
     except ValueError:
         return None
 

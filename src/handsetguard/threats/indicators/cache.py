@@ -1,13 +1,17 @@
 """The compiled index on disk, as JSON (never pickle: a cache file is data, not code), keyed by
 the sha256 of every indicator file read and the code version. A cache file that is missing,
-unreadable, of another key or malformed in any way is ignored and rebuilt, never trusted."""
+unreadable, of another key or malformed in any way is ignored and rebuilt, never trusted.
+
+Its integrity check is a CRC-32 (zlib), not a sha256: the check is against truncation and
+damage (anyone who can write the file could rewrite a digest too, and every loaded value is
+shape-checked anyway), and hashlib would load OpenSSL, ~4 MiB of RSS and 5 ms, on every check."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
+import zlib
 from pathlib import Path
 
 from handsetguard.boundedio import read_bounded
@@ -34,15 +38,17 @@ class _CacheError(HandsetGuardError):
 
 
 def _file(folder: Path, key: str) -> Path:
-    return folder / f"{_PREFIX}{key[:32]}.json"
+    # One file per combination of sets; two keys sharing a name only cost a rebuild (the
+    # header holds the whole key, compared on load).
+    return folder / f"{_PREFIX}{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}.json"
 
 
 def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
     """The cached index for ``key``, or None (absent, stale, corrupt: the caller rebuilds).
 
-    The file is a header line (the key, the sha256 of the rest, the length of the JSON part),
+    The file is a header line (the key, the CRC-32 of the rest, the length of the JSON part),
     the compiled maps as JSON, then the indicator rows as text, decoded only when a match
-    needs one. A truncated or altered file fails the digest before anything is parsed."""
+    needs one. A truncated or altered file fails the check before anything is parsed."""
     path = _file(folder, key)
     try:
         raw = read_bounded(path, MAX_CACHE_BYTES, _CacheError)
@@ -56,7 +62,7 @@ def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
     if not isinstance(header, dict) or header.get("key") != key:
         return None
     size = header.get("json_bytes")
-    if type(size) is not int or header.get("sha256") != hashlib.sha256(rest).hexdigest():
+    if type(size) is not int or header.get("crc32") != zlib.crc32(rest):
         return None
     try:
         data = json.loads(rest[:size])
@@ -77,8 +83,7 @@ def store_cached(folder: Path, key: str, index: IndicatorIndex) -> None:
     body = json.dumps(meta, separators=(",", ":")).encode()
     rows = index.rows_text().encode("utf-8")
     rest = body + b"\n" + rows
-    digest = hashlib.sha256(rest).hexdigest()
-    header = json.dumps({"key": key, "sha256": digest, "json_bytes": len(body)}).encode()
+    header = json.dumps({"key": key, "crc32": zlib.crc32(rest), "json_bytes": len(body)}).encode()
     _write_atomic(_file(folder, key), header + b"\n" + rest)
     with contextlib.suppress(OSError):
         _prune(folder)

@@ -4,7 +4,6 @@ split so that the cache can hash what was read and skip the parse."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -18,8 +17,10 @@ from handsetguard.threats.indicators.model import (
     IndicatorError,
     IndicatorSet,
 )
-from handsetguard.threats.indicators.stix2 import parse_stix2
-from handsetguard.threats.indicators.yamlsets import load_yaml, parse_echap, resolve_mvt_index
+
+# The STIX2 and YAML readers, and hashlib (OpenSSL: ~4 MiB of RSS), are imported where a file
+# is hashed or parsed: a check whose index comes from the cache with every digest memoised
+# needs neither.
 
 __all__ = [
     "COMPILED_FORMAT",
@@ -117,6 +118,8 @@ def _read(
         known = digests.get(path, _stamp(info))
         if known is not None:
             return SourceFile(path, name, origin, None, known, info.st_mtime, index_name)
+    import hashlib
+
     data = _read_bytes(path, origin)
     digest = hashlib.sha256(data).hexdigest()
     if digests is not None and info is not None:
@@ -174,6 +177,8 @@ def _read_mvt_index(
     digests: Digests | None,
 ) -> None:
     """The feeds of an MVT index that are under its folder, under the feeds' names."""
+    from handsetguard.threats.indicators.yamlsets import load_yaml, resolve_mvt_index
+
     try:
         data = load_yaml(_read_bytes(index, origin), str(index))
         entries = resolve_mvt_index(data, str(index), index.parent)
@@ -238,6 +243,9 @@ def _iso(stamp: float) -> str | None:
 def parse_source(source: SourceFile) -> IndicatorSet:
     """Parse one read file by its content (a STIX2 bundle, Echap YAML/JSON, HandsetGuard JSON);
     :class:`IndicatorError` naming the file when it is none of them or malformed."""
+    from handsetguard.threats.indicators.stix2 import parse_stix2
+    from handsetguard.threats.indicators.yamlsets import load_yaml, parse_echap
+
     where = str(source.path)
     raw = source_bytes(source)
     head = raw.lstrip()[:1]
@@ -278,6 +286,8 @@ def parse_source(source: SourceFile) -> IndicatorSet:
 
 
 def _compiled(data: dict[str, object], source: SourceFile) -> IndicatorSet:
+    from handsetguard.threats.indicators.yamlsets import parse_echap
+
     where = str(source.path)
     families = parse_echap(data.get("families"), where)
     meta = {k: v for k, v in data.items() if isinstance(v, str)}

@@ -4,7 +4,6 @@ the compiled index cached by the sha256 of every file read and the code version.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -113,14 +112,16 @@ def _gather(
 
 
 def _cache_key(groups: Sequence[_Group]) -> str:
-    digest = hashlib.sha256(f"handsetguard {__version__} index {INDEX_FORMAT}\n".encode())
-    for group in groups:
-        for f in group.files:
-            digest.update(
-                f"{group.name}\0{f.origin}\0{f.name}\0{f.index_name}\0{f.path}\0".encode()
-            )
-            digest.update(f"{f.sha256}\n".encode())
-    return digest.hexdigest()
+    """What an index is built from, spelled out: the code version and index format, then each
+    file read (group, origin, names, path) with its sha256. The cache file stores it and a load
+    compares it whole (no digest of it: hashlib would load OpenSSL on every check)."""
+    parts = [f"handsetguard {__version__} index {INDEX_FORMAT}\n"]
+    parts.extend(
+        f"{group.name}\0{f.origin}\0{f.name}\0{f.index_name}\0{f.path}\0{f.sha256}\n"
+        for group in groups
+        for f in group.files
+    )
+    return "".join(parts)
 
 
 def _parse(groups: Sequence[_Group]) -> tuple[list[IndicatorSet], list[str]]:

@@ -1,0 +1,96 @@
+"""What a ``check`` run loads and holds, which is most of its cost on a small input (issue 10's
+speed targets): the readers of other input kinds, the indicator-file parsers (the index comes
+from the cache), hashlib (OpenSSL) and strptime stay unimported for a bugreport zip; the
+evidence is let go before the indicator index is loaded (the two never share the peak RSS)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handsetguard.evidence import Evidence
+from tests.cli_runner import invoke
+from tests.conftest import corpus_path
+
+EMULATOR_9 = "device/emulator-sdkgphone-x86-android9-bugreport/bugreport.zip"
+
+# Modules a bugreport-zip check with a cached indicator index has no use for.
+NOT_FOR_A_BUGREPORT = (
+    "handsetguard.sources.androidqf",
+    "handsetguard.sources.loose",
+    "handsetguard.sources.signatures",
+    "handsetguard.sources.snapshot",
+    "handsetguard.threats.indicators.stix2",
+    "handsetguard.threats.indicators.yamlsets",
+    "hashlib",
+    "_hashlib",
+    "_strptime",
+    "importlib.resources",
+)
+
+_PROBE = """\
+import sys
+from handsetguard.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(code, ",".join(sorted(m for m in sys.modules if m in {names!r})))
+"""
+
+
+def _check(zip_path: Path, out: Path, env: dict[str, str]) -> tuple[str, str]:
+    probe = _PROBE.format(names=NOT_FOR_A_BUGREPORT)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "check", "--format", "json", "-o", str(out), str(zip_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    code, _, loaded = done.stdout.strip().partition(" ")
+    return code, loaded
+
+
+def test_a_bugreport_check_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """Android 9 emulator bugreport (AOSP, x86): the first run builds the indicator cache (and
+    may parse the bundled set); the second loads none of the modules above and writes the
+    same report."""
+    zip_path = corpus_path(EMULATOR_9)
+    env = {k: v for k, v in os.environ.items() if k != "HANDSETGUARD_IOCS"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_DATA_HOME=str(tmp_path / "data"))
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert _check(zip_path, first, env)[0] == "0"
+    assert list((tmp_path / "cache" / "handsetguard").glob("iocs-index-*.json"))
+    code, loaded = _check(zip_path, second, env)
+    assert (code, loaded) == ("0", "")
+    assert json.loads(second.read_text()) == json.loads(first.read_text())
+
+
+def test_the_evidence_is_let_go_before_the_indicator_index_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled example: when the index is loaded, no Evidence (and so none of its
+    sections' text) is alive any more."""
+    from handsetguard.cli import iocs
+
+    load = iocs._load
+    alive: list[int] = []
+
+    def counting(paths: list[str]) -> object:
+        gc.collect()
+        alive.append(sum(isinstance(o, Evidence) for o in gc.get_objects()))
+        return load(paths)
+
+    monkeypatch.setattr(iocs, "_load", counting)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, _, err = invoke("check", "--example", "--format", "json", "-o", str(tmp_path / "r.json"))
+    assert (code, err) == (0, "")
+    assert alive == [0]
