@@ -15,6 +15,7 @@ from handsetguard.server.config import Settings
 from handsetguard.server.db import Database
 from handsetguard.server.services.activation_store import AsyncPgStore, Store
 from handsetguard.server.services.attestation import ChainCheck
+from handsetguard.server.services.checkin_store import CheckinStore
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.report_store import ReportStore
 
@@ -88,11 +89,14 @@ class AppContext:
     """The same on the event loop, for PostgreSQL (opened by the app's lifespan)."""
     report_store: ReportStore = field(init=False)
     """The report ingestion hot path's statements for ``db``."""
+    checkin_store: CheckinStore = field(init=False)
+    """The attested check-in hot path's statements for ``db``."""
 
     def __post_init__(self) -> None:
         self.vault.unsafe_unsealed = self.settings.unsafe_unsealed_keys
         self.store = Store(self.db, self.vault)
         self.report_store = ReportStore(self.db)
+        self.checkin_store = CheckinStore(self.db)
         self.async_store = (
             None if self.db.sqlite else AsyncPgStore(self.store, self.settings.threads)
         )

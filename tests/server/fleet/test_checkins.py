@@ -147,9 +147,7 @@ def _fixed_challenge_for(env: Env, who: Tenant, device_id: str) -> None:
 
 
 def test_changes_against_the_first_verified_check_in() -> None:
-    first = CheckIn(
-        attested={"verified_boot_key": "aa", "os_patch": "2026-10-01", "device_locked": True}
-    )
+    first = {"verified_boot_key": "aa", "os_patch": "2026-10-01", "device_locked": True}
     now = {"verified_boot_key": "bb", "os_patch": "2026-01-01", "device_locked": False}
     reasons = [reason for reason, _ in _regressions(first, now)]
     assert reasons == [
@@ -157,5 +155,5 @@ def test_changes_against_the_first_verified_check_in() -> None:
         "attested_patch_backwards:os_patch",
         "attested_unlocked",
     ]
-    assert _regressions(first, dict(first.attested)) == []
+    assert _regressions(first, dict(first)) == []
     assert _regressions(None, now) == []

@@ -9,19 +9,29 @@ the unit's raise alerts; evidence of a second device answering for the unit rais
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from handsetguard.server.errors import NotFoundError, RefusedError
-from handsetguard.server.models import CheckIn, CheckInChallenge, Device
-from handsetguard.server.services import alerts, audit, clones, fleet_state
+from handsetguard.server.core.tokens import parse_token
+from handsetguard.server.errors import AuthError, NotFoundError, RefusedError
+from handsetguard.server.models import Alert, CheckInChallenge, Device
+from handsetguard.server.services import alerts, audit, clones
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.attestation import ChainCheck, verify_for_checkin
+from handsetguard.server.services.checkin_store import (
+    CheckinStore,
+    Decide,
+    History,
+    NewAlert,
+    NewCheckin,
+    Owner,
+)
 from handsetguard.server.services.common import new_id, visible
+from handsetguard.server.services.credentials import actor_from_row
 
 __all__ = [
     "CALLERS",
@@ -61,57 +71,54 @@ def issue_challenge(
     return row
 
 
-def _consume(session: Session, actor: Actor, unit: Device, value: str, now: datetime) -> None:
-    """Single use, by one UPDATE (so two processes cannot both use it)."""
-    used = session.execute(
-        update(CheckInChallenge)
-        .where(
-            CheckInChallenge.value == value,
-            CheckInChallenge.device_id == unit.id,
-            CheckInChallenge.credential_id == actor.credential_id,
-            CheckInChallenge.used_at.is_(None),
-            CheckInChallenge.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(used, "rowcount", 0) == 1:
-        return
-    row = session.get(CheckInChallenge, value)
-    if row is None or row.device_id != unit.id or row.credential_id != actor.credential_id:
-        raise RefusedError("challenge_unknown", "the challenge was not issued for this unit")
-    if row.used_at is not None:
-        raise RefusedError("challenge_replayed", "the challenge was already used")
-    raise RefusedError("challenge_expired", "the challenge expired; ask for a new one")
+def _challenge_refusal(
+    issued: dict[str, Any] | None, actor: Actor, device_id: str, now: datetime
+) -> RefusedError | None:
+    """Why the challenge cannot be used for this unit's check-in, if it cannot."""
+    if issued is None or (issued["device_id"], issued["credential_id"]) != (
+        device_id,
+        actor.credential_id,
+    ):
+        return RefusedError("challenge_unknown", "the challenge was not issued for this unit")
+    if issued["used_at"] is not None:
+        return RefusedError("challenge_replayed", "the challenge was already used")
+    if issued["expires_at"] <= now:
+        return RefusedError("challenge_expired", "the challenge expired; ask for a new one")
+    return None
 
 
-def identity_findings(unit: Device, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _the_unit(actor: Actor, unit: dict[str, Any] | None, device_id: str) -> dict[str, Any]:
+    if unit is None:
+        raise NotFoundError("device_not_found", f"no activated unit {device_id}")
+    visible(actor, unit["partner_id"], "device", device_id)
+    if unit["status"] != "active":
+        raise RefusedError("device_revoked", f"unit {unit['id']} was revoked")
+    return unit
+
+
+def identity_findings(
+    unit: dict[str, Any], facts: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
     """Attested IDs that contradict the activated unit (absent IDs prove nothing)."""
     found = []
-    imeis = {i for i in (unit.imei1, unit.imei2) if i}
+    imeis = {i for i in (unit["imei1"], unit["imei2"]) if i}
     for slot in ("imei", "second_imei"):
         value = facts.get(slot)
         if value and value not in imeis:
             found.append((f"attested_{slot}", {"attested": value, "activated": sorted(imeis)}))
-    if facts.get("serial") and facts["serial"] != unit.serial:
-        found.append(("attested_serial", {"attested": facts["serial"], "activated": unit.serial}))
+    if facts.get("serial") and facts["serial"] != unit["serial"]:
+        found.append(
+            ("attested_serial", {"attested": facts["serial"], "activated": unit["serial"]})
+        )
     return found
 
 
-def _first_verified(session: Session, device_id: str) -> CheckIn | None:
-    query = (
-        select(CheckIn)
-        .where(CheckIn.device_id == device_id, CheckIn.verified.is_(True))
-        .order_by(CheckIn.received_at)
-        .limit(1)
-    )
-    return session.execute(query).scalar_one_or_none()
-
-
-def _regressions(first: CheckIn | None, facts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    if first is None:
+def _regressions(
+    before: dict[str, Any] | None, facts: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Changes against the attested facts of the unit's first verified check-in."""
+    if before is None:
         return []
-    before = first.attested
     found = []
     if before.get("verified_boot_key") != facts.get("verified_boot_key"):
         found.append(
@@ -131,57 +138,122 @@ def _regressions(first: CheckIn | None, facts: dict[str, Any]) -> list[tuple[str
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    checkin: CheckIn
+    checkin_id: str
+    device_id: str
+    verified: bool
+    attested: dict[str, Any]
     alerts: tuple[str, ...]
+    """Ids of the alerts this check-in opened."""
+
+
+def _alert(
+    target: dict[str, Any], kind: str, reason: str, detail: dict[str, Any], now: datetime
+) -> NewAlert:
+    """An alert about ``target`` (the device's columns) with its webhook body, built from
+    transient, never-stored model objects as the other alerts' are."""
+    about = Device(
+        id=target["id"],
+        serial=target["serial"],
+        model_code=target["model_code"],
+        territory=target["territory"],
+        partner_id=target["partner_id"],
+    )
+    alert = Alert(id=new_id(), kind=kind, reason=reason[:64], detail=detail, raised_at=now)
+    return NewAlert(
+        alert.id,
+        about.id,
+        about.partner_id,
+        kind,
+        alert.reason,
+        detail,
+        alerts.alert_event(alert, about),
+    )
+
+
+def _decide(
+    unit: dict[str, Any],
+    checkin_id: str,
+    verdict: tuple[dict[str, Any] | None, str | None, tuple[str, ...]],
+    now: datetime,
+) -> Decide:
+    """The alerts of a check-in, from the unit's history (read in the write's transaction)."""
+    facts, failure, codes = verdict
+
+    def decide(history: History, owner: Owner) -> list[NewAlert]:
+        mine = {"checkin_id": checkin_id}
+        if facts is None:
+            why = {"codes": list(codes), "why": failure, **mine}
+            return [_alert(unit, alerts.REGRESSION, "attestation_failing", why, now)]
+        found = [
+            _alert(unit, alerts.IDENTITY, reason, {**detail, **mine}, now)
+            for reason, detail in identity_findings(unit, facts)
+        ]
+        found += [
+            _alert(unit, alerts.REGRESSION, reason, {**detail, **mine}, now)
+            for reason, detail in _regressions(history.first, facts)
+        ]
+        found += [
+            _alert(target, clones.KIND, reason, detail, now)
+            for target, reason, detail in clones.checkin_findings(
+                unit, checkin_id, facts, history, owner
+            )
+        ]
+        return found
+
+    return decide
 
 
 def record_checkin(
-    session: Session,
-    actor: Actor,
+    store: CheckinStore,
     check: ChainCheck,
+    token: str,
     body: Any,
     now: datetime,
+    *,
+    admit: Callable[[Actor], None] | None = None,
 ) -> Recorded:
-    """``body``: device_id, challenge, attestation_chain, os_reported (schemas.fleet.CheckInIn)."""
-    unit = _unit(session, actor, body.device_id)
-    _consume(session, actor, unit, body.challenge, now)
-    facts, failure, codes = verify_for_checkin(
+    """``body``: device_id, challenge, attestation_chain, os_reported (schemas.fleet.CheckInIn).
+    Stored also when the chain does not verify (``verified`` false, an alert)."""
+    parsed = parse_token(token)
+    if parsed is None:
+        raise AuthError("invalid_credential", "unknown credential")
+    read = store.read(parsed[0], body.device_id, body.challenge)
+    actor = actor_from_row(read.credential, token, now)
+    if admit is not None:
+        admit(actor)
+    require(actor, *CALLERS)
+    unit = _the_unit(actor, read.unit, body.device_id)
+    refused = _challenge_refusal(read.challenge, actor, unit["id"], now)
+    if refused is not None:
+        raise refused
+    verdict = verify_for_checkin(
         check, body.attestation_chain, challenge=body.challenge.encode(), at=now
     )
-    first = _first_verified(session, unit.id) if facts is not None else None
-    row = CheckIn(
+    facts, failure, codes = verdict
+    patch = facts.get("os_patch") if facts else None
+    checkin = NewCheckin(
         id=new_id(),
-        device_id=unit.id,
-        partner_id=unit.partner_id,
-        received_at=now,
+        device_id=unit["id"],
+        partner_id=unit["partner_id"],
+        model_code=unit["model_code"],
+        territory=unit["territory"],
         credential_id=actor.credential_id,
+        challenge=body.challenge,
         verified=facts is not None,
         failure=failure,
         attested=facts if facts is not None else {"codes": list(codes)},
         os_reported=dict(body.os_reported),
+        patch_month=patch[:7] if patch else None,
+        boot_key=facts.get("verified_boot_key") if facts else None,
     )
-    session.add(row)
-    session.flush()
-    raised: list[str] = []
-
-    def _raise(kind: str, reason: str, detail: dict[str, Any]) -> None:
-        alert = alerts.raise_alert(
-            session, unit, kind, reason[:64], {**detail, "checkin_id": row.id}, now=now
+    opened = store.write(checkin, now, _decide(unit, checkin.id, verdict, now))
+    if opened is None:  # used, expired or revoked since it was read: say which
+        again = store.read(parsed[0], body.device_id, body.challenge)
+        _the_unit(actor, again.unit, body.device_id)
+        raise _challenge_refusal(again.challenge, actor, unit["id"], now) or RefusedError(
+            "challenge_replayed", "the challenge was already used"
         )
-        if alert is not None:
-            raised.append(alert.id)
-
-    if facts is None:
-        _raise(alerts.REGRESSION, "attestation_failing", {"codes": list(codes), "why": failure})
-    else:
-        for reason, detail in identity_findings(unit, facts):
-            _raise(alerts.IDENTITY, reason, detail)
-        for reason, detail in _regressions(first, facts):
-            _raise(alerts.REGRESSION, reason, detail)
-        raised += clones.after_checkin(session, unit, row, facts, first, now)
-    patch = facts.get("os_patch") if facts else None
-    fleet_state.after_checkin(session, unit, row.id, patch, now=now)
-    return Recorded(row, tuple(raised))
+    return Recorded(checkin.id, unit["id"], checkin.verified, checkin.attested, tuple(opened))
 
 
 def record_refused_challenge(

@@ -27,7 +27,8 @@ attestation key above it (a factory-provisioned one is shared by a batch of devi
 a remotely provisioned one rotates), so a different one for the same IMEI is normal.
 
 Rule 2 for reports runs on the report hot path (``report_ingest``, which reads the reference
-fingerprint with the unit); the check-in rules run here (:func:`after_checkin`).
+fingerprint with the unit); the check-in rules run here (:func:`checkin_findings`, on the
+history that services/checkin_store.py reads in the check-in's transaction).
 
 Rules 2 and 3 raise on the unit concerned only: the second device is no unit the service
 knows. A unit's alert names the other unit only when both belong to the same partner (another
@@ -40,22 +41,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from handsetguard.server.models import CheckIn, Device, DeviceImei
 from handsetguard.server.services import alerts
+from handsetguard.server.services.checkin_store import History, Owner
 
 __all__ = [
     "KIND",
-    "after_checkin",
+    "Finding",
+    "checkin_findings",
     "product_of_facts",
     "product_of_fingerprint",
 ]
 
 KIND = alerts.CLONE
-HISTORY = 100
-"""Verified check-ins of a unit looked back over for an earlier boot key."""
 
 Product = tuple[str, str, str]
 
@@ -81,83 +78,54 @@ def product_of_facts(facts: dict[str, Any]) -> Product | None:
     return brand, product, device
 
 
-def _raise(
-    session: Session, unit: Device, reason: str, detail: dict[str, Any], now: Any
-) -> list[str]:
-    alert = alerts.raise_alert(session, unit, KIND, reason, detail, now=now)
-    return [alert.id] if alert is not None else []
+Finding = tuple[dict[str, Any], str, dict[str, Any]]
+"""(the unit it is about — a device's columns —, reason, detail)."""
 
 
-def _owner(session: Session, imei: str) -> Device | None:
-    query = select(Device).join(DeviceImei, DeviceImei.device_id == Device.id)
-    return session.execute(query.where(DeviceImei.imei == imei)).scalar_one_or_none()
-
-
-def _pair(
-    session: Session,
-    unit: Device,
-    imei: str,
-    evidence: dict[str, Any],
-    now: Any,
-) -> list[str]:
+def _pair(unit: dict[str, Any], imei: str, evidence: dict[str, Any], owner: Owner) -> list[Finding]:
     """``imei_of_another_unit`` on ``unit`` (whose evidence carried ``imei``) and on the
     unit that holds it, if any."""
-    owner = _owner(session, imei)
-    if owner is None or owner.id == unit.id:
+    holder = owner(imei)
+    if holder is None or holder["id"] == unit["id"]:
         return []
-    same = owner.partner_id == unit.partner_id
+    same = holder["partner_id"] == unit["partner_id"]
     here = {
         "imei": imei,
-        "imei_holder": owner.id if same else "a unit of another partner",
+        "imei_holder": holder["id"] if same else "a unit of another partner",
         **evidence,
     }
-    there = {"imei": imei, "seen_on": unit.id if same else "a unit of another partner"}
+    there = {"imei": imei, "seen_on": unit["id"] if same else "a unit of another partner"}
     there.update(evidence if same else {"source": evidence["source"]})
-    return _raise(session, unit, "imei_of_another_unit", here, now) + _raise(
-        session, owner, "imei_of_another_unit", there, now
-    )
+    return [(unit, "imei_of_another_unit", here), (holder, "imei_of_another_unit", there)]
 
 
-def _boot_keys(session: Session, unit: Device, current_id: str) -> list[str | None]:
-    """The boot keys of the unit's earlier verified check-ins, newest first."""
-    query = (
-        select(CheckIn.attested)
-        .where(
-            CheckIn.device_id == unit.id,
-            CheckIn.verified.is_(True),
-            CheckIn.id != current_id,
-        )
-        .order_by(CheckIn.received_at.desc())
-        .limit(HISTORY)
-    )
-    return [facts.get("verified_boot_key") for facts in session.execute(query).scalars()]
-
-
-def after_checkin(
-    session: Session,
-    unit: Device,
-    checkin: CheckIn,
+def checkin_findings(
+    unit: dict[str, Any],
+    checkin_id: str,
     facts: dict[str, Any],
-    first: CheckIn | None,
-    now: Any,
-) -> list[str]:
-    """Rules 1-3 for a verified check-in (``first``: the unit's first verified one before
-    it). Returns the ids of the alerts raised."""
-    raised: list[str] = []
-    evidence: dict[str, Any] = {"source": "checkin", "checkin_id": checkin.id}
-    own = {unit.imei1, unit.imei2} - {None}
+    history: History,
+    owner: Owner,
+) -> list[Finding]:
+    """Rules 1-3 for a verified check-in of ``unit``, given its ``history`` of verified
+    check-ins before this one (``history.first``: the first one's attested facts) and
+    ``owner``, which finds the unit holding an IMEI."""
+    found: list[Finding] = []
+    evidence: dict[str, Any] = {"source": "checkin", "checkin_id": checkin_id}
+    own = {unit["imei1"], unit["imei2"]} - {None}
     for slot in ("imei", "second_imei"):
         value = facts.get(slot)
         if isinstance(value, str) and value and value not in own:
-            raised += _pair(session, unit, value, evidence, now)
-    then = product_of_facts(first.attested) if first is not None else None
+            found += _pair(unit, value, evidence, owner)
+    then = product_of_facts(history.first) if history.first is not None else None
     product = product_of_facts(facts)
     if then is not None and product is not None and product != then:
-        found = {**evidence, "first": "/".join(then), "now": "/".join(product)}
-        raised += _raise(session, unit, "other_product", found, now)
+        detail = {**evidence, "first": "/".join(then), "now": "/".join(product)}
+        found.append((unit, "other_product", detail))
     key = facts.get("verified_boot_key")
-    earlier = _boot_keys(session, unit, checkin.id)
-    if key is not None and earlier and key != earlier[0] and key in earlier[1:]:
-        detail = {**evidence, "previous": earlier[0], "now": key}
-        raised += _raise(session, unit, "boot_key_alternating", detail, now)
-    return raised
+    # The boot key of the latest verified check-in before this one, and whether this key is
+    # among the checkin_store.HISTORY - 1 before that: K1, K2, K1 is two keys in use at once.
+    earlier = history.first is not None
+    if key is not None and earlier and key != history.previous_key and history.key_seen_before:
+        detail = {**evidence, "previous": history.previous_key, "now": key}
+        found.append((unit, "boot_key_alternating", detail))
+    return found

@@ -1,6 +1,6 @@
 """The maintained posture of each unit (``fleet_units``) and its roll-up (``fleet_counts``),
-kept in step in the transaction that stores a check-in (a report's is written by
-report_store.py in its one statement); staleness sweeps — of units silent past their
+kept in step by the transaction that stores a report or a check-in (report_store.py,
+checkin_store.py); staleness sweeps — of units silent past their
 agreement's window, and of activated units never heard of within it.
 
 The overview reads ``fleet_counts`` (a row per partner × model × territory × level × patch
@@ -31,11 +31,9 @@ __all__ = [
     "MIN_STALE_HOURS",
     "NEVER_REPORTED_LOOKBACK",
     "NO_PATCH",
-    "after_checkin",
     "report_by_id",
     "never_reported_sweep",
     "stale_sweep",
-    "unit_state",
 ]
 
 DEFAULT_STALE_HOURS = 48
@@ -59,66 +57,12 @@ def report_by_id(
     return session.execute(query).scalar_one_or_none()
 
 
-def unit_state(session: Session, unit: Device) -> FleetUnit | None:
-    return session.get(FleetUnit, unit.id, with_for_update=True)
-
-
-def _bucket(row: FleetUnit) -> dict[str, Any]:
-    return {
-        "partner_id": row.partner_id,
-        "model_code": row.model_code,
-        "territory": row.territory,
-        "level": row.level,
-        "patch_month": row.patch_month or NO_PATCH,
-    }
-
-
 def _move(session: Session, key: dict[str, Any], delta: int) -> None:
     statement = upsert_insert(session, _counts).values(**key, units=delta)
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={"units": _counts.c.units + delta}
     )
     session.execute(statement)
-
-
-def _rebucket(session: Session, row: FleetUnit, before: dict[str, Any] | None) -> None:
-    after = _bucket(row)
-    if before == after:
-        return
-    if before is not None:
-        _move(session, before, -1)
-    _move(session, after, +1)
-
-
-def _state_for(session: Session, unit: Device, now: datetime) -> tuple[FleetUnit, Any]:
-    row = unit_state(session, unit)
-    if row is not None:
-        return row, _bucket(row)
-    row = FleetUnit(
-        device_id=unit.id,
-        partner_id=unit.partner_id,
-        model_code=unit.model_code,
-        territory=unit.territory,
-        last_seen_at=now,
-        level="unknown",
-        stale_alerted=False,
-    )
-    session.add(row)
-    return row, None
-
-
-def after_checkin(
-    session: Session, unit: Device, checkin_id: str, patch: str | None, *, now: datetime
-) -> None:
-    """A check-in marks the unit seen; its attested OS patch level, when newer than the one on
-    record, moves the unit's patch month."""
-    row, before = _state_for(session, unit, now)
-    row.last_checkin_id, row.last_checkin_at = checkin_id, now
-    row.last_seen_at, row.stale_alerted = now, False
-    if patch and (row.patch_month is None or patch[:7] > row.patch_month):
-        row.patch_month = patch[:7]
-    session.flush()
-    _rebucket(session, row, before)
 
 
 def _windows(session: Session) -> dict[str, int]:

@@ -1,0 +1,372 @@
+"""The attested check-in hot path's statements (``POST /v1/checkins``), written per dialect and
+run on the bare DBAPI connection, as the report store's (services/report_store.py).
+
+1. :meth:`CheckinStore.read` — no lock, one round trip (pipelined on PostgreSQL): the
+   credential, the unit and the challenge, so that every refusal (credential, role, scope,
+   unit, challenge) is decided before the chain is verified, in the order the issue gives.
+2. The caller verifies the chain: CPU only, no connection held.
+3. :meth:`CheckinStore.write` — one transaction. The challenge is used by one guarded UPDATE
+   (unused, unexpired, issued for this unit to this credential, the unit still active), so
+   two processes cannot both use it; the unit's posture row is locked (``FOR UPDATE`` on
+   PostgreSQL; SQLite's write lock is the database's) and the unit's check-in history read —
+   its first verified check-in, the boot key of the last one and whether the new key is among
+   the 99 verified before that. From these the caller decides the alerts; then the check-in,
+   the posture row, the roll-up move and the alerts (deduplicated while open, queued for the
+   partner's webhooks) are written. Nothing is written when the challenge cannot be used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from handsetguard.server.db import Database
+from handsetguard.server.errors import UnavailableError
+from handsetguard.server.models import CheckIn, CheckInChallenge, Device
+from handsetguard.server.services.common import new_id
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.dbapi import pyformat, row_reader
+
+__all__ = [
+    "HISTORY",
+    "CheckinRead",
+    "CheckinStore",
+    "Decide",
+    "History",
+    "NewAlert",
+    "NewCheckin",
+    "Owner",
+]
+
+HISTORY = 100
+"""Verified check-ins of a unit looked back over for an earlier boot key (clones.py, rule 3)."""
+
+_UNIT = (
+    Device.id,
+    Device.partner_id,
+    Device.serial,
+    Device.imei1,
+    Device.imei2,
+    Device.model_code,
+    Device.territory,
+    Device.status,
+)
+_UNIT_LIST = ", ".join(f"d.{c.key}" for c in _UNIT)
+_CHALLENGE = (CheckInChallenge.device_id, CheckInChallenge.credential_id)
+_CHALLENGE_TIMES = (CheckInChallenge.used_at, CheckInChallenge.expires_at)
+_READS = {
+    "credential": "SELECT "
+    + ", ".join(f"credentials.{c.key}" for c in LOOKUP_COLUMNS)
+    + " FROM credentials WHERE credentials.id = :credential_id",
+    "unit": f"SELECT {_UNIT_LIST} FROM devices d WHERE d.id = :device_id",
+    "challenge": "SELECT device_id, credential_id, used_at, expires_at FROM fleet_challenges"
+    " WHERE value = :challenge",
+}
+_CONSUME = (
+    "UPDATE fleet_challenges SET used_at = :now WHERE value = :challenge"
+    " AND device_id = :device_id AND credential_id = :credential_id AND used_at IS NULL"
+    " AND expires_at > :now"
+    " AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')"
+)
+_STATE = (
+    "SELECT partner_id, model_code, territory, level, patch_month FROM fleet_units"
+    " WHERE device_id = :device_id"
+)
+_VERIFIED = "FROM fleet_checkins WHERE device_id = :device_id AND verified"
+_HISTORY = (
+    f"SELECT (SELECT attested {_VERIFIED} ORDER BY received_at LIMIT 1),"
+    f" (SELECT KEY {_VERIFIED} ORDER BY received_at DESC LIMIT 1),"
+    f" (SELECT count(*) FROM (SELECT KEY AS k {_VERIFIED} ORDER BY received_at DESC"
+    f" LIMIT {HISTORY - 1} OFFSET 1) AS e WHERE e.k = :key)"
+)
+_KEY = {
+    "sqlite": "json_extract(attested, '$.verified_boot_key')",
+    "postgresql": "attested->>'verified_boot_key'",
+}
+_OWNER = (
+    f"SELECT {_UNIT_LIST} FROM devices d JOIN device_imeis i ON i.device_id = d.id"
+    " WHERE i.imei = :imei"
+)
+_CHECKIN = (
+    "INSERT INTO fleet_checkins (id, device_id, partner_id, received_at, credential_id,"
+    " verified, failure, attested, os_reported) VALUES (:id, :device_id, :partner_id, :now,"
+    " :credential_id, :verified, :failure, :attested, :os_reported)"
+)
+_UNIT_UPDATE = (
+    "UPDATE fleet_units SET last_checkin_id = :id, last_checkin_at = :now, last_seen_at = :now,"
+    " stale_alerted = :false, patch_month = :patch_month WHERE device_id = :device_id"
+)
+_UNIT_INSERT = (
+    "INSERT INTO fleet_units (device_id, partner_id, model_code, territory, last_checkin_id,"
+    " last_checkin_at, last_seen_at, level, patch_month, stale_alerted) VALUES (:device_id,"
+    " :partner_id, :model_code, :territory, :id, :now, :now, 'unknown', :patch_month, :false)"
+    " ON CONFLICT (device_id) DO NOTHING RETURNING device_id"
+)
+_BUCKET = "partner_id, model_code, territory, level, patch_month"
+_COUNT = (
+    f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (:partner_id, :model_code,"
+    " :territory, :level, :patch_month, :units) ON CONFLICT"
+    f" ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
+)
+_ALERT = (
+    "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,"
+    " status, open_key) VALUES (:id, :device_id, :partner_id, :kind, :reason, :detail, :now,"
+    " 'open', :open_key) ON CONFLICT (open_key) DO NOTHING RETURNING id"
+)
+_HOOKS = "SELECT id FROM fleet_webhooks WHERE partner_id = :partner_id AND active"
+_DELIVERY = (
+    "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,"
+    " created_at, next_attempt_at) VALUES (:id, :webhook_id, :alert_id, :event, 'pending', 0,"
+    " :now, :now)"
+)
+_JSON_PARAMS = (":attested", ":os_reported", ":detail", ":event")
+NO_PATCH = "unknown"
+ATTEMPTS = 4
+"""Writes tried when a first report or check-in of the unit made its posture row in between."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinRead:
+    credential: dict[str, Any] | None
+    unit: dict[str, Any] | None
+    """The device's columns (``id``, ``partner_id``, ``serial``, ``imei1``, …, ``status``)."""
+    challenge: dict[str, Any] | None
+    """``device_id``, ``credential_id``, ``used_at``, ``expires_at``."""
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the rules need of the unit's verified check-ins before this one."""
+
+    first: dict[str, Any] | None
+    """The attested facts of its first verified check-in (None: there is none)."""
+    previous_key: str | None
+    """The boot key of its latest verified check-in."""
+    key_seen_before: bool
+    """The new check-in's boot key is one of the 99 verified check-ins' before the latest."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewCheckin:
+    id: str
+    device_id: str
+    partner_id: str
+    model_code: str
+    territory: str
+    credential_id: str
+    challenge: str
+    verified: bool
+    failure: str | None
+    attested: dict[str, Any]
+    os_reported: dict[str, str]
+    patch_month: str | None
+    """The attested OS patch month: the unit's moves to it when it is newer."""
+    boot_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    id: str
+    device_id: str
+    partner_id: str
+    kind: str
+    reason: str
+    detail: dict[str, Any]
+    event: dict[str, Any]
+    """The webhook body, queued only if the alert is opened (not already open)."""
+
+
+Owner = Callable[[str], dict[str, Any] | None]
+"""The unit holding an IMEI (the device's columns), read in the write's transaction."""
+Decide = Callable[[History, Owner], list[NewAlert]]
+
+
+class CheckinStore:
+    """The hot path's statements for one :class:`Database` (its dialect decides which)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        dialect = db.write_engine.dialect
+        self.dbapi = dialect.loaded_dbapi
+        self._credential = row_reader(dialect, LOOKUP_COLUMNS, [c.key for c in LOOKUP_COLUMNS])
+        self._unit = row_reader(dialect, _UNIT, [c.key for c in _UNIT])
+        self._challenge = row_reader(
+            dialect,
+            (*_CHALLENGE, *_CHALLENGE_TIMES),
+            [c.key for c in (*_CHALLENGE, *_CHALLENGE_TIMES)],
+        )
+        self._attested = row_reader(dialect, (CheckIn.attested,), ("attested",))
+        stamp = CheckIn.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self._stamp = stamp
+        history = _HISTORY.replace("KEY", _KEY[dialect.name])
+        statements = {
+            **{f"read_{name}": sql for name, sql in _READS.items()},
+            "consume": _CONSUME,
+            "state": _STATE if db.sqlite else f"{_STATE} FOR UPDATE",
+            "history": history,
+            "owner": _OWNER,
+            "checkin": _CHECKIN,
+            "unit_update": _UNIT_UPDATE,
+            "unit_insert": _UNIT_INSERT,
+            "count": _COUNT,
+            "alert": _ALERT,
+            "hooks": _HOOKS,
+            "delivery": _DELIVERY,
+        }
+        if not db.sqlite:
+            for name, sql in statements.items():
+                for param in _JSON_PARAMS:
+                    sql = sql.replace(f"{param},", f"{param}::json,")
+                    sql = sql.replace(f"{param})", f"{param}::json)")
+                statements[name] = pyformat(sql)
+        self._sql = statements
+
+    def _ts(self, value: datetime) -> Any:
+        return value if self._stamp is None else self._stamp(value)
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except self.dbapi.OperationalError as exc:
+            raise UnavailableError(
+                "database_unavailable", f"the database is unavailable ({type(exc).__name__}); retry"
+            ) from None
+
+    def read(self, credential_id: str, device_id: str, challenge: str) -> CheckinRead:
+        params = {"credential_id": credential_id, "device_id": device_id, "challenge": challenge}
+        names = ("read_credential", "read_unit", "read_challenge")
+        with self._driver_errors(), self.db.dbapi() as conn:
+            if self.db.sqlite:
+                rows = [conn.execute(self._sql[n], params).fetchone() for n in names]
+            else:
+                with conn.pipeline():
+                    cursors = [conn.execute(self._sql[n], params) for n in names]
+                rows = [cur.fetchone() for cur in cursors]
+        credential, unit, issued = rows
+        return CheckinRead(
+            None if credential is None else self._credential(credential),
+            None if unit is None else self._unit(unit),
+            None if issued is None else self._challenge(issued),
+        )
+
+    def write(self, checkin: NewCheckin, now: datetime, decide: Decide) -> list[str] | None:
+        """Store the check-in; the ids of the alerts it opened (``decide`` makes them from the
+        unit's history), or None when the challenge could not be used (nothing written)."""
+        params = {
+            "id": checkin.id,
+            "device_id": checkin.device_id,
+            "partner_id": checkin.partner_id,
+            "model_code": checkin.model_code,
+            "territory": checkin.territory,
+            "credential_id": checkin.credential_id,
+            "challenge": checkin.challenge,
+            "now": self._ts(now),
+            "verified": checkin.verified,
+            "failure": checkin.failure,
+            "attested": json.dumps(checkin.attested),
+            "os_reported": json.dumps(checkin.os_reported),
+            "key": checkin.boot_key,
+            "false": False,
+        }
+        with self._driver_errors():
+            for _ in range(ATTEMPTS):
+                try:
+                    with self.db.dbapi(write=True) as conn:
+                        transaction = nullcontext() if self.db.sqlite else conn.transaction()
+                        with transaction:
+                            return self._write(conn, checkin, params, decide)
+                except _Again:  # rolled back: a first report or check-in made the row
+                    continue
+        raise UnavailableError("checkin_contended", "the unit's posture kept changing; retry")
+
+    def _run(self, conn: Any, name: str, params: dict[str, Any]) -> Any:
+        return conn.execute(self._sql[name], params)
+
+    def _write(
+        self, conn: Any, checkin: NewCheckin, params: dict[str, Any], decide: Decide
+    ) -> list[str] | None:
+        if self._run(conn, "consume", params).rowcount != 1:
+            return None
+        state = self._run(conn, "state", params).fetchone()
+        first, previous_key, seen = self._run(conn, "history", params).fetchone()
+        history = History(
+            first=None if first is None else self._attested((first,))["attested"],
+            previous_key=previous_key,
+            key_seen_before=bool(seen),
+        )
+
+        def owner(imei: str) -> dict[str, Any] | None:
+            row = self._run(conn, "owner", {"imei": imei}).fetchone()
+            return None if row is None else self._unit(row)
+
+        alerts = decide(history, owner)
+        self._run(conn, "checkin", params)
+        if state is None:
+            before = None
+            after = (checkin.partner_id, checkin.model_code, checkin.territory, "unknown")
+            patch_month = checkin.patch_month
+            made = self._run(conn, "unit_insert", {**params, "patch_month": patch_month})
+            if made.fetchone() is None:  # another transaction made the row after our read
+                raise _Again
+        else:
+            *where, level, patch_month = state
+            before = (*where, level, patch_month or NO_PATCH)
+            after = (*where, level)
+            new = checkin.patch_month
+            if new and (patch_month is None or new > patch_month):
+                patch_month = new
+            self._run(conn, "unit_update", {**params, "patch_month": patch_month})
+        self._move(conn, before, (*after, patch_month or NO_PATCH))
+        return self._alerts(conn, alerts, params["now"])
+
+    def _move(self, conn: Any, before: tuple[Any, ...] | None, after: tuple[Any, ...]) -> None:
+        """One unit from the roll-up bucket ``before`` to ``after`` (rows in key order, so two
+        writers never wait on each other in a cycle)."""
+        if before == after:
+            return
+        moves = sorted([(after, 1)] + ([(before, -1)] if before is not None else []))
+        for (partner, model, territory, level, month), units in moves:
+            values = {
+                "partner_id": partner,
+                "model_code": model,
+                "territory": territory,
+                "level": level,
+                "patch_month": month,
+                "units": units,
+            }
+            self._run(conn, "count", values)
+
+    def _alerts(self, conn: Any, alerts: list[NewAlert], now: Any) -> list[str]:
+        opened: list[str] = []
+        hooks: dict[str, list[str]] = {}
+        for alert in alerts:
+            row = {
+                "id": alert.id,
+                "device_id": alert.device_id,
+                "partner_id": alert.partner_id,
+                "kind": alert.kind,
+                "reason": alert.reason,
+                "detail": json.dumps(alert.detail),
+                "now": now,
+                "open_key": f"{alert.device_id}|{alert.kind}|{alert.reason}",
+            }
+            if self._run(conn, "alert", row).fetchone() is None:
+                continue  # already open
+            opened.append(alert.id)
+            if alert.partner_id not in hooks:
+                found = self._run(conn, "hooks", {"partner_id": alert.partner_id}).fetchall()
+                hooks[alert.partner_id] = [hook for (hook,) in found]
+            event = json.dumps(alert.event)
+            for hook in hooks[alert.partner_id]:
+                delivery = {"webhook_id": hook, "alert_id": alert.id, "event": event}
+                self._run(conn, "delivery", {**delivery, "id": new_id(), "now": now})
+        return opened
+
+
+class _Again(Exception):
+    """The write's transaction is rolled back and tried again."""
