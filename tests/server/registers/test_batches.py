@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from handsetguard.server.models import Alert, Registration
+from handsetguard.server.models import (
+    Alert,
+    BatchUnit,
+    Device,
+    Registration,
+    RegistrationBatch,
+)
 from tests.server.conftest import Env
 from tests.server.registers.helpers import (
     activate,
@@ -181,27 +190,59 @@ def test_territory_without_register_ships_on_activation_and_other_tenants_see_no
 def test_a_registration_can_only_name_a_batch_its_unit_is_in(env: Env) -> None:
     """The database holds it (migration 0012): a registration's (device, batch) is a unit of
     that batch, so no code path can point a unit at another batch or at a unit it lacks."""
-    import pytest
-    from sqlalchemy import update
-    from sqlalchemy.exc import IntegrityError
-
     who = licensed_partner(env)
-    india = activate(env, who, "IN", 1)
-    bangladesh = activate(env, who, "BD", 1)
+    activate(env, who, "IN", 1)
+    activate(env, who, "BD", 1)
     first, second = batch(env, who, "IN"), batch(env, who, "BD")
     with env.db.read() as session:
         ids = dict(session.execute(select(Registration.batch_id, Registration.device_id)).all())
     india_unit, bd_unit = ids[first["id"]], ids[second["id"]]
-    assert india_unit != bd_unit and india and bangladesh
-    moves = [
+    refused(
+        env,
         update(Registration)
         .where(Registration.device_id == india_unit)
         .values(batch_id=second["id"]),
         update(Registration).where(Registration.device_id == bd_unit).values(device_id="nope"),
-    ]
-    for move in moves:
-        with pytest.raises(IntegrityError), env.db.write() as session:
-            session.execute(move)
+        insert(Registration).values(
+            device_id=india_unit,
+            territory="IN",
+            state="in_batch",
+            batch_id=second["id"],
+            updated_at=env.clock.now(),
+        ),
+    )
     with env.db.read() as session:
         after = dict(session.execute(select(Registration.batch_id, Registration.device_id)).all())
     assert after == ids
+
+
+def test_frozen_units_stay_frozen_and_name_real_devices_and_batches(env: Env) -> None:
+    who = licensed_partner(env)
+    (unit,) = activate(env, who, "IN", 1)
+    made = batch(env, who, "IN")
+    with env.db.read() as session:
+        frozen = session.execute(select(BatchUnit)).scalar_one()
+        row = {c: getattr(frozen, c) for c in BatchUnit.__table__.columns.keys()}
+        device = session.execute(select(Device.id)).scalar_one()
+    refused(
+        env,
+        update(BatchUnit).values(imei1="351234560000000"),
+        delete(BatchUnit),
+        insert(BatchUnit).values({**row, "position": 2, "device_id": "no-such-device"}),
+        insert(BatchUnit).values({**row, "position": 2, "batch_id": "no-such-batch"}),
+        delete(Device),
+        update(Device).values(id="renamed"),
+        delete(RegistrationBatch),
+        update(RegistrationBatch).values(id="renamed"),
+    )
+    with env.db.read() as session:
+        assert session.execute(select(BatchUnit.imei1)).scalar_one() == unit["imei1"]
+        assert session.execute(select(Device.id)).scalar_one() == device
+    assert made["unit_count"] == 1
+
+
+def refused(env: Env, *statements: Any) -> None:
+    """Each statement, in its own transaction, is refused by the database."""
+    for statement in statements:
+        with pytest.raises(IntegrityError), env.db.write() as session:
+            session.execute(statement)

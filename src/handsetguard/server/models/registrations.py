@@ -7,15 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Index,
-    Integer,
-    String,
-)
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handsetguard.server.models.base import Base, UTCDateTime
@@ -61,15 +53,20 @@ class RegistrationBatch(Base):
 
 class BatchUnit(Base):
     """One unit of a batch, its identifiers as frozen (``position`` orders the file). A unit
-    is in a batch at most once; (``device_id``, ``batch_id``) is what a registration names."""
+    is in a batch at most once; (``device_id``, ``batch_id``) is what a registration names.
+
+    Frozen in the database: rows are never updated or deleted, and each names an existing
+    device and batch — held by triggers (migration 0012), not foreign keys, which cost a row
+    lock per unit on PostgreSQL; devices and batches are never deleted nor re-keyed, so the
+    triggers need no lock."""
 
     __tablename__ = "registration_batch_units"
     __table_args__ = (
         Index("ux_registration_batch_units_device_batch", "device_id", "batch_id", unique=True),
     )
-    batch_id: Mapped[str] = mapped_column(ForeignKey("registration_batches.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    device_id: Mapped[str] = mapped_column(String(36))
     serial: Mapped[str] = mapped_column(String(64))
     imei1: Mapped[str] = mapped_column(String(15))
     imei2: Mapped[str | None] = mapped_column(String(15), nullable=True)
@@ -81,20 +78,13 @@ class BatchUnit(Base):
 class Registration(Base):
     """A unit's state with its territory's register; no row means ``unregistered``.
 
-    Its (``device_id``, ``batch_id``) must be a unit of that batch: one foreign key to the
-    batch's units, which reach the device and the batch by theirs. That is stronger than a
-    key to each (a registration cannot name a batch its unit is not in) and half the checks:
-    a freeze of 100,000 units ran 200,000 foreign-key checks here, each a row lock and a
-    WAL record on PostgreSQL, now 100,000 (migration 0012)."""
+    Its (``device_id``, ``batch_id``) must be a unit of that batch (a trigger holds it,
+    migration 0012): stronger than naming a device and a batch each, since a registration
+    cannot name a batch its unit is not in."""
 
     __tablename__ = "registrations"
     __table_args__ = (
         CheckConstraint("state IN ('in_batch', 'registered', 'rejected')", name="state"),
-        Index("ix_registrations_territory_state", "territory", "state"),
-        ForeignKeyConstraint(
-            ["device_id", "batch_id"],
-            ["registration_batch_units.device_id", "registration_batch_units.batch_id"],
-        ),
     )
     device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     territory: Mapped[str] = mapped_column(String(2))
