@@ -104,3 +104,55 @@ def test_a_layout_that_takes_the_meid_exports_it(
     assert lines[0].startswith("IMEI 1,IMEI 2,MEID,Serial Number,")
     assert lines[1].startswith(f"{with_meid['imei1']},{with_meid['imei2']},{HEX},")
     assert lines[2].startswith(f"{without['imei1']},{without['imei2']},,")
+
+
+def test_a_meid_belongs_to_one_unit_across_partners_and_formats(env: Env) -> None:
+    """Like an IMEI, a MEID is held by one unit everywhere: a second unit (of this partner or
+    another, in any of the MEID's formats) is ``duplicate_device``, with nothing stored."""
+    who, other = licensed_partner(env), licensed_partner(env, "Other OEM Pvt Ltd")
+    env.ok("POST", "/v1/activations", who.factory, json=env.unit(meid=HEX))
+    before = _devices(env)
+    for partner, given in ((who, DECIMAL), (other, HEX.lower() + "c")):
+        response = env.client.post(
+            "/v1/activations", json=env.unit(meid=given), headers=partner.factory
+        )
+        error = response.json()["error"]
+        assert (response.status_code, error["code"]) == (409, "duplicate_device"), given
+        assert "MEID" in error["message"]
+    assert _devices(env) == before
+    # Units without a MEID do not collide with one another.
+    for _ in range(2):
+        env.ok("POST", "/v1/activations", who.factory, json=env.unit())
+    assert _devices(env) == before + 2
+
+
+def test_the_database_holds_a_meid_to_one_unit(env: Env) -> None:
+    """Two activations racing with one MEID can both read no holder: the unique index
+    (migration 0013) refuses the second write, whose re-read then answers
+    ``duplicate_device`` as for an IMEI."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    who = licensed_partner(env)
+    first = env.ok("POST", "/v1/activations", who.factory, json=env.unit(meid=HEX))
+    second = env.ok("POST", "/v1/activations", who.factory, json=env.unit())
+    with pytest.raises(IntegrityError), env.db.write() as session:
+        session.execute(update(Device).where(Device.id == second["device_id"]).values(meid=HEX))
+    with env.db.read() as session:
+        held = session.execute(select(Device.id).where(Device.meid == HEX)).scalars().all()
+    assert held == [first["device_id"]]
+
+
+def test_support_finds_a_unit_by_its_meid_in_any_format(env: Env) -> None:
+    who = licensed_partner(env)
+    unit = env.unit(meid=HEX)
+    made = env.ok("POST", "/v1/activations", who.factory, json=unit)
+    support = env.credential("support", partner_id=who.id)
+    for q in (HEX, HEX.lower(), HEX + CHECK, DECIMAL, DECIMAL + DECIMAL_CHECK):
+        found = env.ok("GET", "/v1/support/lookup", support, params={"q": q})
+        assert found["matched_by"] == "meid", q
+        assert [u["device_id"] for u in found["units"]] == [made["device_id"]], q
+    other = licensed_partner(env, "Other OEM Pvt Ltd")
+    theirs = env.credential("support", partner_id=other.id)
+    hidden = env.ok("GET", "/v1/support/lookup", theirs, params={"q": HEX})
+    assert hidden["units"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handsetguard.server.models.base import Base, DecimalText, UTCDateTime
@@ -15,10 +15,13 @@ __all__ = ["Activation", "Device", "DeviceImei", "DeviceNote", "Nonce"]
 
 class Device(Base):
     """A serial is unique per partner (two OEMs may number their units alike); an IMEI is
-    unique everywhere (:class:`DeviceImei`)."""
+    unique everywhere (:class:`DeviceImei`), and so is a MEID."""
 
     __tablename__ = "devices"
-    __table_args__ = (UniqueConstraint("partner_id", "serial", name="uq_devices_partner_serial"),)
+    __table_args__ = (
+        UniqueConstraint("partner_id", "serial", name="uq_devices_partner_serial"),
+        Index("ux_devices_meid", "meid", unique=True),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     serial: Mapped[str] = mapped_column(String(64))
     imei1: Mapped[str] = mapped_column(String(15))

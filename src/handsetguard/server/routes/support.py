@@ -1,4 +1,4 @@
-"""/v1/support/lookup — the support desk's search by IMEI, serial or part of a serial."""
+"""/v1/support/lookup — the support desk's search by IMEI, MEID, serial or part of a serial."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def lookup(
     actor: CurrentActor,
     q: Annotated[str, Query(min_length=1, max_length=64)],
 ) -> LookupOut:
-    """IMEI (15 digits, Luhn-checked, either slot), serial, or a partial serial (≥ 3
+    """IMEI (15 digits, Luhn-checked, either slot), MEID (14 hex digits, 15 with the check
+    digit, or the 18/19-digit decimal form), serial, or a partial serial (≥ 3
     characters; prefix first, then anywhere). One unit: its whole card with the timeline;
     several: their cards without it. A partner's credentials see that partner's units only."""
     with ctx.db.read() as session:

@@ -1,7 +1,7 @@
 """Factory activation: one call, one write transaction, one signed proof.
 
 1. *Read* (no lock; :meth:`Store.read`, one round trip on PostgreSQL): the credential and
-   the active signing key, any device holding the serial or an IMEI with its stored
+   the active signing key, any device holding the serial, an IMEI or the MEID with its stored
    activation, the partner's agreements, the nonce.
 2. *Plan* (Python, no database): the credential is authenticated and its scope checked
    (the identity — IMEI Luhn, serial, model, territory — was validated before the read);
@@ -97,7 +97,7 @@ class Outcome:
     replayed: bool
 
 
-DUPLICATE = "the serial or an IMEI already belongs to another activated unit"
+DUPLICATE = "the serial, an IMEI or the MEID already belongs to another activated unit"
 
 
 def _existing(snap: Snapshot, actor: Actor, body: ActivationIn) -> Outcome | None:
@@ -269,6 +269,7 @@ class _Read:
     serial: str
     imeis: tuple[str, str | None]
     nonce: str | None
+    meid: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +301,9 @@ def _activation(
     conflicted, exhausted, first = False, None, True
     plans = 0
     while True:
-        snap: Snapshot = yield _Read(parsed[0], body.serial, (body.imei1, body.imei2), body.nonce)
+        snap: Snapshot = yield _Read(
+            parsed[0], body.serial, (body.imei1, body.imei2), body.nonce, meid_of(body)
+        )
         actor = actor_from_row(snap.credential, token, now)
         if first and admit is not None:
             admit(actor)
@@ -371,7 +374,9 @@ def activate(
         reply, thrown = None, None
         try:
             if isinstance(step, _Read):
-                reply = store.read(step.credential_id, step.serial, step.imeis, step.nonce)
+                reply = store.read(
+                    step.credential_id, step.serial, step.imeis, step.nonce, step.meid
+                )
             elif isinstance(step, _Write):
                 reply = store.write(step.unit)
             else:
@@ -398,7 +403,9 @@ async def activate_async(
         reply, thrown = None, None
         try:
             if isinstance(step, _Read):
-                reply = await store.read(step.credential_id, step.serial, step.imeis, step.nonce)
+                reply = await store.read(
+                    step.credential_id, step.serial, step.imeis, step.nonce, step.meid
+                )
             elif isinstance(step, _Write):
                 reply = await store.write(step.unit)
             else:

@@ -83,11 +83,13 @@ def _select(read: str) -> str:
     return ", ".join(f"{c.class_.__tablename__}.{c.key}" for c in READ_COLUMNS[read][0])
 
 
-# Serials are unique per partner (the caller's); IMEIs everywhere.
+# Serials are unique per partner (the caller's); IMEIs and MEIDs everywhere (no MEID: NULL,
+# which matches nothing).
 _HELD = (
     "SELECT id FROM devices WHERE serial = :serial AND partner_id ="
     " (SELECT partner_id FROM credentials WHERE id = :credential_id)"
     " UNION SELECT device_id FROM device_imeis WHERE imei IN (:imei1, :imei2)"
+    " UNION SELECT id FROM devices WHERE meid = :meid"
 )
 READS = {
     "credential": f"SELECT {_select('credential')} FROM credentials"

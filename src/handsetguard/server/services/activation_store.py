@@ -4,7 +4,7 @@ DBAPI connection: the one request the service must answer hundreds of times a se
 PostgreSQL, two round trips per activation:
 
 1. :meth:`Store.read` — one pipelined batch of reads (the credential with the active
-   signing key, the devices holding the serial or an IMEI joined with their stored
+   signing key, the devices holding the serial, an IMEI or the MEID joined with their stored
    activations, the partner's agreements, the nonce), taking no lock.
 2. :meth:`Store.write` — *one* statement, run as its own transaction (autocommit). Its first
    part is the guarded counter ``UPDATE agreements SET used = used + 1 WHERE id = … AND
@@ -79,7 +79,8 @@ class Snapshot:
 
     credential: dict[str, Any] | None
     devices: list[dict[str, Any]]
-    """Each device holding the serial or an IMEI, with its activation (STORED_COLUMNS)."""
+    """Each device holding the serial, an IMEI or the MEID, with its activation
+    (STORED_COLUMNS)."""
     agreements: list[dict[str, Any]]
     signer: tuple[str, Ed25519PrivateKey] | None
     """The active signing key: (kid, key)."""
@@ -168,9 +169,14 @@ class Store:
             ) from None
 
     def read(
-        self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
+        self,
+        credential_id: str,
+        serial: str,
+        imeis: tuple[str, str | None],
+        nonce: str | None,
+        meid: str | None = None,
     ) -> Snapshot:
-        names, params = self._read_request(credential_id, serial, imeis, nonce)
+        names, params = self._read_request(credential_id, serial, imeis, nonce, meid)
         with self._driver_errors():
             try:
                 rows = self._fetch(names, params)
@@ -181,7 +187,12 @@ class Store:
         return self._snapshot(rows)
 
     def _read_request(
-        self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
+        self,
+        credential_id: str,
+        serial: str,
+        imeis: tuple[str, str | None],
+        nonce: str | None,
+        meid: str | None,
     ) -> tuple[list[str], dict[str, Any]]:
         params = {
             "credential_id": credential_id,
@@ -189,6 +200,7 @@ class Store:
             "imei1": imeis[0],
             "imei2": imeis[1],
             "nonce": nonce,
+            "meid": meid,
         }
         return [n for n in self._reads if n != "nonce" or nonce is not None], params
 
@@ -413,10 +425,15 @@ class AsyncPgStore:
             return {n: await cur.fetchall() for n, cur in cursors.items()}
 
     async def read(
-        self, credential_id: str, serial: str, imeis: tuple[str, str | None], nonce: str | None
+        self,
+        credential_id: str,
+        serial: str,
+        imeis: tuple[str, str | None],
+        nonce: str | None,
+        meid: str | None = None,
     ) -> Snapshot:
         store = self.store
-        names, params = store._read_request(credential_id, serial, imeis, nonce)
+        names, params = store._read_request(credential_id, serial, imeis, nonce, meid)
         with store._driver_errors():
             try:
                 rows = await self._fetch(names, params)

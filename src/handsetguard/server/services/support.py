@@ -1,6 +1,7 @@
-"""The support desk: find a unit by IMEI (either slot, Luhn-checked), serial or part of a
-serial, and its card — partner, agreement, territory, model, activation and its proof, the
-latest posture per tier, open alerts, timeline. Scoped like every query."""
+"""The support desk: find a unit by IMEI (either slot, Luhn-checked), MEID (any of its
+formats), serial or part of a serial, and its card — partner, agreement, territory, model,
+activation and its proof, the latest posture per tier, open alerts, timeline. Scoped like
+every query."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handsetguard.server.core.identifiers import is_valid_imei
+from handsetguard.server.core.identifiers import is_valid_imei, parse_meid
 from handsetguard.server.errors import InvalidInputError
 from handsetguard.server.models import (
     Activation,
@@ -36,7 +37,7 @@ MIN_PARTIAL = 3
 @dataclass(frozen=True, slots=True)
 class Lookup:
     matched_by: str
-    """``imei``, ``serial`` or ``partial_serial``."""
+    """``imei``, ``meid``, ``serial`` or ``partial_serial``."""
     units: list[Device]
 
 
@@ -50,6 +51,10 @@ def lookup(session: Session, actor: Actor, q: str) -> Lookup:
     if not q:
         raise InvalidInputError("query_required", "give an IMEI, a serial or part of a serial")
     base = scoped(select(Device), actor, Device.partner_id)
+    if not is_valid_imei(q):  # a 15-digit IMEI is never read as a MEID
+        by_meid = _by_meid(session, base, q)
+        if by_meid:
+            return Lookup("meid", by_meid)
     if q.isdigit() and len(q) in (14, 15, 16):
         if not is_valid_imei(q):
             raise InvalidInputError(
@@ -72,6 +77,17 @@ def lookup(session: Session, actor: Actor, q: str) -> Lookup:
         if found:
             return Lookup("partial_serial", found)
     return Lookup("partial_serial", [])
+
+
+def _by_meid(session: Session, base: Any, q: str) -> list[Device]:
+    """The units holding ``q`` read as a MEID (14 hex digits, 15 with its check digit, 18 or
+    19 decimal), if it is one; a text that is not a MEID, or no unit, is an empty list and
+    the query goes on as an IMEI or a serial."""
+    try:
+        meid = parse_meid(q)
+    except ValueError:
+        return []
+    return list(session.execute(base.where(Device.meid == meid)).scalars())
 
 
 def _latest_checkin(session: Session, device_id: str) -> CheckIn | None:
