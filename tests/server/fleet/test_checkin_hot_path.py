@@ -1,0 +1,178 @@
+"""The attested check-in hot path (services/checkin_store.py) on SQLite and PostgreSQL, where
+the HTTP tests of test_checkins.py cannot reach: a challenge used, or a unit revoked, by
+another process between the read and the write is refused with its reason and nothing is
+stored (the challenge stays usable after a revocation's refusal); the first check-in of a
+unit gives it its posture row and its place in the roll-up, and a check-in moves the unit's
+patch month only forward. And the fleet's routers, matched first, shadow no other route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from starlette.routing import compile_path
+
+from handsetguard.server.models import (
+    AuditEntry,
+    CheckIn,
+    CheckInChallenge,
+    Device,
+    FleetCount,
+    FleetUnit,
+)
+from handsetguard.server.services.checkin_store import CheckinRead, CheckinStore
+from tests.server.conftest import Env
+from tests.server.fleet import test_checkins
+from tests.server.fleet.helpers import Tenant, activate
+from tests.server.fleet.test_checkins import (
+    FIXED,
+    IDS,
+    _check_in,
+    _fixed_challenge,
+    _fixed_challenge_for,
+)
+
+attested = test_checkins.attested
+"""The synthetic chains' app and tenant (test_checkins.py's fixture)."""
+
+
+def _after_read(env: Env, monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+    """Run ``change`` (another process's write) right after the check-in's first read."""
+    store: CheckinStore = env.client.app.state.ctx.checkin_store  # type: ignore[attr-defined]
+    original = store.read
+    calls = []
+
+    def read(credential_id: str, device_id: str, challenge: str) -> CheckinRead:
+        found = original(credential_id, device_id, challenge)
+        calls.append(device_id)
+        if len(calls) == 1:
+            with env.db.write() as session:
+                change(session)
+        return found
+
+    monkeypatch.setattr(store, "read", read)
+
+
+def _count(env: Env, model: Any) -> int:
+    with env.db.read() as session:
+        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_a_challenge_used_after_the_read_is_refused(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, lava = attested
+    unit = activate(env, lava, **IDS)
+    _fixed_challenge(env, lava, unit["device_id"])
+    used = update(CheckInChallenge).values(used_at=env.clock.now())
+    _after_read(env, monkeypatch, lambda session: session.execute(used))
+    response = _check_in(env, lava, unit["device_id"])
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "challenge_replayed")
+    assert _count(env, CheckIn) == 0 and _count(env, FleetUnit) == 0
+    with env.db.read() as session:
+        refused = session.execute(
+            select(AuditEntry.after).where(AuditEntry.action == "checkin.refuse")
+        ).scalar_one()
+    assert refused == {"code": "challenge_replayed"}
+
+
+def test_a_unit_revoked_after_the_read_is_refused_and_keeps_its_challenge(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, lava = attested
+    unit = activate(env, lava, **IDS)
+    _fixed_challenge(env, lava, unit["device_id"])
+    revoked = update(Device).values(status="revoked")
+    _after_read(env, monkeypatch, lambda session: session.execute(revoked))
+    response = _check_in(env, lava, unit["device_id"])
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "device_revoked")
+    assert _count(env, CheckIn) == 0
+    with env.db.read() as session:
+        assert session.get(CheckInChallenge, FIXED).used_at is None  # type: ignore[union-attr]
+
+
+def _state(env: Env, device_id: str) -> tuple[Any, ...]:
+    with env.db.read() as session:
+        row = session.get(FleetUnit, device_id)
+        assert row is not None
+        counts = session.execute(
+            select(FleetCount.level, FleetCount.patch_month, FleetCount.units).where(
+                FleetCount.units != 0
+            )
+        ).all()
+        return row.last_checkin_id, row.level, row.patch_month, row.stale_alerted, sorted(counts)
+
+
+def test_check_ins_keep_the_posture_row_and_the_roll_up(attested: tuple[Env, Tenant]) -> None:
+    env, lava = attested
+    unit = activate(env, lava, **IDS)
+    _fixed_challenge(env, lava, unit["device_id"])
+    first = _check_in(env, lava, unit["device_id"]).json()
+    month = first["attested"]["os_patch"][:7]
+    assert _state(env, unit["device_id"]) == (
+        first["checkin_id"],
+        "unknown",
+        month,
+        False,
+        [("unknown", month, 1)],
+    )
+    # A newer patch month on record (a report's, say): a check-in attesting an older one
+    # leaves it, and the unit stays in its bucket.
+    with env.db.write() as session:
+        session.execute(update(FleetUnit).values(patch_month="2099-01", stale_alerted=True))
+        session.execute(update(FleetCount).values(patch_month="2099-01"))
+    _fixed_challenge_for(env, lava, unit["device_id"])
+    second = _check_in(env, lava, unit["device_id"]).json()
+    assert second["verified"] is True
+    assert _state(env, unit["device_id"]) == (
+        second["checkin_id"],
+        "unknown",
+        "2099-01",
+        False,
+        [("unknown", "2099-01", 1)],
+    )
+    # An older month on record: the attested one replaces it, and the unit moves bucket.
+    with env.db.write() as session:
+        session.execute(update(FleetUnit).values(patch_month="2001-01"))
+        session.execute(update(FleetCount).values(patch_month="2001-01"))
+    _fixed_challenge_for(env, lava, unit["device_id"])
+    third = _check_in(env, lava, unit["device_id"]).json()
+    assert _state(env, unit["device_id"])[2:] == (
+        month,
+        False,
+        [("unknown", month, 1)],
+    )
+    assert third["alerts"] == [] and _count(env, CheckIn) == 3
+
+
+def _paths(routes: Any) -> list[str]:
+    out = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            out += _paths(inner.routes)
+        elif getattr(route, "path", None) is not None:
+            out.append(route.path)
+    return out
+
+
+def test_the_fleet_routers_matched_first_shadow_no_other_route(env: Env) -> None:
+    from handsetguard.server.routes import checkins, fleet
+
+    hot = {route.path for router in (fleet.router, checkins.router) for route in router.routes}
+    others = set(_paths(env.client.app.router.routes)) - hot  # type: ignore[attr-defined]
+    assert hot and len(others) > 20
+
+    def sample(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "x", path)
+
+    clashes = [
+        (mine, theirs)
+        for mine in hot
+        for theirs in others
+        if compile_path(mine)[0].match(sample(theirs))
+        or compile_path(theirs)[0].match(sample(mine))
+    ]
+    assert clashes == []
