@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from handsetguard.errors import HandsetGuardError
+from handsetguard.lazyre import lazy_compile
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -149,10 +150,10 @@ def _read_up_to(fd: int, most: int, hint: int) -> bytes:
 
 
 # A JSON string, or a run of openings or of closings: all the depth scan needs to see.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_RUNS = re.compile(r"[\[{]+|[\]}]+")
-_STRING_B = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_RUNS_B = re.compile(rb"[\[{]+|[\]}]+")
+_STRING = lazy_compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_RUNS = lazy_compile(r"[\[{]+|[\]}]+")
+_STRING_B = lazy_compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_RUNS_B = lazy_compile(rb"[\[{]+|[\]}]+")
 
 
 def _steps(text: str | bytes | bytearray) -> Iterator[int]:

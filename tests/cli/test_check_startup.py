@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -77,20 +78,27 @@ def test_a_bugreport_check_loads_only_what_it_uses(tmp_path: Path) -> None:
 def test_the_evidence_is_let_go_before_the_indicator_index_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bundled example: when the index is loaded, no Evidence (and so none of its
-    sections' text) is alive any more."""
-    from handsetguard.cli import iocs
+    """The bundled example: when the index is loaded, the run's Evidence (and so its sections'
+    text) is no longer alive."""
+    from handsetguard.cli import check, iocs
 
-    load = iocs._load
-    alive: list[int] = []
+    acquire, load = check._acquire, iocs._load
+    acquired: list[weakref.ref[Evidence]] = []
+    alive_at_load: list[bool] = []
 
-    def counting(paths: list[str]) -> object:
+    def remembering(source: str | None, example: bool) -> Evidence:
+        evidence = acquire(source, example)
+        acquired.append(weakref.ref(evidence))
+        return evidence
+
+    def loading(paths: list[str]) -> object:
         gc.collect()
-        alive.append(sum(isinstance(o, Evidence) for o in gc.get_objects()))
+        alive_at_load.append(any(ref() is not None for ref in acquired))
         return load(paths)
 
-    monkeypatch.setattr(iocs, "_load", counting)
+    monkeypatch.setattr(check, "_acquire", remembering)
+    monkeypatch.setattr(iocs, "_load", loading)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     code, _, err = invoke("check", "--example", "--format", "json", "-o", str(tmp_path / "r.json"))
     assert (code, err) == (0, "")
-    assert alive == [0]
+    assert len(acquired) == 1 and alive_at_load == [False]

@@ -4,7 +4,6 @@ a list that could not be read (which keep the check reading the list from passin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from handsetguard.checks.catalogs import KNOWN_STORES, ROOT_PACKAGES
@@ -20,6 +19,7 @@ from handsetguard.checks.common import (
 from handsetguard.checks.model import CheckContext, EvidenceItem, Finding, Severity, Status, Titles
 from handsetguard.device import DeviceState, Unavailable
 from handsetguard.evidence import Provenance
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, printable
 from handsetguard.parsers.settings import Namespace
 
@@ -41,7 +41,7 @@ check = _registry.check
 
 # Magisk mounts tmpfs/overlays whose source is "magisk" (under /sbin/.magisk on older
 # versions); KernelSU and APatch mount overlays whose source is "KSU"/"APatch".
-_ROOT_MOUNT = re.compile(r"(?i)\bmagisk\b|/sbin/\.magisk|^KSU\b|^APatch\b")
+_ROOT_MOUNT = lazy_compile(r"(?i)\bmagisk\b|/sbin/\.magisk|^KSU\b|^APatch\b")
 
 _ROOT_PROCESSES = frozenset(
     {

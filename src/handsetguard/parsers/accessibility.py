@@ -14,10 +14,10 @@ user's ``unreadable`` with its list and line, never dropped: it is how an evasiv
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
 from handsetguard.records import record
@@ -84,12 +84,12 @@ def expand_component(component: str) -> str:
 
 
 # ``{…}`` items, any length: an entry longer than a cap would vanish unread.
-_BRACED = re.compile(r"\{([^{}]*)\}")
-_DELIMITERS = re.compile(r"[{},\]]")
-_ITEM_NUMBER = re.compile(r"[0-9]{1,6} : ")
-_ATTRIBUTE = re.compile(r"(\w{1,60})=([^,{}]{0,100})")
-_SAMSUNG_FLAG = re.compile(r"(mIs\w{1,60}) = (true|false)")
-_LABEL = re.compile(r"Service\[label=([^,\]]{0,200})")
+_BRACED = lazy_compile(r"\{([^{}]*)\}")
+_DELIMITERS = lazy_compile(r"[{},\]]")
+_ITEM_NUMBER = lazy_compile(r"[0-9]{1,6} : ")
+_ATTRIBUTE = lazy_compile(r"(\w{1,60})=([^,{}]{0,100})")
+_SAMSUNG_FLAG = lazy_compile(r"(mIs\w{1,60}) = (true|false)")
+_LABEL = lazy_compile(r"Service\[label=([^,\]]{0,200})")
 # Inline ``Name:{…}`` lists, as AOSP prints them (one line; bound services may wrap).
 _INLINE_LISTS = ("Enabled services:{", "Bound services:{", "Crashed services:{")
 # Samsung's block lists: a ``name: {`` line, one item per line, a ``}`` line.

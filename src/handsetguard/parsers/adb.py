@@ -15,11 +15,11 @@ A key line, ``<adbKey>`` tag or ABX base64 run that cannot be read as a key is k
 from __future__ import annotations
 
 import binascii
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, unreadable
 from handsetguard.records import record
 
@@ -52,7 +52,13 @@ def key_fingerprint(key_b64: str) -> str | None:
     """The MD5 fingerprint adb shows for a base64 public key (``AA:BB:…``); ``None`` when the
     text is not base64."""
     import base64  # here, not at import: only inputs with adb keys pay for it
-    import hashlib
+
+    try:
+        # CPython's own MD5: hashlib would load OpenSSL (~4 MiB of RSS, 12 M instructions)
+        # for one fingerprint per key.
+        from _md5 import md5  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import md5
 
     try:
         blob = base64.b64decode(key_b64, validate=True)
@@ -60,7 +66,8 @@ def key_fingerprint(key_b64: str) -> str | None:
         return None
     if not blob:
         return None
-    return ":".join(f"{byte:02X}" for byte in hashlib.md5(blob, usedforsecurity=False).digest())
+    digest: bytes = md5(blob, usedforsecurity=False).digest()
+    return ":".join(f"{byte:02X}" for byte in digest)
 
 
 @record
@@ -79,18 +86,18 @@ class AdbState:
 
 _BOOLS = {"true": True, "false": False}
 # No length caps: a key or comment longer than a cap would make its line unreadable.
-_KEY_LINE = re.compile(r"([A-Za-z0-9+/]{16,}={0,2})(?:[ \t]+(\S.*))?")
-_XML_TAG = re.compile(r"<adbKey\b([^<>]*)")
-_XML_KEY = re.compile(r"\bkey=\"([^\"]+)\"")
-_XML_LAST = re.compile(r"\blastConnection=\"(-?\d{1,19})\"")
+_KEY_LINE = lazy_compile(r"([A-Za-z0-9+/]{16,}={0,2})(?:[ \t]+(\S.*))?")
+_XML_TAG = lazy_compile(r"<adbKey\b([^<>]*)")
+_XML_KEY = lazy_compile(r"\bkey=\"([^\"]+)\"")
+_XML_LAST = lazy_compile(r"\blastConnection=\"(-?\d{1,19})\"")
 # An adb RSA public key blob starts with its modulus size in words (64, little-endian):
 # base64 "QAAAA". In ABX the comment ends where the next (binary, non-printable) token begins.
-_ABX_KEY = re.compile(
+_ABX_KEY = lazy_compile(
     r"(QAAAA[A-Za-z0-9+/]{16,}={0,2})(?: ([^\s\x00-\x1f\x7f-\x9f\ufffd]{1,255}))?"
 )
 # Any other long base64 run in ABX: a key adbd could not use (not RSA-2048), or a mangled one.
-_ABX_BASE64 = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
-_FIELD = re.compile(r"([a-z_]{1,40})=(.*)")
+_ABX_BASE64 = lazy_compile(r"[A-Za-z0-9+/]{64,}={0,2}")
+_FIELD = lazy_compile(r"([a-z_]{1,40})=(.*)")
 _MIN_MERGE_PREFIX = 64
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.appops_model import (
     AppOps,
     EventKind,
@@ -42,7 +43,7 @@ __all__ = ["AppOps", "EventKind", "OpEntry", "OpEvent", "parse_appops", "split_u
 
 # yyyy-MM-dd HH:mm:ss.SSS, the SimpleDateFormat of AppOpsService.dump (device-local time).
 _DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,3})?"
-_DURATION = re.compile(
+_DURATION = lazy_compile(
     r"([+-])?(?:(\d{1,9})d)?(?:(\d{1,9})h)?(?:(\d{1,9})m(?!s))?(?:(\d{1,9})s)?(?:(\d{1,9})ms)?"
 )
 # An age beyond this is an epoch-based "never" (now - 0), not a real access.
@@ -110,20 +111,20 @@ def _foreground(uid_state: str | None) -> bool | None:
 
 _OP_NAME = r"[A-Za-z][A-Za-z0-9_]{0,80}(?:\(-?\d{1,9}\))?"
 _MODE = r"[a-z]{1,20}|mode=-?\d{1,9}"
-_UID_LINE = re.compile(r"Uid (\S{1,40}):")
-_PACKAGE_LINE = re.compile(r"Package (\S{1,300}):")
-_OP_HEADER = re.compile(rf"({_OP_NAME}) \(({_MODE})(?: / switch {_OP_NAME}=(?:{_MODE}))?\):")
-_MODE_LINE = re.compile(rf"({_OP_NAME}): mode=([^\s;]{{1,20}})(.*)")
-_EVENT = re.compile(rf"(Access|Reject): \[([^\]]{{0,60}})\] ?({_DATE}) \(([^)]{{0,40}})\)(.*)")
-_P_EVENT = re.compile(rf"(?:(Access|Reject): )?([a-z]{{2,6}}) *= ({_DATE}) \(([^)]{{0,40}})\)")
-_TAG_OPEN = re.compile(r"(\S{1,200})=\[")
-_DURATION_FIELD = re.compile(r"duration=(\S{1,40})")
-_PROXY = re.compile(
+_UID_LINE = lazy_compile(r"Uid (\S{1,40}):")
+_PACKAGE_LINE = lazy_compile(r"Package (\S{1,300}):")
+_OP_HEADER = lazy_compile(rf"({_OP_NAME}) \(({_MODE})(?: / switch {_OP_NAME}=(?:{_MODE}))?\):")
+_MODE_LINE = lazy_compile(rf"({_OP_NAME}): mode=([^\s;]{{1,20}})(.*)")
+_EVENT = lazy_compile(rf"(Access|Reject): \[([^\]]{{0,60}})\] ?({_DATE}) \(([^)]{{0,40}})\)(.*)")
+_P_EVENT = lazy_compile(rf"(?:(Access|Reject): )?([a-z]{{2,6}}) *= ({_DATE}) \(([^)]{{0,40}})\)")
+_TAG_OPEN = lazy_compile(r"(\S{1,200})=\[")
+_DURATION_FIELD = lazy_compile(r"duration=(\S{1,40})")
+_PROXY = lazy_compile(
     r"proxy\[uid=(-?\d{1,10}), pkg=([^,\]]{0,300})(?:, attributionTag=([^\]]{0,200}))?\]"
 )
-_LEGACY_TIME = re.compile(r"; time=(\S{1,40}) ago")
-_LEGACY_REJECT = re.compile(r"; rejectTime=(\S{1,40}) ago")
-_LEGACY_DURATION = re.compile(r"; duration=(\S{1,40})")
+_LEGACY_TIME = lazy_compile(r"; time=(\S{1,40}) ago")
+_LEGACY_REJECT = lazy_compile(r"; rejectTime=(\S{1,40}) ago")
+_LEGACY_DURATION = lazy_compile(r"; duration=(\S{1,40})")
 # Android 4.4/5.x print modes as numbers (AppOpsManager.MODE_*).
 _NUMERIC_MODES = {"0": "allow", "1": "ignore", "2": "deny", "3": "default", "4": "foreground"}
 _IGNORED_PREFIXES = (

@@ -5,9 +5,9 @@ mode and its recorded accesses and rejections), and the uid forms dumpsys prints
 from __future__ import annotations
 
 import enum
-import re
 from datetime import datetime
 
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["AppOps", "EventKind", "OpEntry", "OpEvent", "split_uid"]
@@ -107,7 +107,7 @@ def _latest(events: tuple[OpEvent, ...]) -> datetime | None:
 
 # android.os.UserHandle.formatUid: plain number below 10000, else u<user>a<app-10000>,
 # u<user>s<appid> (system app ids in other users), u<user>i<n> / u<user>ai<n> (isolated).
-_UID_FORM = re.compile(r"u(\d{1,6})(ai|a|s|i)(\d{1,6})")
+_UID_FORM = lazy_compile(r"u(\d{1,6})(ai|a|s|i)(\d{1,6})")
 _UID_OFFSETS = {"a": 10_000, "s": 0, "i": 99_000, "ai": 90_000}
 _PER_USER_RANGE = 100_000
 

@@ -19,8 +19,7 @@ neither half, so this module adds only what Android itself enforces elsewhere:
 
 from __future__ import annotations
 
-import re
-
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = [
@@ -35,7 +34,7 @@ __all__ = [
 ]
 
 # Segments of any length: Android limits a whole package name only through file-name limits.
-_PACKAGE = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
+_PACKAGE = lazy_compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 # dex SimpleNameChar (DEX 040+ adds the spaces U+0020, U+00A0, U+2000-U+200A, U+202F):
 # A-Z a-z 0-9 space $ - _, U+00A0-U+1FFF, U+2000-U+200A, U+2010-U+2027, U+202F,
 # U+2030-U+D7FF, U+E000-U+FFEF, U+10000-U+10FFFF. Written as its complement, which is the same
@@ -43,7 +42,7 @@ _PACKAGE = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 _NOT_SIMPLE_NAME = (
     r"\x00-\x1f!-#%-,.-/:-@\[-\^`{-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff\ufff0-\uffff"
 )
-_CLASS = re.compile(rf"\.?[^{_NOT_SIMPLE_NAME}]+(?:\.[^{_NOT_SIMPLE_NAME}]+)*")
+_CLASS = lazy_compile(rf"\.?[^{_NOT_SIMPLE_NAME}]+(?:\.[^{_NOT_SIMPLE_NAME}]+)*")
 
 MAX_UNREADABLE_TEXT = 240
 """An unreadable entry keeps at most this many characters of its text (then ``…``)."""

@@ -15,12 +15,12 @@ text and line), never dropped: an unreadable admin is how an evasive app would h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
 from handsetguard.records import record
@@ -70,11 +70,11 @@ class DevicePolicyState:
 
 
 # Android 2.2-4.1 (one user) print the header without a user: ``Enabled Device Admins:``.
-_ADMINS_HEADER = re.compile(r"Enabled Device Admins(?: \(User (-?\d{1,9})(?:,[^)]{0,60})?\))?:")
-_PROFILE_OWNER = re.compile(r"Profile Owner \(User (-?\d{1,9})\):")
+_ADMINS_HEADER = lazy_compile(r"Enabled Device Admins(?: \(User (-?\d{1,9})(?:,[^)]{0,60})?\))?:")
+_PROFILE_OWNER = lazy_compile(r"Profile Owner \(User (-?\d{1,9})\):")
 # ComponentName.toString(); the admins list prints flattenToShortString() (older: toString()).
-_COMPONENT_INFO = re.compile(r"ComponentInfo\{([^{}]*)\}")
-_QUALITY_PAIR = re.compile(r"(-?\d{1,9})=(-?\d{1,12})")
+_COMPONENT_INFO = lazy_compile(r"ComponentInfo\{([^{}]*)\}")
+_QUALITY_PAIR = lazy_compile(r"(-?\d{1,9})=(-?\d{1,12})")
 _MARKERS = ("Device Policy Manager", "Enabled Device Admins", "Device Owner", "Profile Owner")
 
 

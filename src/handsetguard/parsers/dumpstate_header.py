@@ -7,13 +7,12 @@ bootloader's own statement and survive where ``getprop`` lacks them (AOSP
 
 from __future__ import annotations
 
-import re
-
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["DumpstateHeader", "parse_dumpstate_header"]
 
-_BOOTCONFIG = re.compile(r'^\s*(androidboot\.[\w.\-]+)\s*=\s*"?(.*?)"?\s*$')
+_BOOTCONFIG = lazy_compile(r'^\s*(androidboot\.[\w.\-]+)\s*=\s*"?(.*?)"?\s*$')
 
 
 @record

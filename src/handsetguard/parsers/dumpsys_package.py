@@ -11,6 +11,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, unreadable
 from handsetguard.parsers.packages import (
     EnabledState,
@@ -23,19 +24,19 @@ from handsetguard.parsers.values import parse_bool
 __all__ = ["parse_dumpsys_package"]
 
 
-_ENTRY = re.compile(r"( *)Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
-_USER = re.compile(r"User (-?[0-9]{1,9}):(.*)")
-_GRANT = re.compile(r"([^\s:,]+): granted=(true|false)\b")
-_PERMISSION_NAME = re.compile(r"[^\s:,]+")
+_ENTRY = lazy_compile(r"( *)Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
+_USER = lazy_compile(r"User (-?[0-9]{1,9}):(.*)")
+_GRANT = lazy_compile(r"([^\s:,]+): granted=(true|false)\b")
+_PERMISSION_NAME = lazy_compile(r"[^\s:,]+")
 _INT_FIELD = {
-    key: re.compile(rf"\b{key}=(-?[0-9]{{1,19}})\b")
+    key: lazy_compile(rf"\b{key}=(-?[0-9]{{1,19}})\b")
     for key in ("versionCode", "minSdk", "targetSdk")
 }
-_LEADING_INT = re.compile(r"-?[0-9]{1,19}")
-_SHARED_USER = re.compile(r"\{\S+ ([^/{}\s]+)/")
-_SIGNATURES = re.compile(r"(?<!past )signatures:\[([^\]]*)\]")
-_BRACKETED = re.compile(r"\[([^\]]*)\]")
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_LEADING_INT = lazy_compile(r"-?[0-9]{1,19}")
+_SHARED_USER = lazy_compile(r"\{\S+ ([^/{}\s]+)/")
+_SIGNATURES = lazy_compile(r"(?<!past )signatures:\[([^\]]*)\]")
+_BRACKETED = lazy_compile(r"\[([^\]]*)\]")
+_TIMESTAMP = lazy_compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 _MAIN_BLOCK = "Packages:"
 _HIDDEN_BLOCK = "Hidden system packages:"

@@ -4,12 +4,12 @@ AndroidQF or ``adb shell getprop``; keeps empty values, ``]`` inside values and 
 
 from __future__ import annotations
 
-import re
 from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["Properties", "Property", "parse_getprop"]
@@ -17,7 +17,7 @@ __all__ = ["Properties", "Property", "parse_getprop"]
 # The start of an entry: ``[name]: [``. Property names never contain ``]`` or whitespace
 # (bionic's __system_property_set rejects neither, but init and property_service only create
 # names of [A-Za-z0-9_.@:-]); a looser class keeps odd vendor names rather than skipping them.
-_ENTRY_START = re.compile(r"[ \t]*\[([^\[\]\s]+)\]: \[")
+_ENTRY_START = lazy_compile(r"[ \t]*\[([^\[\]\s]+)\]: \[")
 
 
 @record

@@ -14,8 +14,8 @@ them for ``untrusted_app``). A switch is the MAC_STATUS audit record (type=1404)
 from __future__ import annotations
 
 import enum
-import re
 
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["KernelSelinux", "SelinuxEvent", "SelinuxEventKind", "parse_kernel_selinux"]
@@ -61,9 +61,9 @@ class KernelSelinux:
         return max(events, key=lambda e: e.line, default=None)
 
 
-_AVC = re.compile(r"\bavc: {1,2}denied .{0,2000}?\bpermissive=([01])\b")
-_SWITCH = re.compile(r"\benforcing=([01]) old_enforcing=([01])\b")
-_SCONTEXT = re.compile(r"\bscontext=u:r:([A-Za-z0-9_]+):")
+_AVC = lazy_compile(r"\bavc: {1,2}denied .{0,2000}?\bpermissive=([01])\b")
+_SWITCH = lazy_compile(r"\benforcing=([01]) old_enforcing=([01])\b")
+_SCONTEXT = lazy_compile(r"\bscontext=u:r:([A-Za-z0-9_]+):")
 # Domains no compatible device may run permissive (CDD 9.7; AOSP system/sepolicy).
 _CORE_DOMAINS = frozenset(
     {

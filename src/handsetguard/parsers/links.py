@@ -18,9 +18,9 @@ link keeps its line, so a match points at file:line. At most :data:`MAX_LINKS` p
 from __future__ import annotations
 
 import json
-import re
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = [
@@ -41,14 +41,14 @@ NETWORK_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "rtsp"
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
 
 # A scheme start not preceded by a scheme character: finds nested links too.
-_SCHEME = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://")
+_SCHEME = lazy_compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://")
 # Where a printed URL ends: white space, quotes, brackets and the braces dumpsys wraps intents in.
-_URL_END = re.compile(r"[\s\x00-\x1f\x7f\"'<>{}\[\]\\`^|]")
-_AUTHORITY_END = re.compile(r"[/?#]")
-_HOST = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_URL_END = lazy_compile(r"[\s\x00-\x1f\x7f\"'<>{}\[\]\\`^|]")
+_AUTHORITY_END = lazy_compile(r"[/?#]")
+_HOST = lazy_compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{2,63}")
+_IPV4 = lazy_compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # A bare host name with an optional path, as a person types it in a message ("see bit.ly/x").
-_BARE = re.compile(
+_BARE = lazy_compile(
     r"(?<![A-Za-z0-9@._/-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})"
     r"(?![A-Za-z0-9@_-])(/[^\s\"'<>]*)?"
 )

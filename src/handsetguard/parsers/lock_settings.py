@@ -12,10 +12,10 @@ gatekeeper ``SID`` is kept as a weaker hint. A profile with a unified challenge 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.values import parse_int
 from handsetguard.records import record
 
@@ -79,9 +79,9 @@ class KeyguardState:
 
 # LockPatternUtils.CREDENTIAL_TYPE_* as Android 11 printed them (as ints).
 _CREDENTIAL_CODES = {"-1": "NONE", "1": "PATTERN", "2": "PASSWORD", "3": "PIN", "4": "PASSWORD"}
-_USER_LINE = re.compile(r"User (-?\d{1,9})")
+_USER_LINE = lazy_compile(r"User (-?\d{1,9})")
 # ``Key = value`` (Android 10) or ``Key: value`` (11+); keys are words, spaces and dashes.
-_FIELD = re.compile(r"([A-Za-z][A-Za-z -]{0,60}?)\s*(?:=|:)\s*(.{0,200})")
+_FIELD = lazy_compile(r"([A-Za-z][A-Za-z -]{0,60}?)\s*(?:=|:)\s*(.{0,200})")
 _BOOLS = {"true": True, "false": False}
 
 
@@ -168,7 +168,7 @@ def parse_lock_settings(text: str) -> LockSettingsState:
 
 # Lines that a dumpsys service block may open with before the service's own output.
 _SERVICE_PREAMBLE = ("Service host process PID:", "Threads in use:", "Client PIDs:")
-_KEY_VALUE = re.compile(r"(\w{1,60})=(\S{0,40})")
+_KEY_VALUE = lazy_compile(r"(\w{1,60})=(\S{0,40})")
 
 
 def parse_window_keyguard(text: str) -> KeyguardState:

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["Mount", "Mounts", "parse_mounts"]
@@ -51,9 +51,9 @@ class Mounts:
 
 
 # The kernel escapes space, tab, newline and backslash in paths as \ooo (fs/proc_namespace.c).
-_OCTAL_ESCAPE = re.compile(r"\\([0-3][0-7]{2})")
-_DIGITS = re.compile(r"[0-9]{1,10}")
-_DEVICE_NUMBER = re.compile(r"[0-9]{1,10}:[0-9]{1,10}")
+_OCTAL_ESCAPE = lazy_compile(r"\\([0-3][0-7]{2})")
+_DIGITS = lazy_compile(r"[0-9]{1,10}")
+_DEVICE_NUMBER = lazy_compile(r"[0-9]{1,10}:[0-9]{1,10}")
 
 
 def parse_mounts(text: str) -> Mounts:

@@ -20,12 +20,12 @@ unreadable entry of a security-relevant list is how an evasive app would hide.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import (
     is_component,
     is_package_name,
@@ -112,17 +112,17 @@ class NotificationListeners:
 
 _BLOCK = "Notification listeners:"
 _LIST_HEADERS = (
-    (re.compile(r"Allowed notification listeners:"), ListenerList.ALLOWED),
+    (lazy_compile(r"Allowed notification listeners:"), ListenerList.ALLOWED),
     (
-        re.compile(r"All notification listeners \((\d{1,6})\) enabled for current profiles:"),
+        lazy_compile(r"All notification listeners \((\d{1,6})\) enabled for current profiles:"),
         ListenerList.ENABLED,
     ),
-    (re.compile(r"Live notification listeners \((\d{1,6})\):"), ListenerList.LIVE),
-    (re.compile(r"Snoozed notification listeners \((\d{1,6})\):"), ListenerList.SNOOZED),
+    (lazy_compile(r"Live notification listeners \((\d{1,6})\):"), ListenerList.LIVE),
+    (lazy_compile(r"Snoozed notification listeners \((\d{1,6})\):"), ListenerList.SNOOZED),
 )
-_ALLOWED_ROW = re.compile(r"(?:(.*) )?\(user: (-?\d{1,9}) isPrimary: (?:true|false)\)")
-_INFO = re.compile(r"ComponentInfo\{([^{}]*)\}(.*)")
-_LIVE_USER = re.compile(r" \(user (-?\d{1,9})\): \S+((?: [A-Z]+)*)")
+_ALLOWED_ROW = lazy_compile(r"(?:(.*) )?\(user: (-?\d{1,9}) isPrimary: (?:true|false)\)")
+_INFO = lazy_compile(r"ComponentInfo\{([^{}]*)\}(.*)")
+_LIVE_USER = lazy_compile(r" \(user (-?\d{1,9})\): \S+((?: [A-Z]+)*)")
 
 
 class _Reader:

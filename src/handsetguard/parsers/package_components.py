@@ -32,19 +32,19 @@ activity is not always a LAUNCHER one, so "no MAIN activity left" is the fact, n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["Component", "PackageComponents", "PackageLines", "parse_package_components"]
 
 MAIN_ACTION = "android.intent.action.MAIN"
-_RESOLVER_ENTRY = re.compile(r"[0-9a-f]{1,16} ([^\s/]{1,300})/(\S{1,500})")
-_PACKAGE = re.compile(r"Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
-_USER = re.compile(r"User (-?[0-9]{1,9}):")
+_RESOLVER_ENTRY = lazy_compile(r"[0-9a-f]{1,16} ([^\s/]{1,300})/(\S{1,500})")
+_PACKAGE = lazy_compile(r"Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
+_USER = lazy_compile(r"User (-?[0-9]{1,9}):")
 _CHAIN_KEYS = (
     "installerPackageName",
     "initiatingPackageName",

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import field
 from types import MappingProxyType
 
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = ["SECTIONS", "PackageMentions", "parse_package_mentions"]
@@ -19,20 +20,20 @@ _NAME = r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+"
 _PATTERNS = {
     # "        417c3b3 com.android.storagemanager/.automatic.NotificationController"
     # (a loose first character, checked after: twice as fast on a 2 MB dump)
-    "resolver": re.compile(r"\n +[0-9a-f]{1,16} ([A-Za-z][\w.]*)/"),
+    "resolver": lazy_compile(r"\n +[0-9a-f]{1,16} ([A-Za-z][\w.]*)/"),
     # "** Database info for pid 8817 [com.wssyncmldm] **", "/data/user/0/com.x/databases/…"
-    "process": re.compile(rf"\*\* Database info for pid [0-9]+ \[({_NAME})\]"),
-    "data_dir": re.compile(rf"/data/(?:user(?:_de)?/[0-9]+|data)/({_NAME})/"),
+    "process": lazy_compile(rf"\*\* Database info for pid [0-9]+ \[({_NAME})\]"),
+    "data_dir": lazy_compile(rf"/data/(?:user(?:_de)?/[0-9]+|data)/({_NAME})/"),
     # "+job=u0a94:"com.samsung.android.app.reminder/…"", "+pkginst=10123:"com.x""
-    "history": re.compile(rf'=(?:u[0-9]+a[0-9]+|[0-9]+):"({_NAME})[/"]'),
+    "history": lazy_compile(rf'=(?:u[0-9]+a[0-9]+|[0-9]+):"({_NAME})[/"]'),
     # "      Update com.facebook.system vers=385230279": the line before each " vers=" (found
     # by str.find: a multi-line ^ pattern tried at every line start is 15x slower)
-    "daily": re.compile(rf"[ \t]+(?:Update|Install|Uninstall) ({_NAME})"),
+    "daily": lazy_compile(rf"[ \t]+(?:Update|Install|Uninstall) ({_NAME})"),
     # "packageOverrides={org.torproject.torbrowser=false}; rawOverrides={…}"
-    "overrides": re.compile(r"(?:package|raw)Overrides=\{([^}]{0,100000})\}"),
+    "overrides": lazy_compile(r"(?:package|raw)Overrides=\{([^}]{0,100000})\}"),
 }
-_OVERRIDE_NAME = re.compile(rf"({_NAME})=")
-_NAME_ONLY = re.compile(_NAME)
+_OVERRIDE_NAME = lazy_compile(rf"({_NAME})=")
+_NAME_ONLY = lazy_compile(_NAME)
 
 SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {

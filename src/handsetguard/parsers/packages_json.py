@@ -4,11 +4,11 @@ with hashes and signing certificates), read into the same records as ``dumpsys p
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from handsetguard.boundedio import check_json
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, unreadable
 from handsetguard.parsers.packages import (
     EnabledState,
@@ -39,7 +39,7 @@ def parse_packages_json(text: str) -> PackageDump:
     return PackageDump(tuple(packages), 0, tuple(unread))
 
 
-_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_WHITESPACE = lazy_compile(r"[ \t\r\n]*")
 
 
 def _json_items(text: str) -> Iterator[tuple[object, int, str]]:

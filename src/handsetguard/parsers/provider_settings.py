@@ -16,18 +16,18 @@ indentation and a multi-line value's continuation lines carry it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.settings import Settings, parse_dumpsys_settings
 
 __all__ = ["parse_provider_settings"]
 
 _RECORD = "com.android.providers.settings/.SettingsProvider}"
 _RECORD_START = "PROVIDER "
-_TABLE = re.compile(r"( *)(?:GLOBAL|SECURE|SYSTEM|CONFIG|SSAID) SETTINGS \(user -?[0-9]{1,9}\)")
+_TABLE = lazy_compile(r"( *)(?:GLOBAL|SECURE|SYSTEM|CONFIG|SSAID) SETTINGS \(user -?[0-9]{1,9}\)")
 
 
 def _record_bounds(lines: list[str]) -> tuple[int, int]:

@@ -5,12 +5,12 @@ from the ``dumpsys settings`` section, as one typed collection.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 
 __all__ = [
@@ -82,7 +82,7 @@ class Settings:
 
 
 # ``settings list``: a name never contains ``=`` or whitespace; the value is the rest of the line.
-_LIST_ROW = re.compile(r"([^\s=]+)=(.*)")
+_LIST_ROW = lazy_compile(r"([^\s=]+)=(.*)")
 
 
 def parse_settings_list(text: str, namespace: Namespace, user: int = 0) -> Settings:
@@ -131,10 +131,10 @@ def _continued(setting: Setting, line: str) -> Setting:
 #   _id:58 name:zen_duration pkg:android value:{null}
 #   Historical operations          <- past writes, never current values
 # https://cs.android.com/android/platform/superproject/+/main:frameworks/base/packages/SettingsProvider/src/com/android/providers/settings/SettingsState.java
-_HEADER = re.compile(r"(GLOBAL|SECURE|SYSTEM|CONFIG|SSAID) SETTINGS \(user (-?[0-9]{1,9})\)")
-_ROW = re.compile(r"_id:(\S*) name:(\S*)(?: pkg:(\S*))? value:")
-_TRAILER = re.compile(r" defaultSystemSet:(?:true|false)(?: tag:\S*)?")
-_TAG = re.compile(r" tag:\S*")
+_HEADER = lazy_compile(r"(GLOBAL|SECURE|SYSTEM|CONFIG|SSAID) SETTINGS \(user (-?[0-9]{1,9})\)")
+_ROW = lazy_compile(r"_id:(\S*) name:(\S*)(?: pkg:(\S*))? value:")
+_TRAILER = lazy_compile(r" defaultSystemSet:(?:true|false)(?: tag:\S*)?")
+_TAG = lazy_compile(r" tag:\S*")
 _DEFAULT = " default:"
 _NULL = "{null}"
 

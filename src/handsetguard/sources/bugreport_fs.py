@@ -17,6 +17,7 @@ from pathlib import Path
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
+from handsetguard.lazyre import lazy_compile
 from handsetguard.sources.limits import iter_file, iter_member
 
 __all__ = [
@@ -38,9 +39,9 @@ MAX_TOMBSTONE_BYTES = 4 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 """Bytes read of each tombstone: the ``pid: … >>> name <<<`` line is in its first lines (the
 rest, backtraces and memory maps, is up to megabytes that would cost the run inflating)."""
-_TOMBSTONE_NAME = re.compile(r"data/tombstones/tombstone_\d{1,4}")  # text ones (not .pb)
+_TOMBSTONE_NAME = lazy_compile(r"data/tombstones/tombstone_\d{1,4}")  # text ones (not .pb)
 # "pid: 9850, tid: 9893, name: UsbFfs-worker  >>> /system/bin/adbd <<<"
-_CRASHED = re.compile(rb"^pid: \d+, tid: \d+, name: [^\n]*?>>> ([^\n]{1,512}?) <<<", re.MULTILINE)
+_CRASHED = lazy_compile(rb"^pid: \d+, tid: \d+, name: [^\n]*?>>> ([^\n]{1,512}?) <<<", re.MULTILINE)
 
 
 def _listing(evidence: Evidence, paths: list[str], where: str) -> None:

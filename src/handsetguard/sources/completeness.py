@@ -11,11 +11,11 @@ output) cannot tell, and is not judged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Protocol
 
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 from handsetguard.sources.dumpstate import (
     MAX_MARKER_LINES,
@@ -34,10 +34,10 @@ __all__ = [
 ]
 
 _TOP_DURATION = b"was the duration of '"
-_TOP_END = re.compile(rb"------ [^\n]*was the duration of '[^\n]*' ------\r?")
+_TOP_END = lazy_compile(rb"------ [^\n]*was the duration of '[^\n]*' ------\r?")
 _SERVICE_END = b"was the duration of dumpsys"
-_SERVICE = re.compile(rb"DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?([^\s:]+):")
-_TITLE = re.compile(rb"------ (.*?) ------\r?")
+_SERVICE = lazy_compile(rb"DUMP OF SERVICE (?:(?:CRITICAL|HIGH|NORMAL) )?([^\s:]+):")
+_TITLE = lazy_compile(rb"------ (.*?) ------\r?")
 _BLANK = b" \t\r\n"
 # A marker line is at most this long; longer lines are content (and would make the
 # backtracking end-line pattern quadratic).

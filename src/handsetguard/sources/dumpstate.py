@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from handsetguard.evidence import Provenance, Section
+from handsetguard.lazyre import lazy_compile
 from handsetguard.textcodec import Blob
 
 __all__ = [
@@ -67,11 +68,11 @@ _MARKER_BODY = (
     rb"|(?P<dashes>-{79})"
     rb")\r?(?=\n|\Z)"
 ) % (MAX_TITLE_BYTES, MAX_SERVICE_NAME_BYTES)
-_MARKER = re.compile(rb"\n(?=[-D])" + _MARKER_BODY)
-_FIRST = re.compile(_MARKER_BODY)
+_MARKER = lazy_compile(rb"\n(?=[-D])" + _MARKER_BODY)
+_FIRST = lazy_compile(_MARKER_BODY)
 _DURATION = b"was the duration of dumpsys"
-_HEADER_TIME = re.compile(rb"^== dumpstate: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\r?$", re.MULTILINE)
-_SNIFF = re.compile(rb"^== dumpstate: |^DUMP OF SERVICE |^------ .* ------\r?$", re.MULTILINE)
+_HEADER_TIME = lazy_compile(rb"^== dumpstate: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\r?$", re.MULTILINE)
+_SNIFF = lazy_compile(rb"^== dumpstate: |^DUMP OF SERVICE |^------ .* ------\r?$", re.MULTILINE)
 
 
 def looks_like_dumpstate(head: Blob) -> bool:
@@ -79,7 +80,7 @@ def looks_like_dumpstate(head: Blob) -> bool:
     return _SNIFF.search(head) is not None
 
 
-_LAYOUT = re.compile(rb"^== dumpstate: |^------ .* ------\r?$", re.MULTILINE)
+_LAYOUT = lazy_compile(rb"^== dumpstate: |^------ .* ------\r?$", re.MULTILINE)
 
 
 def has_dumpstate_layout(head: Blob) -> bool:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 from handsetguard.threats.indicators.model import Indicator, IndicatorSet
 from handsetguard.threats.indicators.normalise import java_hashcode
@@ -47,7 +48,7 @@ MAP_OF = {
 # ``comm`` (what ps shows for a kernel thread or a renamed process) keeps 15 bytes; MVT also
 # treats a 16-character name as a possible truncation.
 TRUNCATED_LENGTHS = (15, 16)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # rows are tab- and newline-separated
+_CONTROL = lazy_compile(r"[\x00-\x1f\x7f]")  # rows are tab- and newline-separated
 
 
 @record

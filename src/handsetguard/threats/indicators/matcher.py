@@ -7,13 +7,13 @@ become one INDICATOR threat per package (or per family for device-wide traces)."
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.device import Unavailable
 from handsetguard.evidence import Provenance
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.links import normalise_url
 from handsetguard.records import record
 from handsetguard.threats.indicators.index import path_head
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from handsetguard.threats.model import Threat
 
 __all__ = ["match_state"]
-_SUBJECT_FIELD = re.compile(r"(?:^|,\s*)(O|CN)=([^,]*)")
+_SUBJECT_FIELD = lazy_compile(r"(?:^|,\s*)(O|CN)=([^,]*)")
 
 
 @record

@@ -9,14 +9,15 @@ import base64
 import binascii
 import re
 
+from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.links import normalise_url
 
 __all__ = ["MAX_PATTERN_CHARS", "java_hashcode", "normalise", "unsafe_regex_reason"]
 
 _HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
-_HEX = re.compile(r"[0-9a-f]+")
+_HEX = lazy_compile(r"[0-9a-f]+")
 _MAX_VALUE = 4096
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = lazy_compile(r"[\x00-\x1f\x7f]")
 MAX_PATTERN_CHARS = 512
 """Longest regex accepted from an indicator set (Echap's one CN pattern is 70 characters)."""
 
@@ -73,8 +74,8 @@ def java_hashcode(der: bytes) -> str:
 
 
 # Constructs that make Python's backtracking engine exponential or that need a state per match.
-_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
-_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+_BACKREFERENCE = lazy_compile(r"\\[1-9]|\(\?P=")
+_LOOKAROUND = lazy_compile(r"\(\?<?[=!]")
 
 
 def unsafe_regex_reason(pattern: str) -> str | None:
