@@ -19,7 +19,7 @@ from handsetguard.parsers.packages import (
     PackageDump,
     PackageUser,
 )
-from handsetguard.parsers.values import parse_bool
+from handsetguard.parsers.values import parse_bool, split_lines
 
 __all__ = ["parse_dumpsys_package"]
 
@@ -134,7 +134,7 @@ def parse_dumpsys_package(text: str) -> PackageDump:
     keeps its main entry's data and gets ``updated_system_app``. Blank text gives no packages;
     other text without any ``Package [name]`` entry raises :class:`ParseError`.
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     has_block = _MAIN_BLOCK in lines
     main, hidden, garbled = _read_entries(lines, has_block)
     skipped = 0

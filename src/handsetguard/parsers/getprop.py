@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
+from handsetguard.parsers.values import split_lines
 from handsetguard.records import record
 
 __all__ = ["Properties", "Property", "parse_getprop"]
@@ -64,7 +65,7 @@ def parse_getprop(text: str) -> Properties:
     values containing newlines (``persist.sys.boot.reason.history``). If a new entry or the end
     of the text comes first, the value is cut at the last ``]`` seen, or dropped if there is none.
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     props: dict[str, Property] = {}
     skipped = 0
     entries = 0

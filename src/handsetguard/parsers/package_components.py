@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from handsetguard.lazyre import lazy_compile
+from handsetguard.parsers.values import split_lines
 from handsetguard.records import record
 
 __all__ = ["Component", "PackageComponents", "PackageLines", "parse_package_components"]
@@ -105,10 +106,6 @@ def full_class(package: str, name: str) -> str:
     return package + name if name.startswith(".") else name
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
 def _main_activities(lines: list[str], start: int) -> dict[str, list[Component]]:
     """The entries under ``android.intent.action.MAIN:`` of the table's Non-Data Actions."""
     found: dict[str, list[Component]] = {}
@@ -119,7 +116,7 @@ def _main_activities(lines: list[str], start: int) -> dict[str, list[Component]]
         body = line.strip()
         if not body:
             continue
-        depth = _indent(line)
+        depth = len(line) - len(line.lstrip(" "))
         if depth == 0:
             break  # the next top-level table
         if depth <= 3:
@@ -154,15 +151,17 @@ def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
     current: _Record | None = None
     user: int | None = None
     list_depth: int | None = None  # inside a ``disabledComponents:`` list opened at this depth
+    # Once per line of the block (tens of thousands): the patterns are tried only on lines
+    # that start as they do.
     for index in range(start + 1, len(lines)):
         line = lines[index]
         body = line.strip()
         if not body:
             continue
-        depth = _indent(line)
+        depth = len(line) - len(line.lstrip(" "))
         if depth == 0:
             break
-        header = _PACKAGE.fullmatch(body)
+        header = _PACKAGE.fullmatch(body) if body.startswith("Package [") else None
         if header is not None:
             if current is not None:
                 records.setdefault(current.package, current.build())
@@ -174,7 +173,7 @@ def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
             current.disabled.append(Component(current.package, body, user, index))
             continue
         list_depth = depth if body == "disabledComponents:" else None
-        user_line = _USER.match(body)
+        user_line = _USER.match(body) if body.startswith("User ") else None
         if user_line is not None:
             user = int(user_line.group(1))
             continue
@@ -189,7 +188,7 @@ def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
 def parse_package_components(text: str) -> PackageComponents:
     """Read the resolver table's MAIN activities and the ``Packages:`` block's install lines
     and disabled components; a dump without either gives empty results (never raises)."""
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     main: dict[str, list[Component]] | None = None
     packages: dict[str, PackageLines] = {}
     for index, line in enumerate(lines):

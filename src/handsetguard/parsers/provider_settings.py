@@ -22,6 +22,7 @@ from types import MappingProxyType
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.settings import Settings, parse_dumpsys_settings
+from handsetguard.parsers.values import split_lines
 
 __all__ = ["parse_provider_settings"]
 
@@ -50,7 +51,7 @@ def parse_provider_settings(text: str) -> Settings:
     SettingsProvider record or it holds no ``<NAMESPACE> SETTINGS (user N)`` table (Android 8+
     print ``nothing to dump`` there and have ``dumpsys settings`` instead).
     """
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = split_lines(text)
     start, end = _record_bounds(lines)
     body = lines[start + 1 : end]
     indent: int | None = None

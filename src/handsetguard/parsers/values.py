@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["parse_bool", "parse_int"]
+__all__ = ["parse_bool", "parse_int", "split_lines"]
 
 # Longer digit runs are not counters or ids in any dump we read; refusing them keeps int()
 # cheap on hostile input.
@@ -25,3 +25,10 @@ def parse_bool(value: str | None) -> bool | None:
     if value is None:
         return None
     return {"true": True, "false": False}.get(value.strip())
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text``, each without a trailing ``\\r``. The common case, a text with no
+    ``\\r`` at all (sections decode ``\\r\\n`` to ``\\n``), is one split, not a copy per line."""
+    lines = text.split("\n")
+    return lines if "\r" not in text else [line.rstrip("\r") for line in lines]
