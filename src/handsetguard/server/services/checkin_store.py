@@ -287,13 +287,22 @@ class CheckinStore:
     def _run(self, conn: Any, name: str, params: dict[str, Any]) -> Any:
         return conn.execute(self._sql[name], params)
 
+    def _batch(self, conn: Any) -> Any:
+        """On PostgreSQL, statements sent together and their results read at the end of the
+        block (one round trip); SQLite is in-process."""
+        return nullcontext() if self.db.sqlite else conn.pipeline()
+
     def _write(
         self, conn: Any, checkin: NewCheckin, params: dict[str, Any], decide: Decide
     ) -> list[str] | None:
-        if self._run(conn, "consume", params).rowcount != 1:
+        with self._batch(conn):
+            consumed = self._run(conn, "consume", params)
+            state_cursor = self._run(conn, "state", params)
+            history_cursor = self._run(conn, "history", params)
+        if consumed.rowcount != 1:
             return None
-        state = self._run(conn, "state", params).fetchone()
-        first, previous_key, seen = self._run(conn, "history", params).fetchone()
+        state = state_cursor.fetchone()
+        first, previous_key, seen = history_cursor.fetchone()
         history = History(
             first=None if first is None else self._attested((first,))["attested"],
             previous_key=previous_key,
@@ -305,23 +314,24 @@ class CheckinStore:
             return None if row is None else self._unit(row)
 
         alerts = decide(history, owner)
-        self._run(conn, "checkin", params)
-        if state is None:
-            before = None
-            after = (checkin.partner_id, checkin.model_code, checkin.territory, "unknown")
-            patch_month = checkin.patch_month
-            made = self._run(conn, "unit_insert", {**params, "patch_month": patch_month})
-            if made.fetchone() is None:  # another transaction made the row after our read
-                raise _Again
-        else:
-            *where, level, patch_month = state
-            before = (*where, level, patch_month or NO_PATCH)
-            after = (*where, level)
-            new = checkin.patch_month
-            if new and (patch_month is None or new > patch_month):
-                patch_month = new
-            self._run(conn, "unit_update", {**params, "patch_month": patch_month})
-        self._move(conn, before, (*after, patch_month or NO_PATCH))
+        with self._batch(conn):
+            self._run(conn, "checkin", params)
+            if state is None:
+                before = None
+                after = (checkin.partner_id, checkin.model_code, checkin.territory, "unknown")
+                patch_month = checkin.patch_month
+                made = self._run(conn, "unit_insert", {**params, "patch_month": patch_month})
+            else:
+                *where, level, patch_month = state
+                before = (*where, level, patch_month or NO_PATCH)
+                after = (*where, level)
+                new = checkin.patch_month
+                if new and (patch_month is None or new > patch_month):
+                    patch_month = new
+                self._run(conn, "unit_update", {**params, "patch_month": patch_month})
+            self._move(conn, before, (*after, patch_month or NO_PATCH))
+        if state is None and made.fetchone() is None:
+            raise _Again  # another transaction made the unit's row after our read
         return self._alerts(conn, alerts, params["now"])
 
     def _move(self, conn: Any, before: tuple[Any, ...] | None, after: tuple[Any, ...]) -> None:
