@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from handsetguard.server.context import AppContext
 from handsetguard.server.errors import AuthError, RateLimitedError
 from handsetguard.server.services import credentials
 from handsetguard.server.services.actors import Actor
 
-__all__ = ["BearerToken", "Ctx", "CurrentActor", "Limit", "admit", "bearer", "get_ctx"]
+__all__ = [
+    "BEARER_SECURITY",
+    "BearerToken",
+    "Ctx",
+    "CurrentActor",
+    "Limit",
+    "admit",
+    "bearer",
+    "get_ctx",
+    "token_of",
+]
 
 bearer = HTTPBearer(auto_error=False, description="hgk_… token from POST /v1/credentials")
 
@@ -49,6 +60,21 @@ async def bearer_token(
 
 
 BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+def token_of(request: Request) -> str:
+    """What ``BearerToken`` gives, read from the request itself by the same rules (HTTPBearer's:
+    scheme ``Bearer`` in any case, a non-empty token): for the fleet's hot paths, where
+    FastAPI resolving the two dependencies cost ~7% of a request's CPU. Such a route says
+    ``openapi_extra=BEARER_SECURITY`` so that the published spec is unchanged."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not credentials:
+        raise AuthError("missing_credential", "send Authorization: Bearer <token>")
+    return credentials
+
+
+BEARER_SECURITY: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
+"""The OpenAPI ``security`` of a route that takes its token with :func:`token_of`."""
 
 
 def admit(ctx: AppContext, actor: Actor) -> None:

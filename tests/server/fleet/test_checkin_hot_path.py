@@ -3,7 +3,8 @@ the HTTP tests of test_checkins.py cannot reach: a challenge used, or a unit rev
 another process between the read and the write is refused with its reason and nothing is
 stored (the challenge stays usable after a revocation's refusal); the first check-in of a
 unit gives it its posture row and its place in the roll-up, and a check-in moves the unit's
-patch month only forward. And the fleet's routers, matched first, shadow no other route."""
+patch month only forward. And the fleet's routers, matched first, shadow no other route; the
+two hot paths read the bearer token by the same rules as every other route."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from handsetguard.server.models import (
 from handsetguard.server.services.checkin_store import CheckinRead, CheckinStore
 from tests.server.conftest import Env
 from tests.server.fleet import test_checkins
-from tests.server.fleet.helpers import Tenant, activate
+from tests.server.fleet.helpers import Tenant, activate, tenant
 from tests.server.fleet.test_checkins import (
     FIXED,
     IDS,
@@ -176,3 +177,23 @@ def test_the_fleet_routers_matched_first_shadow_no_other_route(env: Env) -> None
         or compile_path(theirs)[0].match(sample(mine))
     ]
     assert clashes == []
+
+
+@pytest.mark.parametrize("path", ["/v1/reports", "/v1/checkins"])
+def test_the_hot_paths_read_the_bearer_token_as_every_route(env: Env, path: str) -> None:
+    """deps.token_of, which the two hot paths use instead of the BearerToken dependency:
+    the same answers to a missing, empty or non-Bearer Authorization header, and the
+    scheme in any case; the published spec still says the route takes a bearer token."""
+    lava = tenant(env)
+    body = {"device_id": "x", "challenge": "c", "attestation_chain": ["AA=="]}
+    token = lava.support["Authorization"].removeprefix("Bearer ")
+    for authorization in (None, "", "Bearer", "Bearer   ", f"Basic {token}", f"Token {token}"):
+        headers = {} if authorization is None else {"Authorization": authorization}
+        response = env.client.post(path, json=body, headers=headers)
+        assert response.status_code == 401, (authorization, response.text)
+        assert response.json()["error"]["code"] == "missing_credential"
+    lower = env.client.post(path, json=body, headers={"Authorization": f"bearer {token}"})
+    assert lower.status_code in (404, 422), lower.text  # authenticated: the unit is unknown
+    assert lower.json()["error"]["code"] in ("device_not_found", "report_schema_unsupported")
+    spec = env.client.get("/openapi.json").json()["paths"][path]["post"]
+    assert spec["security"] == [{"HTTPBearer": []}]
