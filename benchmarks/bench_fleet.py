@@ -364,6 +364,62 @@ async def _post_all(
     return ok, time.perf_counter() - started, latencies, answers
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user + system) these processes have used so far, from /proc (the server
+    and PostgreSQL run on this machine)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _serving(proc: Any, url: str) -> tuple[list[int], list[int]]:
+    """The service's processes (uvicorn's supervisor and its workers) and, on PostgreSQL, the
+    backends connected to the benchmark's database (the workers' pools, once warmed up)."""
+    workers = [proc.pid]
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == proc.pid
+            ):
+                workers.append(int(entry.name))
+        except OSError:
+            continue
+    if url.startswith("sqlite"):
+        return workers, []
+    db = Database(Settings(database_url=url))
+    with db.read_conn() as conn:
+        backends = list(
+            conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            ).scalars()
+        )
+    db.dispose()
+    return workers, backends
+
+
+def _measured_post(
+    proc: Any, url: str, base: str, path: str, token: str, bodies: list[bytes], clients: int
+) -> tuple[int, float, list[float], list[bytes], str]:
+    """:func:`_post_all`, and the CPU each request cost the service and PostgreSQL: on a
+    machine other work loads, the rate is what the work got, the CPU what it costs."""
+    workers, backends = _serving(proc, url)
+    before = _cpu_seconds(workers), _cpu_seconds(backends)
+    ok, seconds, latencies, answers = asyncio.run(_post_all(base, path, token, bodies, clients))
+    service = (_cpu_seconds(workers) - before[0]) / len(bodies) * 1000
+    database = (_cpu_seconds(backends) - before[1]) / len(bodies) * 1000
+    cpu = f"CPU per request: service {service:.2f} ms" + (
+        f" + PostgreSQL {database:.2f} ms" if backends else ""
+    )
+    return ok, seconds, latencies, answers, cpu
+
+
 def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, args: Any) -> str:
     os.environ["HANDSETGUARD_FLEET_WORKER_SECONDS"] = "0"  # the server processes inherit it
     proc, base = start_server(url, args.workers, threads=args.threads)
@@ -376,8 +432,8 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
             bodies.append(json.dumps(report).encode())
         warm, bodies = bodies[:200], bodies[200:]
         asyncio.run(_post_all(base, "/v1/reports", token, warm, args.clients))
-        ok, seconds, latencies, answers = asyncio.run(
-            _post_all(base, "/v1/reports", token, bodies, args.clients)
+        ok, seconds, latencies, answers, cpu = _measured_post(
+            proc, url, base, "/v1/reports", token, bodies, args.clients
         )
     finally:
         proc.terminate()
@@ -387,7 +443,8 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
         f"  report ingestion over HTTP     {ok / seconds:7.0f}/s     p50 "
         f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
         f" ms   {args.clients} clients, {args.workers} process(es) x {args.threads} threads, "
-        f"{ok}/{len(bodies)} stored, {alerted} opened alerts   (target >= 500/s)"
+        f"{ok}/{len(bodies)} stored, {alerted} opened alerts   (target >= 500/s)\n"
+        f"                                 {cpu}"
     )
 
 
@@ -457,8 +514,8 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     proc, base = start_server(url, args.workers, threads=args.threads, factory=factory)
     try:
         asyncio.run(_post_all(base, "/v1/checkins", token, bodies[:100], args.clients))
-        ok, seconds, latencies, answers = asyncio.run(
-            _post_all(base, "/v1/checkins", token, bodies[100:], args.clients)
+        ok, seconds, latencies, answers, cpu = _measured_post(
+            proc, url, base, "/v1/checkins", token, bodies[100:], args.clients
         )
     finally:
         proc.terminate()
@@ -468,7 +525,7 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
         f"  check-ins over HTTP            {ok / seconds:7.0f}/s     p50 "
         f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
         f" ms   {args.clients} clients, {ok}/{len(bodies) - 100} stored, {verified} verified"
-        "   (target >= 300/s)"
+        f"   (target >= 300/s)\n                                 {cpu}"
     )
 
 
