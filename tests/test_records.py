@@ -135,3 +135,38 @@ def test_own_methods_are_kept() -> None:
     body = {"__annotations__": {"a": "int"}, "__repr__": lambda _self: "mine"}
     ours, _ = _pair(body)
     assert repr(ours(1)) == "mine"
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_mutable_record_is_a_slotted_dataclass(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``@mutable_record`` against ``dataclass(slots=True)``: the same objects, fields
+    assignable, compared by their fields and unhashable, no other attribute."""
+    monkeypatch.setattr(records, "COMPILE_AFTER", 1 if compiled else 10**9)
+    built = []
+    for name, decorate in (("Mine", records.mutable_record), ("Yours", dataclass(slots=True))):
+        namespace = {**BODY, "__qualname__": name}
+        namespace["__annotations__"] = dict(BODY["__annotations__"])  # type: ignore[call-overload]
+        namespace["__module__"] = __name__
+        built.append(decorate(type(name, (), namespace)))
+    ours, theirs = built
+    for args, kwargs in CALLS:
+        a, b = ours(*args, **kwargs), theirs(*args, **kwargs)
+        assert dataclasses.astuple(a) == dataclasses.astuple(b)
+        assert repr(a).replace("Mine(", "(") == repr(b).replace("Yours(", "(")
+        assert a == ours(*args, **kwargs)
+        a.count = 41
+        a.count += 1
+        assert a.count == 42 and a != ours(*args, **kwargs)
+        with pytest.raises(AttributeError):
+            a.extra = 1  # type: ignore[attr-defined]
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(a)
+    assert ours("a").tags is not ours("a").tags
+    assert [f.name for f in dataclasses.fields(ours)] == [
+        f.name for f in dataclasses.fields(theirs)
+    ]
+    for args, kwargs in BAD_CALLS:
+        with pytest.raises(TypeError):
+            ours(*args, **kwargs)

@@ -14,6 +14,10 @@ copy and pickle support, and the ``__dataclass_fields__`` that ``dataclasses.fie
 ``__init__`` is compiled, and only once a class has been instantiated :data:`COMPILE_AFTER`
 times; until then a generic ``__init__`` binds the arguments (with the same errors).
 
+:func:`mutable_record` is the same without the freezing: what ``dataclass(slots=True)`` makes
+(``__eq__``, no ``__hash__``), for the parsers' private accumulators, which a check run
+creates about fifteen classes of.
+
 Supported: fields with or without a default, and ``dataclasses.field(default=…,
 default_factory=…, repr=…, hash=…, compare=…)``. Refused at definition (use ``@dataclass``):
 ``ClassVar``/``InitVar`` annotations, ``init=False`` or ``kw_only`` fields, ``__post_init__``,
@@ -36,7 +40,7 @@ else:
         return lambda decorator: decorator
 
 
-__all__ = ["COMPILE_AFTER", "record"]
+__all__ = ["COMPILE_AFTER", "mutable_record", "record"]
 
 COMPILE_AFTER = 8
 """Instantiations after which a record's ``__init__`` is compiled (the generic one is ~3x
@@ -208,8 +212,19 @@ def _methods(cls: type, fields: list[dataclasses.Field[Any]]) -> dict[str, Any]:
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def record(cls: _T) -> _T:
     """Make ``cls`` a frozen, slotted dataclass (see the module docstring)."""
+    return _build(cls, frozen=True)
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field,))
+def mutable_record(cls: _T) -> _T:
+    """Make ``cls`` a slotted dataclass whose fields can be assigned (``dataclass(slots=True)``:
+    compared by its fields, unhashable)."""
+    return _build(cls, frozen=False)
+
+
+def _build(cls: _T, *, frozen: bool) -> _T:
     if _FIELD_MARK is None:  # pragma: no cover - a Python without dataclasses._FIELD
-        plain: Any = dataclasses.dataclass(frozen=True, slots=True)(cls)
+        plain: Any = dataclasses.dataclass(frozen=frozen, slots=True)(cls)
         return plain  # type: ignore[no-any-return]
     fields = _fields(cls)
     names = tuple(f.name for f in fields)
@@ -222,12 +237,16 @@ def record(cls: _T) -> _T:
     own = dict(cls.__dict__)
     if own.get("__hash__", _MISSING) is None and "__eq__" in own:
         del own["__hash__"]  # set to None by Python for a class defining __eq__: not its own
-    for name, method in _methods(built, fields).items():
+    methods = _methods(built, fields)
+    if not frozen:
+        methods["__hash__"] = None  # as dataclass(eq=True) leaves a mutable class
+    for name, method in methods.items():
         if name not in own:
             type.__setattr__(built, name, method)
     built.__init__ = _generic_init(built, names, kinds)
-    built.__setattr__ = _frozen_setattr
-    built.__delattr__ = _frozen_delattr
+    if frozen:
+        built.__setattr__ = _frozen_setattr
+        built.__delattr__ = _frozen_delattr
     type.__setattr__(built, "__match_args__", names)
     built.__dataclass_fields__ = {f.name: f for f in fields}
     return built  # type: ignore[no-any-return]

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import re
 
+from handsetguard.lazyre import lazy_compile
+
 __all__ = ["json_text", "visible"]
 
 _DIRECTION_AND_INVISIBLE = (
     "\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff"
 )
-_ONE_LINE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_DIRECTION_AND_INVISIBLE}]")
+_ONE_LINE = lazy_compile(f"[\\x00-\\x1f\\x7f-\\x9f{_DIRECTION_AND_INVISIBLE}]")
 # Multi-line text keeps tab and newline (a CR is shown: it can rewrite a terminal line).
-_MULTI_LINE = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_DIRECTION_AND_INVISIBLE}]")
+_MULTI_LINE = lazy_compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_DIRECTION_AND_INVISIBLE}]")
 # json.dumps already escapes C0 controls; DEL, C1 and the invisible characters it leaves.
-_JSON_RAW = re.compile(f"[\\x7f-\\x9f{_DIRECTION_AND_INVISIBLE}]")
+_JSON_RAW = lazy_compile(f"[\\x7f-\\x9f{_DIRECTION_AND_INVISIBLE}]")
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -15,13 +15,13 @@ A key line, ``<adbKey>`` tag or ABX base64 run that cannot be read as a key is k
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, unreadable
-from handsetguard.records import record
+from handsetguard.records import mutable_record, record
 
 __all__ = [
     "AdbKey",
@@ -101,7 +101,7 @@ _FIELD = lazy_compile(r"([a-z_]{1,40})=(.*)")
 _MIN_MERGE_PREFIX = 64
 
 
-@dataclass
+@mutable_record
 class _Key:
     key: str
     comment: str | None
@@ -122,7 +122,7 @@ def _millis(value: str) -> datetime | None:
     return when if when.year > 1970 else None
 
 
-@dataclass
+@mutable_record
 class _Parser:
     keys: list[_Key] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)

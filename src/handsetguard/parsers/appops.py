@@ -22,7 +22,7 @@ Event Log`` (14) are ignored, so historical or discrete accesses never pass for 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from handsetguard.errors import ParseError
@@ -34,6 +34,7 @@ from handsetguard.parsers.appops_model import (
     OpEvent,
     split_uid,
 )
+from handsetguard.records import mutable_record
 
 __all__ = ["AppOps", "EventKind", "OpEntry", "OpEvent", "parse_appops", "split_uid"]
 # The model (AppOps and its entries and events) and uid forms live in appops_model.
@@ -145,7 +146,7 @@ _HEADER = "Current AppOps Service state"
 _PREAMBLE = ("Service host process PID", "Threads in use", "Client PIDs", "DUMP OF SERVICE")
 
 
-@dataclass
+@mutable_record
 class _OpBuilder:
     op: str
     mode: str

@@ -16,14 +16,14 @@ text and line), never dropped: an unreadable admin is how an evasive app would h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
-from handsetguard.records import record
+from handsetguard.records import mutable_record, record
 
 __all__ = ["DeviceAdmin", "DevicePolicyState", "OwnerInfo", "parse_device_policy"]
 
@@ -89,7 +89,7 @@ def _indent(raw: str) -> int:
     return len(raw) - len(raw.lstrip(" "))
 
 
-@dataclass
+@mutable_record
 class _Admin:
     component: str
     user_id: int | None
@@ -130,7 +130,7 @@ class _Admin:
             self.test_only = parse_bool(body[len("testOnlyAdmin=") :])
 
 
-@dataclass
+@mutable_record
 class _AdminBlock:
     """An ``Enabled Device Admins`` block: its user, the header's indentation, the admins'
     (that of its first line) and whether admins are still being listed."""
@@ -141,7 +141,7 @@ class _AdminBlock:
     listing: bool = True
 
 
-@dataclass
+@mutable_record
 class _Owner:
     user_id: int | None
     line: int

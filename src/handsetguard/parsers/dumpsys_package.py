@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 
@@ -20,6 +20,7 @@ from handsetguard.parsers.packages import (
     PackageUser,
 )
 from handsetguard.parsers.values import parse_bool, split_lines
+from handsetguard.records import mutable_record
 
 __all__ = ["parse_dumpsys_package"]
 
@@ -43,7 +44,7 @@ _HIDDEN_BLOCK = "Hidden system packages:"
 _OVERLAY_PATHS = "overlay paths:"
 
 
-@dataclass
+@mutable_record
 class _UserBuilder:
     user_id: int
     line: int
@@ -66,7 +67,7 @@ class _UserBuilder:
         )
 
 
-@dataclass
+@mutable_record
 class _Builder:
     """Mutable twin of :class:`Package` while its lines are read."""
 
@@ -152,7 +153,7 @@ def parse_dumpsys_package(text: str) -> PackageDump:
     return PackageDump(tuple(packages), skipped, tuple(garbled))
 
 
-@dataclass
+@mutable_record
 class _Entries:
     """Collects the entries of one block: each runs from its header to the next header."""
 

@@ -12,12 +12,12 @@ gatekeeper ``SID`` is kept as a weaker hint. A profile with a unified challenge 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.values import parse_int
-from handsetguard.records import record
+from handsetguard.records import mutable_record, record
 
 __all__ = [
     "KeyguardState",
@@ -97,7 +97,7 @@ def _secure(credential_type: str | None) -> bool | None:
     return credential_type != "NONE"
 
 
-@dataclass
+@mutable_record
 class _User:
     user_id: int
     line: int

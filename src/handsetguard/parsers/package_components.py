@@ -33,12 +33,12 @@ activity is not always a LAUNCHER one, so "no MAIN activity left" is the fact, n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.values import split_lines
-from handsetguard.records import record
+from handsetguard.records import mutable_record, record
 
 __all__ = ["Component", "PackageComponents", "PackageLines", "parse_package_components"]
 
@@ -132,7 +132,7 @@ def _main_activities(lines: list[str], start: int) -> dict[str, list[Component]]
     return found
 
 
-@dataclass
+@mutable_record
 class _Record:
     package: str
     line: int

@@ -83,8 +83,10 @@ def parse_package_mentions(text: str, section: str) -> PackageMentions:
             else:
                 names = [match.group(1)]
             for name in names:
+                prior = first.get(name)
+                if prior is not None and prior <= line:
+                    continue  # seen already (resolver tables name each package many times)
                 if kind == "resolver" and _NAME_ONLY.fullmatch(name) is None:
                     continue
-                if name not in first or first[name] > line:
-                    first[name] = line
+                first[name] = line
     return PackageMentions(MappingProxyType(first))

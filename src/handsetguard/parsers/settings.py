@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
-from handsetguard.records import record
+from handsetguard.records import mutable_record, record
 
 __all__ = [
     "Namespace",
@@ -141,7 +141,7 @@ _NULL = "{null}"
 _NAMESPACES = {ns.name: ns for ns in Namespace}
 
 
-@dataclass
+@mutable_record
 class _Block:
     """Where the dumpsys reader is: which namespace/user block, and the row being read."""
 

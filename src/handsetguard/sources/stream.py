@@ -12,9 +12,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from handsetguard.evidence import Provenance, Section
+from handsetguard.records import mutable_record
 from handsetguard.sources.completeness import Truncation, TruncationScan
 from handsetguard.sources.dumpstate import _FIRST, _MARKER, MAX_MARKER_LINES, title_section
 from handsetguard.sources.limits import STREAM_CHUNK_BYTES
@@ -27,7 +28,7 @@ HEAD_BYTES = 4096
 """Bytes kept from the start of the text (dumpstate_time reads its header line there)."""
 
 
-@dataclass(slots=True)
+@mutable_record
 class _Open:
     """A section being read: its body so far when it is kept, and where its body starts."""
 
@@ -46,7 +47,7 @@ class _Open:
     ``was the duration of dumpsys`` line (Android <= 6), as index_dumpstate decides."""
 
 
-@dataclass
+@mutable_record
 class StreamedDumpstate:
     """What streaming a dumpstate found: the kept sections (in the order the whole-text index
     yields them), the others by name, line and size, and what completeness needs."""
