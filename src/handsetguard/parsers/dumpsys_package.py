@@ -19,7 +19,7 @@ from handsetguard.parsers.packages import (
     PackageDump,
     PackageUser,
 )
-from handsetguard.parsers.values import parse_bool, split_lines
+from handsetguard.parsers.values import fixed_timestamp, parse_bool, split_lines
 from handsetguard.records import mutable_record
 
 __all__ = ["parse_dumpsys_package"]
@@ -402,19 +402,7 @@ def _time(value: str) -> datetime | None:
     """``2019-12-11 12:24:01`` as a naive datetime; anything else (``0``, garbage) is None."""
     if _TIMESTAMP.fullmatch(value) is None:
         return None
-    # The fields by position (the pattern fixed them), not strptime: it imports _strptime,
-    # calendar and locale and costs ~20x more per call. Out-of-range fields raise alike.
-    try:
-        return datetime(
-            int(value[:4]),
-            int(value[5:7]),
-            int(value[8:10]),
-            int(value[11:13]),
-            int(value[14:16]),
-            int(value[17:19]),
-        )
-    except ValueError:
-        return None
+    return fixed_timestamp(value)
 
 
 # ---------------------------------------------------------------------------------------------

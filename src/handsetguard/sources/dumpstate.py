@@ -16,6 +16,7 @@ from datetime import datetime
 
 from handsetguard.evidence import Provenance, Section
 from handsetguard.lazyre import lazy_compile
+from handsetguard.parsers.values import fixed_timestamp
 from handsetguard.textcodec import Blob
 
 __all__ = [
@@ -94,18 +95,7 @@ def dumpstate_time(data: Blob) -> datetime | None:
     match = _HEADER_TIME.search(data, 0, 4096)
     if match is None:
         return None
-    text = match.group(1)  # the pattern fixed the layout: the fields by position, no strptime
-    try:
-        return datetime(
-            int(text[:4]),
-            int(text[5:7]),
-            int(text[8:10]),
-            int(text[11:13]),
-            int(text[14:16]),
-            int(text[17:19]),
-        )
-    except ValueError:
-        return None
+    return fixed_timestamp(match.group(1))  # the pattern fixed the layout
 
 
 def title_section(title: bytes) -> str | None:
