@@ -13,7 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from handsetguard.server.clock import Clock
 from handsetguard.server.config import Settings
 from handsetguard.server.db import Database
-from handsetguard.server.services.activation_store import AsyncPgStore, Store
+from handsetguard.server.services.activation_async import AsyncPgStore
+from handsetguard.server.services.activation_store import Store
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.checkin_store import CheckinStore
 from handsetguard.server.services.keys import KeyVault

@@ -55,8 +55,8 @@ from handsetguard.server.errors import (
 from handsetguard.server.models import Nonce
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services import audit
+from handsetguard.server.services.activation_async import AsyncPgStore
 from handsetguard.server.services.activation_store import (
-    AsyncPgStore,
     Conflict,
     NonceLost,
     Snapshot,

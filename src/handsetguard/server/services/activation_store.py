@@ -18,8 +18,8 @@ PostgreSQL, two round trips per activation:
    the nonce's consumption runs first in the same explicit transaction, which is rolled
    back unless both succeed.
 
-:class:`AsyncPgStore` runs the same PostgreSQL statements on psycopg's asyncio connections,
-for the server's event loop; the SQL, parameters and conversions are :class:`Store`'s.
+:class:`~handsetguard.server.services.activation_async.AsyncPgStore` runs the same
+PostgreSQL statements on psycopg's asyncio connections, for the server's event loop.
 
 SQLite is in-process, so round trips cost nothing: the reads run in one deferred
 transaction, the writes in one ``BEGIN IMMEDIATE`` transaction, statement by statement.
@@ -30,9 +30,8 @@ so what this module reads and writes is exactly what the ORM reads and writes.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -61,7 +60,16 @@ from handsetguard.server.services.dbapi import pyformat, row_reader
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.licence_checks import rate_for
 
-__all__ = ["AsyncPgStore", "Conflict", "NonceLost", "Snapshot", "Store", "Unit", "Written"]
+__all__ = [
+    "Conflict",
+    "NonceLost",
+    "Refused",
+    "Snapshot",
+    "Store",
+    "Unit",
+    "Written",
+    "nonce_params",
+]
 
 
 class Conflict(Exception):
@@ -241,7 +249,7 @@ class Store:
             return self._write_sqlite(unit) if self.db.sqlite else self._write_pg(unit)
 
     def _consume(self, conn: Any, unit: Unit, now: Any) -> None:
-        if conn.execute(self._consume_nonce, _nonce_params(unit, now)).rowcount != 1:
+        if conn.execute(self._consume_nonce, nonce_params(unit, now)).rowcount != 1:
             raise NonceLost
 
     def _write_pg(self, unit: Unit) -> Written | None:
@@ -255,8 +263,8 @@ class Store:
                         self._consume(conn, unit, params["now"])
                         row = conn.execute(self._pg_write, params).fetchone()
                         if row is None:
-                            raise _Refused  # rolls the nonce's consumption back
-        except _Refused:
+                            raise Refused  # rolls the nonce's consumption back
+        except Refused:
             return None
         return None if row is None else Written(int(row[0]), bool(row[1]))
 
@@ -287,7 +295,7 @@ class Store:
                     self._consume(conn, unit, now)
                 row = conn.execute(sql["count"], params).fetchone()
                 if row is None:
-                    raise _Refused
+                    raise Refused
                 seq = int(row[0])
                 overage = seq > unit.quota
                 conn.execute(sql["device"], params)
@@ -328,16 +336,16 @@ class Store:
                 conn.execute(
                     sql["advance"], {"seq": head_seq + 1, "prev_hash": prev, "hash": digest}
                 )
-        except _Refused:
+        except Refused:
             return None
         return Written(seq, overage)
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """The guard refused: roll the transaction back (the nonce with it)."""
 
 
-def _nonce_params(unit: Unit, now: Any) -> dict[str, Any]:
+def nonce_params(unit: Unit, now: Any) -> dict[str, Any]:
     return {"now": now, "nonce": unit.nonce, "credential_id": unit.credential_id}
 
 
@@ -362,113 +370,3 @@ def _unit_params(unit: Unit) -> dict[str, Any]:
         "attested": unit.attested,
         "now": unit.now,
     }
-
-
-class AsyncPgStore:
-    """:class:`Store`'s PostgreSQL statements on psycopg's asyncio connections, so that an
-    activation needs no worker thread: the handler awaits its two round trips on the
-    server's event loop. It serves only the loop it was opened on (the app's lifespan);
-    anywhere else the route uses the threaded :class:`Store`.
-
-    Its pool is deliberately small: at most ``size`` connections, idle ones reused, a new
-    one opened on demand (so an unreachable server fails the request at once with 503, as
-    the threaded path does), one dropped by the server discarding the idle ones too.
-    """
-
-    def __init__(self, store: Store, size: int) -> None:
-        from sqlalchemy.engine import make_url
-
-        self.store, self.size = store, size
-        self.conninfo = make_url(store.db.url).set(drivername="postgresql")
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._idle: list[Any] = []
-        self._slots = asyncio.Semaphore(size)
-
-    async def open(self) -> None:
-        self.loop, self._slots = asyncio.get_running_loop(), asyncio.Semaphore(self.size)
-
-    async def close(self) -> None:
-        self.loop = None
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.close()
-
-    def serves_this_loop(self) -> bool:
-        return self.loop is not None and asyncio.get_running_loop() is self.loop
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Any]:
-        from psycopg import AsyncConnection, pq
-
-        async with self._slots:
-            if self._idle:
-                conn = self._idle.pop()
-            else:
-                url = self.conninfo.render_as_string(hide_password=False)
-                conn = await AsyncConnection.connect(url, autocommit=True)
-            try:
-                yield conn
-            finally:
-                if conn.broken:  # the server dropped it: a restart drops the idle ones too
-                    stale, self._idle = self._idle, []
-                    for other in [conn, *stale]:
-                        await other.close()
-                elif conn.info.transaction_status == pq.TransactionStatus.IDLE:
-                    self._idle.append(conn)
-                else:
-                    await conn.close()
-
-    async def _fetch(self, names: list[str], params: dict[str, Any]) -> dict[str, list[Any]]:
-        async with self._connection() as conn:
-            async with conn.pipeline():
-                cursors = {n: await conn.execute(self.store._reads[n], params) for n in names}
-            return {n: await cur.fetchall() for n, cur in cursors.items()}
-
-    async def read(
-        self,
-        credential_id: str,
-        serial: str,
-        imeis: tuple[str, str | None],
-        nonce: str | None,
-        meid: str | None = None,
-    ) -> Snapshot:
-        store = self.store
-        names, params = store._read_request(credential_id, serial, imeis, nonce, meid)
-        with store._driver_errors():
-            try:
-                rows = await self._fetch(names, params)
-            except store.dbapi.OperationalError:
-                rows = await self._fetch(names, params)  # see Store.read
-        return store._snapshot(rows)
-
-    async def agreement_state(self, agreement_id: str) -> tuple[str, int] | None:
-        with self.store._driver_errors():
-            async with self._connection() as conn:
-                cursor = await conn.execute(
-                    self.store._agreement_state, {"agreement_id": agreement_id}
-                )
-                row = await cursor.fetchone()
-        return None if row is None else (str(row[0]), int(row[1]))
-
-    async def write(self, unit: Unit) -> Written | None:
-        """As :meth:`Store.write`."""
-        store = self.store
-        params = store._pg_params(unit)
-        with store._driver_errors():
-            try:
-                async with self._connection() as conn:
-                    if unit.nonce is None:
-                        row = await (await conn.execute(store._pg_write, params)).fetchone()
-                    else:
-                        async with conn.transaction():
-                            taken = await conn.execute(
-                                store._consume_nonce, _nonce_params(unit, params["now"])
-                            )
-                            if taken.rowcount != 1:
-                                raise NonceLost
-                            row = await (await conn.execute(store._pg_write, params)).fetchone()
-                            if row is None:
-                                raise _Refused  # rolls the nonce's consumption back
-            except _Refused:
-                return None
-        return None if row is None else Written(int(row[0]), bool(row[1]))
