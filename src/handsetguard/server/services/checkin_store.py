@@ -28,7 +28,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import UnavailableError
 from handsetguard.server.models import CheckIn, CheckInChallenge, Device
 from handsetguard.server.services.common import new_id
-from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
 from handsetguard.server.services.dbapi import pyformat, row_reader
 
 __all__ = [
@@ -59,9 +59,7 @@ _UNIT_LIST = ", ".join(f"d.{c.key}" for c in _UNIT)
 _CHALLENGE = (CheckInChallenge.device_id, CheckInChallenge.credential_id)
 _CHALLENGE_TIMES = (CheckInChallenge.used_at, CheckInChallenge.expires_at)
 _READS = {
-    "credential": "SELECT "
-    + ", ".join(f"credentials.{c.key}" for c in LOOKUP_COLUMNS)
-    + " FROM credentials WHERE credentials.id = :credential_id",
+    "credential": LOOKUP_SQL,
     "unit": f"SELECT {_UNIT_LIST} FROM devices d WHERE d.id = :device_id",
     "challenge": "SELECT device_id, credential_id, used_at, expires_at FROM fleet_challenges"
     " WHERE value = :challenge",

@@ -25,6 +25,7 @@ from handsetguard.server.services.common import page, scoped, visible
 
 __all__ = [
     "LOOKUP_COLUMNS",
+    "LOOKUP_SQL",
     "CredentialSpec",
     "actor_from_row",
     "authenticate",
@@ -47,6 +48,12 @@ LOOKUP_COLUMNS = (
     Credential.revoked_at,
 )
 """What :func:`actor_from_row` needs of a credential."""
+LOOKUP_SQL = (
+    "SELECT "
+    + ", ".join(f"credentials.{c.key}" for c in LOOKUP_COLUMNS)
+    + " FROM credentials WHERE credentials.id = :credential_id"
+)
+"""The same read as text, for the hot paths' bare driver connections (``:name`` style)."""
 _LOOKUP = select(*LOOKUP_COLUMNS).where(Credential.id == bindparam("credential_id"))
 
 

@@ -35,7 +35,7 @@ from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import Device, FleetGolden, FleetUnit, PostureReport
 from handsetguard.server.services import report_partitions
 from handsetguard.server.services.common import new_id
-from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
 from handsetguard.server.services.dbapi import pyformat, row_reader
 
 __all__ = ["AlertRow", "Read", "ReportRow", "ReportStore", "UnitChange"]
@@ -93,9 +93,7 @@ _UNIT_SELECT = (
     " AND b.received_at = u.baseline_received_at"
 )
 _READS = {
-    "credential": "SELECT "
-    + ", ".join(f"credentials.{c.key}" for c in LOOKUP_COLUMNS)
-    + " FROM credentials WHERE credentials.id = :credential_id",
+    "credential": LOOKUP_SQL,
     "by_id": f"{_UNIT_SELECT} WHERE d.id = :device_id",
     # Serials are unique per partner: the caller's own unit of that serial.
     "by_serial": f"{_UNIT_SELECT} WHERE d.serial = :serial AND d.partner_id ="
