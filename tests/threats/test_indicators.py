@@ -355,6 +355,19 @@ def test_cache_is_reused_then_rebuilt_when_a_source_changes(tmp_path: Path) -> N
     assert cached.exists()  # the old entry stays (another combination may use it)
 
 
+def test_a_missing_place_is_reported_whatever_the_cache_holds(tmp_path: Path) -> None:
+    """The problems met reading the places are part of the cache key: an index cached without
+    a missing --iocs path is not reused silently for a run naming it, nor the reverse."""
+    path = tmp_path / "a.stix2"
+    path.write_text(_stix("[app:id='com.one']"), encoding="utf-8")
+    missing = tmp_path / "gone.stix2"
+    assert not _load(tmp_path, path, cache=True).problems  # cached without the missing path
+    named = _load(tmp_path, path, missing, cache=True)
+    assert any(str(missing) in p for p in named.problems)
+    assert isinstance(_load(tmp_path, path, missing, cache=True).data["rows"], bytes)  # cached
+    assert not _load(tmp_path, path, cache=True).problems
+
+
 @pytest.mark.parametrize(
     "damage",
     [

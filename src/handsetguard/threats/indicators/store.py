@@ -111,16 +111,19 @@ def _gather(
     return groups, problems
 
 
-def _cache_key(groups: Sequence[_Group]) -> str:
-    """What an index is built from, spelled out: the code version and index format, then each
-    file read (group, origin, names, path) with its sha256. The cache file stores it and a load
-    compares it whole (no digest of it: hashlib would load OpenSSL on every check)."""
+def _cache_key(groups: Sequence[_Group], problems: Sequence[str]) -> str:
+    """What an index is built from, spelled out: the code version and index format, each file
+    read (group, origin, names, path) with its sha256, and the problems met reading them (a
+    cached index says them again: an --iocs path that is missing is warned about every time).
+    The cache file stores it and a load compares it whole (no digest of it: hashlib would load
+    OpenSSL on every check)."""
     parts = [f"handsetguard {__version__} index {INDEX_FORMAT}\n"]
     parts.extend(
         f"{group.name}\0{f.origin}\0{f.name}\0{f.index_name}\0{f.path}\0{f.sha256}\n"
         for group in groups
         for f in group.files
     )
+    parts.extend(f"problem\0{problem}\n" for problem in problems)
     return "".join(parts)
 
 
@@ -171,7 +174,7 @@ def load_indicators(
     env = os.environ if env is None else env
     digests = load_digests(places.cache) if places.cache is not None else None
     groups, problems = _gather(paths, places, env, bundled, digests)
-    key = _cache_key(groups)
+    key = _cache_key(groups, problems)
     if places.cache is not None and digests is not None:
         store_digests(places.cache, digests)
         cached = load_cached(places.cache, key)
