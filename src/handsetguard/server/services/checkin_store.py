@@ -1,9 +1,9 @@
 """The attested check-in hot path's statements (``POST /v1/checkins``), written per dialect and
 run on the bare DBAPI connection, as the report store's (services/report_store.py).
 
-1. :meth:`CheckinStore.read` — no lock, one round trip (pipelined on PostgreSQL): the
-   credential, the unit and the challenge, so that every refusal (credential, role, scope,
-   unit, challenge) is decided before the chain is verified, in the order the issue gives.
+1. :meth:`CheckinStore.read` — no lock, one statement: the credential, the unit and the
+   challenge, so that every refusal (credential, role, scope, unit, challenge) is decided
+   before the chain is verified, in the order the issue gives.
 2. The caller verifies the chain: CPU only, no connection held.
 3. :meth:`CheckinStore.write` — one transaction. The challenge is used by one guarded UPDATE
    (unused, unexpired, issued for this unit to this credential, the unit still active), so
@@ -28,7 +28,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import UnavailableError
 from handsetguard.server.models import CheckIn, CheckInChallenge, Device
 from handsetguard.server.services.common import new_id
-from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import pyformat, row_reader
 
 __all__ = [
@@ -58,12 +58,17 @@ _UNIT = (
 _UNIT_LIST = ", ".join(f"d.{c.key}" for c in _UNIT)
 _CHALLENGE = (CheckInChallenge.device_id, CheckInChallenge.credential_id)
 _CHALLENGE_TIMES = (CheckInChallenge.used_at, CheckInChallenge.expires_at)
-_READS = {
-    "credential": LOOKUP_SQL,
-    "unit": f"SELECT {_UNIT_LIST} FROM devices d WHERE d.id = :device_id",
-    "challenge": "SELECT device_id, credential_id, used_at, expires_at FROM fleet_challenges"
-    " WHERE value = :challenge",
-}
+_READ = (
+    "SELECT "
+    + ", ".join(f"c.{c.key}" for c in LOOKUP_COLUMNS)
+    + f", {_UNIT_LIST}, ch.device_id, ch.credential_id, ch.used_at, ch.expires_at,"
+    " c.id IS NOT NULL, d.id IS NOT NULL, ch.value IS NOT NULL"
+    # One statement, one row whatever is missing: each of the three is there or not.
+    " FROM (SELECT 1 AS one) AS k"
+    " LEFT JOIN credentials c ON c.id = :credential_id"
+    " LEFT JOIN devices d ON d.id = :device_id"
+    " LEFT JOIN fleet_challenges ch ON ch.value = :challenge"
+)
 _CONSUME = (
     "UPDATE fleet_challenges SET used_at = :now WHERE value = :challenge"
     " AND device_id = :device_id AND credential_id = :credential_id AND used_at IS NULL"
@@ -202,7 +207,7 @@ class CheckinStore:
         self._stamp = stamp
         history = _HISTORY.replace("KEY", _KEY[dialect.name])
         statements = {
-            **{f"read_{name}": sql for name, sql in _READS.items()},
+            "read": _READ,
             "consume": _CONSUME,
             "state": _STATE if db.sqlite else f"{_STATE} FOR UPDATE",
             "history": history,
@@ -237,19 +242,14 @@ class CheckinStore:
 
     def read(self, credential_id: str, device_id: str, challenge: str) -> CheckinRead:
         params = {"credential_id": credential_id, "device_id": device_id, "challenge": challenge}
-        names = ("read_credential", "read_unit", "read_challenge")
         with self._driver_errors(), self.db.dbapi() as conn:
-            if self.db.sqlite:
-                rows = [conn.execute(self._sql[n], params).fetchone() for n in names]
-            else:
-                with conn.pipeline():
-                    cursors = [conn.execute(self._sql[n], params) for n in names]
-                rows = [cur.fetchone() for cur in cursors]
-        credential, unit, issued = rows
+            row = self._run(conn, "read", params).fetchone()
+        *values, has_credential, has_unit, has_challenge = row
+        credential, unit = len(LOOKUP_COLUMNS), len(LOOKUP_COLUMNS) + len(_UNIT)
         return CheckinRead(
-            None if credential is None else self._credential(credential),
-            None if unit is None else self._unit(unit),
-            None if issued is None else self._challenge(issued),
+            self._credential(values[:credential]) if has_credential else None,
+            self._unit(values[credential:unit]) if has_unit else None,
+            self._challenge(values[unit:]) if has_challenge else None,
         )
 
     def write(self, checkin: NewCheckin, now: datetime, decide: Decide) -> list[str] | None:
