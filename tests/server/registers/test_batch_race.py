@@ -1,7 +1,7 @@
 """Freezing a batch while another batch takes one of its units (on SQLite and PostgreSQL):
 the unit's registration row already exists when this batch marks its units ``in_batch``, so
-NOT EXISTS leaves it out and the count no longer matches — 409 ``conflict``, and nothing of the
-batch is kept (no batch, no frozen units, the other batch's row untouched)."""
+the insert's unique key refuses it — 409 ``conflict``, and nothing of the batch is kept (no
+batch, no frozen units, the other batch's row untouched)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,25 @@ def test_a_unit_taken_meanwhile_is_a_conflict(env: Env, monkeypatch: pytest.Monk
     mark = registrations._mark_in_batch
 
     def taken_meanwhile(session: Any, made: Any, rebatch: bool, now: Any) -> None:
-        unit = session.execute(select(Device.id).where(Device.serial == india[1]["serial"]))
+        # What another freeze committed meanwhile: the unit frozen into its batch, and its row.
+        taken = session.execute(select(Device).where(Device.serial == india[1]["serial"]))
+        unit = taken.scalar_one()
+        session.add(
+            BatchUnit(
+                batch_id=other["id"],
+                position=2,
+                device_id=unit.id,
+                serial=unit.serial,
+                imei1=unit.imei1,
+                imei2=unit.imei2,
+                model_code=unit.model_code,
+                activated_at=unit.activated_at,
+            )
+        )
+        session.flush()
         session.add(
             Registration(
-                device_id=unit.scalar_one(),
+                device_id=unit.id,
                 territory="IN",
                 state="in_batch",
                 batch_id=other["id"],
@@ -43,7 +58,9 @@ def test_a_unit_taken_meanwhile_is_a_conflict(env: Env, monkeypatch: pytest.Monk
         json={"agreement_id": who.agreement, "territory": "IN"},
         headers=who.admin,
     )
-    assert (response.status_code, response.json()["error"]["code"]) == (409, "conflict")
+    error = response.json()["error"]
+    assert (response.status_code, error["code"]) == (409, "conflict")
+    assert error["message"] == "units changed state meanwhile; retry"
     with env.db.read() as session:
         assert session.execute(select(func.count()).select_from(RegistrationBatch)).scalar() == 1
         assert session.execute(select(func.count()).select_from(BatchUnit)).scalar() == 1
