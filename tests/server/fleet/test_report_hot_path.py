@@ -156,3 +156,28 @@ def test_control_characters_are_refused_alike_and_nothing_stored(env: Env) -> No
         error = response.json()["error"]
         assert (error["code"], error["details"]["field"]) == ("report_invalid", field)
     assert _count(env, PostureReport) == 0 and _count(env, FleetUnit) == 0
+
+
+def test_device_id_is_checked_as_the_query_parameter_it_is_documented_as(env: Env) -> None:
+    """``device_id`` is bounded as published (36 characters): a 37-character one is a 422
+    naming the parameter, and nothing is stored; 36 is allowed."""
+    lava = tenant(env)
+    report = json.dumps(example_report("consumer")).encode()
+    headers = {**lava.support, "Content-Type": "application/json"}
+    long = env.client.post("/v1/reports?device_id=" + "a" * 37, content=report, headers=headers)
+    assert long.status_code == 422, long.text
+    error = long.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["details"]["errors"] == [
+        {
+            "loc": ["query", "device_id"],
+            "msg": "String should have at most 36 characters",
+            "type": "string_too_long",
+        }
+    ]
+    fits = env.client.post("/v1/reports?device_id=" + "a" * 36, content=report, headers=headers)
+    assert (fits.status_code, fits.json()["error"]["code"]) == (404, "device_not_found")
+    assert _count(env, PostureReport) == 0
+    spec = env.client.get("/openapi.json").json()["paths"]["/v1/reports"]["post"]
+    assert [p["name"] for p in spec["parameters"]] == ["device_id"]
+    assert "422" in spec["responses"]
