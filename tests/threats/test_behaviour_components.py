@@ -98,3 +98,23 @@ def test_disabled_components_are_per_user() -> None:
 def test_text_without_either_block() -> None:
     facts = parse_package_components("garbage\n  Package [x] (1):\n")
     assert facts.main_activities is None and dict(facts.packages) == {}
+
+
+def test_an_empty_packages_block_gives_way_to_the_next() -> None:
+    """Synthetic: the first ``Packages:`` block has no entry (a dump cut and restarted); the
+    entries of the next one are read, and only the first resolver table counts."""
+    text = (
+        "Activity Resolver Table:\n  Non-Data Actions:\n      android.intent.action.MAIN:\n"
+        "        1a2b3c com.example.a/.Main\n"
+        "Packages:\n"
+        "Activity Resolver Table:\n  Non-Data Actions:\n      android.intent.action.MAIN:\n"
+        "        4d5e6f com.example.b/.Main\n"
+        "Packages:\n  Package [com.example.b] (4d5e6f):\n    installerPackageName=null\n"
+    )
+    facts = parse_package_components(text)
+    assert dict(facts.main_activities or {}) == {
+        "com.example.a": (Component("com.example.a", "com.example.a.Main", None, 3),)
+    }
+    assert list(facts.packages) == ["com.example.b"]
+    assert facts.packages["com.example.b"].line == 10
+    assert dict(facts.packages["com.example.b"].facts) == {"installerPackageName": (11, "null")}

@@ -54,11 +54,16 @@ _MAX_AGE = timedelta(days=50 * 365)
 def _duration_ms(text: str) -> int | None:
     """Milliseconds of an android.util.TimeUtils.formatDuration string (``+1d2h3m4s5ms``)."""
     match = _DURATION.fullmatch(text)
-    if match is None or not any(match.group(i) for i in range(2, 7)):
+    if match is None:
         return None
-    days, hours, minutes, seconds, millis = (int(match.group(i) or 0) for i in range(2, 7))
-    total = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000 + millis
-    return -total if match.group(1) == "-" else total
+    # One groups() call (a unit that did not match is None, never ""): ~1,400 per Android 7 dump.
+    sign, days, hours, minutes, seconds, millis = match.groups()
+    if not (days or hours or minutes or seconds or millis):
+        return None
+    total = int(days or 0) * 24 + int(hours or 0)
+    total = (total * 60 + int(minutes or 0)) * 60 + int(seconds or 0)
+    total = total * 1000 + int(millis or 0)
+    return -total if sign == "-" else total
 
 
 def _absolute(text: str, tz: tzinfo) -> datetime | None:
@@ -126,6 +131,10 @@ _PROXY = lazy_compile(
 _LEGACY_TIME = lazy_compile(r"; time=(\S{1,40}) ago")
 _LEGACY_REJECT = lazy_compile(r"; rejectTime=(\S{1,40}) ago")
 _LEGACY_DURATION = lazy_compile(r"; duration=(\S{1,40})")
+_LEGACY_EVENTS = (
+    (EventKind.ACCESS, "; time=", _LEGACY_TIME),
+    (EventKind.REJECT, "; rejectTime=", _LEGACY_REJECT),
+)
 # Android 4.4/5.x print modes as numbers (AppOpsManager.MODE_*).
 _NUMERIC_MODES = {"0": "allow", "1": "ignore", "2": "deny", "3": "default", "4": "foreground"}
 _IGNORED_PREFIXES = (
@@ -340,9 +349,10 @@ class _Parser:
     def _legacy_events(self, index: int, rest: str) -> tuple[OpEvent, ...]:
         """The ``; time=… ago; rejectTime=… ago; duration=…`` tail of a pre-Android-9 op line."""
         events: list[OpEvent] = []
-        duration = _LEGACY_DURATION.search(rest)
-        for kind, pattern in ((EventKind.ACCESS, _LEGACY_TIME), (EventKind.REJECT, _LEGACY_REJECT)):
-            match = pattern.search(rest)
+        # Each search only when its literal is there (most ops print no reject, many no time).
+        duration = _LEGACY_DURATION.search(rest) if "; duration=" in rest else None
+        for kind, literal, pattern in _LEGACY_EVENTS:
+            match = pattern.search(rest) if literal in rest else None
             if match is None:
                 continue
             age = match.group(1)

@@ -189,13 +189,18 @@ def parse_package_components(text: str) -> PackageComponents:
     """Read the resolver table's MAIN activities and the ``Packages:`` block's install lines
     and disabled components; a dump without either gives empty results (never raises)."""
     lines = split_lines(text)
+    # The tables' header lines found by list.index (a C loop), not a Python loop over the dump.
     main: dict[str, list[Component]] | None = None
+    if "Activity Resolver Table:" in lines:
+        main = _main_activities(lines, lines.index("Activity Resolver Table:"))
     packages: dict[str, PackageLines] = {}
-    for index, line in enumerate(lines):
-        if line == "Activity Resolver Table:" and main is None:
-            main = _main_activities(lines, index)
-        elif line == "Packages:" and not packages:
-            packages = _packages(lines, index)
+    at = -1
+    while not packages:  # a "Packages:" block without entries: the next one is read
+        try:
+            at = lines.index("Packages:", at + 1)
+        except ValueError:
+            break
+        packages = _packages(lines, at)
     return PackageComponents(
         None if main is None else MappingProxyType({k: tuple(v) for k, v in main.items()}),
         MappingProxyType(packages),
