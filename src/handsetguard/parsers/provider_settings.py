@@ -16,9 +16,6 @@ indentation and a multi-line value's continuation lines carry it.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from types import MappingProxyType
-
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.settings import Settings, parse_dumpsys_settings
@@ -69,9 +66,5 @@ def parse_provider_settings(text: str) -> Settings:
     # lines read as in ``dumpsys settings``; the line count stays the same.
     prefix = " " * indent
     dedented = [line[indent:] if line.startswith(prefix) else line.lstrip(" ") for line in body]
-    parsed = parse_dumpsys_settings("\n".join(dedented))
-    offset = start + 1
-    shifted = {
-        key: replace(setting, line=setting.line + offset) for key, setting in parsed.by_key.items()
-    }
-    return Settings(MappingProxyType(shifted), parsed.skipped)
+    # Lines counted from the record's body in the provider dump (no copy of each setting).
+    return parse_dumpsys_settings("\n".join(dedented), first_line=start + 1)

@@ -151,11 +151,13 @@ class _Block:
     row_lines: list[str] = field(default_factory=list)
 
 
-def parse_dumpsys_settings(text: str) -> Settings:
+def parse_dumpsys_settings(text: str, *, first_line: int = 0) -> Settings:
     """Parse the body of ``DUMP OF SERVICE settings``: every ``<NAMESPACE> SETTINGS (user N)``
     block's ``_id:`` rows. Historical operations, the generation registry and other trailing
     tables are ignored. A value spanning several lines continues until the next row or blank
     line. Raises :class:`ParseError` when there is no settings block header at all.
+    ``first_line`` is the 0-based line of ``text``'s first line in the text it was cut from
+    (each setting's ``line`` counts from there).
     """
     entries: dict[_Key, Setting] = {}
     skipped = 0
@@ -176,7 +178,7 @@ def parse_dumpsys_settings(text: str) -> Settings:
             continue
         if line.startswith("_id:"):
             skipped += _flush(block, entries)
-            block.row_start, block.row_lines = index, [line]
+            block.row_start, block.row_lines = first_line + index, [line]
         elif not line.strip():
             skipped += _flush(block, entries)
         elif block.row_lines:
