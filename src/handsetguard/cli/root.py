@@ -93,14 +93,17 @@ def _usage(parser: Parser) -> int:
 
 
 def _one_run_gc() -> None:
-    """The process runs one command, then ends. The cyclic collector runs a tenth as often
-    (its passes over the objects imports leave behind: ~2% of a check), and is not run over
+    """The process runs one command, then ends. The cyclic collector's young generation is
+    collected after 100,000 net allocations instead of 700, each older one after 50 of the
+    younger one's passes instead of 10 (its passes over the objects imports leave behind:
+    ~2-5% of a check; a run leaves ~1,000 objects in cycles, and peak RSS is unchanged on the
+    corpus), and it is not run over
     everything once more at exit (another 5% of ``check --example``): the objects still live
     then are frozen, and freed by the interpreter's teardown or the process's end."""
     import atexit
     import gc
 
-    gc.set_threshold(10_000, 10, 10)
+    gc.set_threshold(100_000, 50, 50)
     atexit.register(gc.freeze)
 
 
