@@ -193,10 +193,13 @@ class _Parser:
                 self.unreadable.append(unreadable("keystore", tag.group(), index))
                 continue
             last = _XML_LAST.search(tag.group(1))
-            # html, not xml.sax.saxutils (which pulls in urllib and ssl); imported here
-            from html import unescape
+            attribute = key_attr.group(1)
+            if "&" in attribute:  # what unescape reads: the module is imported only then
+                # html, not xml.sax.saxutils (which pulls in urllib and ssl)
+                from html import unescape
 
-            key, _, comment = unescape(key_attr.group(1)).partition(" ")
+                attribute = unescape(attribute)
+            key, _, comment = attribute.partition(" ")
             when = _millis(last.group(1)) if last else None
             self.add_key(key, comment.strip() or None, when, "keystore", index)
 
