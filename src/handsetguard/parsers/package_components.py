@@ -113,6 +113,10 @@ def _main_activities(lines: list[str], start: int) -> dict[str, list[Component]]
     action: str | None = None
     for index in range(start + 1, len(lines)):
         line = lines[index]
+        if sub_table != "Non-Data Actions:" and line.startswith("    "):
+            # Deeper than a sub-table's header: an action or entry line of a sub-table whose
+            # entries are not read (Schemes, MIME types: two thirds of the table).
+            continue
         body = line.strip()
         if not body:
             continue

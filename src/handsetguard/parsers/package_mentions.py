@@ -72,20 +72,26 @@ def parse_package_mentions(text: str, section: str) -> PackageMentions:
     first: dict[str, int] = {}
     for kind in SECTIONS.get(section, ()):
         line, last = 0, 0
+        # Names this kind has met: a later mention (on a later line) changes nothing, so it
+        # is skipped before its line is counted (resolver tables name each package many times).
+        met: set[str] = set()
         # The whole text: the resolver tables usually come before "Packages:", not always
         # (MVT's Samsung excerpt has its receivers after the package entries).
         matches = _daily(text) if kind == "daily" else _PATTERNS[kind].finditer(text)
         for match in matches:
-            line += text.count("\n", last, match.start())
-            last = match.start()
             if kind == "overrides":
-                names = _OVERRIDE_NAME.findall(match.group(1))
+                names = [n for n in _OVERRIDE_NAME.findall(match.group(1)) if n not in met]
+            elif match.group(1) in met:
+                continue
             else:
                 names = [match.group(1)]
+            line += text.count("\n", last, match.start())
+            last = match.start()
             for name in names:
+                met.add(name)
                 prior = first.get(name)
                 if prior is not None and prior <= line:
-                    continue  # seen already (resolver tables name each package many times)
+                    continue  # met first by an earlier kind, on an earlier line
                 if kind == "resolver" and _NAME_ONLY.fullmatch(name) is None:
                     continue
                 first[name] = line
