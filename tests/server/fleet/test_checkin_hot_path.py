@@ -3,8 +3,9 @@ the HTTP tests of test_checkins.py cannot reach: a challenge used, or a unit rev
 another process between the read and the write is refused with its reason and nothing is
 stored (the challenge stays usable after a revocation's refusal); the first check-in of a
 unit gives it its posture row and its place in the roll-up, and a check-in moves the unit's
-patch month only forward. And the fleet's routers, matched first, shadow no other route; the
-two hot paths read the bearer token by the same rules as every other route."""
+patch month only forward; two app instances over one database share the challenge's use.
+And the fleet's routers, matched first, shadow no other route; the two hot paths read the
+bearer token by the same rules as every other route."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from starlette.routing import compile_path
 
+from handsetguard.server.app import create_app
 from handsetguard.server.models import (
     AuditEntry,
     CheckIn,
@@ -23,7 +26,9 @@ from handsetguard.server.models import (
     FleetCount,
     FleetUnit,
 )
+from handsetguard.server.services.attestation import AttestChainCheck
 from handsetguard.server.services.checkin_store import CheckinRead, CheckinStore
+from tests.attest.helpers import ASSETS, unsafe_test_trust
 from tests.server.conftest import Env
 from tests.server.fleet import test_checkins
 from tests.server.fleet.helpers import Tenant, activate, tenant
@@ -197,3 +202,36 @@ def test_the_hot_paths_read_the_bearer_token_as_every_route(env: Env, path: str)
     assert lower.json()["error"]["code"] in ("device_not_found", "report_schema_unsupported")
     spec = env.client.get("/openapi.json").json()["paths"][path]["post"]
     assert spec["security"] == [{"HTTPBearer": []}]
+
+
+def test_a_challenge_is_single_use_across_two_instances(attested: tuple[Env, Tenant]) -> None:
+    """Two app instances over one database: a check-in through one, its replay through the
+    other refused (the challenge's use is in the database, not in a process); both answer
+    the unit's card alike."""
+    env, lava = attested
+    verifier = test_checkins.attest.Verifier(
+        trust=unsafe_test_trust(),
+        status_list=test_checkins.attest.load_status_list(ASSETS / "status.json"),
+    )
+    check = AttestChainCheck(verifier=verifier)
+    with TestClient(create_app(env.settings, clock=env.clock, attestation=check)) as other:
+        unit = activate(env, lava, **IDS)
+        _fixed_challenge(env, lava, unit["device_id"])
+        body = _check_in(env, lava, unit["device_id"]).json()
+        assert body["verified"] is True
+        replay = other.post(
+            "/v1/checkins",
+            json={
+                "device_id": unit["device_id"],
+                "challenge": FIXED,
+                "attestation_chain": test_checkins._chain("valid_factory.pem"),
+            },
+            headers=lava.support,
+        )
+        assert (replay.status_code, replay.json()["error"]["code"]) == (403, "challenge_replayed")
+        assert _count(env, CheckIn) == 1
+        query = {"q": IDS["imei1"]}
+        mine = env.client.get("/v1/support/lookup", params=query, headers=lava.support)
+        theirs = other.get("/v1/support/lookup", params=query, headers=lava.support)
+        assert mine.status_code == theirs.status_code == 200
+        assert mine.json() == theirs.json()
