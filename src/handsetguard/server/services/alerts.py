@@ -9,6 +9,7 @@ Other services raise alerts with :func:`raise_alert` inside their own write tran
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -37,6 +38,7 @@ __all__ = [
     "open_alerts_of",
     "raise_alert",
     "raise_many",
+    "unit_of",
 ]
 
 REGRESSION = "regression"
@@ -138,6 +140,19 @@ def raise_many(
     ]
     webhooks.enqueue_many(session, events, now=now)
     return added
+
+
+def unit_of(columns: Mapping[str, Any]) -> Device:
+    """A transient, never-stored unit with the columns :func:`alert_event` reads (``id``,
+    ``serial``, ``model_code``, ``territory``, ``partner_id``), for the hot paths that read
+    a device's row without the ORM."""
+    return Device(
+        id=columns["id"],
+        serial=columns["serial"],
+        model_code=columns["model_code"],
+        territory=columns["territory"],
+        partner_id=columns["partner_id"],
+    )
 
 
 def alert_event(alert: Alert, unit: Device) -> dict[str, Any]:

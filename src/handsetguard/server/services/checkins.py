@@ -151,13 +151,7 @@ def _alert(
 ) -> NewAlert:
     """An alert about ``target`` (the device's columns) with its webhook body, built from
     transient, never-stored model objects as the other alerts' are."""
-    about = Device(
-        id=target["id"],
-        serial=target["serial"],
-        model_code=target["model_code"],
-        territory=target["territory"],
-        partner_id=target["partner_id"],
-    )
+    about = alerts.unit_of(target)
     alert = Alert(id=new_id(), kind=kind, reason=reason[:64], detail=detail, raised_at=now)
     return NewAlert(
         alert.id,

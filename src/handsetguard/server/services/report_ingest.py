@@ -27,7 +27,7 @@ from handsetguard.server.errors import (
     RefusedError,
     UnavailableError,
 )
-from handsetguard.server.models import Alert, Device
+from handsetguard.server.models import Alert
 from handsetguard.server.schemas.common import forbidden_character
 from handsetguard.server.services import alerts, clones, golden
 from handsetguard.server.services.actors import Actor, Role, require
@@ -205,13 +205,7 @@ def _alert_rows(
     detail names the report and the baseline."""
     if not found:  # the common case: no model object built (~90 µs of an ingestion)
         return []
-    about = Device(
-        id=unit["id"],
-        serial=unit["serial"],
-        model_code=unit["model_code"],
-        territory=unit["territory"],
-        partner_id=unit["partner_id"],
-    )
+    about = alerts.unit_of(unit)
     rows = []
     for kind, finding in found:
         detail = finding.detail
