@@ -118,3 +118,32 @@ def test_an_empty_packages_block_gives_way_to_the_next() -> None:
     assert list(facts.packages) == ["com.example.b"]
     assert facts.packages["com.example.b"].line == 10
     assert dict(facts.packages["com.example.b"].facts) == {"installerPackageName": (11, "null")}
+
+
+def test_a_disabled_list_ends_at_its_first_other_line() -> None:
+    """Synthetic Android 10 layout: the list's names start with any letter; a line with a
+    space, or one as shallow as the list's header, ends it, and a name after that is not
+    a disabled component (nor are names under enabledComponents)."""
+    text = (
+        "Packages:\n"
+        "  Package [com.example.a] (1a2b3c):\n"
+        "    User 0: ceDataInode=1 installed=true\n"
+        "      disabledComponents:\n"
+        "        com.example.a.Widget\n"
+        "        zz.Other\n"
+        "      enabledComponents:\n"
+        "        com.example.a.Main\n"
+        "    User 10: ceDataInode=2 installed=true\n"
+        "      disabledComponents:\n"
+        "        xy.Tile\n"
+        "        gids=[3003, 3004]\n"
+        "        com.example.a.Late\n"
+        "    firstInstallTime=2020-01-01 00:00:00\n"
+    )
+    record = parse_package_components(text).packages["com.example.a"]
+    assert [(c.name, c.user, c.line) for c in record.disabled] == [
+        ("com.example.a.Widget", 0, 4),
+        ("zz.Other", 0, 5),
+        ("xy.Tile", 10, 10),
+    ]
+    assert dict(record.facts) == {"firstInstallTime": (13, "2020-01-01 00:00:00")}

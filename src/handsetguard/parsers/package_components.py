@@ -52,6 +52,9 @@ _CHAIN_KEYS = (
     "originatingPackageName",
     "firstInstallTime",
 )
+# The first characters of the lines _packages reads outside a disabledComponents list: a
+# "Package [" header, a "User N:" line, "disabledComponents:" and the install keys.
+_READ_FIRST = frozenset({"P", "U", "d", *(key[0] for key in _CHAIN_KEYS)})
 
 
 def _empty() -> Mapping[str, tuple[int, str]]:
@@ -162,6 +165,8 @@ def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
         body = line.strip()
         if not body:
             continue
+        if list_depth is None and body[0] not in _READ_FIRST and line.startswith(" "):
+            continue  # an indented line none of the reads below can use (most of them)
         depth = len(line) - len(line.lstrip(" "))
         if depth == 0:
             break
