@@ -63,13 +63,14 @@ def utf8_chunks(chunks: Iterable[Blob]) -> Iterator[Blob]:
 
 def decode_slice(data: Blob, start: int, end: int) -> str:
     """Decode ``data[start:end]`` as text; line endings are normalised to ``\\n``."""
-    chunk = data[start:end]
-    try:
-        text = chunk.decode("utf-8")
-    except UnicodeDecodeError:
-        text = chunk.decode("utf-8", errors="replace")
-        if text.count("\ufffd") > max(16, len(text) * _MAX_BAD_UTF8_RATIO):
-            text = chunk.decode("latin-1")
+    # Decoded through a view: slicing a bytearray (a kept section) would copy it first.
+    with memoryview(data) as view, view[start:end] as chunk:
+        try:
+            text = str(chunk, "utf-8")
+        except UnicodeDecodeError:
+            text = str(chunk, "utf-8", "replace")
+            if text.count("\ufffd") > max(16, len(text) * _MAX_BAD_UTF8_RATIO):
+                text = str(chunk, "latin-1")
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     return text
