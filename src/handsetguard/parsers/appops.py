@@ -260,7 +260,8 @@ class _Parser:
             self._close_op()
             self.package = match.group(1)
             return True
-        match = _OP_HEADER.fullmatch(body)
+        # An op header ends with "):" (Android 9+): an Android 8 "OP: mode=x" line is not tried.
+        match = _OP_HEADER.fullmatch(body) if body.endswith("):") else None
         if match is not None:
             self._close_op()
             self.op = _OpBuilder(match.group(1), _mode_name(match.group(2)), index)
