@@ -9,15 +9,16 @@ and ``\\n``-anchored patterns see their newline. A line longer than a chunk wait
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import field
 
 from handsetguard.evidence import Provenance, Section
 from handsetguard.records import mutable_record
 from handsetguard.sources.completeness import Truncation, TruncationScan
-from handsetguard.sources.dumpstate import _FIRST, _MARKER, MAX_MARKER_LINES, title_section
+from handsetguard.sources.dumpstate import _FIRST, MAX_MARKER_LINES, title_section
 from handsetguard.sources.limits import STREAM_CHUNK_BYTES
 from handsetguard.sources.wanted import LINK_ONLY_SECTIONS, read_by_state
 from handsetguard.textcodec import Blob
@@ -123,10 +124,9 @@ class _Streamer:
         head = None if self.started else _FIRST.match(buf, 0, stop)
         self.started = True
         last_title: tuple[int, str] | None = None
-        found = _MARKER.finditer(buf, 0, stop)
+        found = _line_markers(buf, stop)
         for match in itertools.chain(() if head is None else (head,), found):
-            # A match begins at the newline before its line, except the first-line match.
-            at = match.start() + (0 if match is head else 1)
+            at = match.start()
             title = match.group("title")
             if title is not None:
                 last_title = (at, title_section(title) or "dumpstate")
@@ -210,6 +210,30 @@ class _Streamer:
                 found.sections.append(Section(open_.name, where, open_.kept, owned=True))
         found.truncation = self.scan.result(self.file)
         return found
+
+
+# Every marker line starts with one of these (dumpstate.py's _MARKER_BODY: a title, an end
+# line and the 79 dashes start with six dashes).
+_MARKER_STARTS = (b"\n------", b"\nDUMP OF SERVICE ")
+
+
+def _line_starts(buf: bytearray, needle: bytes, stop: int) -> Iterator[int]:
+    at = buf.find(needle, 0, stop)
+    while at >= 0:
+        yield at + 1
+        at = buf.find(needle, at + 1, stop)
+
+
+def _line_markers(buf: bytearray, stop: int) -> Iterator[re.Match[bytes]]:
+    """The marker lines of ``buf[:stop]`` after its first, in order: the lines ``\\n`` +
+    dumpstate.py's marker pattern finds, but found by two substring searches (which skip
+    through the text) and the pattern tried only where they land: a third of the pattern's
+    own scan, the index's largest cost on a 12-25 MB text."""
+    starts = (_line_starts(buf, needle, stop) for needle in _MARKER_STARTS)
+    for start in heapq.merge(*starts):
+        match = _FIRST.match(buf, start, stop)
+        if match is not None:
+            yield match
 
 
 def link_lines(region: bytes | bytearray) -> bytes | bytearray:
