@@ -87,8 +87,12 @@ class _Streamer:
     def _fill(self, open_: _Open, stop: int) -> None:
         """Append the text from where ``open_`` was filled up to offset ``stop``."""
         assert open_.kept is not None
-        region = self.buf[open_.filled - self.base : stop - self.base]
-        open_.kept += link_lines(region) if open_.links_only else region
+        start, end = open_.filled - self.base, stop - self.base
+        if open_.links_only:
+            open_.kept += link_lines(self.buf[start:end])
+        else:
+            with memoryview(self.buf) as view, view[start:end] as region:
+                open_.kept += region  # appended from a view: no intermediate copy
         open_.filled = stop
 
     def line_of(self, offset: int) -> int:
