@@ -204,6 +204,24 @@ def test_the_hot_paths_read_the_bearer_token_as_every_route(env: Env, path: str)
     assert spec["security"] == [{"HTTPBearer": []}]
 
 
+def test_the_hot_paths_refuse_an_unauthenticated_request_before_reading_its_input(
+    env: Env,
+) -> None:
+    """Authentication first, as on every route: without a credential, an over-long
+    ``device_id`` or a check-in body its model refuses is still a 401, not a 422 that would
+    answer an anonymous caller about the input."""
+    tenant(env)
+    bad = [
+        ("/v1/reports", {"params": {"device_id": "x" * 37}, "json": {}}),
+        ("/v1/checkins", {"json": {"device_id": 5, "attestation_chain": "not a list"}}),
+    ]
+    for path, request in bad:
+        for headers in ({}, {"Authorization": "Basic abc"}):
+            response = env.client.post(path, headers=headers, **request)
+            assert response.status_code == 401, (path, response.text)
+            assert response.json()["error"]["code"] == "missing_credential"
+
+
 def test_a_challenge_is_single_use_across_two_instances(attested: tuple[Env, Tenant]) -> None:
     """Two app instances over one database: a check-in through one, its replay through the
     other refused (the challenge's use is in the database, not in a process); both answer

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from handsetguard.server.deps import BEARER_SECURITY, Ctx, CurrentActor, admit, token_of
+from handsetguard.server.deps import BEARER_SECURITY, BearerTokenFast, Ctx, CurrentActor, admit
 from handsetguard.server.errors import ConflictError, NotFoundError, RefusedError
 from handsetguard.server.models import Agreement, FleetPolicy
 from handsetguard.server.schemas.common import Page
@@ -93,12 +93,12 @@ def _ingest(ctx: Any, token: str, raw: bytes, device_id: str | None) -> bytes:
 )
 async def post_report(
     request: Request,
+    token: BearerTokenFast,
     device_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Response:
     """Store a JSON report of an activated unit (factory or support credential). The unit is
     ``device_id`` or the report's ``device.serial``; the factory's first gate report is the
     baseline; later reports raise regression alerts against it."""
-    token = token_of(request)  # the hot path: not through two dependencies (deps.py)
     raw = await request.body()  # bounded by the body limit middleware
     body = await run_in_threadpool(_ingest, request.app.state.ctx, token, raw, device_id)
     return Response(body, status_code=201, media_type="application/json")
