@@ -26,10 +26,10 @@ from typing import Any
 
 from handsetguard.server.db import Database
 from handsetguard.server.errors import UnavailableError
-from handsetguard.server.models import CheckIn, CheckInChallenge, Device
+from handsetguard.server.models import CheckIn, CheckInChallenge
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
-from handsetguard.server.services.dbapi import pyformat, row_reader
+from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat, row_reader
 
 __all__ = [
     "HISTORY",
@@ -45,16 +45,7 @@ __all__ = [
 HISTORY = 100
 """Verified check-ins of a unit looked back over for an earlier boot key (clones.py, rule 3)."""
 
-_UNIT = (
-    Device.id,
-    Device.partner_id,
-    Device.serial,
-    Device.imei1,
-    Device.imei2,
-    Device.model_code,
-    Device.territory,
-    Device.status,
-)
+_UNIT = UNIT_DEVICE_COLUMNS
 _UNIT_LIST = ", ".join(f"d.{c.key}" for c in _UNIT)
 _CHALLENGE = (CheckInChallenge.device_id, CheckInChallenge.credential_id)
 _CHALLENGE_TIMES = (CheckInChallenge.used_at, CheckInChallenge.expires_at)

@@ -11,7 +11,22 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
-__all__ = ["pyformat", "row_reader"]
+from handsetguard.server.models import Device
+
+__all__ = ["UNIT_DEVICE_COLUMNS", "pyformat", "row_reader"]
+
+UNIT_DEVICE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
+    Device.id,
+    Device.partner_id,
+    Device.serial,
+    Device.imei1,
+    Device.imei2,
+    Device.model_code,
+    Device.territory,
+    Device.status,
+)
+"""The unit's own columns the report and check-in hot paths read (report_store, checkin_store):
+who it belongs to, its identifiers and whether it is active."""
 
 
 def pyformat(sql: str) -> str:

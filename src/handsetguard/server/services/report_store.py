@@ -32,25 +32,18 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
-from handsetguard.server.models import Device, FleetGolden, FleetUnit, PostureReport
+from handsetguard.server.models import FleetGolden, FleetUnit, PostureReport
 from handsetguard.server.services import report_partitions
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
-from handsetguard.server.services.dbapi import pyformat, row_reader
+from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat, row_reader
 
 __all__ = ["AlertRow", "Read", "ReportRow", "ReportStore", "UnitChange"]
 
 _Attr = InstrumentedAttribute[Any]
 
 UNIT_COLUMNS: tuple[_Attr, ...] = (
-    Device.id,
-    Device.partner_id,
-    Device.serial,
-    Device.imei1,
-    Device.imei2,
-    Device.model_code,
-    Device.territory,
-    Device.status,
+    *UNIT_DEVICE_COLUMNS,
     FleetUnit.baseline_report_id,
     FleetUnit.baseline_received_at,
     PostureReport.checks,
