@@ -253,3 +253,12 @@ def test_a_challenge_is_single_use_across_two_instances(attested: tuple[Env, Ten
         theirs = other.get("/v1/support/lookup", params=query, headers=lava.support)
         assert mine.status_code == theirs.status_code == 200
         assert mine.json() == theirs.json()
+
+
+def test_a_nul_in_a_check_in_is_a_422_not_a_server_error(env: Env) -> None:
+    """PostgreSQL text cannot hold NUL: the driver's refusal is the service's 422."""
+    lava = tenant(env)
+    body = {"device_id": "\u0000", "challenge": "", "attestation_chain": [""]}
+    response = env.client.post("/v1/checkins", json=body, headers=lava.support)
+    assert response.status_code < 500, response.text
+    assert response.status_code in (404, 422), response.text

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from handsetguard.server.db import Database
-from handsetguard.server.errors import UnavailableError
+from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import CheckIn, CheckInChallenge
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
@@ -229,6 +229,10 @@ class CheckinStore:
         except self.dbapi.OperationalError as exc:
             raise UnavailableError(
                 "database_unavailable", f"the database is unavailable ({type(exc).__name__}); retry"
+            ) from None
+        except self.dbapi.DataError:  # e.g. a NUL in a device id: PostgreSQL text cannot hold it
+            raise InvalidInputError(
+                "invalid_value", "a value cannot be stored (control characters?)"
             ) from None
 
     def read(self, credential_id: str, device_id: str, challenge: str) -> CheckinRead:
