@@ -128,17 +128,30 @@ def iter_member(
     limit, over = _member_limit(info, where, limit)
     total = 0
     try:
-        with archive.open(info) as handle:
-            while data := handle.read(chunk):
-                total += len(data)
-                if total > limit:
-                    raise SourceError(
-                        f"{where}: expands to more than {limit:,} bytes, {over} (zip bomb?); "
-                        "refusing to read it"
-                    )
-                yield data
+        for data in _member_chunks(archive, info, chunk):
+            total += len(data)
+            if total > limit:
+                raise SourceError(
+                    f"{where}: expands to more than {limit:,} bytes, {over} (zip bomb?); "
+                    "refusing to read it"
+                )
+            yield data
     except _ZIP_READ_ERRORS as exc:
         raise SourceError(f"{where}: corrupt, truncated or encrypted zip entry ({exc})") from exc
+
+
+def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes]:
+    """The member's bytes: inflated straight from the archive (sources/inflate.py) when it is
+    a plain stored or deflated member, else read through zipfile."""
+    from handsetguard.sources.inflate import inflate_member  # zip inputs only: zlib-ng's import
+
+    fast = inflate_member(archive, info, chunk)
+    if fast is not None:
+        yield from fast
+        return
+    with archive.open(info) as handle:
+        while data := handle.read(chunk):
+            yield data
 
 
 def iter_file(path: Path, limit: int | None = None) -> Iterator[bytes]:
