@@ -137,12 +137,12 @@ def create_app(
         # Fewer worker threads than anyio's 40: the work is CPU under one GIL, and a crowd of
         # threads only adds switching; the database pool is sized to match.
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
-        if ctx.async_store is not None:
-            await ctx.async_store.open()
+        if ctx.async_pg is not None:
+            await ctx.async_pg.open()
         async with fleet_worker.running(ctx.db, ctx.clock.now, fleet_settings, ctx.vault):
             yield
-        if ctx.async_store is not None:
-            await ctx.async_store.close()
+        if ctx.async_pg is not None:
+            await ctx.async_pg.close()
         ctx.db.dispose()
 
     app = FastAPI(

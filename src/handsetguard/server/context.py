@@ -17,6 +17,8 @@ from handsetguard.server.services.activation_async import AsyncPgStore
 from handsetguard.server.services.activation_store import Store
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.checkin_store import CheckinStore
+from handsetguard.server.services.dbapi_async import AsyncPg
+from handsetguard.server.services.fleet_async import LoopCheckinStore, LoopReportStore
 from handsetguard.server.services.keys import KeyVault
 from handsetguard.server.services.report_store import ReportStore
 
@@ -86,18 +88,32 @@ class AppContext:
     vault: KeyVault = field(default_factory=KeyVault)
     store: Store = field(init=False)
     """The activation hot path's statements for ``db``."""
+    async_pg: AsyncPg | None = field(init=False)
+    """PostgreSQL: the hot paths' asyncio connections (opened by the app's lifespan)."""
     async_store: AsyncPgStore | None = field(init=False)
-    """The same on the event loop, for PostgreSQL (opened by the app's lifespan)."""
+    """The activation statements on ``async_pg``."""
     report_store: ReportStore = field(init=False)
     """The report ingestion hot path's statements for ``db``."""
     checkin_store: CheckinStore = field(init=False)
     """The attested check-in hot path's statements for ``db``."""
+    loop_reports: LoopReportStore = field(init=False)
+    loop_checkins: LoopCheckinStore = field(init=False)
+    """The two fleet hot paths on the event loop (services/fleet_async.py)."""
 
     def __post_init__(self) -> None:
         self.vault.unsafe_unsealed = self.settings.unsafe_unsealed_keys
         self.store = Store(self.db, self.vault)
         self.report_store = ReportStore(self.db)
         self.checkin_store = CheckinStore(self.db)
+        self.async_pg = None if self.db.sqlite else AsyncPg(self.db.url, self.settings.threads)
         self.async_store = (
-            None if self.db.sqlite else AsyncPgStore(self.store, self.settings.threads)
+            None if self.async_pg is None else AsyncPgStore(self.store, self.async_pg)
         )
+        self.loop_reports = LoopReportStore(self.report_store, self.async_pg)
+        self.loop_checkins = LoopCheckinStore(self.checkin_store, self.async_pg)
+
+    def on_loop(self) -> bool:
+        """Whether the fleet's hot paths run here on the event loop: always on SQLite; on
+        PostgreSQL when the asyncio connections serve this loop (the app's lifespan opened
+        them), else in a worker thread on the threaded stores."""
+        return self.async_pg is None or self.async_pg.serves_this_loop()

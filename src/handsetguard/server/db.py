@@ -16,7 +16,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from handsetguard.errors import UsageError
 from handsetguard.server.config import Settings
 
-__all__ = ["Database", "DatabaseURLError", "is_sqlite", "normalise_url", "parse_url"]
+__all__ = [
+    "HOT_PATH_OPTIONS",
+    "Database",
+    "DatabaseURLError",
+    "WriterBusy",
+    "is_sqlite",
+    "normalise_url",
+    "parse_url",
+]
 
 URL_HINT = "use sqlite:///path.db or postgresql://user:password@host/database"
 _DRIVERS = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
@@ -37,6 +45,13 @@ _SESSION_UTC = "-c timezone=UTC"
 """Every PostgreSQL session is in UTC, whatever the server's default: the service stores and
 compares UTC only, and psycopg then returns ``datetime.UTC`` itself, which the UTC columns
 pass through without converting (``models.base.UTCDateTime``)."""
+HOT_PATH_OPTIONS = f"-c plan_cache_mode=force_generic_plan {_SESSION_UTC}"
+"""The hot paths' PostgreSQL sessions, threaded or asyncio (services/dbapi_async.py): their
+statements are prepared and planned once, generically (see Database.autocommit_engine)."""
+
+
+class WriterBusy(Exception):
+    """``Database.dbapi(write=True, wait=False)``: another writer has the turn (SQLite)."""
 
 
 class DatabaseURLError(UsageError):
@@ -180,9 +195,7 @@ class Database:
             )
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._writer_lock: AbstractContextManager[object] = (
-            threading.Lock() if self.sqlite else nullcontext()
-        )
+        self._writer_lock = threading.Lock()  # SQLite only (PostgreSQL's writers never take it)
         database = make_url(url).database if self.sqlite else None
         self._lock_path = f"{database}.writelock" if database and database != ":memory:" else None
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
@@ -201,7 +214,7 @@ class Database:
                 pool_size=settings.pool_size,
                 max_overflow=0,
                 pool_timeout=60,
-                connect_args={"options": f"-c plan_cache_mode=force_generic_plan {_SESSION_UTC}"},
+                connect_args={"options": HOT_PATH_OPTIONS},
             )
         )
 
@@ -217,20 +230,32 @@ class Database:
             yield session
 
     @contextmanager
-    def _writers_turn(self) -> Iterator[None]:
+    def _writers_turn(self, wait: bool = True) -> Iterator[None]:
         """Writers queue: in this process on a lock, between processes on flock (woken at
-        once on release) rather than on SQLite's sleeping busy handler. Fairness only."""
-        with self._writer_lock:
+        once on release) rather than on SQLite's sleeping busy handler. Fairness only.
+        ``wait=False``: :class:`WriterBusy` at once if another writer has the turn (the
+        event loop's hot paths then hand the write to a worker thread). PostgreSQL: none."""
+        if not self.sqlite:
+            yield
+            return
+        if not self._writer_lock.acquire(blocking=wait):
+            raise WriterBusy
+        try:
             if self._lock_path is None:
                 yield
                 return
             fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             with os.fdopen(fd, "r+b") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise WriterBusy from None
                 try:
                     yield
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            self._writer_lock.release()
 
     @contextmanager
     def read_conn(self) -> Iterator[Connection]:
@@ -239,7 +264,7 @@ class Database:
             yield conn
 
     @contextmanager
-    def dbapi(self, *, write: bool = False) -> Iterator[Any]:
+    def dbapi(self, *, write: bool = False, wait: bool = True) -> Iterator[Any]:
         """A bare DBAPI connection, for the activation hot path whose statements are written
         per dialect (``services/activation_store.py``).
 
@@ -252,7 +277,7 @@ class Database:
         """
         engine = self.autocommit_engine or (self.write_engine if write else self.read_engine)
         broken = engine.dialect.loaded_dbapi.OperationalError
-        with self._writers_turn() if write else nullcontext():
+        with self._writers_turn(wait) if write else nullcontext():
             fairy = engine.raw_connection()
             try:
                 conn: Any = fairy.driver_connection

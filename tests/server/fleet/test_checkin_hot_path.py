@@ -28,6 +28,7 @@ from handsetguard.server.models import (
 )
 from handsetguard.server.services.attestation import AttestChainCheck
 from handsetguard.server.services.checkin_store import CheckinRead, CheckinStore
+from handsetguard.server.services.dbapi import Steps
 from tests.attest.helpers import ASSETS, unsafe_test_trust
 from tests.server.conftest import Env
 from tests.server.fleet import test_checkins
@@ -45,20 +46,21 @@ attested = test_checkins.attested
 
 
 def _after_read(env: Env, monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
-    """Run ``change`` (another process's write) right after the check-in's first read."""
+    """Run ``change`` (another process's write) right after the check-in's first read, on
+    the threaded and the event-loop path alike (both run the store's read_steps)."""
     store: CheckinStore = env.client.app.state.ctx.checkin_store  # type: ignore[attr-defined]
-    original = store.read
+    original = store.read_steps
     calls = []
 
-    def read(credential_id: str, device_id: str, challenge: str) -> CheckinRead:
-        found = original(credential_id, device_id, challenge)
+    def read_steps(credential_id: str, device_id: str, challenge: str) -> Steps[CheckinRead]:
+        found = yield from original(credential_id, device_id, challenge)
         calls.append(device_id)
         if len(calls) == 1:
             with env.db.write() as session:
                 change(session)
         return found
 
-    monkeypatch.setattr(store, "read", read)
+    monkeypatch.setattr(store, "read_steps", read_steps)
 
 
 def _count(env: Env, model: Any) -> int:

@@ -51,13 +51,13 @@ def test_the_baseline_document_is_read_only_for_changed_components(
     assert _post(env, lava.factory, example_report("factory", serial=unit["serial"]))["baseline"]
     store = env.client.app.state.ctx.report_store  # type: ignore[attr-defined]
     reads: list[str] = []
-    original = store.baseline_document
+    original = store.document_steps  # what the threaded and the event-loop path both run
 
     def counted(report_id: str, received_at: datetime) -> Any:
         reads.append(report_id)
         return original(report_id, received_at)
 
-    monkeypatch.setattr(store, "baseline_document", counted)
+    monkeypatch.setattr(store, "document_steps", counted)
     same = _post(env, lava.support, example_report("factory", serial=unit["serial"]))
     assert (same["alerts"], reads) == ([], [])
     changed = example_report("factory", serial=unit["serial"])

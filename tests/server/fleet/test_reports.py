@@ -85,6 +85,10 @@ def test_refusals_store_nothing_and_the_ones_that_matter_are_audited(env: Env) -
             "report_identity_mismatch",
         ),
         (lava.factory, b"{not json", {}, 400, "malformed_json"),
+        # Deeper than the JSON parsers recurse, and more digits than Python converts: both
+        # were a RecursionError or ValueError (500) before load_json caught them.
+        (lava.factory, b"[" * 50_000 + b"]" * 50_000, {}, 400, "malformed_json"),
+        (lava.factory, b'{"score": ' + b"9" * 5000 + b"}", {}, 400, "malformed_json"),
         (lava.factory, b"[1, 2]", {}, 422, "report_invalid"),
         (lava.factory, {"schema": "other/1"}, {}, 422, "report_schema_unsupported"),
         (lava.partner_admin, example_report(serial=unit["serial"]), {}, 403, "role_not_allowed"),

@@ -47,7 +47,7 @@ async def activate(
         # on SQLite, and for attestation chains (whose verification is CPU work), a thread.
         if (
             ctx.async_store is not None
-            and ctx.async_store.serves_this_loop()
+            and ctx.async_store.pool.serves_this_loop()
             and body.attestation_chain is None
         ):
             outcome = await activation.activate_async(

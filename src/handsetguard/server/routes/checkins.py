@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from handsetguard.server.deps import BEARER_SECURITY, BearerTokenFast, Ctx, CurrentActor, admit
 from handsetguard.server.errors import RefusedError
@@ -28,21 +30,28 @@ def challenge(body: ChallengeIn, ctx: Ctx, actor: CurrentActor) -> ChallengeOut:
 
 
 @router.post("", status_code=201, response_model=CheckInOut, openapi_extra=BEARER_SECURITY)
-def check_in(body: CheckInIn, request: Request, token: BearerTokenFast) -> Response:
+async def check_in(body: CheckInIn, request: Request, token: BearerTokenFast) -> Response:
     """The unit's key-attestation chain answering its challenge. Stored also when the chain
     does not verify (``verified`` false, an ``attestation_failing`` alert)."""
     ctx = request.app.state.ctx
     now = ctx.clock.now()
     try:
-        done = checkins.record_checkin(
-            ctx.checkin_store, ctx.attestation, token, body, now, admit=partial(admit, ctx)
-        )
+        if ctx.on_loop():  # services/fleet_async.py
+            done = await checkins.record_checkin_async(
+                ctx.loop_checkins, ctx.attestation, token, body, now, admit=partial(admit, ctx)
+            )
+        else:
+            done = await run_in_threadpool(
+                partial(checkins.record_checkin, admit=partial(admit, ctx)),
+                ctx.checkin_store,
+                ctx.attestation,
+                token,
+                body,
+                now,
+            )
     except RefusedError as exc:
         if exc.code in AUDITED:
-            with ctx.db.read_conn() as conn:
-                actor = credentials.authenticate(conn, token, now)
-            with ctx.db.write() as session:
-                checkins.record_refused_challenge(session, actor, exc.code, body.device_id, now)
+            await run_in_threadpool(_audit_refusal, ctx, token, exc.code, body.device_id, now)
         raise
     # Built here rather than validated and serialised by FastAPI (the hot path); CheckInOut
     # documents the shape.
@@ -58,3 +67,10 @@ def check_in(body: CheckInIn, request: Request, token: BearerTokenFast) -> Respo
         status_code=201,
         media_type="application/json",
     )
+
+
+def _audit_refusal(ctx: Any, token: str, code: str, device_id: str, now: datetime) -> None:
+    with ctx.db.read_conn() as conn:
+        actor = credentials.authenticate(conn, token, now)
+    with ctx.db.write() as session:
+        checkins.record_refused_challenge(session, actor, code, device_id, now)

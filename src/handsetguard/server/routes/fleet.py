@@ -57,18 +57,27 @@ _REPORT_BODY = {
 
 
 def _ingest(ctx: Any, token: str, raw: bytes, device_id: str | None) -> bytes:
+    """The threaded path (PostgreSQL outside the loop the asyncio connections serve)."""
     now = ctx.clock.now()
     try:
         done = report_ingest.ingest(
             ctx.report_store, token, raw, now, device_id=device_id, admit=partial(admit, ctx)
         )
     except (NotFoundError, ConflictError, RefusedError) as exc:
-        if exc.code in REFUSALS_AUDITED:
-            with ctx.db.read_conn() as conn:
-                actor = credentials.authenticate(conn, token, now)
-            with ctx.db.write() as session:
-                reports.record_refusal(session, actor, exc.code, device_id or "by-serial", now)
+        _audit_refusal(ctx, token, exc.code, device_id, now)
         raise
+    return _answer(done)
+
+
+def _audit_refusal(ctx: Any, token: str, code: str, device_id: str | None, now: datetime) -> None:
+    if code in REFUSALS_AUDITED:
+        with ctx.db.read_conn() as conn:
+            actor = credentials.authenticate(conn, token, now)
+        with ctx.db.write() as session:
+            reports.record_refusal(session, actor, code, device_id or "by-serial", now)
+
+
+def _answer(done: report_ingest.Stored) -> bytes:
     # Built here rather than validated and serialised by FastAPI: this is the hot path, and
     # every field is already of its declared type (ReportOut documents the shape).
     body = {
@@ -100,8 +109,20 @@ async def post_report(
     ``device_id`` or the report's ``device.serial``; the factory's first gate report is the
     baseline; later reports raise regression alerts against it."""
     raw = await request.body()  # bounded by the body limit middleware
-    body = await run_in_threadpool(_ingest, request.app.state.ctx, token, raw, device_id)
-    return Response(body, status_code=201, media_type="application/json")
+    ctx = request.app.state.ctx
+    if not ctx.on_loop():
+        body = await run_in_threadpool(_ingest, ctx, token, raw, device_id)
+        return Response(body, status_code=201, media_type="application/json")
+    now = ctx.clock.now()
+    try:
+        done = await report_ingest.ingest_async(
+            ctx.loop_reports, token, raw, now, device_id=device_id, admit=partial(admit, ctx)
+        )
+    except (NotFoundError, ConflictError, RefusedError) as exc:
+        if exc.code in REFUSALS_AUDITED:
+            await run_in_threadpool(_audit_refusal, ctx, token, exc.code, device_id, now)
+        raise
+    return Response(_answer(done), status_code=201, media_type="application/json")
 
 
 @router.get("/v1/units/{device_id}/history")

@@ -4,9 +4,6 @@ server's event loop: the SQL, parameters and conversions are
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from handsetguard.server.services.activation_store import (
@@ -18,63 +15,19 @@ from handsetguard.server.services.activation_store import (
     Written,
     nonce_params,
 )
+from handsetguard.server.services.dbapi_async import AsyncPg
 
 __all__ = ["AsyncPgStore"]
 
 
 class AsyncPgStore:
-    """:class:`Store`'s PostgreSQL statements on psycopg's asyncio connections, so that an
-    activation needs no worker thread: the handler awaits its two round trips on the
-    server's event loop. It serves only the loop it was opened on (the app's lifespan);
-    anywhere else the route uses the threaded :class:`Store`.
+    """:class:`Store`'s PostgreSQL statements on psycopg's asyncio connections (``pool``),
+    so that an activation needs no worker thread: the handler awaits its two round trips on
+    the server's event loop."""
 
-    Its pool is deliberately small: at most ``size`` connections, idle ones reused, a new
-    one opened on demand (so an unreachable server fails the request at once with 503, as
-    the threaded path does), one dropped by the server discarding the idle ones too.
-    """
-
-    def __init__(self, store: Store, size: int) -> None:
-        from sqlalchemy.engine import make_url
-
-        self.store, self.size = store, size
-        self.conninfo = make_url(store.db.url).set(drivername="postgresql")
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._idle: list[Any] = []
-        self._slots = asyncio.Semaphore(size)
-
-    async def open(self) -> None:
-        self.loop, self._slots = asyncio.get_running_loop(), asyncio.Semaphore(self.size)
-
-    async def close(self) -> None:
-        self.loop = None
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.close()
-
-    def serves_this_loop(self) -> bool:
-        return self.loop is not None and asyncio.get_running_loop() is self.loop
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Any]:
-        from psycopg import AsyncConnection, pq
-
-        async with self._slots:
-            if self._idle:
-                conn = self._idle.pop()
-            else:
-                url = self.conninfo.render_as_string(hide_password=False)
-                conn = await AsyncConnection.connect(url, autocommit=True)
-            try:
-                yield conn
-            finally:
-                if conn.broken:  # the server dropped it: a restart drops the idle ones too
-                    stale, self._idle = self._idle, []
-                    for other in [conn, *stale]:
-                        await other.close()
-                elif conn.info.transaction_status == pq.TransactionStatus.IDLE:
-                    self._idle.append(conn)
-                else:
-                    await conn.close()
+    def __init__(self, store: Store, pool: AsyncPg) -> None:
+        self.store, self.pool = store, pool
+        self._connection = pool.connection
 
     async def _fetch(self, names: list[str], params: dict[str, Any]) -> dict[str, list[Any]]:
         async with self._connection() as conn:

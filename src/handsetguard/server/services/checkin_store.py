@@ -29,10 +29,19 @@ from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import CheckIn, CheckInChallenge
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
-from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat, row_reader
+from handsetguard.server.services.dbapi import (
+    UNIT_DEVICE_COLUMNS,
+    Statement,
+    Steps,
+    pyformat,
+    row_reader,
+    run_steps,
+)
 
 __all__ = [
+    "ATTEMPTS",
     "HISTORY",
+    "Again",
     "CheckinRead",
     "CheckinStore",
     "Decide",
@@ -40,6 +49,7 @@ __all__ = [
     "NewAlert",
     "NewCheckin",
     "Owner",
+    "contended",
 ]
 
 HISTORY = 100
@@ -217,13 +227,13 @@ class CheckinStore:
                     sql = sql.replace(f"{param},", f"{param}::json,")
                     sql = sql.replace(f"{param})", f"{param}::json)")
                 statements[name] = pyformat(sql)
-        self._sql = statements
+        self.sql = statements
 
     def _ts(self, value: datetime) -> Any:
         return value if self._stamp is None else self._stamp(value)
 
     @contextmanager
-    def _driver_errors(self) -> Iterator[None]:
+    def driver_errors(self) -> Iterator[None]:
         try:
             yield
         except self.dbapi.OperationalError as exc:
@@ -236,10 +246,14 @@ class CheckinStore:
             ) from None
 
     def read(self, credential_id: str, device_id: str, challenge: str) -> CheckinRead:
+        with self.driver_errors(), self.db.dbapi() as conn:
+            steps = self.read_steps(credential_id, device_id, challenge)
+            return run_steps(conn, self.sql, steps, pipeline=False)
+
+    def read_steps(self, credential_id: str, device_id: str, challenge: str) -> Steps[CheckinRead]:
         params = {"credential_id": credential_id, "device_id": device_id, "challenge": challenge}
-        with self._driver_errors(), self.db.dbapi() as conn:
-            row = self._run(conn, "read", params).fetchone()
-        *values, has_credential, has_unit, has_challenge = row
+        (result,) = yield [("read", params)]
+        *values, has_credential, has_unit, has_challenge = result.rows[0]
         credential, unit = len(LOOKUP_COLUMNS), len(LOOKUP_COLUMNS) + len(_UNIT)
         return CheckinRead(
             self._credential(values[:credential]) if has_credential else None,
@@ -247,10 +261,8 @@ class CheckinStore:
             self._challenge(values[unit:]) if has_challenge else None,
         )
 
-    def write(self, checkin: NewCheckin, now: datetime, decide: Decide) -> list[str] | None:
-        """Store the check-in; the ids of the alerts it opened (``decide`` makes them from the
-        unit's history), or None when the challenge could not be used (nothing written)."""
-        params = {
+    def params(self, checkin: NewCheckin, now: datetime) -> dict[str, Any]:
+        return {
             "id": checkin.id,
             "device_id": checkin.device_id,
             "partner_id": checkin.partner_id,
@@ -266,85 +278,84 @@ class CheckinStore:
             "key": checkin.boot_key,
             "false": False,
         }
-        with self._driver_errors():
+
+    def write(
+        self, checkin: NewCheckin, now: datetime, decide: Decide, *, wait: bool = True
+    ) -> list[str] | None:
+        """Store the check-in; the ids of the alerts it opened (``decide`` makes them from the
+        unit's history), or None when the challenge could not be used (nothing written).
+        ``wait=False`` (SQLite): ``db.WriterBusy`` at once, nothing done, if another writer
+        has the turn."""
+        params = self.params(checkin, now)
+        with self.driver_errors():
             for _ in range(ATTEMPTS):
                 try:
-                    with self.db.dbapi(write=True) as conn:
+                    with self.db.dbapi(write=True, wait=wait) as conn:
                         transaction = nullcontext() if self.db.sqlite else conn.transaction()
                         with transaction:
-                            return self._write(conn, checkin, params, decide)
-                except _Again:  # rolled back: a first report or check-in made the row
+                            steps = self.write_steps(checkin, params, decide)
+                            return run_steps(conn, self.sql, steps, pipeline=not self.db.sqlite)
+                except Again:  # rolled back: a first report or check-in made the row
                     continue
-        raise UnavailableError("checkin_contended", "the unit's posture kept changing; retry")
+        raise contended()
 
-    def _run(self, conn: Any, name: str, params: dict[str, Any]) -> Any:
-        return conn.execute(self._sql[name], params)
-
-    def _batch(self, conn: Any) -> Any:
-        """On PostgreSQL, statements sent together and their results read at the end of the
-        block (one round trip); SQLite is in-process."""
-        return nullcontext() if self.db.sqlite else conn.pipeline()
-
-    def _write(
-        self, conn: Any, checkin: NewCheckin, params: dict[str, Any], decide: Decide
-    ) -> list[str] | None:
-        with self._batch(conn):
-            consumed = self._run(conn, "consume", params)
-            state_cursor = self._run(conn, "state", params)
-            history_cursor = self._run(conn, "history", params)
+    def write_steps(
+        self, checkin: NewCheckin, params: dict[str, Any], decide: Decide
+    ) -> Steps[list[str] | None]:
+        """The write's statements, to run in one transaction; :class:`Again` (roll it back,
+        write again) when a first report or check-in made the unit's row meanwhile."""
+        consumed, state_row, history_row = yield [
+            ("consume", params),
+            ("state", params),
+            ("history", params),
+        ]
         if consumed.rowcount != 1:
             return None
-        state = state_cursor.fetchone()
-        first, previous_key, seen = history_cursor.fetchone()
+        state = next(iter(state_row.rows), None)
+        first, previous_key, seen = history_row.rows[0]
         history = History(
             first=None if first is None else self._attested((first,))["attested"],
             previous_key=previous_key,
             key_seen_before=bool(seen),
         )
+        owners: dict[str, dict[str, Any] | None] = {}
 
         def owner(imei: str) -> dict[str, Any] | None:
-            row = self._run(conn, "owner", {"imei": imei}).fetchone()
-            return None if row is None else self._unit(row)
+            if imei not in owners:
+                raise _Unread(imei)
+            return owners[imei]
 
-        alerts = decide(history, owner)
-        with self._batch(conn):
-            self._run(conn, "checkin", params)
-            if state is None:
-                before = None
-                after = (checkin.partner_id, checkin.model_code, checkin.territory, "unknown")
-                patch_month = checkin.patch_month
-                made = self._run(conn, "unit_insert", {**params, "patch_month": patch_month})
-            else:
-                *where, level, patch_month = state
-                before = (*where, level, patch_month or NO_PATCH)
-                after = (*where, level)
-                new = checkin.patch_month
-                if new and (patch_month is None or new > patch_month):
-                    patch_month = new
-                self._run(conn, "unit_update", {**params, "patch_month": patch_month})
-            self._move(conn, before, (*after, patch_month or NO_PATCH))
-        if state is None and made.fetchone() is None:
-            raise _Again  # another transaction made the unit's row after our read
-        return self._alerts(conn, alerts, params["now"])
+        while True:  # ``decide`` is pure: an owner not read yet is read, and it decides again
+            try:
+                alerts = decide(history, owner)
+                break
+            except _Unread as unread:
+                (found,) = yield [("owner", {"imei": unread.imei})]
+                row = next(iter(found.rows), None)
+                owners[unread.imei] = None if row is None else self._unit(row)
+        if state is None:
+            before = None
+            after = (checkin.partner_id, checkin.model_code, checkin.territory, "unknown")
+            patch_month = checkin.patch_month
+            unit_row: Statement = ("unit_insert", {**params, "patch_month": patch_month})
+        else:
+            *where, level, patch_month = state
+            before = (*where, level, patch_month or NO_PATCH)
+            after = (*where, level)
+            new = checkin.patch_month
+            if new and (patch_month is None or new > patch_month):
+                patch_month = new
+            unit_row = ("unit_update", {**params, "patch_month": patch_month})
+        written = yield [
+            ("checkin", params),
+            unit_row,
+            *_moves(before, (*after, patch_month or NO_PATCH)),
+        ]
+        if state is None and not written[1].rows:
+            raise Again  # another transaction made the unit's row after our read
+        return (yield from self._alert_steps(alerts, params["now"]))
 
-    def _move(self, conn: Any, before: tuple[Any, ...] | None, after: tuple[Any, ...]) -> None:
-        """One unit from the roll-up bucket ``before`` to ``after`` (rows in key order, so two
-        writers never wait on each other in a cycle)."""
-        if before == after:
-            return
-        moves = sorted([(after, 1)] + ([(before, -1)] if before is not None else []))
-        for (partner, model, territory, level, month), units in moves:
-            values = {
-                "partner_id": partner,
-                "model_code": model,
-                "territory": territory,
-                "level": level,
-                "patch_month": month,
-                "units": units,
-            }
-            self._run(conn, "count", values)
-
-    def _alerts(self, conn: Any, alerts: list[NewAlert], now: Any) -> list[str]:
+    def _alert_steps(self, alerts: list[NewAlert], now: Any) -> Steps[list[str]]:
         opened: list[str] = []
         hooks: dict[str, list[str]] = {}
         for alert in alerts:
@@ -358,18 +369,61 @@ class CheckinStore:
                 "now": now,
                 "open_key": f"{alert.device_id}|{alert.kind}|{alert.reason}",
             }
-            if self._run(conn, "alert", row).fetchone() is None:
+            (added,) = yield [("alert", row)]
+            if not added.rows:
                 continue  # already open
             opened.append(alert.id)
             if alert.partner_id not in hooks:
-                found = self._run(conn, "hooks", {"partner_id": alert.partner_id}).fetchall()
-                hooks[alert.partner_id] = [hook for (hook,) in found]
+                (found,) = yield [("hooks", {"partner_id": alert.partner_id})]
+                hooks[alert.partner_id] = [hook for (hook,) in found.rows]
             event = json.dumps(alert.event)
-            for hook in hooks[alert.partner_id]:
-                delivery = {"webhook_id": hook, "alert_id": alert.id, "event": event}
-                self._run(conn, "delivery", {**delivery, "id": new_id(), "now": now})
+            deliveries = [
+                {
+                    "webhook_id": hook,
+                    "alert_id": alert.id,
+                    "event": event,
+                    "id": new_id(),
+                    "now": now,
+                }
+                for hook in hooks[alert.partner_id]
+            ]
+            if deliveries:
+                yield [("delivery", delivery) for delivery in deliveries]
         return opened
 
 
-class _Again(Exception):
+def _moves(before: tuple[Any, ...] | None, after: tuple[Any, ...]) -> list[Statement]:
+    """One unit from the roll-up bucket ``before`` to ``after`` (rows in key order, so two
+    writers never wait on each other in a cycle)."""
+    if before == after:
+        return []
+    moves = sorted([(after, 1)] + ([(before, -1)] if before is not None else []))
+    return [
+        (
+            "count",
+            {
+                "partner_id": partner,
+                "model_code": model,
+                "territory": territory,
+                "level": level,
+                "patch_month": month,
+                "units": units,
+            },
+        )
+        for (partner, model, territory, level, month), units in moves
+    ]
+
+
+def contended() -> UnavailableError:
+    return UnavailableError("checkin_contended", "the unit's posture kept changing; retry")
+
+
+class _Unread(Exception):
+    """``decide`` asked for the holder of an IMEI not read yet."""
+
+    def __init__(self, imei: str) -> None:
+        self.imei = imei
+
+
+class Again(Exception):
     """The write's transaction is rolled back and tried again."""

@@ -9,10 +9,10 @@ the unit's raise alerts; evidence of a second device answering for the unit rais
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from handsetguard.server.services import alerts, audit, clones
 from handsetguard.server.services.actors import Actor, Role, require
 from handsetguard.server.services.attestation import ChainCheck, verify_for_checkin
 from handsetguard.server.services.checkin_store import (
+    CheckinRead,
     CheckinStore,
     Decide,
     History,
@@ -33,12 +34,16 @@ from handsetguard.server.services.checkin_store import (
 from handsetguard.server.services.common import new_id, visible
 from handsetguard.server.services.credentials import actor_from_row
 
+if TYPE_CHECKING:
+    from handsetguard.server.services.fleet_async import LoopCheckinStore
+
 __all__ = [
     "CALLERS",
     "Recorded",
     "identity_findings",
     "issue_challenge",
     "record_checkin",
+    "record_checkin_async",
     "record_refused_challenge",
 ]
 
@@ -208,10 +213,47 @@ def record_checkin(
 ) -> Recorded:
     """``body``: device_id, challenge, attestation_chain, os_reported (schemas.fleet.CheckInIn).
     Stored also when the chain does not verify (``verified`` false, an alert)."""
+    steps = _checkin(check, token, body, now, admit)
+    try:
+        name, args = next(steps)
+        while True:
+            name, args = steps.send(getattr(store, name)(*args))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def record_checkin_async(
+    store: LoopCheckinStore,
+    check: ChainCheck,
+    token: str,
+    body: Any,
+    now: datetime,
+    *,
+    admit: Callable[[Actor], None] | None = None,
+) -> Recorded:
+    """:func:`record_checkin` on the event loop: the same steps, the store's calls awaited."""
+    steps = _checkin(check, token, body, now, admit)
+    try:
+        name, args = next(steps)
+        while True:
+            name, args = steps.send(await getattr(store, name)(*args))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def _checkin(
+    check: ChainCheck,
+    token: str,
+    body: Any,
+    now: datetime,
+    admit: Callable[[Actor], None] | None,
+) -> Generator[tuple[str, tuple[Any, ...]], Any, Recorded]:
+    """The check-in's steps: each yields a call of the store (its method's name and
+    arguments) and is sent what it returned."""
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
-    read = store.read(parsed[0], body.device_id, body.challenge)
+    read: CheckinRead = yield "read", (parsed[0], body.device_id, body.challenge)
     actor = actor_from_row(read.credential, token, now)
     if admit is not None:
         admit(actor)
@@ -240,9 +282,9 @@ def record_checkin(
         patch_month=patch[:7] if patch else None,
         boot_key=facts.get("verified_boot_key") if facts else None,
     )
-    opened = store.write(checkin, now, _decide(unit, checkin.id, verdict, now))
+    opened = yield "write", (checkin, now, _decide(unit, checkin.id, verdict, now))
     if opened is None:  # used, expired or revoked since it was read: say which
-        again = store.read(parsed[0], body.device_id, body.challenge)
+        again: CheckinRead = yield "read", (parsed[0], body.device_id, body.challenge)
         _the_unit(actor, again.unit, body.device_id)
         raise _challenge_refusal(again.challenge, actor, unit["id"], now) or RefusedError(
             "challenge_replayed", "the challenge was already used"

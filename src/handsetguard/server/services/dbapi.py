@@ -5,15 +5,41 @@ types, so that what a hot path reads is exactly what the ORM would read."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.models import Device
 
-__all__ = ["UNIT_DEVICE_COLUMNS", "pyformat", "row_reader"]
+__all__ = [
+    "UNIT_DEVICE_COLUMNS",
+    "Result",
+    "Statement",
+    "Steps",
+    "pyformat",
+    "row_reader",
+    "run_steps",
+]
+
+T = TypeVar("T")
+
+Statement = tuple[str, Mapping[str, Any]]
+"""One statement of a store's generator: its name in the store's SQL and its parameters."""
+
+
+class Result(NamedTuple):
+    """What one statement gave: the rows it returned (none for one without a result)."""
+
+    rowcount: int
+    rows: list[Any]
+
+
+Steps = Generator[list[Statement], list[Result], T]
+"""A store's statements written once for the threaded and the asyncio connections: the
+generator yields a batch (one round trip on PostgreSQL, pipelined), is sent the batch's
+results, and returns the outcome (drivers: :func:`run_steps`, ``dbapi_async.run_async``)."""
 
 UNIT_DEVICE_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     Device.id,
@@ -46,3 +72,24 @@ def row_reader(
         }
 
     return read
+
+
+def run_steps(conn: Any, sql: Mapping[str, str], steps: Steps[T], *, pipeline: bool) -> T:
+    """Drive ``steps`` on a DBAPI connection; ``pipeline``: each batch in one round trip
+    (psycopg), else statement by statement, each read before the next runs (SQLite)."""
+    try:
+        batch = next(steps)
+        while True:
+            if pipeline and len(batch) > 1:
+                with conn.pipeline():
+                    cursors = [conn.execute(sql[name], params) for name, params in batch]
+                results = [_result(cursor) for cursor in cursors]
+            else:
+                results = [_result(conn.execute(sql[name], params)) for name, params in batch]
+            batch = steps.send(results)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def _result(cursor: Any) -> Result:
+    return Result(cursor.rowcount, cursor.fetchall() if cursor.description is not None else [])

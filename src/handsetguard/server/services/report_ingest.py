@@ -12,10 +12,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from handsetguard.server.core.tokens import parse_token
 from handsetguard.server.errors import (
@@ -40,7 +40,13 @@ from handsetguard.server.services.regressions import (
     needs_document,
     regressions,
 )
-from handsetguard.server.services.report_store import AlertRow, ReportRow, ReportStore, UnitChange
+from handsetguard.server.services.report_store import (
+    AlertRow,
+    Read,
+    ReportRow,
+    ReportStore,
+    UnitChange,
+)
 from handsetguard.server.services.reports import (
     SENDERS,
     MalformedReport,
@@ -50,7 +56,12 @@ from handsetguard.server.services.reports import (
     validate_report,
 )
 
-__all__ = ["ATTEMPTS", "GZIP_LEVEL", "Stored", "check_identity", "ingest"]
+if TYPE_CHECKING:
+    from handsetguard.server.services.fleet_async import LoopReportStore
+
+__all__ = ["ATTEMPTS", "GZIP_LEVEL", "Stored", "check_identity", "ingest", "ingest_async"]
+
+T = TypeVar("T")
 
 ATTEMPTS = 4
 """Reads and writes tried when another report or check-in of the same unit got in between."""
@@ -157,18 +168,14 @@ def _baseline(unit: dict[str, Any]) -> Baseline | None:
 
 
 def _regressions(
-    store: ReportStore,
-    unit: dict[str, Any],
-    summary: Summary,
-    document: dict[str, Any],
-    digest: str,
-) -> list[Finding]:
+    unit: dict[str, Any], summary: Summary, document: dict[str, Any], digest: str
+) -> _Steps[list[Finding]]:
     baseline = _baseline(unit)
     if baseline is None:
         return []
     baseline_doc = None
     if needs_document(baseline, summary, digest):
-        stored = store.baseline_document(baseline.report_id, unit["baseline_received_at"])
+        stored = yield "baseline_document", (baseline.report_id, unit["baseline_received_at"])
         baseline_doc = json.loads(gzip.decompress(stored)) if stored is not None else None
     return regressions(baseline, baseline_doc, summary, document, digest)
 
@@ -264,6 +271,46 @@ def ingest(
     """Store one report for an activated unit of the caller's partner. The first report a
     factory credential sends with a gate verdict becomes the unit's baseline; every later
     report is compared with it (:mod:`regressions`)."""
+    steps = _ingest(token, raw, now, device_id, admit)
+    try:
+        name, args = next(steps)
+        while True:
+            name, args = steps.send(getattr(store, name)(*args))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def ingest_async(
+    store: LoopReportStore,
+    token: str,
+    raw: bytes,
+    now: datetime,
+    *,
+    device_id: str | None = None,
+    admit: Callable[[Actor], None] | None = None,
+) -> Stored:
+    """:func:`ingest` on the event loop: the same steps, the store's calls awaited."""
+    steps = _ingest(token, raw, now, device_id, admit)
+    try:
+        name, args = next(steps)
+        while True:
+            name, args = steps.send(await getattr(store, name)(*args))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+_Steps = Generator[tuple[str, tuple[Any, ...]], Any, T]
+"""Ingestion's steps: each yields a call of the store (its method's name and arguments) and
+is sent what it returned; :func:`ingest` and :func:`ingest_async` drive them."""
+
+
+def _ingest(
+    token: str,
+    raw: bytes,
+    now: datetime,
+    device_id: str | None,
+    admit: Callable[[Actor], None] | None,
+) -> _Steps[Stored]:
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
@@ -271,7 +318,8 @@ def ingest(
         loaded, malformed = load_json(raw), None
     except MalformedReport as exc:
         loaded, malformed = None, exc
-    read = store.read(parsed[0], device_id, _serial_of(loaded) if device_id is None else None)
+    serial = _serial_of(loaded) if device_id is None else None
+    read: Read = yield "read", (parsed[0], device_id, serial)
     actor = actor_from_row(read.credential, token, now)
     if admit is not None:
         admit(actor)
@@ -293,7 +341,7 @@ def ingest(
             and summary.gate_verdict is not None
         )
         values = {**columns, "id": new_id(), "baseline": is_baseline}
-        regressed = _regressions(store, unit, summary, document, digest)
+        regressed = yield from _regressions(unit, summary, document, digest)
         found = [(alerts.REGRESSION, f) for f in regressed]
         found += [(golden.KIND, f) for f in _golden_deviations(unit, summary, regressed)]
         found += [
@@ -309,9 +357,8 @@ def ingest(
             level=summary.level,
             patch_month=summary.os_patch[:7] if summary.os_patch else None,
         )
-        opened = store.write(
-            ReportRow(values), change, _alert_rows(unit, found, values["id"], now), now
-        )
+        rows = _alert_rows(unit, found, values["id"], now)
+        opened = yield "write", (ReportRow(values), change, rows, now)
         if opened is not None:
             return Stored(
                 values["id"],
@@ -323,5 +370,6 @@ def ingest(
                 tuple(opened),
             )
         # Another report or check-in of this unit got in first, or it was revoked: again.
-        unit = _the_unit(actor, store.read(parsed[0], unit["id"], None).unit, summary, unit["id"])
+        again: Read = yield "read", (parsed[0], unit["id"], None)
+        unit = _the_unit(actor, again.unit, summary, unit["id"])
     raise UnavailableError("report_contended", "the unit's posture kept changing; retry")

@@ -36,7 +36,13 @@ from handsetguard.server.models import FleetGolden, FleetUnit, PostureReport
 from handsetguard.server.services import report_partitions
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
-from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat, row_reader
+from handsetguard.server.services.dbapi import (
+    UNIT_DEVICE_COLUMNS,
+    Steps,
+    pyformat,
+    row_reader,
+    run_steps,
+)
 
 __all__ = ["AlertRow", "Read", "ReportRow", "ReportStore", "UnitChange"]
 
@@ -242,15 +248,14 @@ class ReportStore:
         self._unit = row_reader(dialect, unit_types, _UNIT_NAMES)
         self._stamp = PostureReport.received_at.type.dialect_impl(dialect).bind_processor(dialect)
         convert = str if db.sqlite else pyformat
-        self._reads = {name: convert(sql) for name, sql in _READS.items()}
-        self._document = convert(_DOCUMENT)
-        self._pg_write = pyformat(_PG_WRITE)
+        statements = {**_READS, "document": _DOCUMENT, "write": _PG_WRITE}
+        self.sql = {name: convert(sql) for name, sql in statements.items()}
 
     def _ts(self, value: datetime | None) -> Any:
         return value if value is None or self._stamp is None else self._stamp(value)
 
     @contextmanager
-    def _driver_errors(self) -> Iterator[None]:
+    def driver_errors(self) -> Iterator[None]:
         try:
             yield
         except self.dbapi.OperationalError as exc:
@@ -264,21 +269,23 @@ class ReportStore:
             ) from None
 
     def read(self, credential_id: str, device_id: str | None, serial: str | None) -> Read:
+        with self.driver_errors(), self.db.dbapi() as conn:
+            steps = self.read_steps(credential_id, device_id, serial)
+            return run_steps(conn, self.sql, steps, pipeline=not self.db.sqlite)
+
+    def read_steps(
+        self, credential_id: str, device_id: str | None, serial: str | None
+    ) -> Steps[Read]:
+        """One round trip, no lock: the credential, and the unit by id or by serial."""
         params = {"credential_id": credential_id, "device_id": device_id, "serial": serial}
         names = ["credential"]
         if device_id is not None:
             names.append("by_id")
         elif serial is not None:
             names.append("by_serial")
-        with self._driver_errors(), self.db.dbapi() as conn:
-            if self.db.sqlite:
-                rows = {n: conn.execute(self._reads[n], params).fetchall() for n in names}
-            else:
-                with conn.pipeline():
-                    cursors = {n: conn.execute(self._reads[n], params) for n in names}
-                rows = {n: cur.fetchall() for n, cur in cursors.items()}
-        credential = next(iter(rows["credential"]), None)
-        found = next(iter(rows.get("by_id", rows.get("by_serial", []))), None)
+        results = yield [(name, params) for name in names]
+        credential = next(iter(results[0].rows), None)
+        found = next(iter(results[1].rows), None) if len(results) > 1 else None
         unit = None
         if found is not None:
             unit = self._unit(found[: len(_UNIT_NAMES)])
@@ -286,34 +293,63 @@ class ReportStore:
         return Read(None if credential is None else self._credential(credential), unit)
 
     def baseline_document(self, report_id: str, received_at: datetime) -> bytes | None:
+        with self.driver_errors(), self.db.dbapi() as conn:
+            steps = self.document_steps(report_id, received_at)
+            return run_steps(conn, self.sql, steps, pipeline=False)
+
+    def document_steps(self, report_id: str, received_at: datetime) -> Steps[bytes | None]:
         params = {"id": report_id, "received_at": self._ts(received_at)}
-        with self._driver_errors(), self.db.dbapi() as conn:
-            row = conn.execute(self._document, params).fetchone()
+        (result,) = yield [("document", params)]
+        row = next(iter(result.rows), None)
         return None if row is None or row[0] is None else bytes(row[0])
 
     def write(
-        self, report: ReportRow, unit: UnitChange, alerts: list[AlertRow], now: datetime
+        self,
+        report: ReportRow,
+        unit: UnitChange,
+        alerts: list[AlertRow],
+        now: datetime,
+        *,
+        wait: bool = True,
     ) -> list[str] | None:
         """Store one report; the ids of the alerts it opened, or None (nothing written)
-        when the unit's posture row is no longer as read, or the unit was revoked."""
-        params = self._params(report, unit, now)
-        with self._driver_errors():
+        when the unit's posture row is no longer as read, or the unit was revoked.
+        ``wait=False`` (SQLite): ``db.WriterBusy`` at once, nothing done, if another writer
+        has the turn."""
+        params = self.params(report, unit, now)
+        with self.driver_errors():
             if self.db.sqlite:
-                return self._write_sqlite(params, unit, alerts)
+                return self._write_sqlite(params, unit, alerts, wait)
             try:
-                return self._write_pg(params, alerts)
-            except self.dbapi.errors.CheckViolation as exc:  # an IntegrityError: first
-                if not report_partitions.is_missing_partition(exc):
-                    raise
                 with self.db.dbapi(write=True) as conn:
-                    report_partitions.ensure_months(conn, now)
-                return self._write_pg(params, alerts)
+                    return run_steps(
+                        conn, self.sql, self.pg_write_steps(params, alerts), pipeline=True
+                    )
             except self.dbapi.IntegrityError as exc:
-                if getattr(exc, "sqlstate", None) == "23505":  # a first report at once
+                if not self.missing_partition(exc):
                     return None
-                raise
+                self.ensure_partitions(now)
+                with self.db.dbapi(write=True) as conn:
+                    return run_steps(
+                        conn, self.sql, self.pg_write_steps(params, alerts), pipeline=True
+                    )
 
-    def _params(self, report: ReportRow, unit: UnitChange, now: datetime) -> dict[str, Any]:
+    def missing_partition(self, exc: Exception) -> bool:
+        """A PostgreSQL write's IntegrityError: True when no partition holds the month yet
+        (create it, write again), False for a first report of the unit written at once by
+        another request (nothing written: read again); anything else is raised."""
+        if isinstance(exc, self.dbapi.errors.CheckViolation):
+            if report_partitions.is_missing_partition(exc):
+                return True
+        elif getattr(exc, "sqlstate", None) == "23505":
+            return False
+        raise exc
+
+    def ensure_partitions(self, now: datetime) -> None:
+        with self.db.dbapi(write=True) as conn:
+            report_partitions.ensure_months(conn, now)
+
+    def params(self, report: ReportRow, unit: UnitChange, now: datetime) -> dict[str, Any]:
         values = report.values
         return {
             **values,
@@ -332,7 +368,10 @@ class ReportStore:
             "false": False,
         }
 
-    def _write_pg(self, params: dict[str, Any], alerts: list[AlertRow]) -> list[str] | None:
+    def pg_write_steps(
+        self, params: dict[str, Any], alerts: list[AlertRow]
+    ) -> Steps[list[str] | None]:
+        """PostgreSQL: the one guarded statement (module docstring)."""
         params = {
             **params,
             "a_id": [a.id for a in alerts],
@@ -341,15 +380,15 @@ class ReportStore:
             "a_detail": [json.dumps(a.detail) for a in alerts],
             "a_event": [json.dumps(a.event) for a in alerts],
         }
-        with self.db.dbapi(write=True) as conn:
-            went, opened = conn.execute(self._pg_write, params).fetchone()
+        (result,) = yield [("write", params)]
+        went, opened = result.rows[0]
         return list(opened) if went else None
 
     def _write_sqlite(
-        self, params: dict[str, Any], unit: UnitChange, alerts: list[AlertRow]
+        self, params: dict[str, Any], unit: UnitChange, alerts: list[AlertRow], wait: bool
     ) -> list[str] | None:
         sql, opened = _SQLITE, []
-        with self.db.dbapi(write=True) as conn:
+        with self.db.dbapi(write=True, wait=wait) as conn:
             state = conn.execute(sql["state"], params).fetchone()
             if (state is not None) != unit.had_state or (
                 state is not None and state[5] != unit.seen_baseline

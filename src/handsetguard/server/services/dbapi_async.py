@@ -1,0 +1,93 @@
+"""psycopg's asyncio connections to PostgreSQL for the hot paths that run on the server's
+event loop (activations, reports, check-ins): one small pool per app, opened by its lifespan.
+
+A hot path awaits its round trips here instead of holding a worker thread through them: a
+thread hop costs more CPU than the request's database work, and under one GIL the threads
+only take turns. The connections are set up as the synchronous hot-path engine's are
+(``db.HOT_PATH_OPTIONS``: autocommit, UTC, generic plans).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any, TypeVar
+
+from handsetguard.server.db import HOT_PATH_OPTIONS
+from handsetguard.server.services.dbapi import Result, Steps
+
+__all__ = ["AsyncPg", "run_async"]
+
+T = TypeVar("T")
+
+
+class AsyncPg:
+    """At most ``size`` connections, idle ones reused, a new one opened on demand (so an
+    unreachable server fails the request at once, as the threaded path does), one dropped
+    by the server discarding the idle ones too. It serves only the loop it was opened on;
+    anywhere else the routes use their threaded stores."""
+
+    def __init__(self, url: str, size: int) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.conninfo = make_url(url).set(drivername="postgresql")
+        self.size = size
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[Any] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def open(self) -> None:
+        self.loop, self._slots = asyncio.get_running_loop(), asyncio.Semaphore(self.size)
+
+    async def close(self) -> None:
+        self.loop = None
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
+
+    def serves_this_loop(self) -> bool:
+        try:
+            return self.loop is not None and asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # no loop running: a worker thread
+            return False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        from psycopg import AsyncConnection, pq
+
+        async with self._slots:
+            if self._idle:
+                conn = self._idle.pop()
+            else:
+                url = self.conninfo.render_as_string(hide_password=False)
+                conn = await AsyncConnection.connect(url, autocommit=True, options=HOT_PATH_OPTIONS)
+            try:
+                yield conn
+            finally:
+                if conn.broken:  # the server dropped it: a restart drops the idle ones too
+                    stale, self._idle = self._idle, []
+                    for other in [conn, *stale]:
+                        await other.close()
+                elif conn.info.transaction_status == pq.TransactionStatus.IDLE:
+                    self._idle.append(conn)
+                else:
+                    await conn.close()
+
+
+async def run_async(conn: Any, sql: dict[str, str], steps: Steps[T]) -> T:
+    """Drive a store's statement generator (see :func:`dbapi.run_steps`) on an asyncio
+    connection: each batch it yields is one pipelined round trip."""
+    try:
+        batch = next(steps)
+        while True:
+            async with conn.pipeline() if len(batch) > 1 else nullcontext():
+                cursors = [await conn.execute(sql[name], params) for name, params in batch]
+            batch = steps.send(
+                [
+                    Result(c.rowcount, await c.fetchall() if c.description is not None else [])
+                    for c in cursors
+                ]
+            )
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
