@@ -49,6 +49,7 @@ from handsetguard.parsers.settings import (
     parse_dumpsys_settings,
     parse_settings_list,
 )
+from handsetguard.parsers.values import split_lines
 from handsetguard.sources.bugreport_fs import TOMBSTONE_SECTION
 from handsetguard.sources.dumpstate import dumpstate_time
 from handsetguard.state_apks import apks_facet
@@ -297,13 +298,14 @@ def _json_strings(text: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _package_components(evidence: Evidence) -> Located[PackageComponents] | Unavailable:
+def _package_components(
+    section: Section | None, lines: list[str] | None
+) -> Located[PackageComponents] | Unavailable:
     """A second reading of ``dumpsys package`` (no coverage entry of its own: the package
     facet already records the section); the reader never raises."""
-    section = evidence.get("dumpsys:package")
     if section is None:
         return Unavailable("the input has no dumpsys package (resolver table, components)")
-    return Located(parse_package_components(section.text), section.provenance)
+    return Located(parse_package_components(section.text, lines), section.provenance)
 
 
 def _quiet(evidence: Evidence, name: str, parse: Callable[[str], T]) -> Located[T] | Unavailable:
@@ -383,11 +385,17 @@ def build_state(evidence: Evidence) -> DeviceState:
         if acquired.tzinfo is None:
             acquired = acquired.replace(tzinfo=tz)
         origin = evidence.acquired_at.origin
+    package_dump = evidence.get("dumpsys:package")
+    # The package dump's two readers (its packages, its components) share one split of it,
+    # read one after the other (only then is the list dropped: the peak stays one split).
+    package_lines = None if package_dump is None else split_lines(package_dump.text)
     packages = (
-        builder.facet(("dumpsys:package",), parse_dumpsys_package)
-        if evidence.get("dumpsys:package") is not None
+        builder.facet(("dumpsys:package",), partial(parse_dumpsys_package, lines=package_lines))
+        if package_dump is not None
         else builder.facet(("androidqf:packages",), parse_packages_json)
     )
+    package_components = _package_components(package_dump, package_lines)
+    del package_lines
     root_binaries = (
         builder.facet(("androidqf:root_binaries",), _json_strings)
         if evidence.get("androidqf:root_binaries") is not None
@@ -438,7 +446,7 @@ def build_state(evidence: Evidence) -> DeviceState:
         collection_window=evidence.collection_window,
         collection_errors=tuple(evidence.collection_errors),
         recorded_clock_unset=clock_unset,
-        package_components=_package_components(evidence),
+        package_components=package_components,
         package_files=package_files,
         apks=apks,
         files=_quiet(evidence, "androidqf:files", parse_files_json)

@@ -126,8 +126,9 @@ class _Builder:
         )
 
 
-def parse_dumpsys_package(text: str) -> PackageDump:
-    """Parse the ``DUMP OF SERVICE package`` section (or ``adb shell dumpsys package`` output).
+def parse_dumpsys_package(text: str, lines: list[str] | None = None) -> PackageDump:
+    """Parse the ``DUMP OF SERVICE package`` section (or ``adb shell dumpsys package`` output);
+    ``lines`` is ``split_lines(text)`` when the caller has it already (it is not changed).
 
     Only the ``Packages:`` and ``Hidden system packages:`` blocks are read (the resolver tables
     and shared users are not package entries). A text without a ``Packages:`` line is read as
@@ -135,7 +136,8 @@ def parse_dumpsys_package(text: str) -> PackageDump:
     keeps its main entry's data and gets ``updated_system_app``. Blank text gives no packages;
     other text without any ``Package [name]`` entry raises :class:`ParseError`.
     """
-    lines = split_lines(text)
+    if lines is None:
+        lines = split_lines(text)
     has_block = _MAIN_BLOCK in lines
     main, hidden, garbled = _read_entries(lines, has_block)
     skipped = 0

@@ -194,10 +194,12 @@ def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
     return records
 
 
-def parse_package_components(text: str) -> PackageComponents:
+def parse_package_components(text: str, lines: list[str] | None = None) -> PackageComponents:
     """Read the resolver table's MAIN activities and the ``Packages:`` block's install lines
-    and disabled components; a dump without either gives empty results (never raises)."""
-    lines = split_lines(text)
+    and disabled components; a dump without either gives empty results (never raises).
+    ``lines`` is ``split_lines(text)`` when the caller has it already (it is not changed)."""
+    if lines is None:
+        lines = split_lines(text)
     # The tables' header lines found by list.index (a C loop), not a Python loop over the dump.
     main: dict[str, list[Component]] | None = None
     if "Activity Resolver Table:" in lines:
