@@ -4,6 +4,7 @@ flags, versions, permissions and per-user state, as :mod:`handsetguard.parsers.p
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import field
@@ -139,7 +140,7 @@ def parse_dumpsys_package(text: str, lines: list[str] | None = None) -> PackageD
     if lines is None:
         lines = split_lines(text)
     has_block = _MAIN_BLOCK in lines
-    main, hidden, garbled = _read_entries(lines, has_block)
+    main, hidden, garbled = _read_entries(lines, has_block, _first_block(lines) if has_block else 0)
     skipped = 0
     if not main and not hidden and not has_block and not garbled and text.strip():
         raise ParseError("dumpsys package: no 'Packages:' block or 'Package [name]' entries")
@@ -175,14 +176,25 @@ class _Entries:
         self.header, self.start = header, start
 
 
+def _first_block(lines: list[str]) -> int:
+    """The first ``Packages:`` or ``Hidden system packages:`` line (the text has the first):
+    with blocks, nothing before it is read, and list.index finds it in a C loop."""
+    first = lines.index(_MAIN_BLOCK)
+    try:
+        return lines.index(_HIDDEN_BLOCK, 0, first)
+    except ValueError:
+        return first
+
+
 def _read_entries(
-    lines: list[str], has_block: bool
+    lines: list[str], has_block: bool, start: int = 0
 ) -> tuple[list[_Builder], list[_Builder], list[Unreadable]]:
-    """The package entries of the main and hidden blocks, and the broken headers."""
+    """The package entries of the main and hidden blocks, and the broken headers; the lines
+    before ``start`` are those before the first block (none without blocks)."""
     main, hidden = _Entries(), _Entries()
     target: _Entries | None = None if has_block else main
     garbled: list[Unreadable] = []
-    for index, line in enumerate(lines):
+    for index, line in enumerate(itertools.islice(lines, start, None), start):
         if line[:1] not in (" ", ""):
             if target is not None:
                 target.close(lines, index)
