@@ -83,3 +83,34 @@ def test_mini_dump_is_complete_and_one_cut_in_its_dumpsys_section_is_not() -> No
     found = find_truncation(cut.encode() + b"------ DUMPSYS (dumpsys) ------\nhalf", "m.txt")
     assert found is not None
     assert (found.section, found.where.line) == ("section:DUMPSYS", 13)
+
+
+@pytest.mark.parametrize("cut", [None, 700, 1500])
+@pytest.mark.parametrize("region", [64, 300, 100_000])
+def test_scan_with_or_without_service_starts(cut: int | None, region: int) -> None:
+    """TruncationScan.feed given the region's service line starts (as the streamed index
+    passes them) or searching them itself: the same verdict."""
+    from handsetguard.sources.completeness import TruncationScan
+
+    data = (MINI_DUMP * 3).encode()[:cut]
+    verdicts = []
+    for given in (False, True):
+        scan = TruncationScan()
+        base = 0
+        while base < len(data):
+            end = data.rfind(b"\n", base, base + region) + 1 or min(len(data), base + region)
+            end = max(end, base + 1)
+            buf = data[max(0, base - 1) : end]  # from the newline ending the previous region
+            shift = 1 if base > 0 else 0
+            starts = [i + 1 for i in range(len(buf)) if buf.startswith(b"\nDUMP OF SERVICE ", i)]
+            scan.feed(
+                buf,
+                len(buf),
+                base - shift,
+                None,
+                lambda o: data.count(b"\n", 0, o) + 1,
+                starts if given else None,
+            )
+            base = end
+        verdicts.append(scan.result("m.txt"))
+    assert verdicts[0] == verdicts[1] == find_truncation(data, "m.txt")

@@ -11,7 +11,7 @@ output) cannot tell, and is not judged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
@@ -171,19 +171,27 @@ class TruncationScan:
         base: int,
         last_title: tuple[int, str] | None,
         line_of: Callable[[int], int],
+        service_starts: Sequence[int] | None = None,
     ) -> None:
         """Scan ``buf[:stop]`` (whole lines, starting at offset ``base`` of the text; when
         ``base`` > 0, ``buf[0]`` is the newline ending the previous region). ``last_title`` is
         the region offset and name of its last ``------ TITLE ------`` line; ``line_of`` maps
-        a text offset at or after the region's last marker to its line."""
+        a text offset at or after the region's last marker to its line; ``service_starts``,
+        when the caller has searched for them, are the region offsets of every line-start
+        ``DUMP OF SERVICE `` in ``buf[:stop]``, in order (else they are searched here)."""
         if not self.top_durations and buf.find(_TOP_DURATION, 0, stop) >= 0:
             self.top_durations = True
         if base == 0 and buf.startswith(b"DUMP OF SERVICE "):
             self._at_zero = self._service_name(buf, 0, stop)
-        latest: list[tuple[int, str | None, bool]] = []
-        pos = stop
-        while len(latest) < 2 and (pos := buf.rfind(b"\nDUMP OF SERVICE ", 0, pos)) >= 0:
-            latest.insert(0, (base + pos + 1, self._service_name(buf, pos + 1, stop), False))
+        latest: list[tuple[int, str | None, bool]]
+        if service_starts is not None:
+            latest = [
+                (base + at, self._service_name(buf, at, stop), False) for at in service_starts[-2:]
+            ]
+        else:
+            latest, pos = [], stop
+            while len(latest) < 2 and (pos := buf.rfind(b"\nDUMP OF SERVICE ", 0, pos)) >= 0:
+                latest.insert(0, (base + pos + 1, self._service_name(buf, pos + 1, stop), False))
         self._services = self._close_services(buf, stop, base, (self._services + latest)[-2:])
         if last_title is not None:
             at, name = last_title

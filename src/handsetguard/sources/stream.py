@@ -128,7 +128,8 @@ class _Streamer:
         head = None if self.started else _FIRST.match(buf, 0, stop)
         self.started = True
         last_title: tuple[int, str] | None = None
-        found = _line_markers(buf, stop)
+        services: list[int] = []  # filled as the markers are found: the scan reads it
+        found = _line_markers(buf, stop, services)
         for match in itertools.chain(() if head is None else (head,), found):
             at = match.start()
             title = match.group("title")
@@ -143,7 +144,7 @@ class _Streamer:
                 continue
             self.markers += 1
             self._marker(match, base + at, stop)
-        self.scan.feed(buf, stop, base, last_title, self.line_of)
+        self.scan.feed(buf, stop, base, last_title, self.line_of, services)
         for open_ in (self.header, self.top, self.service):
             if open_ is not None and open_.kept is not None and open_.filled < base + stop:
                 self._fill(open_, base + stop)
@@ -221,19 +222,29 @@ class _Streamer:
 _MARKER_STARTS = (b"\n------", b"\nDUMP OF SERVICE ")
 
 
-def _line_starts(buf: bytearray, needle: bytes, stop: int) -> Iterator[int]:
+def _line_starts(
+    buf: bytearray, needle: bytes, stop: int, seen: list[int] | None = None
+) -> Iterator[int]:
     at = buf.find(needle, 0, stop)
     while at >= 0:
+        if seen is not None:
+            seen.append(at + 1)
         yield at + 1
         at = buf.find(needle, at + 1, stop)
 
 
-def _line_markers(buf: bytearray, stop: int) -> Iterator[re.Match[bytes]]:
+def _line_markers(
+    buf: bytearray, stop: int, services: list[int] | None = None
+) -> Iterator[re.Match[bytes]]:
     """The marker lines of ``buf[:stop]`` after its first, in order: the lines ``\\n`` +
     dumpstate.py's marker pattern finds, but found by two substring searches (which skip
     through the text) and the pattern tried only where they land: a third of the pattern's
-    own scan, the index's largest cost on a 12-25 MB text."""
-    starts = (_line_starts(buf, needle, stop) for needle in _MARKER_STARTS)
+    own scan, the index's largest cost on a 12-25 MB text. Every line-start ``DUMP OF
+    SERVICE `` met (a marker or not) is appended to ``services`` as it is passed."""
+    starts = (
+        _line_starts(buf, _MARKER_STARTS[0], stop),
+        _line_starts(buf, _MARKER_STARTS[1], stop, services),
+    )
     for start in heapq.merge(*starts):
         match = _FIRST.match(buf, start, stop)
         if match is not None:
