@@ -467,9 +467,60 @@ def _chains(units: list[tuple[str, str, str, str]]) -> list[list[str]]:
     return out
 
 
+def _facts(chain: list[str], challenge: str) -> dict[str, Any]:
+    """What the service stores of a verified check-in of this chain (its attested facts)."""
+    from fleet_app import unsafe_test_trust_check
+    from handsetguard.server.services.attestation import verify_for_checkin
+
+    facts, failure, _ = verify_for_checkin(
+        unsafe_test_trust_check(), chain, challenge=challenge.encode(), at=datetime.now(UTC)
+    )
+    assert facts is not None, failure
+    return facts
+
+
+def load_checkin_history(db: Database, template: dict[str, Any], units: int) -> None:
+    """A fleet that has been checking in: one verified check-in per unit a day before, its
+    attested facts those of the unit's own chain (the bench's chains differ only in the
+    IDs), then ANALYZE — as the reports are loaded, so that the measured check-ins meet
+    the history and the statistics of a running fleet rather than an empty table."""
+    partner = template["partner_id"]
+    when = datetime.now(UTC) - timedelta(days=1)
+    rows = []
+    for n in range(units):
+        facts = {
+            **template["facts"],
+            "serial": f"F{n:09d}",
+            "imei": imei(2 * n),
+            "second_imei": imei(2 * n + 1),
+        }
+        rows.append(
+            {
+                "id": str(uuid.UUID(int=(n + 1) << 40)),
+                "device_id": str(uuid.UUID(int=n + 1)),
+                "partner": partner,
+                "at": when + timedelta(microseconds=n),
+                "credential": template["credential_id"],
+                "attested": json.dumps(facts),
+            }
+        )
+    with db.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO fleet_checkins (id, device_id, partner_id, received_at,"
+                " credential_id, verified, failure, attested, os_reported) VALUES (:id,"
+                " :device_id, :partner, :at, :credential, :true, NULL, :attested, '{}')"
+            ),
+            [{**r, "true": True} for r in rows],
+        )
+    with db.write_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     """POST /v1/checkins over HTTP, each with its own chain and a challenge written
-    beforehand (issued to the bench's support credential, unused, not expired)."""
+    beforehand (issued to the bench's support credential, unused, not expired), on a fleet
+    with a check-in history (:func:`load_checkin_history`)."""
     rng = random.Random(11)
     picked = [rng.randrange(units) for _ in range(args.checkins + 100)]
     who = [(str(uuid.UUID(int=n + 1)), f"F{n:09d}", imei(2 * n), imei(2 * n + 1)) for n in picked]
@@ -477,6 +528,10 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     credential_id = token.split("_")[1]
     now = datetime.now(UTC)
     db = Database(Settings(database_url=url))
+    with db.read() as session:
+        partner = session.execute(select(Agreement.partner_id)).scalar_one()
+    template = {"facts": _facts(chains[0], "bench-0"), "partner_id": partner}
+    load_checkin_history(db, {**template, "credential_id": credential_id}, units)
     with db.write() as session:
         session.execute(
             text(

@@ -16,7 +16,7 @@ from handsetguard.server.config import Settings
 from handsetguard.server.services.attestation import AttestChainCheck
 
 
-def create_unsafe_test_trust_app() -> FastAPI:
+def unsafe_test_trust_check() -> AttestChainCheck:
     from tests.attest.helpers import ASSETS, unsafe_test_trust
 
     import handsetguard.attest as attest
@@ -24,4 +24,8 @@ def create_unsafe_test_trust_app() -> FastAPI:
     verifier = attest.Verifier(
         trust=unsafe_test_trust(), status_list=attest.load_status_list(ASSETS / "status.json")
     )
-    return create_app(Settings(), attestation=AttestChainCheck(verifier=verifier))
+    return AttestChainCheck(verifier=verifier)
+
+
+def create_unsafe_test_trust_app() -> FastAPI:
+    return create_app(Settings(), attestation=unsafe_test_trust_check())
