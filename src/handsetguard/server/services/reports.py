@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -85,7 +84,9 @@ def _where(path: Any) -> str:
     return out or "(document)"
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+"""Every digit to ``0``, every other byte to a space: a run of 19 digits is then a plain
+substring search (at C speed; a regular expression took 0.5 ms on a report)."""
 
 
 def load_json(raw: bytes) -> Any:
@@ -97,7 +98,7 @@ def load_json(raw: bytes) -> Any:
     lone surrogates, NaN: the checks after this one refuse those with the field they are
     in), so that both read every document alike. Nesting too deep for it, or an integer of
     more digits than Python converts, is ``malformed_json`` too, not a crash."""
-    if _LONG_DIGITS.search(raw) is None:
+    if b"0" * 19 not in raw.translate(_DIGITS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
