@@ -155,6 +155,76 @@ def test_check_ins_keep_the_posture_row_and_the_roll_up(attested: tuple[Env, Ten
     assert third["alerts"] == [] and _count(env, CheckIn) == 3
 
 
+def test_a_posture_row_made_during_the_write_makes_it_write_again(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first check-in whose unit gets its posture row from another transaction between
+    the write's state read and its insert: the transaction is rolled back (the challenge's
+    use with it) and written again, now as an update — one check-in, one row, counted once."""
+    env, lava = attested
+    if env.db.sqlite:
+        pytest.skip("PostgreSQL only: SQLite's write transaction excludes the other writer")
+    unit = activate(env, lava, **IDS)
+    _fixed_challenge(env, lava, unit["device_id"])
+    store: CheckinStore = env.client.app.state.ctx.checkin_store  # type: ignore[attr-defined]
+    original = store.write_steps
+    attempts = []
+
+    def write_steps(checkin: Any, params: Any, decide: Any) -> Any:
+        steps = original(checkin, params, decide)
+        batch = next(steps)
+        results = yield batch
+        attempts.append(checkin.id)
+        if len(attempts) == 1:  # the other transaction, after this one read no row
+            with env.db.write() as session:
+                device = session.get(Device, unit["device_id"])
+                assert device is not None
+                session.add(
+                    FleetUnit(
+                        device_id=device.id,
+                        partner_id=lava.partner,
+                        model_code=device.model_code,
+                        territory=device.territory,
+                        last_seen_at=env.clock.now(),
+                        level="unknown",
+                        patch_month=None,
+                    )
+                )
+                session.add(
+                    FleetCount(
+                        partner_id=lava.partner,
+                        model_code=device.model_code,
+                        territory=device.territory,
+                        level="unknown",
+                        patch_month="unknown",
+                        units=1,
+                    )
+                )
+        return (yield from _forward(steps, results))
+
+    monkeypatch.setattr(store, "write_steps", write_steps)
+    response = _check_in(env, lava, unit["device_id"])
+    assert response.status_code == 201, response.text
+    done = response.json()
+    assert len(attempts) == 2  # rolled back once, written again
+    state = _state(env, unit["device_id"])
+    month = done["attested"]["os_patch"][:7]
+    assert state == (done["checkin_id"], "unknown", month, False, [("unknown", month, 1)])
+    assert _count(env, CheckIn) == 1
+    with env.db.read() as session:
+        used = session.execute(select(CheckInChallenge.used_at)).scalar_one()
+    assert used is not None
+
+
+def _forward(steps: Any, results: Any) -> Any:
+    """The rest of a statement generator, passed through."""
+    try:
+        while True:
+            results = yield steps.send(results)
+    except StopIteration as done:
+        return done.value
+
+
 def _paths(routes: Any) -> list[str]:
     out = []
     for route in routes:

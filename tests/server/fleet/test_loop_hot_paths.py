@@ -156,3 +156,23 @@ def test_no_wait_says_at_once_when_another_process_holds_the_turn(tmp_path: Any)
     with db.dbapi(write=True) as conn:
         conn.execute("SELECT 1")
     db.dispose()
+
+
+def test_the_threaded_paths_store_alike(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside the loop the asyncio connections serve (PostgreSQL), the routes run the same
+    steps on the threaded stores: a report and a check-in stored as on the loop."""
+    env, lava = attested
+    ctx: Any = env.client.app.state.ctx  # type: ignore[attr-defined]
+    monkeypatch.setattr(ctx, "on_loop", lambda: False)
+    unit = activate(env, lava, **IDS)
+    report = example_report("factory", serial=unit["serial"])
+    response = env.client.post("/v1/reports", json=report, headers=lava.factory)
+    assert (response.status_code, response.json()["baseline"]) == (201, True)
+    _fixed_challenge(env, lava, unit["device_id"])
+    checked = _check_in(env, lava, unit["device_id"])
+    assert (checked.status_code, checked.json()["verified"]) == (201, True)
+    assert _count(env, PostureReport) == 1 and _count(env, CheckIn) == 1
+    replayed = _check_in(env, lava, unit["device_id"])
+    assert replayed.json()["error"]["code"] == "challenge_replayed"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from handsetguard.server.db import HOT_PATH_OPTIONS
@@ -77,17 +77,29 @@ class AsyncPg:
 
 async def run_async(conn: Any, sql: dict[str, str], steps: Steps[T]) -> T:
     """Drive a store's statement generator (see :func:`dbapi.run_steps`) on an asyncio
-    connection: each batch it yields is one pipelined round trip."""
+    connection: each batch it yields is one round trip (pipelined; inside the caller's own
+    pipeline, a transaction's BEGIN and COMMIT ride with its first and last batch)."""
     try:
         batch = next(steps)
         while True:
-            async with conn.pipeline() if len(batch) > 1 else nullcontext():
-                cursors = [await conn.execute(sql[name], params) for name, params in batch]
+            if len(batch) == 1 and not conn.pgconn.pipeline_status:  # not in a pipeline
+                cursors = [await conn.execute(sql[batch[0][0]], batch[0][1])]
+            else:
+                async with conn.pipeline() as pipeline:
+                    cursors = [await conn.execute(sql[name], params) for name, params in batch]
+                    await pipeline.sync()
             batch = steps.send(
-                [
-                    Result(c.rowcount, await c.fetchall() if c.description is not None else [])
-                    for c in cursors
-                ]
+                [Result(c.rowcount, await c.fetchall() if _has_rows(c) else []) for c in cursors]
             )
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def _has_rows(cursor: Any) -> bool:
+    """The statement returned rows (a SELECT, a RETURNING), read off the result itself:
+    psycopg's ``description`` builds a Column for every field each time it is asked."""
+    result = cursor.pgresult
+    return result is not None and result.status == _TUPLES_OK
+
+
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)

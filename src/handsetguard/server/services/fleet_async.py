@@ -115,7 +115,12 @@ class LoopCheckinStore:
         with store.driver_errors():
             for _ in range(ATTEMPTS):
                 try:
-                    async with self.pool.connection() as conn, conn.transaction():
+                    # BEGIN rides with the first batch, COMMIT with the pipeline's end.
+                    async with (
+                        self.pool.connection() as conn,
+                        conn.pipeline(),
+                        conn.transaction(),
+                    ):
                         steps = store.write_steps(checkin, params, decide)
                         return await run_async(conn, store.sql, steps)
                 except Again:  # rolled back: a first report or check-in made the row
