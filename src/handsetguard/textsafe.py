@@ -41,6 +41,10 @@ def _json_escape(match: re.Match[str]) -> str:
 def visible(text: str, *, multiline: bool = False) -> str:
     """``text`` with every control and invisible steering character shown as an escape;
     ``multiline`` keeps newlines and tabs (CRLF becomes LF)."""
+    if text.isprintable():
+        # Every character the patterns match is unprintable (Unicode "Other" or "Separator"):
+        # the common case costs one C loop, and no pattern is compiled for it.
+        return text
     if multiline:
         return _MULTI_LINE.sub(_escape, text.replace("\r\n", "\n"))
     return _ONE_LINE.sub(_escape, text)
@@ -50,4 +54,6 @@ def json_text(serialised: str) -> str:
     """Serialised JSON (``json.dumps(..., ensure_ascii=False)``) with DEL, C1 controls and
     invisible steering characters written as ``\\uXXXX`` escapes: the same JSON value, safe
     to show in a terminal or an editor."""
+    if serialised.isascii() and "\x7f" not in serialised:
+        return serialised  # DEL is the only ASCII character escaped here
     return _JSON_RAW.sub(_json_escape, serialised)
