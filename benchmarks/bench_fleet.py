@@ -47,6 +47,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.attest: the synthetic chains
 from bench_server import prepare, settle, start_server  # noqa: E402
+from handsetguard.report.upload import GZIP_LEVEL as UPLOAD_GZIP  # noqa: E402
 from handsetguard.server.config import Settings  # noqa: E402
 from handsetguard.server.core.identifiers import luhn_check_digit  # noqa: E402
 from handsetguard.server.core.kek import KEK_ENV  # noqa: E402
@@ -329,14 +330,14 @@ def measure_reads(db: Database, actor: Any, units: int) -> list[str]:
 
 
 async def _post_all(
-    base: str, path: str, token: str, bodies: list[bytes], clients: int
+    base: str, path: str, token: str, bodies: list[bytes], clients: int, extra: str = ""
 ) -> tuple[int, float, list[float], list[bytes]]:
     """POST every body over ``clients`` keep-alive connections: (201s, seconds, latencies,
-    the answers' bodies)."""
+    the answers' bodies); ``extra``: more header lines (``Name: value\\r\\n``)."""
     host, port = base.removeprefix("http://").split(":")
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-        "Content-Type: application/json\r\nContent-Length: "
+        f"Content-Type: application/json\r\n{extra}Content-Length: "
     ).encode()
     queue = iter(bodies)
     ok, latencies, answers = 0, [], []
@@ -405,13 +406,22 @@ def _serving(proc: Any, url: str) -> tuple[list[int], list[int]]:
 
 
 def _measured_post(
-    proc: Any, url: str, base: str, path: str, token: str, bodies: list[bytes], clients: int
+    proc: Any,
+    url: str,
+    base: str,
+    path: str,
+    token: str,
+    bodies: list[bytes],
+    clients: int,
+    extra: str = "",
 ) -> tuple[int, float, list[float], list[bytes], str]:
     """:func:`_post_all`, and the CPU each request cost the service and PostgreSQL: on a
     machine other work loads, the rate is what the work got, the CPU what it costs."""
     workers, backends = _serving(proc, url)
     before = _cpu_seconds(workers), _cpu_seconds(backends)
-    ok, seconds, latencies, answers = asyncio.run(_post_all(base, path, token, bodies, clients))
+    ok, seconds, latencies, answers = asyncio.run(
+        _post_all(base, path, token, bodies, clients, extra)
+    )
     service = (_cpu_seconds(workers) - before[0]) / len(bodies) * 1000
     database = (_cpu_seconds(backends) - before[1]) / len(bodies) * 1000
     cpu = f"CPU per request: service {service:.2f} ms" + (
@@ -426,14 +436,17 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
     try:
         rng = random.Random(5)
         bodies = []
+        # As ``check --upload`` sends a report: gzipped (report/upload.py), unless --plain.
+        extra = "" if args.plain_reports else "Content-Encoding: gzip\r\n"
         for _ in range(args.reports + 200):
             n = rng.randrange(units)
             report["device"]["serial"] = f"F{n:09d}"
-            bodies.append(json.dumps(report).encode())
+            body = json.dumps(report).encode()
+            bodies.append(body if args.plain_reports else gzip.compress(body, UPLOAD_GZIP))
         warm, bodies = bodies[:200], bodies[200:]
-        asyncio.run(_post_all(base, "/v1/reports", token, warm, args.clients))
+        asyncio.run(_post_all(base, "/v1/reports", token, warm, args.clients, extra))
         ok, seconds, latencies, answers, cpu = _measured_post(
-            proc, url, base, "/v1/reports", token, bodies, args.clients
+            proc, url, base, "/v1/reports", token, bodies, args.clients, extra
         )
     finally:
         proc.terminate()
@@ -443,7 +456,9 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
         f"  report ingestion over HTTP     {ok / seconds:7.0f}/s     p50 "
         f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
         f" ms   {args.clients} clients, {args.workers} process(es) x {args.threads} threads, "
-        f"{ok}/{len(bodies)} stored, {alerted} opened alerts   (target >= 500/s)\n"
+        f"{ok}/{len(bodies)} stored, {alerted} opened alerts, "
+        f"{'plain JSON' if args.plain_reports else 'gzipped as check --upload sends'}"
+        "   (target >= 500/s)\n"
         f"                                 {cpu}"
     )
 
@@ -696,6 +711,9 @@ def main() -> None:
     parser.add_argument("--checkins", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
     parser.add_argument("--no-reads", action="store_true", help="skip overview and lookups")
+    parser.add_argument(
+        "--plain-reports", action="store_true", help="reports as plain JSON, not gzipped"
+    )
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--pg-url", default=os.environ.get("HANDSETGUARD_TEST_PG_URL"))
     parser.add_argument("--no-sqlite", action="store_true")

@@ -4,6 +4,7 @@ show in process lists and shell history, and never echoed in a message."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import urllib.error
@@ -18,6 +19,8 @@ __all__ = ["TOKEN_ENV", "UploadError", "Uploaded", "reports_url", "token_from_en
 TOKEN_ENV = "HANDSETGUARD_TOKEN"
 TIMEOUT_SECONDS = 30.0
 _ENDPOINT = "/v1/reports"
+GZIP_LEVEL = 6
+"""The uploader's CPU is its own: zlib's default level (5.6 KB for the example's 24 KB)."""
 
 
 class UploadError(HandsetGuardError):
@@ -62,12 +65,18 @@ def _refusal(exc: urllib.error.HTTPError) -> str:
 
 
 def upload(url: str, report_json: str, token: str) -> Uploaded:
+    """POST the report gzipped (a quarter of the bytes; the service stores the stream as
+    sent instead of compressing the report itself)."""
     target = reports_url(url)
     request = urllib.request.Request(
         target,
-        data=report_json.encode(),
+        data=gzip.compress(report_json.encode(), GZIP_LEVEL),
         method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        headers={
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+            "Authorization": f"Bearer {token}",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:

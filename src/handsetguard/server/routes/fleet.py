@@ -56,12 +56,18 @@ _REPORT_BODY = {
 }
 
 
-def _ingest(ctx: Any, token: str, raw: bytes, device_id: str | None) -> bytes:
+def _ingest(ctx: Any, token: str, raw: bytes, device_id: str | None, encoding: str | None) -> bytes:
     """The threaded path (PostgreSQL outside the loop the asyncio connections serve)."""
     now = ctx.clock.now()
     try:
         done = report_ingest.ingest(
-            ctx.report_store, token, raw, now, device_id=device_id, admit=partial(admit, ctx)
+            ctx.report_store,
+            token,
+            raw,
+            now,
+            device_id=device_id,
+            admit=partial(admit, ctx),
+            encoding=encoding,
         )
     except (NotFoundError, ConflictError, RefusedError) as exc:
         _audit_refusal(ctx, token, exc.code, device_id, now)
@@ -107,16 +113,24 @@ async def post_report(
 ) -> Response:
     """Store a JSON report of an activated unit (factory or support credential). The unit is
     ``device_id`` or the report's ``device.serial``; the factory's first gate report is the
-    baseline; later reports raise regression alerts against it."""
+    baseline; later reports raise regression alerts against it. The body may be sent with
+    ``Content-Encoding: gzip`` (as ``check --upload`` does): it is then stored as sent."""
     raw = await request.body()  # bounded by the body limit middleware
+    encoding = request.headers.get("content-encoding")
     ctx = request.app.state.ctx
     if not ctx.on_loop():
-        body = await run_in_threadpool(_ingest, ctx, token, raw, device_id)
+        body = await run_in_threadpool(_ingest, ctx, token, raw, device_id, encoding)
         return Response(body, status_code=201, media_type="application/json")
     now = ctx.clock.now()
     try:
         done = await report_ingest.ingest_async(
-            ctx.loop_reports, token, raw, now, device_id=device_id, admit=partial(admit, ctx)
+            ctx.loop_reports,
+            token,
+            raw,
+            now,
+            device_id=device_id,
+            admit=partial(admit, ctx),
+            encoding=encoding,
         )
     except (NotFoundError, ConflictError, RefusedError) as exc:
         if exc.code in REFUSALS_AUDITED:

@@ -51,6 +51,7 @@ from handsetguard.server.services.reports import (
     SENDERS,
     MalformedReport,
     Summary,
+    decode_body,
     load_json,
     summarise,
     validate_report,
@@ -236,7 +237,10 @@ def _alert_rows(
     return rows
 
 
-def _report_values(actor: Actor, summary: Summary, raw: bytes, digest: str) -> dict[str, Any]:
+def _report_values(
+    actor: Actor, summary: Summary, raw: bytes, digest: str, stored: bytes | None
+) -> dict[str, Any]:
+    """``stored``: the client's own gzip stream of ``raw`` (reports.decode_body), if kept."""
     return {
         "credential_id": actor.credential_id,
         "sender_role": actor.role.value,
@@ -254,7 +258,7 @@ def _report_values(actor: Actor, summary: Summary, raw: bytes, digest: str) -> d
         "threats": list(summary.threats),
         "doc_sha256": hashlib.sha256(raw).hexdigest(),
         "doc_bytes": len(raw),
-        "document": gzip.compress(raw, GZIP_LEVEL),
+        "document": stored if stored is not None else gzip.compress(raw, GZIP_LEVEL),
         "components_sha256": digest,
     }
 
@@ -267,11 +271,13 @@ def ingest(
     *,
     device_id: str | None = None,
     admit: Callable[[Actor], None] | None = None,
+    encoding: str | None = None,
 ) -> Stored:
     """Store one report for an activated unit of the caller's partner. The first report a
     factory credential sends with a gate verdict becomes the unit's baseline; every later
-    report is compared with it (:mod:`regressions`)."""
-    steps = _ingest(token, raw, now, device_id, admit)
+    report is compared with it (:mod:`regressions`). ``encoding``: the body's
+    Content-Encoding (gzip or none)."""
+    steps = _ingest(token, raw, now, device_id, admit, encoding)
     try:
         name, args = next(steps)
         while True:
@@ -288,9 +294,10 @@ async def ingest_async(
     *,
     device_id: str | None = None,
     admit: Callable[[Actor], None] | None = None,
+    encoding: str | None = None,
 ) -> Stored:
     """:func:`ingest` on the event loop: the same steps, the store's calls awaited."""
-    steps = _ingest(token, raw, now, device_id, admit)
+    steps = _ingest(token, raw, now, device_id, admit, encoding)
     try:
         name, args = next(steps)
         while True:
@@ -310,14 +317,16 @@ def _ingest(
     now: datetime,
     device_id: str | None,
     admit: Callable[[Actor], None] | None,
+    encoding: str | None,
 ) -> _Steps[Stored]:
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")
-    try:
+    try:  # refused, if it must be, once the caller is known (the order of the docstring)
+        raw, stored = decode_body(raw, encoding)
         loaded, malformed = load_json(raw), None
     except MalformedReport as exc:
-        loaded, malformed = None, exc
+        stored, loaded, malformed = None, None, exc
     serial = _serial_of(loaded) if device_id is None else None
     read: Read = yield "read", (parsed[0], device_id, serial)
     actor = actor_from_row(read.credential, token, now)
@@ -333,7 +342,7 @@ def _ingest(
     _refuse_control_characters(summary)
     digest = components_digest(document)
     unit = _the_unit(actor, read.unit, summary, device_id)
-    columns = _report_values(actor, summary, raw, digest)
+    columns = _report_values(actor, summary, raw, digest, stored)
     for _ in range(ATTEMPTS):
         is_baseline = (
             unit["baseline_report_id"] is None

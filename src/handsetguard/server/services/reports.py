@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -29,6 +30,8 @@ from handsetguard.server.services.actors import Actor, Role
 
 __all__ = [
     "MAX_REPORT_BYTES",
+    "UnreadableBody",
+    "decode_body",
     "SENDERS",
     "TIER",
     "MalformedReport",
@@ -52,6 +55,40 @@ class MalformedReport(InvalidInputError):
     """The body is not JSON at all: 400, like every other endpoint's malformed body."""
 
     status = 400
+
+
+class UnreadableBody(MalformedReport):
+    """A body in an encoding the service does not take (415), or one that inflates past
+    the report limit (413)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.status = status
+
+
+def decode_body(body: bytes, encoding: str | None) -> tuple[bytes, bytes | None]:
+    """The report's JSON bytes, and the body itself when it is already the gzip stream to
+    store (``Content-Encoding: gzip``, as ``check --upload`` sends it: the service then
+    inflates it once instead of compressing the report). One gzip member, nothing after
+    it, at most :data:`MAX_REPORT_BYTES` inflated; a stream that compresses worse than
+    half is stored recompressed. Raises :class:`MalformedReport` (or its 413/415)."""
+    if encoding is None or encoding.strip().lower() in ("", "identity"):
+        return body, None
+    if encoding.strip().lower() != "gzip":
+        raise UnreadableBody(415, "unsupported_encoding", "Content-Encoding must be gzip or absent")
+    inflate = zlib.decompressobj(wbits=31)  # a gzip header and trailer, CRC checked
+    try:
+        raw = inflate.decompress(body, MAX_REPORT_BYTES + 1)
+    except zlib.error as exc:
+        raise MalformedReport("malformed_gzip", f"the gzip body is corrupt: {exc}") from None
+    if len(raw) > MAX_REPORT_BYTES:
+        raise UnreadableBody(
+            413, "body_too_large", f"the report inflates past {MAX_REPORT_BYTES} bytes"
+        )
+    if not inflate.eof or inflate.unused_data:
+        why = "ends early" if not inflate.eof else "has data after its end"
+        raise MalformedReport("malformed_gzip", f"the gzip body {why}")
+    return raw, body if len(body) * 2 <= len(raw) else None
 
 
 @functools.cache
