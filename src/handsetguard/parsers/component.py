@@ -43,6 +43,9 @@ _NOT_SIMPLE_NAME = (
     r"\x00-\x1f!-#%-,.-/:-@\[-\^`{-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff\ufff0-\uffff"
 )
 _CLASS = lazy_compile(rf"\.?[^{_NOT_SIMPLE_NAME}]+(?:\.[^{_NOT_SIMPLE_NAME}]+)*")
+# The same pattern on ASCII text, where the set is A-Z a-z 0-9 space $ - _ (a test compares the
+# two): nearly every class name is ASCII, and this compiles in a tenth of the time.
+_ASCII_CLASS = lazy_compile(r"\.?[A-Za-z0-9 $_-]+(?:\.[A-Za-z0-9 $_-]+)*")
 
 MAX_UNREADABLE_TEXT = 240
 """An unreadable entry keeps at most this many characters of its text (then ``…``)."""
@@ -86,7 +89,9 @@ def parse_component(text: str) -> Component | None:
     """``pkg/cls`` → :class:`Component`; ``None`` when ``text`` is not a component Android
     could run (no ``/``, an empty or non-ASCII package, a class that is not a dex name)."""
     package, sep, class_name = text.partition("/")
-    if not sep or not is_package_name(package) or _CLASS.fullmatch(class_name) is None:
+    if not sep or not is_package_name(package):
+        return None
+    if (_ASCII_CLASS if class_name.isascii() else _CLASS).fullmatch(class_name) is None:
         return None
     return Component(package, class_name)
 
