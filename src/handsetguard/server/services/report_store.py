@@ -3,9 +3,9 @@ bare DBAPI connection (as the activation store's: services/activation_store.py).
 
 PostgreSQL, two round trips per report:
 
-1. :meth:`ReportStore.read` — one pipelined batch, no lock: the credential, and the unit
-   (by id, or by serial within the credential's partner) joined with its posture row and
-   its baseline's summary columns (read from the baseline's own partition).
+1. :meth:`ReportStore.read` — one statement, no lock: the credential, and the unit (by id,
+   or by serial within the credential's partner) joined with its posture row and its
+   baseline's summary columns (read from the baseline's own partition).
 2. :meth:`ReportStore.write` — *one* statement, its own transaction: it locks the unit's
    posture row and proceeds only if the row is as read (there or not, the same baseline)
    and the unit still active; then inserts the report, updates or inserts the posture row,
@@ -91,12 +91,23 @@ _UNIT_SELECT = (
     " LEFT JOIN fleet_reports b ON b.id = u.baseline_report_id"
     " AND b.received_at = u.baseline_received_at"
 )
+_CREDENTIAL_COLUMNS = ", ".join(f"c.{c.key}" for c in LOOKUP_COLUMNS)
+_READ = (
+    # One statement, one row whatever is missing: the credential and the unit are each
+    # there or not (the unit's columns all NULL when it is not).
+    f"SELECT {_CREDENTIAL_COLUMNS}, c.id IS NOT NULL, unit.* FROM (SELECT 1 AS one) AS k"
+    " LEFT JOIN credentials c ON c.id = :credential_id"
+    " LEFT JOIN (UNIT) AS unit ON true"
+)
 _READS = {
     "credential": LOOKUP_SQL,
-    "by_id": f"{_UNIT_SELECT} WHERE d.id = :device_id",
+    "by_id": _READ.replace("UNIT", f"{_UNIT_SELECT} WHERE d.id = :device_id"),
     # Serials are unique per partner: the caller's own unit of that serial.
-    "by_serial": f"{_UNIT_SELECT} WHERE d.serial = :serial AND d.partner_id ="
-    " (SELECT partner_id FROM credentials WHERE id = :credential_id)",
+    "by_serial": _READ.replace(
+        "UNIT",
+        f"{_UNIT_SELECT} WHERE d.serial = :serial AND d.partner_id ="
+        " (SELECT partner_id FROM credentials WHERE id = :credential_id)",
+    ),
 }
 _DOCUMENT = "SELECT document FROM fleet_reports WHERE id = :id AND received_at = :received_at"
 
@@ -271,23 +282,23 @@ class ReportStore:
     def read(self, credential_id: str, device_id: str | None, serial: str | None) -> Read:
         with self.driver_errors(), self.db.dbapi() as conn:
             steps = self.read_steps(credential_id, device_id, serial)
-            return run_steps(conn, self.sql, steps, pipeline=not self.db.sqlite)
+            return run_steps(conn, self.sql, steps, pipeline=False)
 
     def read_steps(
         self, credential_id: str, device_id: str | None, serial: str | None
     ) -> Steps[Read]:
-        """One round trip, no lock: the credential, and the unit by id or by serial."""
+        """One statement, no lock: the credential, and the unit by id or by serial."""
         params = {"credential_id": credential_id, "device_id": device_id, "serial": serial}
-        names = ["credential"]
-        if device_id is not None:
-            names.append("by_id")
-        elif serial is not None:
-            names.append("by_serial")
-        results = yield [(name, params) for name in names]
-        credential = next(iter(results[0].rows), None)
-        found = next(iter(results[1].rows), None) if len(results) > 1 else None
+        if device_id is None and serial is None:
+            (result,) = yield [("credential", params)]
+            credential = next(iter(result.rows), None)
+            return Read(None if credential is None else self._credential(credential), None)
+        (result,) = yield [("by_id" if device_id is not None else "by_serial", params)]
+        row = result.rows[0]
+        size = len(LOOKUP_COLUMNS)
+        credential, found = row[:size] if row[size] else None, row[size + 1 :]
         unit = None
-        if found is not None:
+        if found[0] is not None:  # the unit's id
             unit = self._unit(found[: len(_UNIT_NAMES)])
             unit["has_state"], unit["has_document"] = bool(found[-2]), bool(found[-1])
         return Read(None if credential is None else self._credential(credential), unit)
