@@ -135,21 +135,28 @@ def _process_name(raw: str) -> str:
     name = raw.strip()
     if name.startswith("[") and name.endswith("]"):
         name = name[1:-1]  # a kernel thread
-    return os.path.basename(name.split(" ", 1)[0]) or name
+    command = name.split(" ", 1)[0]
+    return command[command.rfind("/") + 1 :] or name  # its basename (posixpath's own rule)
 
 
 def _processes(
     c: _Collector, names: Iterable[str], origin: Provenance, what: str = "process"
 ) -> None:
+    lookup = c.index.lookup
     for raw in names:
         name = _process_name(raw)
         if not name:
             continue
-        fact = f"{what} {raw.strip()[:200]}"
         app = name.split(":", 1)[0]
+        cut = len(name) in (15, 16)
+        if not (
+            lookup("app", app.lower()) or lookup("proc", name) or (cut and lookup("proc_cut", name))
+        ):
+            continue  # no indicator names it (nearly every process): no fact to write
+        fact = f"{what} {raw.strip()[:200]}"
         c.probe("app", app.lower(), app, fact, origin, seen=app)
         c.probe("proc", name, None, fact, origin)
-        if len(name) in (15, 16):
+        if cut:
             c.probe("proc_cut", name, None, fact + " (a truncated name)", origin, certain=False)
 
 
