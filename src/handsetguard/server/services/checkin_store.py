@@ -26,14 +26,18 @@ from typing import Any
 
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
-from handsetguard.server.models import CheckIn, CheckInChallenge
+from handsetguard.server.models import CheckIn
+from handsetguard.server.services.checkin_sql import (
+    CHALLENGE_COLUMNS,
+    HISTORY,
+    UNIT_COLUMNS,
+    statements,
+)
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import (
-    UNIT_DEVICE_COLUMNS,
     Statement,
     Steps,
-    pyformat,
     row_reader,
     run_steps,
 )
@@ -52,82 +56,7 @@ __all__ = [
     "contended",
 ]
 
-HISTORY = 100
-"""Verified check-ins of a unit looked back over for an earlier boot key (clones.py, rule 3)."""
 
-_UNIT = UNIT_DEVICE_COLUMNS
-_UNIT_LIST = ", ".join(f"d.{c.key}" for c in _UNIT)
-_CHALLENGE = (CheckInChallenge.device_id, CheckInChallenge.credential_id)
-_CHALLENGE_TIMES = (CheckInChallenge.used_at, CheckInChallenge.expires_at)
-_READ = (
-    "SELECT "
-    + ", ".join(f"c.{c.key}" for c in LOOKUP_COLUMNS)
-    + f", {_UNIT_LIST}, ch.device_id, ch.credential_id, ch.used_at, ch.expires_at,"
-    " c.id IS NOT NULL, d.id IS NOT NULL, ch.value IS NOT NULL"
-    # One statement, one row whatever is missing: each of the three is there or not.
-    " FROM (SELECT 1 AS one) AS k"
-    " LEFT JOIN credentials c ON c.id = :credential_id"
-    " LEFT JOIN devices d ON d.id = :device_id"
-    " LEFT JOIN fleet_challenges ch ON ch.value = :challenge"
-)
-_CONSUME = (
-    "UPDATE fleet_challenges SET used_at = :now WHERE value = :challenge"
-    " AND device_id = :device_id AND credential_id = :credential_id AND used_at IS NULL"
-    " AND expires_at > :now"
-    " AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')"
-)
-_STATE = (
-    "SELECT partner_id, model_code, territory, level, patch_month FROM fleet_units"
-    " WHERE device_id = :device_id"
-)
-_VERIFIED = "FROM fleet_checkins WHERE device_id = :device_id AND verified"
-_HISTORY = (
-    f"SELECT (SELECT attested {_VERIFIED} ORDER BY received_at LIMIT 1),"
-    f" (SELECT KEY {_VERIFIED} ORDER BY received_at DESC LIMIT 1),"
-    f" (SELECT count(*) FROM (SELECT KEY AS k {_VERIFIED} ORDER BY received_at DESC"
-    f" LIMIT {HISTORY - 1} OFFSET 1) AS e WHERE e.k = :key)"
-)
-_KEY = {
-    "sqlite": "json_extract(attested, '$.verified_boot_key')",
-    "postgresql": "attested->>'verified_boot_key'",
-}
-_OWNER = (
-    f"SELECT {_UNIT_LIST} FROM devices d JOIN device_imeis i ON i.device_id = d.id"
-    " WHERE i.imei = :imei"
-)
-_CHECKIN = (
-    "INSERT INTO fleet_checkins (id, device_id, partner_id, received_at, credential_id,"
-    " verified, failure, attested, os_reported) VALUES (:id, :device_id, :partner_id, :now,"
-    " :credential_id, :verified, :failure, :attested, :os_reported)"
-)
-_UNIT_UPDATE = (
-    "UPDATE fleet_units SET last_checkin_id = :id, last_checkin_at = :now, last_seen_at = :now,"
-    " stale_alerted = :false, patch_month = :patch_month WHERE device_id = :device_id"
-)
-_UNIT_INSERT = (
-    "INSERT INTO fleet_units (device_id, partner_id, model_code, territory, last_checkin_id,"
-    " last_checkin_at, last_seen_at, level, patch_month, stale_alerted) VALUES (:device_id,"
-    " :partner_id, :model_code, :territory, :id, :now, :now, 'unknown', :patch_month, :false)"
-    " ON CONFLICT (device_id) DO NOTHING RETURNING device_id"
-)
-_BUCKET = "partner_id, model_code, territory, level, patch_month"
-_COUNT = (
-    f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (:partner_id, :model_code,"
-    " :territory, :level, :patch_month, :units) ON CONFLICT"
-    f" ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
-)
-_ALERT = (
-    "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,"
-    " status, open_key) VALUES (:id, :device_id, :partner_id, :kind, :reason, :detail, :now,"
-    " 'open', :open_key) ON CONFLICT (open_key) DO NOTHING RETURNING id"
-)
-_HOOKS = "SELECT id FROM fleet_webhooks WHERE partner_id = :partner_id AND active"
-_DELIVERY = (
-    "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,"
-    " created_at, next_attempt_at) VALUES (:id, :webhook_id, :alert_id, :event, 'pending', 0,"
-    " :now, :now)"
-)
-_JSON_PARAMS = (":attested", ":os_reported", ":detail", ":event")
 NO_PATCH = "unknown"
 ATTEMPTS = 4
 """Writes tried when a first report or check-in of the unit made its posture row in between."""
@@ -197,37 +126,12 @@ class CheckinStore:
         dialect = db.write_engine.dialect
         self.dbapi = dialect.loaded_dbapi
         self._credential = row_reader(dialect, LOOKUP_COLUMNS, [c.key for c in LOOKUP_COLUMNS])
-        self._unit = row_reader(dialect, _UNIT, [c.key for c in _UNIT])
-        self._challenge = row_reader(
-            dialect,
-            (*_CHALLENGE, *_CHALLENGE_TIMES),
-            [c.key for c in (*_CHALLENGE, *_CHALLENGE_TIMES)],
-        )
+        self._unit = row_reader(dialect, UNIT_COLUMNS, [c.key for c in UNIT_COLUMNS])
+        self._challenge = row_reader(dialect, CHALLENGE_COLUMNS, [c.key for c in CHALLENGE_COLUMNS])
         self._attested = row_reader(dialect, (CheckIn.attested,), ("attested",))
         stamp = CheckIn.received_at.type.dialect_impl(dialect).bind_processor(dialect)
         self._stamp = stamp
-        history = _HISTORY.replace("KEY", _KEY[dialect.name])
-        statements = {
-            "read": _READ,
-            "consume": _CONSUME,
-            "state": _STATE if db.sqlite else f"{_STATE} FOR UPDATE",
-            "history": history,
-            "owner": _OWNER,
-            "checkin": _CHECKIN,
-            "unit_update": _UNIT_UPDATE,
-            "unit_insert": _UNIT_INSERT,
-            "count": _COUNT,
-            "alert": _ALERT,
-            "hooks": _HOOKS,
-            "delivery": _DELIVERY,
-        }
-        if not db.sqlite:
-            for name, sql in statements.items():
-                for param in _JSON_PARAMS:
-                    sql = sql.replace(f"{param},", f"{param}::json,")
-                    sql = sql.replace(f"{param})", f"{param}::json)")
-                statements[name] = pyformat(sql)
-        self.sql = statements
+        self.sql = statements(dialect.name)
 
     def _ts(self, value: datetime) -> Any:
         return value if self._stamp is None else self._stamp(value)
@@ -254,7 +158,7 @@ class CheckinStore:
         params = {"credential_id": credential_id, "device_id": device_id, "challenge": challenge}
         (result,) = yield [("read", params)]
         *values, has_credential, has_unit, has_challenge = result.rows[0]
-        credential, unit = len(LOOKUP_COLUMNS), len(LOOKUP_COLUMNS) + len(_UNIT)
+        credential, unit = len(LOOKUP_COLUMNS), len(LOOKUP_COLUMNS) + len(UNIT_COLUMNS)
         return CheckinRead(
             self._credential(values[:credential]) if has_credential else None,
             self._unit(values[credential:unit]) if has_unit else None,

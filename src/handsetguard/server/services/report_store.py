@@ -28,186 +28,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import InstrumentedAttribute
-
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
-from handsetguard.server.models import FleetGolden, FleetUnit, PostureReport
+from handsetguard.server.models import PostureReport
 from handsetguard.server.services import report_partitions
 from handsetguard.server.services.common import new_id
-from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import (
-    UNIT_DEVICE_COLUMNS,
     Steps,
     pyformat,
     row_reader,
     run_steps,
 )
+from handsetguard.server.services.report_sql import (
+    DOCUMENT,
+    PG_WRITE,
+    READS,
+    SQLITE,
+    UNIT_COLUMNS,
+    UNIT_NAMES,
+)
 
 __all__ = ["AlertRow", "Read", "ReportRow", "ReportStore", "UnitChange"]
-
-_Attr = InstrumentedAttribute[Any]
-
-UNIT_COLUMNS: tuple[_Attr, ...] = (
-    *UNIT_DEVICE_COLUMNS,
-    FleetUnit.baseline_report_id,
-    FleetUnit.baseline_received_at,
-    PostureReport.checks,
-    PostureReport.os_patch,
-    PostureReport.vendor_patch,
-    PostureReport.components_sha256,
-    PostureReport.threats,
-    PostureReport.fingerprint,
-    FleetGolden.golden_units,
-    FleetGolden.expected_checks,
-    FleetGolden.os_patch_min,
-)
-_UNIT_NAMES = (
-    *(c.key for c in UNIT_COLUMNS[:10]),
-    "b_checks",
-    "b_os_patch",
-    "b_vendor_patch",
-    "b_components",
-    "b_threats",
-    "first_fingerprint",
-    "golden_units",
-    "golden_checks",
-    "golden_patch_min",
-)
-_UNIT_SELECT = (
-    "SELECT d.id, d.partner_id, d.serial, d.imei1, d.imei2, d.model_code, d.territory,"
-    " d.status, u.baseline_report_id, u.baseline_received_at, b.checks, b.os_patch,"
-    " b.vendor_patch, b.components_sha256, b.threats,"
-    # The product the unit was first seen as (clones.py): its baseline's fingerprint, else
-    # its first report's that had one (read only for a unit without a baseline).
-    " coalesce(b.fingerprint, (SELECT f.fingerprint FROM fleet_reports f"
-    " WHERE f.device_id = d.id AND f.fingerprint IS NOT NULL"
-    " ORDER BY f.received_at LIMIT 1)),"
-    " g.golden_units, g.expected_checks, g.os_patch_min,"
-    " u.device_id IS NOT NULL AS has_state, b.document IS NOT NULL AS has_document"
-    " FROM devices d LEFT JOIN fleet_units u ON u.device_id = d.id"
-    # The model's golden baseline (services/golden.py).
-    " LEFT JOIN fleet_golden g ON g.partner_id = d.partner_id AND g.model_code = d.model_code"
-    " LEFT JOIN fleet_reports b ON b.id = u.baseline_report_id"
-    " AND b.received_at = u.baseline_received_at"
-)
-_CREDENTIAL_COLUMNS = ", ".join(f"c.{c.key}" for c in LOOKUP_COLUMNS)
-_READ = (
-    # One statement, one row whatever is missing: the credential and the unit are each
-    # there or not (the unit's columns all NULL when it is not).
-    f"SELECT {_CREDENTIAL_COLUMNS}, c.id IS NOT NULL, unit.* FROM (SELECT 1 AS one) AS k"
-    " LEFT JOIN credentials c ON c.id = :credential_id"
-    " LEFT JOIN (UNIT) AS unit ON true"
-)
-_READS = {
-    "credential": LOOKUP_SQL,
-    "by_id": _READ.replace("UNIT", f"{_UNIT_SELECT} WHERE d.id = :device_id"),
-    # Serials are unique per partner: the caller's own unit of that serial.
-    "by_serial": _READ.replace(
-        "UNIT",
-        f"{_UNIT_SELECT} WHERE d.serial = :serial AND d.partner_id ="
-        " (SELECT partner_id FROM credentials WHERE id = :credential_id)",
-    ),
-}
-_DOCUMENT = "SELECT document FROM fleet_reports WHERE id = :id AND received_at = :received_at"
-
-_REPORT_FIELDS = (
-    "id, received_at, device_id, partner_id, credential_id, sender_role, input_kind,"
-    " acquired_at, baseline, profile, level, score, gate_verdict, checks, os_patch,"
-    " vendor_patch, fingerprint, threat_count, doc_sha256, doc_bytes, document,"
-    " components_sha256, threats"
-)
-_REPORT_VALUES = (
-    ":id, :now, :device_id, :partner_id, :credential_id, :sender_role, :input_kind,"
-    " :acquired_at, :baseline, :profile, :level, :score, :gate_verdict, :checks, :os_patch,"
-    " :vendor_patch, :fingerprint, :threat_count, :doc_sha256, :doc_bytes, :document,"
-    " :components_sha256, :threats"
-)
-_UNIT_SET = (
-    "baseline_report_id = CASE WHEN :baseline THEN :id ELSE baseline_report_id END,"
-    " baseline_received_at = CASE WHEN :baseline THEN :now ELSE baseline_received_at END,"
-    " last_report_id = :id, last_report_at = :now, last_seen_at = :now, stale_alerted = :false,"
-    " level = :level, patch_month = :patch_month"
-)
-_UNIT_INSERT = (
-    "INSERT INTO fleet_units (device_id, partner_id, model_code, territory,"
-    " baseline_report_id, baseline_received_at, last_report_id, last_report_at, last_seen_at,"
-    " level, patch_month, stale_alerted)"
-)
-_UNIT_INSERT_VALUES = (
-    ":device_id, :partner_id, :model_code, :territory,"
-    " CASE WHEN :baseline THEN :id END, CASE WHEN :baseline THEN :now END, :id, :now, :now,"
-    " :level, :patch_month, :false"
-)
-_BUCKET = "partner_id, model_code, territory, level, patch_month"
-_COUNT_UPSERT = f"ON CONFLICT ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
-_DELIVERY = (
-    "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,"
-    " created_at, next_attempt_at)"
-)
-
-_PG_REPORT_VALUES = _REPORT_VALUES.replace(":checks", ":checks::json").replace(
-    ":threats", ":threats::json"
-)
-_PG_WRITE = f"""
-WITH st AS (
-    SELECT partner_id, model_code, territory, level, coalesce(patch_month, 'unknown') AS pm,
-        baseline_report_id
-    FROM fleet_units WHERE device_id = :device_id FOR UPDATE
-), ok AS (
-    SELECT 1 AS go WHERE (SELECT count(*) FROM st) = :had_state
-        AND NOT EXISTS (SELECT 1 FROM st WHERE baseline_report_id IS DISTINCT FROM :seen)
-        AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')
-), r AS (
-    INSERT INTO fleet_reports ({_REPORT_FIELDS})
-    SELECT {_PG_REPORT_VALUES} FROM ok
-), u AS (
-    UPDATE fleet_units SET {_UNIT_SET} FROM ok WHERE fleet_units.device_id = :device_id
-), n AS (
-    {_UNIT_INSERT} SELECT {_UNIT_INSERT_VALUES} FROM ok WHERE :had_state = 0
-), c AS (
-    INSERT INTO fleet_counts ({_BUCKET}, units)
-    SELECT m.partner_id, m.model_code, m.territory, m.level, m.pm, sum(m.d)
-    FROM (
-        SELECT partner_id, model_code, territory, level, pm, -1 AS d FROM st
-        UNION ALL SELECT :partner_id, :model_code, :territory, :level, :bucket_month, 1
-    ) AS m, ok
-    GROUP BY 1, 2, 3, 4, 5 HAVING sum(m.d) <> 0 ORDER BY 1, 2, 3, 4, 5
-    {_COUNT_UPSERT}
-), a AS (
-    INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,
-        status, open_key)
-    SELECT t.id, :device_id, :partner_id, t.kind, t.reason, t.detail::json, :now, 'open',
-        :device_id::text || '|' || t.kind || '|' || t.reason
-    FROM ok, unnest(:a_id::text[], :a_kind::text[], :a_reason::text[], :a_detail::text[])
-        AS t(id, kind, reason, detail)
-    ON CONFLICT (open_key) DO NOTHING
-    RETURNING id
-), w AS (
-    {_DELIVERY}
-    SELECT gen_random_uuid()::text, h.id, a.id, e.event::json, 'pending', 0, :now, :now
-    FROM a JOIN unnest(:a_id::text[], :a_event::text[]) AS e(id, event) ON e.id = a.id
-    JOIN fleet_webhooks h ON h.partner_id = :partner_id AND h.active
-)
-SELECT (SELECT count(*) FROM ok), array(SELECT id FROM a)
-"""
-
-_SQLITE = {
-    "state": "SELECT partner_id, model_code, territory, level,"
-    " coalesce(patch_month, 'unknown'), baseline_report_id FROM fleet_units"
-    " WHERE device_id = :device_id",
-    "active": "SELECT 1 FROM devices WHERE id = :device_id AND status = 'active'",
-    "report": f"INSERT INTO fleet_reports ({_REPORT_FIELDS}) VALUES ({_REPORT_VALUES})",
-    "update": f"UPDATE fleet_units SET {_UNIT_SET} WHERE device_id = :device_id",
-    "insert": f"{_UNIT_INSERT} VALUES ({_UNIT_INSERT_VALUES})",
-    "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (?, ?, ?, ?, ?, ?)"
-    f" {_COUNT_UPSERT}",
-    "alert": "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,"
-    " raised_at, status, open_key) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)"
-    " ON CONFLICT (open_key) DO NOTHING RETURNING id",
-    "hooks": "SELECT id FROM fleet_webhooks WHERE partner_id = ? AND active",
-    "delivery": f"{_DELIVERY} VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,10 +98,10 @@ class ReportStore:
         self.dbapi = dialect.loaded_dbapi
         unit_types = [*UNIT_COLUMNS]
         self._credential = row_reader(dialect, LOOKUP_COLUMNS, [c.key for c in LOOKUP_COLUMNS])
-        self._unit = row_reader(dialect, unit_types, _UNIT_NAMES)
+        self._unit = row_reader(dialect, unit_types, UNIT_NAMES)
         self._stamp = PostureReport.received_at.type.dialect_impl(dialect).bind_processor(dialect)
         convert = str if db.sqlite else pyformat
-        statements = {**_READS, "document": _DOCUMENT, "write": _PG_WRITE}
+        statements = {**READS, "document": DOCUMENT, "write": PG_WRITE}
         self.sql = {name: convert(sql) for name, sql in statements.items()}
 
     def _ts(self, value: datetime | None) -> Any:
@@ -299,7 +141,7 @@ class ReportStore:
         credential, found = row[:size] if row[size] else None, row[size + 1 :]
         unit = None
         if found[0] is not None:  # the unit's id
-            unit = self._unit(found[: len(_UNIT_NAMES)])
+            unit = self._unit(found[: len(UNIT_NAMES)])
             unit["has_state"], unit["has_document"] = bool(found[-2]), bool(found[-1])
         return Read(None if credential is None else self._credential(credential), unit)
 
@@ -398,7 +240,7 @@ class ReportStore:
     def _write_sqlite(
         self, params: dict[str, Any], unit: UnitChange, alerts: list[AlertRow], wait: bool
     ) -> list[str] | None:
-        sql, opened = _SQLITE, []
+        sql, opened = SQLITE, []
         with self.db.dbapi(write=True, wait=wait) as conn:
             state = conn.execute(sql["state"], params).fetchone()
             if (state is not None) != unit.had_state or (
