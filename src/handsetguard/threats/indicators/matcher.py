@@ -21,6 +21,7 @@ from handsetguard.threats.indicators.summary import threats_from_hits
 
 if TYPE_CHECKING:
     from handsetguard.device import DeviceState
+    from handsetguard.parsers.getprop import Properties
     from handsetguard.parsers.packages import Package, PackageDump
     from handsetguard.threats.indicators.index import IndicatorIndex
     from handsetguard.threats.model import Threat
@@ -74,7 +75,8 @@ def _packages(c: _Collector, dump: PackageDump, origin: Provenance) -> None:
     for package in dump:
         where = origin.at(package.line)
         name = package.name
-        c.probe("app", name.lower(), name, f"package {name}", where, seen=name)
+        if c.index.lookup("app", name.lower()):  # the fact is written only for a hit
+            c.probe("app", name.lower(), name, f"package {name}", where, seen=name)
         if package.signatures:
             for code in package.signatures:
                 fact = f"{package.name} signing certificate hash code {code}"
@@ -200,11 +202,16 @@ def _admins(state: DeviceState) -> Iterator[tuple[str, str, Provenance]]:
             yield owner.package, what, policy.origin.at(owner.line)
 
 
+def _properties(c: _Collector, props: Properties, origin: Provenance) -> None:
+    for name, value in props.items():
+        if c.index.lookup("prop", name.lower()):  # the fact is written only for a hit
+            c.probe("prop", name.lower(), None, f"property {name}", origin.at(value.line))
+
+
 def _device_wide(c: _Collector, state: DeviceState) -> None:
     props = state.properties
     if not isinstance(props, Unavailable):
-        for name, record in props.value.items():
-            c.probe("prop", name.lower(), None, f"property {name}", props.origin.at(record.line))
+        _properties(c, props.value, props.origin)
     mounts = state.mounts
     if not isinstance(mounts, Unavailable):
         for mount in mounts.value.mounts:
@@ -272,6 +279,8 @@ def match_state(index: IndicatorIndex, state: DeviceState) -> list[Threat]:
         c.probe("app", name.lower(), name, what, where, seen=name)
     for section, mentions in state.package_mentions:
         for name, line in mentions.value.names.items():
+            if not c.index.lookup("app", name.lower()):
+                continue  # no indicator names it: no fact to write (nearly every name)
             where = mentions.origin.at(line)
             c.probe("app", name.lower(), name, f"{name} named in {section}", where, seen=name)
     _device_wide(c, state)
