@@ -130,11 +130,14 @@ def _compiled_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any
     return init
 
 
-def _generic_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any]]) -> Any:
+def _generic_init(
+    built: list[type], qualname: str, names: tuple[str, ...], kinds: list[tuple[int, Any]]
+) -> Any:
+    """The generic ``__init__`` of the class ``built`` will hold (made before the class is)."""
     count = len(names)
     position = {name: n for n, name in enumerate(names)}
     calls = [0]
-    label = f"{cls.__qualname__}.__init__()"
+    label = f"{qualname}.__init__()"
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if len(args) > count:
@@ -158,9 +161,10 @@ def _generic_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any]
             _set(self, names[n], value)
         calls[0] += 1
         if calls[0] == COMPILE_AFTER:
+            cls = built[0]
             type.__setattr__(cls, "__init__", _compiled_init(cls, names, kinds))
 
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__qualname__ = f"{qualname}.__init__"
     return __init__
 
 
@@ -173,7 +177,7 @@ def _key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return getter
 
 
-def _methods(cls: type, fields: list[dataclasses.Field[Any]]) -> dict[str, Any]:
+def _methods(qualname: str, fields: list[dataclasses.Field[Any]]) -> dict[str, Any]:
     names = tuple(f.name for f in fields)
     shown = tuple(f.name for f in fields if f.repr)
     compared = _key(tuple(f.name for f in fields if f.compare))
@@ -207,7 +211,7 @@ def _methods(cls: type, fields: list[dataclasses.Field[Any]]) -> dict[str, Any]:
         "__setstate__": __setstate__,
     }
     for name, method in methods.items():
-        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        method.__qualname__ = f"{qualname}.{name}"
     return methods
 
 
@@ -234,21 +238,26 @@ def _build(cls: _T, *, frozen: bool) -> _T:
     namespace.pop("__dict__", None)
     namespace.pop("__weakref__", None)
     namespace["__slots__"] = names
-    built: Any = type(cls)(cls.__name__, cls.__bases__, namespace)
+    # The class the namespace makes is named as type() names it (a nested class's own
+    # __qualname__ is not in its __dict__).
+    qualname = namespace.get("__qualname__", cls.__name__)
     kinds = _kinds(fields)
     own = dict(cls.__dict__)
     if own.get("__hash__", _MISSING) is None and "__eq__" in own:
         del own["__hash__"]  # set to None by Python for a class defining __eq__: not its own
-    methods = _methods(built, fields)
+    methods = _methods(qualname, fields)
     if not frozen:
         methods["__hash__"] = None  # as dataclass(eq=True) leaves a mutable class
-    for name, method in methods.items():
-        if name not in own:
-            type.__setattr__(built, name, method)
-    built.__init__ = _generic_init(built, names, kinds)
+    namespace.update({name: method for name, method in methods.items() if name not in own})
+    # Everything is in the namespace before the class is made: setting a dunder on a class
+    # afterwards makes Python update its slots (and its subclasses'), for each one set.
+    built_box: list[type] = []
+    namespace["__init__"] = _generic_init(built_box, qualname, names, kinds)
     if frozen:
-        built.__setattr__ = _frozen_setattr
-        built.__delattr__ = _frozen_delattr
-    type.__setattr__(built, "__match_args__", names)
-    built.__dataclass_fields__ = {f.name: f for f in fields}
+        namespace["__setattr__"] = _frozen_setattr
+        namespace["__delattr__"] = _frozen_delattr
+    namespace["__match_args__"] = names
+    namespace["__dataclass_fields__"] = {f.name: f for f in fields}
+    built: Any = type(cls)(cls.__name__, cls.__bases__, namespace)
+    built_box.append(built)
     return built  # type: ignore[no-any-return]
