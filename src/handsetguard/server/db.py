@@ -245,15 +245,17 @@ class Database:
                 yield
                 return
             fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "r+b") as handle:
+            try:  # the bare descriptor: a file object per write cost ~50 µs of a report
                 try:
-                    fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     raise WriterBusy from None
                 try:
                     yield
                 finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
         finally:
             self._writer_lock.release()
 
