@@ -27,6 +27,7 @@ GROUPS = [
     "root",
     "server",
     "server_audit",  # server audit verify/checkpoint, split out of server
+    "server_env",  # the settings, vault and database the service's commands share
     "watch",  # watch, split out of live
 ]
 

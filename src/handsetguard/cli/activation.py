@@ -58,9 +58,9 @@ def activation_verify(
             else None
         )
     except HandsetGuardError as exc:
-        from handsetguard.cli.server import _fail
+        from handsetguard.cli.server_env import fail
 
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     except EnvelopeError as exc:
         say(f"error: {visible(str(exc))}", err=True)
         return EXIT_USAGE

@@ -29,25 +29,25 @@ MAX_FILE = 32 * 1024 * 1024
 
 
 def _profiles(path: str | None) -> dict[str, RegisterProfile]:
-    from handsetguard.cli.server import _fail
+    from handsetguard.cli.server_env import fail
     from handsetguard.registers import load_profiles
 
     try:
         return load_profiles(Path(path) if path else None)
     except HandsetGuardError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 def _read(path: str) -> bytes:
     """A file named on the command line, refused past MAX_FILE before it is read."""
     from handsetguard.boundedio import read_bounded
-    from handsetguard.cli.server import _fail
+    from handsetguard.cli.server_env import fail
     from handsetguard.errors import UsageError
 
     try:
         return read_bounded(Path(path), MAX_FILE, UsageError)
     except UsageError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 def _day(text: str) -> datetime:
@@ -60,13 +60,13 @@ def _day(text: str) -> datetime:
 
 def licence(url: str | None, agreement: str, territory: str, number: str, brand: str | None) -> int:
     """Record the partner's licence number with a territory's register (in the agreement)."""
-    from handsetguard.cli.server import _database
+    from handsetguard.cli.server_env import database
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import registrations
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.textsafe import visible
 
-    with _database(url) as db, db.write() as session:
+    with database(url) as db, db.write() as session:
         row = registrations.set_licence(
             session, SYSTEM, agreement, territory, number, brand, SystemClock().now()
         )
@@ -80,13 +80,14 @@ def export(args: argparse.Namespace) -> int:
     """Freeze a territory's activated, unregistered units into a batch and write its file in
     the register's layout (or, with --batch, write an existing batch's file again: the same
     bytes)."""
-    from handsetguard.cli.server import _database, _database_url
+    from handsetguard.cli.server import _database_url
+    from handsetguard.cli.server_env import database
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import registrations
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.textsafe import visible
 
-    with _database(_database_url(args)) as db:
+    with database(_database_url(args)) as db:
         batch_id = args.batch
         if batch_id is None:
             if not (args.agreement and args.territory):
@@ -131,14 +132,14 @@ def import_receipt(url: str | None, batch: str, file: str, partial: bool) -> int
     """Apply the register portal's result file (CSV or XLSX) to its batch. Any problem
     refuses the whole file (nothing applied) unless --partial, which applies the good rows
     and lists the others row by row."""
-    from handsetguard.cli.server import _database
+    from handsetguard.cli.server_env import database
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import receipts
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.textsafe import visible
 
     data = _read(file)
-    with _database(url) as db, db.write() as session:
+    with database(url) as db, db.write() as session:
         out = receipts.import_receipt(
             session, SYSTEM, batch, data, Path(file).name, SystemClock().now(), partial=partial
         )
@@ -154,12 +155,12 @@ def import_receipt(url: str | None, batch: str, file: str, partial: bool) -> int
 
 def status(url: str | None, ident: str, as_json: bool, profiles: str | None) -> int:
     """Whether a unit (serial or IMEI) may ship: exit 0 if so, 3 if not, with why."""
-    from handsetguard.cli.server import _database
+    from handsetguard.cli.server_env import database
     from handsetguard.server.services import registration_gate as gate
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.textsafe import json_text, visible
 
-    with _database(url) as db, db.read_conn() as conn:
+    with database(url) as db, db.read_conn() as conn:
         found = gate.ship_status(conn, SYSTEM, _profiles(profiles), ident)
         hits = {
             h["imei"]
@@ -178,14 +179,14 @@ def status(url: str | None, ident: str, as_json: bool, profiles: str | None) -> 
 def blocklist(url: str | None, file: str, source: str, territory: str | None, partial: bool) -> int:
     """Import IMEIs reported lost or stolen (one a line, or CSV/XLSX with an IMEI column):
     activation refuses them with imei_blocklisted."""
-    from handsetguard.cli.server import _database
+    from handsetguard.cli.server_env import database
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import registration_gate as gate
     from handsetguard.server.services.actors import SYSTEM
     from handsetguard.textsafe import visible
 
     data = _read(file)
-    with _database(url) as db, db.write() as session:
+    with database(url) as db, db.write() as session:
         added, listed, problems = gate.import_blocklist(
             session,
             SYSTEM,
@@ -204,12 +205,12 @@ def blocklist(url: str | None, file: str, source: str, territory: str | None, pa
 
 def counts(url: str | None, agreement: str) -> int:
     """Per territory and model: activated, registered, rejected, in batch, unregistered."""
-    from handsetguard.cli.server import _database
+    from handsetguard.cli.server_env import database
     from handsetguard.server.services import registration_gate as gate
     from handsetguard.server.services import registrations
     from handsetguard.server.services.actors import SYSTEM
 
-    with _database(url) as db, db.read() as session:
+    with database(url) as db, db.read() as session:
         registrations.get_agreement_visible(session, SYSTEM, agreement)
         rows = gate.registration_counts(session, agreement)
     say(json.dumps(rows, indent=2))
@@ -222,7 +223,8 @@ def counts(url: str | None, agreement: str) -> int:
 def _add(
     commands: Commands, name: str, function: Callable[..., int], run: Callable[[Any], int]
 ) -> Parser:
-    from handsetguard.cli.server import DATABASE_HELP, _with_server
+    from handsetguard.cli.server import _with_server
+    from handsetguard.cli.server_env import DATABASE_HELP
 
     parser = commands.add_parser(name, help=summary(function), description=describe(function))
     parser.add_argument("--database-url", metavar="URL", help=DATABASE_HELP)

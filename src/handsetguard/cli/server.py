@@ -12,8 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from handsetguard.cli import activation as offline
@@ -30,89 +29,13 @@ from handsetguard.cli.common import (
     say,
     summary,
 )
+from handsetguard.cli.server_env import DATABASE_ENV, DATABASE_HELP, database, fail, settings, vault
 from handsetguard.errors import HandsetGuardError
 
 if TYPE_CHECKING:
-    from handsetguard.server.config import Settings
-    from handsetguard.server.db import Database
-    from handsetguard.server.services.keys import KeyVault
+    pass
 
 __all__ = ["register"]
-
-DATABASE_ENV = "HANDSETGUARD_DATABASE_URL"
-DATABASE_HELP = (
-    "sqlite:///path.db (default sqlite:///handsetguard-server.db) or postgresql://… "
-    f"[env var: {DATABASE_ENV}]"
-)
-
-
-def _settings(database_url: str | None) -> Settings:
-    """The settings (environment, then ``--database-url``); a bad value is one line."""
-    from pydantic import ValidationError
-
-    from handsetguard.server.config import Settings
-
-    try:
-        return Settings(database_url=database_url) if database_url else Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "HANDSETGUARD_" + "_".join(str(p) for p in first["loc"]).upper()
-        say(f"error: setting {name}: {first['msg']}", err=True)
-        raise SystemExit(EXIT_USAGE) from None
-
-
-def _vault(database_url: str | None, *, unsafe_unsealed: bool = False) -> KeyVault:
-    """The signing-key vault of the settings (its key file is read now)."""
-    from handsetguard.server.services.keys import KeyVault
-
-    settings = _settings(database_url)
-    try:
-        return KeyVault.from_file(
-            settings.key_encryption_key_file,
-            unsafe_unsealed=unsafe_unsealed or settings.unsafe_unsealed_keys,
-        )
-    except HandsetGuardError as exc:
-        raise _fail(exc) from exc
-
-
-def _fail(exc: HandsetGuardError) -> SystemExit:
-    from handsetguard.textsafe import visible
-
-    say(f"error: {visible(exc.message)}", err=True)
-    if exc.remediation:
-        say(f"hint: {visible(exc.remediation)}", err=True)
-    return SystemExit(EXIT_USAGE)
-
-
-@contextmanager
-def _database(database_url: str | None, *, create: bool = False) -> Iterator[Database]:
-    """The configured database; the project's errors and the database driver's become one
-    line and exit 2 (the URL is not printed: it may hold a password), and it is disposed.
-    Only ``create`` (``server init``) makes a SQLite file that does not exist."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from handsetguard.server.db import Database
-    from handsetguard.textsafe import visible
-
-    try:
-        db = Database(_settings(database_url), create=create)
-    except HandsetGuardError as exc:
-        raise _fail(exc) from exc
-    try:
-        yield db
-    except HandsetGuardError as exc:
-        raise _fail(exc) from exc
-    except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        say(f"error: database: {visible(detail[0] if detail else type(exc).__name__)}", err=True)
-        say(
-            "hint: check --database-url / HANDSETGUARD_DATABASE_URL, and run "
-            "'handsetguard server init' (or 'migrate') first",
-            err=True,
-        )
-        raise SystemExit(EXIT_USAGE) from exc
-    finally:
-        db.dispose()
 
 
 def init(
@@ -129,13 +52,13 @@ def init(
     from handsetguard.server.services.setup import initialise
     from handsetguard.textsafe import visible
 
-    settings = _settings(database_url)
-    unsafe = unsafe_unsealed_keys or settings.unsafe_unsealed_keys
+    config = settings(database_url)
+    unsafe = unsafe_unsealed_keys or config.unsafe_unsealed_keys
     try:
-        kek, created = configured_kek(settings.key_encryption_key_file, create=not unsafe)
+        kek, created = configured_kek(config.key_encryption_key_file, create=not unsafe)
     except HandsetGuardError as exc:
-        raise _fail(exc) from exc
-    with _database(database_url, create=True) as db:
+        raise fail(exc) from exc
+    with database(database_url, create=True) as db:
         vault = KeyVault(kek, unsafe_unsealed=unsafe)
         kid, token = initialise(db, licensor, SystemClock().now(), vault)
     if kek is None:
@@ -163,7 +86,7 @@ def migrate(database_url: str | None = None, app_role: str | None = None) -> int
     from handsetguard.server.migrate import current_revision, grant_app_role, upgrade
     from handsetguard.textsafe import visible
 
-    with _database(database_url) as db:
+    with database(database_url) as db:
         upgrade(db.write_engine)
         say(f"schema at revision {current_revision(db.write_engine)}")
         if app_role is not None:
@@ -182,9 +105,9 @@ def serve(
 
     # Fail here, in one line, rather than inside uvicorn's start-up: bad settings, a database
     # that cannot be opened, or one that was never initialised.
-    with _database(database_url) as db:
+    with database(database_url) as db:
         initialised = current_revision(db.write_engine) is not None
-        _vault(database_url)  # a key-encryption key file that cannot be used
+        vault(database_url)  # a key-encryption key file that cannot be used
     if not initialised:
         say("error: database: not initialised", err=True)
         say("hint: run 'handsetguard server init' first", err=True)
@@ -208,10 +131,10 @@ def rotate_key(database_url: str | None = None, unsafe_unsealed_keys: bool = Fal
     from handsetguard.server.services import keys
     from handsetguard.server.services.actors import SYSTEM
 
-    vault = _vault(database_url, unsafe_unsealed=unsafe_unsealed_keys)
-    with _database(database_url) as db, db.write() as session:
-        kid = keys.create_key(session, SYSTEM, SystemClock().now(), vault)
-    if vault.kek is None:
+    sealer = vault(database_url, unsafe_unsealed=unsafe_unsealed_keys)
+    with database(database_url) as db, db.write() as session:
+        kid = keys.create_key(session, SYSTEM, SystemClock().now(), sealer)
+    if sealer.kek is None:
         say("warning: --unsafe-unsealed-keys: the new signing key is stored UNSEALED", err=True)
     say(f"active signing key: {kid}")
     return 0
@@ -227,7 +150,7 @@ def new_key_file(path: str) -> int:
     try:
         create(Path(path))
     except HandsetGuardError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     shown = visible(path)
     say(f"wrote a key-encryption key to {shown}")
     say(f"use it: HANDSETGUARD_KEY_ENCRYPTION_KEY_FILE={shown}, then 'server seal-keys'")
@@ -240,8 +163,8 @@ def seal_keys(database_url: str | None = None) -> int:
     from handsetguard.server.services import keys
     from handsetguard.server.services.actors import SYSTEM
 
-    with _database(database_url) as db, db.write() as session:
-        sealed = keys.seal_keys(session, SYSTEM, SystemClock().now(), _vault(database_url))
+    with database(database_url) as db, db.write() as session:
+        sealed = keys.seal_keys(session, SYSTEM, SystemClock().now(), vault(database_url))
     say(f"sealed {len(sealed)} signing key(s)" + (f": {', '.join(sealed)}" if sealed else ""))
     return 0
 
@@ -264,7 +187,7 @@ def royalty_statement(
     if fmt not in ROYALTY_FORMATS:
         say("error: --format is json or csv", err=True)
         return EXIT_USAGE
-    with _database(database_url) as db:
+    with database(database_url) as db:
         if close:
             with db.write() as session:
                 for s in royalties.partner_statements(session, SYSTEM, partner, period):

@@ -15,7 +15,7 @@ def audit_verify(database_url: str | None = None, checkpoint: str | None = None)
     """Recompute the audit log's hash chain and, with --checkpoint, check that the log still
     holds every entry that signed checkpoint saw, unchanged; exit 1 if it was tampered with."""
     from handsetguard.cli.activation import read_input
-    from handsetguard.cli.server import _database, _fail
+    from handsetguard.cli.server_env import database, fail
     from handsetguard.server.core.envelope import EnvelopeError
     from handsetguard.server.services import checkpoints
     from handsetguard.server.services.audit import verify_chain
@@ -26,9 +26,9 @@ def audit_verify(database_url: str | None = None, checkpoint: str | None = None)
         try:
             data = read_input(checkpoint, "checkpoint", MAX_CHECKPOINT_BYTES)
         except HandsetGuardError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         text = data.decode("utf-8", "replace")
-    with _database(database_url) as db, db.read() as session:
+    with database(database_url) as db, db.read() as session:
         if text is None:
             report, seen = verify_chain(session), None
         else:
@@ -56,15 +56,15 @@ def audit_checkpoint(database_url: str | None = None, output: str | None = None)
     """Sign a checkpoint of the audit log (size, head hash, time) with the audit key; keep
     it outside the database, and check the log against it with audit verify --checkpoint."""
     from handsetguard.cli.common import write_atomic
-    from handsetguard.cli.server import _database, _fail, _vault
+    from handsetguard.cli.server_env import database, fail, vault
     from handsetguard.server.clock import SystemClock
     from handsetguard.server.services import checkpoints
 
-    vault = _vault(database_url)
-    with _database(database_url) as db:
-        text = checkpoints.issue_checkpoint(db, vault, SystemClock().now())
+    keys = vault(database_url)
+    with database(database_url) as db:
+        text = checkpoints.issue_checkpoint(db, keys, SystemClock().now())
     try:
         write_atomic(output or "-", text + "\n", "checkpoint")
     except HandsetGuardError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     return 0

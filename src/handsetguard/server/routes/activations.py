@@ -13,7 +13,7 @@ from handsetguard.server.errors import ServiceError
 from handsetguard.server.routes.registrations import Profiles
 from handsetguard.server.schemas.common import ErrorOut
 from handsetguard.server.schemas.devices import ActivationIn, ActivationOut, NonceOut
-from handsetguard.server.services import activation
+from handsetguard.server.services import activation, nonces
 from handsetguard.server.services.registration_gate import is_registered
 
 router = APIRouter(prefix="/v1/activations", tags=["activations"])
@@ -26,7 +26,7 @@ REFUSALS: dict[int | str, dict[str, object]] = {
 @router.post("/nonce", status_code=201, responses=REFUSALS)
 def issue_nonce(ctx: Ctx, actor: CurrentActor) -> NonceOut:
     with ctx.db.write() as session:
-        nonce = activation.issue_nonce(
+        nonce = nonces.issue_nonce(
             session,
             actor,
             ctx.clock.now(),

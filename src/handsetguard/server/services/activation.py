@@ -33,14 +33,10 @@ the caller's own terms have been checked (:func:`_held_elsewhere`).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
-
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 from handsetguard.server.core.envelope import ACTIVATION_TYPE, sign_envelope
 from handsetguard.server.core.tokens import parse_token
@@ -48,11 +44,9 @@ from handsetguard.server.errors import (
     AuthError,
     ConflictError,
     InvalidInputError,
-    RateLimitedError,
     RefusedError,
     ServiceError,
 )
-from handsetguard.server.models import Nonce
 from handsetguard.server.schemas.devices import ActivationIn
 from handsetguard.server.services import audit
 from handsetguard.server.services.activation_async import AsyncPgStore
@@ -64,7 +58,7 @@ from handsetguard.server.services.activation_store import (
     Unit,
     Written,
 )
-from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.actors import Actor
 from handsetguard.server.services.attestation import ChainCheck
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import actor_from_row
@@ -75,7 +69,7 @@ from handsetguard.server.services.licence_checks import (
     validate_identity,
 )
 
-__all__ = ["Issued", "Outcome", "activate", "activate_async", "issue_nonce"]
+__all__ = ["Issued", "Outcome", "activate", "activate_async"]
 
 ATTEMPTS = 3
 
@@ -413,39 +407,3 @@ async def activate_async(
         except (Conflict, NonceLost) as exc:
             thrown = exc
     return step
-
-
-def issue_nonce(
-    session: Session, actor: Actor, now: datetime, ttl: int, max_open: int = 1000
-) -> Nonce:
-    """A single-use nonce for an attested activation. Expired nonces (of every credential)
-    are purged here; a credential holding ``max_open`` live unused ones gets 429."""
-    require(actor, Role.FACTORY)
-    session.execute(delete(Nonce).where(Nonce.expires_at <= now))
-    open_now = session.execute(
-        select(func.count())
-        .select_from(Nonce)
-        .where(Nonce.credential_id == actor.credential_id, Nonce.used_at.is_(None))
-    ).scalar_one()
-    if open_now >= max_open:
-        raise RateLimitedError(
-            "too_many_nonces",
-            f"this credential holds {open_now} unused nonces; use them or let them expire",
-        )
-    nonce = Nonce(
-        value=secrets.token_hex(32),
-        credential_id=actor.credential_id,
-        issued_at=now,
-        expires_at=now + timedelta(seconds=ttl),
-    )
-    session.add(nonce)
-    audit.append(
-        session,
-        actor,
-        at=now,
-        action="nonce.issue",
-        target=("nonce", nonce.value[:16]),
-        partner_id=actor.partner_id,
-        after={"expires_at": nonce.expires_at.isoformat()},
-    )
-    return nonce
