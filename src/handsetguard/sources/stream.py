@@ -133,8 +133,9 @@ class _Streamer:
         for match in itertools.chain(() if head is None else (head,), found):
             at = match.start()
             title = match.group("title")
+            mapped = None if title is None else title_section(title)
             if title is not None:
-                last_title = (at, title_section(title) or "dumpstate")
+                last_title = (at, mapped or "dumpstate")
             if self.stopped is not None:
                 continue  # past the cap: titles still feed the truncation scan
             if self.markers == MAX_MARKER_LINES:
@@ -143,7 +144,7 @@ class _Streamer:
                 self.top = self.service = None
                 continue
             self.markers += 1
-            self._marker(match, base + at, stop)
+            self._marker(match, base + at, stop, mapped)
         self.scan.feed(buf, stop, base, last_title, self.line_of, services)
         for open_ in (self.header, self.top, self.service):
             if open_ is not None and open_.kept is not None and open_.filled < base + stop:
@@ -154,7 +155,9 @@ class _Streamer:
             del buf[: stop - 1]
             self.base = base + stop - 1
 
-    def _marker(self, match: re.Match[bytes], start: int, stop: int) -> None:
+    def _marker(self, match: re.Match[bytes], start: int, stop: int, mapped: str | None) -> None:
+        """A marker line at text offset ``start``; ``mapped`` is its title's section name
+        (title_section's), when it has a title."""
         if self.header is not None:
             if start > 0:
                 self._close(self.header, start)
@@ -180,7 +183,6 @@ class _Streamer:
         if self.top is not None:
             self._close(self.top, start)
             self.top = None
-        mapped = title_section(title)
         if mapped is not None:
             self.top = self._open(mapped, self._body(match, stop), self.line_of(start) + 1)
 
