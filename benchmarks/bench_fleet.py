@@ -7,6 +7,7 @@ need.
 Usage: python benchmarks/bench_fleet.py [--units 200000] [--summaries 1000000]
            [--sqlite-units 100000] [--sqlite-summaries 300000] [--clients 64]
            [--reports 3000] [--checkins 2000] [--workers 2] [--no-sqlite] [--no-reads]
+           [--plain-reports]
            [--pg-url postgresql+psycopg://hg:hg@127.0.0.1/hg_test]
 
 The issue's target is 1,000,000 units and 5,000,000 summaries on PostgreSQL; the defaults are
@@ -20,7 +21,10 @@ apps and components did not change since its gate report; one whose components c
 also reads its baseline's document and diffs the two (about 1.5 ms more). Check-ins carry a
 synthetic key-attestation chain made per check-in (tests/attest/assets, trusted by the
 server through benchmarks/fleet_app.py), answering a challenge written beforehand: the
-rate is of POST /v1/checkins, verification included, not of the challenge requests.
+rate is of POST /v1/checkins, verification included, not of the challenge requests, on a
+fleet with a check-in history (one verified check-in per unit). Reports are sent gzipped, as
+``check --upload`` sends them (``--plain-reports``: plain JSON). The data it loads is made by
+fleet_data.py, the load and its CPU are measured by fleet_http.py.
 """
 
 from __future__ import annotations
@@ -47,240 +51,28 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))  # tests.attest: the synthetic chains
 from bench_server import prepare, settle, start_server  # noqa: E402
+from fleet_data import (  # noqa: E402
+    chains,
+    example_report,
+    imei,
+    load_checkin_history,
+    load_pg,
+    load_sqlite,
+    pct,
+    rebuild_counts,
+    rows,
+    unit_facts,
+)
+from fleet_http import measured_post, post_all  # noqa: E402
 from handsetguard.report.upload import GZIP_LEVEL as UPLOAD_GZIP  # noqa: E402
 from handsetguard.server.config import Settings  # noqa: E402
-from handsetguard.server.core.identifiers import luhn_check_digit  # noqa: E402
 from handsetguard.server.core.kek import KEK_ENV  # noqa: E402
 from handsetguard.server.core.keywrap import new_key_file  # noqa: E402
 from handsetguard.server.db import Database, normalise_url  # noqa: E402
 from handsetguard.server.models import Agreement  # noqa: E402
 from handsetguard.server.services import credentials, overview, support  # noqa: E402
 from handsetguard.server.services.actors import SYSTEM, Role  # noqa: E402
-from handsetguard.server.services.regressions import components_digest  # noqa: E402
 from handsetguard.server.services.report_ingest import GZIP_LEVEL  # noqa: E402
-
-TERRITORIES = ("IN", "LK", "NP", "BD")
-MODELS = ("Z60", "Z61", "Z70")
-LEVELS = ("excellent", "good", "fair", "poor")
-START = datetime(2026, 1, 1, tzinfo=UTC)
-STAMP = "%Y-%m-%d %H:%M:%S.%f"  # SQLite's UTCDateTime text
-
-
-def _example_report() -> dict[str, Any]:
-    from handsetguard.cli.check import _acquire
-    from handsetguard.engine import KNOWN_CHECKS, run_check
-    from handsetguard.profiles.profile import load_profile
-    from handsetguard.report.json_report import render_json
-
-    report = run_check(_acquire(None, True), load_profile("consumer", KNOWN_CHECKS))
-    loaded: dict[str, Any] = json.loads(render_json(report))
-    return loaded
-
-
-def imei(n: int) -> str:
-    """A distinct valid IMEI per n up to 100 million (a TAC per million)."""
-    body = f"{35123456 + n // 1_000_000:08d}{n % 1_000_000:06d}"
-    return body + str(luhn_check_digit(body))
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
-
-
-def _rows(
-    partner: str, agreement: str, units: int, summaries: int, doc: bytes, report: dict[str, Any]
-) -> dict[str, Any]:
-    """Column tuples per table, generated in memory (deterministic)."""
-    rng = random.Random(7)
-    checks = json.dumps({c["id"]: c["status"] for c in report["checks"]})
-    digest = components_digest(report)
-    threats = json.dumps([t["package"] for t in report.get("threats") or []])
-    patch = report["device"]["security_patch"]
-    vendor = report["device"]["vendor_security_patch"]
-    fingerprint = report["device"]["build_fingerprint"]
-    devices, imeis, states, reports = [], [], [], []
-    per_unit = max(1, summaries // units)
-    for n in range(units):
-        device_id = str(uuid.UUID(int=n + 1))
-        model, where = MODELS[n % 3], TERRITORIES[n % 4]
-        at = START + timedelta(seconds=n)
-        i1, i2 = imei(2 * n), imei(2 * n + 1)
-        devices.append((device_id, f"F{n:09d}", i1, i2, model, where, partner, agreement, at))
-        imeis += [(i1, device_id), (i2, device_id)]
-        month = f"2025-{1 + rng.randrange(12):02d}"
-        level = LEVELS[rng.randrange(4)]
-        last = None
-        for k in range(per_unit):
-            report_id = str(uuid.UUID(int=(n + 1) << 20 | k))
-            received = at + timedelta(days=k)
-            sample = doc if n % 1000 == 0 else None  # full documents for a sample
-            baseline = k == 0
-            reports.append(
-                (
-                    report_id,
-                    received,
-                    device_id,
-                    partner,
-                    level,
-                    patch if baseline else month + "-05",
-                    checks,
-                    baseline,
-                    sample,
-                    len(doc),
-                    digest if baseline else None,
-                    threats if baseline else None,
-                    vendor if baseline else None,
-                    fingerprint,
-                )
-            )
-            last = (report_id, received)
-        assert last is not None
-        states.append(
-            (
-                device_id,
-                partner,
-                model,
-                where,
-                reports[-per_unit][0],
-                reports[-per_unit][1],
-                last[0],
-                last[1],
-                level,
-                month,
-            )
-        )
-    return {"devices": devices, "imeis": imeis, "states": states, "reports": reports}
-
-
-DEVICE_COLS = (
-    "id, serial, imei1, imei2, model_code, territory, partner_id, agreement_id, activated_at, "
-    "status"
-)
-REPORT_COLS = (
-    "id, received_at, device_id, partner_id, credential_id, sender_role, input_kind, baseline, "
-    "profile, level, score, checks, os_patch, vendor_patch, fingerprint, threat_count, "
-    "doc_sha256, doc_bytes, document, components_sha256, threats"
-)
-STATE_COLS = (
-    "device_id, partner_id, model_code, territory, baseline_report_id, baseline_received_at, "
-    "last_report_id, last_report_at, last_seen_at, level, patch_month, stale_alerted"
-)
-
-
-def _report_tuple(r: tuple[Any, ...]) -> tuple[Any, ...]:
-    report_id, received, device_id, partner, level, patch, checks, baseline, doc, size = r[:10]
-    digest, threats, vendor, fingerprint = r[10:]
-    return (
-        report_id,
-        received,
-        device_id,
-        partner,
-        "bench",
-        "support",
-        "bugreport-zip",
-        baseline,
-        "consumer",
-        level,
-        70,
-        checks,
-        patch,
-        vendor or patch,
-        fingerprint,
-        0,
-        "0" * 64,
-        size,
-        doc,
-        digest,
-        threats,
-    )
-
-
-def _state_tuple(s: tuple[Any, ...]) -> tuple[Any, ...]:
-    device_id, partner, model, where, baseline, baseline_at, last, last_at, level, month = s
-    return (
-        device_id,
-        partner,
-        model,
-        where,
-        baseline,
-        baseline_at,
-        last,
-        last_at,
-        last_at,
-        level,
-        month,
-        True,
-    )
-
-
-def load_pg(url: str, data: dict[str, Any]) -> float:
-    import psycopg
-
-    started = time.perf_counter()
-    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as c:
-        with c.cursor() as cur:
-            with cur.copy(f"COPY devices ({DEVICE_COLS}) FROM STDIN") as copy:
-                for d in data["devices"]:
-                    copy.write_row((*d, "active"))
-            with cur.copy("COPY device_imeis (imei, device_id) FROM STDIN") as copy:
-                for row in data["imeis"]:
-                    copy.write_row(row)
-            with cur.copy(f"COPY fleet_reports ({REPORT_COLS}) FROM STDIN") as copy:
-                for r in data["reports"]:
-                    copy.write_row(_report_tuple(r))
-            with cur.copy(f"COPY fleet_units ({STATE_COLS}) FROM STDIN") as copy:
-                for s in data["states"]:
-                    copy.write_row(_state_tuple(s))
-        c.commit()
-    return time.perf_counter() - started
-
-
-def load_sqlite(db: Database, data: dict[str, Any]) -> float:
-    started = time.perf_counter()
-    marks = lambda n: ", ".join("?" * n)  # noqa: E731
-    with db.dbapi(write=True) as conn:
-        conn.executemany(
-            f"INSERT INTO devices ({DEVICE_COLS}) VALUES ({marks(10)})",
-            [(*d[:8], d[8].strftime(STAMP), "active") for d in data["devices"]],
-        )
-        conn.executemany("INSERT INTO device_imeis VALUES (?, ?)", data["imeis"])
-        conn.executemany(
-            f"INSERT INTO fleet_reports ({REPORT_COLS}) VALUES ({marks(21)})",
-            [(t[0], t[1].strftime(STAMP), *t[2:]) for t in map(_report_tuple, data["reports"])],
-        )
-        conn.executemany(
-            f"INSERT INTO fleet_units ({STATE_COLS}) VALUES ({marks(12)})",
-            [
-                (
-                    *t[:5],
-                    t[5].strftime(STAMP),
-                    t[6],
-                    t[7].strftime(STAMP),
-                    t[8].strftime(STAMP),
-                    *t[9:],
-                )
-                for t in map(_state_tuple, data["states"])
-            ],
-        )
-    return time.perf_counter() - started
-
-
-def rebuild_counts(db: Database) -> None:
-    """The maintained roll-up, built once from the loaded units (the service keeps it in
-    step on every report afterwards)."""
-    with db.write() as session:
-        session.execute(text("DELETE FROM fleet_counts"))
-        session.execute(
-            text(
-                "INSERT INTO fleet_counts (partner_id, model_code, territory, level, "
-                "patch_month, units) SELECT partner_id, model_code, territory, level, "
-                "COALESCE(patch_month, 'unknown'), count(*) FROM fleet_units GROUP BY "
-                "partner_id, model_code, territory, level, COALESCE(patch_month, 'unknown')"
-            )
-        )
-        if not db.sqlite:
-            session.execute(text("ANALYZE"))
 
 
 def _support_actor(db: Database, partner: str) -> Any:
@@ -318,7 +110,7 @@ def measure_reads(db: Database, actor: Any, units: int) -> list[str]:
             found = support.lookup(session, actor, q)
             support.unit_card(session, found.units[0])
         cards.append(time.perf_counter() - started)
-    ms = lambda xs, q: _pct(xs, q) * 1000  # noqa: E731
+    ms = lambda xs, q: pct(xs, q) * 1000  # noqa: E731
     return [
         f"  overview (maintained counts)   median {statistics.median(times) * 1000:7.1f} ms   "
         f"p99 {ms(times, 0.99):7.1f} ms   (target <= 200 ms)",
@@ -327,107 +119,6 @@ def measure_reads(db: Database, actor: Any, units: int) -> list[str]:
         f"  IMEI lookup + unit card        median {statistics.median(cards) * 1000:7.2f} ms   "
         f"p99 {ms(cards, 0.99):7.2f} ms",
     ]
-
-
-async def _post_all(
-    base: str, path: str, token: str, bodies: list[bytes], clients: int, extra: str = ""
-) -> tuple[int, float, list[float], list[bytes]]:
-    """POST every body over ``clients`` keep-alive connections: (201s, seconds, latencies,
-    the answers' bodies); ``extra``: more header lines (``Name: value\\r\\n``)."""
-    host, port = base.removeprefix("http://").split(":")
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: application/json\r\n{extra}Content-Length: "
-    ).encode()
-    queue = iter(bodies)
-    ok, latencies, answers = 0, [], []
-
-    async def client() -> None:
-        nonlocal ok
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            for body in queue:
-                started = time.perf_counter()
-                writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
-                status = int((await reader.readline()).split()[1])
-                length = 0
-                while (line := await reader.readline()) not in (b"\r\n", b""):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                answers.append(await reader.readexactly(length))
-                latencies.append(time.perf_counter() - started)
-                ok += status == 201
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return ok, time.perf_counter() - started, latencies, answers
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds (user + system) these processes have used so far, from /proc (the server
-    and PostgreSQL run on this machine)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _serving(proc: Any, url: str) -> tuple[list[int], list[int]]:
-    """The service's processes (uvicorn's supervisor and its workers) and, on PostgreSQL, the
-    backends connected to the benchmark's database (the workers' pools, once warmed up)."""
-    workers = [proc.pid]
-    for entry in Path("/proc").iterdir():
-        try:
-            if (
-                entry.name.isdigit()
-                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == proc.pid
-            ):
-                workers.append(int(entry.name))
-        except OSError:
-            continue
-    if url.startswith("sqlite"):
-        return workers, []
-    db = Database(Settings(database_url=url))
-    with db.read_conn() as conn:
-        backends = list(
-            conn.exec_driver_sql(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid()"
-            ).scalars()
-        )
-    db.dispose()
-    return workers, backends
-
-
-def _measured_post(
-    proc: Any,
-    url: str,
-    base: str,
-    path: str,
-    token: str,
-    bodies: list[bytes],
-    clients: int,
-    extra: str = "",
-) -> tuple[int, float, list[float], list[bytes], str]:
-    """:func:`_post_all`, and the CPU each request cost the service and PostgreSQL: on a
-    machine other work loads, the rate is what the work got, the CPU what it costs."""
-    workers, backends = _serving(proc, url)
-    before = _cpu_seconds(workers), _cpu_seconds(backends)
-    ok, seconds, latencies, answers = asyncio.run(
-        _post_all(base, path, token, bodies, clients, extra)
-    )
-    service = (_cpu_seconds(workers) - before[0]) / len(bodies) * 1000
-    database = (_cpu_seconds(backends) - before[1]) / len(bodies) * 1000
-    cpu = f"CPU per request: service {service:.2f} ms" + (
-        f" + PostgreSQL {database:.2f} ms" if backends else ""
-    )
-    return ok, seconds, latencies, answers, cpu
 
 
 def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, args: Any) -> str:
@@ -444,8 +135,8 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
             body = json.dumps(report).encode()
             bodies.append(body if args.plain_reports else gzip.compress(body, UPLOAD_GZIP))
         warm, bodies = bodies[:200], bodies[200:]
-        asyncio.run(_post_all(base, "/v1/reports", token, warm, args.clients, extra))
-        ok, seconds, latencies, answers, cpu = _measured_post(
+        asyncio.run(post_all(base, "/v1/reports", token, warm, args.clients, extra))
+        ok, seconds, latencies, answers, cpu = measured_post(
             proc, url, base, "/v1/reports", token, bodies, args.clients, extra
         )
     finally:
@@ -454,82 +145,13 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
     alerted = sum(1 for a in answers if b'"alerts":[]' not in a)
     return (
         f"  report ingestion over HTTP     {ok / seconds:7.0f}/s     p50 "
-        f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
+        f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {pct(latencies, 0.99) * 1000:6.1f}"
         f" ms   {args.clients} clients, {args.workers} process(es) x {args.threads} threads, "
         f"{ok}/{len(bodies)} stored, {alerted} opened alerts, "
         f"{'plain JSON' if args.plain_reports else 'gzipped as check --upload sends'}"
         "   (target >= 500/s)\n"
         f"                                 {cpu}"
     )
-
-
-def _chains(units: list[tuple[str, str, str, str]]) -> list[list[str]]:
-    """One synthetic attestation chain per (device_id, serial, imei1, imei2, challenge),
-    attesting the unit's own IDs and answering its challenge."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from tests.attest.helpers import generator
-
-    gen = generator()
-    out = []
-    for k, (_, serial, imei1, imei2) in enumerate(units):
-        facts = gen.golden()
-        facts["attestationChallenge"] = base64.b64encode(f"bench-{k}".encode()).decode()
-        facts["hardwareEnforced"].update(
-            attestationIdSerial=serial, attestationIdImei=imei1, attestationIdSecondImei=imei2
-        )
-        chain, _ = gen.factory_chain(prefix="bench", kd=gen.encode_key_description(facts))
-        out.append([base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in chain])
-    return out
-
-
-def _facts(chain: list[str], challenge: str) -> dict[str, Any]:
-    """What the service stores of a verified check-in of this chain (its attested facts)."""
-    from fleet_app import unsafe_test_trust_check
-    from handsetguard.server.services.attestation import verify_for_checkin
-
-    facts, failure, _ = verify_for_checkin(
-        unsafe_test_trust_check(), chain, challenge=challenge.encode(), at=datetime.now(UTC)
-    )
-    assert facts is not None, failure
-    return facts
-
-
-def load_checkin_history(db: Database, template: dict[str, Any], units: int) -> None:
-    """A fleet that has been checking in: one verified check-in per unit a day before, its
-    attested facts those of the unit's own chain (the bench's chains differ only in the
-    IDs), then ANALYZE — as the reports are loaded, so that the measured check-ins meet
-    the history and the statistics of a running fleet rather than an empty table."""
-    partner = template["partner_id"]
-    when = datetime.now(UTC) - timedelta(days=1)
-    rows = []
-    for n in range(units):
-        facts = {
-            **template["facts"],
-            "serial": f"F{n:09d}",
-            "imei": imei(2 * n),
-            "second_imei": imei(2 * n + 1),
-        }
-        rows.append(
-            {
-                "id": str(uuid.UUID(int=(n + 1) << 40)),
-                "device_id": str(uuid.UUID(int=n + 1)),
-                "partner": partner,
-                "at": when + timedelta(microseconds=n),
-                "credential": template["credential_id"],
-                "attested": json.dumps(facts),
-            }
-        )
-    with db.write() as session:
-        session.execute(
-            text(
-                "INSERT INTO fleet_checkins (id, device_id, partner_id, received_at,"
-                " credential_id, verified, failure, attested, os_reported) VALUES (:id,"
-                " :device_id, :partner, :at, :credential, :true, NULL, :attested, '{}')"
-            ),
-            [{**r, "true": True} for r in rows],
-        )
-    with db.write_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE"))
 
 
 def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
@@ -539,13 +161,13 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     rng = random.Random(11)
     picked = [rng.randrange(units) for _ in range(args.checkins + 100)]
     who = [(str(uuid.UUID(int=n + 1)), f"F{n:09d}", imei(2 * n), imei(2 * n + 1)) for n in picked]
-    chains = _chains(who)
+    made = chains(who)
     credential_id = token.split("_")[1]
     now = datetime.now(UTC)
     db = Database(Settings(database_url=url))
     with db.read() as session:
         partner = session.execute(select(Agreement.partner_id)).scalar_one()
-    template = {"facts": _facts(chains[0], "bench-0"), "partner_id": partner}
+    template = {"facts": unit_facts(made[0], "bench-0"), "partner_id": partner}
     load_checkin_history(db, {**template, "credential_id": credential_id}, units)
     with db.write() as session:
         session.execute(
@@ -574,7 +196,7 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
                 "os_reported": {"security_patch": "2025-10-05"},
             }
         ).encode()
-        for k, (w, chain) in enumerate(zip(who, chains, strict=True))
+        for k, (w, chain) in enumerate(zip(who, made, strict=True))
     ]
     os.environ["HANDSETGUARD_FLEET_WORKER_SECONDS"] = "0"
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -583,8 +205,8 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     factory = "fleet_app:create_unsafe_test_trust_app"
     proc, base = start_server(url, args.workers, threads=args.threads, factory=factory)
     try:
-        asyncio.run(_post_all(base, "/v1/checkins", token, bodies[:100], args.clients))
-        ok, seconds, latencies, answers, cpu = _measured_post(
+        asyncio.run(post_all(base, "/v1/checkins", token, bodies[:100], args.clients))
+        ok, seconds, latencies, answers, cpu = measured_post(
             proc, url, base, "/v1/checkins", token, bodies[100:], args.clients
         )
     finally:
@@ -593,7 +215,7 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     verified = sum(1 for a in answers if b'"verified":true' in a)
     return (
         f"  check-ins over HTTP            {ok / seconds:7.0f}/s     p50 "
-        f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {_pct(latencies, 0.99) * 1000:6.1f}"
+        f"{statistics.median(latencies) * 1000:5.1f} ms  p99 {pct(latencies, 0.99) * 1000:6.1f}"
         f" ms   {args.clients} clients, {ok}/{len(bodies) - 100} stored, {verified} verified"
         f"   (target >= 300/s)\n                                 {cpu}"
     )
@@ -664,10 +286,10 @@ def bench(name: str, url: str, units: int, summaries: int, args: Any) -> None:
     db = Database(Settings(database_url=url))
     with db.read() as session:
         partner = session.execute(select(Agreement.partner_id)).scalar_one()
-    report = _example_report()
+    report = example_report()
     raw = json.dumps(report).encode()
     doc = gzip.compress(raw, GZIP_LEVEL)  # as ingestion stores it
-    data = _rows(partner, agreement, units, summaries, doc, report)
+    data = rows(partner, agreement, units, summaries, doc, report)
     seconds = load_pg(url, data) if not db.sqlite else load_sqlite(db, data)
     del data
     rebuild_counts(db)
