@@ -9,6 +9,8 @@ from __future__ import annotations
 import fcntl
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -88,10 +90,25 @@ def test_a_sqlite_write_whose_turn_is_taken_goes_to_a_thread(
         return await original(function, *args)
 
     monkeypatch.setattr(fleet_async.to_thread, "run_sync", counted)
+    with _another_writer(env.db.write) as release:
+        threading.Timer(0.3, release.set).start()
+        started = time.monotonic()
+        report = example_report("factory", serial=unit["serial"])
+        response = env.client.post("/v1/reports", json=report, headers=lava.factory)
+        waited = time.monotonic() - started
+    assert response.status_code == 201, response.text
+    assert handed == ["write"]  # the store's write, once, in a thread
+    assert waited >= 0.25  # it did wait for the other writer's turn
+    assert _count(env, PostureReport) == 1
+
+
+@contextmanager
+def _another_writer(turn: Callable[[], AbstractContextManager[Any]]) -> Iterator[threading.Event]:
+    """A thread holding ``turn()`` for the block (or until the event it yields is set)."""
     holding, release = threading.Event(), threading.Event()
 
     def other_writer() -> None:
-        with env.db.write():
+        with turn():
             holding.set()
             release.wait(10)
 
@@ -99,18 +116,10 @@ def test_a_sqlite_write_whose_turn_is_taken_goes_to_a_thread(
     writer.start()
     try:
         assert holding.wait(10)
-        threading.Timer(0.3, release.set).start()
-        started = time.monotonic()
-        report = example_report("factory", serial=unit["serial"])
-        response = env.client.post("/v1/reports", json=report, headers=lava.factory)
-        waited = time.monotonic() - started
+        yield release
     finally:
         release.set()
         writer.join(10)
-    assert response.status_code == 201, response.text
-    assert handed == ["write"]  # the store's write, once, in a thread
-    assert waited >= 0.25  # it did wait for the other writer's turn
-    assert _count(env, PostureReport) == 1
 
 
 def _sqlite(tmp_path: Any) -> Database:
@@ -121,22 +130,9 @@ def _sqlite(tmp_path: Any) -> Database:
 
 def test_no_wait_says_at_once_when_this_process_holds_the_turn(tmp_path: Any) -> None:
     db = _sqlite(tmp_path)
-    holding, release = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with db.dbapi(write=True):
-            holding.set()
-            release.wait(10)
-
-    writer = threading.Thread(target=other_writer)
-    writer.start()
-    try:
-        assert holding.wait(10)
+    with _another_writer(lambda: db.dbapi(write=True)):
         with pytest.raises(WriterBusy), db.dbapi(write=True, wait=False):
             pass
-    finally:
-        release.set()
-        writer.join(10)
     with db.dbapi(write=True, wait=False) as conn:  # free again
         conn.execute("SELECT 1")
     db.dispose()

@@ -56,31 +56,12 @@ _REPORT_BODY = {
 }
 
 
-def _ingest(ctx: Any, token: str, raw: bytes, device_id: str | None, encoding: str | None) -> bytes:
-    """The threaded path (PostgreSQL outside the loop the asyncio connections serve)."""
-    now = ctx.clock.now()
-    try:
-        done = report_ingest.ingest(
-            ctx.report_store,
-            token,
-            raw,
-            now,
-            device_id=device_id,
-            admit=partial(admit, ctx),
-            encoding=encoding,
-        )
-    except (NotFoundError, ConflictError, RefusedError) as exc:
-        _audit_refusal(ctx, token, exc.code, device_id, now)
-        raise
-    return _answer(done)
-
-
 def _audit_refusal(ctx: Any, token: str, code: str, device_id: str | None, now: datetime) -> None:
-    if code in REFUSALS_AUDITED:
-        with ctx.db.read_conn() as conn:
-            actor = credentials.authenticate(conn, token, now)
-        with ctx.db.write() as session:
-            reports.record_refusal(session, actor, code, device_id or "by-serial", now)
+    """A refusal worth an audit entry (REFUSALS_AUDITED), in its own transaction."""
+    with ctx.db.read_conn() as conn:
+        actor = credentials.authenticate(conn, token, now)
+    with ctx.db.write() as session:
+        reports.record_refusal(session, actor, code, device_id or "by-serial", now)
 
 
 def _answer(done: report_ingest.Stored) -> bytes:
@@ -116,22 +97,19 @@ async def post_report(
     baseline; later reports raise regression alerts against it. The body may be sent with
     ``Content-Encoding: gzip`` (as ``check --upload`` does): it is then stored as sent."""
     raw = await request.body()  # bounded by the body limit middleware
-    encoding = request.headers.get("content-encoding")
     ctx = request.app.state.ctx
-    if not ctx.on_loop():
-        body = await run_in_threadpool(_ingest, ctx, token, raw, device_id, encoding)
-        return Response(body, status_code=201, media_type="application/json")
     now = ctx.clock.now()
+    options: dict[str, Any] = {
+        "device_id": device_id,
+        "admit": partial(admit, ctx),
+        "encoding": request.headers.get("content-encoding"),
+    }
     try:
-        done = await report_ingest.ingest_async(
-            ctx.loop_reports,
-            token,
-            raw,
-            now,
-            device_id=device_id,
-            admit=partial(admit, ctx),
-            encoding=encoding,
-        )
+        if ctx.on_loop():  # services/fleet_async.py
+            done = await report_ingest.ingest_async(ctx.loop_reports, token, raw, now, **options)
+        else:
+            ingest = partial(report_ingest.ingest, **options)
+            done = await run_in_threadpool(ingest, ctx.report_store, token, raw, now)
     except (NotFoundError, ConflictError, RefusedError) as exc:
         if exc.code in REFUSALS_AUDITED:
             await run_in_threadpool(_audit_refusal, ctx, token, exc.code, device_id, now)

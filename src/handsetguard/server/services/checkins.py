@@ -9,7 +9,7 @@ the unit's raise alerts; evidence of a second device answering for the unit rais
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from handsetguard.server.services.checkin_store import (
 )
 from handsetguard.server.services.common import new_id, visible
 from handsetguard.server.services.credentials import actor_from_row
+from handsetguard.server.services.steps import Calls, drive, drive_async
 
 if TYPE_CHECKING:
     from handsetguard.server.services.fleet_async import LoopCheckinStore
@@ -213,13 +214,7 @@ def record_checkin(
 ) -> Recorded:
     """``body``: device_id, challenge, attestation_chain, os_reported (schemas.fleet.CheckInIn).
     Stored also when the chain does not verify (``verified`` false, an alert)."""
-    steps = _checkin(check, token, body, now, admit)
-    try:
-        name, args = next(steps)
-        while True:
-            name, args = steps.send(getattr(store, name)(*args))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    return drive(_checkin(check, token, body, now, admit), store)
 
 
 async def record_checkin_async(
@@ -232,13 +227,7 @@ async def record_checkin_async(
     admit: Callable[[Actor], None] | None = None,
 ) -> Recorded:
     """:func:`record_checkin` on the event loop: the same steps, the store's calls awaited."""
-    steps = _checkin(check, token, body, now, admit)
-    try:
-        name, args = next(steps)
-        while True:
-            name, args = steps.send(await getattr(store, name)(*args))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    return await drive_async(_checkin(check, token, body, now, admit), store)
 
 
 def _checkin(
@@ -247,9 +236,8 @@ def _checkin(
     body: Any,
     now: datetime,
     admit: Callable[[Actor], None] | None,
-) -> Generator[tuple[str, tuple[Any, ...]], Any, Recorded]:
-    """The check-in's steps: each yields a call of the store (its method's name and
-    arguments) and is sent what it returned."""
+) -> Calls[Recorded]:
+    """The check-in's steps (services/steps.py)."""
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")

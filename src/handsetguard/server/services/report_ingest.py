@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -56,6 +56,7 @@ from handsetguard.server.services.reports import (
     summarise,
     validate_report,
 )
+from handsetguard.server.services.steps import Calls, drive, drive_async
 
 if TYPE_CHECKING:
     from handsetguard.server.services.fleet_async import LoopReportStore
@@ -277,13 +278,7 @@ def ingest(
     factory credential sends with a gate verdict becomes the unit's baseline; every later
     report is compared with it (:mod:`regressions`). ``encoding``: the body's
     Content-Encoding (gzip or none)."""
-    steps = _ingest(token, raw, now, device_id, admit, encoding)
-    try:
-        name, args = next(steps)
-        while True:
-            name, args = steps.send(getattr(store, name)(*args))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    return drive(_ingest(token, raw, now, device_id, admit, encoding), store)
 
 
 async def ingest_async(
@@ -297,18 +292,11 @@ async def ingest_async(
     encoding: str | None = None,
 ) -> Stored:
     """:func:`ingest` on the event loop: the same steps, the store's calls awaited."""
-    steps = _ingest(token, raw, now, device_id, admit, encoding)
-    try:
-        name, args = next(steps)
-        while True:
-            name, args = steps.send(await getattr(store, name)(*args))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    return await drive_async(_ingest(token, raw, now, device_id, admit, encoding), store)
 
 
-_Steps = Generator[tuple[str, tuple[Any, ...]], Any, T]
-"""Ingestion's steps: each yields a call of the store (its method's name and arguments) and
-is sent what it returned; :func:`ingest` and :func:`ingest_async` drive them."""
+_Steps = Calls[T]
+"""Ingestion's steps (services/steps.py): :func:`ingest` and :func:`ingest_async` drive them."""
 
 
 def _ingest(
