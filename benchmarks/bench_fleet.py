@@ -331,7 +331,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--reports", type=int, default=3000)
     parser.add_argument("--checkins", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="worker threads per process (the default's)"
+    )
     parser.add_argument("--no-reads", action="store_true", help="skip overview and lookups")
     parser.add_argument(
         "--plain-reports", action="store_true", help="reports as plain JSON, not gzipped"
