@@ -87,7 +87,8 @@ class LoopReportStore:
         except store.dbapi.IntegrityError as exc:
             if not store.missing_partition(exc):
                 return None
-            await to_thread.run_sync(store.ensure_partitions, now)
+            with store.driver_errors():  # as every statement of the store's
+                await to_thread.run_sync(store.ensure_partitions, now)
             return await self._run(store.pg_write_steps(params, alerts))
 
 
