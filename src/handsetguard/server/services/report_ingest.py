@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from handsetguard.server.core.tokens import parse_token
 from handsetguard.server.errors import (
@@ -63,7 +63,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ATTEMPTS", "GZIP_LEVEL", "Stored", "check_identity", "ingest", "ingest_async"]
 
-T = TypeVar("T")
 
 ATTEMPTS = 4
 """Reads and writes tried when another report or check-in of the same unit got in between."""
@@ -171,7 +170,7 @@ def _baseline(unit: dict[str, Any]) -> Baseline | None:
 
 def _regressions(
     unit: dict[str, Any], summary: Summary, document: dict[str, Any], digest: str
-) -> _Steps[list[Finding]]:
+) -> Calls[list[Finding]]:
     baseline = _baseline(unit)
     if baseline is None:
         return []
@@ -295,10 +294,6 @@ async def ingest_async(
     return await drive_async(_ingest(token, raw, now, device_id, admit, encoding), store)
 
 
-_Steps = Calls[T]
-"""Ingestion's steps (services/steps.py): :func:`ingest` and :func:`ingest_async` drive them."""
-
-
 def _ingest(
     token: str,
     raw: bytes,
@@ -306,7 +301,9 @@ def _ingest(
     device_id: str | None,
     admit: Callable[[Actor], None] | None,
     encoding: str | None,
-) -> _Steps[Stored]:
+) -> Calls[Stored]:
+    """Ingestion's steps (services/steps.py): :func:`ingest` and :func:`ingest_async`
+    drive them."""
     parsed = parse_token(token)
     if parsed is None:
         raise AuthError("invalid_credential", "unknown credential")

@@ -72,9 +72,10 @@ def decode_body(body: bytes, encoding: str | None) -> tuple[bytes, bytes | None]
     inflates it once instead of compressing the report). One gzip member, nothing after
     it, at most :data:`MAX_REPORT_BYTES` inflated; a stream that compresses worse than
     half is stored recompressed. Raises :class:`MalformedReport` (or its 413/415)."""
-    if encoding is None or encoding.strip().lower() in ("", "identity"):
+    named = (encoding or "").strip().lower()
+    if named in ("", "identity"):
         return body, None
-    if encoding.strip().lower() != "gzip":
+    if named != "gzip":
         raise UnreadableBody(415, "unsupported_encoding", "Content-Encoding must be gzip or absent")
     inflate = zlib.decompressobj(wbits=31)  # a gzip header and trailer, CRC checked
     try:
