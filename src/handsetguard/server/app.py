@@ -20,6 +20,7 @@ from handsetguard.server.config import Settings
 from handsetguard.server.context import AppContext
 from handsetguard.server.db import Database
 from handsetguard.server.errors import RateLimitedError, ServiceError, UnavailableError
+from handsetguard.server.hot_paths import HotPaths
 from handsetguard.server.middleware import BodyLimit, RequestMetrics
 from handsetguard.server.routes import (
     activations,
@@ -168,6 +169,7 @@ def create_app(
     app.include_router(support.router)
     ui.install(app)
     _install_handlers(app)
+    app.add_middleware(HotPaths)  # innermost: the middlewares below see its requests too
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,

@@ -33,7 +33,13 @@ def challenge(body: ChallengeIn, ctx: Ctx, actor: CurrentActor) -> ChallengeOut:
 async def check_in(body: CheckInIn, request: Request, token: BearerTokenFast) -> Response:
     """The unit's key-attestation chain answering its challenge. Stored also when the chain
     does not verify (``verified`` false, an ``attestation_failing`` alert)."""
-    ctx = request.app.state.ctx
+    answer = await receive_checkin(request.app.state.ctx, token, body)
+    return Response(answer, status_code=201, media_type="application/json")
+
+
+async def receive_checkin(ctx: Any, token: str, body: CheckInIn) -> bytes:
+    """What ``POST /v1/checkins`` does once its body is validated, for the route and for
+    :mod:`handsetguard.server.hot_paths`: the 201 answer's body, or the service's error."""
     now = ctx.clock.now()
     try:
         if ctx.on_loop():  # services/fleet_async.py
@@ -62,11 +68,7 @@ async def check_in(body: CheckInIn, request: Request, token: BearerTokenFast) ->
         "attested": done.attested,
         "alerts": list(done.alerts),
     }
-    return Response(
-        json.dumps(answer, separators=(",", ":")).encode(),
-        status_code=201,
-        media_type="application/json",
-    )
+    return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def _audit_refusal(ctx: Any, token: str, code: str, device_id: str, now: datetime) -> None:

@@ -97,12 +97,21 @@ async def post_report(
     baseline; later reports raise regression alerts against it. The body may be sent with
     ``Content-Encoding: gzip`` (as ``check --upload`` does): it is then stored as sent."""
     raw = await request.body()  # bounded by the body limit middleware
-    ctx = request.app.state.ctx
+    encoding = request.headers.get("content-encoding")
+    answer = await receive_report(request.app.state.ctx, token, raw, device_id, encoding)
+    return Response(answer, status_code=201, media_type="application/json")
+
+
+async def receive_report(
+    ctx: Any, token: str, raw: bytes, device_id: str | None, encoding: str | None
+) -> bytes:
+    """What ``POST /v1/reports`` does once its request is read, for the route and for
+    :mod:`handsetguard.server.hot_paths`: the 201 answer's body, or the service's error."""
     now = ctx.clock.now()
     options: dict[str, Any] = {
         "device_id": device_id,
         "admit": partial(admit, ctx),
-        "encoding": request.headers.get("content-encoding"),
+        "encoding": encoding,
     }
     try:
         if ctx.on_loop():  # services/fleet_async.py
@@ -114,7 +123,7 @@ async def post_report(
         if exc.code in REFUSALS_AUDITED:
             await run_in_threadpool(_audit_refusal, ctx, token, exc.code, device_id, now)
         raise
-    return Response(_answer(done), status_code=201, media_type="application/json")
+    return _answer(done)
 
 
 @router.get("/v1/units/{device_id}/history")
