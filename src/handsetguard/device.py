@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -28,7 +27,7 @@ from handsetguard.parsers.package_components import PackageComponents
 from handsetguard.parsers.package_mentions import PackageMentions
 from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 if TYPE_CHECKING:
     from handsetguard.apk.collected import CollectedApk

@@ -11,7 +11,6 @@ HandsetGuard, writes to a phone: the live collector only runs read commands.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from handsetguard.inventory import inventory
 from handsetguard.privacy import app_privacy
 from handsetguard.profiles.profile import Profile, load_profile
 from handsetguard.profiles.rating import rate
+from handsetguard.records import replace
 from handsetguard.report.model import Report
 from handsetguard.sources import open_source
 from handsetguard.state import build_state

@@ -9,11 +9,10 @@ sections are slices of the file's bytes, held once.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from handsetguard.records import record
+from handsetguard.records import field, mutable_record, record
 from handsetguard.textcodec import Blob, decode_slice
 
 __all__ = [
@@ -197,7 +196,7 @@ class ApkFile:
     member: str | None = None
 
 
-@dataclass
+@mutable_record(weakref_slot=True)  # the CLI lets it go before the indicator index loads
 class Evidence:
     """Everything a source found: its sections by name, when it was acquired, what went wrong."""
 

@@ -18,19 +18,23 @@ times; until then a generic ``__init__`` binds the arguments (with the same erro
 (``__eq__``, no ``__hash__``), for the parsers' private accumulators, which a check run
 creates about fifteen classes of.
 
-Supported: fields with or without a default, and ``dataclasses.field(default=…,
-default_factory=…, repr=…, hash=…, compare=…)``. Refused at definition (use ``@dataclass``):
-``ClassVar``/``InitVar`` annotations, ``init=False`` or ``kw_only`` fields, ``__post_init__``,
-a class that defines ``__slots__`` or inherits fields. On a Python whose ``dataclasses`` lacks
-the internals this relies on, ``record`` is plain ``dataclass(frozen=True, slots=True)``.
+Supported: fields with or without a default, and :func:`field` (or ``dataclasses.field``)
+with ``default=…, default_factory=…, repr=…, hash=…, compare=…``. Refused at definition (use
+``@dataclass``): ``ClassVar``/``InitVar`` annotations, ``init=False`` or ``kw_only`` fields,
+``__post_init__``, a class that defines ``__slots__`` or inherits fields.
+
+Nothing here imports :mod:`dataclasses` (with the :mod:`inspect`, :mod:`ast` and :mod:`dis` it
+imports, ~11% of ``check --example``'s instructions): a record's ``__dataclass_fields__`` is
+made of ``dataclasses.Field`` objects on its first read (by ``dataclasses.fields``,
+``replace``, ``asdict``…), and :func:`replace` copies a record without that module.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import sys
 from collections.abc import Callable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
     from typing_extensions import dataclass_transform
@@ -40,7 +44,7 @@ else:
         return lambda decorator: decorator
 
 
-__all__ = ["COMPILE_AFTER", "mutable_record", "record"]
+__all__ = ["COMPILE_AFTER", "field", "mutable_record", "record", "replace"]
 
 COMPILE_AFTER = 32
 """Instantiations after which a record's ``__init__`` is compiled (the generic one is ~3x
@@ -49,38 +53,114 @@ classes for ``check --example`` made fewer than 100 times each, 128 made the Mei
 dozen classes of 200-2,300 records pay the slow calls; 32 costs least on both."""
 
 _T = TypeVar("_T", bound=type)
-_MISSING: Any = dataclasses.MISSING
-_FIELD_MARK = getattr(dataclasses, "_FIELD", None)
+_V = TypeVar("_V")
+_R = TypeVar("_R")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+_MISSING: Any = _Missing()
 _set = object.__setattr__
 _REQUIRED, _DEFAULT, _FACTORY = 0, 1, 2
 
 
+class _Spec:
+    """A field as :func:`field` describes it (what dataclasses.Field holds that records use)."""
+
+    __slots__ = ("compare", "default", "default_factory", "hash", "name", "repr", "type")
+
+    def __init__(
+        self, default: Any, default_factory: Any, repr: bool, hash: bool | None, compare: bool
+    ) -> None:
+        self.default, self.default_factory = default, default_factory
+        self.repr, self.hash, self.compare = repr, hash, compare
+        self.name: str = ""
+        self.type: Any = None
+
+
+@overload
+def field(
+    *, default: _V, repr: bool = True, hash: bool | None = None, compare: bool = True
+) -> _V: ...
+
+
+@overload
+def field(
+    *,
+    default_factory: Callable[[], _V],
+    repr: bool = True,
+    hash: bool | None = None,
+    compare: bool = True,
+) -> _V: ...
+
+
+@overload
+def field(*, repr: bool = True, hash: bool | None = None, compare: bool = True) -> Any: ...
+
+
+def field(
+    *,
+    default: Any = _MISSING,
+    default_factory: Any = _MISSING,
+    repr: bool = True,  # noqa: A002 - dataclasses.field's names
+    hash: bool | None = None,  # noqa: A002
+    compare: bool = True,
+) -> Any:
+    """A record field's options, as ``dataclasses.field`` takes them."""
+    if default is not _MISSING and default_factory is not _MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return _Spec(default, default_factory, repr, hash, compare)
+
+
 def _frozen_setattr(_self: object, name: str, _value: object) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
 def _frozen_delattr(_self: object, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
-def _fields(cls: type) -> list[dataclasses.Field[Any]]:
+def _spec_of(value: Any, owner: str, name: str) -> _Spec:
+    """The field ``name`` of class ``owner`` from its class-body value."""
+    if isinstance(value, _Spec):
+        return value
+    # A dataclasses.Field can only exist once dataclasses is imported.
+    dataclasses = sys.modules.get("dataclasses")
+    if dataclasses is None or not isinstance(value, dataclasses.Field):
+        return _Spec(value, _MISSING, True, None, True)
+    if not value.init or value.kw_only is True:
+        raise TypeError(f"{owner}.{name}: init=False/kw_only need @dataclass")
+
+    def own(given: Any) -> Any:
+        return _MISSING if given is dataclasses.MISSING else given
+
+    return _Spec(
+        own(value.default), own(value.default_factory), value.repr, value.hash, value.compare
+    )
+
+
+def _fields(cls: type) -> list[_Spec]:
     for base in cls.__mro__[1:]:
-        if hasattr(base, "__dataclass_fields__"):
+        if "__dataclass_fields__" in base.__dict__:  # read, not made (see _FieldsOf)
             raise TypeError(f"{cls.__name__}: a record cannot inherit fields; use @dataclass")
     if "__slots__" in cls.__dict__ or "__post_init__" in cls.__dict__:
         raise TypeError(f"{cls.__name__}: __slots__/__post_init__ need @dataclass")
-    found: list[dataclasses.Field[Any]] = []
+    found: list[_Spec] = []
     defaulted = False
     for name, annotation in cls.__dict__.get("__annotations__", {}).items():
         text = annotation if isinstance(annotation, str) else repr(annotation)
         if "ClassVar" in text or "InitVar" in text:
             raise TypeError(f"{cls.__name__}.{name}: ClassVar/InitVar need @dataclass")
-        value = cls.__dict__.get(name, _MISSING)
-        spec: dataclasses.Field[Any] = (
-            value if isinstance(value, dataclasses.Field) else dataclasses.field(default=value)
-        )
-        if not spec.init or spec.kw_only is True:
-            raise TypeError(f"{cls.__name__}.{name}: init=False/kw_only need @dataclass")
+        spec = _spec_of(cls.__dict__.get(name, _MISSING), cls.__name__, name)
         if spec.default is not _MISSING and type(spec.default).__hash__ is None:
             raise ValueError(
                 f"mutable default {type(spec.default)} for field {name} is not allowed: "
@@ -91,12 +171,65 @@ def _fields(cls: type) -> list[dataclasses.Field[Any]]:
             raise TypeError(f"non-default argument {name!r} follows default argument")
         defaulted = defaulted or has_default
         spec.name, spec.type = name, annotation
-        spec._field_type = _FIELD_MARK  # type: ignore[attr-defined]  # what fields() filters on
         found.append(spec)
     return found
 
 
-def _kinds(fields: list[dataclasses.Field[Any]]) -> list[tuple[int, Any]]:
+class _FieldsOf:
+    """A record class's ``__dataclass_fields__``: ``dataclasses.Field`` objects by name, made
+    (and dataclasses imported) when something first reads it."""
+
+    __slots__ = ("made", "specs")
+
+    def __init__(self, specs: list[_Spec]) -> None:
+        self.specs = specs
+        self.made: dict[str, Any] | None = None
+
+    def __get__(self, _instance: object, _owner: type | None = None) -> dict[str, Any]:
+        if self.made is None:
+            import dataclasses
+
+            def theirs(given: Any) -> Any:
+                return dataclasses.MISSING if given is _MISSING else given
+
+            made = {}
+            for spec in self.specs:
+                made[spec.name] = made_field = dataclasses.field(
+                    default=theirs(spec.default),
+                    default_factory=theirs(spec.default_factory),
+                    repr=spec.repr,
+                    hash=spec.hash,
+                    compare=spec.compare,
+                )
+                made_field.name, made_field.type = spec.name, spec.type
+                # What dataclasses.fields() filters on (a regular field, not a ClassVar).
+                made_field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+            self.made = made
+        return self.made
+
+
+def replace(obj: _R, /, **changes: Any) -> _R:
+    """``dataclasses.replace`` for a record (without importing dataclasses); any other
+    dataclass is given to dataclasses.replace."""
+    cls: Any = type(obj)
+    if not isinstance(cls.__dict__.get("__dataclass_fields__"), _FieldsOf):
+        import dataclasses
+
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    values = {name: changes.pop(name, _MISSING) for name in cls.__match_args__}
+    for name, value in values.items():
+        if value is _MISSING:
+            values[name] = getattr(obj, name)
+    if changes:
+        raise TypeError(
+            f"{cls.__qualname__}.__init__() got an unexpected keyword argument "
+            f"{next(iter(changes))!r}"
+        )
+    made: _R = cls(**values)
+    return made
+
+
+def _kinds(fields: list[_Spec]) -> list[tuple[int, Any]]:
     return [
         (_FACTORY, f.default_factory)
         if f.default_factory is not _MISSING
@@ -177,7 +310,7 @@ def _key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return getter
 
 
-def _methods(qualname: str, fields: list[dataclasses.Field[Any]]) -> dict[str, Any]:
+def _methods(qualname: str, fields: list[_Spec]) -> dict[str, Any]:
     names = tuple(f.name for f in fields)
     shown = tuple(f.name for f in fields if f.repr)
     compared = _key(tuple(f.name for f in fields if f.compare))
@@ -215,29 +348,37 @@ def _methods(qualname: str, fields: list[dataclasses.Field[Any]]) -> dict[str, A
     return methods
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: _T) -> _T:
     """Make ``cls`` a frozen, slotted dataclass (see the module docstring)."""
     return _build(cls, frozen=True)
 
 
-@dataclass_transform(field_specifiers=(dataclasses.field,))
-def mutable_record(cls: _T) -> _T:
+@overload
+def mutable_record(cls: _T, /) -> _T: ...
+
+
+@overload
+def mutable_record(*, weakref_slot: bool = False) -> Callable[[_T], _T]: ...
+
+
+@dataclass_transform(field_specifiers=(field,))
+def mutable_record(cls: _T | None = None, /, *, weakref_slot: bool = False) -> Any:
     """Make ``cls`` a slotted dataclass whose fields can be assigned (``dataclass(slots=True)``:
-    compared by its fields, unhashable)."""
+    compared by its fields, unhashable); ``@mutable_record(weakref_slot=True)`` also lets it be
+    weakly referenced, as the dataclass option of that name."""
+    if cls is None:
+        return lambda later: _build(later, frozen=False, weakref_slot=weakref_slot)
     return _build(cls, frozen=False)
 
 
-def _build(cls: _T, *, frozen: bool) -> _T:
-    if _FIELD_MARK is None:  # pragma: no cover - a Python without dataclasses._FIELD
-        plain: Any = dataclasses.dataclass(frozen=frozen, slots=True)(cls)
-        return plain  # type: ignore[no-any-return]
+def _build(cls: _T, *, frozen: bool, weakref_slot: bool = False) -> _T:
     fields = _fields(cls)
     names = tuple(f.name for f in fields)
     namespace = {k: v for k, v in cls.__dict__.items() if k not in names}
     namespace.pop("__dict__", None)
     namespace.pop("__weakref__", None)
-    namespace["__slots__"] = names
+    namespace["__slots__"] = (*names, "__weakref__") if weakref_slot else names
     # The class the namespace makes is named as type() names it (a nested class's own
     # __qualname__ is not in its __dict__).
     qualname = namespace.get("__qualname__", cls.__name__)
@@ -257,7 +398,7 @@ def _build(cls: _T, *, frozen: bool) -> _T:
         namespace["__setattr__"] = _frozen_setattr
         namespace["__delattr__"] = _frozen_delattr
     namespace["__match_args__"] = names
-    namespace["__dataclass_fields__"] = {f.name: f for f in fields}
+    namespace["__dataclass_fields__"] = _FieldsOf(fields)
     built: Any = type(cls)(cls.__name__, cls.__bases__, namespace)
     built_box.append(built)
     return built  # type: ignore[no-any-return]

@@ -1,7 +1,8 @@
 """What a ``check`` run loads and holds, which is most of its cost on a small input (issue 10's
 speed targets): the readers of other input kinds, the indicator-file parsers (the index comes
-from the cache), hashlib (OpenSSL) and strptime stay unimported for a bugreport zip; the
-evidence is let go before the indicator index is loaded (the two never share the peak RSS)."""
+from the cache), hashlib (OpenSSL), strptime and dataclasses stay unimported for a bugreport
+zip; the evidence is let go before the indicator index is loaded (the two never share the
+peak RSS)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ NOT_FOR_A_BUGREPORT = (
     "_hashlib",
     "_strptime",
     "importlib.resources",
+    "dataclasses",  # records are made without it (and without the inspect it imports)
+    "inspect",
 )
 
 _PROBE = """\

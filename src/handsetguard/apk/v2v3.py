@@ -8,7 +8,6 @@ over the file; v3 adds SDK ranges that must match and cover, and a proof-of-rota
 from __future__ import annotations
 
 import struct
-from dataclasses import field
 
 from handsetguard.apk.algorithms import (
     ALGORITHMS,
@@ -27,7 +26,7 @@ from handsetguard.apk.signing_block import (
     verity_digest,
 )
 from handsetguard.apk.zip import Container
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = ["MAX_SDK", "SchemeResult", "SchemeSigner", "spki", "verify_scheme"]
 

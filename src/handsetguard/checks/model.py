@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import field
 from datetime import datetime
 from typing import NewType
 
 from handsetguard.device import DeviceState, TimeBasis
 from handsetguard.evidence import Provenance
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = [
     "Check",

@@ -241,9 +241,9 @@ _REASONS_SHOWN = 3  # a verdict line names at most this many commands that were 
 def brief(gate: GateVerdict) -> GateVerdict:
     """``gate`` with at most three reasons for an ERROR, then how many more: a dead adb server
     cuts every command short, and a line controller's log wants one readable line."""
-    from dataclasses import replace
 
     from handsetguard.gate import Verdict
+    from handsetguard.records import replace
 
     if gate.verdict is not Verdict.ERROR or len(gate.reasons) <= _REASONS_SHOWN:
         return gate

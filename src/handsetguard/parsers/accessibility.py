@@ -14,13 +14,11 @@ user's ``unreadable`` with its list and line, never dropped: it is how an evasiv
 
 from __future__ import annotations
 
-from dataclasses import field
-
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
-from handsetguard.records import mutable_record, record
+from handsetguard.records import field, mutable_record, record
 
 __all__ = [
     "AccessibilityState",

@@ -15,13 +15,12 @@ A key line, ``<adbKey>`` tag or ABX base64 run that cannot be read as a key is k
 from __future__ import annotations
 
 import binascii
-from dataclasses import field
 from datetime import UTC, datetime, timedelta
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, unreadable
-from handsetguard.records import mutable_record, record
+from handsetguard.records import field, mutable_record, record
 
 __all__ = [
     "AdbKey",

@@ -22,7 +22,6 @@ Event Log`` (14) are ignored, so historical or discrete accesses never pass for 
 from __future__ import annotations
 
 import re
-from dataclasses import field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from handsetguard.errors import ParseError
@@ -34,7 +33,7 @@ from handsetguard.parsers.appops_model import (
     OpEvent,
     split_uid,
 )
-from handsetguard.records import mutable_record
+from handsetguard.records import field, mutable_record, replace
 
 __all__ = ["AppOps", "EventKind", "OpEntry", "OpEvent", "parse_appops", "split_uid"]
 # The model (AppOps and its entries and events) and uid forms live in appops_model.

@@ -16,14 +16,13 @@ text and line), never dropped: an unreadable admin is how an evasive app would h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.component import Unreadable, parse_component, unreadable
 from handsetguard.parsers.values import parse_bool, parse_int
-from handsetguard.records import mutable_record, record
+from handsetguard.records import field, mutable_record, record
 
 __all__ = ["DeviceAdmin", "DevicePolicyState", "OwnerInfo", "parse_device_policy"]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 
@@ -21,7 +20,7 @@ from handsetguard.parsers.packages import (
     PackageUser,
 )
 from handsetguard.parsers.values import fixed_timestamp, parse_bool, split_lines
-from handsetguard.records import mutable_record
+from handsetguard.records import field, mutable_record
 
 __all__ = ["parse_dumpsys_package"]
 

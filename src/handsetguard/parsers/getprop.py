@@ -5,13 +5,12 @@ AndroidQF or ``adb shell getprop``; keeps empty values, ``]`` inside values and 
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.values import split_lines
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = ["Properties", "Property", "parse_getprop"]
 

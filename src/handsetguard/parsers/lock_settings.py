@@ -12,12 +12,10 @@ gatekeeper ``SID`` is kept as a weaker hint. A profile with a unified challenge 
 
 from __future__ import annotations
 
-from dataclasses import field
-
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.values import parse_int
-from handsetguard.records import mutable_record, record
+from handsetguard.records import field, mutable_record, record
 
 __all__ = [
     "KeyguardState",

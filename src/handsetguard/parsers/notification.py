@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
@@ -32,7 +31,7 @@ from handsetguard.parsers.component import (
     parse_component,
     unreadable,
 )
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = [
     "ListenerEntry",

@@ -33,12 +33,11 @@ activity is not always a LAUNCHER one, so "no MAIN activity left" is the fact, n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.lazyre import lazy_compile
 from handsetguard.parsers.values import split_lines
-from handsetguard.records import mutable_record, record
+from handsetguard.records import field, mutable_record, record
 
 __all__ = ["Component", "PackageComponents", "PackageLines", "parse_package_components"]
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.lazyre import lazy_compile
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = ["SECTIONS", "PackageMentions", "parse_package_mentions"]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import field
 from datetime import datetime
 from types import MappingProxyType
 
 from handsetguard.parsers.component import Unreadable
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = ["EnabledState", "Package", "PackageDump", "PackageFile", "PackageUser"]
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
-from handsetguard.records import mutable_record, record
+from handsetguard.records import field, mutable_record, record
 
 __all__ = [
     "Namespace",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import field
 from pathlib import Path
 
 from handsetguard.boundedio import read_bounded
 from handsetguard.checks.model import Severity
 from handsetguard.errors import PolicyError
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = ["BUILTIN_PROFILES", "CoverageFloor", "Profile", "load_profile"]
 

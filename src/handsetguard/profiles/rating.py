@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import replace
 
 from handsetguard.checks.model import CheckResult, Severity, Status
 from handsetguard.profiles.profile import Profile
-from handsetguard.records import record
+from handsetguard.records import record, replace
 from handsetguard.threats.model import Confidence, Threat, ThreatKind
 
 __all__ = ["FORMULA", "Coverage", "Level", "Rating", "rate"]

@@ -13,10 +13,9 @@ import heapq
 import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import field
 
 from handsetguard.evidence import Provenance, Section
-from handsetguard.records import mutable_record
+from handsetguard.records import field, mutable_record
 from handsetguard.sources.completeness import Truncation, TruncationScan
 from handsetguard.sources.dumpstate import _FIRST, MAX_MARKER_LINES, title_section
 from handsetguard.sources.limits import STREAM_CHUNK_BYTES

@@ -4,11 +4,10 @@ it came from (name, files, licence, counts) and what could not be used, with whe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 from types import MappingProxyType
 
 from handsetguard.errors import HandsetGuardError
-from handsetguard.records import record
+from handsetguard.records import field, record
 
 __all__ = [
     "KNOWN_TYPES",
