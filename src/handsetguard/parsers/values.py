@@ -22,11 +22,14 @@ def parse_int(value: str | None) -> int | None:
     return None
 
 
+_BOOLS = {"true": True, "false": False}
+
+
 def parse_bool(value: str | None) -> bool | None:
     """``true``/``false`` (as Java prints booleans), else ``None``."""
     if value is None:
         return None
-    return {"true": True, "false": False}.get(value.strip())
+    return _BOOLS.get(value.strip())
 
 
 def split_lines(text: str) -> list[str]:
