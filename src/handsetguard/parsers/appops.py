@@ -44,7 +44,7 @@ __all__ = ["AppOps", "EventKind", "OpEntry", "OpEvent", "parse_appops", "split_u
 # yyyy-MM-dd HH:mm:ss.SSS, the SimpleDateFormat of AppOpsService.dump (device-local time).
 _DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,3})?"
 _DURATION = lazy_compile(
-    r"([+-])?(?:(\d{1,9})d)?(?:(\d{1,9})h)?(?:(\d{1,9})m(?!s))?(?:(\d{1,9})s)?(?:(\d{1,9})ms)?"
+    r"([+-])?(?:(\d{1,9}+)d)?(?:(\d{1,9}+)h)?(?:(\d{1,9}+)m(?!s))?(?:(\d{1,9}+)s)?(?:(\d{1,9}+)ms)?"
 )
 # An age beyond this is an epoch-based "never" (now - 0), not a real access.
 _MAX_AGE = timedelta(days=50 * 365)
@@ -127,8 +127,8 @@ _DURATION_FIELD = lazy_compile(r"duration=(\S{1,40})")
 _PROXY = lazy_compile(
     r"proxy\[uid=(-?\d{1,10}), pkg=([^,\]]{0,300})(?:, attributionTag=([^\]]{0,200}))?\]"
 )
-_LEGACY_TIME = lazy_compile(r"; time=(\S{1,40}) ago")
-_LEGACY_REJECT = lazy_compile(r"; rejectTime=(\S{1,40}) ago")
+_LEGACY_TIME = lazy_compile(r"; time=(\S{1,40}+) ago")
+_LEGACY_REJECT = lazy_compile(r"; rejectTime=(\S{1,40}+) ago")
 _LEGACY_DURATION = lazy_compile(r"; duration=(\S{1,40})")
 _LEGACY_EVENTS = (
     (EventKind.ACCESS, "; time=", _LEGACY_TIME),

@@ -26,7 +26,9 @@ __all__ = ["parse_dumpsys_package"]
 
 _ENTRY = lazy_compile(r"( *)Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
 _USER = lazy_compile(r"User (-?[0-9]{1,9}):(.*)")
-_GRANT = lazy_compile(r"([^\s:,]+): granted=(true|false)\b")
+# Possessive repeats (here and in other parsers' hot patterns) where the next item cannot match
+# a character the repeat would give back: the same matches, without the backtracking.
+_GRANT = lazy_compile(r"([^\s:,]++): granted=(true|false)\b")
 _PERMISSION_NAME = lazy_compile(r"[^\s:,]+")
 
 _MAIN_BLOCK = "Packages:"

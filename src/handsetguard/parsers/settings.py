@@ -131,7 +131,7 @@ def _continued(setting: Setting, line: str) -> Setting:
 #   Historical operations          <- past writes, never current values
 # https://cs.android.com/android/platform/superproject/+/main:frameworks/base/packages/SettingsProvider/src/com/android/providers/settings/SettingsState.java
 _HEADER = lazy_compile(r"(GLOBAL|SECURE|SYSTEM|CONFIG|SSAID) SETTINGS \(user (-?[0-9]{1,9})\)")
-_ROW = lazy_compile(r"_id:(\S*) name:(\S*)(?: pkg:(\S*))? value:")
+_ROW = lazy_compile(r"_id:(\S*+) name:(\S*+)(?: pkg:(\S*+))? value:")  # possessive: a space follows
 _TRAILER = lazy_compile(r" defaultSystemSet:(?:true|false)(?: tag:\S*)?")
 _TAG = lazy_compile(r" tag:\S*")
 _DEFAULT = " default:"
