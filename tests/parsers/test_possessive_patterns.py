@@ -12,12 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handsetguard.parsers import appops, dumpsys_package, package_mentions
+from handsetguard.parsers import appops, dumpsys_package, links, package_mentions
 from handsetguard.parsers import settings as settings_parser
 from tests.conftest import corpus_path
 
 # (the pattern in use, its backtracking form as it was written before, pieces to build text of)
 _NAME = r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+"
+_OP = r"[A-Za-z][A-Za-z0-9_]{0,80}(?:\(-?\d{1,9}\))?"
+_MODE = r"[a-z]{1,20}|mode=-?\d{1,9}"
 PAIRS = {
     "grant": (
         dumpsys_package._GRANT,
@@ -75,6 +77,35 @@ PAIRS = {
         ["c", ".", "x_9", "=", ";", "9"],
     ),
     "name": (package_mentions._NAME_ONLY, _NAME, ["c", ".", "x_9", "-", "9"]),
+    "scheme": (
+        links._SCHEME,
+        r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://",
+        ["http", "x" * 31, "://", ":", "/", "+", ".", "-", " ", "9", "dat="],
+    ),
+    "op_header": (
+        appops._OP_HEADER,
+        rf"({_OP}) \(({_MODE})(?: / switch {_OP}=(?:{_MODE}))?\):",
+        [
+            "CAMERA",
+            "x" * 81,
+            "(",
+            ")",
+            "-1",
+            "123456789",
+            " ",
+            "(allow",
+            "mode=3",
+            " / switch ",
+            "=",
+            "):",
+            ":",
+        ],
+    ),
+    "mode_line": (
+        appops._MODE_LINE,
+        rf"({_OP}): mode=([^\s;]{{1,20}})(.*)",
+        ["CAMERA", "x" * 81, "(", ")", "-1", "12", ": mode=", "allow", ";", " ", "; time=+1s"],
+    ),
 }
 
 
@@ -118,6 +149,9 @@ READS = {
     "data_dir": ("dumpsys:dbinfo",),
     "overrides": ("dumpsys:platform_compat", "dumpsys:dbinfo"),
     "name": ("dumpsys:dbinfo",),
+    "scheme": ("dumpsys:activity", "dumpsys:shortcut"),
+    "op_header": ("dumpsys:appops",),
+    "mode_line": ("dumpsys:appops",),
 }
 
 

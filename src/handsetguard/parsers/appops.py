@@ -114,7 +114,8 @@ def _foreground(uid_state: str | None) -> bool | None:
 
 # --- line shapes -----------------------------------------------------------------------------
 
-_OP_NAME = r"[A-Za-z][A-Za-z0-9_]{0,80}(?:\(-?\d{1,9}\))?"
+# Possessive repeats: what follows a name (" (", "=", ":") is never a name character.
+_OP_NAME = r"[A-Za-z][A-Za-z0-9_]{0,80}+(?:\(-?\d{1,9}+\))?"
 _MODE = r"[a-z]{1,20}|mode=-?\d{1,9}"
 _UID_LINE = lazy_compile(r"Uid (\S{1,40}):")
 _PACKAGE_LINE = lazy_compile(r"Package (\S{1,300}):")

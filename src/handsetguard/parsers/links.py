@@ -40,8 +40,9 @@ MAX_URL_CHARS = 2048
 NETWORK_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "rtsp", "rtmp"})
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21", "ws": "80", "wss": "443"}
 
-# A scheme start not preceded by a scheme character: finds nested links too.
-_SCHEME = lazy_compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30})://")
+# A scheme start not preceded by a scheme character: finds nested links too. (Possessive:
+# ":" is no scheme character, so a shorter scheme could never be followed by "://".)
+_SCHEME = lazy_compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,30}+)://")
 # Where a printed URL ends: white space, quotes, brackets and the braces dumpsys wraps intents in.
 _URL_END = lazy_compile(r"[\s\x00-\x1f\x7f\"'<>{}\[\]\\`^|]")
 _AUTHORITY_END = lazy_compile(r"[/?#]")
