@@ -169,7 +169,10 @@ def _time_setter(attribute: str) -> Callable[[PackageBuilder, str, str], bool]:
 def _set_signatures(builder: PackageBuilder, value: str, _line: str) -> bool:
     # Android 9+: PackageSignatures{b5c4981 version:1, signatures:[d7f1f224], past signatures:[]}
     # Android 8 and older: PackageSignatures{4f3d7bd [a21a2de9]}
-    match = _SIGNATURES.search(value) or _BRACKETED.search(value)
+    # (The first pattern only where its literal is: it starts with a look-behind, which the
+    # regex engine tries at every position.)
+    match = _SIGNATURES.search(value) if "signatures:[" in value else None
+    match = match or _BRACKETED.search(value)
     if match is None:
         return False
     builder.signatures = tuple(s.strip() for s in match.group(1).split(",") if s.strip())

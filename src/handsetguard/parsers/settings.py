@@ -164,7 +164,8 @@ def parse_dumpsys_settings(text: str, *, first_line: int = 0) -> Settings:
     block = _Block()
     for index, raw in enumerate(text.split("\n")):
         line = raw.rstrip("\r")
-        header = _HEADER.fullmatch(line)
+        # A header holds " SETTINGS (user ": the pattern is tried on those lines only.
+        header = _HEADER.fullmatch(line) if " SETTINGS (user " in line else None
         if header is not None or _ends_block(line):
             skipped += _flush(block, entries)
             block = _Block()
