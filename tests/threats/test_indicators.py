@@ -389,23 +389,63 @@ def test_a_damaged_cache_is_rebuilt_never_trusted(tmp_path: Path, damage) -> Non
 
 
 def test_a_cache_consistent_with_its_digest_but_out_of_range_cannot_crash(tmp_path: Path) -> None:
-    import zlib
-
     path = tmp_path / "a.stix2"
     path.write_text(_stix("[app:id='com.one']"), encoding="utf-8")
     _load(tmp_path, path, cache=True)
     cached = _cache_file(tmp_path)
-    header, _, rest = cached.read_bytes().partition(b"\n")
-    meta = json.loads(header)
-    body, rows = rest[: meta["json_bytes"]], rest[meta["json_bytes"] + 1 :]
-    data = json.loads(body)
-    data["maps"]["app"]["com.one"] = [99, "x", -1]
-    body = json.dumps(data).encode()
-    rest = body + b"\n" + rows
-    meta.update(crc32=zlib.crc32(rest), json_bytes=len(body))
-    cached.write_bytes(json.dumps(meta).encode() + b"\n" + rest)
+    maps = _cached_maps(cached)
+    maps["app"]["com.one"] = [99, "x", -1]
+    _write_cached_maps(cached, maps)
     index = _load(tmp_path, path, cache=True)
     assert isinstance(index.data["rows"], bytes) and index.lookup("app", "com.one") == []
+
+
+def _cached_maps(cached: Path) -> dict[str, object]:
+    """The maps of a cache file (layout: cache.load_cached's docstring)."""
+    header, _, rest = cached.read_bytes().partition(b"\n")
+    meta = json.loads(header)
+    at, maps = meta["json_bytes"], {}
+    for name, length in meta["map_bytes"]:
+        maps[name] = json.loads(rest[at : at + length])
+        at += length
+    return maps
+
+
+def _write_cached_maps(cached: Path, maps: dict[str, object]) -> None:
+    """Rewrite the cache file with these maps, its CRC-32 made to match (as an attacker or a
+    damaged writer could)."""
+    import zlib
+
+    header, _, rest = cached.read_bytes().partition(b"\n")
+    meta = json.loads(header)
+    end = meta["json_bytes"] + sum(length for _, length in meta["map_bytes"])
+    blobs = [(name, json.dumps(table).encode()) for name, table in maps.items()]
+    rest = rest[: meta["json_bytes"]] + b"".join(b for _, b in blobs) + rest[end:]
+    meta.update(crc32=zlib.crc32(rest), map_bytes=[[name, len(b)] for name, b in blobs])
+    cached.write_bytes(json.dumps(meta).encode() + b"\n" + rest)
+
+
+def test_a_cached_map_is_parsed_only_when_a_match_looks_in_it(tmp_path: Path) -> None:
+    """A bugreport's check looks up packages, never file hashes: the hash map's JSON stays
+    unparsed; one that is not an object (its CRC-32 made to match) reads as empty."""
+    path = tmp_path / "a.stix2"
+    digest = "a" * 64
+    path.write_text(
+        _stix("[app:id='com.one']", f"[file:hashes.'SHA-256'='{digest}']"), encoding="utf-8"
+    )
+    _load(tmp_path, path, cache=True)
+    cached = _cache_file(tmp_path)
+    index = _load(tmp_path, path, cache=True)
+    assert isinstance(index.data["rows"], bytes)  # from the cache
+    assert index.lookup("app", "com.one") and "hash" in index.maps
+    assert set(index.maps._made) == {"app"}  # type: ignore[attr-defined]
+    assert index.lookup("hash", digest)
+    maps = _cached_maps(cached)
+    maps["hash"] = [digest]  # valid JSON, not an object
+    _write_cached_maps(cached, maps)
+    index = _load(tmp_path, path, cache=True)
+    assert isinstance(index.data["rows"], bytes)
+    assert index.lookup("hash", digest) == [] and index.lookup("app", "com.one")
 
 
 def test_the_digest_memo_spares_unchanged_files_only(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 try:  # zlib-ng (a dependency, see sources/inflate.py): the same CRC-32, computed faster
@@ -52,9 +53,11 @@ def _file(folder: Path, key: str) -> Path:
 def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
     """The cached index for ``key``, or None (absent, stale, corrupt: the caller rebuilds).
 
-    The file is a header line (the key, the CRC-32 of the rest, the length of the JSON part),
-    the compiled maps as JSON, then the indicator rows as text, decoded only when a match
-    needs one. A truncated or altered file fails the check before anything is parsed."""
+    The file is a header line (the key, the CRC-32 of the rest, the lengths of the JSON
+    parts), the index's other fields as JSON, each map as JSON (parsed when a match first
+    looks in it: see :class:`_CachedMaps`), then the indicator rows as text, decoded only
+    when a match needs one. A truncated or altered file fails the check before anything is
+    parsed."""
     path = _file(folder, key)
     try:
         raw = read_bounded(path, MAX_CACHE_BYTES, _CacheError)
@@ -67,29 +70,95 @@ def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
         return None
     if not isinstance(header, dict) or header.get("key") != key:
         return None
-    size = header.get("json_bytes")
-    if type(size) is not int or header.get("crc32") != crc32(rest):
+    size, spans = header.get("json_bytes"), _spans(header.get("map_bytes"))
+    if type(size) is not int or spans is None or header.get("crc32") != crc32(rest):
+        return None
+    end = size + sum(length for _, length in spans)
+    if rest[end : end + 1] != b"\n":
         return None
     try:
         data = json.loads(rest[:size])
     except (ValueError, RecursionError, MemoryError):
         return None
-    if not isinstance(data, dict) or "rows" in data:
+    if not isinstance(data, dict) or "rows" in data or "maps" in data:
         return None
-    data["rows"] = rest[size + 1 :]
+    data["maps"] = _CachedMaps(rest[size:end], spans)
+    data["rows"] = rest[end + 1 :]
     if not check_compiled(data):
         return None
     return IndicatorIndex(data)
 
 
+def _spans(value: object) -> list[tuple[str, int]] | None:
+    """The header's ``map_bytes``: [name, length] of each map's JSON, in order."""
+    if not isinstance(value, list):
+        return None
+    spans = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            return None
+        if type(item[1]) is not int or item[1] < 0:
+            return None
+        spans.append((item[0], item[1]))
+    return spans
+
+
+class _CachedMaps(Mapping[str, dict[str, int | list[int]]]):
+    """A cached index's maps, each parsed from its JSON when first read: a bugreport's check
+    never looks in the file-hash and certificate maps (most of the JSON), so it does not pay
+    for them. A map whose JSON (CRC-checked with the rest: only a deliberate edit gets here)
+    is not an object reads as empty, as an entry out of range does in
+    :meth:`IndicatorIndex.lookup`: never trusted, never an error."""
+
+    def __init__(self, blob: bytes, spans: list[tuple[str, int]]) -> None:
+        self._blob = blob
+        self._at: dict[str, tuple[int, int]] = {}
+        start = 0
+        for name, length in spans:
+            self._at.setdefault(name, (start, start + length))
+            start += length
+        self._made: dict[str, dict[str, int | list[int]]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, int | list[int]]:
+        made = self._made.get(name)
+        if made is None:
+            start, end = self._at[name]
+            try:
+                table = json.loads(self._blob[start:end])
+            except (ValueError, RecursionError, MemoryError):
+                table = None
+            made = self._made[name] = table if type(table) is dict else {}
+        return made
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._at  # without parsing the map
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 def store_cached(folder: Path, key: str, index: IndicatorIndex) -> None:
     """Write the index atomically (temporary file, then rename); a cache that cannot be written
     is only a slower next start, so failures are ignored."""
-    meta = {k: v for k, v in index.data.items() if k != "rows"}
+    meta = {k: v for k, v in index.data.items() if k not in ("rows", "maps")}
     body = json.dumps(meta, separators=(",", ":")).encode()
+    maps = [
+        (name, json.dumps(table, separators=(",", ":")).encode())
+        for name, table in index.maps.items()
+    ]
     rows = index.rows_text().encode("utf-8")
-    rest = body + b"\n" + rows
-    header = json.dumps({"key": key, "crc32": crc32(rest), "json_bytes": len(body)}).encode()
+    rest = body + b"".join(blob for _, blob in maps) + b"\n" + rows
+    header = json.dumps(
+        {
+            "key": key,
+            "crc32": crc32(rest),
+            "json_bytes": len(body),
+            "map_bytes": [[name, len(blob)] for name, blob in maps],
+        }
+    ).encode()
     _write_atomic(_file(folder, key), header + b"\n" + rest)
     with contextlib.suppress(OSError):
         _prune(folder)
@@ -160,7 +229,7 @@ def check_compiled(data: object) -> bool:
         data.get("maps"),
         data.get("n_rows"),
     )
-    if not (isinstance(sets, list) and isinstance(rows, bytes) and isinstance(maps, dict)):
+    if not (isinstance(sets, list) and isinstance(rows, bytes) and isinstance(maps, Mapping)):
         return False
     if type(n_rows) is not int or (rows.count(b"\n") + 1 if rows else 0) != n_rows:
         return False
@@ -170,8 +239,9 @@ def check_compiled(data: object) -> bool:
     if not isinstance(data.get("problems"), list) or not all(_set_ok(s) for s in sets):
         return False
     # Map entries are checked where they are used (IndicatorIndex.lookup keeps only row
-    # numbers in range): checking 20,000 of them here would be a third of the load time.
-    if not all(type(table) is dict for table in maps.values()):
+    # numbers in range): checking 20,000 of them here would be a third of the load time; a
+    # cached map is checked to be an object when it is parsed (_CachedMaps).
+    if isinstance(maps, dict) and not all(type(table) is dict for table in maps.values()):
         return False
     return (
         all(type(v) is list and all(type(n) is int for n in v) for v in lengths.values())

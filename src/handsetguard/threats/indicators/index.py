@@ -86,16 +86,20 @@ class SetSummary:
 class IndicatorIndex:
     """A compiled set of indicators: implements ``threats.model.IndicatorMatcher``."""
 
-    __slots__ = ("_lines", "_n_rows", "_pattern", "data", "maps", "path_lengths", "sets")
+    __slots__ = ("_lines", "_n_rows", "_pattern", "_tables", "data", "maps", "path_lengths", "sets")
 
     def __init__(self, data: Mapping[str, object]) -> None:
         """From the compiled data (:func:`build_index` or the cache, which checks its shape
         first). The rows stay one string until a match needs one: loading is parsing the maps."""
         self.data = data
         self.sets: list[SetSummary] = [_summary(s) for s in data["sets"]]  # type: ignore[attr-defined]
-        self.maps: dict[str, dict[str, int | list[int]]] = data["maps"]  # type: ignore[assignment]
+        # A dict when built; the cache's lazily parsed maps (cache.py) when loaded.
+        self.maps: Mapping[str, dict[str, int | list[int]]] = data["maps"]  # type: ignore[assignment]
         self.path_lengths: dict[str, list[int]] = data["path_lengths"]  # type: ignore[assignment]
         self._lines: list[str] | None = None
+        # Each map as a plain dict once looked in: a lookup is then two dict reads, whatever
+        # ``maps`` is (thousands per check).
+        self._tables: dict[str, dict[str, int | list[int]]] = {}
         n_rows = data["n_rows"]
         self._n_rows = n_rows if isinstance(n_rows, int) else 0
         patterns: list[list[object]] = data["patterns"]  # type: ignore[assignment]
@@ -130,7 +134,10 @@ class IndicatorIndex:
     def lookup(self, map_name: str, key: str) -> list[int]:
         """The rows indexed under ``key``; an entry that is not a row number in range (a cache
         file altered to match its digest) yields nothing rather than an error."""
-        found = self.maps.get(map_name, {}).get(key)
+        table = self._tables.get(map_name)
+        if table is None:
+            table = self._tables[map_name] = self.maps.get(map_name) or {}
+        found = table.get(key)
         if found is None:
             return []
         n_rows = len(self)
