@@ -22,7 +22,9 @@ _INT_FIELD = {
 }
 _LEADING_INT = lazy_compile(r"-?[0-9]{1,19}")
 _SHARED_USER = lazy_compile(r"\{\S+ ([^/{}\s]+)/")
-_SIGNATURES = lazy_compile(r"(?<!past )signatures:\[([^\]]*)\]")
+# "signatures:[" not after "past ": the look-behind after the literal, so that the regex
+# engine can look for the literal (one before it is tried at every position of the value).
+_SIGNATURES = lazy_compile(r"signatures:\[(?<!past signatures:\[)([^\]]*)\]")
 _BRACKETED = lazy_compile(r"\[([^\]]*)\]")
 _TIMESTAMP = lazy_compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
@@ -169,10 +171,7 @@ def _time_setter(attribute: str) -> Callable[[PackageBuilder, str, str], bool]:
 def _set_signatures(builder: PackageBuilder, value: str, _line: str) -> bool:
     # Android 9+: PackageSignatures{b5c4981 version:1, signatures:[d7f1f224], past signatures:[]}
     # Android 8 and older: PackageSignatures{4f3d7bd [a21a2de9]}
-    # (The first pattern only where its literal is: it starts with a look-behind, which the
-    # regex engine tries at every position.)
-    match = _SIGNATURES.search(value) if "signatures:[" in value else None
-    match = match or _BRACKETED.search(value)
+    match = _SIGNATURES.search(value) or _BRACKETED.search(value)
     if match is None:
         return False
     builder.signatures = tuple(s.strip() for s in match.group(1).split(",") if s.strip())
