@@ -30,7 +30,6 @@ fleet_data.py, the load and its CPU are measured by fleet_http.py.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import gzip
 import json
@@ -63,7 +62,7 @@ from fleet_data import (  # noqa: E402
     rows,
     unit_facts,
 )
-from fleet_http import measured_post, post_all  # noqa: E402
+from fleet_http import measured_post, post_all, run  # noqa: E402
 from handsetguard.report.upload import GZIP_LEVEL as UPLOAD_GZIP  # noqa: E402
 from handsetguard.server.config import Settings  # noqa: E402
 from handsetguard.server.core.kek import KEK_ENV  # noqa: E402
@@ -135,7 +134,7 @@ def measure_ingest(url: str, token: str, report: dict[str, Any], units: int, arg
             body = json.dumps(report).encode()
             bodies.append(body if args.plain_reports else gzip.compress(body, UPLOAD_GZIP))
         warm, bodies = bodies[:200], bodies[200:]
-        asyncio.run(post_all(base, "/v1/reports", token, warm, args.clients, extra))
+        run(post_all(base, "/v1/reports", token, warm, args.clients, extra))
         ok, seconds, latencies, answers, cpu = measured_post(
             proc, url, base, "/v1/reports", token, bodies, args.clients, extra
         )
@@ -205,7 +204,7 @@ def measure_checkins(url: str, token: str, units: int, args: Any) -> str:
     factory = "fleet_app:create_unsafe_test_trust_app"
     proc, base = start_server(url, args.workers, threads=args.threads, factory=factory)
     try:
-        asyncio.run(post_all(base, "/v1/checkins", token, bodies[:100], args.clients))
+        run(post_all(base, "/v1/checkins", token, bodies[:100], args.clients))
         ok, seconds, latencies, answers, cpu = measured_post(
             proc, url, base, "/v1/checkins", token, bodies[100:], args.clients
         )
