@@ -23,8 +23,9 @@ import orjson
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from handsetguard.server.middleware import replayed
 from handsetguard.server.routes import checkins, fleet
 from handsetguard.server.schemas.fleet import CheckInIn
 
@@ -66,7 +67,7 @@ class HotPaths:
             return
         body = _checkin(raw, headers) if path == _CHECKINS else None
         if path == _CHECKINS and body is None:  # the route says what is wrong with it
-            await self.app(scope, _replay(raw, receive), send)
+            await self.app(scope, replayed(raw, receive), send)
             return
         ctx, scope["route"] = scope["app"].state.ctx, self.routes[path]
         try:
@@ -132,19 +133,6 @@ async def _body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
 
 
 async def _handled(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handsetguard.server.context import Metrics
 
-__all__ = ["BodyLimit", "RequestMetrics", "error_bytes"]
+__all__ = ["BodyLimit", "RequestMetrics", "error_bytes", "replayed"]
 
 
 def error_bytes(code: str, message: str) -> bytes:
@@ -73,16 +73,22 @@ class BodyLimit:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        body, sent = b"".join(chunks), False
+        await self.app(scope, replayed(b"".join(chunks), receive), send)
 
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+def replayed(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the app ``body`` (already read) as one message, then what
+    ``receive`` gives (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 class RequestMetrics:
