@@ -109,10 +109,16 @@ def test_server_dying_mid_run_is_an_error_not_a_restart(
         return Reply(stdout=b"Packages:\n", delay=5.0)
 
     # Every command takes 0.3 s, so with six at a time most start after the server is gone.
-    fake_adb.add(phone(latency=0.3, **{"dumpsys package": slow_package}))
+    device = phone(latency=0.3, **{"dumpsys package": slow_package})
+    fake_adb.add(device)
 
     def kill() -> None:
+        # The reply callable runs before the shell's OKAY is sent; the command is recorded
+        # after it, so the server dies with dumpsys package's stream open, not before.
         in_flight.wait(10)
+        deadline = time.monotonic() + 10
+        while "dumpsys package" not in device.calls and time.monotonic() < deadline:
+            time.sleep(0.005)
         fake_adb.stop()
 
     killer = threading.Thread(target=kill)
