@@ -21,6 +21,7 @@ __all__ = [
     "Limit",
     "admit",
     "bearer",
+    "bearer_of",
     "get_ctx",
     "token_of",
 ]
@@ -68,10 +69,18 @@ def token_of(request: Request) -> str:
     :data:`BearerTokenFast`), where FastAPI resolving ``BearerToken``'s two dependencies cost
     ~7% of a request's CPU. Such a route says ``openapi_extra=BEARER_SECURITY`` so that the
     published spec is unchanged."""
-    scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if scheme.lower() != "bearer" or not credentials:
+    token = bearer_of(request.headers.get("Authorization"))
+    if token is None:
         raise AuthError("missing_credential", "send Authorization: Bearer <token>")
-    return credentials
+    return token
+
+
+def bearer_of(authorization: str | None) -> str | None:
+    """The token of an ``Authorization`` header value by HTTPBearer's rules (scheme
+    ``Bearer`` in any case, then a non-empty token), or None: for :func:`token_of` and for
+    server/hot_paths.py, which reads the header off the ASGI scope."""
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    return credentials if scheme.lower() == "bearer" and credentials else None
 
 
 async def _bearer_token(request: Request) -> str:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from handsetguard.server.deps import bearer_of
 from handsetguard.server.middleware import replayed
 from handsetguard.server.routes import checkins, fleet
 from handsetguard.server.schemas.fleet import CheckInIn
@@ -32,7 +33,6 @@ from handsetguard.server.schemas.fleet import CheckInIn
 __all__ = ["HotPaths"]
 
 _REPORTS, _CHECKINS = "/v1/reports", "/v1/checkins"
-_MAX_DEVICE_ID = 36  # the route's Query(max_length=36)
 _ANSWER_TYPE = (b"content-type", b"application/json")
 _NO_QUERY: tuple[bool, str | None] = (True, None)
 
@@ -90,16 +90,14 @@ class HotPaths:
 
 
 def _plain_headers(raw: list[tuple[bytes, bytes]]) -> tuple[str | None, dict[bytes, str]]:
-    """The bearer token, if the request has one the way the routes read it (deps.token_of:
-    the first ``Authorization``, scheme ``Bearer`` in any case, then a token, stripped and
-    not empty), and the first value of each of the headers this path reads."""
+    """The bearer token, if the request has one the way the routes read it (the first
+    ``Authorization``, read by :func:`deps.bearer_of`), and the first value of each of the
+    headers this path reads."""
     headers: dict[bytes, str] = {}
     for name, value in raw:
         if name in (b"authorization", b"content-encoding", b"content-type"):
             headers.setdefault(name, value.decode("latin-1"))
-    scheme, _, token = headers.get(b"authorization", "").partition(" ")
-    token = token.strip()
-    return (token if scheme.lower() == "bearer" and token else None), headers
+    return bearer_of(headers.get(b"authorization")), headers
 
 
 def _device_id(query: bytes) -> tuple[bool, str | None]:
@@ -111,7 +109,7 @@ def _device_id(query: bytes) -> tuple[bool, str | None]:
     if len(pairs) != 1 or pairs[0][0] != "device_id":
         return False, None
     value = pairs[0][1]
-    return 0 < len(value) <= _MAX_DEVICE_ID, value
+    return 0 < len(value) <= fleet.DEVICE_ID_MAX, value
 
 
 def _checkin(raw: bytes, headers: dict[bytes, str]) -> CheckInIn | None:

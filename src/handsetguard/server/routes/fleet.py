@@ -46,6 +46,8 @@ from handsetguard.server.services.fleet_state import DEFAULT_STALE_HOURS
 
 router = APIRouter(tags=["fleet"])
 
+DEVICE_ID_MAX = 36
+"""A device id's length in a query (a UUID), here and in server/hot_paths.py."""
 REFUSALS_AUDITED = frozenset({"device_not_found", "report_identity_mismatch", "device_revoked"})
 _REPORT_BODY = {
     "requestBody": {
@@ -90,7 +92,7 @@ def _answer(done: report_ingest.Stored) -> bytes:
 async def post_report(
     request: Request,
     token: BearerTokenFast,
-    device_id: Annotated[str | None, Query(max_length=36)] = None,
+    device_id: Annotated[str | None, Query(max_length=DEVICE_ID_MAX)] = None,
 ) -> Response:
     """Store a JSON report of an activated unit (factory or support credential). The unit is
     ``device_id`` or the report's ``device.serial``; the factory's first gate report is the
@@ -140,7 +142,7 @@ def list_alerts(
     actor: CurrentActor,
     status: Annotated[str | None, Query(max_length=16)] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
-    device_id: Annotated[str | None, Query(max_length=36)] = None,
+    device_id: Annotated[str | None, Query(max_length=DEVICE_ID_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[AlertOut]:
