@@ -129,24 +129,14 @@ def _set_versions(builder: PackageBuilder, _value: str, line: str) -> bool:
     return builder.version_code is not None
 
 
-def _set_version_name(builder: PackageBuilder, value: str, _line: str) -> bool:
-    builder.version_name = _nullable(value)
-    return True
+def _text_setter(attribute: str) -> Callable[[PackageBuilder, str, str], bool]:
+    """A string attribute's setter (``null`` is None); it always reads."""
 
+    def setter(builder: PackageBuilder, value: str, _line: str) -> bool:
+        setattr(builder, attribute, _nullable(value))
+        return True
 
-def _set_code_path(builder: PackageBuilder, value: str, _line: str) -> bool:
-    builder.code_path = _nullable(value)
-    return True
-
-
-def _set_installer(builder: PackageBuilder, value: str, _line: str) -> bool:
-    builder.installer = _nullable(value)
-    return True
-
-
-def _set_initiating(builder: PackageBuilder, value: str, _line: str) -> bool:
-    builder.initiating_package = _nullable(value)
-    return True
+    return setter
 
 
 def _flag_setter(attribute: str) -> Callable[[PackageBuilder, str, str], bool]:
@@ -183,10 +173,10 @@ ATTRIBUTES: dict[str, Callable[[PackageBuilder, str, str], bool]] = {
     "appId": _set_uid,
     "sharedUser": _set_shared_user,
     "versionCode": _set_versions,
-    "versionName": _set_version_name,
-    "codePath": _set_code_path,
-    "installerPackageName": _set_installer,
-    "initiatingPackageName": _set_initiating,
+    "versionName": _text_setter("version_name"),
+    "codePath": _text_setter("code_path"),
+    "installerPackageName": _text_setter("installer"),
+    "initiatingPackageName": _text_setter("initiating_package"),
     "flags": _flag_setter("flags"),
     "pkgFlags": _flag_setter("pkg_flags"),
     "privateFlags": _flag_setter("private_flags"),
