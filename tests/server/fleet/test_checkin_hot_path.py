@@ -10,15 +10,20 @@ bearer token by the same rules as every other route."""
 from __future__ import annotations
 
 import re
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
 from starlette.routing import compile_path
 
 from handsetguard.server.app import create_app
 from handsetguard.server.models import (
+    Alert,
     AuditEntry,
     CheckIn,
     CheckInChallenge,
@@ -45,9 +50,10 @@ attested = test_checkins.attested
 """The synthetic chains' app and tenant (test_checkins.py's fixture)."""
 
 
-def _after_read(env: Env, monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
+def _after_read(env: Env, monkeypatch: pytest.MonkeyPatch, change: Any) -> list[str]:
     """Run ``change`` (another process's write) right after the check-in's first read, on
-    the threaded and the event-loop path alike (both run the store's read_steps)."""
+    the threaded and the event-loop path alike (both run the store's read_steps); the
+    reads made, one per entry of the list returned."""
     store: CheckinStore = env.client.app.state.ctx.checkin_store  # type: ignore[attr-defined]
     original = store.read_steps
     calls = []
@@ -61,6 +67,7 @@ def _after_read(env: Env, monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
         return found
 
     monkeypatch.setattr(store, "read_steps", read_steps)
+    return calls
 
 
 def _count(env: Env, model: Any) -> int:
@@ -155,60 +162,38 @@ def test_check_ins_keep_the_posture_row_and_the_roll_up(attested: tuple[Env, Ten
     assert third["alerts"] == [] and _count(env, CheckIn) == 3
 
 
-def test_a_posture_row_made_during_the_write_makes_it_write_again(
-    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A first check-in whose unit gets its posture row from another transaction between
-    the write's state read and its insert: the transaction is rolled back (the challenge's
-    use with it) and written again, now as an update — one check-in, one row, counted once."""
-    env, lava = attested
-    if env.db.sqlite:
-        pytest.skip("PostgreSQL only: SQLite's write transaction excludes the other writer")
-    unit = activate(env, lava, **IDS)
-    _fixed_challenge(env, lava, unit["device_id"])
-    store: CheckinStore = env.client.app.state.ctx.checkin_store  # type: ignore[attr-defined]
-    original = store.write_steps
-    attempts = []
+def _posture_row(session: Any, env: Env, lava: Tenant, device_id: str) -> None:
+    """Another transaction's first posture row for the unit (a report's, say), counted."""
+    device = session.get(Device, device_id)
+    assert device is not None
+    session.add(
+        FleetUnit(
+            device_id=device.id,
+            partner_id=lava.partner,
+            model_code=device.model_code,
+            territory=device.territory,
+            last_seen_at=env.clock.now(),
+            level="unknown",
+            patch_month=None,
+        )
+    )
+    session.add(
+        FleetCount(
+            partner_id=lava.partner,
+            model_code=device.model_code,
+            territory=device.territory,
+            level="unknown",
+            patch_month="unknown",
+            units=1,
+        )
+    )
 
-    def write_steps(checkin: Any, params: Any, decide: Any) -> Any:
-        steps = original(checkin, params, decide)
-        batch = next(steps)
-        results = yield batch
-        attempts.append(checkin.id)
-        if len(attempts) == 1:  # the other transaction, after this one read no row
-            with env.db.write() as session:
-                device = session.get(Device, unit["device_id"])
-                assert device is not None
-                session.add(
-                    FleetUnit(
-                        device_id=device.id,
-                        partner_id=lava.partner,
-                        model_code=device.model_code,
-                        territory=device.territory,
-                        last_seen_at=env.clock.now(),
-                        level="unknown",
-                        patch_month=None,
-                    )
-                )
-                session.add(
-                    FleetCount(
-                        partner_id=lava.partner,
-                        model_code=device.model_code,
-                        territory=device.territory,
-                        level="unknown",
-                        patch_month="unknown",
-                        units=1,
-                    )
-                )
-        return (yield from _forward(steps, results))
 
-    monkeypatch.setattr(store, "write_steps", write_steps)
-    response = _check_in(env, lava, unit["device_id"])
-    assert response.status_code == 201, response.text
-    done = response.json()
-    assert len(attempts) == 2  # rolled back once, written again
-    state = _state(env, unit["device_id"])
+def _written_once(env: Env, device_id: str, done: dict[str, Any]) -> None:
+    """One check-in stored, the unit's posture row updated by it and counted once, in the
+    attested patch month's bucket; the challenge used."""
     month = done["attested"]["os_patch"][:7]
+    state = _state(env, device_id)
     assert state == (done["checkin_id"], "unknown", month, False, [("unknown", month, 1)])
     assert _count(env, CheckIn) == 1
     with env.db.read() as session:
@@ -216,13 +201,128 @@ def test_a_posture_row_made_during_the_write_makes_it_write_again(
     assert used is not None
 
 
-def _forward(steps: Any, results: Any) -> Any:
-    """The rest of a statement generator, passed through."""
-    try:
-        while True:
-            results = yield steps.send(results)
-    except StopIteration as done:
-        return done.value
+def test_a_posture_row_made_after_the_read_makes_it_read_and_write_again(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first check-in whose unit gets its posture row from another transaction between the
+    read and the write: the write finds the row not as read, writes nothing, and the check-in
+    is read and written again, now as an update — one check-in, one row, counted once."""
+    env, lava = attested
+    unit = activate(env, lava, **IDS)
+    _fixed_challenge(env, lava, unit["device_id"])
+    reads = _after_read(
+        env, monkeypatch, lambda session: _posture_row(session, env, lava, unit["device_id"])
+    )
+    response = _check_in(env, lava, unit["device_id"])
+    assert response.status_code == 201, response.text
+    assert len(reads) == 2
+    _written_once(env, unit["device_id"], response.json())
+
+
+def test_a_check_in_between_the_read_and_the_write_is_seen_by_the_rules(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process stores a verified check-in of the unit, with another boot key, between
+    this check-in's read and its write: the write sees the unit's last check-in changed, so
+    the history is read again and the rules see K1, K2, K1 (``boot_key_alternating``); had the
+    first read's history been used, no alert would be raised."""
+    env, lava = attested
+    unit = activate(env, lava, **IDS)["device_id"]
+    _fixed_challenge(env, lava, unit)
+    first = _check_in(env, lava, unit).json()
+    assert first["verified"] is True and first["alerts"] == []
+    other_key = "ab" * 32
+    assert first["attested"]["verified_boot_key"] != other_key
+
+    def other_check_in(session: Any) -> None:
+        other = CheckIn(
+            id="other-device-checkin",
+            device_id=unit,
+            partner_id=lava.partner,
+            received_at=env.clock.now() - timedelta(minutes=1),
+            credential_id=lava.support["Authorization"].split("_")[1],
+            verified=True,
+            failure=None,
+            attested={**first["attested"], "verified_boot_key": other_key},
+            os_reported={},
+        )
+        session.add(other)
+        session.flush()
+        session.execute(
+            update(FleetUnit)
+            .where(FleetUnit.device_id == unit)
+            .values(last_checkin_id=other.id, last_checkin_at=other.received_at)
+        )
+
+    env.clock.set(env.clock.now() + timedelta(minutes=2))
+    _fixed_challenge_for(env, lava, unit)
+    reads = _after_read(env, monkeypatch, other_check_in)
+    response = _check_in(env, lava, unit)
+    assert response.status_code == 201, response.text
+    assert len(reads) == 2
+    with env.db.read() as session:
+        reasons = session.execute(
+            select(Alert.reason).where(Alert.id.in_(response.json()["alerts"]))
+        ).scalars()
+        assert list(reasons) == ["boot_key_alternating"]
+        last = session.get(FleetUnit, unit)
+        assert last is not None and last.last_checkin_id == response.json()["checkin_id"]
+
+
+def test_a_posture_row_made_during_the_write_makes_it_read_and_write_again(
+    attested: tuple[Env, Tenant],
+) -> None:
+    """PostgreSQL: another transaction inserts the unit's first posture row after this
+    check-in's write began (it saw no row) and commits while the write waits on it: the write
+    fails as a whole (a unique violation, nothing of it kept, the challenge unused) and the
+    check-in is read and written again, as an update."""
+    env, lava = attested
+    if env.db.sqlite:
+        pytest.skip("PostgreSQL only: SQLite's write transaction excludes the other writer")
+    import psycopg
+
+    unit = activate(env, lava, **IDS)["device_id"]
+    _fixed_challenge(env, lava, unit)
+    url = make_url(env.settings.database_url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as other, psycopg.connect(conninfo, autocommit=True) as watch:
+        with env.db.read() as session:
+            device = session.get(Device, unit)
+            assert device is not None
+            model, territory = device.model_code, device.territory
+        other.execute(
+            "INSERT INTO fleet_units (device_id, partner_id, model_code, territory,"
+            " last_seen_at, level, stale_alerted) VALUES (%s, %s, %s, %s, now(), 'unknown',"
+            " false)",
+            (unit, lava.partner, model, territory),
+        )
+        other.execute(
+            "INSERT INTO fleet_counts (partner_id, model_code, territory, level, patch_month,"
+            " units) VALUES (%s, %s, %s, 'unknown', 'unknown', 1)",
+            (lava.partner, model, territory),
+        )
+        answer: list[Any] = []
+        writer = threading.Thread(target=lambda: answer.append(_check_in(env, lava, unit)))
+        writer.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the write waits on the other's row
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE %s",
+                ("%fleet_challenges%",),
+            ).fetchone()
+            if waiting is not None and waiting[0]:
+                break
+            time.sleep(0.02)
+        else:
+            other.rollback()
+            writer.join(30)
+            pytest.fail("the check-in's write never waited on the other transaction's row")
+        other.commit()
+        writer.join(30)
+    response = answer[0]
+    assert response.status_code == 201, response.text
+    _written_once(env, unit, response.json())
 
 
 def _paths(routes: Any) -> list[str]:

@@ -1,8 +1,11 @@
-"""The attested check-in hot path's SQL (services/checkin_store.py runs it), per dialect."""
+"""The attested check-in hot path's SQL (services/checkin_store.py runs it), per dialect: the
+read (credential, unit, challenge, posture row and check-in history in one statement), the
+holder of an IMEI, and the write."""
 
 from __future__ import annotations
 
 from handsetguard.server.models import CheckInChallenge
+from handsetguard.server.services.alert_sql import open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat
 
@@ -15,16 +18,26 @@ _UNIT = UNIT_DEVICE_COLUMNS
 _UNIT_LIST = ", ".join(f"d.{c.key}" for c in _UNIT)
 _CHALLENGE = (CheckInChallenge.device_id, CheckInChallenge.credential_id)
 _CHALLENGE_TIMES = (CheckInChallenge.used_at, CheckInChallenge.expires_at)
+_VERIFIED = "FROM fleet_checkins WHERE device_id = :device_id AND verified"
 _READ = (
     "SELECT "
     + ", ".join(f"c.{c.key}" for c in LOOKUP_COLUMNS)
     + f", {_UNIT_LIST}, ch.device_id, ch.credential_id, ch.used_at, ch.expires_at,"
-    " c.id IS NOT NULL, d.id IS NOT NULL, ch.value IS NOT NULL"
-    # One statement, one row whatever is missing: each of the three is there or not.
+    # The unit's posture row as the write will find it unless another write came between.
+    " u.partner_id, u.model_code, u.territory, u.last_checkin_id, u.level, u.patch_month,"
+    # Its verified check-ins before this one: the first's facts, the latest's boot key, and
+    # the distinct keys of the HISTORY - 1 before that (clones.py, rule 3).
+    f" (SELECT attested {_VERIFIED} ORDER BY received_at LIMIT 1),"
+    f" (SELECT BOOT_KEY {_VERIFIED} ORDER BY received_at DESC LIMIT 1),"
+    f" (SELECT AGGREGATE(DISTINCT e.k) FROM (SELECT BOOT_KEY AS k {_VERIFIED}"
+    f" ORDER BY received_at DESC LIMIT {HISTORY - 1} OFFSET 1) AS e),"
+    " c.id IS NOT NULL, d.id IS NOT NULL, ch.value IS NOT NULL, u.device_id IS NOT NULL"
+    # One statement, one row whatever is missing: each of the four is there or not.
     " FROM (SELECT 1 AS one) AS k"
     " LEFT JOIN credentials c ON c.id = :credential_id"
     " LEFT JOIN devices d ON d.id = :device_id"
     " LEFT JOIN fleet_challenges ch ON ch.value = :challenge"
+    " LEFT JOIN fleet_units u ON u.device_id = :device_id"
 )
 _CONSUME = (
     "UPDATE fleet_challenges SET used_at = :now WHERE value = :challenge"
@@ -32,58 +45,97 @@ _CONSUME = (
     " AND expires_at > :now"
     " AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')"
 )
-_STATE = (
-    "SELECT partner_id, model_code, territory, level, patch_month FROM fleet_units"
-    " WHERE device_id = :device_id"
-)
-_VERIFIED = "FROM fleet_checkins WHERE device_id = :device_id AND verified"
-_HISTORY = (
-    f"SELECT (SELECT attested {_VERIFIED} ORDER BY received_at LIMIT 1),"
-    f" (SELECT KEY {_VERIFIED} ORDER BY received_at DESC LIMIT 1),"
-    f" (SELECT count(*) FROM (SELECT KEY AS k {_VERIFIED} ORDER BY received_at DESC"
-    f" LIMIT {HISTORY - 1} OFFSET 1) AS e WHERE e.k = :key)"
-)
 _KEY = {
     "sqlite": "json_extract(attested, '$.verified_boot_key')",
     "postgresql": "attested->>'verified_boot_key'",
 }
+_KEYS = {"sqlite": "json_group_array", "postgresql": "array_agg"}
 _OWNER = (
     f"SELECT {_UNIT_LIST} FROM devices d JOIN device_imeis i ON i.device_id = d.id"
     " WHERE i.imei = :imei"
 )
-_CHECKIN = (
-    "INSERT INTO fleet_checkins (id, device_id, partner_id, received_at, credential_id,"
-    " verified, failure, attested, os_reported) VALUES (:id, :device_id, :partner_id, :now,"
-    " :credential_id, :verified, :failure, :attested, :os_reported)"
+_SEEN = "partner_id, model_code, territory, last_checkin_id, level, patch_month"
+_STATE = f"SELECT {_SEEN} FROM fleet_units WHERE device_id = :device_id"
+_CONSUME = (
+    "UPDATE fleet_challenges SET used_at = :now WHERE value = :challenge"
+    " AND device_id = :device_id AND credential_id = :credential_id AND used_at IS NULL"
+    " AND expires_at > :now"
+    " AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')"
 )
-_UNIT_UPDATE = (
-    "UPDATE fleet_units SET last_checkin_id = :id, last_checkin_at = :now, last_seen_at = :now,"
-    " stale_alerted = :false, patch_month = :patch_month WHERE device_id = :device_id"
+_CHECKIN_FIELDS = (
+    "id, device_id, partner_id, received_at, credential_id, verified, failure, attested,"
+    " os_reported"
 )
-_UNIT_INSERT = (
-    "INSERT INTO fleet_units (device_id, partner_id, model_code, territory, last_checkin_id,"
-    " last_checkin_at, last_seen_at, level, patch_month, stale_alerted) VALUES (:device_id,"
-    " :partner_id, :model_code, :territory, :id, :now, :now, 'unknown', :patch_month, :false)"
-    " ON CONFLICT (device_id) DO NOTHING RETURNING device_id"
+_CHECKIN_VALUES = (
+    ":id, :device_id, :partner_id, :now, :credential_id, :verified, :failure, :attested,"
+    " :os_reported"
+)
+_UNIT_SET = (
+    "last_checkin_id = :id, last_checkin_at = :now, last_seen_at = :now,"
+    " stale_alerted = :false, patch_month = :patch_month"
+)
+_UNIT_FIELDS = (
+    "device_id, partner_id, model_code, territory, last_checkin_id, last_checkin_at,"
+    " last_seen_at, level, patch_month, stale_alerted"
+)
+_UNIT_VALUES = (
+    ":device_id, :partner_id, :model_code, :territory, :id, :now, :now, 'unknown',"
+    " :patch_month, :false"
 )
 _BUCKET = "partner_id, model_code, territory, level, patch_month"
-_COUNT = (
-    f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (:partner_id, :model_code,"
-    " :territory, :level, :patch_month, :units) ON CONFLICT"
-    f" ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
+_COUNT_UPSERT = f"ON CONFLICT ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
+_SQLITE = {
+    "state": _STATE,
+    "consume": _CONSUME,
+    "checkin": f"INSERT INTO fleet_checkins ({_CHECKIN_FIELDS}) VALUES ({_CHECKIN_VALUES})",
+    "unit_update": f"UPDATE fleet_units SET {_UNIT_SET} WHERE device_id = :device_id",
+    "unit_insert": f"INSERT INTO fleet_units ({_UNIT_FIELDS}) VALUES ({_UNIT_VALUES})",
+    "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (:partner_id, :model_code,"
+    f" :territory, :level, :patch_month, :units) {_COUNT_UPSERT}",
+    "alert": "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,"
+    " raised_at, status, open_key) VALUES (:id, :device_id, :partner_id, :kind, :reason,"
+    " :detail, :now, 'open', :open_key) ON CONFLICT (open_key) DO NOTHING RETURNING id",
+    "hooks": "SELECT id FROM fleet_webhooks WHERE partner_id = :partner_id AND active",
+    "delivery": "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status,"
+    " attempts, created_at, next_attempt_at) VALUES (:id, :webhook_id, :alert_id, :event,"
+    " 'pending', 0, :now, :now)",
+}
+_PG_CHECKIN_VALUES = _CHECKIN_VALUES.replace(":attested", ":attested::json").replace(
+    ":os_reported", ":os_reported::json"
 )
-_ALERT = (
-    "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,"
-    " status, open_key) VALUES (:id, :device_id, :partner_id, :kind, :reason, :detail, :now,"
-    " 'open', :open_key) ON CONFLICT (open_key) DO NOTHING RETURNING id"
-)
-_HOOKS = "SELECT id FROM fleet_webhooks WHERE partner_id = :partner_id AND active"
-_DELIVERY = (
-    "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,"
-    " created_at, next_attempt_at) VALUES (:id, :webhook_id, :alert_id, :event, 'pending', 0,"
-    " :now, :now)"
-)
-_JSON_PARAMS = (":attested", ":os_reported", ":detail", ":event")
+_PG_WRITE = f"""
+WITH st AS (
+    {_STATE} FOR UPDATE
+), ok AS (
+    SELECT 1 AS go WHERE (SELECT count(*) FROM st) = :had_state
+        AND NOT EXISTS (SELECT 1 FROM st WHERE ({_SEEN}) IS DISTINCT FROM (:seen_partner,
+            :seen_model, :seen_territory, :seen_checkin, :seen_level, :seen_patch))
+), ch AS (
+    {_CONSUME.replace(" WHERE value", " FROM ok WHERE value")}
+    RETURNING 1 AS go
+), i AS (
+    INSERT INTO fleet_checkins ({_CHECKIN_FIELDS}) SELECT {_PG_CHECKIN_VALUES} FROM ch
+), u AS (
+    UPDATE fleet_units SET {_UNIT_SET} FROM ch WHERE fleet_units.device_id = :device_id
+), n AS (
+    INSERT INTO fleet_units ({_UNIT_FIELDS}) SELECT {_UNIT_VALUES} FROM ch WHERE :had_state = 0
+), c AS (
+    INSERT INTO fleet_counts ({_BUCKET}, units)
+    SELECT m.partner_id, m.model_code, m.territory, m.level, m.patch_month, m.units
+    FROM ch, unnest(:c_partner::text[], :c_model::text[], :c_territory::text[],
+        :c_level::text[], :c_month::text[], :c_units::int[]) WITH ORDINALITY
+        AS m(partner_id, model_code, territory, level, patch_month, units, k)
+    ORDER BY m.k
+    {_COUNT_UPSERT}
+), {open_alerts_ctes("ch")}
+SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ch), array(SELECT id FROM a)
+"""
+"""PostgreSQL's write, one statement: the unit's posture row locked and still as read (there
+or not, the same last check-in, level and patch month), the challenge used (unused,
+unexpired, this unit's and credential's, the unit active), then the check-in, the posture
+row, the roll-up moves (rows in key order) and the alerts. A first check-in's posture row
+made meanwhile by another transaction fails the statement (unique violation): nothing is
+written either way, and the caller reads again."""
 
 UNIT_COLUMNS = _UNIT
 CHALLENGE_COLUMNS = (*_CHALLENGE, *_CHALLENGE_TIMES)
@@ -91,26 +143,10 @@ CHALLENGE_COLUMNS = (*_CHALLENGE, *_CHALLENGE_TIMES)
 
 def statements(dialect: str) -> dict[str, str]:
     """The hot path's statements for ``dialect`` (``sqlite`` or ``postgresql``: its
-    placeholders, JSON casts, the boot key's extraction and the posture row's lock)."""
-    sqlite = dialect == "sqlite"
-    found = {
-        "read": _READ,
-        "consume": _CONSUME,
-        "state": _STATE if sqlite else f"{_STATE} FOR UPDATE",
-        "history": _HISTORY.replace("KEY", _KEY[dialect]),
-        "owner": _OWNER,
-        "checkin": _CHECKIN,
-        "unit_update": _UNIT_UPDATE,
-        "unit_insert": _UNIT_INSERT,
-        "count": _COUNT,
-        "alert": _ALERT,
-        "hooks": _HOOKS,
-        "delivery": _DELIVERY,
-    }
-    if not sqlite:
-        for name, sql in found.items():
-            for param in _JSON_PARAMS:
-                sql = sql.replace(f"{param},", f"{param}::json,")
-                sql = sql.replace(f"{param})", f"{param}::json)")
-            found[name] = pyformat(sql)
-    return found
+    placeholders, the boot key's extraction and aggregation; the write is one statement on
+    PostgreSQL, its steps one by one on SQLite)."""
+    read = _READ.replace("BOOT_KEY", _KEY[dialect]).replace("AGGREGATE", _KEYS[dialect])
+    if dialect == "sqlite":
+        return {"read": read, "owner": _OWNER, **_SQLITE}
+    found = {"read": read, "owner": _OWNER, "write": _PG_WRITE}
+    return {name: pyformat(sql) for name, sql in found.items()}

@@ -1,25 +1,29 @@
 """The attested check-in hot path's statements (``POST /v1/checkins``), written per dialect and
 run on the bare DBAPI connection, as the report store's (services/report_store.py).
 
-1. :meth:`CheckinStore.read` — no lock, one statement: the credential, the unit and the
-   challenge, so that every refusal (credential, role, scope, unit, challenge) is decided
-   before the chain is verified, in the order the issue gives.
-2. The caller verifies the chain: CPU only, no connection held.
-3. :meth:`CheckinStore.write` — one transaction. The challenge is used by one guarded UPDATE
-   (unused, unexpired, issued for this unit to this credential, the unit still active), so
-   two processes cannot both use it; the unit's posture row is locked (``FOR UPDATE`` on
-   PostgreSQL; SQLite's write lock is the database's) and the unit's check-in history read —
-   its first verified check-in, the boot key of the last one and whether the new key is among
-   the 99 verified before that. From these the caller decides the alerts; then the check-in,
-   the posture row, the roll-up move and the alerts (deduplicated while open, queued for the
-   partner's webhooks) are written. Nothing is written when the challenge cannot be used.
+1. :meth:`CheckinStore.read` — no lock, one statement: the credential, the unit, the
+   challenge, the unit's posture row and its check-in history (its first verified check-in,
+   the boot key of the latest and the keys of the 99 before that), so that every refusal
+   (credential, role, scope, unit, challenge) is decided before the chain is verified, in the
+   order the issue gives.
+2. The caller verifies the chain (CPU only, no connection held) and decides the alerts from
+   the history; the holder of an attested IMEI that is not the unit's is read if a rule needs
+   it (:meth:`CheckinStore.owner`).
+3. :meth:`CheckinStore.write` — one statement on PostgreSQL, its own transaction (SQLite: the
+   same steps in one ``BEGIN IMMEDIATE``). It locks the unit's posture row and goes on only if
+   the row is as read (there or not, the same last check-in, level and patch month) — else
+   :data:`STALE`, nothing written, and the caller reads again; then the challenge is used by
+   one guarded UPDATE (unused, unexpired, issued for this unit to this credential, the unit
+   still active; else None, nothing written), so two processes cannot both use it; then the
+   check-in, the posture row, the roll-up move and the alerts (deduplicated while open,
+   queued for the partners' webhooks) are written.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +31,7 @@ from typing import Any
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import CheckIn
+from handsetguard.server.services.alert_sql import OpenAlert, alert_params
 from handsetguard.server.services.checkin_sql import (
     CHALLENGE_COLUMNS,
     HISTORY,
@@ -35,40 +40,43 @@ from handsetguard.server.services.checkin_sql import (
 )
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
-from handsetguard.server.services.dbapi import (
-    Statement,
-    Steps,
-    row_reader,
-    run_steps,
-)
+from handsetguard.server.services.dbapi import Steps, row_reader, run_steps
 
 __all__ = [
     "ATTEMPTS",
     "HISTORY",
-    "Again",
+    "STALE",
     "CheckinRead",
     "CheckinStore",
-    "Decide",
     "History",
-    "NewAlert",
     "NewCheckin",
     "Owner",
+    "Posture",
+    "Stale",
     "contended",
 ]
 
 
 NO_PATCH = "unknown"
+"""The roll-up's patch month of a unit with none on record."""
+NO_LEVEL = "unknown"
+"""The posture level of a unit that no report has graded yet."""
+SEEN = ("seen_partner", "seen_model", "seen_territory", "seen_checkin", "seen_level", "seen_patch")
+"""The write's parameters of the posture row as read (:class:`Posture`'s fields, in order)."""
 ATTEMPTS = 4
-"""Writes tried when a first report or check-in of the unit made its posture row in between."""
+"""Reads and writes tried when another report or check-in of the unit got in between."""
 
 
 @dataclass(frozen=True, slots=True)
-class CheckinRead:
-    credential: dict[str, Any] | None
-    unit: dict[str, Any] | None
-    """The device's columns (``id``, ``partner_id``, ``serial``, ``imei1``, …, ``status``)."""
-    challenge: dict[str, Any] | None
-    """``device_id``, ``credential_id``, ``used_at``, ``expires_at``."""
+class Posture:
+    """The unit's posture row as read: the write goes on only if it is still so."""
+
+    partner_id: str
+    model_code: str
+    territory: str
+    last_checkin_id: str | None
+    level: str
+    patch_month: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +87,20 @@ class History:
     """The attested facts of its first verified check-in (None: there is none)."""
     previous_key: str | None
     """The boot key of its latest verified check-in."""
-    key_seen_before: bool
-    """The new check-in's boot key is one of the 99 verified check-ins' before the latest."""
+    earlier_keys: frozenset[str]
+    """The boot keys of the HISTORY - 1 verified check-ins before the latest."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinRead:
+    credential: dict[str, Any] | None
+    unit: dict[str, Any] | None
+    """The device's columns (``id``, ``partner_id``, ``serial``, ``imei1``, …, ``status``)."""
+    challenge: dict[str, Any] | None
+    """``device_id``, ``credential_id``, ``used_at``, ``expires_at``."""
+    posture: Posture | None
+    """None: the unit has no posture row yet (no report or check-in)."""
+    history: History
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,21 +121,16 @@ class NewCheckin:
     boot_key: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class NewAlert:
-    id: str
-    device_id: str
-    partner_id: str
-    kind: str
-    reason: str
-    detail: dict[str, Any]
-    event: dict[str, Any]
-    """The webhook body, queued only if the alert is opened (not already open)."""
-
-
 Owner = Callable[[str], dict[str, Any] | None]
-"""The unit holding an IMEI (the device's columns), read in the write's transaction."""
-Decide = Callable[[History, Owner], list[NewAlert]]
+"""The unit holding an IMEI (the device's columns)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """The unit's posture row is no longer as read: nothing was written; read again."""
+
+
+STALE = Stale()
 
 
 class CheckinStore:
@@ -157,15 +172,52 @@ class CheckinStore:
     def read_steps(self, credential_id: str, device_id: str, challenge: str) -> Steps[CheckinRead]:
         params = {"credential_id": credential_id, "device_id": device_id, "challenge": challenge}
         (result,) = yield [("read", params)]
-        *values, has_credential, has_unit, has_challenge = result.rows[0]
-        credential, unit = len(LOOKUP_COLUMNS), len(LOOKUP_COLUMNS) + len(UNIT_COLUMNS)
+        *values, has_credential, has_unit, has_challenge, has_posture = result.rows[0]
+        credential = len(LOOKUP_COLUMNS)
+        unit = credential + len(UNIT_COLUMNS)
+        challenge_end = unit + len(CHALLENGE_COLUMNS)
+        *posture, first, previous_key, keys = values[challenge_end:]
         return CheckinRead(
             self._credential(values[:credential]) if has_credential else None,
             self._unit(values[credential:unit]) if has_unit else None,
-            self._challenge(values[unit:]) if has_challenge else None,
+            self._challenge(values[unit:challenge_end]) if has_challenge else None,
+            Posture(*posture) if has_posture else None,
+            History(
+                None if first is None else self._attested((first,))["attested"],
+                previous_key,
+                _keys(keys),
+            ),
         )
 
-    def params(self, checkin: NewCheckin, now: datetime) -> dict[str, Any]:
+    def owner(self, imei: str) -> dict[str, Any] | None:
+        with self.driver_errors(), self.db.dbapi() as conn:
+            return run_steps(conn, self.sql, self.owner_steps(imei), pipeline=False)
+
+    def owner_steps(self, imei: str) -> Steps[dict[str, Any] | None]:
+        """The unit holding ``imei`` (the device's columns), or None."""
+        (found,) = yield [("owner", {"imei": imei})]
+        row = next(iter(found.rows), None)
+        return None if row is None else self._unit(row)
+
+    def params(self, checkin: NewCheckin, seen: Posture | None, now: datetime) -> dict[str, Any]:
+        """The write's parameters: the check-in, the posture row as read (the write's guard)
+        and what it becomes — the patch month moves only forward, the unit moves bucket."""
+        if seen is None:
+            where = (checkin.partner_id, checkin.model_code, checkin.territory)
+            before, level, patch_month = None, NO_LEVEL, checkin.patch_month
+        else:
+            where = (seen.partner_id, seen.model_code, seen.territory)
+            before = (*where, seen.level, seen.patch_month or NO_PATCH)
+            level, patch_month, new = seen.level, seen.patch_month, checkin.patch_month
+            if new and (patch_month is None or new > patch_month):
+                patch_month = new
+        after = (*where, level, patch_month or NO_PATCH)
+        moves = [] if before == after else sorted([(after, 1)] + ([(before, -1)] if before else []))
+        seen_row = (
+            (None,) * len(SEEN)
+            if seen is None
+            else (*where, seen.last_checkin_id, seen.level, seen.patch_month)
+        )
         return {
             "id": checkin.id,
             "device_id": checkin.device_id,
@@ -179,87 +231,82 @@ class CheckinStore:
             "failure": checkin.failure,
             "attested": json.dumps(checkin.attested),
             "os_reported": json.dumps(checkin.os_reported),
-            "key": checkin.boot_key,
+            "patch_month": patch_month,
             "false": False,
+            "had_state": int(seen is not None),
+            **dict(zip(SEEN, seen_row, strict=True)),
+            "moves": moves,
         }
 
     def write(
-        self, checkin: NewCheckin, now: datetime, decide: Decide, *, wait: bool = True
-    ) -> list[str] | None:
-        """Store the check-in; the ids of the alerts it opened (``decide`` makes them from the
-        unit's history), or None when the challenge could not be used (nothing written).
-        ``wait=False`` (SQLite): ``db.WriterBusy`` at once, nothing done, if another writer
-        has the turn."""
-        params = self.params(checkin, now)
+        self,
+        checkin: NewCheckin,
+        seen: Posture | None,
+        alerts: list[OpenAlert],
+        now: datetime,
+        *,
+        wait: bool = True,
+    ) -> list[str] | Stale | None:
+        """Store the check-in; the ids of the alerts it opened, :data:`STALE` when the unit's
+        posture row is no longer ``seen``, or None when the challenge could not be used (used,
+        expired or the unit revoked since it was read). Nothing is written unless it is
+        stored. ``wait=False`` (SQLite): ``db.WriterBusy`` at once, nothing done, if another
+        writer has the turn."""
+        params = self.params(checkin, seen, now)
         with self.driver_errors():
-            for _ in range(ATTEMPTS):
-                try:
-                    with self.db.dbapi(write=True, wait=wait) as conn:
-                        transaction = nullcontext() if self.db.sqlite else conn.transaction()
-                        with transaction:
-                            steps = self.write_steps(checkin, params, decide)
-                            return run_steps(conn, self.sql, steps, pipeline=not self.db.sqlite)
-                except Again:  # rolled back: a first report or check-in made the row
-                    continue
-        raise contended()
-
-    def write_steps(
-        self, checkin: NewCheckin, params: dict[str, Any], decide: Decide
-    ) -> Steps[list[str] | None]:
-        """The write's statements, to run in one transaction; :class:`Again` (roll it back,
-        write again) when a first report or check-in made the unit's row meanwhile."""
-        consumed, state_row, history_row = yield [
-            ("consume", params),
-            ("state", params),
-            ("history", params),
-        ]
-        if consumed.rowcount != 1:
-            return None
-        state = next(iter(state_row.rows), None)
-        first, previous_key, seen = history_row.rows[0]
-        history = History(
-            first=None if first is None else self._attested((first,))["attested"],
-            previous_key=previous_key,
-            key_seen_before=bool(seen),
-        )
-        owners: dict[str, dict[str, Any] | None] = {}
-
-        def owner(imei: str) -> dict[str, Any] | None:
-            if imei not in owners:
-                raise _Unread(imei)
-            return owners[imei]
-
-        while True:  # ``decide`` is pure: an owner not read yet is read, and it decides again
+            if self.db.sqlite:
+                return self._write_sqlite(params, alerts, wait)
             try:
-                alerts = decide(history, owner)
-                break
-            except _Unread as unread:
-                (found,) = yield [("owner", {"imei": unread.imei})]
-                row = next(iter(found.rows), None)
-                owners[unread.imei] = None if row is None else self._unit(row)
-        if state is None:
-            before = None
-            after = (checkin.partner_id, checkin.model_code, checkin.territory, "unknown")
-            patch_month = checkin.patch_month
-            unit_row: Statement = ("unit_insert", {**params, "patch_month": patch_month})
-        else:
-            *where, level, patch_month = state
-            before = (*where, level, patch_month or NO_PATCH)
-            after = (*where, level)
-            new = checkin.patch_month
-            if new and (patch_month is None or new > patch_month):
-                patch_month = new
-            unit_row = ("unit_update", {**params, "patch_month": patch_month})
-        written = yield [
-            ("checkin", params),
-            unit_row,
-            *_moves(before, (*after, patch_month or NO_PATCH)),
-        ]
-        if state is None and not written[1].rows:
-            raise Again  # another transaction made the unit's row after our read
-        return (yield from self._alert_steps(alerts, params["now"]))
+                with self.db.dbapi(write=True) as conn:
+                    steps = self.pg_write_steps(params, alerts)
+                    return run_steps(conn, self.sql, steps, pipeline=False)
+            except self.dbapi.IntegrityError as exc:
+                return self.stale(exc)
 
-    def _alert_steps(self, alerts: list[NewAlert], now: Any) -> Steps[list[str]]:
+    def stale(self, exc: Exception) -> Stale:
+        """A PostgreSQL write's IntegrityError: a first check-in's posture row made meanwhile
+        by another transaction (a unique violation: read again); anything else is raised."""
+        if getattr(exc, "sqlstate", None) == "23505":
+            return STALE
+        raise exc
+
+    def pg_write_steps(
+        self, params: dict[str, Any], alerts: list[OpenAlert]
+    ) -> Steps[list[str] | Stale | None]:
+        """PostgreSQL: the one guarded statement (module docstring)."""
+        moves = params["moves"]
+        columns = ("c_partner", "c_model", "c_territory", "c_level", "c_month")
+        arrays = {name: [key[i] for key, _ in moves] for i, name in enumerate(columns)}
+        arrays["c_units"] = [units for _, units in moves]
+        (result,) = yield [("write", {**params, **arrays, **alert_params(alerts)})]
+        went, used, opened = result.rows[0]
+        if not went:
+            return STALE
+        return list(opened) if used else None
+
+    def _write_sqlite(
+        self, params: dict[str, Any], alerts: list[OpenAlert], wait: bool
+    ) -> list[str] | Stale | None:
+        sql = self.sql
+        with self.db.dbapi(write=True, wait=wait) as conn:
+            row = conn.execute(sql["state"], params).fetchone()
+            seen = tuple(params[name] for name in SEEN)
+            if (row is not None) != bool(params["had_state"]) or (row and tuple(row) != seen):
+                return STALE
+            if conn.execute(sql["consume"], params).rowcount != 1:
+                return None
+            conn.execute(sql["checkin"], params)
+            conn.execute(sql["unit_update" if row else "unit_insert"], params)
+            bucket = ("partner_id", "model_code", "territory", "level", "patch_month")
+            conn.executemany(
+                sql["count"],
+                [{**dict(zip(bucket, key, strict=True)), "units": n} for key, n in params["moves"]],
+            )
+            steps = self._alert_steps(alerts, params["now"])
+            return run_steps(conn, sql, steps, pipeline=False)
+
+    def _alert_steps(self, alerts: list[OpenAlert], now: Any) -> Steps[list[str]]:
+        """SQLite: each alert opened unless open, and queued for its partner's webhooks."""
         opened: list[str] = []
         hooks: dict[str, list[str]] = {}
         for alert in alerts:
@@ -296,38 +343,12 @@ class CheckinStore:
         return opened
 
 
-def _moves(before: tuple[Any, ...] | None, after: tuple[Any, ...]) -> list[Statement]:
-    """One unit from the roll-up bucket ``before`` to ``after`` (rows in key order, so two
-    writers never wait on each other in a cycle)."""
-    if before == after:
-        return []
-    moves = sorted([(after, 1)] + ([(before, -1)] if before is not None else []))
-    return [
-        (
-            "count",
-            {
-                "partner_id": partner,
-                "model_code": model,
-                "territory": territory,
-                "level": level,
-                "patch_month": month,
-                "units": units,
-            },
-        )
-        for (partner, model, territory, level, month), units in moves
-    ]
+def _keys(value: Any) -> frozenset[str]:
+    """The aggregated boot keys: a PostgreSQL array, SQLite's JSON array text, or NULL."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return frozenset(k for k in value or () if k is not None)
 
 
 def contended() -> UnavailableError:
     return UnavailableError("checkin_contended", "the unit's posture kept changing; retry")
-
-
-class _Unread(Exception):
-    """``decide`` asked for the holder of an IMEI not read yet."""
-
-    def __init__(self, imei: str) -> None:
-        self.imei = imei
-
-
-class Again(Exception):
-    """The write's transaction is rolled back and tried again."""

@@ -21,15 +21,17 @@ from handsetguard.server.errors import AuthError, NotFoundError, RefusedError
 from handsetguard.server.models import Alert, CheckInChallenge, Device
 from handsetguard.server.services import alerts, audit, clones
 from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.alert_sql import OpenAlert
 from handsetguard.server.services.attestation import ChainCheck, verify_for_checkin
 from handsetguard.server.services.checkin_store import (
+    ATTEMPTS,
+    STALE,
     CheckinRead,
     CheckinStore,
-    Decide,
     History,
-    NewAlert,
     NewCheckin,
     Owner,
+    contended,
 )
 from handsetguard.server.services.common import new_id, visible
 from handsetguard.server.services.credentials import actor_from_row
@@ -154,12 +156,12 @@ class Recorded:
 
 def _alert(
     target: dict[str, Any], kind: str, reason: str, detail: dict[str, Any], now: datetime
-) -> NewAlert:
+) -> OpenAlert:
     """An alert about ``target`` (the device's columns) with its webhook body, built from
     transient, never-stored model objects as the other alerts' are."""
     about = alerts.unit_of(target)
     alert = Alert(id=new_id(), kind=kind, reason=reason[:64], detail=detail, raised_at=now)
-    return NewAlert(
+    return OpenAlert(
         alert.id,
         about.id,
         about.partner_id,
@@ -170,16 +172,19 @@ def _alert(
     )
 
 
+Decide = Callable[[History, Owner], list[OpenAlert]]
+
+
 def _decide(
     unit: dict[str, Any],
     checkin_id: str,
     verdict: tuple[dict[str, Any] | None, str | None, tuple[str, ...]],
     now: datetime,
 ) -> Decide:
-    """The alerts of a check-in, from the unit's history (read in the write's transaction)."""
+    """The alerts of a check-in, from the unit's history and the holders of IMEIs."""
     facts, failure, codes = verdict
 
-    def decide(history: History, owner: Owner) -> list[NewAlert]:
+    def decide(history: History, owner: Owner) -> list[OpenAlert]:
         mine = {"checkin_id": checkin_id}
         if facts is None:
             why = {"codes": list(codes), "why": failure, **mine}
@@ -201,6 +206,31 @@ def _decide(
         return found
 
     return decide
+
+
+class _Unread(Exception):
+    """``decide`` asked for the holder of an IMEI not read yet."""
+
+    def __init__(self, imei: str) -> None:
+        self.imei = imei
+
+
+def _decided(
+    decide: Decide, history: History, owners: dict[str, dict[str, Any] | None]
+) -> Calls[list[OpenAlert]]:
+    """``decide`` is pure: an IMEI's holder it asks for and ``owners`` lacks is read (a
+    store call), and it decides again."""
+
+    def owner(imei: str) -> dict[str, Any] | None:
+        if imei not in owners:
+            raise _Unread(imei)
+        return owners[imei]
+
+    while True:
+        try:
+            return decide(history, owner)
+        except _Unread as unread:
+            owners[unread.imei] = yield "owner", (unread.imei,)
 
 
 def record_checkin(
@@ -270,14 +300,26 @@ def _checkin(
         patch_month=patch[:7] if patch else None,
         boot_key=facts.get("verified_boot_key") if facts else None,
     )
-    opened = yield "write", (checkin, now, _decide(unit, checkin.id, verdict, now))
-    if opened is None:  # used, expired or revoked since it was read: say which
-        again: CheckinRead = yield "read", (parsed[0], body.device_id, body.challenge)
-        _the_unit(actor, again.unit, body.device_id)
-        raise _challenge_refusal(again.challenge, actor, unit["id"], now) or RefusedError(
-            "challenge_replayed", "the challenge was already used"
-        )
-    return Recorded(checkin.id, unit["id"], checkin.verified, checkin.attested, tuple(opened))
+    decide = _decide(unit, checkin.id, verdict, now)
+    owners: dict[str, dict[str, Any] | None] = {}
+    for _ in range(ATTEMPTS):
+        found = yield from _decided(decide, read.history, owners)
+        opened = yield "write", (checkin, read.posture, found, now)
+        if opened is STALE:  # another report or check-in of the unit came between: again
+            read = yield "read", (parsed[0], body.device_id, body.challenge)
+            _the_unit(actor, read.unit, body.device_id)
+            refused = _challenge_refusal(read.challenge, actor, unit["id"], now)
+            if refused is not None:
+                raise refused
+            continue
+        if opened is None:  # used, expired or revoked since it was read: say which
+            again: CheckinRead = yield "read", (parsed[0], body.device_id, body.challenge)
+            _the_unit(actor, again.unit, body.device_id)
+            raise _challenge_refusal(again.challenge, actor, unit["id"], now) or RefusedError(
+                "challenge_replayed", "the challenge was already used"
+            )
+        return Recorded(checkin.id, unit["id"], checkin.verified, checkin.attested, tuple(opened))
+    raise contended()
 
 
 def record_refused_challenge(

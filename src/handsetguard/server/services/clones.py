@@ -28,7 +28,8 @@ a remotely provisioned one rotates), so a different one for the same IMEI is nor
 
 Rule 2 for reports runs on the report hot path (``report_ingest``, which reads the reference
 fingerprint with the unit); the check-in rules run here (:func:`checkin_findings`, on the
-history that services/checkin_store.py reads in the check-in's transaction).
+history that services/checkin_store.py reads with the unit, the write going on only if no
+other check-in came between).
 
 Rules 2 and 3 raise on the unit concerned only: the second device is no unit the service
 knows. A unit's alert names the other unit only when both belong to the same partner (another
@@ -125,7 +126,8 @@ def checkin_findings(
     # The boot key of the latest verified check-in before this one, and whether this key is
     # among the checkin_store.HISTORY - 1 before that: K1, K2, K1 is two keys in use at once.
     earlier = history.first is not None
-    if key is not None and earlier and key != history.previous_key and history.key_seen_before:
+    seen_before = key in history.earlier_keys
+    if key is not None and earlier and key != history.previous_key and seen_before:
         detail = {**evidence, "previous": history.previous_key, "now": key}
         found.append((unit, "boot_key_alternating", detail))
     return found

@@ -21,14 +21,13 @@ from typing import Any, TypeVar
 from anyio import to_thread
 
 from handsetguard.server.db import WriterBusy
+from handsetguard.server.services.alert_sql import OpenAlert
 from handsetguard.server.services.checkin_store import (
-    ATTEMPTS,
-    Again,
     CheckinRead,
     CheckinStore,
-    Decide,
     NewCheckin,
-    contended,
+    Posture,
+    Stale,
 )
 from handsetguard.server.services.dbapi import Steps
 from handsetguard.server.services.dbapi_async import AsyncPg, run_async
@@ -53,17 +52,26 @@ async def _sqlite_write(write: Callable[..., T], *args: Any) -> T:
         return await to_thread.run_sync(write, *args)
 
 
-class LoopReportStore:
-    """:class:`ReportStore` for the event loop: ``pool`` on PostgreSQL, None on SQLite."""
+class _OnLoop:
+    """A store's statement generators awaited on a connection of ``pool``."""
 
-    def __init__(self, store: ReportStore, pool: AsyncPg | None) -> None:
-        self.store, self.pool = store, pool
+    def __init__(self, store: ReportStore | CheckinStore, pool: AsyncPg | None) -> None:
+        self.pool = pool
+        self._errors, self._sql = store.driver_errors, store.sql
 
     async def _run(self, steps: Steps[T]) -> T:
         assert self.pool is not None
-        with self.store.driver_errors():
+        with self._errors():
             async with self.pool.connection() as conn:
-                return await run_async(conn, self.store.sql, steps)
+                return await run_async(conn, self._sql, steps)
+
+
+class LoopReportStore(_OnLoop):
+    """:class:`ReportStore` for the event loop: ``pool`` on PostgreSQL, None on SQLite."""
+
+    def __init__(self, store: ReportStore, pool: AsyncPg | None) -> None:
+        super().__init__(store, pool)
+        self.store = store
 
     async def read(self, credential_id: str, device_id: str | None, serial: str | None) -> Read:
         if self.pool is None:
@@ -92,38 +100,31 @@ class LoopReportStore:
             return await self._run(store.pg_write_steps(params, alerts))
 
 
-class LoopCheckinStore:
+class LoopCheckinStore(_OnLoop):
     """:class:`CheckinStore` for the event loop: ``pool`` on PostgreSQL, None on SQLite."""
 
     def __init__(self, store: CheckinStore, pool: AsyncPg | None) -> None:
-        self.store, self.pool = store, pool
+        super().__init__(store, pool)
+        self.store = store
 
     async def read(self, credential_id: str, device_id: str, challenge: str) -> CheckinRead:
-        store = self.store
         if self.pool is None:
-            return store.read(credential_id, device_id, challenge)
-        with store.driver_errors():
-            async with self.pool.connection() as conn:
-                return await run_async(
-                    conn, store.sql, store.read_steps(credential_id, device_id, challenge)
-                )
+            return self.store.read(credential_id, device_id, challenge)
+        return await self._run(self.store.read_steps(credential_id, device_id, challenge))
 
-    async def write(self, checkin: NewCheckin, now: datetime, decide: Decide) -> list[str] | None:
+    async def owner(self, imei: str) -> dict[str, Any] | None:
+        if self.pool is None:
+            return self.store.owner(imei)
+        return await self._run(self.store.owner_steps(imei))
+
+    async def write(
+        self, checkin: NewCheckin, seen: Posture | None, alerts: list[OpenAlert], now: datetime
+    ) -> list[str] | Stale | None:
         store = self.store
         if self.pool is None:
-            return await _sqlite_write(store.write, checkin, now, decide)
-        params = store.params(checkin, now)
-        with store.driver_errors():
-            for _ in range(ATTEMPTS):
-                try:
-                    # BEGIN rides with the first batch, COMMIT with the pipeline's end.
-                    async with (
-                        self.pool.connection() as conn,
-                        conn.pipeline(),
-                        conn.transaction(),
-                    ):
-                        steps = store.write_steps(checkin, params, decide)
-                        return await run_async(conn, store.sql, steps)
-                except Again:  # rolled back: a first report or check-in made the row
-                    continue
-        raise contended()
+            return await _sqlite_write(store.write, checkin, seen, alerts, now)
+        params = store.params(checkin, seen, now)
+        try:
+            return await self._run(store.pg_write_steps(params, alerts))
+        except store.dbapi.IntegrityError as exc:
+            return store.stale(exc)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.models import FleetGolden, FleetUnit, PostureReport
+from handsetguard.server.services.alert_sql import open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
 from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS
 
@@ -142,21 +143,7 @@ WITH st AS (
     ) AS m, ok
     GROUP BY 1, 2, 3, 4, 5 HAVING sum(m.d) <> 0 ORDER BY 1, 2, 3, 4, 5
     {_COUNT_UPSERT}
-), a AS (
-    INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,
-        status, open_key)
-    SELECT t.id, :device_id, :partner_id, t.kind, t.reason, t.detail::json, :now, 'open',
-        :device_id::text || '|' || t.kind || '|' || t.reason
-    FROM ok, unnest(:a_id::text[], :a_kind::text[], :a_reason::text[], :a_detail::text[])
-        AS t(id, kind, reason, detail)
-    ON CONFLICT (open_key) DO NOTHING
-    RETURNING id
-), w AS (
-    {_DELIVERY}
-    SELECT gen_random_uuid()::text, h.id, a.id, e.event::json, 'pending', 0, :now, :now
-    FROM a JOIN unnest(:a_id::text[], :a_event::text[]) AS e(id, event) ON e.id = a.id
-    JOIN fleet_webhooks h ON h.partner_id = :partner_id AND h.active
-)
+), {open_alerts_ctes("ok")}
 SELECT (SELECT count(*) FROM ok), array(SELECT id FROM a)
 """
 

@@ -32,6 +32,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import PostureReport
 from handsetguard.server.services import report_partitions
+from handsetguard.server.services.alert_sql import OpenAlert, alert_params
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import (
@@ -225,14 +226,11 @@ class ReportStore:
         self, params: dict[str, Any], alerts: list[AlertRow]
     ) -> Steps[list[str] | None]:
         """PostgreSQL: the one guarded statement (module docstring)."""
-        params = {
-            **params,
-            "a_id": [a.id for a in alerts],
-            "a_kind": [a.kind for a in alerts],
-            "a_reason": [a.reason for a in alerts],
-            "a_detail": [json.dumps(a.detail) for a in alerts],
-            "a_event": [json.dumps(a.event) for a in alerts],
-        }
+        device, partner = params["device_id"], params["partner_id"]
+        opening = (
+            OpenAlert(a.id, device, partner, a.kind, a.reason, a.detail, a.event) for a in alerts
+        )
+        params = {**params, **alert_params(opening)}
         (result,) = yield [("write", params)]
         went, opened = result.rows[0]
         return list(opened) if went else None
