@@ -5,7 +5,9 @@ cost ~25 ms of every start-up on the 2-core build machine, and any one input lea
 the ~110 unused (a bugreport without adb keys never needs the key patterns, the bundled
 example has no notification dump…). :func:`lazy_compile` returns a stand-in whose first
 attribute read compiles the pattern and stores the compiled pattern's methods in its slots, so
-that every later ``PATTERN.match`` is a slot read returning the real bound method.
+that every later ``PATTERN.match`` is a slot read returning the real bound method. The
+compiled program itself comes from :mod:`handsetguard.patterncache` when an earlier run kept
+it (these are the package's own literal patterns).
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ class _LazyPattern:
 
     def __getattr__(self, name: str) -> Any:
         # Python calls this only for a name the slots do not hold yet: the first use.
-        compiled = re.compile(self.pattern, self._flags)
+        from handsetguard.patterncache import compile_pattern
+
+        compiled = compile_pattern(self.pattern, self._flags)
         for attribute in _FILLED:
             setattr(self, attribute, getattr(compiled, attribute))
         return getattr(compiled, name)

@@ -108,6 +108,14 @@ def _one_run_gc() -> None:
     atexit.register(gc.freeze)
 
 
+def _keep_compiled_patterns() -> None:
+    """Store the regular expressions this command compiled for the next run (only if it used
+    any: a command that never loaded the pattern cache does not import it now)."""
+    cache = sys.modules.get("handsetguard.patterncache")
+    if cache is not None:
+        cache.save_programs()
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``, the process's own
     command line) and exit with its code."""
@@ -117,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     args: argparse.Namespace = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         code = args.run(args)
+        _keep_compiled_patterns()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(EXIT_INTERRUPTED) from None
