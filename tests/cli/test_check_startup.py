@@ -105,3 +105,41 @@ def test_the_evidence_is_let_go_before_the_indicator_index_loads(
     code, _, err = invoke("check", "--example", "--format", "json", "-o", str(tmp_path / "r.json"))
     assert (code, err) == (0, "")
     assert len(acquired) == 1 and alive_at_load == [False]
+
+
+_TEXT_PROBE = """\
+import sys
+from handsetguard import patterncache
+made = []
+program = patterncache._program
+patterncache._program = lambda source, flags: made.append(source) or program(source, flags)
+from handsetguard.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(code, "zipfile" in sys.modules, len(made))
+"""
+
+
+def test_a_text_input_loads_no_zipfile_and_compiles_no_pattern_twice(tmp_path: Path) -> None:
+    """The bundled example (a dumpstate text): zipfile (and the threading, struct and
+    importlib.util it imports) is never loaded; the first run compiles the package's patterns
+    and keeps their programs, the second compiles none (patterncache) and reports the same."""
+    env = {k: v for k, v in os.environ.items() if k != "HANDSETGUARD_IOCS"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_DATA_HOME=str(tmp_path / "data"))
+    runs = []
+    for name in ("first.json", "second.json"):
+        done = subprocess.run(
+            [sys.executable, "-c", _TEXT_PROBE, "check", "--example", "--format", "json"]
+            + ["-o", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env=env,
+        )
+        runs.append(done.stdout.split())
+    assert runs[0][:2] == ["0", "False"] and int(runs[0][2]) > 20
+    assert runs[1] == ["0", "False", "0"]
+    assert (tmp_path / "first.json").read_text() == (tmp_path / "second.json").read_text()

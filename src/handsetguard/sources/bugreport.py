@@ -3,9 +3,9 @@ bugreport directories and plain ``adb bugreport > file.txt`` dumpstate texts."""
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import (
@@ -29,6 +29,9 @@ from handsetguard.sources.limits import (
 )
 from handsetguard.sources.stream import blob_chunks, index_stream
 from handsetguard.textcodec import Blob, utf8_chunks
+
+if TYPE_CHECKING:
+    import zipfile  # loaded by limits.open_zip, for a zip input only
 
 __all__ = [
     "add_dumpstate",

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
 from handsetguard.lazyre import lazy_compile
 from handsetguard.sources.limits import iter_file, iter_member
+
+if TYPE_CHECKING:
+    import zipfile  # loaded by limits.open_zip, for a zip input only
 
 __all__ = [
     "FS_SECTION",
