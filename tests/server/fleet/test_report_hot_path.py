@@ -8,10 +8,12 @@ demand (PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 
 from handsetguard.server.models import (
@@ -181,3 +183,23 @@ def test_device_id_is_checked_as_the_query_parameter_it_is_documented_as(env: En
     spec = env.client.get("/openapi.json").json()["paths"]["/v1/reports"]["post"]
     assert [p["name"] for p in spec["parameters"]] == ["device_id"]
     assert "422" in spec["responses"]
+
+
+def test_every_variant_of_the_hot_writes_runs_on_postgresql(env: Env) -> None:
+    """The report and check-in writes come in variants (a unit with or without a posture
+    row, roll-up moves, alerts to open), each one statement: every variant is run against
+    PostgreSQL, for a unit that does not exist, so that a variant the other tests happen
+    not to reach is still valid SQL there; its guard lets nothing through."""
+    if env.db.sqlite:
+        pytest.skip("PostgreSQL only: SQLite runs the writes statement by statement")
+    ctx = env.client.app.state.ctx  # type: ignore[attr-defined]
+    stores = (ctx.report_store, ctx.checkin_store)
+    writes = [(store, name) for store in stores for name in store.sql if name.startswith("write")]
+    assert len(writes) == 4 + 8
+    for store, name in writes:
+        sql = store.sql[name]
+        params = dict.fromkeys(re.findall(r"%\((\w+)\)s", sql))
+        with env.db.dbapi(write=True) as conn:
+            went, *_ = conn.execute(sql, params).fetchone()
+        assert went == 0, name
+    assert _count(env, PostureReport) == 0

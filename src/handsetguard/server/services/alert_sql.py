@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-__all__ = ["OpenAlert", "alert_params", "open_alerts_ctes"]
+__all__ = ["NONE_OPENED", "OPENED", "OpenAlert", "alert_params", "open_alerts_ctes"]
 
 
 class OpenAlert(NamedTuple):
@@ -26,25 +26,30 @@ class OpenAlert(NamedTuple):
     event: dict[str, Any]
 
 
-def open_alerts_ctes(gate: str) -> str:
-    """Two CTEs, ``a`` (the alerts opened: ``id``) and ``w`` (their deliveries), run only if
-    the CTE named ``gate`` has a row; their parameters are :func:`alert_params`'."""
-    return f"""a AS (
-    INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,
-        status, open_key)
+def open_alerts_ctes(gate: str) -> list[tuple[str, str]]:
+    """Two CTEs (dbapi.with_ctes' parts), ``a`` (the alerts opened: ``id``) and ``w`` (their
+    deliveries), run only if the CTE named ``gate`` has a row; their parameters are
+    :func:`alert_params`'."""
+    opened = f"""INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,
+        raised_at, status, open_key)
     SELECT t.id, t.device_id, t.partner_id, t.kind, t.reason, t.detail::json, :now, 'open',
         t.device_id || '|' || t.kind || '|' || t.reason
     FROM {gate}, unnest(:a_id::text[], :a_device::text[], :a_partner::text[], :a_kind::text[],
         :a_reason::text[], :a_detail::text[]) AS t(id, device_id, partner_id, kind, reason, detail)
     ON CONFLICT (open_key) DO NOTHING
-    RETURNING id, partner_id
-), w AS (
-    INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,
+    RETURNING id, partner_id"""
+    queued = """INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,
         created_at, next_attempt_at)
     SELECT gen_random_uuid()::text, h.id, a.id, e.event::json, 'pending', 0, :now, :now
     FROM a JOIN unnest(:a_id::text[], :a_event::text[]) AS e(id, event) ON e.id = a.id
-    JOIN fleet_webhooks h ON h.partner_id = a.partner_id AND h.active
-)"""
+    JOIN fleet_webhooks h ON h.partner_id = a.partner_id AND h.active"""
+    return [("a", opened), ("w", queued)]
+
+
+OPENED = "array(SELECT id FROM a)"
+"""The ids of the alerts :func:`open_alerts_ctes` opened, for the statement's last SELECT."""
+NONE_OPENED = "'{}'::text[]"
+"""The same, in a variant without the alerts' CTEs."""
 
 
 def alert_params(alerts: Iterable[OpenAlert]) -> dict[str, list[str]]:

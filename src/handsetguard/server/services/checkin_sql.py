@@ -4,12 +4,14 @@ holder of an IMEI, and the write."""
 
 from __future__ import annotations
 
-from handsetguard.server.models import CheckInChallenge
-from handsetguard.server.services.alert_sql import open_alerts_ctes
-from handsetguard.server.services.credentials import LOOKUP_COLUMNS
-from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat
+import itertools
 
-__all__ = ["CHALLENGE_COLUMNS", "HISTORY", "UNIT_COLUMNS", "statements"]
+from handsetguard.server.models import CheckInChallenge
+from handsetguard.server.services.alert_sql import NONE_OPENED, OPENED, open_alerts_ctes
+from handsetguard.server.services.credentials import LOOKUP_COLUMNS
+from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat, with_ctes
+
+__all__ = ["CHALLENGE_COLUMNS", "HISTORY", "UNIT_COLUMNS", "statements", "write_name"]
 
 HISTORY = 100
 """Verified check-ins of a unit looked back over for an earlier boot key (clones.py, rule 3)."""
@@ -103,39 +105,51 @@ _SQLITE = {
 _PG_CHECKIN_VALUES = _CHECKIN_VALUES.replace(":attested", ":attested::json").replace(
     ":os_reported", ":os_reported::json"
 )
-_PG_WRITE = f"""
-WITH st AS (
-    {_STATE} FOR UPDATE
-), ok AS (
-    SELECT 1 AS go WHERE (SELECT count(*) FROM st) = :had_state
-        AND NOT EXISTS (SELECT 1 FROM st WHERE ({_SEEN}) IS DISTINCT FROM (:seen_partner,
-            :seen_model, :seen_territory, :seen_checkin, :seen_level, :seen_patch))
-), ch AS (
-    {_CONSUME.replace(" WHERE value", " FROM ok WHERE value")}
-    RETURNING 1 AS go
-), i AS (
-    INSERT INTO fleet_checkins ({_CHECKIN_FIELDS}) SELECT {_PG_CHECKIN_VALUES} FROM ch
-), u AS (
-    UPDATE fleet_units SET {_UNIT_SET} FROM ch WHERE fleet_units.device_id = :device_id
-), n AS (
-    INSERT INTO fleet_units ({_UNIT_FIELDS}) SELECT {_UNIT_VALUES} FROM ch WHERE :had_state = 0
-), c AS (
-    INSERT INTO fleet_counts ({_BUCKET}, units)
+_PG_PARTS = {
+    "st": f"{_STATE} FOR UPDATE",
+    "ok": "SELECT 1 AS go WHERE (SELECT count(*) FROM st) = :had_state"
+    f" AND NOT EXISTS (SELECT 1 FROM st WHERE ({_SEEN}) IS DISTINCT FROM (:seen_partner,"
+    " :seen_model, :seen_territory, :seen_checkin, :seen_level, :seen_patch))",
+    "ch": _CONSUME.replace(" WHERE value", " FROM ok WHERE value") + " RETURNING 1 AS go",
+    "i": f"INSERT INTO fleet_checkins ({_CHECKIN_FIELDS}) SELECT {_PG_CHECKIN_VALUES} FROM ch",
+    "u": f"UPDATE fleet_units SET {_UNIT_SET} FROM ch WHERE fleet_units.device_id = :device_id",
+    "n": f"INSERT INTO fleet_units ({_UNIT_FIELDS}) SELECT {_UNIT_VALUES} FROM ch",
+    "c": f"""INSERT INTO fleet_counts ({_BUCKET}, units)
     SELECT m.partner_id, m.model_code, m.territory, m.level, m.patch_month, m.units
     FROM ch, unnest(:c_partner::text[], :c_model::text[], :c_territory::text[],
         :c_level::text[], :c_month::text[], :c_units::int[]) WITH ORDINALITY
         AS m(partner_id, model_code, territory, level, patch_month, units, k)
     ORDER BY m.k
-    {_COUNT_UPSERT}
-), {open_alerts_ctes("ch")}
-SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ch), array(SELECT id FROM a)
-"""
-"""PostgreSQL's write, one statement: the unit's posture row locked and still as read (there
-or not, the same last check-in, level and patch month), the challenge used (unused,
-unexpired, this unit's and credential's, the unit active), then the check-in, the posture
-row, the roll-up moves (rows in key order) and the alerts. A first check-in's posture row
-made meanwhile by another transaction fails the statement (unique violation): nothing is
-written either way, and the caller reads again."""
+    {_COUNT_UPSERT}""",
+}
+
+
+def pg_write(new_unit: bool, moves: bool, alerts: bool) -> str:
+    """PostgreSQL's write, one statement: the unit's posture row locked and still as read
+    (there or not, the same bucket and last check-in), the challenge used (unused,
+    unexpired, this unit's and credential's, the unit active), then the check-in, the posture
+    row, the roll-up moves (rows in key order) and the alerts — in the variant with only the
+    parts the case needs. A first check-in's posture row made meanwhile by another
+    transaction fails the statement (unique violation): nothing is written either way, and
+    the caller reads again."""
+    parts = _PG_PARTS
+    return with_ctes(
+        [
+            *((name, parts[name]) for name in ("st", "ok", "ch", "i")),
+            ("n", parts["n"]) if new_unit else ("u", parts["u"]),
+            ("c", parts["c"] if moves else None),
+            *(open_alerts_ctes("ch") if alerts else []),
+        ],
+        "SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ch),"
+        f" {OPENED if alerts else NONE_OPENED}",
+    )
+
+
+def write_name(new_unit: bool, moves: bool, alerts: bool) -> str:
+    """The name of :func:`pg_write`'s variant in :func:`statements`."""
+    flags = (("+new", new_unit), ("+moves", moves), ("+alerts", alerts))
+    return "write" + "".join(flag for flag, on in flags if on)
+
 
 UNIT_COLUMNS = _UNIT
 CHALLENGE_COLUMNS = (*_CHALLENGE, *_CHALLENGE_TIMES)
@@ -148,5 +162,7 @@ def statements(dialect: str) -> dict[str, str]:
     read = _READ.replace("BOOT_KEY", _KEY[dialect]).replace("AGGREGATE", _KEYS[dialect])
     if dialect == "sqlite":
         return {"read": read, "owner": _OWNER, **_SQLITE}
-    found = {"read": read, "owner": _OWNER, "write": _PG_WRITE}
+    found = {"read": read, "owner": _OWNER}
+    for case in itertools.product((False, True), repeat=3):
+        found[write_name(*case)] = pg_write(*case)
     return {name: pyformat(sql) for name, sql in found.items()}

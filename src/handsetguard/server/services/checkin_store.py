@@ -37,6 +37,7 @@ from handsetguard.server.services.checkin_sql import (
     HISTORY,
     UNIT_COLUMNS,
     statements,
+    write_name,
 )
 from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
@@ -275,10 +276,17 @@ class CheckinStore:
     ) -> Steps[list[str] | Stale | None]:
         """PostgreSQL: the one guarded statement (module docstring)."""
         moves = params["moves"]
-        columns = ("c_partner", "c_model", "c_territory", "c_level", "c_month")
-        arrays = {name: [key[i] for key, _ in moves] for i, name in enumerate(columns)}
-        arrays["c_units"] = [units for _, units in moves]
-        (result,) = yield [("write", {**params, **arrays, **alert_params(alerts)})]
+        if moves:
+            columns = ("c_partner", "c_model", "c_territory", "c_level", "c_month")
+            params = {
+                **params,
+                **{name: [key[i] for key, _ in moves] for i, name in enumerate(columns)},
+                "c_units": [units for _, units in moves],
+            }
+        if alerts:
+            params = {**params, **alert_params(alerts)}
+        name = write_name(not params["had_state"], bool(moves), bool(alerts))
+        (result,) = yield [(name, params)]
         went, used, opened = result.rows[0]
         if not went:
             return STALE

@@ -21,6 +21,7 @@ __all__ = [
     "pyformat",
     "row_reader",
     "run_steps",
+    "with_ctes",
 ]
 
 T = TypeVar("T")
@@ -58,6 +59,14 @@ who it belongs to, its identifiers and whether it is active."""
 def pyformat(sql: str) -> str:
     """``:name`` placeholders to psycopg's ``%(name)s`` (``::type`` casts are left alone)."""
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
+def with_ctes(parts: Sequence[tuple[str, str | None]], select: str) -> str:
+    """``WITH name AS (body), … select``: one statement of data-modifying CTEs, a part whose
+    body is None left out. A hot path's write comes in variants with only the parts its case
+    needs: PostgreSQL initialises every part of a plan on every execution, rows or not."""
+    kept = [f"{name} AS (\n    {body}\n)" for name, body in parts if body is not None]
+    return "WITH " + ", ".join(kept) + "\n" + select
 
 
 def row_reader(

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.models import FleetGolden, FleetUnit, PostureReport
-from handsetguard.server.services.alert_sql import open_alerts_ctes
+from handsetguard.server.services.alert_sql import NONE_OPENED, OPENED, open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
-from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS
+from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, with_ctes
 
-__all__ = ["DOCUMENT", "PG_WRITE", "READS", "SQLITE", "UNIT_COLUMNS", "UNIT_NAMES"]
+__all__ = ["DOCUMENT", "PG_WRITES", "READS", "SQLITE", "UNIT_COLUMNS", "UNIT_NAMES"]
 
 _Attr = InstrumentedAttribute[Any]
 
@@ -118,34 +118,49 @@ _DELIVERY = (
 _PG_REPORT_VALUES = _REPORT_VALUES.replace(":checks", ":checks::json").replace(
     ":threats", ":threats::json"
 )
-PG_WRITE = f"""
-WITH st AS (
-    SELECT partner_id, model_code, territory, level, coalesce(patch_month, 'unknown') AS pm,
-        baseline_report_id
-    FROM fleet_units WHERE device_id = :device_id FOR UPDATE
-), ok AS (
-    SELECT 1 AS go WHERE (SELECT count(*) FROM st) = :had_state
-        AND NOT EXISTS (SELECT 1 FROM st WHERE baseline_report_id IS DISTINCT FROM :seen)
-        AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')
-), r AS (
-    INSERT INTO fleet_reports ({_REPORT_FIELDS})
-    SELECT {_PG_REPORT_VALUES} FROM ok
-), u AS (
-    UPDATE fleet_units SET {_UNIT_SET} FROM ok WHERE fleet_units.device_id = :device_id
-), n AS (
-    {_UNIT_INSERT} SELECT {_UNIT_INSERT_VALUES} FROM ok WHERE :had_state = 0
-), c AS (
-    INSERT INTO fleet_counts ({_BUCKET}, units)
+_PG_PARTS = {
+    "st": "SELECT partner_id, model_code, territory, level, coalesce(patch_month, 'unknown')"
+    " AS pm, baseline_report_id FROM fleet_units WHERE device_id = :device_id FOR UPDATE",
+    "ok": "SELECT 1 AS go WHERE (SELECT count(*) FROM st) = :had_state"
+    " AND NOT EXISTS (SELECT 1 FROM st WHERE baseline_report_id IS DISTINCT FROM :seen)"
+    " AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')",
+    "r": f"INSERT INTO fleet_reports ({_REPORT_FIELDS}) SELECT {_PG_REPORT_VALUES} FROM ok",
+    "u": f"UPDATE fleet_units SET {_UNIT_SET} FROM ok WHERE fleet_units.device_id = :device_id",
+    "n": f"{_UNIT_INSERT} SELECT {_UNIT_INSERT_VALUES} FROM ok",
+    "c": f"""INSERT INTO fleet_counts ({_BUCKET}, units)
     SELECT m.partner_id, m.model_code, m.territory, m.level, m.pm, sum(m.d)
     FROM (
         SELECT partner_id, model_code, territory, level, pm, -1 AS d FROM st
         UNION ALL SELECT :partner_id, :model_code, :territory, :level, :bucket_month, 1
     ) AS m, ok
     GROUP BY 1, 2, 3, 4, 5 HAVING sum(m.d) <> 0 ORDER BY 1, 2, 3, 4, 5
-    {_COUNT_UPSERT}
-), {open_alerts_ctes("ok")}
-SELECT (SELECT count(*) FROM ok), array(SELECT id FROM a)
-"""
+    {_COUNT_UPSERT}""",
+}
+
+
+def pg_write(new_unit: bool, alerts: bool) -> str:
+    """PostgreSQL's one guarded statement (report_store.py's docstring), in the variant for a
+    unit without (``new_unit``) or with a posture row, with or without alerts to open."""
+    parts = _PG_PARTS
+    row = ("n", parts["n"]) if new_unit else ("u", parts["u"])
+    opening = open_alerts_ctes("ok") if alerts else []
+    return with_ctes(
+        [
+            ("st", parts["st"]),
+            ("ok", parts["ok"]),
+            ("r", parts["r"]),
+            row,
+            ("c", parts["c"]),
+            *opening,
+        ],
+        f"SELECT (SELECT count(*) FROM ok), {OPENED if alerts else NONE_OPENED}",
+    )
+
+
+PG_WRITES = {
+    (new, alerts): pg_write(new, alerts) for new in (False, True) for alerts in (False, True)
+}
+"""The write's variants by (a unit without a posture row, alerts to open)."""
 
 SQLITE = {
     "state": "SELECT partner_id, model_code, territory, level,"

@@ -43,7 +43,7 @@ from handsetguard.server.services.dbapi import (
 )
 from handsetguard.server.services.report_sql import (
     DOCUMENT,
-    PG_WRITE,
+    PG_WRITES,
     READS,
     SQLITE,
     UNIT_COLUMNS,
@@ -102,7 +102,8 @@ class ReportStore:
         self._unit = row_reader(dialect, unit_types, UNIT_NAMES)
         self._stamp = PostureReport.received_at.type.dialect_impl(dialect).bind_processor(dialect)
         convert = str if db.sqlite else pyformat
-        statements = {**READS, "document": DOCUMENT, "write": PG_WRITE}
+        writes = {_write_name(*case): sql for case, sql in PG_WRITES.items()}
+        statements = {**READS, "document": DOCUMENT, **writes}
         self.sql = {name: convert(sql) for name, sql in statements.items()}
 
     def _ts(self, value: datetime | None) -> Any:
@@ -226,12 +227,14 @@ class ReportStore:
         self, params: dict[str, Any], alerts: list[AlertRow]
     ) -> Steps[list[str] | None]:
         """PostgreSQL: the one guarded statement (module docstring)."""
-        device, partner = params["device_id"], params["partner_id"]
-        opening = (
-            OpenAlert(a.id, device, partner, a.kind, a.reason, a.detail, a.event) for a in alerts
-        )
-        params = {**params, **alert_params(opening)}
-        (result,) = yield [("write", params)]
+        if alerts:
+            device, partner = params["device_id"], params["partner_id"]
+            opening = (
+                OpenAlert(a.id, device, partner, a.kind, a.reason, a.detail, a.event)
+                for a in alerts
+            )
+            params = {**params, **alert_params(opening)}
+        (result,) = yield [(_write_name(not params["had_state"], bool(alerts)), params)]
         went, opened = result.rows[0]
         return list(opened) if went else None
 
@@ -277,3 +280,8 @@ class ReportStore:
                     sql["delivery"], [(new_id(), h, alert.id, event, now, now) for h in hooks]
                 )
         return opened
+
+
+def _write_name(new_unit: bool, alerts: bool) -> str:
+    """The name of PG_WRITES' variant in the store's statements."""
+    return f"write{'+new' if new_unit else ''}{'+alerts' if alerts else ''}"
