@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Generic, TypeVar
 
 from handsetguard.evidence import CollectionWindow, CoverageEntry, Provenance, SourceKind
 from handsetguard.parsers.accessibility import AccessibilityState
@@ -29,10 +28,23 @@ from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.settings import Namespace, Setting, Settings
 from handsetguard.records import field, record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
+    from typing import Generic, TypeVar
+
     from handsetguard.apk.collected import CollectedApk
 
-T = TypeVar("T")
+    T = TypeVar("T")
+else:
+
+    class Generic:
+        """What of typing.Generic runs here: ``Located[T]`` as a base. The type checker reads
+        typing's; annotations are text at run time."""
+
+        def __class_getitem__(cls, _parameters: object) -> type:
+            return cls
+
+    T = "T"
 
 __all__ = [
     "BootInfo",

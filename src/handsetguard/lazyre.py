@@ -13,7 +13,10 @@ it (these are the package's own literal patterns).
 from __future__ import annotations
 
 import re
-from typing import Any, AnyStr, cast
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
+if TYPE_CHECKING:
+    from typing import Any, AnyStr
 
 __all__ = ["lazy_compile"]
 
@@ -56,4 +59,4 @@ class _LazyPattern:
 
 def lazy_compile(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     """``re.compile(pattern, flags)``, done on first use (an invalid pattern raises then)."""
-    return cast("re.Pattern[AnyStr]", _LazyPattern(pattern, flags))
+    return _LazyPattern(pattern, flags)  # type: ignore[return-value]  # it stands in for one

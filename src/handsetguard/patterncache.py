@@ -27,7 +27,10 @@ import stat
 import sys
 from binascii import crc32
 from collections.abc import Mapping
-from typing import Any, Literal
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
 __all__ = ["MAX_FILE_BYTES", "cache_file", "compile_pattern", "save_programs"]
 

@@ -34,10 +34,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
+    from typing import Any, TypeVar, overload
+
     from typing_extensions import dataclass_transform
+
+    _T = TypeVar("_T", bound=type)
+    _V = TypeVar("_V")
+    _R = TypeVar("_R")
 else:
 
     def dataclass_transform(**_options: object) -> Callable[[Any], Any]:
@@ -51,10 +57,6 @@ COMPILE_AFTER = 32
 slower per call, compiling costs about 100 calls of it). Callgrind, per run: 8 compiled 19
 classes for ``check --example`` made fewer than 100 times each, 128 made the Meizu MX6's
 dozen classes of 200-2,300 records pay the slow calls; 32 costs least on both."""
-
-_T = TypeVar("_T", bound=type)
-_V = TypeVar("_V")
-_R = TypeVar("_R")
 
 
 class _Missing:
@@ -83,24 +85,24 @@ class _Spec:
         self.type: Any = None
 
 
-@overload
-def field(
-    *, default: _V, repr: bool = True, hash: bool | None = None, compare: bool = True
-) -> _V: ...
+if TYPE_CHECKING:  # the overloads, for the type checker only
 
+    @overload
+    def field(
+        *, default: _V, repr: bool = True, hash: bool | None = None, compare: bool = True
+    ) -> _V: ...
 
-@overload
-def field(
-    *,
-    default_factory: Callable[[], _V],
-    repr: bool = True,
-    hash: bool | None = None,
-    compare: bool = True,
-) -> _V: ...
+    @overload
+    def field(
+        *,
+        default_factory: Callable[[], _V],
+        repr: bool = True,
+        hash: bool | None = None,
+        compare: bool = True,
+    ) -> _V: ...
 
-
-@overload
-def field(*, repr: bool = True, hash: bool | None = None, compare: bool = True) -> Any: ...
+    @overload
+    def field(*, repr: bool = True, hash: bool | None = None, compare: bool = True) -> Any: ...
 
 
 def field(
@@ -358,12 +360,13 @@ def record(cls: _T) -> _T:
     return _build(cls, frozen=True)
 
 
-@overload
-def mutable_record(cls: _T, /) -> _T: ...
+if TYPE_CHECKING:
 
+    @overload
+    def mutable_record(cls: _T, /) -> _T: ...
 
-@overload
-def mutable_record(*, weakref_slot: bool = False) -> Callable[[_T], _T]: ...
+    @overload
+    def mutable_record(*, weakref_slot: bool = False) -> Callable[[_T], _T]: ...
 
 
 @dataclass_transform(field_specifiers=(field,))

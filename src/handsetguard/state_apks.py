@@ -5,10 +5,11 @@ only when the collection has APKs, so ``check`` of any other input does not load
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
 
 from handsetguard.device import Located, Unavailable
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     from handsetguard.apk.collected import CollectedApk

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import NewType
 
 from handsetguard.device import DeviceState, TimeBasis
 from handsetguard.evidence import Provenance
@@ -25,7 +24,13 @@ __all__ = [
     "Titles",
 ]
 
-CheckId = NewType("CheckId", str)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
+if TYPE_CHECKING:
+    from typing import NewType
+
+    CheckId = NewType("CheckId", str)
+else:
+    CheckId = str  # what NewType's callable returns: the string itself
 
 
 class Status(enum.Enum):

@@ -7,7 +7,6 @@ line is built: ``--help`` and the parser stay a few milliseconds."""
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from handsetguard.cli.common import (
     EXIT_THRESHOLD,
@@ -28,6 +27,8 @@ from handsetguard.cli.common import (
 )
 from handsetguard.cli.iocs import add_iocs_option, indicators_for_check
 from handsetguard.errors import UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     import argparse

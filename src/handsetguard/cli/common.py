@@ -20,13 +20,15 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard.errors import HandsetGuardError, UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
+    from typing import NoReturn
 
     from rich.console import Console
 

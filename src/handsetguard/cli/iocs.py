@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
 
 from handsetguard.cli.common import EXIT_USAGE, Commands, Parser, describe, guard, say, summary
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

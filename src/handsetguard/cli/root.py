@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import sys
 from importlib import import_module
-from typing import TYPE_CHECKING, NoReturn
 
 from handsetguard import __version__
 from handsetguard.cli.common import EXIT_USAGE, Parser, say
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from types import ModuleType
+    from typing import NoReturn
 
 __all__ = ["build_parser", "main"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import (
@@ -29,6 +28,8 @@ from handsetguard.sources.limits import (
 )
 from handsetguard.sources.stream import blob_chunks, index_stream
 from handsetguard.textcodec import Blob, utf8_chunks
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     import zipfile  # loaded by limits.open_zip, for a zip input only

@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from handsetguard.errors import SourceError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
 from handsetguard.lazyre import lazy_compile
 from handsetguard.sources.limits import iter_file, iter_member
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     import zipfile  # loaded by limits.open_zip, for a zip input only

@@ -12,7 +12,6 @@ output) cannot tell, and is not judged.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance
 from handsetguard.lazyre import lazy_compile
@@ -23,6 +22,12 @@ from handsetguard.sources.dumpstate import (
     title_section,
 )
 from handsetguard.textcodec import Blob
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object  # a protocol is only read by the type checker
 
 __all__ = [
     "Truncation",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from handsetguard.boundedio import iter_bounded, read_bounded
 from handsetguard.errors import SourceError
 from handsetguard.textcodec import Blob
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     import zipfile

@@ -6,9 +6,11 @@ an APK) must not pull in the behaviour detector, the device model and every pars
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from handsetguard.threats.behaviour import behaviour_threats
     from handsetguard.threats.model import (
         Confidence,

@@ -5,13 +5,17 @@ or a behaviour pattern (the powers and habits stalkerware needs, whatever it is 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Protocol
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.records import record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from handsetguard.device import DeviceState
+else:
+    Protocol = object  # a protocol is only read by the type checker
 
 __all__ = ["Confidence", "IndicatorMatcher", "Match", "Reason", "Threat", "ThreatKind"]
 

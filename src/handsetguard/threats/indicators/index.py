@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from handsetguard.lazyre import lazy_compile
 from handsetguard.records import record
 from handsetguard.threats.indicators.model import Indicator, IndicatorSet
 from handsetguard.threats.indicators.normalise import java_hashcode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     from handsetguard.device import DeviceState

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.device import Unavailable
@@ -18,6 +17,8 @@ from handsetguard.parsers.links import normalise_url
 from handsetguard.records import record
 from handsetguard.threats.indicators.index import path_head
 from handsetguard.threats.indicators.summary import threats_from_hits
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
     from handsetguard.device import DeviceState

@@ -5,13 +5,17 @@ links (an SMS, an intent's data), with a plain sentence."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
 
 from handsetguard.checks.model import EvidenceItem
 from handsetguard.threats.model import Confidence, Match, Threat, ThreatKind
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from handsetguard.threats.indicators.index import IndicatorIndex
+else:
+    Protocol = object  # a protocol is only read by the type checker
 
 __all__ = ["threats_from_hits"]
 
