@@ -253,3 +253,16 @@ def test_records_are_made_and_used_without_importing_dataclasses() -> None:
         "True True Point(x=2, tags=[]) 3 False",
         "['x', 'tags'] True",
     ]
+
+
+def test_the_generic_located_is_slotted() -> None:
+    """device.Located derives from a run-time stand-in for typing.Generic (typing is not
+    imported by a check): its instances still have slots only, and it still subscripts."""
+    from handsetguard.device import Located
+    from handsetguard.evidence import Provenance
+
+    located = Located([1], Provenance("bugreport.txt", 3))
+    assert not hasattr(located, "__dict__") and located.value == [1]
+    assert Located[int] is not None  # as an annotation evaluated at run time would
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        located.value = []  # type: ignore[misc]

@@ -41,6 +41,8 @@ else:
         """What of typing.Generic runs here: ``Located[T]`` as a base. The type checker reads
         typing's; annotations are text at run time."""
 
+        __slots__ = ()  # as typing's: a record deriving from it stays slotted
+
         def __class_getitem__(cls, _parameters: object) -> type:
             return cls
 
