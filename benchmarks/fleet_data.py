@@ -178,6 +178,21 @@ def state_tuple(s: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
+FILL_BASELINES = (
+    # As migration 0014 fills them from the reports already stored: the baselines' summaries
+    # and the first fingerprints the report hot path reads (models.FleetBaseline).
+    "INSERT INTO fleet_baselines (device_id, report_id, received_at, checks, os_patch,"
+    " vendor_patch, fingerprint, components_sha256, threats, has_document)"
+    " SELECT u.device_id, b.id, b.received_at, b.checks, b.os_patch, b.vendor_patch,"
+    " b.fingerprint, b.components_sha256, b.threats, b.document IS NOT NULL"
+    " FROM fleet_units u JOIN fleet_reports b ON b.id = u.baseline_report_id"
+    " AND b.received_at = u.baseline_received_at",
+    "UPDATE fleet_units SET first_fingerprint = (SELECT f.fingerprint FROM fleet_reports f"
+    " WHERE f.device_id = fleet_units.device_id AND f.fingerprint IS NOT NULL"
+    " ORDER BY f.received_at LIMIT 1)",
+)
+
+
 def load_pg(url: str, data: dict[str, Any]) -> float:
     import psycopg
 
@@ -196,6 +211,8 @@ def load_pg(url: str, data: dict[str, Any]) -> float:
             with cur.copy(f"COPY fleet_units ({STATE_COLS}) FROM STDIN") as copy:
                 for s in data["states"]:
                     copy.write_row(state_tuple(s))
+            for sql in FILL_BASELINES:
+                cur.execute(sql)
         c.commit()
     return time.perf_counter() - started
 
@@ -227,6 +244,8 @@ def load_sqlite(db: Database, data: dict[str, Any]) -> float:
                 for t in map(state_tuple, data["states"])
             ],
         )
+        for sql in FILL_BASELINES:
+            conn.execute(sql)
     return time.perf_counter() - started
 
 

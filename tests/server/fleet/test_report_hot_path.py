@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 
 from handsetguard.server.models import (
     Alert,
+    FleetBaseline,
     FleetCount,
     FleetUnit,
     PostureReport,
@@ -195,7 +196,7 @@ def test_every_variant_of_the_hot_writes_runs_on_postgresql(env: Env) -> None:
     ctx = env.client.app.state.ctx  # type: ignore[attr-defined]
     stores = (ctx.report_store, ctx.checkin_store)
     writes = [(store, name) for store in stores for name in store.sql if name.startswith("write")]
-    assert len(writes) == 4 + 8
+    assert len(writes) == 8 + 8
     for store, name in writes:
         sql = store.sql[name]
         params = dict.fromkeys(re.findall(r"%\((\w+)\)s", sql))
@@ -203,3 +204,53 @@ def test_every_variant_of_the_hot_writes_runs_on_postgresql(env: Env) -> None:
             went, *_ = conn.execute(sql, params).fetchone()
         assert went == 0, name
     assert _count(env, PostureReport) == 0
+
+
+def _baselines(env: Env) -> list[tuple[Any, ...]]:
+    with env.db.read() as session:
+        rows = session.execute(
+            select(
+                FleetBaseline.device_id,
+                FleetBaseline.report_id,
+                FleetBaseline.received_at,
+                FleetBaseline.checks,
+                FleetBaseline.os_patch,
+                FleetBaseline.vendor_patch,
+                FleetBaseline.fingerprint,
+                FleetBaseline.components_sha256,
+                FleetBaseline.threats,
+                FleetBaseline.has_document,
+                FleetUnit.first_fingerprint,
+            ).join(FleetUnit, FleetUnit.device_id == FleetBaseline.device_id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_migration_0014_fills_the_baselines_as_ingestion_writes_them(env: Env) -> None:
+    """The baseline's summary and the first fingerprint that ingestion writes beside the
+    reports are what migration 0014 makes of the reports already stored: downgraded past it
+    and upgraded again, the rows are the same."""
+    from alembic import command
+
+    from handsetguard.server.migrate import _config, upgrade
+
+    lava = tenant(env)
+    unit = activate(env, lava)
+    earlier = "hgbrand/hgprod/hgdev:13/TP1A/1:user/release-keys"
+    support = example_report("factory", serial=unit["serial"], build_fingerprint=earlier)
+    assert not _post(env, lava.support, support)["baseline"]
+    later = "hgbrand/hgprod/hgdev:14/UP1A/2:user/release-keys"
+    factory = example_report("factory", serial=unit["serial"], build_fingerprint=later)
+    baseline = _post(env, lava.factory, factory)
+    assert baseline["baseline"]
+    written = _baselines(env)
+    assert [(row[1], row[6], row[9], row[10]) for row in written] == [
+        (baseline["report_id"], later, True, earlier)
+    ]
+    config = _config()
+    with env.db.write_engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013_meid_unique")
+        connection.commit()
+    upgrade(env.db.write_engine)
+    assert _baselines(env) == written

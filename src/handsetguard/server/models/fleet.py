@@ -119,6 +119,26 @@ class FleetUnit(Base):
     level: Mapped[str] = mapped_column(String(16))
     patch_month: Mapped[str | None] = mapped_column(String(7), nullable=True)
     stale_alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_fingerprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The build fingerprint of the first report that had one (clones.py, rule 2)."""
+
+
+class FleetBaseline(Base):
+    """The summary of a unit's baseline report, kept beside the reports so that the report hot
+    path reads it by the unit's key, not from the reports' monthly partitions (which
+    PostgreSQL would have to set up, all of them, on every execution of a generic plan)."""
+
+    __tablename__ = "fleet_baselines"
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(36))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checks: Mapped[dict[str, str]] = mapped_column(JSON)
+    os_patch: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    vendor_patch: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    components_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    threats: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    has_document: Mapped[bool] = mapped_column(Boolean)
 
 
 class FleetCount(Base):

@@ -4,11 +4,12 @@ by one on SQLite."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
 
-from handsetguard.server.models import FleetGolden, FleetUnit, PostureReport
+from handsetguard.server.models import FleetBaseline, FleetGolden, FleetUnit
 from handsetguard.server.services.alert_sql import NONE_OPENED, OPENED, open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
 from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, with_ctes
@@ -21,12 +22,12 @@ UNIT_COLUMNS: tuple[_Attr, ...] = (
     *UNIT_DEVICE_COLUMNS,
     FleetUnit.baseline_report_id,
     FleetUnit.baseline_received_at,
-    PostureReport.checks,
-    PostureReport.os_patch,
-    PostureReport.vendor_patch,
-    PostureReport.components_sha256,
-    PostureReport.threats,
-    PostureReport.fingerprint,
+    FleetBaseline.checks,
+    FleetBaseline.os_patch,
+    FleetBaseline.vendor_patch,
+    FleetBaseline.components_sha256,
+    FleetBaseline.threats,
+    FleetBaseline.fingerprint,
     FleetGolden.golden_units,
     FleetGolden.expected_checks,
     FleetGolden.os_patch_min,
@@ -48,17 +49,15 @@ _UNIT_SELECT = (
     " d.status, u.baseline_report_id, u.baseline_received_at, b.checks, b.os_patch,"
     " b.vendor_patch, b.components_sha256, b.threats,"
     # The product the unit was first seen as (clones.py): its baseline's fingerprint, else
-    # its first report's that had one (read only for a unit without a baseline).
-    " coalesce(b.fingerprint, (SELECT f.fingerprint FROM fleet_reports f"
-    " WHERE f.device_id = d.id AND f.fingerprint IS NOT NULL"
-    " ORDER BY f.received_at LIMIT 1)),"
+    # its first report's that had one.
+    " coalesce(b.fingerprint, u.first_fingerprint),"
     " g.golden_units, g.expected_checks, g.os_patch_min,"
-    " u.device_id IS NOT NULL AS has_state, b.document IS NOT NULL AS has_document"
+    " u.device_id IS NOT NULL AS has_state, coalesce(b.has_document, false) AS has_document"
     " FROM devices d LEFT JOIN fleet_units u ON u.device_id = d.id"
     # The model's golden baseline (services/golden.py).
     " LEFT JOIN fleet_golden g ON g.partner_id = d.partner_id AND g.model_code = d.model_code"
-    " LEFT JOIN fleet_reports b ON b.id = u.baseline_report_id"
-    " AND b.received_at = u.baseline_received_at"
+    # The baseline's summary, by the unit's key: no report partition is read.
+    " LEFT JOIN fleet_baselines b ON b.device_id = u.device_id"
 )
 _CREDENTIAL_COLUMNS = ", ".join(f"c.{c.key}" for c in LOOKUP_COLUMNS)
 _READ = (
@@ -96,17 +95,26 @@ _UNIT_SET = (
     "baseline_report_id = CASE WHEN :baseline THEN :id ELSE baseline_report_id END,"
     " baseline_received_at = CASE WHEN :baseline THEN :now ELSE baseline_received_at END,"
     " last_report_id = :id, last_report_at = :now, last_seen_at = :now, stale_alerted = :false,"
-    " level = :level, patch_month = :patch_month"
+    " level = :level, patch_month = :patch_month,"
+    " first_fingerprint = coalesce(first_fingerprint, :fingerprint)"
 )
 _UNIT_INSERT = (
     "INSERT INTO fleet_units (device_id, partner_id, model_code, territory,"
     " baseline_report_id, baseline_received_at, last_report_id, last_report_at, last_seen_at,"
-    " level, patch_month, stale_alerted)"
+    " level, patch_month, stale_alerted, first_fingerprint)"
 )
 _UNIT_INSERT_VALUES = (
     ":device_id, :partner_id, :model_code, :territory,"
     " CASE WHEN :baseline THEN :id END, CASE WHEN :baseline THEN :now END, :id, :now, :now,"
-    " :level, :patch_month, :false"
+    " :level, :patch_month, :false, :fingerprint"
+)
+_BASELINE = (
+    "INSERT INTO fleet_baselines (device_id, report_id, received_at, checks, os_patch,"
+    " vendor_patch, fingerprint, components_sha256, threats, has_document)"
+)
+_BASELINE_VALUES = (
+    ":device_id, :id, :now, :checks, :os_patch, :vendor_patch, :fingerprint,"
+    " :components_sha256, :threats, :document IS NOT NULL"
 )
 _BUCKET = "partner_id, model_code, territory, level, patch_month"
 _COUNT_UPSERT = f"ON CONFLICT ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
@@ -115,9 +123,12 @@ _DELIVERY = (
     " created_at, next_attempt_at)"
 )
 
-_PG_REPORT_VALUES = _REPORT_VALUES.replace(":checks", ":checks::json").replace(
-    ":threats", ":threats::json"
-)
+
+def _pg_json(values: str) -> str:
+    return values.replace(":checks", ":checks::json").replace(":threats", ":threats::json")
+
+
+_PG_REPORT_VALUES = _pg_json(_REPORT_VALUES)
 _PG_PARTS = {
     "st": "SELECT partner_id, model_code, territory, level, coalesce(patch_month, 'unknown')"
     " AS pm, baseline_report_id FROM fleet_units WHERE device_id = :device_id FOR UPDATE",
@@ -127,6 +138,7 @@ _PG_PARTS = {
     "r": f"INSERT INTO fleet_reports ({_REPORT_FIELDS}) SELECT {_PG_REPORT_VALUES} FROM ok",
     "u": f"UPDATE fleet_units SET {_UNIT_SET} FROM ok WHERE fleet_units.device_id = :device_id",
     "n": f"{_UNIT_INSERT} SELECT {_UNIT_INSERT_VALUES} FROM ok",
+    "b": f"{_BASELINE} SELECT {_pg_json(_BASELINE_VALUES)} FROM ok",
     "c": f"""INSERT INTO fleet_counts ({_BUCKET}, units)
     SELECT m.partner_id, m.model_code, m.territory, m.level, m.pm, sum(m.d)
     FROM (
@@ -138,29 +150,25 @@ _PG_PARTS = {
 }
 
 
-def pg_write(new_unit: bool, alerts: bool) -> str:
+def pg_write(new_unit: bool, alerts: bool, baseline: bool) -> str:
     """PostgreSQL's one guarded statement (report_store.py's docstring), in the variant for a
-    unit without (``new_unit``) or with a posture row, with or without alerts to open."""
+    unit without (``new_unit``) or with a posture row, with or without alerts to open, for a
+    report that is or is not the unit's baseline."""
     parts = _PG_PARTS
-    row = ("n", parts["n"]) if new_unit else ("u", parts["u"])
-    opening = open_alerts_ctes("ok") if alerts else []
     return with_ctes(
         [
-            ("st", parts["st"]),
-            ("ok", parts["ok"]),
-            ("r", parts["r"]),
-            row,
+            *((name, parts[name]) for name in ("st", "ok", "r")),
+            ("n", parts["n"]) if new_unit else ("u", parts["u"]),
+            ("b", parts["b"] if baseline else None),
             ("c", parts["c"]),
-            *opening,
+            *(open_alerts_ctes("ok") if alerts else []),
         ],
         f"SELECT (SELECT count(*) FROM ok), {OPENED if alerts else NONE_OPENED}",
     )
 
 
-PG_WRITES = {
-    (new, alerts): pg_write(new, alerts) for new in (False, True) for alerts in (False, True)
-}
-"""The write's variants by (a unit without a posture row, alerts to open)."""
+PG_WRITES = {case: pg_write(*case) for case in itertools.product((False, True), repeat=3)}
+"""The write's variants by (a unit without a posture row, alerts to open, a baseline)."""
 
 SQLITE = {
     "state": "SELECT partner_id, model_code, territory, level,"
@@ -170,6 +178,7 @@ SQLITE = {
     "report": f"INSERT INTO fleet_reports ({_REPORT_FIELDS}) VALUES ({_REPORT_VALUES})",
     "update": f"UPDATE fleet_units SET {_UNIT_SET} WHERE device_id = :device_id",
     "insert": f"{_UNIT_INSERT} VALUES ({_UNIT_INSERT_VALUES})",
+    "baseline": f"{_BASELINE} VALUES ({_BASELINE_VALUES})",
     "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (?, ?, ?, ?, ?, ?)"
     f" {_COUNT_UPSERT}",
     "alert": "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,"

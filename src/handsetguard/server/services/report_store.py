@@ -234,7 +234,8 @@ class ReportStore:
                 for a in alerts
             )
             params = {**params, **alert_params(opening)}
-        (result,) = yield [(_write_name(not params["had_state"], bool(alerts)), params)]
+        case = (not params["had_state"], bool(alerts), bool(params["baseline"]))
+        (result,) = yield [(_write_name(*case), params)]
         went, opened = result.rows[0]
         return list(opened) if went else None
 
@@ -252,6 +253,8 @@ class ReportStore:
                 return None
             conn.execute(sql["report"], params)
             conn.execute(sql["update" if unit.had_state else "insert"], params)
+            if params["baseline"]:
+                conn.execute(sql["baseline"], params)
             after = (
                 unit.partner_id,
                 unit.model_code,
@@ -282,6 +285,7 @@ class ReportStore:
         return opened
 
 
-def _write_name(new_unit: bool, alerts: bool) -> str:
+def _write_name(new_unit: bool, alerts: bool, baseline: bool) -> str:
     """The name of PG_WRITES' variant in the store's statements."""
-    return f"write{'+new' if new_unit else ''}{'+alerts' if alerts else ''}"
+    flags = (("+new", new_unit), ("+alerts", alerts), ("+baseline", baseline))
+    return "write" + "".join(flag for flag, on in flags if on)
