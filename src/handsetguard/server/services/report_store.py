@@ -5,14 +5,15 @@ PostgreSQL, two round trips per report:
 
 1. :meth:`ReportStore.read` — one statement, no lock: the credential, and the unit (by id,
    or by serial within the credential's partner) joined with its posture row and its
-   baseline's summary columns (read from the baseline's own partition).
+   baseline's summary (``fleet_baselines``, by the unit's key: no report partition read).
 2. :meth:`ReportStore.write` — *one* statement, its own transaction: it locks the unit's
    posture row and proceeds only if the row is as read (there or not, the same baseline)
    and the unit still active; then inserts the report, updates or inserts the posture row,
-   moves the unit between the roll-up buckets (one upsert, rows in key order so that two
-   writers never wait on each other in a cycle), opens the alerts that are not open yet
-   and queues them for the partner's webhooks. When the guard refuses nothing is written
-   and the caller reads again.
+   keeps a baseline's summary, moves the unit between the roll-up buckets (one upsert, rows
+   in key order so that two writers never wait on each other in a cycle), opens the alerts
+   that are not open yet and queues them for the partner's webhooks. When the guard refuses
+   nothing is written and the caller reads again. The statement comes in variants with
+   only the parts the case needs (report_sql.PG_WRITES).
 
 A third round trip happens only when a report's components differ from the baseline's
 (the baseline document is read for the diff), or when no partition holds the month yet.
