@@ -82,9 +82,37 @@ class OutputFormat(enum.Enum):
 # --- the parser -----------------------------------------------------------------------------
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, by its rule ($COLUMNS if a positive number,
+    else the terminal on ``sys.__stdout__``, else 80), without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions as written (their paragraphs kept), ``Usage:`` as before, and an option's
     default shown when there is one worth showing."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        # argparse asks shutil for the width, and makes a formatter for every option added: a
+        # check would import shutil (and the bz2, lzma and fnmatch it imports, ~7 M
+        # instructions) only to print no help. The same width, as argparse takes it.
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
 
     def add_usage(
         self,
