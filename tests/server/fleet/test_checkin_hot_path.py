@@ -269,6 +269,33 @@ def test_a_check_in_between_the_read_and_the_write_is_seen_by_the_rules(
         assert last is not None and last.last_checkin_id == response.json()["checkin_id"]
 
 
+def test_a_report_between_the_read_and_the_write_moves_the_unit_from_where_it_is(
+    attested: tuple[Env, Tenant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report grades the unit (level ``good``) between a check-in's read and its write: the
+    write finds the posture row not as read, and the check-in, read again, moves the unit to
+    its attested patch month from the bucket it is in now, not the one it was read in."""
+    env, lava = attested
+    unit = activate(env, lava, **IDS)["device_id"]
+    _fixed_challenge(env, lava, unit)
+    month = _check_in(env, lava, unit).json()["attested"]["os_patch"][:7]
+    with env.db.write() as session:  # an older month on record, so the next one moves it
+        session.execute(update(FleetUnit).values(patch_month="2001-01"))
+        session.execute(update(FleetCount).values(patch_month="2001-01"))
+
+    def graded(session: Any) -> None:
+        session.execute(update(FleetUnit).values(level="good"))
+        session.execute(update(FleetCount).values(level="good"))
+
+    _fixed_challenge_for(env, lava, unit)
+    reads = _after_read(env, monkeypatch, graded)
+    response = _check_in(env, lava, unit)
+    assert response.status_code == 201, response.text
+    assert len(reads) == 2
+    state = _state(env, unit)
+    assert state == (response.json()["checkin_id"], "good", month, False, [("good", month, 1)])
+
+
 def test_a_posture_row_made_during_the_write_makes_it_read_and_write_again(
     attested: tuple[Env, Tenant],
 ) -> None:
