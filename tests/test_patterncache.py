@@ -33,7 +33,9 @@ def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A fresh cache state whose file is in tmp_path (as a new process would start)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     new_run(monkeypatch)
-    return Path(cache_file())
+    path = cache_file()
+    assert path is not None
+    return Path(path)
 
 
 def new_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,3 +199,16 @@ def test_an_invalid_pattern_still_raises(cache: Path) -> None:
         compile_pattern(r"(unclosed")
     save_programs()
     assert not cache.exists()  # nothing new to keep
+
+
+def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Neither $XDG_CACHE_HOME nor a home folder: nothing is read or written (never a folder
+    relative to the working directory)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "relative-home")
+    assert cache_file() is None
+    new_run(monkeypatch)
+    assert compile_pattern(*SAMPLES[0]) == re.compile(*SAMPLES[0])
+    save_programs()
+    assert list(tmp_path.iterdir()) == []

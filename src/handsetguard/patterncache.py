@@ -60,13 +60,16 @@ _used: dict[tuple[bool, str, int], list[Any]] = {}  # this run's, as they will b
 _changed = False
 
 
-def cache_file(env: Mapping[str, str] | None = None) -> str:
+def cache_file(env: Mapping[str, str] | None = None) -> str | None:
     """The cache file: ``$XDG_CACHE_HOME/handsetguard/patterns-<tag>.json`` (else ``~/.cache``),
-    as the indicator cache's folder is chosen."""
+    as the indicator cache's folder is chosen; None (no cache) when neither gives an absolute
+    folder (no home: never a folder relative to where the command runs)."""
     env = os.environ if env is None else env
     base = env.get("XDG_CACHE_HOME")
     if not (base and os.path.isabs(base)):
         base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
     return os.path.join(base, "handsetguard", f"patterns-{sys.implementation.cache_tag}.json")
 
 
@@ -89,8 +92,8 @@ def _read(path: str) -> bytes | None:
         os.close(fd)
 
 
-def _load(path: str) -> dict[tuple[bool, str, int], list[Any]]:
-    data = _read(path)
+def _load(path: str | None) -> dict[tuple[bool, str, int], list[Any]]:
+    data = None if path is None else _read(path)
     if data is None or _KEY is None:
         return {}
     header, _, body = data.partition(b"\n")
@@ -201,6 +204,8 @@ def save_programs(path: str | None = None) -> None:
     if not _changed or _KEY is None:
         return
     target = cache_file() if path is None else path
+    if target is None:
+        return
     kept = dict(_loaded or {})
     if len(kept) + len(_used) > MAX_ENTRIES:
         kept = {}
