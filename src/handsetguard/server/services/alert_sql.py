@@ -10,7 +10,16 @@ import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-__all__ = ["NONE_OPENED", "OPENED", "OpenAlert", "alert_params", "open_alerts_ctes"]
+from handsetguard.server.services.common import new_id
+
+__all__ = [
+    "NONE_OPENED",
+    "OPENED",
+    "OpenAlert",
+    "alert_params",
+    "open_alerts_ctes",
+    "open_alerts_sqlite",
+]
 
 
 class OpenAlert(NamedTuple):
@@ -63,3 +72,39 @@ def alert_params(alerts: Iterable[OpenAlert]) -> dict[str, list[str]]:
         "a_detail": [json.dumps(a.detail) for a in rows],
         "a_event": [json.dumps(a.event) for a in rows],
     }
+
+
+_SQLITE_ALERT = (
+    "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail, raised_at,"
+    " status, open_key) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)"
+    " ON CONFLICT (open_key) DO NOTHING RETURNING id"
+)
+_SQLITE_HOOKS = "SELECT id FROM fleet_webhooks WHERE partner_id = ? AND active"
+_SQLITE_DELIVERY = (
+    "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,"
+    " created_at, next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
+)
+
+
+def open_alerts_sqlite(conn: Any, alerts: Iterable[OpenAlert], now: Any) -> list[str]:
+    """SQLite, in the caller's write transaction: each alert opened unless one of the same
+    unit, kind and reason is open, and queued for its partner's active webhooks; the ids of
+    the alerts opened."""
+    opened: list[str] = []
+    hooks: dict[str, list[str]] = {}
+    for alert in alerts:
+        key = f"{alert.device_id}|{alert.kind}|{alert.reason}"
+        row = (alert.id, alert.device_id, alert.partner_id, alert.kind, alert.reason)
+        added = conn.execute(_SQLITE_ALERT, (*row, json.dumps(alert.detail), now, key)).fetchone()
+        if added is None:
+            continue  # already open
+        opened.append(alert.id)
+        if alert.partner_id not in hooks:
+            found = conn.execute(_SQLITE_HOOKS, (alert.partner_id,))
+            hooks[alert.partner_id] = [hook for (hook,) in found]
+        event = json.dumps(alert.event)
+        conn.executemany(
+            _SQLITE_DELIVERY,
+            [(new_id(), hook, alert.id, event, now, now) for hook in hooks[alert.partner_id]],
+        )
+    return opened

@@ -94,13 +94,6 @@ _SQLITE = {
     "unit_insert": f"INSERT INTO fleet_units ({_UNIT_FIELDS}) VALUES ({_UNIT_VALUES})",
     "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (:partner_id, :model_code,"
     f" :territory, :level, :patch_month, :units) {_COUNT_UPSERT}",
-    "alert": "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,"
-    " raised_at, status, open_key) VALUES (:id, :device_id, :partner_id, :kind, :reason,"
-    " :detail, :now, 'open', :open_key) ON CONFLICT (open_key) DO NOTHING RETURNING id",
-    "hooks": "SELECT id FROM fleet_webhooks WHERE partner_id = :partner_id AND active",
-    "delivery": "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status,"
-    " attempts, created_at, next_attempt_at) VALUES (:id, :webhook_id, :alert_id, :event,"
-    " 'pending', 0, :now, :now)",
 }
 _PG_CHECKIN_VALUES = _CHECKIN_VALUES.replace(":attested", ":attested::json").replace(
     ":os_reported", ":os_reported::json"

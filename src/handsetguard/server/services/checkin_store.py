@@ -31,7 +31,7 @@ from typing import Any
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import CheckIn
-from handsetguard.server.services.alert_sql import OpenAlert, alert_params
+from handsetguard.server.services.alert_sql import OpenAlert, alert_params, open_alerts_sqlite
 from handsetguard.server.services.checkin_sql import (
     CHALLENGE_COLUMNS,
     HISTORY,
@@ -39,7 +39,6 @@ from handsetguard.server.services.checkin_sql import (
     statements,
     write_name,
 )
-from handsetguard.server.services.common import new_id
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import Steps, row_reader, run_steps
 
@@ -310,45 +309,7 @@ class CheckinStore:
                 sql["count"],
                 [{**dict(zip(bucket, key, strict=True)), "units": n} for key, n in params["moves"]],
             )
-            steps = self._alert_steps(alerts, params["now"])
-            return run_steps(conn, sql, steps, pipeline=False)
-
-    def _alert_steps(self, alerts: list[OpenAlert], now: Any) -> Steps[list[str]]:
-        """SQLite: each alert opened unless open, and queued for its partner's webhooks."""
-        opened: list[str] = []
-        hooks: dict[str, list[str]] = {}
-        for alert in alerts:
-            row = {
-                "id": alert.id,
-                "device_id": alert.device_id,
-                "partner_id": alert.partner_id,
-                "kind": alert.kind,
-                "reason": alert.reason,
-                "detail": json.dumps(alert.detail),
-                "now": now,
-                "open_key": f"{alert.device_id}|{alert.kind}|{alert.reason}",
-            }
-            (added,) = yield [("alert", row)]
-            if not added.rows:
-                continue  # already open
-            opened.append(alert.id)
-            if alert.partner_id not in hooks:
-                (found,) = yield [("hooks", {"partner_id": alert.partner_id})]
-                hooks[alert.partner_id] = [hook for (hook,) in found.rows]
-            event = json.dumps(alert.event)
-            deliveries = [
-                {
-                    "webhook_id": hook,
-                    "alert_id": alert.id,
-                    "event": event,
-                    "id": new_id(),
-                    "now": now,
-                }
-                for hook in hooks[alert.partner_id]
-            ]
-            if deliveries:
-                yield [("delivery", delivery) for delivery in deliveries]
-        return opened
+            return open_alerts_sqlite(conn, alerts, params["now"])
 
 
 def _keys(value: Any) -> frozenset[str]:

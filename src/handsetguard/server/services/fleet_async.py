@@ -32,7 +32,6 @@ from handsetguard.server.services.checkin_store import (
 from handsetguard.server.services.dbapi import Steps
 from handsetguard.server.services.dbapi_async import AsyncPg, run_async
 from handsetguard.server.services.report_store import (
-    AlertRow,
     Read,
     ReportRow,
     ReportStore,
@@ -84,7 +83,7 @@ class LoopReportStore(_OnLoop):
         return await self._run(self.store.document_steps(report_id, received_at))
 
     async def write(
-        self, report: ReportRow, unit: UnitChange, alerts: list[AlertRow], now: datetime
+        self, report: ReportRow, unit: UnitChange, alerts: list[OpenAlert], now: datetime
     ) -> list[str] | None:
         store = self.store
         if self.pool is None:

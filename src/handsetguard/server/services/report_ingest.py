@@ -31,6 +31,7 @@ from handsetguard.server.models import Alert
 from handsetguard.server.schemas.common import forbidden_character
 from handsetguard.server.services import alerts, clones, golden
 from handsetguard.server.services.actors import Actor, Role, require
+from handsetguard.server.services.alert_sql import OpenAlert
 from handsetguard.server.services.common import new_id, visible
 from handsetguard.server.services.credentials import actor_from_row
 from handsetguard.server.services.regressions import (
@@ -41,7 +42,6 @@ from handsetguard.server.services.regressions import (
     regressions,
 )
 from handsetguard.server.services.report_store import (
-    AlertRow,
     Read,
     ReportRow,
     ReportStore,
@@ -207,7 +207,7 @@ def _other_product(unit: dict[str, Any], fingerprint: str | None, report_id: str
 
 def _alert_rows(
     unit: dict[str, Any], found: list[tuple[str, Finding]], report_id: str, now: datetime
-) -> list[AlertRow]:
+) -> list[OpenAlert]:
     """One row per (kind, finding), with the webhook body queued if the alert opens (built
     by alerts.alert_event from transient, never-stored model objects); a regression's
     detail names the report and the baseline."""
@@ -233,7 +233,11 @@ def _alert_rows(
             raised_at=now,
         )
         event = alerts.alert_event(alert, about)
-        rows.append(AlertRow(alert.id, alert.kind, alert.reason, detail, event))
+        rows.append(
+            OpenAlert(
+                alert.id, unit["id"], unit["partner_id"], alert.kind, alert.reason, detail, event
+            )
+        )
     return rows
 
 

@@ -118,10 +118,6 @@ _BASELINE_VALUES = (
 )
 _BUCKET = "partner_id, model_code, territory, level, patch_month"
 _COUNT_UPSERT = f"ON CONFLICT ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
-_DELIVERY = (
-    "INSERT INTO fleet_deliveries (id, webhook_id, alert_id, event, status, attempts,"
-    " created_at, next_attempt_at)"
-)
 
 
 def _pg_json(values: str) -> str:
@@ -181,9 +177,4 @@ SQLITE = {
     "baseline": f"{_BASELINE} VALUES ({_BASELINE_VALUES})",
     "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (?, ?, ?, ?, ?, ?)"
     f" {_COUNT_UPSERT}",
-    "alert": "INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,"
-    " raised_at, status, open_key) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)"
-    " ON CONFLICT (open_key) DO NOTHING RETURNING id",
-    "hooks": "SELECT id FROM fleet_webhooks WHERE partner_id = ? AND active",
-    "delivery": f"{_DELIVERY} VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
 }

@@ -33,8 +33,7 @@ from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
 from handsetguard.server.models import PostureReport
 from handsetguard.server.services import report_partitions
-from handsetguard.server.services.alert_sql import OpenAlert, alert_params
-from handsetguard.server.services.common import new_id
+from handsetguard.server.services.alert_sql import OpenAlert, alert_params, open_alerts_sqlite
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
 from handsetguard.server.services.dbapi import (
     Steps,
@@ -51,7 +50,7 @@ from handsetguard.server.services.report_sql import (
     UNIT_NAMES,
 )
 
-__all__ = ["AlertRow", "Read", "ReportRow", "ReportStore", "UnitChange"]
+__all__ = ["Read", "ReportRow", "ReportStore", "UnitChange"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +59,6 @@ class Read:
     unit: dict[str, Any] | None
     """UNIT_COLUMNS' keys (the baseline's prefixed ``b_``), ``first_fingerprint``, the
     model's golden baseline (``golden_*``), ``has_state``, ``has_document``."""
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    id: str
-    kind: str
-    reason: str
-    detail: dict[str, Any]
-    event: dict[str, Any]
-    """The webhook body, queued only if the alert is opened (not already open)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +152,7 @@ class ReportStore:
         self,
         report: ReportRow,
         unit: UnitChange,
-        alerts: list[AlertRow],
+        alerts: list[OpenAlert],
         now: datetime,
         *,
         wait: bool = True,
@@ -225,25 +214,20 @@ class ReportStore:
         }
 
     def pg_write_steps(
-        self, params: dict[str, Any], alerts: list[AlertRow]
+        self, params: dict[str, Any], alerts: list[OpenAlert]
     ) -> Steps[list[str] | None]:
         """PostgreSQL: the one guarded statement (module docstring)."""
         if alerts:
-            device, partner = params["device_id"], params["partner_id"]
-            opening = (
-                OpenAlert(a.id, device, partner, a.kind, a.reason, a.detail, a.event)
-                for a in alerts
-            )
-            params = {**params, **alert_params(opening)}
+            params = {**params, **alert_params(alerts)}
         case = (not params["had_state"], bool(alerts), bool(params["baseline"]))
         (result,) = yield [(_write_name(*case), params)]
         went, opened = result.rows[0]
         return list(opened) if went else None
 
     def _write_sqlite(
-        self, params: dict[str, Any], unit: UnitChange, alerts: list[AlertRow], wait: bool
+        self, params: dict[str, Any], unit: UnitChange, alerts: list[OpenAlert], wait: bool
     ) -> list[str] | None:
-        sql, opened = SQLITE, []
+        sql = SQLITE
         with self.db.dbapi(write=True, wait=wait) as conn:
             state = conn.execute(sql["state"], params).fetchone()
             if (state is not None) != unit.had_state or (
@@ -267,22 +251,7 @@ class ReportStore:
             if before != after:
                 moves = sorted([(after, 1)] + ([(before, -1)] if before else []))
                 conn.executemany(sql["count"], [(*key, delta) for key, delta in moves])
-            hooks: list[str] | None = None
-            for alert in alerts:
-                key = f"{unit.device_id}|{alert.kind}|{alert.reason}"
-                row = (alert.id, unit.device_id, unit.partner_id, alert.kind, alert.reason)
-                added = conn.execute(
-                    sql["alert"], (*row, json.dumps(alert.detail), params["now"], key)
-                ).fetchone()
-                if added is None:
-                    continue
-                opened.append(alert.id)
-                if hooks is None:
-                    hooks = [h for (h,) in conn.execute(sql["hooks"], (unit.partner_id,))]
-                event, now = json.dumps(alert.event), params["now"]
-                conn.executemany(
-                    sql["delivery"], [(new_id(), h, alert.id, event, now, now) for h in hooks]
-                )
+            opened = open_alerts_sqlite(conn, alerts, params["now"])
         return opened
 
 
