@@ -126,6 +126,10 @@ def _refuse_control_characters(summary: Summary) -> None:
         *(("checks[].id", c) for c in summary.checks),
         *(("threats[].package", t) for t in summary.threats),
     ]
+    # One search over all of them first: a report without such a character (every genuine
+    # one) costs one regular-expression search, not one per field.
+    if forbidden_character("".join(value for _, value in fields if value)) is None:
+        return
     for field, value in fields:
         bad = forbidden_character(value) if value else None
         if bad is not None:
