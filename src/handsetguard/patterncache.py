@@ -70,7 +70,10 @@ def cache_file(env: Mapping[str, str] | None = None) -> str | None:
         base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):
         return None
-    return os.path.join(base, "handsetguard", f"patterns-{sys.implementation.cache_tag}.json")
+    # One file per interpreter build (the key's CRC-32 in the name): two Pythons in turn do
+    # not rewrite each other's.
+    name = f"patterns-{sys.implementation.cache_tag}-{crc32((_KEY or '').encode()):08x}.json"
+    return os.path.join(base, "handsetguard", name)
 
 
 def _read(path: str) -> bytes | None:
