@@ -590,3 +590,25 @@ def test_public_names_are_pinned() -> None:
         ]
     )
     assert all(hasattr(indicators, name) for name in indicators.__all__)
+
+
+def test_a_relative_home_gives_no_user_folder_and_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With HOME relative (and no absolute XDG folder) the user's sets and the cache are not
+    looked for under the working directory, which may be an input's: no user sets, no cache,
+    and installing a set says what to set."""
+    monkeypatch.chdir(tmp_path)
+    planted = tmp_path / "home" / ".local" / "share" / "handsetguard" / "iocs" / "planted"
+    planted.mkdir(parents=True)
+    (planted / "one.stix2").write_text(_stix("[app:id='com.planted']"), encoding="utf-8")
+    env = {"HOME": "home", "XDG_DATA_HOME": "rel/data", "XDG_CACHE_HOME": "rel/cache"}
+    places = Places.default(env)
+    assert places.data is None and places.cache is None
+    index = load_indicators(places=places, env={}, bundled=False)
+    assert not index.lookup("app", "com.planted")
+    with pytest.raises(IndicatorError, match="HOME or XDG_DATA_HOME"):
+        update_user_set(planted / "one.stix2", "feed", places)
+    absolute = Places.default({"HOME": str(tmp_path / "home")})
+    assert absolute.user_sets == planted.parent
+    assert absolute.cache == tmp_path / "home" / ".cache" / "handsetguard"

@@ -44,18 +44,22 @@ def bundled_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "echap-stalkerware.json"
 
 
-def _xdg(variable: str, fallback: str, env: Mapping[str, str]) -> Path:
+def _xdg(variable: str, fallback: str, env: Mapping[str, str]) -> Path | None:
+    """``$variable/handsetguard`` if absolute, else ``$HOME/fallback/handsetguard``; None when
+    neither gives an absolute folder (a relative HOME: never a folder relative to where the
+    command runs, which could be an input's)."""
     base = env.get(variable)
     if base and os.path.isabs(base):
         return Path(base) / "handsetguard"
-    return Path(env.get("HOME") or os.path.expanduser("~")) / fallback / "handsetguard"
+    home = env.get("HOME") or os.path.expanduser("~")
+    return Path(home) / fallback / "handsetguard" if os.path.isabs(home) else None
 
 
 @record
 class Places:
     """The folders used; tests and ``--no-cache`` style callers pass their own."""
 
-    data: Path  # user sets under data/iocs/<name>
+    data: Path | None  # user sets under data/iocs/<name>; None: no user sets
     cache: Path | None  # None: no disk cache
 
     @classmethod
@@ -66,8 +70,8 @@ class Places:
         )
 
     @property
-    def user_sets(self) -> Path:
-        return self.data / "iocs"
+    def user_sets(self) -> Path | None:
+        return None if self.data is None else self.data / "iocs"
 
 
 def _env_paths(env: Mapping[str, str]) -> list[Path]:
@@ -75,6 +79,8 @@ def _env_paths(env: Mapping[str, str]) -> list[Path]:
 
 
 def _user_folders(places: Places) -> list[Path]:
+    if places.user_sets is None:
+        return []
     try:
         names = sorted(p for p in places.user_sets.iterdir() if not p.name.startswith("."))
     except OSError:
@@ -206,18 +212,23 @@ def update_user_set(source: Path, name: str | None, places: Places | None = None
     import shutil  # only here and in _swap: every check and apk run loads this module
     import tempfile
 
-    places.user_sets.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=places.user_sets))
+    folder = places.user_sets
+    if folder is None:
+        raise IndicatorError(
+            "no folder for indicator sets: set HOME or XDG_DATA_HOME to an absolute path"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
     try:
         for f in files:
             rel = Path(f.path.name) if source.is_file() else f.path.relative_to(source)
             (staged / rel).parent.mkdir(parents=True, exist_ok=True)
             (staged / rel).write_bytes(source_bytes(f))
-        _swap(places.user_sets / name, staged)
+        _swap(folder / name, staged)
     except OSError as exc:
         shutil.rmtree(staged, ignore_errors=True)
-        raise IndicatorError(f"{places.user_sets / name}: cannot install the set ({exc})") from exc
-    return places.user_sets / name
+        raise IndicatorError(f"{folder / name}: cannot install the set ({exc})") from exc
+    return folder / name
 
 
 def _swap(link: Path, target: Path) -> None:
