@@ -13,8 +13,6 @@ from typing import Any, NamedTuple
 from handsetguard.server.services.common import new_id
 
 __all__ = [
-    "NONE_OPENED",
-    "OPENED",
     "OpenAlert",
     "alert_params",
     "open_alerts_ctes",
@@ -35,10 +33,13 @@ class OpenAlert(NamedTuple):
     event: dict[str, Any]
 
 
-def open_alerts_ctes(gate: str) -> list[tuple[str, str]]:
-    """Two CTEs (dbapi.with_ctes' parts), ``a`` (the alerts opened: ``id``) and ``w`` (their
-    deliveries), run only if the CTE named ``gate`` has a row; their parameters are
-    :func:`alert_params`'."""
+def open_alerts_ctes(gate: str, alerts: bool) -> tuple[list[tuple[str, str]], str]:
+    """The CTEs that open the alerts (dbapi.with_ctes' parts): ``a`` (the alerts opened) and
+    ``w`` (their deliveries), run only if the CTE named ``gate`` has a row, their parameters
+    :func:`alert_params`'; and the expression of the opened alerts' ids for the statement's
+    last SELECT. None of it when there are no ``alerts`` to open (an empty array then)."""
+    if not alerts:
+        return [], "'{}'::text[]"
     opened = f"""INSERT INTO fleet_alerts (id, device_id, partner_id, kind, reason, detail,
         raised_at, status, open_key)
     SELECT t.id, t.device_id, t.partner_id, t.kind, t.reason, t.detail::json, :now, 'open',
@@ -52,13 +53,7 @@ def open_alerts_ctes(gate: str) -> list[tuple[str, str]]:
     SELECT gen_random_uuid()::text, h.id, a.id, e.event::json, 'pending', 0, :now, :now
     FROM a JOIN unnest(:a_id::text[], :a_event::text[]) AS e(id, event) ON e.id = a.id
     JOIN fleet_webhooks h ON h.partner_id = a.partner_id AND h.active"""
-    return [("a", opened), ("w", queued)]
-
-
-OPENED = "array(SELECT id FROM a)"
-"""The ids of the alerts :func:`open_alerts_ctes` opened, for the statement's last SELECT."""
-NONE_OPENED = "'{}'::text[]"
-"""The same, in a variant without the alerts' CTEs."""
+    return [("a", opened), ("w", queued)], "array(SELECT id FROM a)"
 
 
 def alert_params(alerts: Iterable[OpenAlert]) -> dict[str, list[str]]:

@@ -4,14 +4,17 @@ holder of an IMEI, and the write."""
 
 from __future__ import annotations
 
-import itertools
-
 from handsetguard.server.models import CheckInChallenge
-from handsetguard.server.services.alert_sql import NONE_OPENED, OPENED, open_alerts_ctes
+from handsetguard.server.services.alert_sql import open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
-from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, pyformat, with_ctes
+from handsetguard.server.services.dbapi import (
+    UNIT_DEVICE_COLUMNS,
+    pyformat,
+    with_ctes,
+    write_variants,
+)
 
-__all__ = ["CHALLENGE_COLUMNS", "HISTORY", "UNIT_COLUMNS", "statements", "write_name"]
+__all__ = ["CHALLENGE_COLUMNS", "HISTORY", "UNIT_COLUMNS", "WRITE_FLAGS", "statements"]
 
 HISTORY = 100
 """Verified check-ins of a unit looked back over for an earlier boot key (clones.py, rule 3)."""
@@ -58,12 +61,6 @@ _OWNER = (
 )
 _SEEN = "partner_id, model_code, territory, last_checkin_id, level, patch_month"
 _STATE = f"SELECT {_SEEN} FROM fleet_units WHERE device_id = :device_id"
-_CONSUME = (
-    "UPDATE fleet_challenges SET used_at = :now WHERE value = :challenge"
-    " AND device_id = :device_id AND credential_id = :credential_id AND used_at IS NULL"
-    " AND expires_at > :now"
-    " AND EXISTS (SELECT 1 FROM devices WHERE id = :device_id AND status = 'active')"
-)
 _CHECKIN_FIELDS = (
     "id, device_id, partner_id, received_at, credential_id, verified, failure, attested,"
     " os_reported"
@@ -126,22 +123,20 @@ def pg_write(new_unit: bool, moves: bool, alerts: bool) -> str:
     transaction fails the statement (unique violation): nothing is written either way, and
     the caller reads again."""
     parts = _PG_PARTS
+    opening, opened = open_alerts_ctes("ch", alerts)
     return with_ctes(
         [
             *((name, parts[name]) for name in ("st", "ok", "ch", "i")),
             ("n", parts["n"]) if new_unit else ("u", parts["u"]),
             ("c", parts["c"] if moves else None),
-            *(open_alerts_ctes("ch") if alerts else []),
+            *opening,
         ],
-        "SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ch),"
-        f" {OPENED if alerts else NONE_OPENED}",
+        f"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ch), {opened}",
     )
 
 
-def write_name(new_unit: bool, moves: bool, alerts: bool) -> str:
-    """The name of :func:`pg_write`'s variant in :func:`statements`."""
-    flags = (("+new", new_unit), ("+moves", moves), ("+alerts", alerts))
-    return "write" + "".join(flag for flag, on in flags if on)
+WRITE_FLAGS = ("new", "moves", "alerts")
+"""What tells the write's variants apart (:func:`pg_write`'s arguments, in order)."""
 
 
 UNIT_COLUMNS = _UNIT
@@ -155,7 +150,5 @@ def statements(dialect: str) -> dict[str, str]:
     read = _READ.replace("BOOT_KEY", _KEY[dialect]).replace("AGGREGATE", _KEYS[dialect])
     if dialect == "sqlite":
         return {"read": read, "owner": _OWNER, **_SQLITE}
-    found = {"read": read, "owner": _OWNER}
-    for case in itertools.product((False, True), repeat=3):
-        found[write_name(*case)] = pg_write(*case)
+    found = {"read": read, "owner": _OWNER, **write_variants(pg_write, WRITE_FLAGS)}
     return {name: pyformat(sql) for name, sql in found.items()}

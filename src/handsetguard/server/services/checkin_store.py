@@ -11,7 +11,7 @@ run on the bare DBAPI connection, as the report store's (services/report_store.p
    it (:meth:`CheckinStore.owner`).
 3. :meth:`CheckinStore.write` — one statement on PostgreSQL, its own transaction (SQLite: the
    same steps in one ``BEGIN IMMEDIATE``). It locks the unit's posture row and goes on only if
-   the row is as read (there or not, the same last check-in, level and patch month) — else
+   the row is as read (there or not, the same bucket and last check-in) — else
    :data:`STALE`, nothing written, and the caller reads again; then the challenge is used by
    one guarded UPDATE (unused, unexpired, issued for this unit to this credential, the unit
    still active; else None, nothing written), so two processes cannot both use it; then the
@@ -36,11 +36,12 @@ from handsetguard.server.services.checkin_sql import (
     CHALLENGE_COLUMNS,
     HISTORY,
     UNIT_COLUMNS,
+    WRITE_FLAGS,
     statements,
-    write_name,
 )
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS
-from handsetguard.server.services.dbapi import Steps, row_reader, run_steps
+from handsetguard.server.services.dbapi import Steps, row_reader, run_steps, variant_name
+from handsetguard.server.services.fleet_state import NO_PATCH, bucket_moves
 
 __all__ = [
     "ATTEMPTS",
@@ -57,8 +58,6 @@ __all__ = [
 ]
 
 
-NO_PATCH = "unknown"
-"""The roll-up's patch month of a unit with none on record."""
 NO_LEVEL = "unknown"
 """The posture level of a unit that no report has graded yet."""
 SEEN = ("seen_partner", "seen_model", "seen_territory", "seen_checkin", "seen_level", "seen_patch")
@@ -212,7 +211,7 @@ class CheckinStore:
             if new and (patch_month is None or new > patch_month):
                 patch_month = new
         after = (*where, level, patch_month or NO_PATCH)
-        moves = [] if before == after else sorted([(after, 1)] + ([(before, -1)] if before else []))
+        moves = bucket_moves(before, after)
         seen_row = (
             (None,) * len(SEEN)
             if seen is None
@@ -284,7 +283,7 @@ class CheckinStore:
             }
         if alerts:
             params = {**params, **alert_params(alerts)}
-        name = write_name(not params["had_state"], bool(moves), bool(alerts))
+        name = variant_name(WRITE_FLAGS, (not params["had_state"], bool(moves), bool(alerts)))
         (result,) = yield [(name, params)]
         went, used, opened = result.rows[0]
         if not went:

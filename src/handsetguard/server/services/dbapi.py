@@ -4,6 +4,7 @@ types, so that what a hot path reads is exactly what the ORM would read."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
@@ -21,7 +22,9 @@ __all__ = [
     "pyformat",
     "row_reader",
     "run_steps",
+    "variant_name",
     "with_ctes",
+    "write_variants",
 ]
 
 T = TypeVar("T")
@@ -67,6 +70,19 @@ def with_ctes(parts: Sequence[tuple[str, str | None]], select: str) -> str:
     needs: PostgreSQL initialises every part of a plan on every execution, rows or not."""
     kept = [f"{name} AS (\n    {body}\n)" for name, body in parts if body is not None]
     return "WITH " + ", ".join(kept) + "\n" + select
+
+
+def variant_name(flags: Sequence[str], on: Sequence[bool]) -> str:
+    """A write variant's name in a store's statements: ``write``, then ``+flag`` for each of
+    ``flags`` that is ``on``."""
+    return "write" + "".join(f"+{flag}" for flag, yes in zip(flags, on, strict=True) if yes)
+
+
+def write_variants(build: Callable[..., str], flags: Sequence[str]) -> dict[str, str]:
+    """Every variant of a hot write by :func:`variant_name`: ``build(*on)`` for each
+    combination of ``flags`` on and off."""
+    cases = itertools.product((False, True), repeat=len(flags))
+    return {variant_name(flags, on): build(*on) for on in cases}
 
 
 def row_reader(

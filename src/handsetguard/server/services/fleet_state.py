@@ -31,6 +31,7 @@ __all__ = [
     "MIN_STALE_HOURS",
     "NEVER_REPORTED_LOOKBACK",
     "NO_PATCH",
+    "bucket_moves",
     "report_by_id",
     "never_reported_sweep",
     "stale_sweep",
@@ -44,6 +45,19 @@ sweep an index range scan, not an anti-join of every unit ever activated)."""
 MIN_STALE_HOURS = 1
 NO_PATCH = "unknown"
 _counts = cast(Table, FleetCount.__table__)
+
+
+Bucket = tuple[str, str, str, str, str]
+"""A roll-up row's key: partner, model, territory, level, patch month (NO_PATCH for none)."""
+
+
+def bucket_moves(before: Bucket | None, after: Bucket) -> list[tuple[Bucket, int]]:
+    """One unit from the roll-up row ``before`` (None: a unit new to the roll-up) to ``after``:
+    the rows' changes, in key order (two writers then never wait on each other in a cycle);
+    none when the unit stays where it is."""
+    if before == after:
+        return []
+    return sorted([(after, 1)] + ([(before, -1)] if before is not None else []))
 
 
 def report_by_id(

@@ -4,17 +4,24 @@ by one on SQLite."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handsetguard.server.models import FleetBaseline, FleetGolden, FleetUnit
-from handsetguard.server.services.alert_sql import NONE_OPENED, OPENED, open_alerts_ctes
+from handsetguard.server.services.alert_sql import open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
-from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, with_ctes
+from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, with_ctes, write_variants
 
-__all__ = ["DOCUMENT", "PG_WRITES", "READS", "SQLITE", "UNIT_COLUMNS", "UNIT_NAMES"]
+__all__ = [
+    "DOCUMENT",
+    "PG_WRITES",
+    "READS",
+    "SQLITE",
+    "UNIT_COLUMNS",
+    "UNIT_NAMES",
+    "WRITE_FLAGS",
+]
 
 _Attr = InstrumentedAttribute[Any]
 
@@ -151,20 +158,23 @@ def pg_write(new_unit: bool, alerts: bool, baseline: bool) -> str:
     unit without (``new_unit``) or with a posture row, with or without alerts to open, for a
     report that is or is not the unit's baseline."""
     parts = _PG_PARTS
+    opening, opened = open_alerts_ctes("ok", alerts)
     return with_ctes(
         [
             *((name, parts[name]) for name in ("st", "ok", "r")),
             ("n", parts["n"]) if new_unit else ("u", parts["u"]),
             ("b", parts["b"] if baseline else None),
             ("c", parts["c"]),
-            *(open_alerts_ctes("ok") if alerts else []),
+            *opening,
         ],
-        f"SELECT (SELECT count(*) FROM ok), {OPENED if alerts else NONE_OPENED}",
+        f"SELECT (SELECT count(*) FROM ok), {opened}",
     )
 
 
-PG_WRITES = {case: pg_write(*case) for case in itertools.product((False, True), repeat=3)}
-"""The write's variants by (a unit without a posture row, alerts to open, a baseline)."""
+WRITE_FLAGS = ("new", "alerts", "baseline")
+"""What tells the write's variants apart (:func:`pg_write`'s arguments, in order)."""
+PG_WRITES = write_variants(pg_write, WRITE_FLAGS)
+"""The write's variants, by their names (dbapi.variant_name)."""
 
 SQLITE = {
     "state": "SELECT partner_id, model_code, territory, level,"

@@ -40,7 +40,9 @@ from handsetguard.server.services.dbapi import (
     pyformat,
     row_reader,
     run_steps,
+    variant_name,
 )
+from handsetguard.server.services.fleet_state import bucket_moves
 from handsetguard.server.services.report_sql import (
     DOCUMENT,
     PG_WRITES,
@@ -48,6 +50,7 @@ from handsetguard.server.services.report_sql import (
     SQLITE,
     UNIT_COLUMNS,
     UNIT_NAMES,
+    WRITE_FLAGS,
 )
 
 __all__ = ["Read", "ReportRow", "ReportStore", "UnitChange"]
@@ -92,8 +95,7 @@ class ReportStore:
         self._unit = row_reader(dialect, unit_types, UNIT_NAMES)
         self._stamp = PostureReport.received_at.type.dialect_impl(dialect).bind_processor(dialect)
         convert = str if db.sqlite else pyformat
-        writes = {_write_name(*case): sql for case, sql in PG_WRITES.items()}
-        statements = {**READS, "document": DOCUMENT, **writes}
+        statements = {**READS, "document": DOCUMENT, **PG_WRITES}
         self.sql = {name: convert(sql) for name, sql in statements.items()}
 
     def _ts(self, value: datetime | None) -> Any:
@@ -220,7 +222,7 @@ class ReportStore:
         if alerts:
             params = {**params, **alert_params(alerts)}
         case = (not params["had_state"], bool(alerts), bool(params["baseline"]))
-        (result,) = yield [(_write_name(*case), params)]
+        (result,) = yield [(variant_name(WRITE_FLAGS, case), params)]
         went, opened = result.rows[0]
         return list(opened) if went else None
 
@@ -248,14 +250,7 @@ class ReportStore:
                 params["bucket_month"],
             )
             before = tuple(state[:5]) if state is not None else None
-            if before != after:
-                moves = sorted([(after, 1)] + ([(before, -1)] if before else []))
-                conn.executemany(sql["count"], [(*key, delta) for key, delta in moves])
+            moves = bucket_moves(before, after)
+            conn.executemany(sql["count"], [(*key, delta) for key, delta in moves])
             opened = open_alerts_sqlite(conn, alerts, params["now"])
         return opened
-
-
-def _write_name(new_unit: bool, alerts: bool, baseline: bool) -> str:
-    """The name of PG_WRITES' variant in the store's statements."""
-    flags = (("+new", new_unit), ("+alerts", alerts), ("+baseline", baseline))
-    return "write" + "".join(flag for flag, on in flags if on)
