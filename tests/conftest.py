@@ -1,11 +1,23 @@
-"""Shared test fixtures: the path to the shared corpus of real device data (skip when absent)."""
+"""Shared test fixtures: the path to the shared corpus of real device data (skip when absent),
+and a cache and data folder of the test run's own."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The run's own $XDG_CACHE_HOME and $XDG_DATA_HOME (its subprocesses inherit them): the
+# pattern cache, the indicator cache and user indicator sets are never the user's real ones,
+# so no test reads what an earlier run (or the user) left there, and none writes there.
+_OWN_FOLDERS = tempfile.mkdtemp(prefix="handsetguard-tests-")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_OWN_FOLDERS, "cache")
+os.environ["XDG_DATA_HOME"] = os.path.join(_OWN_FOLDERS, "data")
+atexit.register(shutil.rmtree, _OWN_FOLDERS, ignore_errors=True)
 
 CORPUS = Path(
     os.environ.get("HANDSETGUARD_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
