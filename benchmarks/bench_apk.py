@@ -16,7 +16,6 @@ v1/v2 signatures then fail: every tool still reads and hashes the whole file).
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import statistics
 import subprocess
@@ -26,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from process_stats import measure  # noqa: E402
+from process_stats import byte_compile, measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ANDROGUARD_VERSION = "4.1.4"
@@ -93,9 +92,7 @@ def main() -> int:
     if args.make_synthetic:
         synthetic(Path(args.make_synthetic[0]), Path(args.make_synthetic[1]), args.synthetic_mb)
         return 0
-    # As an installed package runs: byte-compiled (PYTHONDONTWRITEBYTECODE would otherwise
-    # make every run of a checkout compile the modules changed since their .pyc was written).
-    compileall.compile_dir(ROOT / "src" / "handsetguard", quiet=2)
+    byte_compile()
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     floor = best([str(ROOT / ".venv" / "bin" / "python"), "-c", "pass"], args.runs)
     print(f"the interpreter alone (python -c pass): {floor[0]:.3f} s, {floor[1]:.1f} MiB")

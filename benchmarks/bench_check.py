@@ -13,6 +13,7 @@ MVT is installed in a throwaway venv (/tmp/handsetguard-bench-mvt) from PyPI the
 MVT needs a main_entry.txt in the zip; for zips without one (the Pixel 1 report) the script
 builds a copy with it added, and gives MVT that copy (HandsetGuard reads the original).
 Also prints a linearity probe: HandsetGuard on the ATV dumpstate repeated 1x, 2x and 4x.
+The package is byte-compiled first (process_stats.byte_compile), as pip does for MVT.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from process_stats import measure  # noqa: E402
+from process_stats import byte_compile, measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MVT_VERSION = "2026.10.26"
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--only", help="only the inputs whose folder name contains this")
     args = parser.parse_args()
     hg_exe = Path(sys.executable).with_name("handsetguard")
+    byte_compile()  # MVT's venv is byte-compiled by pip
     mvt = None if args.no_mvt else ensure_mvt()
     print(f"{'input':46} {'tool':12} {'wall s':>7} {'RSS MiB':>8}")
     misses: list[str] = []
