@@ -2,14 +2,16 @@
 replace whatever was at the path — as root, ``-o /dev/null`` replaced the system's /dev/null
 with a report — follow a symlink planted at its predictable ``.NAME.tmp``, and write a file
 named ``-``. Now: a link or anything but a regular file at the target is refused in one line,
-the temporary file is ``mkstemp``'s (random, O_EXCL), a failure leaves nothing behind, and
-``-o -`` is standard output. Every target here is made by the test inside ``tmp_path``; the
-"device node" is a symlink to /dev/null, which is refused before /dev/null is touched."""
+the temporary file is made as ``mkstemp`` makes one (random, O_EXCL), a failure leaves nothing
+behind, and ``-o -`` is standard output. Every target here is made by the test inside
+``tmp_path``; the "device node" is a symlink to /dev/null, which is refused before /dev/null is
+touched."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,21 +184,55 @@ def test_an_interrupt_while_writing_removes_the_temporary_file(
     assert not list(tmp_path.iterdir())
 
 
-def test_the_temporary_file_is_made_by_mkstemp_beside_the_target(
+def test_the_temporary_file_is_random_private_and_beside_the_target(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tempfile
+    renamed: list[tuple[str, str, int]] = []
+    real = os.replace
 
-    made: list[tuple[str | None, str | None, str | None]] = []
-    real = tempfile.mkstemp
+    def spy(source: str, target: str) -> None:
+        renamed.append((source, target, stat.S_IMODE(os.lstat(source).st_mode)))
+        real(source, target)
 
-    def spy(suffix: str | None = None, prefix: str | None = None, dir: str | None = None) -> object:  # noqa: A002
-        made.append((suffix, prefix, dir))
-        return real(suffix=suffix, prefix=prefix, dir=dir)
+    monkeypatch.setattr(os, "replace", spy)
+    target = tmp_path / "r.json"
+    for _ in range(2):
+        target.unlink(missing_ok=True)
+        assert invoke(*REPORT, "-o", str(target))[0] == 0
+    (first, to, mode), (second, _, _) = renamed
+    assert to == str(target) and mode == 0o600
+    assert os.path.dirname(first) == str(tmp_path)
+    assert re.fullmatch(r"\.r\.json\.[0-9a-f]{16}\.tmp", os.path.basename(first))
+    assert first != second  # a new random name each time
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 
-    monkeypatch.setattr(tempfile, "mkstemp", spy)
+
+def test_a_link_planted_at_the_random_name_is_never_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The name to be drawn is known in advance here (os.urandom fixed): a link planted there
+    # is passed over for another name (O_EXCL | O_NOFOLLOW), not written through.
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    trap = tmp_path / f".r.json.{'00' * 8}.tmp"
+    trap.symlink_to(victim)
+    draws = iter([bytes(8), b"\x01" * 8])
+    monkeypatch.setattr(os, "urandom", lambda _n: next(draws))
     assert invoke(*REPORT, "-o", str(tmp_path / "r.json"))[0] == 0
-    assert made == [(".tmp", ".r.json.", str(tmp_path))]
+    assert victim.read_text() == "keep me\n" and trap.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["r.json", trap.name, "victim.txt"])
+
+
+def test_no_free_temporary_name_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trap = tmp_path / f".r.json.{'00' * 8}.tmp"
+    trap.symlink_to(tmp_path / "absent")
+    monkeypatch.setattr(os, "urandom", bytes)  # the same name on every try
+    code, out, err = invoke(*REPORT, "-o", str(tmp_path / "r.json"))
+    assert (code, out) == (2, "")
+    _one_error_line(err, str(tmp_path / "r.json"), "no free temporary name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [trap.name]
 
 
 # --- attest-status-refresh -o and collect -o ------------------------------------------------

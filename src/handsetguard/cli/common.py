@@ -373,13 +373,12 @@ def check_output_target(path: Path | str, what: str = "report") -> os.stat_resul
 def write_atomic(target: Path | str, text: str, what: str = "report") -> None:
     """Write ``text`` to ``target`` whole or not at all (``-`` is standard output).
 
-    The temporary file is made by ``mkstemp`` beside the target (a random name, opened with
-    O_EXCL: a link planted there is never followed), synced, and renamed over the target,
-    which must be absent or a regular file (:func:`check_output_target`); a failure at any
-    point removes the temporary file. A new file is private (0600: reports name the phone's
-    serial and apps); an existing one keeps its mode."""
-    import tempfile
-
+    The temporary file is made beside the target as ``tempfile.mkstemp`` makes one
+    (:func:`_private_file`: a random name, opened with O_EXCL and O_NOFOLLOW, so a link planted
+    there is never followed), synced, and renamed over the target, which must be absent or a
+    regular file (:func:`check_output_target`); a failure at any point removes the temporary
+    file. A new file is private (0600: reports name the phone's serial and apps); an existing
+    one keeps its mode."""
     path = os.fspath(target)
     if path == STDOUT:
         sys.stdout.write(text)
@@ -387,9 +386,7 @@ def write_atomic(target: Path | str, text: str, what: str = "report") -> None:
     existing = check_output_target(path, what)
     folder, name = os.path.split(path)
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=folder or os.curdir, prefix=f".{name}.", suffix=".tmp"
-        )
+        handle, temporary = _private_file(folder or os.curdir, f".{name}.", ".tmp")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
     try:
@@ -408,6 +405,27 @@ def write_atomic(target: Path | str, text: str, what: str = "report") -> None:
             raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
         raise
     _sync_folder(folder or os.curdir)
+
+
+# What tempfile.mkstemp opens with: created here or not at all, never through a link, and
+# not inherited by a child process.
+_NEW_FILE = (
+    os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+)
+_NAME_TRIES = 100
+
+
+def _private_file(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
+    """A new file ``folder/prefix<random>suffix``, mode 0600, opened as ``tempfile.mkstemp``
+    opens one (another random name on a clash): the descriptor and the path. Not mkstemp
+    itself: tempfile imports random and shutil, ~7-9 M instructions of every ``-o`` run."""
+    for _ in range(_NAME_TRIES):
+        path = os.path.join(folder, f"{prefix}{os.urandom(8).hex()}{suffix}")
+        try:
+            return os.open(path, _NEW_FILE, 0o600), path
+        except FileExistsError:
+            continue  # 64 random bits taken already: only a planted name does that
+    raise FileExistsError(f"no free temporary name in {folder} after {_NAME_TRIES} tries")
 
 
 def _sync_folder(folder: str) -> None:
