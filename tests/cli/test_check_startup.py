@@ -37,7 +37,7 @@ NOT_FOR_A_BUGREPORT = (
     "dataclasses",  # records are made without it (and without the inspect it imports)
     "inspect",
     "typing",  # ~13 M instructions: annotations are text, typing is read by the type checker
-    "tempfile",  # -o makes its temporary file itself: tempfile and random cost ~7 M
+    "tempfile",  # -o makes its temporary file itself: tempfile and random cost ~3-5 M
     "random",
 )
 
