@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,26 @@ def test_secrets_never_reach_the_logs(tmp_path: Path, caplog: pytest.LogCaptureF
     secrets = [h["Authorization"].split("_", 2)[2] for h in (env.admin, factory)]
     assert caplog.records  # something was logged, and none of it is a secret
     assert not [s for s in secrets if s in caplog.text]
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_fastapi_opentelemetry_only_when_configured(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """With an OpenTelemetry SDK configured in the process (simulated: FastAPI's check for
+    an unconfigured provider answers no), FastAPI's native instrumentation sees the
+    requests only when ``opentelemetry`` is set; by default it is not even asked."""
+    asgi = pytest.importorskip("fastapi.telemetry._asgi", reason="FastAPI without telemetry")
+    seen: list[str] = []
+    instrument = asgi.NativeTelemetry.__call__
+
+    async def recording(self: Any, **kwargs: Any) -> None:
+        seen.append(kwargs["scope"]["path"])
+        await instrument(self, **kwargs)
+
+    monkeypatch.setattr(asgi, "_unconfigured", lambda _provider: False)
+    monkeypatch.setattr(asgi.NativeTelemetry, "__call__", recording)
+    _, client = make_env(db_url, opentelemetry=enabled)
+    with client:
+        assert client.get("/health").status_code == 200
+    assert seen == (["/health"] if enabled else [])

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     """Networks (``127.0.0.1/32``, ``10.0.0.0/8``; JSON list in the environment) whose
     clients read ``/metrics`` without a credential; others need a licensor-admin or auditor
     credential."""
+    opentelemetry: bool = False
+    """FastAPI's native OpenTelemetry instrumentation (spans, metrics and logs for each
+    request, to the providers the process's OpenTelemetry SDK configures). Off by default:
+    the service's own metrics are Prometheus' (``/metrics``)."""
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=100)
     key_encryption_key_file: str | None = None
     """Path of the key-encryption key (base64 of 32 bytes; ``server new-key-file`` writes

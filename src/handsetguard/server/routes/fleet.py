@@ -3,12 +3,12 @@ after activation (services/report_ingest.py, alerts.py, webhooks.py, overview.py
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,7 +80,7 @@ def _answer(done: report_ingest.Stored) -> bytes:
         "score": done.score,
         "alerts": list(done.alerts),
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 @router.post(

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from handsetguard.server.db import HOT_PATH_OPTIONS
+from handsetguard.server.services import libpq_async
 from handsetguard.server.services.dbapi import Result, Steps
 
 __all__ = ["AsyncPg", "run_async"]
@@ -52,27 +53,46 @@ class AsyncPg:
         except RuntimeError:  # no loop running: a worker thread
             return False
 
+    async def acquire(self) -> Any:
+        """An idle connection, or a new one, once one of the ``size`` slots is free; give it
+        back with :meth:`release`."""
+        await self._slots.acquire()
+        try:
+            if self._idle:
+                return self._idle.pop()
+            from psycopg import AsyncConnection
+
+            url = self.conninfo.render_as_string(hide_password=False)
+            return await AsyncConnection.connect(url, autocommit=True, options=HOT_PATH_OPTIONS)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def release(self, conn: Any) -> None:
+        """``conn`` back to the idle ones if it is idle; closed if it is in the middle of
+        something; if the server dropped it (a restart drops the idle ones too), closed with
+        every idle one. Read off libpq's own status: psycopg's ``info`` is a new object each
+        time it is asked."""
+        try:
+            pgconn = conn.pgconn
+            if pgconn.status == _CONNECTION_BAD:
+                stale, self._idle = self._idle, []
+                for other in [conn, *stale]:
+                    await other.close()
+            elif pgconn.transaction_status == _TRANSACTION_IDLE:
+                self._idle.append(conn)
+            else:
+                await conn.close()
+        finally:
+            self._slots.release()
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        from psycopg import AsyncConnection, pq
-
-        async with self._slots:
-            if self._idle:
-                conn = self._idle.pop()
-            else:
-                url = self.conninfo.render_as_string(hide_password=False)
-                conn = await AsyncConnection.connect(url, autocommit=True, options=HOT_PATH_OPTIONS)
-            try:
-                yield conn
-            finally:
-                if conn.broken:  # the server dropped it: a restart drops the idle ones too
-                    stale, self._idle = self._idle, []
-                    for other in [conn, *stale]:
-                        await other.close()
-                elif conn.info.transaction_status == pq.TransactionStatus.IDLE:
-                    self._idle.append(conn)
-                else:
-                    await conn.close()
+        conn = await self.acquire()
+        try:
+            yield conn
+        finally:
+            await self.release(conn)
 
 
 async def run_async(conn: Any, sql: dict[str, str], steps: Steps[T]) -> T:
@@ -83,14 +103,15 @@ async def run_async(conn: Any, sql: dict[str, str], steps: Steps[T]) -> T:
         batch = next(steps)
         while True:
             if len(batch) == 1 and not conn.pgconn.pipeline_status:  # not in a pipeline
-                cursors = [await conn.execute(sql[batch[0][0]], batch[0][1])]
+                results = [await libpq_async.execute(conn, sql[batch[0][0]], batch[0][1])]
             else:
                 async with conn.pipeline() as pipeline:
                     cursors = [await conn.execute(sql[name], params) for name, params in batch]
                     await pipeline.sync()
-            batch = steps.send(
-                [Result(c.rowcount, await c.fetchall() if _has_rows(c) else []) for c in cursors]
-            )
+                results = [
+                    Result(c.rowcount, await c.fetchall() if _has_rows(c) else []) for c in cursors
+                ]
+            batch = steps.send(results)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
@@ -103,3 +124,5 @@ def _has_rows(cursor: Any) -> bool:
 
 
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
+_CONNECTION_BAD = 1  # libpq's CONNECTION_BAD (psycopg.pq.ConnStatus.BAD)
+_TRANSACTION_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)

@@ -59,10 +59,14 @@ class _OnLoop:
         self._errors, self._sql = store.driver_errors, store.sql
 
     async def _run(self, steps: Steps[T]) -> T:
-        assert self.pool is not None
+        pool = self.pool
+        assert pool is not None
         with self._errors():
-            async with self.pool.connection() as conn:
+            conn = await pool.acquire()
+            try:
                 return await run_async(conn, self._sql, steps)
+            finally:
+                await pool.release(conn)
 
 
 class LoopReportStore(_OnLoop):

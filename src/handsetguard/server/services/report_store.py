@@ -22,12 +22,13 @@ SQLite is in-process: the same steps statement by statement in one ``BEGIN IMMED
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from handsetguard.server.db import Database
 from handsetguard.server.errors import InvalidInputError, UnavailableError
@@ -202,8 +203,9 @@ class ReportStore:
             **values,
             "now": self._ts(now),
             "acquired_at": self._ts(values["acquired_at"]),
-            "checks": json.dumps(values["checks"]),
-            "threats": json.dumps(values["threats"]),
+            # orjson: a fifth of the standard library's time; the columns are JSON either way
+            "checks": orjson.dumps(values["checks"]).decode(),
+            "threats": orjson.dumps(values["threats"]).decode(),
             "device_id": unit.device_id,
             "partner_id": unit.partner_id,
             "model_code": unit.model_code,
