@@ -79,6 +79,7 @@ def test_same_objects_as_a_frozen_slotted_dataclass(
     ours, theirs = _pair(body, BODY)
     for args, kwargs in CALLS:
         a, b = ours(*args, **kwargs), theirs(*args, **kwargs)
+        assert type(a) is ours  # compiled: set up as its open twin, then given its class back
         assert dataclasses.astuple(a) == dataclasses.astuple(b)
         assert dataclasses.asdict(a) == dataclasses.asdict(b)
         assert repr(a).replace("Ours(", "(") == repr(b).replace("Theirs(", "(")
@@ -150,6 +151,40 @@ def test_compiled_after_a_few_instances() -> None:
     assert ours.__init__ is not generic
     assert ours.__init__.__code__.co_filename == "<record Ours>"
     assert ours("z", 2) == ours(name="z", count=2)
+
+
+def test_a_compiled_frozen_record_keeps_its_class_and_a_subclass_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(records, "COMPILE_AFTER", 1)
+    failing = iter([None, ValueError("factory failed"), None])
+
+    def factory() -> list[str]:
+        problem = next(failing)
+        if problem is not None:
+            raise problem
+        return []
+
+    @record
+    class Four:
+        a: int
+        b: int = 2
+        c: list[str] = records.field(default_factory=factory, hash=False)
+        d: str = "d"
+
+    class Child(Four):  # no slots of its own: another layout than the record's twin
+        pass
+
+    assert type(Four(0)) is Four  # the generic __init__, then compiled
+    with pytest.raises(ValueError, match="factory failed"):
+        Four(1)  # the compiled __init__'s factory raises midway
+    made = Four(1)
+    assert type(made) is Four and (made.a, made.b, made.c, made.d) == (1, 2, [], "d")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.a = 3  # type: ignore[misc]
+    child = Child(5, c=["x"])
+    assert type(child) is Child and (child.a, child.c) == (5, ["x"])
+    assert Four.__init__.__code__.co_filename == "<record Four>"
 
 
 def test_own_methods_are_kept() -> None:

@@ -243,8 +243,11 @@ def _kinds(fields: list[_Spec]) -> list[tuple[int, Any]]:
 
 
 def _compiled_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any]]) -> Any:
-    """The ``__init__`` dataclasses would write for these fields (frozen: object.__setattr__)."""
-    params, body = ["__record_self__"], []
+    """The ``__init__`` dataclasses would write, but each field a plain slot store: a frozen
+    record's instance is made an instance of its :func:`_open_twin` for them, then given its
+    class back (one ``object.__setattr__`` call, not one per field: ~1,400 instructions each).
+    An instance of a subclass (another layout) is filled by ``object.__setattr__``."""
+    params, stores = ["__record_self__"], []
     namespace: dict[str, Any] = {"__record_set__": _set, "__record_missing__": _MISSING}
     for n, (name, (kind, default)) in enumerate(zip(names, kinds, strict=True)):
         value = name
@@ -257,7 +260,22 @@ def _compiled_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any
             namespace[f"__record_factory_{n}__"] = default
             params.append(f"{name}=__record_missing__")
             value = f"__record_factory_{n}__() if {name} is __record_missing__ else {name}"
-        body.append(f"    __record_set__(__record_self__, {name!r}, {value})")
+        stores.append((name, value))
+    direct = [f"        __record_self__.{name} = {value}" for name, value in stores]
+    if cls.__dict__.get("__setattr__") is not _frozen_setattr:
+        body = [line[4:] for line in direct]  # nothing refuses an assignment
+    elif len(stores) < _TWIN_AFTER:
+        body = [f"    __record_set__(__record_self__, {name!r}, {value})" for name, value in stores]
+    else:
+        namespace["__record_class__"], namespace["__record_open__"] = cls, _open_twin(cls)
+        body = [
+            "    if __record_self__.__class__ is __record_class__:",
+            "        __record_set__(__record_self__, '__class__', __record_open__)",
+            *direct,
+            "        __record_self__.__class__ = __record_class__",
+            "    else:",
+            *(f"        __record_set__(__record_self__, {n!r}, {v})" for n, v in stores),
+        ]
     source = f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
     # exec of the text, not of compile()'s code: the builtin compile() first builds the ast
     # module's ~120 node types (its PyAST_Check), ~10 M instructions on its first call in a
@@ -267,6 +285,15 @@ def _compiled_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any
     init.__code__ = init.__code__.replace(co_filename=f"<record {cls.__qualname__}>")
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init
+
+
+_TWIN_AFTER = 3  # fields from which the twin's two class changes cost less than they save
+
+
+def _open_twin(cls: type) -> type:
+    """``cls``'s layout (bases, slots) without its ``__setattr__``: an instance's class can
+    be changed between the two."""
+    return type(cls.__name__, cls.__bases__, {"__slots__": cls.__dict__["__slots__"]})
 
 
 def _generic_init(
