@@ -331,6 +331,26 @@ def test_fuzz_text_only_parse_error(text: str) -> None:
         pass
 
 
+@pytest.mark.parametrize(
+    ("age", "time"),
+    [
+        ("+999999999d999999999h", None),  # past timedelta's range: was an OverflowError
+        ("+999999999d", None),
+        ("+18250d1ms", None),  # past 50 years: the epoch's "never"
+        ("+18250d", REFERENCE - timedelta(days=18250)),
+        ("-2h", REFERENCE + timedelta(hours=2)),
+    ],
+)
+def test_an_age_past_fifty_years_or_timedeltas_range_is_no_time(
+    age: str, time: datetime | None
+) -> None:
+    # Android 7-8 ages are "now - time"; one beyond timedelta's range (999,999,999 days)
+    # escaped the parser as an OverflowError, a traceback for the whole check.
+    text = f"  Uid u0a10:\n    Package com.x:\n      CAMERA: mode=allow; time={age} ago\n"
+    (entry,) = parse_appops(text, tz=UTC, reference=REFERENCE).entries
+    assert [(e.time, e.raw_time) for e in entry.events] == [(time, age)]
+
+
 @given(st.binary().map(lambda b: b.decode("latin-1")))
 def test_fuzz_binary_only_parse_error(text: str) -> None:
     try:
