@@ -92,8 +92,16 @@ def replayed(body: bytes, receive: Receive) -> Receive:
 
 
 class RequestMetrics:
+    """Each request counted by route template, method and status, and its latency by
+    route. The labelled series are looked up once per (route, method, status) and kept
+    (prometheus_client's ``labels()`` validates and locks on every call), up to
+    :data:`SERIES_KEPT` of them: a client's made-up methods are counted, not kept."""
+
+    SERIES_KEPT = 1024
+
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app, self.metrics = app, metrics
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,6 +119,19 @@ class RequestMetrics:
             await self.app(scope, receive, capture)
         finally:
             route: Any = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(template).observe(time.perf_counter() - started)
+            key = (getattr(route, "path", "unmatched"), scope["method"], status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._labelled(key)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
+
+    def _labelled(self, key: tuple[str, str, int]) -> tuple[Any, Any]:
+        template, method, status = key
+        series = (
+            self.metrics.requests.labels(template, method, str(status)),
+            self.metrics.latency.labels(template),
+        )
+        if len(self._series) < self.SERIES_KEPT:
+            self._series[key] = series
+        return series

@@ -119,8 +119,7 @@ async def _results(pgconn: Any) -> list[Any]:
         await _ready(loop, fd, write=True)
         pgconn.consume_input()
     results: list[Any] = []
-    while True:
-        pgconn.consume_input()
+    while True:  # nothing to read before the first wait: the answer cannot be there yet
         while pgconn.is_busy():
             await _ready(loop, fd, write=False)
             pgconn.consume_input()
