@@ -92,6 +92,25 @@ def test_parameters_of_other_types_are_prepared_apart() -> None:
     _on_connection(test)
 
 
+def test_statements_dropped_on_the_server_are_prepared_again() -> None:
+    """DEALLOCATE ALL on the connection (DISCARD ALL does it too): the next run is refused at its
+    bind, before it runs anything; it is prepared again under a new name and runs once."""
+    insert = pyformat("INSERT INTO d VALUES (:id) RETURNING id")
+
+    async def test(conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute("CREATE TEMP TABLE d (id int)")
+        assert (await libpq_async.execute(conn, insert, {"id": 1})).rows == [(1,)]
+        for drop in ("DEALLOCATE ALL", "DEALLOCATE ALL", "DEALLOCATE ALL"):
+            await conn.execute(drop)
+            assert (await libpq_async.execute(conn, insert, {"id": 2})).rows == [(2,)]
+        cursor = await conn.execute("SELECT id, count(*) FROM d GROUP BY id ORDER BY id")
+        assert await cursor.fetchall() == [(1, 1), (2, 3)]
+        cursor = await conn.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert await cursor.fetchall() == [(1,)]
+
+    _on_connection(test)
+
+
 def test_a_server_error_is_psycopgs_and_the_connection_stays_usable() -> None:
     async def test(conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute("CREATE TEMP TABLE u (id int PRIMARY KEY)")

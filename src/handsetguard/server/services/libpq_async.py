@@ -12,7 +12,9 @@ statement goes straight to libpq (``pgconn``):
   exactly as through a cursor;
 - the statement is prepared on the connection once per (text, parameter types), under a
   name of ours (psycopg's own prepared statements are named ``_pg3_*``), as psycopg
-  prepares a statement it has run often;
+  prepares a statement it has run often; if the server no longer has it (a ``DEALLOCATE
+  ALL`` or ``DISCARD ALL`` on the connection), the session's statements are forgotten and
+  this one prepared, under a new name, and run again (refused at its bind, it ran nothing);
 - a server error is raised as psycopg raises it (``psycopg.errors``, SQLSTATE classes such
   as ``UniqueViolation``), after the connection's results are drained, so that the
   connection stays usable; a connection lost on the way is left ``broken``.
@@ -64,13 +66,15 @@ class _Session:
     """What this module keeps per connection: its Transformer, and the statements it has
     prepared there by (query, parameter types)."""
 
-    __slots__ = ("prepared", "transformer")
+    __slots__ = ("made", "prepared", "transformer")
 
     def __init__(self, conn: Any) -> None:
         from psycopg.adapt import Transformer
 
         self.transformer = Transformer(conn)
         self.prepared: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        self.made = 0
+        """Statements prepared so far: each gets a new name, those forgotten included."""
 
 
 _SESSIONS: WeakKeyDictionary[Any, _Session] = WeakKeyDictionary()
@@ -80,6 +84,7 @@ async def execute(conn: Any, query: str, params: Any) -> Result:
     """Run ``query`` (psycopg's ``%(name)s`` placeholders) with ``params`` (a mapping) on
     ``conn``, an idle asyncio connection in autocommit or inside its transaction; the
     statement's row count and rows (tuples), as ``cursor.rowcount`` and ``fetchall``."""
+    from psycopg import errors
     from psycopg.adapt import PyFormat
 
     parsed = _QUERIES.get(query)
@@ -91,22 +96,35 @@ async def execute(conn: Any, query: str, params: Any) -> Result:
     tx = session.transformer
     names = parsed.names
     values = tx.dump_sequence([params[n] for n in names], [PyFormat.AUTO] * len(names))
-    pgconn = conn.pgconn
     key = (parsed.text, tuple(tx.types or ()))
-    name = session.prepared.get(key)
-    if name is None:
-        name = f"hg_{len(session.prepared) + 1}".encode()
-        pgconn.send_prepare(name, parsed.text, param_types=tx.types)
-        _raise_if_error(conn, await _results(pgconn))
-        session.prepared[key] = name
-    pgconn.send_query_prepared(name, values, param_formats=tx.formats, result_format=_TEXT)
-    result = _raise_if_error(conn, await _results(pgconn))
+    try:
+        result = await _run_prepared(conn, session, key, values, tx.formats)
+    except errors.InvalidSqlStatementName:  # dropped since (DEALLOCATE ALL, DISCARD ALL)
+        session.prepared.clear()
+        result = await _run_prepared(conn, session, key, values, tx.formats)
     rows: list[Any] = []
     if result.status == _TUPLES_OK:
         tx.set_pgresult(result)
         rows = tx.load_rows(0, result.ntuples, tuple)
     count = result.command_tuples
     return Result(-1 if count is None else count, rows)
+
+
+async def _run_prepared(
+    conn: Any, session: _Session, key: tuple[bytes, tuple[int, ...]], values: Any, formats: Any
+) -> Any:
+    """The statement ``key`` run with ``values`` on ``conn``, prepared there first if this
+    session has not prepared it yet; its one result."""
+    pgconn = conn.pgconn
+    name = session.prepared.get(key)
+    if name is None:
+        session.made += 1
+        name = f"hg_{session.made}".encode()
+        pgconn.send_prepare(name, key[0], param_types=key[1])
+        _raise_if_error(conn, await _results(pgconn))
+        session.prepared[key] = name
+    pgconn.send_query_prepared(name, values, param_formats=formats, result_format=_TEXT)
+    return _raise_if_error(conn, await _results(pgconn))
 
 
 async def _results(pgconn: Any) -> list[Any]:
