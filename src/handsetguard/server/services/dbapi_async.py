@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from handsetguard.server.db import HOT_PATH_OPTIONS
 from handsetguard.server.services import libpq_async
 from handsetguard.server.services.dbapi import Result, Steps
+from handsetguard.server.services.libpq_async import CONNECTION_BAD, TRANSACTION_IDLE, TUPLES_OK
 
 __all__ = ["AsyncPg", "run_async"]
 
@@ -75,11 +76,11 @@ class AsyncPg:
         time it is asked."""
         try:
             pgconn = conn.pgconn
-            if pgconn.status == _CONNECTION_BAD:
+            if pgconn.status == CONNECTION_BAD:
                 stale, self._idle = self._idle, []
                 for other in [conn, *stale]:
                     await other.close()
-            elif pgconn.transaction_status == _TRANSACTION_IDLE:
+            elif pgconn.transaction_status == TRANSACTION_IDLE:
                 self._idle.append(conn)
             else:
                 await conn.close()
@@ -120,9 +121,4 @@ def _has_rows(cursor: Any) -> bool:
     """The statement returned rows (a SELECT, a RETURNING), read off the result itself:
     psycopg's ``description`` builds a Column for every field each time it is asked."""
     result = cursor.pgresult
-    return result is not None and result.status == _TUPLES_OK
-
-
-_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
-_CONNECTION_BAD = 1  # libpq's CONNECTION_BAD (psycopg.pq.ConnStatus.BAD)
-_TRANSACTION_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
+    return result is not None and result.status == TUPLES_OK

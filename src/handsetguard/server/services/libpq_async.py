@@ -32,19 +32,26 @@ from weakref import WeakKeyDictionary
 
 from handsetguard.server.services.dbapi import Result
 
-__all__ = ["execute"]
+__all__ = ["CONNECTION_BAD", "TRANSACTION_IDLE", "TUPLES_OK", "execute"]
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
-_TUPLES_OK, _COMMAND_OK, _FATAL_ERROR = 2, 1, 7  # libpq's ExecStatus
-_TEXT = 0  # libpq's text result format
+# libpq's codes, as plain ints (psycopg.pq's enums cost an attribute lookup each):
+TUPLES_OK, _COMMAND_OK, _FATAL_ERROR = 2, 1, 7  # ExecStatus
+CONNECTION_BAD = 1  # ConnStatus.BAD
+TRANSACTION_IDLE = 0  # TransactionStatus.IDLE
+_TEXT = 0  # the text result format
+_NOT_PREPARED = "26000"  # invalid_sql_statement_name: no such prepared statement
 
 
 class _Query:
-    """A ``%(name)s`` query as libpq takes it: ``$n`` placeholders, and the names in order."""
+    """A ``%(name)s`` query as libpq takes it: ``$n`` placeholders, the names in order, and
+    the dump format of each parameter (psycopg's default, as a cursor dumps them)."""
 
-    __slots__ = ("names", "text")
+    __slots__ = ("formats", "names", "text")
 
     def __init__(self, query: str) -> None:
+        from psycopg.adapt import PyFormat
+
         names: list[str] = []
 
         def number(match: re.Match[str]) -> str:
@@ -57,6 +64,7 @@ class _Query:
 
         self.text = _PLACEHOLDER.sub(number, query).encode()
         self.names = tuple(names)
+        self.formats = [PyFormat.AUTO] * len(names)
 
 
 _QUERIES: dict[str, _Query] = {}
@@ -84,9 +92,6 @@ async def execute(conn: Any, query: str, params: Any) -> Result:
     """Run ``query`` (psycopg's ``%(name)s`` placeholders) with ``params`` (a mapping) on
     ``conn``, an idle asyncio connection in autocommit or inside its transaction; the
     statement's row count and rows (tuples), as ``cursor.rowcount`` and ``fetchall``."""
-    from psycopg import errors
-    from psycopg.adapt import PyFormat
-
     parsed = _QUERIES.get(query)
     if parsed is None:
         parsed = _QUERIES[query] = _Query(query)
@@ -94,16 +99,17 @@ async def execute(conn: Any, query: str, params: Any) -> Result:
     if session is None:
         session = _SESSIONS[conn] = _Session(conn)
     tx = session.transformer
-    names = parsed.names
-    values = tx.dump_sequence([params[n] for n in names], [PyFormat.AUTO] * len(names))
+    values = tx.dump_sequence([params[n] for n in parsed.names], parsed.formats)
     key = (parsed.text, tuple(tx.types or ()))
     try:
         result = await _run_prepared(conn, session, key, values, tx.formats)
-    except errors.InvalidSqlStatementName:  # dropped since (DEALLOCATE ALL, DISCARD ALL)
-        session.prepared.clear()
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) != _NOT_PREPARED:
+            raise
+        session.prepared.clear()  # dropped since (DEALLOCATE ALL, DISCARD ALL)
         result = await _run_prepared(conn, session, key, values, tx.formats)
     rows: list[Any] = []
-    if result.status == _TUPLES_OK:
+    if result.status == TUPLES_OK:
         tx.set_pgresult(result)
         rows = tx.load_rows(0, result.ntuples, tuple)
     count = result.command_tuples
@@ -168,12 +174,12 @@ async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, write: bool) -> No
 
 def _raise_if_error(conn: Any, results: list[Any]) -> Any:
     """The statement's one result, or the server's error raised as psycopg raises it."""
+    if len(results) == 1 and results[0].status in (TUPLES_OK, _COMMAND_OK):
+        return results[0]
     from psycopg import errors
 
     for result in results:
         if result.status == _FATAL_ERROR:
             raise errors.error_from_result(result, encoding=conn.info.encoding)
-    if len(results) != 1 or results[0].status not in (_TUPLES_OK, _COMMAND_OK):
-        statuses = [r.status for r in results]
-        raise errors.InternalError(f"unexpected results from one statement: {statuses}")
-    return results[0]
+    statuses = [r.status for r in results]
+    raise errors.InternalError(f"unexpected results from one statement: {statuses}")
