@@ -28,6 +28,8 @@ import sys
 from binascii import crc32
 from collections.abc import Mapping
 
+from handsetguard.userdirs import user_folder
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
     from typing import Any, Literal
@@ -64,16 +66,13 @@ def cache_file(env: Mapping[str, str] | None = None) -> str | None:
     """The cache file: ``$XDG_CACHE_HOME/handsetguard/patterns-<tag>.json`` (else ``~/.cache``),
     as the indicator cache's folder is chosen; None (no cache) when neither gives an absolute
     folder (no home: never a folder relative to where the command runs)."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME")
-    if not (base and os.path.isabs(base)):
-        base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):
+    folder = user_folder("XDG_CACHE_HOME", ".cache", os.environ if env is None else env)
+    if folder is None:
         return None
     # One file per interpreter build (the key's CRC-32 in the name): two Pythons in turn do
     # not rewrite each other's.
     name = f"patterns-{sys.implementation.cache_tag}-{crc32((_KEY or '').encode()):08x}.json"
-    return os.path.join(base, "handsetguard", name)
+    return os.path.join(folder, name)
 
 
 def _read(path: str) -> bytes | None:

@@ -25,6 +25,7 @@ from handsetguard.threats.indicators.files import (
 )
 from handsetguard.threats.indicators.index import INDEX_FORMAT, IndicatorIndex, build_index
 from handsetguard.threats.indicators.model import IndicatorError, IndicatorSet
+from handsetguard.userdirs import user_folder
 
 __all__ = [
     "BUNDLED_NAME",
@@ -45,14 +46,9 @@ def bundled_path() -> Path:
 
 
 def _xdg(variable: str, fallback: str, env: Mapping[str, str]) -> Path | None:
-    """``$variable/handsetguard`` if absolute, else ``$HOME/fallback/handsetguard``; None when
-    neither gives an absolute folder (a relative HOME: never a folder relative to where the
-    command runs, which could be an input's)."""
-    base = env.get(variable)
-    if base and os.path.isabs(base):
-        return Path(base) / "handsetguard"
-    home = env.get("HOME") or os.path.expanduser("~")
-    return Path(home) / fallback / "handsetguard" if os.path.isabs(home) else None
+    """:func:`userdirs.user_folder` as a Path."""
+    folder = user_folder(variable, fallback, env)
+    return None if folder is None else Path(folder)
 
 
 @record
