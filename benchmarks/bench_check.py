@@ -14,6 +14,11 @@ MVT needs a main_entry.txt in the zip; for zips without one (the Pixel 1 report)
 builds a copy with it added, and gives MVT that copy (HandsetGuard reads the original).
 Also prints a linearity probe: HandsetGuard on the ATV dumpstate repeated 1x, 2x and 4x.
 The package is byte-compiled first (process_stats.byte_compile), as pip does for MVT.
+
+The two tools' runs alternate (HandsetGuard, MVT, HandsetGuard, MVT, …) and each tool's median
+is taken: this machine's CPU speed changes by up to 2x from one minute to the next, and runs of
+one tool followed by runs of the other could land in different speed phases, which would make
+the ratio measure the machine rather than the tools.
 """
 
 from __future__ import annotations
@@ -73,15 +78,25 @@ def mvt_ready_zip(path: Path, workdir: Path) -> Path:
     return copy
 
 
-def best_of(cmd: list[str], runs: int) -> tuple[float, float]:
-    walls, rss = [], []
+def run_ok(cmd: list[str]) -> tuple[float, float]:
+    """One run: (wall seconds, peak RSS MiB); exit codes 0 and 3 (findings) are a success."""
+    wall, peak, code = measure(cmd)
+    if code not in (0, 3):
+        raise SystemExit(f"command failed with exit code {code}: {' '.join(cmd)}")
+    return wall, peak
+
+
+def alternating(cmds: list[list[str]], runs: int) -> list[tuple[float, float]]:
+    """Run each command ``runs`` times, in rounds (one run of each per round, the first
+    command first); per command, the median wall time and the largest peak RSS."""
+    walls: list[list[float]] = [[] for _ in cmds]
+    peaks: list[float] = [0.0 for _ in cmds]
     for _ in range(runs):
-        wall, peak, code = measure(cmd)
-        if code not in (0, 3):
-            raise SystemExit(f"command failed with exit code {code}: {' '.join(cmd)}")
-        walls.append(wall)
-        rss.append(peak)
-    return statistics.median(walls), max(rss)
+        for i, cmd in enumerate(cmds):
+            wall, peak = run_ok(cmd)
+            walls[i].append(wall)
+            peaks[i] = max(peaks[i], peak)
+    return [(statistics.median(w), p) for w, p in zip(walls, peaks, strict=True)]
 
 
 def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
@@ -92,7 +107,7 @@ def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
     for factor in (1, 2, 4):
         path = workdir / f"repeat{factor}.txt"
         path.write_bytes(data * factor)
-        wall, peak = best_of([*hg, str(path)], 3)
+        [(wall, peak)] = alternating([[*hg, str(path)]], 3)
         size = len(data) * factor / 1e6
         print(
             f"  {factor}x  {size:6.1f} MB  {wall:6.2f} s  {peak:6.0f} MiB  "
@@ -124,9 +139,10 @@ def main() -> None:
             print(f"no bugreport in {args.corpus}/device: nothing to measure")
         for zip_path in inputs:
             label = zip_path.parent.name[:46]
-            hg_wall, hg_rss = best_of([*hg, *iocs_hg, str(zip_path)], args.runs)
-            print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
+            hg_cmd = [*hg, *iocs_hg, str(zip_path)]
             if mvt is None:
+                [(hg_wall, hg_rss)] = alternating([hg_cmd], args.runs)
+                print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
                 continue
             out = workdir / "mvt-out"
             shutil.rmtree(out, ignore_errors=True)
@@ -141,7 +157,8 @@ def main() -> None:
                 str(out),
                 str(mvt_zip),
             ]
-            mvt_wall, mvt_rss = best_of(mvt_cmd, args.runs)
+            (hg_wall, hg_rss), (mvt_wall, mvt_rss) = alternating([hg_cmd, mvt_cmd], args.runs)
+            print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
             speedup, share = mvt_wall / hg_wall, hg_rss / mvt_rss
             met = speedup >= TARGET_SPEEDUP and share <= TARGET_RSS_SHARE
             if not met:

@@ -121,7 +121,8 @@ def _keep_compiled_patterns() -> None:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``, the process's own
     command line) and exit with its code."""
-    if argv is None:
+    whole_process = argv is None
+    if whole_process:
         _one_run_gc()
     argv = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace = build_parser(argv[0] if argv else None).parse_args(argv)
@@ -139,7 +140,35 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+    if whole_process and argv and argv[0] in _QUICK_EXIT:
+        _quick_exit(code)
     raise SystemExit(code)
+
+
+_QUICK_EXIT = frozenset({"check", "apps", "diff"})
+"""The commands that end without the interpreter's teardown (:func:`_quick_exit`): they read
+their input, write their report and have nothing left to finish."""
+
+
+def _quick_exit(code: int) -> NoReturn:
+    """End the process as Python's own exit would, minus the teardown that frees every object
+    and module one by one (4-6 ms of a ``check`` on a 12-14 MB bugreport, ~4% of its wall
+    time): the exit handlers still run (atexit, ``weakref.finalize``, logging's flush), stdout
+    and stderr are flushed, and the files a command writes are closed before it returns. Not
+    taken while another thread runs (a normal exit waits for it)."""
+    import atexit
+    import os
+
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or vanished stream: nothing more to write
+            pass
+    os._exit(code)
 
 
 def _silence_stdout() -> None:

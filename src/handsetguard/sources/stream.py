@@ -9,12 +9,12 @@ and ``\\n``-anchored patterns see their newline. A line longer than a chunk wait
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 
 from handsetguard.evidence import Provenance, Section
+from handsetguard.lazyre import lazy_compile
 from handsetguard.records import field, mutable_record
 from handsetguard.sources.completeness import Truncation, TruncationScan
 from handsetguard.sources.dumpstate import _FIRST, MAX_MARKER_LINES, title_section
@@ -219,35 +219,26 @@ class _Streamer:
 
 
 # Every marker line starts with one of these (dumpstate.py's _MARKER_BODY: a title, an end
-# line and the 79 dashes start with six dashes).
-_MARKER_STARTS = (b"\n------", b"\nDUMP OF SERVICE ")
-
-
-def _line_starts(
-    buf: bytearray, needle: bytes, stop: int, seen: list[int] | None = None
-) -> Iterator[int]:
-    at = buf.find(needle, 0, stop)
-    while at >= 0:
-        if seen is not None:
-            seen.append(at + 1)
-        yield at + 1
-        at = buf.find(needle, at + 1, stop)
+# line and the 79 dashes start with six dashes), found by one search with the newline before.
+_MARKER_START = lazy_compile(rb"\n(?:------|DUMP OF SERVICE )")
+_SERVICE_START = len(b"\nDUMP OF SERVICE ")
 
 
 def _line_markers(
     buf: bytearray, stop: int, services: list[int] | None = None
 ) -> Iterator[re.Match[bytes]]:
     """The marker lines of ``buf[:stop]`` after its first, in order: the lines ``\\n`` +
-    dumpstate.py's marker pattern finds, but found by two substring searches (which skip
-    through the text) and the pattern tried only where they land: a third of the pattern's
-    own scan, the index's largest cost on a 12-25 MB text. Every line-start ``DUMP OF
-    SERVICE `` met (a marker or not) is appended to ``services`` as it is passed."""
-    starts = (
-        _line_starts(buf, _MARKER_STARTS[0], stop),
-        _line_starts(buf, _MARKER_STARTS[1], stop, services),
-    )
-    for start in heapq.merge(*starts):
-        match = _FIRST.match(buf, start, stop)
+    dumpstate.py's marker pattern finds, but the pattern tried only where a line starts as a
+    marker must (one search for the two starts, which skips through the text between them: a
+    quarter of the time of the pattern's own scan, or of a substring search for each start;
+    the index's largest cost on a 12-25 MB text). Every line-start ``DUMP OF SERVICE `` met (a
+    marker or not) is appended to ``services`` as it is passed."""
+    match_at = _FIRST.match
+    for start in _MARKER_START.finditer(buf, 0, stop):
+        at = start.start() + 1
+        if services is not None and start.end() - at + 1 == _SERVICE_START:
+            services.append(at)
+        match = match_at(buf, at, stop)
         if match is not None:
             yield match
 

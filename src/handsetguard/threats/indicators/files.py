@@ -243,9 +243,6 @@ def _iso(stamp: float) -> str | None:
 def parse_source(source: SourceFile) -> IndicatorSet:
     """Parse one read file by its content (a STIX2 bundle, Echap YAML/JSON, HandsetGuard JSON);
     :class:`IndicatorError` naming the file when it is none of them or malformed."""
-    from handsetguard.threats.indicators.stix2 import parse_stix2
-    from handsetguard.threats.indicators.yamlsets import load_yaml, parse_echap
-
     where = str(source.path)
     raw = source_bytes(source)
     head = raw.lstrip()[:1]
@@ -254,6 +251,10 @@ def parse_source(source: SourceFile) -> IndicatorSet:
         if isinstance(data, dict) and data.get("format") == COMPILED_FORMAT:
             return _compiled(data, source)
         if isinstance(data, dict) and data.get("type") == "bundle":
+            # Imported here: the bundled set is compiled, and a check that reads no STIX2
+            # bundle should not pay for the parser's imports (dataclasses pulls in inspect).
+            from handsetguard.threats.indicators.stix2 import parse_stix2
+
             bundle = parse_stix2(data, where)
             return IndicatorSet(
                 name=source.index_name or source.name,
@@ -267,6 +268,8 @@ def parse_source(source: SourceFile) -> IndicatorSet:
             )
         raise IndicatorError(f"{where}: neither a STIX2 bundle nor a HandsetGuard indicator set")
     if source.path.suffix.lower() in (".yaml", ".yml"):
+        from handsetguard.threats.indicators.yamlsets import load_yaml, parse_echap
+
         data = load_yaml(raw, where)
         if isinstance(data, dict) and "indicators" in data:
             raise IndicatorError(

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from handsetguard.records import field, mutable_record
 from handsetguard.threats.indicators.model import (
     KNOWN_TYPES,
     Indicator,
@@ -28,7 +28,7 @@ _UNESCAPE = re.compile(r"\\(.)")
 _MAX_PATTERN = 8192  # longer patterns are not indicators of one thing
 
 
-@dataclass(slots=True)
+@mutable_record
 class StixBundle:
     """What one bundle yields: its indicators, the types it had that are not read, problems."""
 

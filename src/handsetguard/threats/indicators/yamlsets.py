@@ -6,10 +6,9 @@ location; github.com/mvt-project/mvt-indicators), whose files are resolved local
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from handsetguard.records import record
+from handsetguard.records import field, mutable_record, record
 from handsetguard.threats.indicators.model import Indicator, IndicatorError, SetProblem
 from handsetguard.threats.indicators.normalise import normalise
 
@@ -29,7 +28,7 @@ _TEXT_KEYS = frozenset({"name", "names", "type", "certificates", "c2", *_LISTS})
 _CERT_BY_LENGTH = {32: "app:cert.md5", 40: "app:cert.sha1", 64: "app:cert.sha256"}
 
 
-@dataclass(slots=True)
+@mutable_record
 class EchapFamilies:
     indicators: list[Indicator] = field(default_factory=list)
     unknown_types: dict[str, int] = field(default_factory=dict)
