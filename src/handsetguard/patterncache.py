@@ -214,23 +214,11 @@ def save_programs(path: str | None = None) -> None:
     kept.update(_used)
     body = json.dumps(list(kept.values()), separators=(",", ":")).encode("ascii")
     header = json.dumps({"key": _KEY, "crc": crc32(body)}).encode("ascii")
-    import tempfile  # only when the file is (re)written
+    from handsetguard.atomicfile import replace_file  # only when the file is (re)written
 
-    folder = os.path.dirname(target)
-    tmp: str | None = None
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-patterns-", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(header + b"\n" + body)
-        os.replace(tmp, target)
-        tmp = None
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        replace_file(target, header + b"\n" + body, durable=False)
         _changed = False
     except OSError:
         pass
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass

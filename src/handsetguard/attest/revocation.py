@@ -26,7 +26,6 @@ import enum
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -273,16 +272,13 @@ def _http_date(value: str | None) -> datetime | None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    from handsetguard.atomicfile import UnsafeTarget, replace_file
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(path, data)
+    except UnsafeTarget as exc:
+        raise StatusListError(f"{path}: {exc.reason}") from None
     except OSError as exc:
         raise StatusListError(f"{path}: cannot write status list ({exc.strerror or exc})") from None
 

@@ -16,10 +16,9 @@ import argparse
 import enum
 import importlib
 import os
-import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 from handsetguard.errors import HandsetGuardError, UsageError
 
@@ -357,85 +356,31 @@ def check_output_target(path: Path | str, what: str = "report") -> os.stat_resul
     """Refuse an ``-o`` target that is a symbolic link (never followed) or exists and is not
     a regular file (a device node, FIFO, socket or folder is never replaced); the target's
     ``lstat`` when it is an existing regular file, else ``None``."""
+    from handsetguard.atomicfile import UnsafeTarget, target_status
+
     try:
-        found = os.lstat(path)
-    except FileNotFoundError:
-        return None
+        return target_status(path)
+    except UnsafeTarget as exc:
+        raise UsageError(f"{path}: {exc.reason}") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
-    if stat.S_ISLNK(found.st_mode):
-        raise UsageError(f"{path}: is a symbolic link; refusing to write through it")
-    if not stat.S_ISREG(found.st_mode):
-        raise UsageError(f"{path}: exists and is not a regular file; refusing to replace it")
-    return found
 
 
 def write_atomic(target: Path | str, text: str, what: str = "report") -> None:
-    """Write ``text`` to ``target`` whole or not at all (``-`` is standard output).
-
-    The temporary file is made beside the target as ``tempfile.mkstemp`` makes one
-    (:func:`_private_file`: a random name, opened with O_EXCL and O_NOFOLLOW, so a link planted
-    there is never followed), synced, and renamed over the target, which must be absent or a
-    regular file (:func:`check_output_target`); a failure at any point removes the temporary
-    file. A new file is private (0600: reports name the phone's serial and apps); an existing
-    one keeps its mode."""
+    """Write ``text`` to ``target`` whole or not at all (``-`` is standard output), as
+    :func:`handsetguard.atomicfile.replace_file` writes a file: beside the target under a
+    random name never followed through a link, synced, renamed over a target that is absent
+    or a regular file; nothing left behind on failure. A new file is private (0600: reports
+    name the phone's serial and apps); an existing one keeps its mode."""
     path = os.fspath(target)
     if path == STDOUT:
         sys.stdout.write(text)
         return
-    existing = check_output_target(path, what)
-    folder, name = os.path.split(path)
+    from handsetguard.atomicfile import UnsafeTarget, replace_file
+
     try:
-        handle, temporary = _private_file(folder or os.curdir, f".{name}.", ".tmp")
+        replace_file(path, text.encode("utf-8"))
+    except UnsafeTarget as exc:
+        raise UsageError(f"{path}: {exc.reason}") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            if existing is not None:
-                os.fchmod(stream.fileno(), stat.S_IMODE(existing.st_mode))
-            os.fsync(stream.fileno())
-        check_output_target(path, what)  # not swapped for a link or a device meanwhile
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise UsageError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None
-        raise
-    _sync_folder(folder or os.curdir)
-
-
-# What tempfile.mkstemp opens with: created here or not at all, never through a link, and
-# not inherited by a child process.
-_NEW_FILE = (
-    os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-)
-_NAME_TRIES = 100
-
-
-def _private_file(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
-    """A new file ``folder/prefix<random>suffix``, mode 0600, opened as ``tempfile.mkstemp``
-    opens one (another random name on a clash): the descriptor and the path. Not mkstemp
-    itself: tempfile imports random and shutil, ~7-9 M instructions of every ``-o`` run."""
-    for _ in range(_NAME_TRIES):
-        path = os.path.join(folder, f"{prefix}{os.urandom(8).hex()}{suffix}")
-        try:
-            return os.open(path, _NEW_FILE, 0o600), path
-        except FileExistsError:
-            continue  # 64 random bits taken already: only a planted name does that
-    raise FileExistsError(f"no free temporary name in {folder} after {_NAME_TRIES} tries")
-
-
-def _sync_folder(folder: str) -> None:
-    """Make the rename itself durable; a file system that cannot sync a folder is no error."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

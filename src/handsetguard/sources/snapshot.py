@@ -12,7 +12,6 @@ check of the snapshot it wrote.
 from __future__ import annotations
 
 import json
-import os
 import stat
 from dataclasses import asdict, field
 from datetime import datetime
@@ -108,16 +107,17 @@ class Manifest:
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> Path:
-    """Write ``snapshot.json`` atomically (temporary file, then rename)."""
+    """Write ``snapshot.json`` whole or not at all (:func:`atomicfile.replace_file`: a random
+    temporary name beside it, never a link followed)."""
+    from handsetguard.atomicfile import UnsafeTarget, replace_file
+
     path = directory / MANIFEST_NAME
-    tmp = directory / f".{MANIFEST_NAME}.tmp"
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
     try:
-        tmp.write_text(
-            json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        os.replace(tmp, path)
+        replace_file(path, text.encode("utf-8"))
+    except UnsafeTarget as exc:
+        raise SourceError(f"{path}: {exc.reason}") from None
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise SourceError(
             f"{path}: cannot write the snapshot manifest ({exc.strerror or exc})"
         ) from exc

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -192,22 +191,12 @@ def store_digests(folder: Path, digests: Digests) -> None:
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
-    import tempfile  # only when a cache file is (re)written
+    """A cache file, whole or not at all; one that cannot be written is rebuilt next time."""
+    from handsetguard.atomicfile import replace_file
 
-    tmp: str | None = None
-    try:
+    with contextlib.suppress(OSError):
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        replace_file(target, data, durable=False)
 
 
 def _prune(folder: Path) -> None:
