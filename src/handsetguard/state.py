@@ -1,7 +1,9 @@
 """Build a DeviceState from Evidence: run each parser on its section, record what was covered.
 
-This is the only place that knows which section feeds which facet. A parser's ``ParseError``
-becomes a coverage entry and an :class:`Unavailable` facet; it never stops the run.
+This module and its helpers (``state_system``: settings, SELinux, boot, the clock;
+``state_apks``: the collected APKs; ``state_builder``: the facet builder) are the only place
+that knows which section feeds which facet. A parser's ``ParseError`` becomes a coverage entry
+and an :class:`Unavailable` facet; it never stops the run.
 """
 
 from __future__ import annotations
@@ -12,26 +14,16 @@ from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handsetguard.boundedio import loads_bounded
-from handsetguard.device import (
-    BootInfo,
-    DeviceIdentity,
-    DeviceState,
-    Located,
-    SelinuxMode,
-    SelinuxStatus,
-    Unavailable,
-)
+from handsetguard.device import DeviceIdentity, DeviceState, Located, Unavailable
 from handsetguard.errors import ParseError
 from handsetguard.evidence import CoverageEntry, CoverageStatus, Evidence, Provenance, Section
 from handsetguard.parsers.accessibility import parse_accessibility
 from handsetguard.parsers.adb import parse_dumpsys_adb
 from handsetguard.parsers.appops import parse_appops
 from handsetguard.parsers.device_policy import parse_device_policy
-from handsetguard.parsers.dumpstate_header import parse_dumpstate_header
 from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
 from handsetguard.parsers.files_json import parse_files_json, parse_path_listing
 from handsetguard.parsers.getprop import Properties, parse_getprop
-from handsetguard.parsers.kernel_log import SelinuxEventKind, parse_kernel_selinux
 from handsetguard.parsers.links import Links, parse_intent_links, parse_log_links, parse_sms_json
 from handsetguard.parsers.lock_settings import parse_lock_settings, parse_window_keyguard
 from handsetguard.parsers.mounts import parse_mounts
@@ -41,17 +33,16 @@ from handsetguard.parsers.package_mentions import SECTIONS as MENTION_SECTIONS
 from handsetguard.parsers.package_mentions import PackageMentions, parse_package_mentions
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
-from handsetguard.parsers.provider_settings import parse_provider_settings
-from handsetguard.parsers.settings import (
-    Namespace,
-    Settings,
-    parse_dumpsys_settings,
-    parse_settings_list,
-)
 from handsetguard.parsers.values import split_lines
 from handsetguard.sources.bugreport_fs import TOMBSTONE_SECTION
-from handsetguard.sources.dumpstate import dumpstate_time
 from handsetguard.state_apks import apks_facet
+from handsetguard.state_builder import FacetBuilder
+from handsetguard.state_system import (
+    boot_facet,
+    recorded_clock_unset,
+    selinux_facet,
+    settings_facet,
+)
 
 __all__ = ["build_state"]
 
@@ -60,48 +51,6 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
-
-
-class _Builder:
-    def __init__(self, evidence: Evidence) -> None:
-        self.evidence = evidence
-        self.coverage: list[CoverageEntry] = list(evidence.problems)
-
-    def missing(self, names: tuple[str, ...]) -> Unavailable:
-        wanted = " or ".join(names)
-        self.coverage.append(
-            CoverageEntry(
-                # Not the input's path: a live run and the offline re-check of its snapshot
-                # must read the same.
-                names[0],
-                CoverageStatus.MISSING,
-                f"no {wanted} section in the input",
-            )
-        )
-        return Unavailable(f"the input has no {wanted} section")
-
-    def run(self, section: Section, parse: Callable[[str], T]) -> Located[T] | Unavailable:
-        try:
-            value = parse(section.text)
-        except ParseError as exc:
-            self.coverage.append(
-                CoverageEntry(section.name, CoverageStatus.ERROR, exc.message, section.provenance)
-            )
-            return Unavailable(
-                f"{section.name} at {section.provenance} could not be parsed: {exc.message}"
-            )
-        self.coverage.append(
-            CoverageEntry(section.name, CoverageStatus.PARSED, "", section.provenance)
-        )
-        return Located(value, section.provenance)
-
-    def facet(self, names: tuple[str, ...], parse: Callable[[str], T]) -> Located[T] | Unavailable:
-        """Parse the first present of ``names`` (in order of preference)."""
-        for name in names:
-            section = self.evidence.get(name)
-            if section is not None:
-                return self.run(section, parse)
-        return self.missing(names)
 
 
 def _timezone(props: Properties | None) -> tuple[tzinfo, str | None]:
@@ -133,160 +82,6 @@ def _identity(props: Properties | None) -> DeviceIdentity:
         build_tags=get("ro.build.tags"),
         serial=get("ro.serialno") or get("ro.boot.serialno"),
     )
-
-
-def _settings_list(text: str, namespace: Namespace, user: int) -> Settings:
-    return parse_settings_list(text, namespace, user)
-
-
-def _settings_sections(builder: _Builder) -> list[tuple[Section, Namespace, int]]:
-    """``settings:<namespace>`` (user 0) and ``settings:<namespace>:<user>`` sections."""
-    found = []
-    for name, section in sorted(builder.evidence.sections.items()):
-        parts = name.split(":")
-        if parts[0] != "settings" or len(parts) not in (2, 3):
-            continue
-        try:
-            namespace = Namespace(parts[1])
-        except ValueError:
-            continue
-        user = parts[2] if len(parts) == 3 else "0"
-        if user.isdigit():
-            found.append((section, namespace, int(user)))
-    return found
-
-
-# Android <= 7 bugreports have no `dumpsys settings`: the tables are only in the
-# SettingsProvider record of `dumpsys activity provider all` (platform half on Android 9+).
-_PROVIDER_SECTIONS = ("app_providers", "app_providers:platform")
-
-
-def _settings(
-    builder: _Builder,
-) -> tuple[Located[Settings] | Unavailable, dict[tuple[Namespace, int], Provenance]]:
-    """Settings from ``dumpsys settings``, else merged from per-namespace, per-user
-    ``settings list`` outputs (whose records keep their own file as origin), else from the
-    SettingsProvider record of the bugreport's ``APP PROVIDERS`` section."""
-    dumped = builder.evidence.get("dumpsys:settings")
-    if dumped is not None:
-        return builder.run(dumped, parse_dumpsys_settings), {}
-    merged: Located[Settings] | None = None
-    origins: dict[tuple[Namespace, int], Provenance] = {}
-    for section, namespace, user in _settings_sections(builder):
-        result = builder.run(section, partial(_settings_list, namespace=namespace, user=user))
-        if isinstance(result, Unavailable):
-            continue
-        origins[(namespace, user)] = result.origin
-        merged = (
-            result if merged is None else Located(merged.value.merge(result.value), merged.origin)
-        )
-    if merged is not None:
-        return merged, origins
-    for name in _PROVIDER_SECTIONS:
-        providers = builder.evidence.get(name)
-        if providers is not None:
-            return builder.run(providers, parse_provider_settings), origins
-    return builder.missing(("dumpsys:settings", "settings:global", *_PROVIDER_SECTIONS)), origins
-
-
-def _selinux(builder: _Builder, build_type: str | None) -> SelinuxStatus | Unavailable:
-    section = builder.evidence.get("selinux")
-    if section is None:
-        return _selinux_from_kernel_log(builder, build_type)
-    word = section.text.strip().split("\n", 1)[0].strip().lower()
-    for mode in SelinuxMode:
-        if word == mode.value:
-            builder.coverage.append(
-                CoverageEntry("selinux", CoverageStatus.PARSED, "", section.provenance)
-            )
-            return SelinuxStatus(mode, f"getenforce: {word.capitalize()}", section.provenance)
-    builder.coverage.append(
-        CoverageEntry(
-            "selinux",
-            CoverageStatus.ERROR,
-            f"unexpected getenforce output {word[:40]!r}",
-            section.provenance,
-        )
-    )
-    return Unavailable(f"getenforce output at {section.provenance} is not a SELinux mode")
-
-
-_KERNEL_PROOF = {
-    SelinuxEventKind.ENFORCED_DENIAL: SelinuxMode.ENFORCING,
-    SelinuxEventKind.SWITCHED_ENFORCING: SelinuxMode.ENFORCING,
-    SelinuxEventKind.SWITCHED_PERMISSIVE: SelinuxMode.PERMISSIVE,
-    SelinuxEventKind.UNENFORCED_CORE_DENIAL: SelinuxMode.PERMISSIVE,
-    SelinuxEventKind.UNENFORCED_DENIAL: SelinuxMode.PERMISSIVE,
-}
-
-
-def _selinux_from_kernel_log(
-    builder: _Builder, build_type: str | None
-) -> SelinuxStatus | Unavailable:
-    """Without getenforce, the kernel log's newest enforced denial (``permissive=0``),
-    ``setenforce`` switch or unenforced denial of a core domain; other ``permissive=1``
-    denials alone prove no mode (permissive domains) — except on a user build, where no domain
-    may be permissive (CDD 9.7; AOSP marks domains permissive only for userdebug/eng), so an
-    unenforced denial there means SELinux was not enforcing."""
-    section = builder.evidence.get("kernel_log")
-    if section is None:
-        return Unavailable("the input records no runtime SELinux mode (getenforce, kernel log)")
-    found = parse_kernel_selinux(section.text)
-    builder.coverage.append(
-        CoverageEntry("kernel_log", CoverageStatus.PARSED, "", section.provenance)
-    )
-    latest = found.latest
-    unenforced = found.last_unenforced
-    if build_type == "user" and unenforced is not None:
-        if latest is None or unenforced.line > latest.line:
-            latest = unenforced
-    if latest is None:
-        seen = (
-            f"only {found.permissive_denials} permissive=1 denial(s), which permissive domains "
-            "also log on an enforcing system"
-            if found.permissive_denials
-            else "no SELinux denial or mode switch"
-        )
-        return Unavailable(
-            f"the input records no runtime SELinux mode (no getenforce; the kernel log at "
-            f"{section.provenance} has {seen})"
-        )
-    return SelinuxStatus(
-        _KERNEL_PROOF[latest.kind], f"kernel log: {latest.text}", section.provenance.at(latest.line)
-    )
-
-
-# A recorded clock before this year was never set (phones boot at 1970 or their RTC's epoch,
-# e.g. 1980-01-06); sources/bugreport.py applies the same rule to the dumpstate header.
-_CLOCK_SET_SINCE = 2000
-
-
-def _recorded_clock_unset(evidence: Evidence) -> str | None:
-    """The recorded time and where, when the input's only clock reading was never set."""
-    if evidence.acquired_at is not None:
-        if evidence.acquired_at.when.year >= _CLOCK_SET_SINCE:
-            return None
-        when = evidence.acquired_at.when
-        return f"{when:%Y-%m-%d %H:%M:%S} ({evidence.acquired_at.origin})"
-    header = evidence.get("header")
-    if header is None:
-        return None
-    recorded = dumpstate_time(header.data)
-    if recorded is None or recorded.year >= _CLOCK_SET_SINCE:
-        return None
-    return f"{recorded:%Y-%m-%d %H:%M:%S} (dumpstate header of {header.provenance.file})"
-
-
-def _boot(builder: _Builder) -> BootInfo | Unavailable:
-    section = builder.evidence.get("header")
-    if section is None:
-        return Unavailable("the input has no dumpstate header (kernel command line)")
-    header = parse_dumpstate_header(section.text)
-    if header.boot_params_line is None:
-        return Unavailable(
-            f"the dumpstate header at {section.provenance} has no kernel command line"
-        )
-    return BootInfo(header.boot_params, section.provenance.at(header.boot_params_line))
 
 
 def _path_lines(text: str) -> tuple[str, ...]:
@@ -344,7 +139,7 @@ _LINK_PARSERS: dict[str, Callable[[str], Links]] = {
 LINK_SECTIONS = tuple(_LINK_PARSERS)
 
 
-def _links(builder: _Builder) -> tuple[tuple[str, Located[Links]], ...]:
+def _links(builder: FacetBuilder) -> tuple[tuple[str, Located[Links]], ...]:
     """The links of every section that carries them (``androidqf:sms`` and its ``:N``
     siblings, one per SMS backup member); a section that cannot be read is a coverage entry."""
     evidence = builder.evidence
@@ -376,13 +171,13 @@ def _crashed_processes(evidence: Evidence) -> tuple[tuple[str, Provenance], ...]
 
 def build_state(evidence: Evidence) -> DeviceState:
     """Parse every section the checks need; nothing here raises on bad section content."""
-    builder = _Builder(evidence)
+    builder = FacetBuilder(evidence)
     properties = builder.facet(("getprop",), parse_getprop)
     props = None if isinstance(properties, Unavailable) else properties.value
     tz, tz_name = _timezone(props)
     acquired: datetime | None = None
     origin: str | None = None
-    clock_unset = _recorded_clock_unset(evidence)
+    clock_unset = recorded_clock_unset(evidence)
     if evidence.acquired_at is not None and clock_unset is None:
         acquired = evidence.acquired_at.when
         if acquired.tzinfo is None:
@@ -409,7 +204,7 @@ def build_state(evidence: Evidence) -> DeviceState:
         )
     )
     processes = builder.facet(("processes",), lambda text: parse_processes(text).names)
-    settings, settings_origins = _settings(builder)
+    settings, settings_origins = settings_facet(builder)
     listeners = builder.facet(("dumpsys:notification",), parse_notification_listeners)
     links = _links(builder)
     package_files = (
@@ -438,10 +233,10 @@ def build_state(evidence: Evidence) -> DeviceState:
         keyguard=builder.facet(("dumpsys:window",), parse_window_keyguard),
         adb=builder.facet(("dumpsys:adb",), parse_dumpsys_adb),
         mounts=builder.facet(("mounts",), parse_mounts),
-        selinux=_selinux(builder, props.get("ro.build.type") if props is not None else None),
+        selinux=selinux_facet(builder, props.get("ro.build.type") if props is not None else None),
         root_binaries=root_binaries,
         processes=processes,
-        boot=_boot(builder),
+        boot=boot_facet(builder),
         notification_listeners=listeners,
         coverage=tuple(builder.coverage),  # last: every facet above adds its entry
         settings_origins=settings_origins,

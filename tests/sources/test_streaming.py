@@ -12,10 +12,13 @@ import random
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import handsetguard.state
+import handsetguard.state_builder
+import handsetguard.state_system
 from handsetguard.evidence import Evidence, Provenance, SourceKind
 from handsetguard.sources.bugreport import add_dumpstate, find_main_entry
 from handsetguard.sources.completeness import find_truncation
@@ -237,7 +240,19 @@ def _names_state_reads() -> set[str]:
     """Section names in state.py: ``….get("name")`` on the evidence, strings passed to any
     call that is also given the evidence (``_quiet(evidence, "name", …)``), the tuples given
     to ``facet``/``missing``, and module-level ``*_SECTIONS`` tuples."""
-    tree = ast.parse(Path(handsetguard.state.__file__).read_text())
+    found: set[str] = set()
+    for module in STATE_MODULES:
+        found |= _names_module_reads(module)
+    return found
+
+
+# state.py and the helper modules that read sections for it.
+STATE_MODULES = (handsetguard.state, handsetguard.state_system, handsetguard.state_builder)
+
+
+def _names_module_reads(module: ModuleType) -> set[str]:
+    assert module.__file__ is not None
+    tree = ast.parse(Path(module.__file__).read_text())
     found: set[str] = set()
 
     def strings(node: ast.AST) -> list[str]:
@@ -266,7 +281,7 @@ def _names_state_reads() -> set[str]:
             isinstance(t, ast.Name) and t.id.endswith("_SECTIONS") for t in node.targets
         ):
             found.update(strings(node.value))
-    looped, unresolved = _names_from_loops(tree, is_evidence)
+    looped, unresolved = _names_from_loops(module, tree, is_evidence)
     assert unresolved == [], (
         "state.py reads sections whose names this scan cannot resolve; add them to "
         f"sources/wanted.py STATE_SECTIONS and teach the scan: {unresolved}"
@@ -275,7 +290,7 @@ def _names_state_reads() -> set[str]:
 
 
 def _names_from_loops(
-    tree: ast.Module, is_evidence: Callable[[ast.AST], bool]
+    module: ModuleType, tree: ast.Module, is_evidence: Callable[[ast.AST], bool]
 ) -> tuple[set[str], list[str]]:
     """``evidence.get(name)`` with ``name`` a variable: a loop over a constant of state.py's
     namespace (``for name in MENTION_SECTIONS``) is resolved by iterating the constant; a
@@ -308,11 +323,7 @@ def _names_from_loops(
                 if var not in params and source is None:
                     unresolved.append(ast.unparse(node))
                 continue
-            value = (
-                getattr(handsetguard.state, source.id, None)
-                if isinstance(source, ast.Name)
-                else None
-            )
+            value = getattr(module, source.id, None) if isinstance(source, ast.Name) else None
             if value is None:
                 unresolved.append(f"{ast.unparse(node)} in a loop over {ast.unparse(source)}")
                 continue
