@@ -15,10 +15,12 @@ builds a copy with it added, and gives MVT that copy (HandsetGuard reads the ori
 Also prints a linearity probe: HandsetGuard on the ATV dumpstate repeated 1x, 2x and 4x.
 The package is byte-compiled first (process_stats.byte_compile), as pip does for MVT.
 
-The two tools' runs alternate (HandsetGuard, MVT, HandsetGuard, MVT, …) and each tool's median
-is taken: this machine's CPU speed changes by up to 2x from one minute to the next, and runs of
-one tool followed by runs of the other could land in different speed phases, which would make
-the ratio measure the machine rather than the tools.
+The two tools' runs alternate (HandsetGuard, MVT, HandsetGuard, MVT, …): this machine's CPU
+speed changes by up to 2x from one minute to the next, and runs of one tool followed by runs
+of the other could land in different speed phases, which would make the ratio measure the
+machine rather than the tools. The speed-up is the median of each round's ratio (a pair of
+neighbouring runs); the range of the rounds' ratios and the ratio of the medians are shown
+beside it.
 """
 
 from __future__ import annotations
@@ -86,9 +88,9 @@ def run_ok(cmd: list[str]) -> tuple[float, float]:
     return wall, peak
 
 
-def alternating(cmds: list[list[str]], runs: int) -> list[tuple[float, float]]:
+def alternating(cmds: list[list[str]], runs: int) -> list[tuple[list[float], float]]:
     """Run each command ``runs`` times, in rounds (one run of each per round, the first
-    command first); per command, the median wall time and the largest peak RSS."""
+    command first); per command, its wall times round by round and its largest peak RSS."""
     walls: list[list[float]] = [[] for _ in cmds]
     peaks: list[float] = [0.0 for _ in cmds]
     for _ in range(runs):
@@ -96,7 +98,7 @@ def alternating(cmds: list[list[str]], runs: int) -> list[tuple[float, float]]:
             wall, peak = run_ok(cmd)
             walls[i].append(wall)
             peaks[i] = max(peaks[i], peak)
-    return [(statistics.median(w), p) for w, p in zip(walls, peaks, strict=True)]
+    return list(zip(walls, peaks, strict=True))
 
 
 def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
@@ -107,7 +109,8 @@ def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
     for factor in (1, 2, 4):
         path = workdir / f"repeat{factor}.txt"
         path.write_bytes(data * factor)
-        [(wall, peak)] = alternating([[*hg, str(path)]], 3)
+        [(walls, peak)] = alternating([[*hg, str(path)]], 3)
+        wall = statistics.median(walls)
         size = len(data) * factor / 1e6
         print(
             f"  {factor}x  {size:6.1f} MB  {wall:6.2f} s  {peak:6.0f} MiB  "
@@ -141,7 +144,8 @@ def main() -> None:
             label = zip_path.parent.name[:46]
             hg_cmd = [*hg, *iocs_hg, str(zip_path)]
             if mvt is None:
-                [(hg_wall, hg_rss)] = alternating([hg_cmd], args.runs)
+                [(hg_walls, hg_rss)] = alternating([hg_cmd], args.runs)
+                hg_wall = statistics.median(hg_walls)
                 print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
                 continue
             out = workdir / "mvt-out"
@@ -157,15 +161,20 @@ def main() -> None:
                 str(out),
                 str(mvt_zip),
             ]
-            (hg_wall, hg_rss), (mvt_wall, mvt_rss) = alternating([hg_cmd, mvt_cmd], args.runs)
+            (hg_walls, hg_rss), (mvt_walls, mvt_rss) = alternating([hg_cmd, mvt_cmd], args.runs)
+            hg_wall, mvt_wall = statistics.median(hg_walls), statistics.median(mvt_walls)
             print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
-            speedup, share = mvt_wall / hg_wall, hg_rss / mvt_rss
+            # Each round's two runs are neighbours in time: the median of their ratios is the
+            # speed-up least moved by the machine's phases (the ratio of medians is shown too).
+            rounds = [m / h for h, m in zip(hg_walls, mvt_walls, strict=True)]
+            speedup, share = statistics.median(rounds), hg_rss / mvt_rss
             met = speedup >= TARGET_SPEEDUP and share <= TARGET_RSS_SHARE
             if not met:
                 misses.append(label)
             print(f"{'':46} {'mvt':12} {mvt_wall:7.2f} {mvt_rss:8.0f}")
             print(
-                f"{'':46} {'ratio':12} {speedup:6.1f}x faster, {share:.2f} of MVT's RSS "
+                f"{'':46} {'ratio':12} {speedup:6.1f}x faster (rounds {min(rounds):.1f}-"
+                f"{max(rounds):.1f}x, medians {mvt_wall / hg_wall:.1f}x), {share:.2f} of MVT's RSS "
                 f"({'meets' if met else 'MISSES'} >= {TARGET_SPEEDUP:.0f}x and "
                 f"<= {TARGET_RSS_SHARE:.2f})",
                 flush=True,
