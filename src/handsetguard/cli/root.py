@@ -110,6 +110,26 @@ def _one_run_gc() -> None:
     atexit.register(gc.freeze)
 
 
+_HEAP_STEP = 1 << 20
+
+
+def _one_run_heap() -> None:
+    """Let the C heap keep what a run frees for its next allocation of that size. glibc's
+    malloc serves an allocation of 128 KiB or more with its own mmap, unmapped again when
+    freed, and gives the top of its heap back to the system once more than 256 KiB there is
+    free; a check allocates and frees a 256 KiB chunk per read of its input, so every chunk's
+    pages were mapped anew and faulted in again (~4 µs a page on this machine's VM: 10,000
+    faults, about a fifth of a check of the 14 MB Meizu MX6 bugreport). Freeing one block
+    of ``_HEAP_STEP`` bytes that malloc had mapped raises both limits, as glibc does by itself
+    after the first large free (mallopt(3), M_MMAP_THRESHOLD: the dynamic threshold), to
+    1 MiB and 2 MiB from the start. Measured: Meizu MX6 10,000 -> 8,060 page faults, peak
+    RSS 29.9 -> 31.9 MB; the Android 9 emulator 5,920 -> 5,460, 24.8 -> 25.1 MB. ``bytes(n)``
+    is calloc'd: fresh mapped pages are zero already and are never touched, so this costs two
+    system calls. Another allocator ignores it."""
+    block = bytes(_HEAP_STEP)
+    del block
+
+
 def _keep_compiled_patterns() -> None:
     """Store the regular expressions this command compiled for the next run (only if it used
     any: a command that never loaded the pattern cache does not import it now)."""
@@ -124,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     whole_process = argv is None
     if whole_process:
         _one_run_gc()
+        _one_run_heap()
     argv = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
