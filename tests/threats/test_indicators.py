@@ -375,6 +375,8 @@ def test_a_missing_place_is_reported_whatever_the_cache_holds(tmp_path: Path) ->
         lambda b: b.replace(b"com.one", b"com.two"),  # altered, digest no longer matches
         lambda b: b"garbage\n" + b,
         lambda _: b"",
+        lambda b: b.split(b"\n")[0],  # the header line alone, no newline after it
+        lambda b: b[: b.rfind(b"\n")],  # the last newline and the rows after it gone
     ],
 )
 def test_a_damaged_cache_is_rebuilt_never_trusted(tmp_path: Path, damage) -> None:  # noqa: ANN001
