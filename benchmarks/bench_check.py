@@ -12,7 +12,9 @@ inputs whose folder name contains NAME.
 MVT is installed in a throwaway venv (/tmp/handsetguard-bench-mvt) from PyPI the first time.
 MVT needs a main_entry.txt in the zip; for zips without one (the Pixel 1 report) the script
 builds a copy with it added, and gives MVT that copy (HandsetGuard reads the original).
-Also prints a linearity probe: HandsetGuard on the ATV dumpstate repeated 1x, 2x and 4x.
+Also prints a linearity probe (HandsetGuard on the ATV dumpstate repeated 1x, 2x and 4x) and
+the start-up targets: ``check --format json --example`` <= 0.15 s, ``import handsetguard.cli``
+<= 60 ms (its cumulative time under ``-X importtime``).
 The package is byte-compiled first (process_stats.byte_compile), as pip does for MVT.
 
 The two tools' runs alternate (HandsetGuard, MVT, HandsetGuard, MVT, …): this machine's CPU
@@ -118,6 +120,39 @@ def linearity(zip_path: Path, workdir: Path, hg: list[str]) -> None:
         )
 
 
+# Targets of the same issue for a small input and for start-up.
+TARGET_EXAMPLE_S = 0.15
+TARGET_IMPORT_MS = 60.0
+
+
+def startup(hg: list[str], runs: int) -> None:
+    """``check --format json`` on the bundled example, and ``import handsetguard.cli`` (its
+    cumulative time as ``python -X importtime`` reports it: the import alone, without the
+    interpreter's own start), each the median of ``runs``."""
+    [(walls, _)] = alternating([[*hg, "--example"]], runs)
+    example = statistics.median(walls)
+    imports = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import handsetguard.cli"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        line = next(ln for ln in done.stderr.splitlines() if ln.endswith("| handsetguard.cli"))
+        imports.append(int(line.split("|")[1]) / 1000)
+    imported = statistics.median(imports)
+    print("\nstart-up:")
+    print(
+        f"  check --format json --example  {example:6.3f} s  "
+        f"({'meets' if example <= TARGET_EXAMPLE_S else 'MISSES'} <= {TARGET_EXAMPLE_S} s)"
+    )
+    print(
+        f"  import handsetguard.cli        {imported:6.1f} ms "
+        f"({'meets' if imported <= TARGET_IMPORT_MS else 'MISSES'} <= {TARGET_IMPORT_MS:.0f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -182,6 +217,7 @@ def main() -> None:
         atv = [z for z in inputs if z.parent.name == ATV.split("/")[-1]]
         if atv:
             linearity(atv[0], workdir, hg)
+        startup(hg, max(args.runs, 5))
     if mvt is not None:
         print("\ntargets met on every input" if not misses else f"\ntargets missed: {misses}")
 
