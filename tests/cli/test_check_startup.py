@@ -88,7 +88,7 @@ def test_the_evidence_is_let_go_before_the_indicator_index_loads(
     text) is no longer alive."""
     from handsetguard.cli import check, iocs
 
-    acquire, load = check._acquire, iocs._load
+    acquire, load = check.acquire, iocs._load
     acquired: list[weakref.ref[Evidence]] = []
     alive_at_load: list[bool] = []
 
@@ -102,7 +102,7 @@ def test_the_evidence_is_let_go_before_the_indicator_index_loads(
         alive_at_load.append(any(ref() is not None for ref in acquired))
         return load(paths)
 
-    monkeypatch.setattr(check, "_acquire", remembering)
+    monkeypatch.setattr(check, "acquire", remembering)
     monkeypatch.setattr(iocs, "_load", loading)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     code, _, err = invoke("check", "--example", "--format", "json", "-o", str(tmp_path / "r.json"))

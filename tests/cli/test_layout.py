@@ -17,6 +17,7 @@ CLI = SRC / "cli"
 GROUPS = [
     "activation",  # activation verify/issue, split out of server
     "apk",
+    "apps",  # apps, split out of check
     "attest",
     "check",
     "common",

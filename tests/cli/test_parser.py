@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from handsetguard.cli.check import CATEGORIES
+from handsetguard.cli.apps import CATEGORIES
 from handsetguard.privacy import Category
 from tests.cli_runner import invoke, run
 

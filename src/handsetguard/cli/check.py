@@ -1,5 +1,5 @@
-"""``check`` and ``apps``: one report from a dump, a snapshot or a live phone; which apps used
-the camera, microphone, location… Arguments, printing, exit codes — nothing else.
+"""``check``: one report from a dump, a snapshot or a live phone (``apps``, in :mod:`.apps`,
+reads the same inputs). Arguments, printing, exit codes — nothing else.
 
 The engine, the renderers and rich are imported when a command runs, not when the command
 line is built: ``--help`` and the parser stay a few milliseconds."""
@@ -39,24 +39,26 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from handsetguard.evidence import Evidence
-    from handsetguard.privacy import Category
     from handsetguard.report.model import Report
 
-__all__ = ["apps", "check", "register"]
+__all__ = [
+    "acquire",
+    "add_source",
+    "add_verbose",
+    "check",
+    "emit",
+    "output_path",
+    "register",
+    "text_console",
+]
 
 EXAMPLE_NAME = "example-bugreport.txt"
 
 CHECK_FORMATS = tuple(f.value for f in OutputFormat)
 FAIL_ON = ("warn", "fail")
-APP_SORTS = ("last", "count", "package")
-APPS_FORMATS = ("text", "json")
-CATEGORIES = (
-    "camera, microphone, location, contacts, sms, call_log, calendar, media, body_sensors, "
-    "clipboard"
-)  # pinned against handsetguard.privacy.Category by a test (help text without the import)
 
 
-def _acquire(source: str | None, example: bool) -> Evidence:
+def acquire(source: str | None, example: bool) -> Evidence:
     from handsetguard.evidence import SourceKind
     from handsetguard.sources import open_source
 
@@ -82,7 +84,7 @@ def _acquire(source: str | None, example: bool) -> Evidence:
 _FILE_WIDTH = 110  # text written to a file: a fixed width, no colour
 
 
-def _text_console(output: str | None) -> tuple[Console, io.StringIO | None]:
+def text_console(output: str | None) -> tuple[Console, io.StringIO | None]:
     """A console printing to the terminal, or to a buffer that becomes ``output``."""
     from rich.console import Console
 
@@ -94,7 +96,7 @@ def _text_console(output: str | None) -> tuple[Console, io.StringIO | None]:
     return Console(file=buffer, width=_FILE_WIDTH, color_system=None, highlight=False), buffer
 
 
-def _emit(text: str, output: str | None) -> None:
+def emit(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
@@ -108,10 +110,10 @@ def render(
     if fmt is OutputFormat.TEXT:
         from handsetguard.report.terminal import render_terminal
 
-        console, buffer = _text_console(output)
+        console, buffer = text_console(output)
         render_terminal(report, console, verbose=verbose)
         if buffer is not None:
-            _emit(buffer.getvalue(), output)
+            emit(buffer.getvalue(), output)
         return
     if fmt is OutputFormat.VERDICT:
         text = verdict + "\n"
@@ -127,7 +129,7 @@ def render(
         from handsetguard.report.markdown import render_markdown
 
         text = render_markdown(report)
-    _emit(text, output)
+    emit(text, output)
 
 
 def _is_adb(source: str | None) -> bool:
@@ -204,13 +206,13 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
         if source is not None and _is_adb(source):
             from handsetguard.cli.live import acquire_live, verdict_when_unreachable
 
-            emit = (lambda text: _emit(text, output)) if fmt is OutputFormat.VERDICT else None
-            with verdict_when_unreachable(source, emit):
+            say_line = (lambda text: emit(text, output)) if fmt is OutputFormat.VERDICT else None
+            with verdict_when_unreachable(source, say_line):
                 evidence, serial, incomplete = acquire_live(source, save, timeout)
         elif save is not None:
             raise UsageError("--save applies to live phones (adb or adb:SERIAL) only")
         else:
-            evidence, serial = _acquire(source, example), None
+            evidence, serial = acquire(source, example), None
         # The sections' text is parsed, then let go before the indicator index is loaded: the
         # two are never in memory at once (the peak RSS of a large bugreport).
         state = build_state(evidence)
@@ -246,77 +248,13 @@ def check(  # noqa: C901 - one flow: acquire, check, render, then the exit code'
     return 0
 
 
-def _categories(value: str | None) -> list[Category] | None:
-    from handsetguard.privacy import Category
-
-    if value is None:
-        return None
-    if value.strip().lower() == "all":
-        return list(Category)
-    chosen = []
-    for name in (part.strip() for part in value.split(",") if part.strip()):
-        try:
-            chosen.append(Category(name))
-        except ValueError:
-            known = ", ".join(c.value for c in Category)
-            raise UsageError(f"--category {name!r}: unknown category (use {known})") from None
-    return chosen
-
-
-def apps(
-    source: str | None = None,
-    example: bool = False,
-    category: str | None = None,
-    package: str | None = None,
-    sort: str = "last",
-    fmt: str = "text",
-    output: str | None = None,
-    verbose: bool = False,
-) -> int:
-    """Which apps used the camera, microphone, location, contacts, SMS… and when."""
-    from handsetguard.engine import run_check
-    from handsetguard.privacy import Category
-    from handsetguard.report.present import HEADLINE_CATEGORIES, select_apps
-    from handsetguard.textsafe import json_text, visible
-
-    with guard(verbose):
-        chosen = _categories(category)
-        report = run_check(_acquire(source, example))
-        if report.apps_unavailable:
-            sys.stderr.write(f"note: {visible(report.apps_unavailable)}\n")
-        mine = [a for a in report.apps if package is None or a.package == package]
-        if package is not None and not mine and not report.apps_unavailable:
-            sys.stderr.write(f"note: no app {visible(package)} in the input\n")
-        if fmt == "json":
-            import json
-
-            from handsetguard.report.json_report import app_to_dict
-
-            # Every app unless categories were asked for; always in the --sort order.
-            rows = select_apps(
-                mine, chosen or list(Category), sort=sort, only_with_access=bool(chosen)
-            )
-            text = json.dumps([app_to_dict(a) for a in rows], indent=2, ensure_ascii=False)
-            _emit(json_text(text) + "\n", output)
-            return 0
-        from handsetguard.report.apps_table import render_apps_table
-
-        console, buffer = _text_console(output)
-        # The text shows DTEK's five headline categories unless asked for others.
-        shown = chosen if chosen is not None else list(HEADLINE_CATEGORIES)
-        render_apps_table(mine, console, categories=shown, sort=sort)
-        if buffer is not None:
-            _emit(buffer.getvalue(), output)
-    return 0
-
-
 # --- arguments ------------------------------------------------------------------------------
 
 SOURCE_HELP = "Bugreport (.zip, folder or dumpstate .txt) or AndroidQF collection (folder or .zip)."
 OUTPUT_HELP = "Write to FILE ('-': standard output); never through a link or over a non-file."
 
 
-def _output(value: str | None) -> str | None:
+def output_path(value: str | None) -> str | None:
     return None if value == STDOUT else value
 
 
@@ -327,7 +265,7 @@ def _run_check(args: argparse.Namespace) -> int:
         args.source,
         args.example,
         OutputFormat(args.fmt) if args.fmt is not None else None,
-        _output(args.output),
+        output_path(args.output),
         args.profile,
         args.as_of,
         args.fail_on,
@@ -341,34 +279,21 @@ def _run_check(args: argparse.Namespace) -> int:
     )
 
 
-def _run_apps(args: argparse.Namespace) -> int:
-    return apps(
-        args.source,
-        args.example,
-        args.category,
-        args.package,
-        args.sort,
-        args.fmt,
-        _output(args.output),
-        args.verbose,
-    )
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
+def add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", metavar="SOURCE", help=SOURCE_HELP)
     parser.add_argument("--example", action="store_true", help="Use the bundled example device.")
 
 
-def _verbose(parser: argparse.ArgumentParser) -> None:
+def add_verbose(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="Show all evidence; tracebacks on errors."
     )
 
 
 def register(commands: Commands) -> None:
-    """Add ``check`` and ``apps`` to the HandsetGuard command line."""
+    """Add ``check`` to the HandsetGuard command line."""
     parser = commands.add_parser("check", help=summary(check), description=describe(check))
-    _common(parser)
+    add_source(parser)
     add_format(parser, CHECK_FORMATS, "Output format (default: the profile's, else text).")
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     parser.add_argument(
@@ -415,26 +340,5 @@ def register(commands: Commands) -> None:
         help="Also send the JSON report to a HandsetGuard service (its base URL); the "
         "credential token is read from $HANDSETGUARD_TOKEN.",
     )
-    _verbose(parser)
+    add_verbose(parser)
     parser.set_defaults(run=_run_check)
-
-    parser = commands.add_parser("apps", help=summary(apps), description=describe(apps))
-    _common(parser)
-    parser.add_argument(
-        "-c",
-        "--category",
-        help=f"Only these categories, comma-separated ({CATEGORIES}), or 'all'. Text defaults "
-        "to camera, microphone, location, contacts, sms; JSON to every app.",
-    )
-    parser.add_argument("--app", dest="package", metavar="PACKAGE", help="Only this package.")
-    parser.add_argument(
-        "--sort",
-        choices=APP_SORTS,
-        default="last",
-        metavar=choices_metavar(APP_SORTS),
-        help="Most recent access first, most accesses first, or by name.",
-    )
-    add_format(parser, APPS_FORMATS, "Output format.", default="text")
-    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
-    _verbose(parser)
-    parser.set_defaults(run=_run_apps)

@@ -1,6 +1,6 @@
 """The ``handsetguard`` command line: one argparse parser with every command group on it.
 
-Groups, one module each: check and apps (:mod:`.check`); diff of two acquisitions
+Groups, one module each: check (:mod:`.check`); apps (:mod:`.apps`); diff of two acquisitions
 (:mod:`.diff`); live phones — devices, collect and the adb side of check (:mod:`.live`), watch
 (:mod:`.watch`); attestation (:mod:`.attest`); indicator sets (:mod:`.iocs`); APK inspection
 (:mod:`.apk`); the licensing service — server, activation, royalty (:mod:`.server`); the
@@ -50,7 +50,7 @@ def version() -> int:
 # all groups cost ~15 ms; importing the other eight modules ~2% of ``check --example``).
 _GROUP_OF = {
     "check": "check",
-    "apps": "check",
+    "apps": "apps",
     "diff": "diff",
     "devices": "live",
     "collect": "live",
@@ -80,6 +80,7 @@ def build_parser(command: str | None = None) -> Parser:
         _group(_GROUP_OF[command]).register(commands)
         return parser
     _group("check").register(commands)
+    _group("apps").register(commands)
     _group("diff").register(commands)
     commands.add_parser("version", help=version.__doc__, description=version.__doc__).set_defaults(
         run=lambda _args: version()

@@ -51,7 +51,7 @@ def device(env: Env, device_id: str) -> Device:
 
 @functools.cache
 def _example(profile: str) -> str:
-    from handsetguard.cli.check import _acquire
+    from handsetguard.cli.check import acquire as _acquire
     from handsetguard.engine import KNOWN_CHECKS, run_check
     from handsetguard.profiles.profile import load_profile
     from handsetguard.report.json_report import render_json
