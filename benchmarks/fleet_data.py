@@ -31,7 +31,7 @@ STAMP = "%Y-%m-%d %H:%M:%S.%f"  # SQLite's UTCDateTime text
 
 
 def example_report() -> dict[str, Any]:
-    from handsetguard.cli.check import _acquire
+    from handsetguard.cli.check import acquire as _acquire
     from handsetguard.engine import KNOWN_CHECKS, run_check
     from handsetguard.profiles.profile import load_profile
     from handsetguard.report.json_report import render_json
