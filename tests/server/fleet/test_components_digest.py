@@ -14,22 +14,13 @@ from typing import Any
 
 import pytest
 
-from handsetguard.server.services.regressions import COMPONENT_SECTIONS, components_digest
+from handsetguard.server.services.regressions import component_projection, components_digest
 from tests.server.fleet.helpers import example_report
 
 
 def _reference(document: dict[str, Any]) -> str:
-    """The digest as first written (json.dumps), for comparison."""
-    inventory = document.get("inventory")
-    inventory = inventory if isinstance(inventory, dict) else {}
-    packages = inventory.get("packages")
-    items = packages.get("items") if isinstance(packages, dict) else None
-    signers = [
-        [p.get("package"), p.get("signer_kind"), p.get("signers")]
-        for p in (items if isinstance(items, list) else [])
-        if isinstance(p, dict)
-    ]
-    projection = [[inventory.get(section) for section in COMPONENT_SECTIONS], signers]
+    """The digest as first written (json.dumps of the same projection), for comparison."""
+    projection = component_projection(document)
     text = json.dumps(projection, separators=(",", ":"), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

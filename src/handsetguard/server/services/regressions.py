@@ -26,6 +26,7 @@ __all__ = [
     "COMPONENT_SECTIONS",
     "Baseline",
     "Finding",
+    "component_projection",
     "components_digest",
     "needs_document",
     "regressions",
@@ -69,6 +70,12 @@ class Baseline:
 def components_digest(document: dict[str, Any]) -> str:
     """SHA-256 over the inventory's component sections and each package's signers, as the
     report gives them: two reports with the same digest have no component change."""
+    return hashlib.sha256(_canonical(component_projection(document))).hexdigest()
+
+
+def component_projection(document: dict[str, Any]) -> list[Any]:
+    """What :func:`components_digest` hashes: the component sections, then each package's
+    name, signer kind and signers."""
     inventory = document.get("inventory")
     inventory = inventory if isinstance(inventory, dict) else {}
     packages = inventory.get("packages")
@@ -78,8 +85,7 @@ def components_digest(document: dict[str, Any]) -> str:
         for p in (items if isinstance(items, list) else [])
         if isinstance(p, dict)
     ]
-    projection = [[inventory.get(section) for section in COMPONENT_SECTIONS], signers]
-    return hashlib.sha256(_canonical(projection)).hexdigest()
+    return [[inventory.get(section) for section in COMPONENT_SECTIONS], signers]
 
 
 _TOKENS = bytes(
