@@ -145,8 +145,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     whole_process = argv is None
     if whole_process:
         _one_run_gc()
-        _one_run_heap()
     argv = list(sys.argv[1:] if argv is None else argv)
+    one_shot = whole_process and bool(argv) and argv[0] in _QUICK_EXIT
+    if one_shot:
+        _one_run_heap()  # not for a long-running command (the service, watch)
     args: argparse.Namespace = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         code = args.run(args)
@@ -162,14 +164,15 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-    if whole_process and argv and argv[0] in _QUICK_EXIT:
+    if one_shot:
         _quick_exit(code)
     raise SystemExit(code)
 
 
 _QUICK_EXIT = frozenset({"check", "apps", "diff"})
-"""The commands that end without the interpreter's teardown (:func:`_quick_exit`): they read
-their input, write their report and have nothing left to finish."""
+"""The one-shot commands: they start with the heap's limits raised (:func:`_one_run_heap`) and
+end without the interpreter's teardown (:func:`_quick_exit`); they read their input, write
+their report and have nothing left to finish."""
 
 
 def _quick_exit(code: int) -> NoReturn:
