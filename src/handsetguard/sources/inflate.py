@@ -16,19 +16,14 @@ import struct
 import zipfile
 from collections.abc import Iterator
 
-try:  # zlib-ng (a dependency): the same API as the standard library's zlib, faster
-    from zlib_ng import zlib_ng as _zlib
-except ImportError:  # pragma: no cover - the standard library's zlib then
-    import zlib as _zlib  # type: ignore[no-redef]
+from handsetguard.zlibng import ZLIB_ERROR as _INFLATE_ERROR
+from handsetguard.zlibng import zlib as _zlib
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
     from typing import IO, Any
 
 __all__ = ["inflate_member"]
-
-# zlib-ng's stubs type its error as an instance.
-_INFLATE_ERROR: type[BaseException] = _zlib.error  # type: ignore[assignment]
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_MAGIC = b"PK\x03\x04"

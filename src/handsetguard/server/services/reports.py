@@ -23,14 +23,11 @@ from sqlalchemy.orm import Session
 from handsetguard.server.errors import (
     InvalidInputError,
 )
-
-try:  # zlib-ng (a dependency): the standard library's zlib API, its inflate and CRC faster
-    from zlib_ng import zlib_ng as _zlib
-except ImportError:  # pragma: no cover - the standard library's zlib then
-    import zlib as _zlib  # type: ignore[no-redef]
 from handsetguard.server.models import PostureReport
 from handsetguard.server.services import audit
 from handsetguard.server.services.actors import Actor, Role
+from handsetguard.zlibng import ZLIB_ERROR as _INFLATE_ERROR
+from handsetguard.zlibng import zlib as _zlib
 
 __all__ = [
     "MAX_REPORT_BYTES",
@@ -68,10 +65,6 @@ class UnreadableBody(MalformedReport):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(code, message)
         self.status = status
-
-
-# zlib-ng's stubs type its error as an instance.
-_INFLATE_ERROR: type[BaseException] = _zlib.error  # type: ignore[assignment]
 
 
 def decode_body(body: bytes, encoding: str | None) -> tuple[bytes, bytes | None]:

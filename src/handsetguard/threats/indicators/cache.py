@@ -15,15 +15,11 @@ import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-try:  # zlib-ng (a dependency, see sources/inflate.py): the same CRC-32, computed faster
-    from zlib_ng.zlib_ng import crc32
-except ImportError:  # pragma: no cover
-    from zlib import crc32
-
 from handsetguard.boundedio import read_bounded
 from handsetguard.errors import HandsetGuardError
 from handsetguard.threats.indicators.files import Digests
 from handsetguard.threats.indicators.index import INDEX_FORMAT, IndicatorIndex
+from handsetguard.zlibng import zlib
 
 __all__ = [
     "MAX_CACHE_BYTES",
@@ -46,7 +42,7 @@ class _CacheError(HandsetGuardError):
 def _file(folder: Path, key: str) -> Path:
     # One file per combination of sets; two keys sharing a name only cost a rebuild (the
     # header holds the whole key, compared on load).
-    return folder / f"{_PREFIX}{crc32(key.encode('utf-8', 'surrogateescape')):08x}.json"
+    return folder / f"{_PREFIX}{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}.json"
 
 
 def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
@@ -75,7 +71,7 @@ def load_cached(folder: Path, key: str) -> IndicatorIndex | None:
         return None
     size, spans = header.get("json_bytes"), _spans(header.get("map_bytes"))
     with memoryview(raw) as view, view[body:] as rest:
-        crc = crc32(rest)
+        crc = zlib.crc32(rest)
     if type(size) is not int or spans is None or header.get("crc32") != crc:
         return None
     end = body + size + sum(length for _, length in spans)
@@ -159,7 +155,7 @@ def store_cached(folder: Path, key: str, index: IndicatorIndex) -> None:
     header = json.dumps(
         {
             "key": key,
-            "crc32": crc32(rest),
+            "crc32": zlib.crc32(rest),
             "json_bytes": len(body),
             "map_bytes": [[name, len(blob)] for name, blob in maps],
         }
