@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from handsetguard.atomicfile import UnsafeTarget, replace_file, target_status
 from handsetguard.errors import SourceError
-from handsetguard.sources.snapshot import MANIFEST_NAME, Manifest, write_manifest
+from handsetguard.sources.snapshot import MANIFEST_NAME
+from tests.sources.test_snapshot import make_snapshot
 
 
 def _mode(path: Path) -> int:
@@ -104,22 +104,11 @@ def test_the_snapshot_manifest_never_follows_a_planted_temporary_link(tmp_path: 
     victim = tmp_path / "victim"
     victim.write_bytes(b"keep me")
     (tmp_path / f".{MANIFEST_NAME}.tmp").symlink_to(victim)
-    manifest = Manifest(
-        tool_version="0.1.0",
-        serial="KS60IN0042",
-        model="KS-60",
-        manufacturer="Kestrel",
-        acquired_utc=datetime(2026, 3, 1, 8, 30, tzinfo=UTC),
-        device_time=None,
-        device_timezone=None,
-        commands=(),
-        host_key_fingerprint=None,
-    )
-    path = write_manifest(tmp_path, manifest)
+    path = make_snapshot(tmp_path, [], {}) / MANIFEST_NAME  # writes the manifest
     assert victim.read_bytes() == b"keep me"
     assert b'"serial": "KS60IN0042"' in path.read_bytes()
     (tmp_path / MANIFEST_NAME).unlink()
     (tmp_path / MANIFEST_NAME).symlink_to(victim)
     with pytest.raises(SourceError, match="symbolic link"):
-        write_manifest(tmp_path, manifest)
+        make_snapshot(tmp_path, [], {})
     assert victim.read_bytes() == b"keep me"
