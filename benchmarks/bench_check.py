@@ -3,9 +3,11 @@ bugreport: wall clock and peak RSS of each whole command, side by side, in one r
 ratios and whether each meets the targets (>= 10x faster, <= 1/4 of MVT's peak RSS).
 
 Usage: python benchmarks/bench_check.py [--runs 3] [--corpus ../shared/corpus] [--no-mvt]
-                                        [--iocs FILE] [--only NAME]
+                                        [--iocs FILE] [--only NAME] [--floor]
 
---iocs gives both tools the same indicator file (`check --iocs FILE`, `check-bugreport -i FILE`),
+--floor splits HandsetGuard's wall on each input into the interpreter's start, the imports the
+check makes and the rest (see floor()). --iocs gives both tools the same indicator file
+(`check --iocs FILE`, `check-bugreport -i FILE`),
 e.g. the corpus's iocs/stalkerware-indicators/stalkerware.stix2; --only keeps the
 inputs whose folder name contains NAME.
 
@@ -153,6 +155,40 @@ def startup(hg: list[str], runs: int) -> None:
     )
 
 
+def floor(hg_cmd: list[str], workdir: Path, runs: int, mvt_wall: float | None) -> None:
+    """Where HandsetGuard's wall on one input goes (``--floor``): the interpreter's start
+    (``python -c pass``), that plus the imports the check makes (the very modules, imported
+    and nothing else done), and the whole check; the three alternate as the tools do above,
+    and each is the median of ``runs``. (Pauses between the runs were tried: on this VM a run
+    after an idle second is up to 40% slower than one after a busy one, which made the split
+    measure the machine's idle states.)"""
+    traced = subprocess.run(
+        [sys.executable, "-X", "importtime", *hg_cmd], capture_output=True, text=True, check=False
+    )
+    names = [
+        line.split("|")[2].strip()
+        for line in traced.stderr.splitlines()
+        if line.startswith("import time:") and not line.endswith("| imported package")
+    ]
+    # Tried as the check tried them: some are meant to fail (ntpath looks for nt, _winapi);
+    # with the collector's thresholds a check runs with and its exit without the teardown
+    # (cli/root.py's _one_run_gc and _quick_exit).
+    script = workdir / "imports.py"
+    script.write_text(
+        "import gc, importlib, os\ngc.set_threshold(100_000, 50, 50)\n"
+        f"for name in {names!r}:\n    try:\n"
+        "        importlib.import_module(name)\n    except ImportError:\n        pass\n"
+        "os._exit(0)\n"
+    )
+    labels = ["interpreter start", f"+ imports ({len(names)} modules)", "whole check"]
+    commands = [[sys.executable, "-c", "pass"], [sys.executable, str(script)], hg_cmd]
+    print(f"{'':46} floor (median of {runs}, alternating):")
+    for label, (walls, _) in zip(labels, alternating(commands, runs), strict=True):
+        print(f"{'':48} {label:28} {statistics.median(walls) * 1000:6.1f} ms")
+    if mvt_wall is not None:
+        print(f"{'':48} {'10x budget (MVT / 10)':28} {mvt_wall * 100:6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -160,6 +196,11 @@ def main() -> None:
     parser.add_argument("--no-mvt", action="store_true")
     parser.add_argument("--iocs", type=Path, help="an indicator file given to both tools")
     parser.add_argument("--only", help="only the inputs whose folder name contains this")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also split HandsetGuard's wall on each input: start, imports, the rest",
+    )
     args = parser.parse_args()
     hg_exe = Path(sys.executable).with_name("handsetguard")
     byte_compile()  # MVT's venv is byte-compiled by pip
@@ -182,6 +223,8 @@ def main() -> None:
                 [(hg_walls, hg_rss)] = alternating([hg_cmd], args.runs)
                 hg_wall = statistics.median(hg_walls)
                 print(f"{label:46} {'handsetguard':12} {hg_wall:7.2f} {hg_rss:8.0f}", flush=True)
+                if args.floor:
+                    floor(hg_cmd, workdir, args.runs, None)
                 continue
             out = workdir / "mvt-out"
             shutil.rmtree(out, ignore_errors=True)
@@ -214,6 +257,8 @@ def main() -> None:
                 f"<= {TARGET_RSS_SHARE:.2f})",
                 flush=True,
             )
+            if args.floor:
+                floor(hg_cmd, workdir, args.runs, mvt_wall)
         atv = [z for z in inputs if z.parent.name == ATV.split("/")[-1]]
         if atv:
             linearity(atv[0], workdir, hg)
