@@ -13,6 +13,7 @@ from handsetguard.server.services.dbapi import (
     with_ctes,
     write_variants,
 )
+from handsetguard.server.services.fleet_state import COUNT_BUCKET, COUNT_UPSERT
 
 __all__ = ["CHALLENGE_COLUMNS", "HISTORY", "UNIT_COLUMNS", "WRITE_FLAGS", "statements"]
 
@@ -81,16 +82,14 @@ _UNIT_VALUES = (
     ":device_id, :partner_id, :model_code, :territory, :id, :now, :now, 'unknown',"
     " :patch_month, :false"
 )
-_BUCKET = "partner_id, model_code, territory, level, patch_month"
-_COUNT_UPSERT = f"ON CONFLICT ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
 _SQLITE = {
     "state": _STATE,
     "consume": _CONSUME,
     "checkin": f"INSERT INTO fleet_checkins ({_CHECKIN_FIELDS}) VALUES ({_CHECKIN_VALUES})",
     "unit_update": f"UPDATE fleet_units SET {_UNIT_SET} WHERE device_id = :device_id",
     "unit_insert": f"INSERT INTO fleet_units ({_UNIT_FIELDS}) VALUES ({_UNIT_VALUES})",
-    "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (:partner_id, :model_code,"
-    f" :territory, :level, :patch_month, :units) {_COUNT_UPSERT}",
+    "count": f"INSERT INTO fleet_counts ({COUNT_BUCKET}, units) VALUES (:partner_id, :model_code,"
+    f" :territory, :level, :patch_month, :units) {COUNT_UPSERT}",
 }
 _PG_CHECKIN_VALUES = _CHECKIN_VALUES.replace(":attested", ":attested::json").replace(
     ":os_reported", ":os_reported::json"
@@ -104,13 +103,13 @@ _PG_PARTS = {
     "i": f"INSERT INTO fleet_checkins ({_CHECKIN_FIELDS}) SELECT {_PG_CHECKIN_VALUES} FROM ch",
     "u": f"UPDATE fleet_units SET {_UNIT_SET} FROM ch WHERE fleet_units.device_id = :device_id",
     "n": f"INSERT INTO fleet_units ({_UNIT_FIELDS}) SELECT {_UNIT_VALUES} FROM ch",
-    "c": f"""INSERT INTO fleet_counts ({_BUCKET}, units)
+    "c": f"""INSERT INTO fleet_counts ({COUNT_BUCKET}, units)
     SELECT m.partner_id, m.model_code, m.territory, m.level, m.patch_month, m.units
     FROM ch, unnest(:c_partner::text[], :c_model::text[], :c_territory::text[],
         :c_level::text[], :c_month::text[], :c_units::int[]) WITH ORDINALITY
         AS m(partner_id, model_code, territory, level, patch_month, units, k)
     ORDER BY m.k
-    {_COUNT_UPSERT}""",
+    {COUNT_UPSERT}""",
 }
 
 

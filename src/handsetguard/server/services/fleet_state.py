@@ -27,6 +27,8 @@ from handsetguard.server.services import alerts
 from handsetguard.server.services.common import upsert_insert
 
 __all__ = [
+    "COUNT_BUCKET",
+    "COUNT_UPSERT",
     "DEFAULT_STALE_HOURS",
     "MIN_STALE_HOURS",
     "NEVER_REPORTED_LOOKBACK",
@@ -49,6 +51,14 @@ _counts = cast(Table, FleetCount.__table__)
 
 Bucket = tuple[str, str, str, str, str]
 """A roll-up row's key: partner, model, territory, level, patch month (NO_PATCH for none)."""
+
+COUNT_BUCKET = "partner_id, model_code, territory, level, patch_month"
+"""A :data:`Bucket`'s columns in ``fleet_counts``, in its order."""
+COUNT_UPSERT = (
+    f"ON CONFLICT ({COUNT_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
+)
+"""The tail of the raw-SQL roll-up writes (report_sql.py, checkin_sql.py): an insert of a
+bucket's change adds it to the row already there."""
 
 
 def bucket_moves(before: Bucket | None, after: Bucket) -> list[tuple[Bucket, int]]:

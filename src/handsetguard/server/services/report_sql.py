@@ -12,6 +12,7 @@ from handsetguard.server.models import FleetBaseline, FleetGolden, FleetUnit
 from handsetguard.server.services.alert_sql import open_alerts_ctes
 from handsetguard.server.services.credentials import LOOKUP_COLUMNS, LOOKUP_SQL
 from handsetguard.server.services.dbapi import UNIT_DEVICE_COLUMNS, with_ctes, write_variants
+from handsetguard.server.services.fleet_state import COUNT_BUCKET, COUNT_UPSERT
 
 __all__ = [
     "DOCUMENT",
@@ -123,8 +124,6 @@ _BASELINE_VALUES = (
     ":device_id, :id, :now, :checks, :os_patch, :vendor_patch, :fingerprint,"
     " :components_sha256, :threats, :document IS NOT NULL"
 )
-_BUCKET = "partner_id, model_code, territory, level, patch_month"
-_COUNT_UPSERT = f"ON CONFLICT ({_BUCKET}) DO UPDATE SET units = fleet_counts.units + excluded.units"
 
 
 def _pg_json(values: str) -> str:
@@ -142,14 +141,14 @@ _PG_PARTS = {
     "u": f"UPDATE fleet_units SET {_UNIT_SET} FROM ok WHERE fleet_units.device_id = :device_id",
     "n": f"{_UNIT_INSERT} SELECT {_UNIT_INSERT_VALUES} FROM ok",
     "b": f"{_BASELINE} SELECT {_pg_json(_BASELINE_VALUES)} FROM ok",
-    "c": f"""INSERT INTO fleet_counts ({_BUCKET}, units)
+    "c": f"""INSERT INTO fleet_counts ({COUNT_BUCKET}, units)
     SELECT m.partner_id, m.model_code, m.territory, m.level, m.pm, sum(m.d)
     FROM (
         SELECT partner_id, model_code, territory, level, pm, -1 AS d FROM st
         UNION ALL SELECT :partner_id, :model_code, :territory, :level, :bucket_month, 1
     ) AS m, ok
     GROUP BY 1, 2, 3, 4, 5 HAVING sum(m.d) <> 0 ORDER BY 1, 2, 3, 4, 5
-    {_COUNT_UPSERT}""",
+    {COUNT_UPSERT}""",
 }
 
 
@@ -185,6 +184,6 @@ SQLITE = {
     "update": f"UPDATE fleet_units SET {_UNIT_SET} WHERE device_id = :device_id",
     "insert": f"{_UNIT_INSERT} VALUES ({_UNIT_INSERT_VALUES})",
     "baseline": f"{_BASELINE} VALUES ({_BASELINE_VALUES})",
-    "count": f"INSERT INTO fleet_counts ({_BUCKET}, units) VALUES (?, ?, ?, ?, ?, ?)"
-    f" {_COUNT_UPSERT}",
+    "count": f"INSERT INTO fleet_counts ({COUNT_BUCKET}, units) VALUES (?, ?, ?, ?, ?, ?)"
+    f" {COUNT_UPSERT}",
 }
