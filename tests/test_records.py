@@ -1,23 +1,37 @@
 """``@record`` behaves as ``dataclass(frozen=True, slots=True)`` does, class by class: the
 same constructor (positional, keyword, defaults, factories, errors), equality, hashing, repr,
-immutability, slots, copy and pickle, and the dataclasses functions; before and after its
-``__init__`` is compiled."""
+immutability, slots, copy and pickle, and the dataclasses functions; with each of its three
+``__init__``s (the generic one, one from a template, one compiled)."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import pickle
+import runpy
 import subprocess
 import sys
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from handsetguard import records
-from handsetguard.records import record
+from handsetguard.records import inits, record
+
+INITS = ["generic", "template", "compiled"]
+
+
+def use_init(monkeypatch: pytest.MonkeyPatch, which: str) -> None:
+    """Make the records defined next get their ``which`` ``__init__`` from the first call on
+    (the generic one: never another)."""
+    never = 10**9
+    monkeypatch.setattr(inits, "TEMPLATE_AFTER", 1 if which == "template" else never)
+    monkeypatch.setattr(inits, "COMPILE_AFTER", 1 if which == "compiled" else never)
+    if which == "compiled":
+        monkeypatch.setattr(inits, "TEMPLATE_FIELDS", -1)  # no template fits
 
 
 def _pair(body: dict[str, object], theirs: dict[str, object] | None = None) -> tuple[type, type]:
@@ -71,15 +85,15 @@ BAD_CALLS = [
 
 
 @pytest.mark.parametrize("body", [BODY, OUR_BODY], ids=["dataclasses.field", "records.field"])
-@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("which", INITS)
 def test_same_objects_as_a_frozen_slotted_dataclass(
-    compiled: bool, body: dict[str, object], monkeypatch: pytest.MonkeyPatch
+    which: str, body: dict[str, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(records, "COMPILE_AFTER", 1 if compiled else 10**9)
+    use_init(monkeypatch, which)
     ours, theirs = _pair(body, BODY)
     for args, kwargs in CALLS:
         a, b = ours(*args, **kwargs), theirs(*args, **kwargs)
-        assert type(a) is ours  # compiled: set up as its open twin, then given its class back
+        assert type(a) is ours  # set up as its open twin, then given its class back
         assert dataclasses.astuple(a) == dataclasses.astuple(b)
         assert dataclasses.asdict(a) == dataclasses.asdict(b)
         assert repr(a).replace("Ours(", "(") == repr(b).replace("Theirs(", "(")
@@ -143,20 +157,38 @@ def test_what_a_record_refuses(body: dict[str, object]) -> None:
         record(type("Refused", (), namespace))
 
 
-def test_compiled_after_a_few_instances() -> None:
+@pytest.mark.parametrize("fitting", [True, False])
+def test_its_own_init_after_a_few_instances(fitting: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template's after TEMPLATE_AFTER instances, else (no template fits) a compiled one
+    after COMPILE_AFTER: nothing compiled while a template fits."""
+    if not fitting:
+        monkeypatch.setattr(inits, "TEMPLATE_FIELDS", 3)  # the body has four fields
     ours, _ = _pair(BODY)
     generic = ours.__init__
-    for n in range(records.COMPILE_AFTER):
+    compiled: list[str] = []
+    compile_init = inits.compiled_init
+    monkeypatch.setattr(
+        inits,
+        "compiled_init",
+        lambda cls, *rest: compiled.append(cls.__name__) or compile_init(cls, *rest),
+    )
+    for n in range(inits.TEMPLATE_AFTER):
+        ours(str(n))
+    assert (ours.__init__ is not generic) == fitting
+    for n in range(inits.COMPILE_AFTER):
         ours(str(n))
     assert ours.__init__ is not generic
+    assert compiled == ([] if fitting else ["Ours"])
     assert ours.__init__.__code__.co_filename == "<record Ours>"
+    assert ours.__init__.__qualname__ == "Ours.__init__"
     assert ours("z", 2) == ours(name="z", count=2)
 
 
-def test_a_compiled_frozen_record_keeps_its_class_and_a_subclass_its_own(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("which", INITS)
+def test_a_frozen_record_keeps_its_class_and_a_subclass_its_own(
+    which: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(records, "COMPILE_AFTER", 1)
+    use_init(monkeypatch, which)
     failing = iter([None, ValueError("factory failed"), None])
 
     def factory() -> list[str]:
@@ -175,16 +207,17 @@ def test_a_compiled_frozen_record_keeps_its_class_and_a_subclass_its_own(
     class Child(Four):  # no slots of its own: another layout than the record's twin
         pass
 
-    assert type(Four(0)) is Four  # the generic __init__, then compiled
+    assert type(Four(0)) is Four  # the generic __init__, then the one asked for
     with pytest.raises(ValueError, match="factory failed"):
-        Four(1)  # the compiled __init__'s factory raises midway
+        Four(1)  # the __init__'s factory raises midway
     made = Four(1)
     assert type(made) is Four and (made.a, made.b, made.c, made.d) == (1, 2, [], "d")
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.a = 3  # type: ignore[misc]
     child = Child(5, c=["x"])
     assert type(child) is Child and (child.a, child.c) == (5, ["x"])
-    assert Four.__init__.__code__.co_filename == "<record Four>"
+    made_for_it = Four.__init__.__code__.co_filename == "<record Four>"
+    assert made_for_it == (which != "generic")
 
 
 def test_own_methods_are_kept() -> None:
@@ -193,13 +226,13 @@ def test_own_methods_are_kept() -> None:
     assert repr(ours(1)) == "mine"
 
 
-@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("which", INITS)
 def test_a_mutable_record_is_a_slotted_dataclass(
-    compiled: bool, monkeypatch: pytest.MonkeyPatch
+    which: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``@mutable_record`` against ``dataclass(slots=True)``: the same objects, fields
     assignable, compared by their fields and unhashable, no other attribute."""
-    monkeypatch.setattr(records, "COMPILE_AFTER", 1 if compiled else 10**9)
+    use_init(monkeypatch, which)
     built = []
     for name, decorate in (("Mine", records.mutable_record), ("Yours", dataclass(slots=True))):
         namespace = {**BODY, "__qualname__": name}
@@ -301,3 +334,61 @@ def test_the_generic_located_is_slotted() -> None:
     assert Located[int] is not None  # as an annotation evaluated at run time would
     with pytest.raises(dataclasses.FrozenInstanceError):
         located.value = []  # type: ignore[misc]
+
+
+def test_the_templates_module_is_what_its_script_writes() -> None:
+    tool = Path(__file__).resolve().parents[1] / "tools" / "derive_record_inits.py"
+    derived = runpy.run_path(str(tool))
+    written = Path(inits.__file__).with_name("templates.py").read_text(encoding="utf-8")
+    assert written == derived["derive"](), "run: python tools/derive_record_inits.py"
+    assert derived["MAX_FIELDS"] == inits.TEMPLATE_FIELDS
+
+
+def _sized(n: int, decorate: Any, name: str) -> type:
+    """A class of ``n`` fields: the first half required, then defaults, the last (of three or
+    more) with a default factory."""
+    annotations: dict[str, object] = {f"x{i}": "object" for i in range(n)}
+    namespace: dict[str, object] = {"__annotations__": annotations, "__module__": __name__}
+    for i in range(n // 2, n):
+        namespace[f"x{i}"] = i
+    if n >= 3:
+        namespace[f"x{n - 1}"] = field(default_factory=list)
+    namespace["__qualname__"] = name
+    return decorate(type(name, (), namespace))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("n", range(inits.TEMPLATE_FIELDS + 1))
+def test_a_template_for_every_number_of_fields(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each template, frozen and not, binds and stores as dataclasses' own ``__init__``."""
+    use_init(monkeypatch, "template")
+    for ours_decorate, theirs_decorate in (
+        (record, dataclass(frozen=True, slots=True)),
+        (records.mutable_record, dataclass(slots=True)),
+    ):
+        ours = _sized(n, ours_decorate, "Sized")
+        theirs = _sized(n, theirs_decorate, "Sized")
+        required = [f"r{i}" for i in range(n // 2)]
+        a, b = ours(*required), theirs(*required)
+        assert ours.__init__.__code__.co_filename == "<record Sized>"  # a template's
+        assert dataclasses.astuple(a) == dataclasses.astuple(b)
+        assert type(a) is ours
+        everything = {f"x{i}": f"v{i}" for i in range(n)}
+        assert dataclasses.astuple(ours(**everything)) == dataclasses.astuple(theirs(**everything))
+        assert dataclasses.astuple(ours(*everything.values())) == tuple(everything.values())
+        if n >= 3:
+            assert a.__getattribute__(f"x{n - 1}") == [] and ours(*required) is not a
+        if ours_decorate is record and n:
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                a.x0 = 1
+        for args, kwargs in (((*required, *range(n + 1)), {}), ((), {"x0": 1, "colour": 2})):
+            with pytest.raises(TypeError) as mine:
+                ours(*args, **kwargs)
+            with pytest.raises(TypeError) as theirs_error:
+                theirs(*args, **kwargs)
+            assert str(mine.value) == str(theirs_error.value).replace("Sized", "Sized")
+
+
+def test_a_field_named_as_the_inits_own_parts_is_refused() -> None:
+    namespace = {"__annotations__": {"__record_self__": "int"}, "__module__": __name__}
+    with pytest.raises(TypeError, match="records keep for themselves"):
+        record(type("Odd", (), namespace))

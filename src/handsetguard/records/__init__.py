@@ -10,9 +10,10 @@ a few times).
 A record is the same class — ``__slots__``, immutable (``dataclasses.FrozenInstanceError``),
 ``__eq__`` and ``__hash__`` over the compared fields in order, ``__repr__``, ``__match_args__``,
 copy and pickle support, and the ``__dataclass_fields__`` that ``dataclasses.fields``,
-``replace``, ``asdict`` and ``is_dataclass`` read — built from shared closures. Only
-``__init__`` is compiled, and only once a class has been instantiated :data:`COMPILE_AFTER`
-times; until then a generic ``__init__`` binds the arguments (with the same errors).
+``replace``, ``asdict`` and ``is_dataclass`` read — built from shared closures. Its
+``__init__`` (:mod:`.inits`) is a generic one until the class has been made a few times, then
+a template's, compiled with the package, given the class's field names: nothing is compiled
+at run time (but the ``__init__`` of a class with more fields than the templates have).
 
 :func:`mutable_record` is the same without the freezing: what ``dataclass(slots=True)`` makes
 (``__eq__``, no ``__hash__``), for the parsers' private accumulators, which a check run
@@ -21,7 +22,8 @@ creates about fifteen classes of.
 Supported: fields with or without a default, and :func:`field` (or ``dataclasses.field``)
 with ``default=…, default_factory=…, repr=…, hash=…, compare=…``. Refused at definition (use
 ``@dataclass``): ``ClassVar``/``InitVar`` annotations, ``init=False`` or ``kw_only`` fields,
-``__post_init__``, a class that defines ``__slots__`` or inherits fields.
+``__post_init__``, a class that defines ``__slots__`` or inherits fields, a field named
+``__record_…`` (a class body cannot write one: it would be mangled).
 
 Nothing here imports :mod:`dataclasses` (with the :mod:`inspect`, :mod:`ast` and :mod:`dis` it
 imports, ~11% of ``check --example``'s instructions): a record's ``__dataclass_fields__`` is
@@ -34,6 +36,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from operator import attrgetter
+
+from handsetguard.records.inits import DEFAULT as _DEFAULT
+from handsetguard.records.inits import FACTORY as _FACTORY
+from handsetguard.records.inits import MISSING as _MISSING
+from handsetguard.records.inits import REQUIRED as _REQUIRED
+from handsetguard.records.inits import frozen_delattr as _frozen_delattr
+from handsetguard.records.inits import frozen_setattr as _frozen_setattr
+from handsetguard.records.inits import generic_init as _generic_init
+
+_set = object.__setattr__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 if TYPE_CHECKING:
@@ -50,25 +62,7 @@ else:
         return lambda decorator: decorator
 
 
-__all__ = ["COMPILE_AFTER", "field", "mutable_record", "record", "replace"]
-
-COMPILE_AFTER = 32
-"""Instantiations after which a record's ``__init__`` is compiled (the generic one is ~3x
-slower per call, compiling costs about 100 calls of it). Callgrind, per run: 8 compiled 19
-classes for ``check --example`` made fewer than 100 times each, 128 made the Meizu MX6's
-dozen classes of 200-2,300 records pay the slow calls; 32 costs least on both."""
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-_MISSING: Any = _Missing()
-_set = object.__setattr__
-_REQUIRED, _DEFAULT, _FACTORY = 0, 1, 2
+__all__ = ["field", "mutable_record", "record", "replace"]
 
 
 class _Spec:
@@ -119,18 +113,6 @@ def field(
     return _Spec(default, default_factory, repr, hash, compare)
 
 
-def _frozen_setattr(_self: object, name: str, _value: object) -> None:
-    from dataclasses import FrozenInstanceError
-
-    raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-
-def _frozen_delattr(_self: object, name: str) -> None:
-    from dataclasses import FrozenInstanceError
-
-    raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-
 def _spec_of(value: Any, owner: str, name: str) -> _Spec:
     """The field ``name`` of class ``owner`` from its class-body value."""
     if isinstance(value, _Spec):
@@ -162,6 +144,8 @@ def _fields(cls: type) -> list[_Spec]:
         text = annotation if isinstance(annotation, str) else repr(annotation)
         if "ClassVar" in text or "InitVar" in text:
             raise TypeError(f"{cls.__name__}.{name}: ClassVar/InitVar need @dataclass")
+        if name.startswith("__record_"):  # what the __init__s name their own parts
+            raise TypeError(f"{cls.__name__}.{name}: a name records keep for themselves")
         spec = _spec_of(cls.__dict__.get(name, _MISSING), cls.__name__, name)
         if spec.default is not _MISSING and type(spec.default).__hash__ is None:
             raise ValueError(
@@ -240,98 +224,6 @@ def _kinds(fields: list[_Spec]) -> list[tuple[int, Any]]:
         else (_REQUIRED, None)
         for f in fields
     ]
-
-
-def _compiled_init(cls: type, names: tuple[str, ...], kinds: list[tuple[int, Any]]) -> Any:
-    """The ``__init__`` dataclasses would write, but each field a plain slot store: a frozen
-    record's instance is made an instance of its :func:`_open_twin` for them, then given its
-    class back (one ``object.__setattr__`` call, not one per field: ~1,400 instructions each).
-    An instance of a subclass (another layout) is filled by ``object.__setattr__``."""
-    params, stores = ["__record_self__"], []
-    namespace: dict[str, Any] = {"__record_set__": _set, "__record_missing__": _MISSING}
-    for n, (name, (kind, default)) in enumerate(zip(names, kinds, strict=True)):
-        value = name
-        if kind == _REQUIRED:
-            params.append(name)
-        elif kind == _DEFAULT:
-            namespace[f"__record_default_{n}__"] = default
-            params.append(f"{name}=__record_default_{n}__")
-        else:
-            namespace[f"__record_factory_{n}__"] = default
-            params.append(f"{name}=__record_missing__")
-            value = f"__record_factory_{n}__() if {name} is __record_missing__ else {name}"
-        stores.append((name, value))
-    direct = [f"        __record_self__.{name} = {value}" for name, value in stores]
-    if cls.__dict__.get("__setattr__") is not _frozen_setattr:
-        body = [line[4:] for line in direct]  # nothing refuses an assignment
-    elif len(stores) < _TWIN_AFTER:
-        body = [f"    __record_set__(__record_self__, {name!r}, {value})" for name, value in stores]
-    else:
-        namespace["__record_class__"], namespace["__record_open__"] = cls, _open_twin(cls)
-        body = [
-            "    if __record_self__.__class__ is __record_class__:",
-            "        __record_set__(__record_self__, '__class__', __record_open__)",
-            *direct,
-            "        __record_self__.__class__ = __record_class__",
-            "    else:",
-            *(f"        __record_set__(__record_self__, {n!r}, {v})" for n, v in stores),
-        ]
-    source = f"def __init__({', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
-    # exec of the text, not of compile()'s code: the builtin compile() first builds the ast
-    # module's ~120 node types (its PyAST_Check), ~10 M instructions on its first call in a
-    # process, 3% of ``check --example``; exec of a string goes straight to the compiler.
-    exec(source, namespace)  # noqa: S102
-    init = namespace["__init__"]
-    init.__code__ = init.__code__.replace(co_filename=f"<record {cls.__qualname__}>")
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
-
-
-_TWIN_AFTER = 3  # fields from which the twin's two class changes cost less than they save
-
-
-def _open_twin(cls: type) -> type:
-    """``cls``'s layout (bases, slots) without its ``__setattr__``: an instance's class can
-    be changed between the two."""
-    return type(cls.__name__, cls.__bases__, {"__slots__": cls.__dict__["__slots__"]})
-
-
-def _generic_init(
-    built: list[type], qualname: str, names: tuple[str, ...], kinds: list[tuple[int, Any]]
-) -> Any:
-    """The generic ``__init__`` of the class ``built`` will hold (made before the class is)."""
-    count = len(names)
-    position = {name: n for n, name in enumerate(names)}
-    calls = [0]
-    label = f"{qualname}.__init__()"
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > count:
-            raise TypeError(
-                f"{label} takes {count + 1} positional arguments but {len(args) + 1} were given"
-            )
-        values = [*args, *([_MISSING] * (count - len(args)))]
-        for key, value in kwargs.items():
-            n = position.get(key)
-            if n is None:
-                raise TypeError(f"{label} got an unexpected keyword argument {key!r}")
-            if n < len(args):
-                raise TypeError(f"{label} got multiple values for argument {key!r}")
-            values[n] = value
-        for n, value in enumerate(values):
-            if value is _MISSING:
-                kind, default = kinds[n]
-                if kind == _REQUIRED:
-                    raise TypeError(f"{label} missing required argument: {names[n]!r}")
-                value = default() if kind == _FACTORY else default
-            _set(self, names[n], value)
-        calls[0] += 1
-        if calls[0] == COMPILE_AFTER:
-            cls = built[0]
-            type.__setattr__(cls, "__init__", _compiled_init(cls, names, kinds))
-
-    __init__.__qualname__ = f"{qualname}.__init__"
-    return __init__
 
 
 def _key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
