@@ -132,6 +132,15 @@ class IndicatorIndex:
         number = int(set_no) if set_no.isdigit() and int(set_no) < len(self.sets) else 0
         return indicator, self.sets[number]
 
+    def table(self, map_name: str) -> Mapping[str, object]:
+        """The keys indexed in the map ``map_name`` (for ``in``: a key there may still yield
+        no row, see :meth:`lookup`): one dict read a probe, for the loops over thousands of
+        names that nearly never match."""
+        table = self._tables.get(map_name)
+        if table is None:
+            table = self._tables[map_name] = self.maps.get(map_name) or {}
+        return table
+
     def lookup(self, map_name: str, key: str) -> list[int]:
         """The rows indexed under ``key``; an entry that is not a row number in range (a cache
         file altered to match its digest) yields nothing rather than an error."""

@@ -145,16 +145,14 @@ def _process_name(raw: str) -> str:
 def _processes(
     c: _Collector, names: Iterable[str], origin: Provenance, what: str = "process"
 ) -> None:
-    lookup = c.index.lookup
+    apps, procs, cuts = (c.index.table(kind) for kind in ("app", "proc", "proc_cut"))
     for raw in names:
         name = _process_name(raw)
         if not name:
             continue
         app = name.split(":", 1)[0]
         cut = len(name) in (15, 16)
-        if not (
-            lookup("app", app.lower()) or lookup("proc", name) or (cut and lookup("proc_cut", name))
-        ):
+        if not (app.lower() in apps or name in procs or (cut and name in cuts)):
             continue  # no indicator names it (nearly every process): no fact to write
         fact = f"{what} {raw.strip()[:200]}"
         c.probe("app", app.lower(), app, fact, origin, seen=app)
