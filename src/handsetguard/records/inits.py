@@ -33,9 +33,9 @@ __all__ = [
 ]
 
 TEMPLATE_AFTER = 4
-"""Instantiations after which a class gets its own ``__init__`` from a template (the generic
-one is ~3x slower per call; a template costs ~10-20 µs to fit, about ten generic calls: the
-classes a run makes once or twice never pay it)."""
+"""Instantiations after which a class gets its own ``__init__`` from a template. Measured for
+ten fields: a generic call 1.4 µs, a template's 0.4 µs, fitting a template 15 µs (what fifteen
+generic calls lose); the classes a run makes one to four times never pay it."""
 COMPILE_AFTER = 32
 """Instantiations after which a class that no template fits gets its ``__init__`` compiled
 from source (~100 generic calls' worth)."""
