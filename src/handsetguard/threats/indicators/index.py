@@ -132,7 +132,7 @@ class IndicatorIndex:
         number = int(set_no) if set_no.isdigit() and int(set_no) < len(self.sets) else 0
         return indicator, self.sets[number]
 
-    def table(self, map_name: str) -> Mapping[str, object]:
+    def table(self, map_name: str) -> dict[str, int | list[int]]:
         """The keys indexed in the map ``map_name`` (for ``in``: a key there may still yield
         no row, see :meth:`lookup`): one dict read a probe, for the loops over thousands of
         names that nearly never match."""
@@ -146,7 +146,7 @@ class IndicatorIndex:
         file altered to match its digest) yields nothing rather than an error."""
         table = self._tables.get(map_name)
         if table is None:
-            table = self._tables[map_name] = self.maps.get(map_name) or {}
+            table = self.table(map_name)
         found = table.get(key)
         if found is None:
             return []
