@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from handsetguard.records import field, mutable_record, record
-from handsetguard.textcodec import Blob, decode_slice
+from handsetguard.textcodec import Blob, decode_lines, decode_slice, split_lines
 
 __all__ = [
     "AcquiredAt",
@@ -126,6 +126,16 @@ class Section:
             if self._owned:
                 object.__setattr__(self, "_data", None)
         return text
+
+    def lines(self) -> list[str]:
+        """The text's lines, as ``split_lines(self.text)`` gives them. A text not decoded yet
+        is decoded a piece at a time (textcodec.decode_lines) and not kept: a caller that
+        reads only lines never holds the whole text, nor one widened by a few wide
+        characters."""
+        text = self._text
+        if text is not None:
+            return split_lines(text)
+        return decode_lines(self.data, self._start, self._end)
 
     @property
     def data(self) -> Blob:

@@ -21,7 +21,7 @@ from handsetguard.parsers.accessibility import parse_accessibility
 from handsetguard.parsers.adb import parse_dumpsys_adb
 from handsetguard.parsers.appops import parse_appops
 from handsetguard.parsers.device_policy import parse_device_policy
-from handsetguard.parsers.dumpsys_package import parse_dumpsys_package
+from handsetguard.parsers.dumpsys_package import parse_package_lines
 from handsetguard.parsers.files_json import parse_files_json, parse_path_listing
 from handsetguard.parsers.getprop import Properties, parse_getprop
 from handsetguard.parsers.links import Links, parse_intent_links, parse_log_links, parse_sms_json
@@ -30,10 +30,13 @@ from handsetguard.parsers.mounts import parse_mounts
 from handsetguard.parsers.notification import parse_notification_listeners
 from handsetguard.parsers.package_components import PackageComponents, parse_package_components
 from handsetguard.parsers.package_mentions import SECTIONS as MENTION_SECTIONS
-from handsetguard.parsers.package_mentions import PackageMentions, parse_package_mentions
+from handsetguard.parsers.package_mentions import (
+    PackageMentions,
+    parse_package_mentions,
+    parse_table_mentions,
+)
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
-from handsetguard.parsers.values import split_lines
 from handsetguard.sources.bugreport_fs import TOMBSTONE_SECTION
 from handsetguard.state_apks import apks_facet
 from handsetguard.state_builder import FacetBuilder
@@ -101,9 +104,9 @@ def _package_components(
 ) -> Located[PackageComponents] | Unavailable:
     """A second reading of ``dumpsys package`` (no coverage entry of its own: the package
     facet already records the section); the reader never raises."""
-    if section is None:
+    if section is None or lines is None:
         return Unavailable("the input has no dumpsys package (resolver table, components)")
-    return Located(parse_package_components(section.text, lines), section.provenance)
+    return Located(parse_package_components(None, lines), section.provenance)
 
 
 def _quiet(evidence: Evidence, name: str, parse: Callable[[str], T]) -> Located[T] | Unavailable:
@@ -124,7 +127,11 @@ def _package_mentions(evidence: Evidence) -> tuple[tuple[str, Located[PackageMen
     for name in MENTION_SECTIONS:
         section = evidence.get(name)
         if section is not None:
-            value = parse_package_mentions(section.text, name)
+            value = (
+                parse_table_mentions(section.data, section.start, section.end)
+                if name == "dumpsys:package"  # read from its lines and bytes, never decoded
+                else parse_package_mentions(section.text, name)
+            )
             found.append((name, Located(value, section.provenance)))
     return tuple(found)
 
@@ -185,12 +192,14 @@ def build_state(evidence: Evidence) -> DeviceState:
         origin = evidence.acquired_at.origin
     package_dump = evidence.get("dumpsys:package")
     # The package dump's two readers (its packages, its components) share one split of it,
-    # read one after the other (only then is the list dropped: the peak stays one split).
-    package_lines = None if package_dump is None else split_lines(package_dump.text)
+    # read one after the other (only then is the list dropped: the peak stays one split). Its
+    # lines alone are read (and its bytes, for the names it mentions): it is never decoded
+    # as one text (Section.lines).
+    package_lines = None if package_dump is None else package_dump.lines()
     packages = (
-        builder.facet(("dumpsys:package",), partial(parse_dumpsys_package, lines=package_lines))
-        if package_dump is not None
-        else builder.facet(("androidqf:packages",), parse_packages_json)
+        builder.facet(("androidqf:packages",), parse_packages_json)
+        if package_dump is None or package_lines is None
+        else builder.read(package_dump, partial(parse_package_lines, package_lines))
     )
     package_components = _package_components(package_dump, package_lines)
     del package_lines

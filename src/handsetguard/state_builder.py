@@ -40,8 +40,14 @@ class FacetBuilder:
         return Unavailable(f"the input has no {wanted} section")
 
     def run(self, section: Section, parse: Callable[[str], T]) -> Located[T] | Unavailable:
+        """Parse ``section``'s text."""
+        return self.read(section, lambda: parse(section.text))
+
+    def read(self, section: Section, parse: Callable[[], T]) -> Located[T] | Unavailable:
+        """Call ``parse``, which reads ``section`` its own way (e.g. its lines alone), and
+        record the section's coverage: parsed, or the ``ParseError`` it raised."""
         try:
-            value = parse(section.text)
+            value = parse()
         except ParseError as exc:
             self.coverage.append(
                 CoverageEntry(section.name, CoverageStatus.ERROR, exc.message, section.provenance)

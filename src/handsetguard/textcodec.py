@@ -10,7 +10,7 @@ import codecs
 import itertools
 from collections.abc import Iterable, Iterator
 
-__all__ = ["Blob", "decode_slice", "normalise_bytes", "utf8_chunks"]
+__all__ = ["Blob", "decode_lines", "decode_slice", "normalise_bytes", "split_lines", "utf8_chunks"]
 
 Blob = bytes | bytearray
 """Raw file contents: bytes, or the bytearray a zip member is read into."""
@@ -18,6 +18,7 @@ Blob = bytes | bytearray
 # More than this share of undecodable bytes means the slice is not UTF-8 at all.
 _MAX_BAD_UTF8_RATIO = 0.01
 _TRANSCODE_CHUNK = 4 * 1024 * 1024
+_LINES_PIECE = 64 * 1024  # decode_lines's pieces
 
 
 def normalise_bytes(data: Blob) -> Blob:
@@ -74,3 +75,38 @@ def decode_slice(data: Blob, start: int, end: int) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     return text
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text``, each without a trailing ``\\r``. The common case, a text with no
+    ``\\r`` at all (sections decode ``\\r\\n`` to ``\\n``), is one split, not a copy per line."""
+    lines = text.split("\n")
+    return lines if "\r" not in text else [line.rstrip("\r") for line in lines]
+
+
+def decode_lines(data: Blob, start: int, end: int, piece: int = _LINES_PIECE) -> list[str]:
+    """``split_lines(decode_slice(data, start, end))``, decoded a newline-aligned piece (of
+    ``piece`` bytes, then to the next newline) at a time, never as one text. A str is as
+    wide as its widest character: a few characters beyond Latin-1 (app labels in Devanagari
+    or CJK in ``dumpsys package``) make a whole text two or four bytes a character, and its
+    decoding, its split and every scan of it that much slower (the Meizu MX6's 2.2 MB package
+    dump: 6.5 MB of pages touched for the text, against 1 MB of lines). Each line is the same
+    str either way (a split gives every line the width of its own characters). A UTF-8
+    sequence never holds a newline byte, so the pieces decode as the whole does; a slice
+    holding ``\\r`` or that is not valid UTF-8 is decoded whole, by decode_slice's rules."""
+    if data.find(b"\r", start, end) >= 0:
+        return split_lines(decode_slice(data, start, end))
+    lines: list[str] = []
+    with memoryview(data) as view:
+        pos = start
+        while True:
+            newline = data.find(b"\n", min(pos + piece, end), end)
+            stop = end if newline < 0 else newline
+            with view[pos:stop] as chunk:
+                try:
+                    lines += str(chunk, "utf-8").split("\n")
+                except UnicodeDecodeError:
+                    return split_lines(decode_slice(data, start, end))
+            if newline < 0:
+                return lines
+            pos = newline + 1

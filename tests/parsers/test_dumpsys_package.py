@@ -75,7 +75,7 @@ def _user(
 
 
 def test_exported_names() -> None:
-    assert dumpsys_package.__all__ == ["parse_dumpsys_package"]
+    assert dumpsys_package.__all__ == ["parse_dumpsys_package", "parse_package_lines"]
     assert packages_json.__all__ == ["parse_packages_json"]
     assert packages.__all__ == [
         "EnabledState",

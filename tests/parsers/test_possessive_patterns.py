@@ -22,9 +22,14 @@ _OP = r"[A-Za-z][A-Za-z0-9_]{0,80}(?:\(-?\d{1,9}\))?"
 _MODE = r"[a-z]{1,20}|mode=-?\d{1,9}"
 PAIRS = {
     "grant": (
-        dumpsys_package._GRANT,
-        r"([^\s:,]+): granted=(true|false)\b",
-        ["a", "Z9", ".", ":", ",", " ", "\t", ": granted=", "granted=", "true", "false"],
+        dumpsys_package._GRANT_LINE,
+        r"\n[^\S\n]*([^\s:,]+): granted=(true|false)\b",
+        ["a", "Z9", ".", ":", ",", " ", "\t", "\n", ": granted=", "granted=", "true", "false"],
+    ),
+    "permission_name": (
+        dumpsys_package._NAME_LINE,
+        r"\n[^\S\n]*([^\s:,]+)",
+        ["a", "Z9", ".", ":", ",", " ", "\t", "\n", "\x1c", "\u2028"],
     ),
     "duration": (
         appops._DURATION,
@@ -143,6 +148,7 @@ CORPUS = [
 # The sections each pattern reads.
 READS = {
     "grant": ("dumpsys:package",),
+    "permission_name": ("dumpsys:package",),
     "duration": ("dumpsys:appops",),
     "legacy_time": ("dumpsys:appops",),
     "legacy_reject": ("dumpsys:appops",),

@@ -4,9 +4,9 @@ flags, versions, permissions and per-user state, as :mod:`handsetguard.parsers.p
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
+from itertools import islice
 
 from handsetguard.errors import ParseError
 from handsetguard.lazyre import lazy_compile
@@ -21,15 +21,17 @@ from handsetguard.parsers.packages import Package, PackageDump
 from handsetguard.parsers.values import split_lines
 from handsetguard.records import field, mutable_record
 
-__all__ = ["parse_dumpsys_package"]
+__all__ = ["parse_dumpsys_package", "parse_package_lines"]
 
 
 _ENTRY = lazy_compile(r"( *)Package \[([^\]\s]+)\](?: \([0-9A-Fa-f]+\))?:")
 _USER = lazy_compile(r"User (-?[0-9]{1,9}):(.*)")
 # Possessive repeats (here and in other parsers' hot patterns) where the next item cannot match
 # a character the repeat would give back: the same matches, without the backtracking.
-_GRANT = lazy_compile(r"([^\s:,]++): granted=(true|false)\b")
-_PERMISSION_NAME = lazy_compile(r"[^\s:,]+")
+# A block's run of lines is read joined, each line after a newline: the line's own reading
+# (what follows its leading whitespace; nothing matches a blank line or crosses a newline).
+_GRANT_LINE = lazy_compile(r"\n[^\S\n]*+([^\s:,]++): granted=(true|false)\b")
+_NAME_LINE = lazy_compile(r"\n[^\S\n]*+([^\s:,]+)")
 
 _MAIN_BLOCK = "Packages:"
 _HIDDEN_BLOCK = "Hidden system packages:"
@@ -46,12 +48,16 @@ def parse_dumpsys_package(text: str, lines: list[str] | None = None) -> PackageD
     keeps its main entry's data and gets ``updated_system_app``. Blank text gives no packages;
     other text without any ``Package [name]`` entry raises :class:`ParseError`.
     """
-    if lines is None:
-        lines = split_lines(text)
+    return parse_package_lines(split_lines(text) if lines is None else lines)
+
+
+def parse_package_lines(lines: list[str]) -> PackageDump:
+    """:func:`parse_dumpsys_package` of the text whose ``split_lines`` are ``lines`` (not
+    changed): what a caller holding only the lines (Section.lines) parses."""
     has_block = _MAIN_BLOCK in lines
     main, hidden, garbled = _read_entries(lines, has_block, _first_block(lines) if has_block else 0)
     skipped = 0
-    if not main and not hidden and not has_block and not garbled and text.strip():
+    if not main and not hidden and not has_block and not garbled and any(map(str.strip, lines)):
         raise ParseError("dumpsys package: no 'Packages:' block or 'Package [name]' entries")
     hidden_names = {b.name for b in hidden}
     seen: set[str] = set()
@@ -103,7 +109,7 @@ def _read_entries(
     main, hidden = _Entries(), _Entries()
     target: _Entries | None = None if has_block else main
     garbled: list[Unreadable] = []
-    for index, line in enumerate(itertools.islice(lines, start, None), start):
+    for index, line in enumerate(islice(lines, start, None), start):
         if line[:1] not in (" ", ""):
             if target is not None:
                 target.close(lines, index)
@@ -128,33 +134,39 @@ def _read_entries(
 
 
 def _read_package(lines: list[str], start: int, end: int, header: re.Match[str]) -> PackageBuilder:
-    """One entry's lines. Once per line of the block (~12,000 on a Meizu MX6): an attribute
-    line is read here, a line of a package-level block by the block's reader, chosen when the
-    block opens (none for the blocks not read, whose lines are passed over)."""
+    """One entry's lines (~12,000 in all on a Meizu MX6). An attribute line is read here; the
+    lines deeper than the attributes (a block's, or a user's) are taken as one run, found
+    by a C loop over their common indent, and read by the open block's reader in one pass
+    (none for the blocks not read, whose runs are passed over whole)."""
     base = len(header.group(1))
+    deep = " " * (base + 3)  # a line that starts so is deeper than depth 2
     builder = PackageBuilder(header.group(2), start)
     block: str | None = None
-    block_reader: Callable[[PackageBuilder, str], bool] | None = None
+    block_reader: Callable[[PackageBuilder, list[str]], int] | None = None
     user: UserBuilder | None = None
     attributes = ATTRIBUTES
-    for index in range(start + 1, end):
+    index = start + 1
+    while index < end:
         line = lines[index]
+        if line.startswith(deep):
+            run_end = _run_end(lines, index, end, deep)
+            if user is not None:
+                block = _read_user_run(user, builder, lines, index, run_end, deep + "  ", block)
+            elif block_reader is not None:
+                builder.skipped += block_reader(builder, lines[index:run_end])
+            index = run_end
+            continue
+        index += 1
         stripped = line.strip()
         if not stripped:
             continue
-        depth = len(line) - len(line.lstrip(" ")) - base
-        if depth > 2:
-            if user is not None:
-                block = _read_user_line(user, builder, stripped, depth, block)
-            elif block_reader is not None and not block_reader(builder, stripped):
-                builder.skipped += 1
-        elif user is not None and stripped == _OVERLAY_PATHS:
+        if user is not None and stripped == _OVERLAY_PATHS:
             # Android 8.x prints a user's overlay paths at the depth of its "User N:" line,
             # then that user's gids/runtime permissions deeper (PackageManagerService
             # dumpPackageLPr): the block belongs to the user and does not end it.
             block = stripped
         elif stripped.startswith("User "):
-            user = _read_user(builder, stripped, index)
+            user = _read_user(builder, stripped, index - 1)
             block = block_reader = None
         else:
             user = None
@@ -171,6 +183,13 @@ def _read_package(lines: list[str], start: int, end: int, header: re.Match[str])
     return builder
 
 
+def _run_end(lines: list[str], start: int, end: int, prefix: str) -> int:
+    """The end of the run of lines from ``start`` (before ``end``) that start with ``prefix``."""
+    while start < end and lines[start].startswith(prefix):
+        start += 1
+    return start
+
+
 def _read_user(builder: PackageBuilder, stripped: str, index: int) -> UserBuilder | None:
     """A ``User N: installed=true …`` line: the user it starts (None, and a line skipped,
     when it cannot be read)."""
@@ -184,47 +203,73 @@ def _read_user(builder: PackageBuilder, stripped: str, index: int) -> UserBuilde
     return user
 
 
-def _read_user_line(
-    user: UserBuilder, builder: PackageBuilder, stripped: str, depth: int, block: str | None
+def _read_user_run(
+    user: UserBuilder,
+    builder: PackageBuilder,
+    lines: list[str],
+    index: int,
+    end: int,
+    deeper: str,
+    block: str | None,
 ) -> str | None:
-    """Read a line under ``User N:``; return the sub-block it is in."""
-    if depth <= 4:
+    """Read the lines ``index..end`` under ``User N:`` (all deeper than its attributes);
+    return the sub-block the last one is in. Lines at depth 3-4 open sub-blocks; the runs
+    deeper (``deeper``) are a sub-block's entries, of which runtime permissions are read."""
+    while index < end:
+        line = lines[index]
+        if line.startswith(deeper):
+            run_end = _run_end(lines, index, end, deeper)
+            if block == "runtime permissions:":
+                builder.skipped += _grants(user.runtime_permissions, lines[index:run_end])
+            index = run_end
+            continue
+        index += 1
+        stripped = line.strip()
+        if not stripped:
+            continue
         if stripped.startswith("firstInstallTime="):
             user.first_install_time = entry_time(stripped.partition("=")[2])
-        return stripped if stripped.endswith(":") and "=" not in stripped else None
-    if block == "runtime permissions:":
-        match = _GRANT.match(stripped)
-        if match is None:
-            builder.skipped += 1
-        else:
-            user.runtime_permissions[match.group(1)] = match.group(2) == "true"
+        block = stripped if stripped.endswith(":") and "=" not in stripped else None
     return block
 
 
-def _requested(builder: PackageBuilder, stripped: str) -> bool:
-    match = _PERMISSION_NAME.match(stripped)
-    if match is not None:
-        builder.requested_permissions.append(match.group())
-    return match is not None
+def _nonblank(run: list[str]) -> int:
+    return sum(map(bool, map(str.strip, run)))
 
 
-def _installed(builder: PackageBuilder, stripped: str) -> bool:
-    grant = _GRANT.match(stripped)
-    if grant is not None:
-        builder.install_permissions[grant.group(1)] = grant.group(2) == "true"
-    return grant is not None
+def _grants(into: dict[str, bool], run: list[str]) -> int:
+    """``name: granted=true|false`` lines into ``into``; the count of lines that are not."""
+    found = _GRANT_LINE.findall("\n" + "\n".join(run))
+    into.update({name: granted == "true" for name, granted in found})
+    return _nonblank(run) - len(found)
 
 
-def _granted(builder: PackageBuilder, stripped: str) -> bool:
+def _names(run: list[str]) -> tuple[list[str], int]:
+    """The permission name each line starts with, and the count of lines that have none."""
+    found: list[str] = _NAME_LINE.findall("\n" + "\n".join(run))
+    return found, _nonblank(run) - len(found)
+
+
+def _requested(builder: PackageBuilder, run: list[str]) -> int:
+    found, unread = _names(run)
+    builder.requested_permissions.extend(found)
+    return unread
+
+
+def _installed(builder: PackageBuilder, run: list[str]) -> int:
+    return _grants(builder.install_permissions, run)
+
+
+def _granted(builder: PackageBuilder, run: list[str]) -> int:
     """Android 5 and older: ``grantedPermissions:`` lists the granted names."""
-    name = _PERMISSION_NAME.match(stripped)
-    if name is not None:
-        builder.install_permissions[name.group()] = True
-    return name is not None
+    found, unread = _names(run)
+    builder.install_permissions.update(dict.fromkeys(found, True))
+    return unread
 
 
-# The package-level blocks read, each by its line reader (False: a line it cannot read).
-_BLOCK_READERS: dict[str, Callable[[PackageBuilder, str], bool]] = {
+# The package-level blocks read, each by its reader of a run of the block's lines (it returns
+# how many lines it could not read).
+_BLOCK_READERS: dict[str, Callable[[PackageBuilder, list[str]], int]] = {
     "requested permissions:": _requested,
     "install permissions:": _installed,
     "grantedPermissions:": _granted,

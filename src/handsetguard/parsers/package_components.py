@@ -193,12 +193,13 @@ def _packages(lines: list[str], start: int) -> dict[str, PackageLines]:
     return records
 
 
-def parse_package_components(text: str, lines: list[str] | None = None) -> PackageComponents:
+def parse_package_components(text: str | None, lines: list[str] | None = None) -> PackageComponents:
     """Read the resolver table's MAIN activities and the ``Packages:`` block's install lines
     and disabled components; a dump without either gives empty results (never raises).
-    ``lines`` is ``split_lines(text)`` when the caller has it already (it is not changed)."""
+    ``lines`` is ``split_lines(text)`` when the caller has it already (it is not changed;
+    ``text`` is then not read, and may be None)."""
     if lines is None:
-        lines = split_lines(text)
+        lines = split_lines(text or "")
     # The tables' header lines found by list.index (a C loop), not a Python loop over the dump.
     main: dict[str, list[Component]] | None = None
     if "Activity Resolver Table:" in lines:

@@ -12,8 +12,9 @@ from types import MappingProxyType
 
 from handsetguard.lazyre import lazy_compile
 from handsetguard.records import field, record
+from handsetguard.textcodec import Blob
 
-__all__ = ["SECTIONS", "PackageMentions", "parse_package_mentions"]
+__all__ = ["SECTIONS", "PackageMentions", "parse_package_mentions", "parse_table_mentions"]
 
 # Possessive repeats: what follows a name (]/"= or the end) is never a name character.
 _NAME = r"[A-Za-z][A-Za-z0-9_]*+(?:\.[A-Za-z0-9_]++)++"
@@ -33,6 +34,8 @@ _PATTERNS = {
     # "packageOverrides={org.torproject.torbrowser=false}; rawOverrides={…}"
     "overrides": lazy_compile(r"(?:package|raw)Overrides=\{([^}]{0,100000})\}"),
 }
+# The "resolver" pattern over the bytes of the text (parse_table_mentions).
+_RESOLVER_BYTES = lazy_compile(rb"\n ++[0-9a-f]{1,16}+ ([A-Za-z][\w.]*+)/")
 _OVERRIDE_NAME = lazy_compile(rf"({_NAME})=")
 _NAME_ONLY = lazy_compile(_NAME)
 
@@ -96,4 +99,27 @@ def parse_package_mentions(text: str, section: str) -> PackageMentions:
                 if kind == "resolver" and _NAME_ONLY.fullmatch(name) is None:
                     continue
                 first[name] = line
+    return PackageMentions(MappingProxyType(first))
+
+
+def parse_table_mentions(data: Blob, start: int, end: int) -> PackageMentions:
+    """``parse_package_mentions(text, "dumpsys:package")`` of the text decoded from
+    ``data[start:end]``, read from those bytes: the section is not decoded for it (its
+    packages and components are read from its lines, Section.lines). The same names on the
+    same lines: a name the pattern can take is ASCII, a newline is the same byte in UTF-8,
+    Latin-1 and the text, and a non-ASCII character stops a name in both (the text's
+    ``\\w`` takes it, but then the name is refused as not a package name)."""
+    first: dict[str, int] = {}
+    met: set[bytes] = set()
+    line, last = 0, start
+    for match in _RESOLVER_BYTES.finditer(data, start, end):
+        raw = match.group(1)
+        if raw in met:
+            continue
+        met.add(raw)
+        line += data.count(b"\n", last, match.start())
+        last = match.start()
+        name = raw.decode("ascii")
+        if _NAME_ONLY.fullmatch(name) is not None:
+            first[name] = line
     return PackageMentions(MappingProxyType(first))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handsetguard.textcodec import split_lines
+
 __all__ = ["fixed_timestamp", "parse_bool", "parse_int", "split_lines"]
 
 # Longer digit runs are not counters or ids in any dump we read; refusing them keeps int()
@@ -30,13 +32,6 @@ def parse_bool(value: str | None) -> bool | None:
     if value is None:
         return None
     return _BOOLS.get(value.strip())
-
-
-def split_lines(text: str) -> list[str]:
-    """The lines of ``text``, each without a trailing ``\\r``. The common case, a text with no
-    ``\\r`` at all (sections decode ``\\r\\n`` to ``\\n``), is one split, not a copy per line."""
-    lines = text.split("\n")
-    return lines if "\r" not in text else [line.rstrip("\r") for line in lines]
 
 
 def fixed_timestamp(text: str | bytes) -> datetime | None:

@@ -5,7 +5,6 @@ cache stores and loads."""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -264,6 +263,8 @@ def build_index(sets: Sequence[IndicatorSet], extra_problems: Iterable[str] = ()
 
 def _keys(map_name: str, value: str) -> list[tuple[str, str]]:
     if map_name == "hashcode":
+        import base64  # only when a set is compiled (never in a check that reads the cache)
+
         return [(map_name, java_hashcode(base64.b64decode(value)))]
     if map_name == "path":
         # MVT compares by string prefix, a trailing "/" stripped: "/data/x" matches "/data/xy".

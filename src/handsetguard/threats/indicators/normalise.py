@@ -5,8 +5,6 @@ published regex from backtracking without end."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 from handsetguard.lazyre import lazy_compile
@@ -53,6 +51,9 @@ def normalise(kind: str, raw: str) -> tuple[str | None, str]:
 
 def _der(value: str) -> tuple[str | None, str]:
     """A certificate given as PEM or base64 DER → base64 of its DER bytes."""
+    import base64  # only when a set is compiled (never in a check that reads the cache)
+    import binascii
+
     body = re.sub(r"-----[A-Z ]+-----|\s", "", value)
     try:
         der = base64.b64decode(body, validate=True)
