@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handsetguard.errors import ParseError
 from handsetguard.parsers import links
@@ -115,3 +117,15 @@ def test_links_are_capped_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_long_url_is_cut() -> None:
     found = parse_log_links("https://example.com/" + "a" * 10_000)
     assert len(found.links[0].url) == links.MAX_URL_CHARS
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["\n", "://", ":/", "/", "dat=", "http", " ", "\r", "ä"]), max_size=30)
+)
+def test_link_lines_are_the_lines_holding_a_scheme_separator(parts: list[str]) -> None:
+    """The lines found by searching for ``://`` are those a split of the text holds it in."""
+    text = "".join(parts)
+    assert links._lines(text) == [
+        (n, line) for n, line in enumerate(text.split("\n")) if "://" in line
+    ]

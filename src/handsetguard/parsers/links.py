@@ -149,8 +149,22 @@ def _scheme_links(found: _Found, text: str, line: int, context: str) -> None:
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
-    """(line, text) of the lines that may hold a link: a cheap test before the regex."""
-    return [(n, line) for n, line in enumerate(text.split("\n")) if "://" in line]
+    """(0-based line, text) of the lines that hold ``://`` (those that may hold a link), in
+    order: each found by a search for ``://``, not by a split of the text (the link sections
+    are kept as their link lines among empty ones: tens of thousands of lines, a few dozen
+    with a link)."""
+    found: list[tuple[int, str]] = []
+    line, counted = 0, 0  # the line of text[counted]
+    at = text.find("://")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        line += text.count("\n", counted, start)
+        counted = start
+        found.append((line, text[start:end]))
+        at = text.find("://", end)
+    return found
 
 
 def parse_intent_links(text: str) -> Links:
