@@ -32,7 +32,7 @@ from handsetguard.textcodec import Blob, utf8_chunks
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
-    import zipfile  # loaded by limits.open_zip, for a zip input only
+    from handsetguard.sources.limits import Archive, Member
 
 __all__ = [
     "add_dumpstate",
@@ -53,7 +53,7 @@ def _is_dumpstate_name(name: str) -> bool:
     )
 
 
-def find_main_entry(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
+def find_main_entry(archive: Archive, name: str) -> Member | None:
     """The dumpstate text inside a bugreport zip: the one ``main_entry.txt`` names, else the
     largest ``bugreport-*.txt``/``dumpstate*.txt`` entry; ``None`` when there is none."""
     infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
@@ -91,7 +91,7 @@ def add_dumpstate(evidence: Evidence, data: Blob | Iterable[Blob], file: str) ->
 
 
 def bugreport_from_zip(
-    path: Path, archive: zipfile.ZipFile, kind: SourceKind = SourceKind.BUGREPORT_ZIP
+    path: Path, archive: Archive, kind: SourceKind = SourceKind.BUGREPORT_ZIP
 ) -> Evidence:
     info = find_main_entry(archive, str(path))
     if info is None:
@@ -111,7 +111,7 @@ def bugreport_from_zip(
 _MOUNT_MEMBERS = ("FS/proc/mounts", "FS/proc/self/mounts", "FS/proc/1/mountinfo")
 
 
-def _add_mounts(evidence: Evidence, archive: zipfile.ZipFile, name: str) -> None:
+def _add_mounts(evidence: Evidence, archive: Archive, name: str) -> None:
     """Add the first mount table found in the zip as the ``mounts`` section; a corrupt one
     becomes a coverage problem, not a failure of the whole input."""
     members = {info.filename: info for info in archive.infolist()}

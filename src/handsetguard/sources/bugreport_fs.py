@@ -22,7 +22,7 @@ from handsetguard.sources.limits import iter_file, iter_member
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
 
 if TYPE_CHECKING:
-    import zipfile  # loaded by limits.open_zip, for a zip input only
+    from handsetguard.sources.limits import Archive
 
 __all__ = [
     "FS_SECTION",
@@ -72,7 +72,7 @@ def _problem(evidence: Evidence, message: str, where: str) -> None:
     )
 
 
-def add_fs_from_zip(evidence: Evidence, archive: zipfile.ZipFile, name: str) -> None:
+def add_fs_from_zip(evidence: Evidence, archive: Archive, name: str) -> None:
     """The zip's ``FS/`` members: their device paths and their tombstones' crashed processes."""
     members = [i for i in archive.infolist() if i.filename.startswith("FS/") and not i.is_dir()]
     _listing(evidence, [i.filename[2:] for i in members], f"{name}!FS/")

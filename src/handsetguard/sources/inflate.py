@@ -13,7 +13,6 @@ data, truncated data, a CRC-32 mismatch) raises ``zipfile.BadZipFile``, ``zlib.e
 from __future__ import annotations
 
 import struct
-import zipfile
 from collections.abc import Iterator
 
 from handsetguard.zlibng import ZLIB_ERROR as _INFLATE_ERROR
@@ -23,22 +22,25 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check 
 if TYPE_CHECKING:
     from typing import IO, Any
 
+    from handsetguard.sources.limits import Archive, Member
+
 __all__ = ["inflate_member"]
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _LOCAL_MAGIC = b"PK\x03\x04"
 _ENCRYPTED, _UTF8, _PATCHED, _STRONG = 0x1, 0x800, 0x20, 0x40
+_STORED, _DEFLATED = 0, 8  # zipfile's ZIP_STORED, ZIP_DEFLATED (not imported for a plain zip)
 _READ_BYTES = 64 * 1024
 """Compressed bytes read at a time: a dumpstate inflates 7-10x, so one read gives a few
 output chunks, each decompressed with an output bound (never the whole member at once)."""
 
 
-def _data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int | None:
+def _data_start(archive: Archive, info: Member) -> int | None:
     """Offset of the member's data, or ``None`` when zipfile should read it instead."""
     fp: IO[bytes] | None = archive.fp
     if (
         fp is None
-        or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        or info.compress_type not in (_STORED, _DEFLATED)
         or info.flag_bits & (_ENCRYPTED | _PATCHED | _STRONG)
     ):
         return None
@@ -61,9 +63,7 @@ def _data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int | None:
     return start
 
 
-def inflate_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int
-) -> Iterator[bytes] | None:
+def inflate_member(archive: Archive, info: Member, chunk: int) -> Iterator[bytes] | None:
     """The member's bytes in pieces of at most ``chunk`` bytes (``info.file_size`` of them
     at most, as zipfile gives), or ``None`` when zipfile must read this member."""
     start = _data_start(archive, info)
@@ -72,14 +72,12 @@ def inflate_member(
     return _inflate(archive, info, start, chunk)
 
 
-def _inflate(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, start: int, chunk: int
-) -> Iterator[bytes]:
+def _inflate(archive: Archive, info: Member, start: int, chunk: int) -> Iterator[bytes]:
     """As zipfile's ZipExtFile reads: at most ``compress_size`` bytes from the archive, the
     output cut at ``file_size``, the CRC-32 checked once the member ends."""
     fp = archive.fp
     assert fp is not None
-    inflater = _zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    inflater = _zlib.decompressobj(-15) if info.compress_type == _DEFLATED else None
     position, compressed_left, left = start, info.compress_size, info.file_size
     crc = 0
     pending = b""
@@ -103,7 +101,7 @@ def _inflate(
                 if ended:
                     data += inflater.flush()
             except _INFLATE_ERROR as exc:
-                raise zipfile.BadZipFile(str(exc)) from exc
+                raise _bad_zip(str(exc)) from exc
         if len(data) > left:
             data = data[:left]
         left -= len(data)
@@ -111,4 +109,11 @@ def _inflate(
         if data:
             yield data
     if crc != info.CRC:
-        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        raise _bad_zip(f"Bad CRC-32 for file {info.filename!r}")
+
+
+def _bad_zip(message: str) -> Exception:
+    """zipfile's BadZipFile, as zipfile raises it for the same damage (imported only then)."""
+    import zipfile
+
+    return zipfile.BadZipFile(message)

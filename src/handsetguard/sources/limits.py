@@ -3,8 +3,9 @@
 The limits stop zip bombs and hostile sizes before they cost memory; they are generous for real
 bugreports (a busy phone's dumpstate is 20–150 MB).
 
-zipfile (and the threading, struct and importlib.util it imports: ~8 M instructions) is
-imported by :func:`open_zip`, so a text input never loads it.
+zipfile (and the shutil, threading and importlib.util it imports: ~8 M instructions, 4.5-6 ms)
+is imported by :func:`open_zip` only for an archive that is not plain (sources/zipdir.py): a
+text input, or a bugreport zip as phones write them, never loads it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check 
 
 if TYPE_CHECKING:
     import zipfile
+    from typing import IO
+
+    from handsetguard.sources.zipdir import PlainMember, PlainZip
+
+    Archive = zipfile.ZipFile | PlainZip
+    """An open zip: zipfile's, or a plain one read without it."""
+    Member = zipfile.ZipInfo | PlainMember
 
 __all__ = [
     "MAX_INFLATE_RATIO",
@@ -76,8 +84,20 @@ def read_file(path: Path, limit: int | None = None) -> Blob:
     )
 
 
-def open_zip(source: Path | bytes | bytearray, name: str) -> zipfile.ZipFile:
-    """Open a zip archive (a path or bytes), translating zipfile's errors."""
+def open_zip(source: Path | bytes | bytearray, name: str) -> Archive:
+    """Open a zip archive (a path or bytes), translating zipfile's errors. A plain archive at a
+    path is read without zipfile (sources/zipdir.py); any other is zipfile's."""
+    if not isinstance(source, bytes | bytearray):
+        from handsetguard.sources.zipdir import open_plain
+
+        plain = open_plain(source, MAX_ZIP_MEMBERS)
+        if plain is not None:
+            if len(plain.infolist()) > MAX_ZIP_MEMBERS:
+                plain.close()
+                raise SourceError(
+                    f"{name}: more than {MAX_ZIP_MEMBERS} entries; refusing to read it"
+                )
+            return plain
     import io
     import zipfile
 
@@ -93,7 +113,7 @@ def open_zip(source: Path | bytes | bytearray, name: str) -> zipfile.ZipFile:
     return archive
 
 
-def _member_limit(info: zipfile.ZipInfo, where: str, limit: int | None) -> tuple[int, str]:
+def _member_limit(info: Member, where: str, limit: int | None) -> tuple[int, str]:
     """The most bytes ``info`` may inflate to and how to say so; a member whose header already
     declares more is refused here."""
     limit = MAX_MEMBER_BYTES if limit is None else limit
@@ -129,8 +149,8 @@ def _zip_read_errors() -> tuple[type[BaseException], ...]:
 
 
 def iter_member(
-    archive: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
+    archive: Archive,
+    info: Member,
     name: str,
     limit: int | None = None,
     chunk: int = STREAM_CHUNK_BYTES,
@@ -153,7 +173,7 @@ def iter_member(
         raise SourceError(f"{where}: corrupt, truncated or encrypted zip entry ({exc})") from exc
 
 
-def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes]:
+def _member_chunks(archive: Archive, info: Member, chunk: int) -> Iterator[bytes]:
     """The member's bytes: inflated straight from the archive (sources/inflate.py) when it is
     a plain stored or deflated member, else read through zipfile."""
     from handsetguard.sources.inflate import inflate_member  # zip inputs only: zlib-ng's import
@@ -162,9 +182,20 @@ def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int) 
     if fast is not None:
         yield from fast
         return
-    with archive.open(info) as handle:
+    with _open_member(archive, info) as handle:
         while data := handle.read(chunk):
             yield data
+
+
+def _open_member(archive: Archive, info: Member) -> IO[bytes]:
+    """``info`` read through zipfile: ``archive``'s own, or the one a plain archive opens."""
+    from handsetguard.sources.zipdir import PlainMember, PlainZip
+
+    if isinstance(archive, PlainZip) and isinstance(info, PlainMember):
+        return archive.open(info)
+    if not isinstance(archive, PlainZip) and not isinstance(info, PlainMember):
+        return archive.open(info)
+    raise TypeError("a zip member read from another kind of archive")
 
 
 def iter_file(path: Path, limit: int | None = None) -> Iterator[bytes]:
@@ -179,9 +210,7 @@ def iter_file(path: Path, limit: int | None = None) -> Iterator[bytes]:
     )
 
 
-def read_member(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: int | None = None
-) -> bytearray:
+def read_member(archive: Archive, info: Member, name: str, limit: int | None = None) -> bytearray:
     """Read one zip member in chunks, stopping as soon as it exceeds ``limit``.
 
     The declared size is checked first, but not trusted: a forged header cannot make us

@@ -7,11 +7,14 @@ listed: nothing here extracts to disk, but such names are hostile and are ignore
 from __future__ import annotations
 
 import stat
-import zipfile
 from pathlib import Path, PurePosixPath
 
 from handsetguard.sources.limits import read_file, read_member
 from handsetguard.textcodec import Blob
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
+if TYPE_CHECKING:
+    from handsetguard.sources.limits import Archive
 
 __all__ = ["DirTree", "FileTree", "ZipTree"]
 
@@ -70,7 +73,7 @@ def _safe_member_name(name: str) -> bool:
 
 
 class ZipTree(FileTree):
-    def __init__(self, archive: zipfile.ZipFile, label: str, prefix: str = "") -> None:
+    def __init__(self, archive: Archive, label: str, prefix: str = "") -> None:
         self.archive = archive
         self.label = label
         self.prefix = prefix
