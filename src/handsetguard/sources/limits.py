@@ -169,7 +169,9 @@ def iter_member(
                     "refusing to read it"
                 )
             yield data
-    except _zip_read_errors() as exc:
+    except Exception as exc:  # not a reader leaving early (GeneratorExit): nothing to import
+        if isinstance(exc, SourceError) or not isinstance(exc, _zip_read_errors()):
+            raise
         raise SourceError(f"{where}: corrupt, truncated or encrypted zip entry ({exc})") from exc
 
 
