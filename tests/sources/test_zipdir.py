@@ -212,3 +212,19 @@ def test_an_archive_of_too_many_members_is_refused_before_all_are_read(tmp_path:
         patch.setattr(limits, "MAX_ZIP_MEMBERS", 9)
         with pytest.raises(SourceError, match="more than 9 entries"):
             open_zip(path, "many.zip")
+
+
+def test_an_entry_of_a_zip_version_zipfile_does_not_read_is_a_one_line_error(
+    tmp_path: Path,
+) -> None:
+    """zipfile raises NotImplementedError for it while listing the archive (a traceback out
+    of ``check`` before this); zipdir hands the archive to zipfile, whose error is named."""
+    path = _zip(tmp_path / "v70.zip", [("bugreport-x.txt", b"hello", zipfile.ZIP_STORED)])
+    data = bytearray(path.read_bytes())
+    data[data.rindex(b"PK\x01\x02") + 6] = 70  # "version needed to extract": 7.0
+    path.write_bytes(bytes(data))
+    assert open_plain(path, 100_000) is None
+    with pytest.raises(
+        SourceError, match=r"v70.zip: not a readable zip archive \(zip file version 7.0\)"
+    ):
+        open_zip(path, "v70.zip")

@@ -105,7 +105,14 @@ def open_zip(source: Path | bytes | bytearray, name: str) -> Archive:
         archive = zipfile.ZipFile(
             io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
         )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,  # an entry of a zip version zipfile does not read (> 6.3)
+    ) as exc:
         raise SourceError(f"{name}: not a readable zip archive ({exc})") from exc
     if len(archive.infolist()) > MAX_ZIP_MEMBERS:
         archive.close()
