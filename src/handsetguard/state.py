@@ -35,6 +35,7 @@ from handsetguard.parsers.package_mentions import (
     parse_package_mentions,
     parse_table_mentions,
 )
+from handsetguard.parsers.packages import PackageDump
 from handsetguard.parsers.packages_json import parse_packages_json
 from handsetguard.parsers.processes import parse_processes
 from handsetguard.sources.bugreport_fs import TOMBSTONE_SECTION
@@ -99,14 +100,16 @@ def _json_strings(text: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _package_components(
-    section: Section | None, lines: list[str] | None
-) -> Located[PackageComponents] | Unavailable:
-    """A second reading of ``dumpsys package`` (no coverage entry of its own: the package
-    facet already records the section); the reader never raises."""
-    if section is None or lines is None:
-        return Unavailable("the input has no dumpsys package (resolver table, components)")
-    return Located(parse_package_components(None, lines), section.provenance)
+def _package_dump(
+    builder: FacetBuilder, section: Section
+) -> tuple[Located[PackageDump] | Unavailable, Located[PackageComponents]]:
+    """The packages of ``dumpsys package`` and its second reading, its components (no coverage
+    entry of its own: the package facet records the section; that reader never raises). The
+    two share one split of it, read one after the other, and only its lines are read (and its
+    bytes, for the names it mentions): it is never decoded as one text (Section.lines)."""
+    lines = section.lines()
+    packages = builder.read(section, partial(parse_package_lines, lines))
+    return packages, Located(parse_package_components(None, lines), section.provenance)
 
 
 def _quiet(evidence: Evidence, name: str, parse: Callable[[str], T]) -> Located[T] | Unavailable:
@@ -191,18 +194,14 @@ def build_state(evidence: Evidence) -> DeviceState:
             acquired = acquired.replace(tzinfo=tz)
         origin = evidence.acquired_at.origin
     package_dump = evidence.get("dumpsys:package")
-    # The package dump's two readers (its packages, its components) share one split of it,
-    # read one after the other (only then is the list dropped: the peak stays one split). Its
-    # lines alone are read (and its bytes, for the names it mentions): it is never decoded
-    # as one text (Section.lines).
-    package_lines = None if package_dump is None else package_dump.lines()
-    packages = (
-        builder.facet(("androidqf:packages",), parse_packages_json)
-        if package_dump is None or package_lines is None
-        else builder.read(package_dump, partial(parse_package_lines, package_lines))
-    )
-    package_components = _package_components(package_dump, package_lines)
-    del package_lines
+    package_components: Located[PackageComponents] | Unavailable
+    if package_dump is None:
+        packages = builder.facet(("androidqf:packages",), parse_packages_json)
+        package_components = Unavailable(
+            "the input has no dumpsys package (resolver table, components)"
+        )
+    else:
+        packages, package_components = _package_dump(builder, package_dump)
     root_binaries = (
         builder.facet(("androidqf:root_binaries",), _json_strings)
         if evidence.get("androidqf:root_binaries") is not None

@@ -21,6 +21,10 @@ from handsetguard.parsers.packages import Package, PackageDump
 from handsetguard.parsers.values import split_lines
 from handsetguard.records import field, mutable_record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a check never does)
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["parse_dumpsys_package", "parse_package_lines"]
 
 
@@ -233,25 +237,22 @@ def _read_user_run(
     return block
 
 
-def _nonblank(run: list[str]) -> int:
-    return sum(map(bool, map(str.strip, run)))
+def _read_run(pattern: re.Pattern[str], run: list[str]) -> tuple[list[Any], int]:
+    """What ``pattern`` (one of the ``\\n``-led line patterns) finds in the run's lines, and
+    the count of its non-blank lines it finds nothing in."""
+    found: list[Any] = pattern.findall("\n" + "\n".join(run))
+    return found, sum(map(bool, map(str.strip, run))) - len(found)
 
 
 def _grants(into: dict[str, bool], run: list[str]) -> int:
     """``name: granted=true|false`` lines into ``into``; the count of lines that are not."""
-    found = _GRANT_LINE.findall("\n" + "\n".join(run))
+    found, unread = _read_run(_GRANT_LINE, run)
     into.update({name: granted == "true" for name, granted in found})
-    return _nonblank(run) - len(found)
-
-
-def _names(run: list[str]) -> tuple[list[str], int]:
-    """The permission name each line starts with, and the count of lines that have none."""
-    found: list[str] = _NAME_LINE.findall("\n" + "\n".join(run))
-    return found, _nonblank(run) - len(found)
+    return unread
 
 
 def _requested(builder: PackageBuilder, run: list[str]) -> int:
-    found, unread = _names(run)
+    found, unread = _read_run(_NAME_LINE, run)
     builder.requested_permissions.extend(found)
     return unread
 
@@ -262,7 +263,7 @@ def _installed(builder: PackageBuilder, run: list[str]) -> int:
 
 def _granted(builder: PackageBuilder, run: list[str]) -> int:
     """Android 5 and older: ``grantedPermissions:`` lists the granted names."""
-    found, unread = _names(run)
+    found, unread = _read_run(_NAME_LINE, run)
     builder.install_permissions.update(dict.fromkeys(found, True))
     return unread
 

@@ -18,11 +18,12 @@ __all__ = ["SECTIONS", "PackageMentions", "parse_package_mentions", "parse_table
 
 # Possessive repeats: what follows a name (]/"= or the end) is never a name character.
 _NAME = r"[A-Za-z][A-Za-z0-9_]*+(?:\.[A-Za-z0-9_]++)++"
+_RESOLVER = r"\n ++[0-9a-f]{1,16}+ ([A-Za-z][\w.]*+)/"
 _PATTERNS = {
     # "        417c3b3 com.android.storagemanager/.automatic.NotificationController"
     # (a loose first character, checked after: twice as fast on a 2 MB dump; possessive
     # repeats, as none can give back a character the next item could match: a quarter less)
-    "resolver": lazy_compile(r"\n ++[0-9a-f]{1,16}+ ([A-Za-z][\w.]*+)/"),
+    "resolver": lazy_compile(_RESOLVER),
     # "** Database info for pid 8817 [com.wssyncmldm] **", "/data/user/0/com.x/databases/…"
     "process": lazy_compile(rf"\*\* Database info for pid [0-9]+ \[({_NAME})\]"),
     "data_dir": lazy_compile(rf"/data/(?:user(?:_de)?/[0-9]+|data)/({_NAME})/"),
@@ -34,8 +35,8 @@ _PATTERNS = {
     # "packageOverrides={org.torproject.torbrowser=false}; rawOverrides={…}"
     "overrides": lazy_compile(r"(?:package|raw)Overrides=\{([^}]{0,100000})\}"),
 }
-# The "resolver" pattern over the bytes of the text (parse_table_mentions).
-_RESOLVER_BYTES = lazy_compile(rb"\n ++[0-9a-f]{1,16}+ ([A-Za-z][\w.]*+)/")
+# The same pattern over the bytes of the text (parse_table_mentions).
+_RESOLVER_BYTES = lazy_compile(_RESOLVER.encode("ascii"))
 _OVERRIDE_NAME = lazy_compile(rf"({_NAME})=")
 _NAME_ONLY = lazy_compile(_NAME)
 

@@ -87,22 +87,25 @@ def read_file(path: Path, limit: int | None = None) -> Blob:
 def open_zip(source: Path | bytes | bytearray, name: str) -> Archive:
     """Open a zip archive (a path or bytes), translating zipfile's errors. A plain archive at a
     path is read without zipfile (sources/zipdir.py); any other is zipfile's."""
+    archive: Archive | None = None
     if not isinstance(source, bytes | bytearray):
         from handsetguard.sources.zipdir import open_plain
 
-        plain = open_plain(source, MAX_ZIP_MEMBERS)
-        if plain is not None:
-            if len(plain.infolist()) > MAX_ZIP_MEMBERS:
-                plain.close()
-                raise SourceError(
-                    f"{name}: more than {MAX_ZIP_MEMBERS} entries; refusing to read it"
-                )
-            return plain
+        archive = open_plain(source, MAX_ZIP_MEMBERS)
+    if archive is None:
+        archive = _open_zipfile(source, name)
+    if len(archive.infolist()) > MAX_ZIP_MEMBERS:
+        archive.close()
+        raise SourceError(f"{name}: more than {MAX_ZIP_MEMBERS} entries; refusing to read it")
+    return archive
+
+
+def _open_zipfile(source: Path | bytes | bytearray, name: str) -> zipfile.ZipFile:
     import io
     import zipfile
 
     try:
-        archive = zipfile.ZipFile(
+        return zipfile.ZipFile(
             io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
         )
     except (
@@ -114,10 +117,6 @@ def open_zip(source: Path | bytes | bytearray, name: str) -> Archive:
         NotImplementedError,  # an entry of a zip version zipfile does not read (> 6.3)
     ) as exc:
         raise SourceError(f"{name}: not a readable zip archive ({exc})") from exc
-    if len(archive.infolist()) > MAX_ZIP_MEMBERS:
-        archive.close()
-        raise SourceError(f"{name}: more than {MAX_ZIP_MEMBERS} entries; refusing to read it")
-    return archive
 
 
 def _member_limit(info: Member, where: str, limit: int | None) -> tuple[int, str]:
